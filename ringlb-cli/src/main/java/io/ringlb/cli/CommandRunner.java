@@ -1,0 +1,379 @@
+package io.ringlb.cli;
+
+import io.ringlb.core.LoadBalancer;
+import io.ringlb.core.ValueSink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Executes a command file of the original design against a {@link LoadBalancer}, reading and
+ * writing bytes directly: lines are parsed in the input buffer and replies are formatted into an
+ * output buffer, with no per-line allocation. Memory grows with the stored data, not the file.
+ */
+final class CommandRunner implements ValueSink {
+
+  private static final int READ_BUFFER = 1 << 16;
+  private static final int WRITE_BUFFER = 1 << 16;
+  private static final int MAX_ID = 99_999;
+
+  private static final byte[] STORED = RunCommand.ascii("Stored ");
+  private static final byte[] ON_SERVER = RunCommand.ascii(" on server ");
+  private static final byte[] RETRIEVED = RunCommand.ascii("Retrieved ");
+  private static final byte[] FROM_SERVER = RunCommand.ascii(" from server ");
+  private static final byte[] KEY = RunCommand.ascii("Key ");
+  private static final byte[] NOT_PRESENT = RunCommand.ascii(" not present.\n");
+  private static final byte[] DOT_NEWLINE = RunCommand.ascii(".\n");
+
+  private final LoadBalancer balancer;
+  private final OutputStream out;
+  private final PrintStream err;
+  private final String name;
+
+  private byte[] in = new byte[READ_BUFFER];
+  private final byte[] buffer = new byte[WRITE_BUFFER];
+  private int buffered;
+  /** Scratch for retrieve keys, whose quotes are dropped. */
+  private byte[] scratch = new byte[256];
+  private long lineNumber;
+  private boolean rejected;
+  private boolean found;
+
+  CommandRunner(LoadBalancer balancer, OutputStream out, PrintStream err, String name) {
+    this.balancer = balancer;
+    this.out = out;
+    this.err = err;
+    this.name = name;
+  }
+
+  LoadBalancer balancer() {
+    return balancer;
+  }
+
+  /** Runs every line of {@code input}; returns 0 when all ran, 1 when any was rejected. */
+  int run(InputStream input) throws IOException {
+    int start = 0;
+    int end = 0;
+    while (true) {
+      int newline = indexOf(in, start, end, (byte) '\n');
+      if (newline >= 0) {
+        line(start, newline);
+        start = newline + 1;
+        continue;
+      }
+      // No complete line left: keep the partial line and read more.
+      if (start > 0) {
+        System.arraycopy(in, start, in, 0, end - start);
+        end -= start;
+        start = 0;
+      } else if (end == in.length) {
+        in = Arrays.copyOf(in, in.length * 2);
+      }
+      int n = input.read(in, end, in.length - end);
+      if (n < 0) {
+        if (end > start) {
+          line(start, end);
+        }
+        break;
+      }
+      end += n;
+    }
+    flush();
+    return rejected ? Main.ExitCode.REJECTED : Main.ExitCode.OK;
+  }
+
+  /** Executes the line held in {@code in[from, to)}, without its newline. */
+  private void line(int from, int to) {
+    lineNumber++;
+    final byte[] in = this.in;
+    if (to > from && in[to - 1] == '\r') {
+      to--;
+    }
+    int p = from;
+    while (p < to && isBlank(in[p])) {
+      p++;
+    }
+    if (p == to) {
+      return;
+    }
+    int wordEnd = p;
+    while (wordEnd < to && !isBlank(in[wordEnd])) {
+      wordEnd++;
+    }
+    int length = wordEnd - p;
+    if (length == 5 && in[p] == 's' && matches(in, p, "store")) {
+      store(in, wordEnd, to);
+    } else if (length == 8 && in[p] == 'r' && matches(in, p, "retrieve")) {
+      retrieve(in, wordEnd, to);
+    } else if (length == 10 && matches(in, p, "add_server")) {
+      int id = serverId(in, wordEnd, to, "add_server");
+      if (id >= 0) {
+        addServer(id);
+      }
+    } else if (length == 13 && matches(in, p, "remove_server")) {
+      int id = serverId(in, wordEnd, to, "remove_server");
+      if (id >= 0) {
+        removeServer(id);
+      }
+    } else {
+      reject("unknown command '" + text(in, p, wordEnd) + "'");
+    }
+  }
+
+  private void store(byte[] in, int from, int to) {
+    int q1 = indexOf(in, from, to, (byte) '"');
+    int q2 = q1 < 0 ? -1 : indexOf(in, q1 + 1, to, (byte) '"');
+    int q3 = q2 < 0 ? -1 : indexOf(in, q2 + 1, to, (byte) '"');
+    int last = q3 < 0 ? -1 : lastIndexOf(in, q3 + 1, to, (byte) '"');
+    if (last < 0) {
+      int quotes = count(in, from, to, (byte) '"');
+      reject("store needs \"KEY\" \"VALUE\": found " + quotes + " quote"
+          + (quotes == 1 ? "" : "s") + ", expected at least 4");
+      return;
+    }
+    if (balancer.serverCount() == 0) {
+      reject("store: no server to store on (add_server first)");
+      return;
+    }
+    int keyOffset = q1 + 1;
+    int keyLength = q2 - keyOffset;
+    int valueOffset = q3 + 1;
+    int valueLength = last - valueOffset;
+    int hash = balancer.hashKey(in, keyOffset, keyLength);
+    int server = balancer.store(hash, in, keyOffset, keyLength, in, valueOffset, valueLength);
+    write(STORED);
+    write(in, valueOffset, valueLength);
+    write(ON_SERVER);
+    writeInt(server);
+    write(DOT_NEWLINE);
+  }
+
+  private void retrieve(byte[] in, int from, int to) {
+    int q1 = indexOf(in, from, to, (byte) '"');
+    if (q1 < 0) {
+      reject("retrieve needs \"KEY\": no quote found");
+      return;
+    }
+    if (balancer.serverCount() == 0) {
+      reject("retrieve: no server to retrieve from (add_server first)");
+      return;
+    }
+    // The key is everything after the first quote, with every quote removed.
+    byte[] key = in;
+    int keyOffset = q1 + 1;
+    int keyLength = to - keyOffset;
+    int next = indexOf(in, keyOffset, to, (byte) '"');
+    if (next >= 0) {
+      if (scratch.length < keyLength) {
+        scratch = new byte[Math.max(keyLength, scratch.length * 2)];
+      }
+      key = scratch;
+      keyLength = 0;
+      for (int i = keyOffset; i < to; i++) {
+        if (in[i] != '"') {
+          scratch[keyLength++] = in[i];
+        }
+      }
+      keyOffset = 0;
+    }
+    int hash = balancer.hashKey(key, keyOffset, keyLength);
+    found = false;
+    int server = balancer.retrieve(hash, key, keyOffset, keyLength, this);
+    if (found) {
+      write(FROM_SERVER);
+      writeInt(server);
+      write(DOT_NEWLINE);
+    } else {
+      write(KEY);
+      write(key, keyOffset, keyLength);
+      write(NOT_PRESENT);
+    }
+  }
+
+  /** Receives a retrieved value: writes the start of the reply. */
+  @Override
+  public void accept(byte[] value, int offset, int length) {
+    found = true;
+    write(RETRIEVED);
+    write(value, offset, length);
+  }
+
+  private void addServer(int id) {
+    if (balancer.hasServer(id)) {
+      reject("add_server: server " + id + " is already present");
+      return;
+    }
+    balancer.addServer(id);
+  }
+
+  private void removeServer(int id) {
+    if (!balancer.hasServer(id)) {
+      reject("remove_server: server " + id + " is not present");
+      return;
+    }
+    if (balancer.serverCount() == 1 && balancer.keys(id) > 0) {
+      reject("remove_server: server " + id + " is the last server and holds "
+          + balancer.keys(id) + (balancer.keys(id) == 1 ? " key" : " keys")
+          + ", which would have nowhere to go");
+      return;
+    }
+    balancer.removeServer(id);
+  }
+
+  /** Parses the ID word after the command; returns -1 after rejecting the line. */
+  private int serverId(byte[] in, int from, int to, String command) {
+    int p = from;
+    while (p < to && isBlank(in[p])) {
+      p++;
+    }
+    if (p == to) {
+      reject(command + ": missing server id");
+      return -1;
+    }
+    int end = p;
+    while (end < to && !isBlank(in[end])) {
+      end++;
+    }
+    long value = 0;
+    for (int i = p; i < end; i++) {
+      byte b = in[i];
+      if (b < '0' || b > '9') {
+        reject(command + ": server id '" + text(in, p, end) + "' is not a number");
+        return -1;
+      }
+      value = Math.min(value * 10 + (b - '0'), MAX_ID + 1L);
+    }
+    if (value > MAX_ID) {
+      reject(command + ": server id " + text(in, p, end) + " is above " + MAX_ID);
+      return -1;
+    }
+    int rest = end;
+    while (rest < to && isBlank(in[rest])) {
+      rest++;
+    }
+    if (rest < to) {
+      int restEnd = rest;
+      while (restEnd < to && !isBlank(in[restEnd])) {
+        restEnd++;
+      }
+      reject(command + ": unexpected '" + text(in, rest, restEnd) + "' after the server id");
+      return -1;
+    }
+    return (int) value;
+  }
+
+  private void reject(String problem) {
+    rejected = true;
+    err.println("ringlb run: " + name + ":" + lineNumber + ": " + problem);
+  }
+
+  private void write(byte[] bytes) {
+    write(bytes, 0, bytes.length);
+  }
+
+  private void write(byte[] bytes, int offset, int length) {
+    if (length > buffer.length - buffered) {
+      flush();
+      if (length > buffer.length) {
+        try {
+          out.write(bytes, offset, length);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        return;
+      }
+    }
+    System.arraycopy(bytes, offset, buffer, buffered, length);
+    buffered += length;
+  }
+
+  private void writeInt(int value) {
+    if (buffer.length - buffered < 11) {
+      flush();
+    }
+    if (value == 0) {
+      buffer[buffered++] = '0';
+      return;
+    }
+    int digits = 0;
+    for (int v = value; v > 0; v /= 10) {
+      digits++;
+    }
+    int p = buffered + digits;
+    for (int v = value; v > 0; v /= 10) {
+      buffer[--p] = (byte) ('0' + v % 10);
+    }
+    buffered += digits;
+  }
+
+  private void flush() {
+    try {
+      out.write(buffer, 0, buffered);
+      out.flush();
+      buffered = 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes what is buffered, ignoring a failing output, before reporting another failure. */
+  void flushQuietly() {
+    try {
+      flush();
+    } catch (UncheckedIOException ignored) {
+      // the failure being reported matters more
+    }
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\t';
+  }
+
+  private static boolean matches(byte[] in, int p, String word) {
+    for (int i = 0; i < word.length(); i++) {
+      if (in[p + i] != word.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int indexOf(byte[] bytes, int from, int to, byte b) {
+    for (int i = from; i < to; i++) {
+      if (bytes[i] == b) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int lastIndexOf(byte[] bytes, int from, int to, byte b) {
+    for (int i = to - 1; i >= from; i--) {
+      if (bytes[i] == b) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int count(byte[] bytes, int from, int to, byte b) {
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      if (bytes[i] == b) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Renders input bytes for a diagnostic, shortened when long. */
+  private static String text(byte[] bytes, int from, int to) {
+    int shown = Math.min(to - from, 40);
+    String s = new String(bytes, from, shown, StandardCharsets.UTF_8);
+    return to - from > shown ? s + "..." : s;
+  }
+}

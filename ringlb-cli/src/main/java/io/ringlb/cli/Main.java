@@ -1,0 +1,84 @@
+package io.ringlb.cli;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code ringlb} command: a consistent-hashing load balancer for key-value data. */
+@Command(
+    name = "ringlb",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "A consistent-hashing load balancer for key-value data.",
+    subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  @Spec CommandSpec spec;
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns its exit status, printing to the standard streams. */
+  public static int execute(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** Returns the configured command line, for callers that capture its output. */
+  public static CommandLine commandLine() {
+    CommandLine commandLine = new CommandLine(new Main());
+    commandLine.setExecutionExceptionHandler(Main::reportFailure);
+    return commandLine;
+  }
+
+  /** Prints a failure as one line naming it, never as a stack trace; exit status 2. */
+  private static int reportFailure(Exception e, CommandLine commandLine,
+      CommandLine.ParseResult parseResult) {
+    PrintWriter err = commandLine.getErr();
+    String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    err.println(commandLine.getCommandSpec().qualifiedName() + ": " + message);
+    err.flush();
+    return ExitCode.UNREADABLE;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The exit statuses of ringlb commands. */
+  static final class ExitCode {
+    /** Every line ran. */
+    static final int OK = 0;
+    /** At least one line was rejected; the rest ran. */
+    static final int REJECTED = 1;
+    /** The input could not be read at all, or the command line was wrong. */
+    static final int UNREADABLE = 2;
+
+    private ExitCode() {}
+  }
+
+  /** Reads the version the build wrote into {@code version.properties}. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() throws Exception {
+      Properties properties = new Properties();
+      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          properties.load(in);
+        }
+      }
+      return new String[] {
+        "ringlb " + properties.getProperty("version", "unknown"),
+        "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name")
+            + ")"
+      };
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package io.ringlb.cli;
+
+import io.ringlb.core.LoadBalancer;
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ringlb run FILE}: runs a command file of the original design, byte for byte. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a command file of the original design (add_server, remove_server, store, retrieve)"
+          + " and prints its output exactly as the original did.",
+      "",
+      "Exit status: 0 when every line ran, 1 when a line was rejected (each rejected line gets"
+          + " a diagnostic on stderr naming its line number), 2 when FILE cannot be read."
+    })
+final class RunCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "The command file; '-' reads stdin.")
+  String file;
+
+  @Option(
+      names = "--summary",
+      description = "After the run, print a table per server to stderr: id, labels, keys held,"
+          + " share of keys, share of the ring.")
+  boolean summary;
+
+  @Override
+  public Integer call() {
+    return run(file, summary, System.in, new FileOutputStream(FileDescriptor.out), System.err);
+  }
+
+  /** Runs {@code file} ("-" for {@code stdin}) and returns the exit status. */
+  static int run(String file, boolean summary, InputStream stdin, OutputStream stdout,
+      PrintStream stderr) {
+    String name = file.equals("-") ? "<stdin>" : file;
+    CommandRunner runner = new CommandRunner(LoadBalancer.seed(), stdout, stderr, name);
+    int status;
+    try (InputStream in = file.equals("-") ? stdin : Files.newInputStream(Path.of(file))) {
+      status = runner.run(in);
+    } catch (NoSuchFileException e) {
+      stderr.println("ringlb run: " + name + ": no such file");
+      return Main.ExitCode.UNREADABLE;
+    } catch (AccessDeniedException e) {
+      stderr.println("ringlb run: " + name + ": permission denied");
+      return Main.ExitCode.UNREADABLE;
+    } catch (IOException e) {
+      runner.flushQuietly();
+      stderr.println("ringlb run: " + name + ": cannot read: " + describe(e));
+      return Main.ExitCode.UNREADABLE;
+    }
+    if (summary) {
+      stderr.print(Summary.of(runner.balancer()));
+    }
+    stderr.flush();
+    return status;
+  }
+
+  private static String describe(IOException e) {
+    String message = e.getMessage();
+    if (message == null) {
+      return e.getClass().getSimpleName();
+    }
+    return message.endsWith("Is a directory") ? "is a directory" : message;
+  }
+
+  static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}
