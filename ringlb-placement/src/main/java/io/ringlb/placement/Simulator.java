@@ -16,8 +16,9 @@ import java.util.SplittableRandom;
  * joins for the addition, and one server drawn from the seed (the same for every strategy) leaves
  * a fresh N-server placement for the removal. Moved keys are counted by asking every key's owner
  * before and after. Lookup cost is the best of a few timed passes of {@code serverFor} over all
- * key hashes in random order, through the {@link Placement} interface: a measurement, not a
- * benchmark.
+ * key hashes in random order (repeated to at least a million calls), each strategy through a loop
+ * of its own ({@link LookupLoops}): the throughput of independent lookups, a measurement rather
+ * than a benchmark.
  */
 public final class Simulator {
 
@@ -26,6 +27,7 @@ public final class Simulator {
 
   private static final int KEY_LENGTH = 32;
   private static final long TIMING_BUDGET_NANOS = 600_000_000L;
+  private static final long MIN_PASS_LOOKUPS = 1_000_000;
 
   private final int servers;
   private final int keyCount;
@@ -81,8 +83,8 @@ public final class Simulator {
 
     /** Sets the number of keys, at least 1. */
     public Builder keys(int keys) {
-      if (keys < 1 || keys > 50_000_000) {
-        throw new IllegalArgumentException("keys must be between 1 and 50000000: " + keys);
+      if (keys < 1 || keys > 20_000_000) {
+        throw new IllegalArgumentException("keys must be between 1 and 20000000: " + keys);
       }
       this.keys = keys;
       return this;
@@ -189,6 +191,9 @@ public final class Simulator {
 
   private Measured measureBase(String spec, byte[] keys) {
     Placement p = Placements.byName(spec);
+    for (int i = 0, warm = Math.min(keyCount, 20_000); i < warm; i++) {
+      p.hashKey(keys, i * KEY_LENGTH, KEY_LENGTH); // warm-up
+    }
     long start = System.nanoTime();
     int[] hashes = hashAll(p, keys);
     double hashNs = (double) (System.nanoTime() - start) / keyCount;
@@ -302,22 +307,18 @@ public final class Simulator {
   static volatile long sink;
 
   private double timeLookups(Placement p, int[] hashes) {
+    // each pass makes at least MIN_PASS_LOOKUPS calls, repeating the hashes for small key counts
+    int repeat = (int) Math.max(1, (MIN_PASS_LOOKUPS + hashes.length - 1) / hashes.length);
+    long calls = (long) repeat * hashes.length;
+    long sum = LookupLoops.run(p, hashes, (int) Math.max(1, 300_000 / hashes.length)); // warm-up
     double best = Double.MAX_VALUE;
     long spent = 0;
-    // a short warm-up pass, then timed passes within the budget (at least two)
-    int warm = Math.min(hashes.length, 200_000);
-    long sum = 0;
-    for (int i = 0; i < warm; i++) {
-      sum += p.serverFor(hashes[i]);
-    }
     for (int pass = 0; pass < 5 && (pass < 2 || spent < TIMING_BUDGET_NANOS); pass++) {
       long start = System.nanoTime();
-      for (int h : hashes) {
-        sum += p.serverFor(h);
-      }
+      sum += LookupLoops.run(p, hashes, repeat);
       long elapsed = System.nanoTime() - start;
       spent += elapsed;
-      best = Math.min(best, (double) elapsed / hashes.length);
+      best = Math.min(best, (double) elapsed / calls);
     }
     sink = sum;
     return best;
