@@ -324,8 +324,11 @@ public final class Simulator {
     return best;
   }
 
-  /** Returns {@code count} random 32-character lowercase hex keys, back to back. */
-  static byte[] keys(int count, long seed) {
+  /**
+   * Returns the keys a run with {@code seed} uses: {@code count} random 32-character lowercase hex
+   * strings, back to back (key {@code i} is bytes {@code 32 * i} to {@code 32 * i + 31}).
+   */
+  public static byte[] keys(int count, long seed) {
     byte[] hex = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     byte[] keys = new byte[count * KEY_LENGTH];
     SplittableRandom random = new SplittableRandom(seed);

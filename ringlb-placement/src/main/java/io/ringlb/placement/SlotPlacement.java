@@ -12,12 +12,13 @@ import java.util.TreeMap;
  * deterministic.
  *
  * <p>Each server's target is its weighted share {@code S * w / sum(w)} of the slots. A joining
- * server takes its target one slot at a time from the server furthest above its own target (ties
- * to the lower id), each donor giving its most recently received slot; a leaving server's slots go
- * one at a time to the server furthest below its target. So a change moves keys only to the
- * joining server or only from the leaving one, as many as its share and no more, every server
- * stays within one slot of its target, and a lookup is one array read. Every slot is one hash
- * range, so changes are reported as ranges.
+ * server takes its target, slot by slot from whichever server is then furthest above its own
+ * target (ties to the lower id), each donor giving up its highest-numbered slots; a leaving
+ * server's slots are counted out the same way to the servers furthest below their targets and
+ * handed over in ascending runs. So a change moves keys only to the joining server or only from
+ * the leaving one, as many as its share and no more, every server stays within one slot of its
+ * target, and a lookup is one array read. Every slot is one hash range and moved slots stay in
+ * few contiguous runs, so a change is reported as few ranges (about one per other server).
  *
  * <p>The table depends on the order of past changes, not only on the current servers (as with
  * {@link MementoPlacement}): replaying the same additions and removals rebuilds it exactly, and
@@ -106,10 +107,8 @@ final class SlotPlacement implements Placement {
     }
     Member joining = new Member(serverId, weight);
     if (members.isEmpty()) {
-      for (int s = 0; s < slots; s++) {
-        table[s] = serverId;
-        joining.push(s);
-      }
+      Arrays.fill(table, serverId);
+      joining.count = slots;
       members.put(serverId, joining);
       totalWeight = weight;
       return;
@@ -118,15 +117,14 @@ final class SlotPlacement implements Placement {
     totalWeight += weight;
     double perWeight = (double) slots / totalWeight;
     long target = Math.max(1, Math.round(weight * perWeight));
-    int[] moved = new int[(int) target];
-    int[] from = new int[(int) target];
-    for (int k = 0; k < target; k++) {
-      // the donor furthest above its new target that can spare a slot; ties to the lower id
+    // how many slots each donor gives: one at a time from the donor furthest above its new
+    // target that can spare one, ties to the lower id
+    for (long k = 0; k < target; k++) {
       Member donor = null;
       double excess = Double.NEGATIVE_INFINITY;
       for (Member m : donors) {
-        double e = m.count - m.weight * perWeight;
-        if (m.count > 1 && e > excess) {
+        double e = m.count - m.give - m.weight * perWeight;
+        if (m.count - m.give > 1 && e > excess) {
           excess = e;
           donor = m;
         }
@@ -134,14 +132,25 @@ final class SlotPlacement implements Placement {
       if (donor == null) {
         break;
       }
-      int slot = donor.pop();
-      table[slot] = serverId;
-      joining.push(slot);
-      moved[k] = slot;
-      from[k] = donor.id;
+      donor.give++;
+    }
+    // each donor gives its highest slots, which keeps the moved slots in few contiguous runs
+    int[] before = table.clone();
+    java.util.Map<Integer, Member> byId = new java.util.HashMap<>();
+    for (Member m : donors) {
+      byId.put(m.id, m);
+    }
+    for (int s = slots - 1; s >= 0; s--) {
+      Member m = byId.get(table[s]);
+      if (m.give > 0) {
+        m.give--;
+        m.count--;
+        table[s] = serverId;
+        joining.count++;
+      }
     }
     members.put(serverId, joining);
-    report(moved, from, null, joining.count, serverId, moves);
+    report(before, moves);
   }
 
   @Override
@@ -156,66 +165,54 @@ final class SlotPlacement implements Placement {
     }
     Member[] heirs = members.values().toArray(new Member[0]);
     double perWeight = (double) slots / totalWeight;
-    int count = leaving.count;
-    int[] moved = new int[count];
-    int[] to = new int[count];
-    for (int k = 0; k < count; k++) {
-      // the heir furthest below its new target; ties to the lower id
+    // how many slots each heir takes: one at a time to the heir furthest below its new target,
+    // ties to the lower id
+    for (int k = 0; k < leaving.count; k++) {
       Member heir = heirs[0];
       double deficit = Double.NEGATIVE_INFINITY;
       for (Member m : heirs) {
-        double d = m.weight * perWeight - m.count;
+        double d = m.weight * perWeight - (m.count + m.give);
         if (d > deficit) {
           deficit = d;
           heir = m;
         }
       }
-      int slot = leaving.pop();
-      table[slot] = heir.id;
-      heir.push(slot);
-      moved[k] = slot;
-      to[k] = heir.id;
+      heir.give++;
     }
-    report(moved, null, to, count, serverId, moves);
+    // the leaving server's slots, in ascending order, go to the heirs in id order, in runs
+    int[] before = table.clone();
+    int h = 0;
+    for (int s = 0; s < slots; s++) {
+      if (table[s] == serverId) {
+        while (heirs[h].give == 0) {
+          h++;
+        }
+        heirs[h].give--;
+        heirs[h].count++;
+        table[s] = heirs[h].id;
+      }
+    }
+    report(before, moves);
   }
 
-  /**
-   * Reports moved slots as ranges, merging runs of adjacent slots with the same endpoints. Exactly
-   * one of {@code from} and {@code to} is given; the other side is {@code other}.
-   */
-  private void report(int[] moved, int[] from, int[] to, int count, int other, MoveListener moves) {
-    // sort the move indexes by slot so that runs of adjacent slots merge
-    long[] keyed = new long[count];
-    for (int k = 0; k < count; k++) {
-      keyed[k] = ((long) moved[k] << 32) | k;
-    }
-    Arrays.sort(keyed);
-    int k = 0;
-    while (k < count) {
-      int first = (int) (keyed[k] >>> 32);
-      int index = (int) keyed[k];
-      int src = from != null ? from[index] : other;
-      int dst = to != null ? to[index] : other;
-      int last = first;
-      int next = k + 1;
-      while (next < count) {
-        int slot = (int) (keyed[next] >>> 32);
-        int idx = (int) keyed[next];
-        int s = from != null ? from[idx] : other;
-        int d = to != null ? to[idx] : other;
-        if (slot != last + 1 || s != src || d != dst) {
-          break;
-        }
-        last = slot;
-        next++;
+  /** Reports each run of adjacent slots that changed between the same two servers as a range. */
+  private void report(int[] before, MoveListener moves) {
+    int s = 0;
+    while (s < slots) {
+      if (before[s] == table[s]) {
+        s++;
+        continue;
       }
-      int lo = first << shift;
-      int hi = ((last + 1) << shift) - 1;
-      if (last == slots - 1) {
-        hi = -1;
+      int from = before[s];
+      int to = table[s];
+      int end = s + 1;
+      while (end < slots && before[end] == from && table[end] == to) {
+        end++;
       }
-      moves.moved(src, dst, lo, hi);
-      k = next;
+      int lo = s << shift;
+      int hi = end == slots ? -1 : (end << shift) - 1;
+      moves.moved(from, to, lo, hi);
+      s = end;
     }
   }
 
@@ -224,27 +221,16 @@ final class SlotPlacement implements Placement {
     return "slots (" + members.size() + " servers, " + slots + " slots)";
   }
 
-  /** A server's weight and its slots, as a stack in the order received. */
+  /** A server's weight, its slot count and, during a change, the slots it gives or takes. */
   private static final class Member {
     final int id;
     final int weight;
-    int[] owned = new int[16];
     int count;
+    int give;
 
     Member(int id, int weight) {
       this.id = id;
       this.weight = weight;
-    }
-
-    void push(int slot) {
-      if (count == owned.length) {
-        owned = Arrays.copyOf(owned, count * 2);
-      }
-      owned[count++] = slot;
-    }
-
-    int pop() {
-      return owned[--count];
     }
   }
 }
