@@ -29,6 +29,8 @@ final class MultiProbePlacement implements Placement {
   private int[] points = new int[0];
   /** The server at each point; ties of position ordered by id. */
   private int[] owners = new int[0];
+  /** Each point's share of the keys, by point index; null until asked after a change. */
+  private double[] shares;
 
   MultiProbePlacement(int probes) {
     if (probes < 1 || probes > 1024) {
@@ -120,22 +122,27 @@ final class MultiProbePlacement implements Placement {
   }
 
   /**
-   * Returns the fraction of probes this server wins, estimated from 65536 evenly spread key hashes
-   * (a key's owner depends on its probes, not on one arc).
+   * Returns the fraction of keys this server wins, estimated from 65536 evenly spread key hashes
+   * (a key's owner depends on its probes, not on one arc); computed once per topology.
    */
   @Override
   public double share(int serverId) {
-    if (!contains(serverId)) {
+    int at = indexOf(serverId);
+    if (at < 0) {
       return 0;
     }
-    int won = 0;
-    int samples = 1 << 16;
-    for (int s = 0; s < samples; s++) {
-      if (serverFor(s << 16) == serverId) {
-        won++;
+    if (shares == null) {
+      int samples = 1 << 16;
+      int[] won = new int[owners.length];
+      for (int s = 0; s < samples; s++) {
+        won[indexOf(serverFor(s << 16))]++;
+      }
+      shares = new double[owners.length];
+      for (int i = 0; i < won.length; i++) {
+        shares[i] = (double) won[i] / samples;
       }
     }
-    return (double) won / samples;
+    return shares[at];
   }
 
   @Override
@@ -158,6 +165,7 @@ final class MultiProbePlacement implements Placement {
     System.arraycopy(owners, at, newOwners, at + 1, n - at);
     points = newPoints;
     owners = newOwners;
+    shares = null;
     if (n > 0) {
       moves.reassigned();
     }
@@ -176,6 +184,7 @@ final class MultiProbePlacement implements Placement {
     System.arraycopy(owners, at + 1, newOwners, at, n - at - 1);
     points = newPoints;
     owners = newOwners;
+    shares = null;
     if (n > 1) {
       moves.reassigned();
     }

@@ -171,6 +171,16 @@ public final class Placements {
     return new KetamaPlacement(KetamaPlacement.Flavor.FIXED, serverNames);
   }
 
+  /**
+   * Returns the name twemproxy gives a server {@code host:port:weight} without an explicit name,
+   * for ketama: {@code host:port}, or {@code host} alone when the port is 11211 (libmemcached's
+   * convention).
+   */
+  public static String twemproxyName(String host, int port) {
+    Objects.requireNonNull(host, "host");
+    return port == 11211 ? host : host + ":" + port;
+  }
+
   /** Returns a ring of {@code labels} labels per unit of weight at 64-bit XXH3 positions. */
   public static Placement ring(int labels) {
     if (labels < 1 || labels > 100_000) {

@@ -270,6 +270,28 @@ class PlacementPropertiesTest {
     assertThat(p.supportsArbitraryRemoval()).isEqualTo(!spec.equals("jump"));
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "seed", "ring:160", "ketama", "jump", "rendezvous", "maglev:1009", "bounded:0.25",
+        "multiprobe:21", "memento", "slots:1024"
+      })
+  void share_servers_sumToOneAndPointsPositive(String spec) {
+    Placement p = Placements.byName(spec);
+    for (int id = 0; id < 10; id++) {
+      p.addServer(id * 3, MoveListener.NONE);
+    }
+    double total = 0;
+    for (int id : p.servers()) {
+      assertThat(p.share(id)).as("%s share of %d", spec, id).isBetween(0.0, 1.0);
+      assertThat(p.points(id)).isPositive();
+      total += p.share(id);
+    }
+    assertThat(total).as(spec).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(p.share(1)).isZero();
+    assertThat(p.points(1)).isZero();
+  }
+
   @Test
   void removeServer_jumpNotLast_unsupported() {
     Placement p = Placements.byName("jump");

@@ -107,6 +107,12 @@ class PlacementsTest {
   }
 
   @Test
+  void twemproxyName_defaultPortDropped() {
+    assertThat(Placements.twemproxyName("10.0.0.1", 6379)).isEqualTo("10.0.0.1:6379");
+    assertThat(Placements.twemproxyName("cache-a", 11211)).isEqualTo("cache-a");
+  }
+
+  @Test
   void byName_seed_isTheOriginalRing() {
     Placement p = Placements.byName("seed");
     assertThat(p).isInstanceOf(HashRing.class);
