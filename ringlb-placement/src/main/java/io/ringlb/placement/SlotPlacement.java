@@ -31,7 +31,8 @@ final class SlotPlacement implements Placement {
 
   private final int slots;
   private final int shift;
-  private final int[] table;
+  /** The server of each slot; replaced, never changed in place, so a reader sees one version. */
+  private int[] table;
   /** Server id to its member record, ascending ids. */
   private final TreeMap<Integer, Member> members = new TreeMap<>();
   private long totalWeight;
@@ -107,7 +108,9 @@ final class SlotPlacement implements Placement {
     }
     Member joining = new Member(serverId, weight);
     if (members.isEmpty()) {
+      int[] table = new int[slots];
       Arrays.fill(table, serverId);
+      this.table = table;
       joining.count = slots;
       members.put(serverId, joining);
       totalWeight = weight;
@@ -135,7 +138,8 @@ final class SlotPlacement implements Placement {
       donor.give++;
     }
     // each donor gives its highest slots, which keeps the moved slots in few contiguous runs
-    int[] before = table.clone();
+    int[] before = table;
+    int[] table = before.clone();
     java.util.Map<Integer, Member> byId = new java.util.HashMap<>();
     for (Member m : donors) {
       byId.put(m.id, m);
@@ -150,6 +154,7 @@ final class SlotPlacement implements Placement {
       }
     }
     members.put(serverId, joining);
+    this.table = table;
     report(before, moves);
   }
 
@@ -159,7 +164,9 @@ final class SlotPlacement implements Placement {
     Require.present(serverId, leaving != null);
     totalWeight -= leaving.weight;
     if (members.isEmpty()) {
+      int[] table = new int[slots];
       Arrays.fill(table, -1);
+      this.table = table;
       totalWeight = 0;
       return;
     }
@@ -180,7 +187,8 @@ final class SlotPlacement implements Placement {
       heir.give++;
     }
     // the leaving server's slots, in ascending order, go to the heirs in id order, in runs
-    int[] before = table.clone();
+    int[] before = table;
+    int[] table = before.clone();
     int h = 0;
     for (int s = 0; s < slots; s++) {
       if (table[s] == serverId) {
@@ -192,6 +200,7 @@ final class SlotPlacement implements Placement {
         table[s] = heirs[h].id;
       }
     }
+    this.table = table;
     report(before, moves);
   }
 
