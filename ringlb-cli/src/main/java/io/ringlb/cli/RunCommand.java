@@ -1,6 +1,7 @@
 package io.ringlb.cli;
 
 import io.ringlb.core.LoadBalancer;
+import io.ringlb.placement.Placements;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -39,16 +40,36 @@ final class RunCommand implements Callable<Integer> {
           + " share of keys, share of the ring.")
   boolean summary;
 
+  @Option(
+      names = "--placement",
+      paramLabel = "SPEC",
+      defaultValue = "seed",
+      converter = StorePlacementConverter.class,
+      description = "How keys are placed on servers (default: ${DEFAULT-VALUE}, the original"
+          + " ring; see 'ringlb simulate --help' for the others, e.g. ring:160, ketama, slots)."
+          + " Outputs differ from the original design's unless it is seed.")
+  String placement = "seed";
+
   @Override
   public Integer call() {
-    return run(file, summary, System.in, new FileOutputStream(FileDescriptor.out), System.err);
+    return run(file, summary, placement, System.in, new FileOutputStream(FileDescriptor.out),
+        System.err);
   }
 
-  /** Runs {@code file} ("-" for {@code stdin}) and returns the exit status. */
+  /** Runs {@code file} ("-" for {@code stdin}) with the original ring; returns the exit status. */
   static int run(String file, boolean summary, InputStream stdin, OutputStream stdout,
       PrintStream stderr) {
+    return run(file, summary, "seed", stdin, stdout, stderr);
+  }
+
+  /** Runs {@code file} ("-" for {@code stdin}) with a placement; returns the exit status. */
+  static int run(String file, boolean summary, String placement, InputStream stdin,
+      OutputStream stdout, PrintStream stderr) {
     String name = file.equals("-") ? "<stdin>" : file;
-    CommandRunner runner = new CommandRunner(LoadBalancer.seed(), stdout, stderr, name);
+    LoadBalancer balancer = placement.equals("seed")
+        ? LoadBalancer.seed()
+        : LoadBalancer.builder().placement(Placements.forStore(placement)).build();
+    CommandRunner runner = new CommandRunner(balancer, stdout, stderr, name);
     int status;
     try (InputStream in = file.equals("-") ? stdin : Files.newInputStream(Path.of(file))) {
       status = runner.run(in);

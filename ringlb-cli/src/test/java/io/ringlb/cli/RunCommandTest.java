@@ -184,6 +184,39 @@ class RunCommandTest {
   }
 
   @Test
+  void run_otherPlacement_keepsEveryKey() {
+    StringBuilder input = new StringBuilder("add_server 1\nadd_server 2\nadd_server 3\n");
+    for (int i = 0; i < 200; i++) {
+      input.append("store \"key").append(i).append("\" \"v").append(i).append("\"\n");
+    }
+    input.append("remove_server 2\nadd_server 4\n");
+    for (int i = 0; i < 200; i++) {
+      input.append("retrieve \"key").append(i).append("\"\n");
+    }
+    for (String placement : new String[] {"slots", "ring:160", "maglev", "memento"}) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int status = RunCommand.run("-", false, placement,
+          new ByteArrayInputStream(input.toString().getBytes(UTF_8)), out,
+          new PrintStream(err, true, UTF_8));
+      assertThat(status).as(placement).isZero();
+      assertThat(out.toString(UTF_8).lines().filter(l -> l.startsWith("Retrieved v")))
+          .as(placement).hasSize(200);
+    }
+  }
+
+  @Test
+  void run_placementThatCannotStore_usageError() {
+    StringWriter err = new StringWriter();
+    CommandLine commandLine = Main.commandLine();
+    commandLine.setErr(new PrintWriter(err));
+    assertThat(commandLine.execute("run", "--placement", "jump", "x")).isEqualTo(2);
+    assertThat(err.toString()).contains("--placement").contains("jump");
+    assertThat(commandLine.execute("run", "--placement", "nosuch", "x")).isEqualTo(2);
+    assertThat(err.toString()).contains("nosuch");
+  }
+
+  @Test
   void help_and_version() {
     StringWriter out = new StringWriter();
     CommandLine commandLine = Main.commandLine();
