@@ -10,12 +10,26 @@ import java.util.TreeMap;
  *
  * <p>Label positions live in one sorted {@code int[]} (sign bit flipped, so a signed comparison
  * orders them as unsigned) beside a parallel {@code int[]} of server ids; the owner of a hash is
- * found by binary search. Labels are ordered by (position, server id), so two servers landing on
- * the same position are ordered deterministically. Adding or removing a server merges or removes
+ * found through a lookup index (below), falling back to binary search. Labels are ordered by
+ * (position, server id), so two servers landing on the same position are ordered
+ * deterministically. Adding or removing a server merges or removes
  * its labels in one pass over the arrays, without sorting the rest again, and reports the arcs
  * that changed owner as hash ranges.
  */
 public final class HashRing implements Placement {
+
+  /*
+   * Lookup index. The circle is cut into 2^b equal buckets, 2^b being the first power of two at
+   * or above the label count, and index[k] holds the first label whose position is at or after
+   * the start of bucket k (index[2^b] = label count). The owner of a hash in bucket k is then
+   * among labels index[k] .. index[k + 1], and that span holds about one label: a lookup is two
+   * reads of the index and a scan of a label or two, with no data-dependent branches to
+   * mispredict as a binary search over the whole ring has. A bucket holding many labels (when
+   * positions cluster) is searched by bisection. The index is rebuilt, in O(buckets + labels),
+   * whenever the labels change.
+   */
+  private static final int MAX_INDEX_BITS = 22;
+  private static final int LINEAR_SPAN = 8;
 
   /** The largest server id of the original design: labels are {@code r * 100000 + id}. */
   public static final int SEED_MAX_SERVER_ID = 99_999;
@@ -35,6 +49,10 @@ public final class HashRing implements Placement {
   private int[] positions = new int[0];
   /** Server id of each label. */
   private int[] owners = new int[0];
+  /** The lookup index: first label at or after the start of each bucket, then the count. */
+  private int[] index = {0, 0};
+  /** 32 minus the number of index bits: a hash's bucket is {@code hash >>> indexShift}. */
+  private int indexShift = 31;
 
   private HashRing(String name, KeyHash keyHash, PointFunction pointFunction) {
     this.name = Objects.requireNonNull(name, "name");
@@ -98,22 +116,53 @@ public final class HashRing implements Placement {
    */
   public int labelIndexFor(int keyHash) {
     final int[] positions = this.positions;
+    final int[] index = this.index;
     int n = positions.length;
     if (n == 0) {
       return -1;
     }
+    int bucket = keyHash >>> indexShift;
+    int lo = index[bucket];
+    int hi = index[bucket + 1];
     int key = keyHash ^ FLIP;
-    int lo = 0;
-    int hi = n;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (positions[mid] < key) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
+    if (hi - lo <= LINEAR_SPAN) {
+      while (lo < hi && positions[lo] < key) {
+        lo++;
+      }
+    } else {
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (positions[mid] < key) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
       }
     }
     return lo == n ? 0 : lo;
+  }
+
+  /** Rebuilds the lookup index over the current labels. */
+  private void rebuildIndex() {
+    final int[] positions = this.positions;
+    int n = positions.length;
+    int bits = 1;
+    while (bits < MAX_INDEX_BITS && (1 << bits) < n) {
+      bits++;
+    }
+    int buckets = 1 << bits;
+    int shift = 32 - bits;
+    int[] index = new int[buckets + 1];
+    int label = 0;
+    for (int k = 0; k < buckets; k++) {
+      while (label < n && ((positions[label] ^ FLIP) >>> shift) < k) {
+        label++;
+      }
+      index[k] = label;
+    }
+    index[buckets] = n;
+    this.index = index;
+    this.indexShift = shift;
   }
 
   /** Returns the number of labels on the ring. */
@@ -225,6 +274,7 @@ public final class HashRing implements Placement {
     }
     positions = newPositions;
     owners = newOwners;
+    rebuildIndex();
     members.put(serverId, new int[] {weight, k});
     if (n > 0) {
       reportArcs(added, false, moves);
@@ -255,6 +305,7 @@ public final class HashRing implements Placement {
     }
     positions = newPositions;
     owners = newOwners;
+    rebuildIndex();
     members.remove(serverId);
     for (Move move : pending) {
       moves.moved(move.from, move.to, move.lo, move.hi);
