@@ -22,7 +22,17 @@ public final class Main implements Runnable {
 
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
+    // `ringlb run FILE` is run directly: it is often timed on small files, and building the
+    // picocli model first would cost more than the run. Anything else goes through picocli.
+    if (args.length == 2 && args[0].equals("run") && isPlainOperand(args[1])) {
+      System.exit(RunCommand.runFile(args[1]));
+    }
     System.exit(execute(args));
+  }
+
+  /** Whether picocli would take {@code arg} as-is: not an option, not an {@code @file}. */
+  static boolean isPlainOperand(String arg) {
+    return arg.equals("-") || (!arg.isEmpty() && arg.charAt(0) != '-' && arg.charAt(0) != '@');
   }
 
   /** Runs the command line and returns its exit status, printing to the standard streams. */

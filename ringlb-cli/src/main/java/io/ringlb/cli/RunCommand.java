@@ -56,6 +56,12 @@ final class RunCommand implements Callable<Integer> {
         System.err);
   }
 
+  /** Runs {@code file} ("-" for stdin) with the original ring on the standard streams. */
+  static int runFile(String file) {
+    return run(file, false, "seed", System.in, new FileOutputStream(FileDescriptor.out),
+        System.err);
+  }
+
   /** Runs {@code file} ("-" for {@code stdin}) with the original ring; returns the exit status. */
   static int run(String file, boolean summary, InputStream stdin, OutputStream stdout,
       PrintStream stderr) {
