@@ -291,6 +291,76 @@ final class Segment {
     }
   }
 
+  /**
+   * Moves the entries whose hash lies in {@code [from, to]} (unsigned) out of this segment into a
+   * new one covering the overlap of the two ranges, and returns it. Only the moving entries' bytes
+   * are copied; the staying entries keep their records and only their 8-byte slots are laid out
+   * again, in a table sized for what stays. The moved records become dead bytes, compacted away
+   * once they outweigh the live ones (so compaction is paid for by the bytes that moved).
+   */
+  Segment extract(int from, int to) {
+    final long[] slots = this.slots;
+    int moving = 0;
+    int movingBytes = 0;
+    for (long slot : slots) {
+      if (slot != 0 && inRange((int) (slot >>> 32), from, to)) {
+        moving++;
+        movingBytes += recordLength((int) slot - 1);
+      }
+    }
+    Segment out = new Segment(
+        ServerMemory.maxUnsigned(lo, from), ServerMemory.minUnsigned(hi, to), moving, movingBytes);
+    if (moving == 0) {
+      return out;
+    }
+    final byte[] data = this.data;
+    int capacity = MIN_SLOTS;
+    while (capacity * 3L / 4 < size - moving) {
+      capacity <<= 1;
+    }
+    capacity = Math.min(capacity, slots.length);
+    long[] kept = new long[capacity];
+    shift = 64 - Integer.numberOfTrailingZeros(capacity);
+    final int mask = capacity - 1;
+    for (long slot : slots) {
+      if (slot == 0) {
+        continue;
+      }
+      int hash = (int) (slot >>> 32);
+      if (inRange(hash, from, to)) {
+        int record = (int) slot - 1;
+        int keyLength = readVarint(data, record);
+        int p = skipVarint(data, record);
+        int valueLength = readVarint(data, p);
+        p = skipVarint(data, p);
+        out.putNew(hash, data, p, keyLength, data, p + keyLength, valueLength);
+        dead += p - record + keyLength + valueLength;
+      } else {
+        int i = home(hash);
+        while (kept[i] != 0) {
+          i = (i + 1) & mask;
+        }
+        kept[i] = slot;
+      }
+    }
+    this.slots = kept;
+    size -= moving;
+    if (size == 0) {
+      used = 0;
+      dead = 0;
+      minHash = -1;
+      maxHash = 0;
+    } else if (dead > used - dead) {
+      // the dead bytes were all moved out, so rewriting the live ones costs less than they did
+      compact(0);
+    }
+    return out;
+  }
+
+  private static boolean inRange(int hash, int from, int to) {
+    return Integer.compareUnsigned(hash, from) >= 0 && Integer.compareUnsigned(hash, to) <= 0;
+  }
+
   /** Copies every entry into {@code target}, which must not hold the same keys. */
   void copyTo(Segment target) {
     forEach(0, -1, target::putNew);

@@ -168,8 +168,8 @@ public final class ServerMemory {
 
   /**
    * Removes the entries whose hash lies in {@code [lo, hi]} (unsigned, inclusive) and returns them
-   * as a new memory. Segments inside the range move as they are; only the segments straddling its
-   * ends are scanned.
+   * as a new memory. Segments inside the range move as they are; from the at most two segments
+   * straddling its ends, only the entries in the range are copied out (the rest stay in place).
    */
   public ServerMemory extractRange(int lo, int hi) {
     checkRange(lo, hi);
@@ -187,29 +187,17 @@ public final class ServerMemory {
         k++;
         continue;
       }
-      // Straddles an end of the range: split its entries three ways.
-      Segment before = lt(segment.lo, lo) ? new Segment(segment.lo, lo - 1, 0, 0) : null;
-      Segment inside = new Segment(max(segment.lo, lo), min(segment.hi, hi), 0, 0);
-      Segment after = lt(hi, segment.hi) ? new Segment(hi + 1, segment.hi, 0, 0) : null;
-      segment.forEach(0, -1, (h, keys, ko, kl, values, vo, vl) -> {
-        Segment target = lt(h, lo) ? before : lt(hi, h) ? after : inside;
-        target.putNew(h, keys, ko, kl, values, vo, vl);
-      });
-      removeAt(k);
-      size -= segment.size;
-      if (after != null && !after.isEmpty()) {
-        insertAt(k, after);
-        size += after.size;
-      }
-      if (before != null && !before.isEmpty()) {
-        insertAt(k, before);
-        size += before.size;
-        k++;
-      }
+      // Straddles an end of the range: move out only the entries inside it.
+      Segment inside = segment.extract(lo, hi);
+      size -= inside.size;
       if (!inside.isEmpty()) {
         taken.append(inside);
       }
-      k += after != null && !after.isEmpty() ? 1 : 0;
+      if (segment.isEmpty()) {
+        removeAt(k);
+      } else {
+        k++;
+      }
     }
     coalesce();
     taken.coalesce();
@@ -274,61 +262,24 @@ public final class ServerMemory {
     coalesce();
   }
 
-  /** Links a segment in, first moving aside or merging what this memory holds in its range. */
+  /**
+   * Links a segment in as it is when no segment of this memory overlaps its range; otherwise adds
+   * its entries one by one (a donor entry replaces an entry of the same key), so that the cost is
+   * that of the incoming entries, not of the entries this memory already holds.
+   */
   private void link(Segment incoming) {
-    int lo = incoming.lo;
-    int hi = incoming.hi;
-    int k = firstOverlapping(lo);
-    while (k < count && le(segments[k].lo, hi)) {
-      Segment segment = segments[k];
-      if (segment.isEmpty() || lt(segment.maxHash, lo)) {
-        if (le(lo, segment.lo)) {
-          removeAt(k); // empty, or all its entries lie below a lower bound inside the range
-          size -= segment.size;
-          continue;
-        }
-        segment.hi = lo - 1;
-        k++;
-        continue;
-      }
-      if (lt(hi, segment.minHash)) {
-        segment.lo = hi + 1;
-        lows[k] = segment.lo ^ FLIP;
-        k++;
-        continue;
-      }
-      Segment before = lt(segment.lo, lo) ? new Segment(segment.lo, lo - 1, 0, 0) : null;
-      Segment after = lt(hi, segment.hi) ? new Segment(hi + 1, segment.hi, 0, 0) : null;
-      segment.forEach(0, -1, (h, keys, ko, kl, values, vo, vl) -> {
-        if (lt(h, lo)) {
-          before.putNew(h, keys, ko, kl, values, vo, vl);
-        } else if (lt(hi, h)) {
-          after.putNew(h, keys, ko, kl, values, vo, vl);
-        } else if (!incoming.containsKey(h, keys, ko, kl)) {
-          incoming.putNew(h, keys, ko, kl, values, vo, vl);
-        }
-      });
-      removeAt(k);
-      size -= segment.size;
-      if (after != null && !after.isEmpty()) {
-        insertAt(k, after);
-        size += after.size;
-      }
-      if (before != null && !before.isEmpty()) {
-        insertAt(k, before);
-        size += before.size;
-        k++;
-      }
-      k += after != null && !after.isEmpty() ? 1 : 0;
+    int k = firstOverlapping(incoming.lo);
+    if (k < count && le(segments[k].lo, incoming.hi)) {
+      incoming.forEach(0, -1, this::put);
+      return;
     }
     if (incoming.isEmpty()) {
       return;
     }
-    int at = firstOverlapping(lo);
-    insertAt(at, incoming);
+    insertAt(k, incoming);
     size += incoming.size;
     if (incoming.size > incoming.splitLimit) {
-      split(at);
+      split(k);
     }
   }
 
@@ -508,11 +459,11 @@ public final class ServerMemory {
     return (a ^ FLIP) <= (b ^ FLIP);
   }
 
-  private static int min(int a, int b) {
+  static int minUnsigned(int a, int b) {
     return lt(a, b) ? a : b;
   }
 
-  private static int max(int a, int b) {
+  static int maxUnsigned(int a, int b) {
     return lt(a, b) ? b : a;
   }
 }
