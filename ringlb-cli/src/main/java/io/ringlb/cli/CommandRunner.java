@@ -17,8 +17,8 @@ import java.util.Arrays;
  */
 final class CommandRunner implements ValueSink {
 
-  private static final int READ_BUFFER = 1 << 16;
-  private static final int WRITE_BUFFER = 1 << 16;
+  private static final int READ_BUFFER = 1 << 20;
+  private static final int WRITE_BUFFER = 1 << 20;
   private static final int MAX_ID = 99_999;
 
   private static final byte[] STORED = RunCommand.ascii("Stored ");
@@ -28,6 +28,10 @@ final class CommandRunner implements ValueSink {
   private static final byte[] KEY = RunCommand.ascii("Key ");
   private static final byte[] NOT_PRESENT = RunCommand.ascii(" not present.\n");
   private static final byte[] DOT_NEWLINE = RunCommand.ascii(".\n");
+  private static final byte[] STORE = RunCommand.ascii("store");
+  private static final byte[] RETRIEVE = RunCommand.ascii("retrieve");
+  private static final byte[] ADD_SERVER = RunCommand.ascii("add_server");
+  private static final byte[] REMOVE_SERVER = RunCommand.ascii("remove_server");
 
   private final LoadBalancer balancer;
   private final OutputStream out;
@@ -105,16 +109,16 @@ final class CommandRunner implements ValueSink {
       wordEnd++;
     }
     int length = wordEnd - p;
-    if (length == 5 && in[p] == 's' && matches(in, p, "store")) {
+    if (length == 5 && in[p] == 's' && matches(in, p, STORE)) {
       store(in, wordEnd, to);
-    } else if (length == 8 && in[p] == 'r' && matches(in, p, "retrieve")) {
+    } else if (length == 8 && in[p] == 'r' && matches(in, p, RETRIEVE)) {
       retrieve(in, wordEnd, to);
-    } else if (length == 10 && matches(in, p, "add_server")) {
+    } else if (length == 10 && matches(in, p, ADD_SERVER)) {
       int id = serverId(in, wordEnd, to, "add_server");
       if (id >= 0) {
         addServer(id);
       }
-    } else if (length == 13 && matches(in, p, "remove_server")) {
+    } else if (length == 13 && matches(in, p, REMOVE_SERVER)) {
       int id = serverId(in, wordEnd, to, "remove_server");
       if (id >= 0) {
         removeServer(id);
@@ -295,19 +299,23 @@ final class CommandRunner implements ValueSink {
     if (buffer.length - buffered < 11) {
       flush();
     }
-    if (value == 0) {
-      buffer[buffered++] = '0';
-      return;
+    int end = buffered + decimalLength(value);
+    int p = end;
+    do {
+      // value / 10 as a multiply and shift, exact for every non-negative int (no division)
+      int quotient = (int) ((value * 3435973837L) >>> 35);
+      buffer[--p] = (byte) ('0' + value - quotient * 10);
+      value = quotient;
+    } while (value != 0);
+    buffered = end;
+  }
+
+  private static int decimalLength(int value) {
+    int length = 1;
+    for (long bound = 10; length < 10 && value >= bound; bound *= 10) {
+      length++;
     }
-    int digits = 0;
-    for (int v = value; v > 0; v /= 10) {
-      digits++;
-    }
-    int p = buffered + digits;
-    for (int v = value; v > 0; v /= 10) {
-      buffer[--p] = (byte) ('0' + v % 10);
-    }
-    buffered += digits;
+    return length;
   }
 
   private void flush() {
@@ -333,9 +341,9 @@ final class CommandRunner implements ValueSink {
     return b == ' ' || b == '\t';
   }
 
-  private static boolean matches(byte[] in, int p, String word) {
-    for (int i = 0; i < word.length(); i++) {
-      if (in[p + i] != word.charAt(i)) {
+  private static boolean matches(byte[] in, int p, byte[] word) {
+    for (int i = 0; i < word.length; i++) {
+      if (in[p + i] != word[i]) {
         return false;
       }
     }

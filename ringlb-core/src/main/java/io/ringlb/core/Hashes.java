@@ -23,8 +23,16 @@ public final class Hashes {
 
   /** Computes djb2 directly, for callers on a hot path that want no interface dispatch. */
   public static int djb2(byte[] key, int offset, int length) {
+    // Four bytes per step: h * 33^4 + b0 * 33^3 + b1 * 33^2 + b2 * 33 + b3 is the same value mod
+    // 2^32 as four single steps, with a quarter of the dependent multiplications.
     int h = 5381;
-    for (int i = offset, end = offset + length; i < end; i++) {
+    int i = offset;
+    int end = offset + length;
+    for (int stop = end - 3; i < stop; i += 4) {
+      h = h * 1185921 + (key[i] & 0xFF) * 35937 + (key[i + 1] & 0xFF) * 1089
+          + (key[i + 2] & 0xFF) * 33 + (key[i + 3] & 0xFF);
+    }
+    for (; i < end; i++) {
       h = h * 33 + (key[i] & 0xFF);
     }
     return h;

@@ -285,6 +285,11 @@ public final class ServerMemory {
 
   /** Returns the segment whose range holds {@code hash}, or -1. */
   private int segmentFor(int hash) {
+    if (count == 1) {
+      // the usual case for a server of moderate size: no search, one read less
+      Segment only = segments[0];
+      return le(only.lo, hash) && le(hash, only.hi) ? 0 : -1;
+    }
     int k = floor(hash);
     return k >= 0 && le(hash, segments[k].hi) ? k : -1;
   }
