@@ -11,7 +11,8 @@ import java.util.function.IntFunction;
 
 /**
  * Measures the heap retained per stored entry (32-byte key, 24-byte value) after a full GC, for a
- * {@link LoadBalancer} of 1000 servers, a single {@link ServerMemory}, and {@code HashMap<String,
+ * {@link LoadBalancer} of 1000 servers (also after 100 servers joined and 100 left, which moves
+ * about a fifth of the entries), a single {@link ServerMemory}, and {@code HashMap<String,
  * String>} holding the same entries, each measured the same way in the same JVM.
  *
  * <p>Method: force full GCs until the used heap stops shrinking, build the structure (keys and
@@ -43,6 +44,7 @@ public final class MemoryFootprint {
     measure("warm-up", 10_000, MemoryFootprint::serverMemory, false);
 
     measure("ringlb LoadBalancer, 1000 servers", entries, MemoryFootprint::balancer, true);
+    measure("ringlb LoadBalancer, after churn", entries, MemoryFootprint::churned, true);
     measure("ringlb ServerMemory, one server", entries, MemoryFootprint::serverMemory, true);
     measure("java.util.HashMap<String,String>", entries, MemoryFootprint::hashMap, true);
   }
@@ -77,6 +79,17 @@ public final class MemoryFootprint {
       Fixtures.key(k, key);
       Fixtures.value(k, 0, value);
       balancer.store(Hashes.djb2(key, 0, key.length), key, 0, key.length, value, 0, value.length);
+    }
+    return balancer;
+  }
+
+  /** A balancer filled as {@link #balancer}, then through 100 server additions and removals. */
+  static Object churned(int entries) {
+    LoadBalancer balancer = (LoadBalancer) balancer(entries);
+    int[] ids = Fixtures.serverIds(1100, 11);
+    for (int i = 0; i < 100; i++) {
+      balancer.addServer(ids[1000 + i]);
+      balancer.removeServer(ids[i]);
     }
     return balancer;
   }
