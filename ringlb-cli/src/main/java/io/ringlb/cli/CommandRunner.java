@@ -1,9 +1,11 @@
 package io.ringlb.cli;
 
+import io.ringlb.core.KeyHash;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.ValueSink;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -14,10 +16,13 @@ import java.util.Arrays;
  * Executes a command file of the original design against a {@link LoadBalancer}, reading and
  * writing bytes directly: lines are parsed in the input buffer and replies are formatted into an
  * output buffer, with no per-line allocation. Memory grows with the stored data, not the file.
+ *
+ * <p>A {@link LineReader} on a second thread reads the input ahead, cuts it into lines and locates
+ * the key and value of the common store and retrieve lines; this thread executes the lines in
+ * order and parses the others itself.
  */
 final class CommandRunner implements ValueSink {
 
-  private static final int READ_BUFFER = 1 << 20;
   private static final int WRITE_BUFFER = 1 << 20;
   private static final int MAX_ID = 99_999;
 
@@ -37,8 +42,10 @@ final class CommandRunner implements ValueSink {
   private final OutputStream out;
   private final PrintStream err;
   private final String name;
+  /** Hashes keys on the reader's thread when not null (it must be stateless). */
+  private final KeyHash aheadHash;
 
-  private byte[] in = new byte[READ_BUFFER];
+  private byte[] in;
   private final byte[] buffer = new byte[WRITE_BUFFER];
   private int buffered;
   /** Scratch for retrieve keys, whose quotes are dropped. */
@@ -48,10 +55,20 @@ final class CommandRunner implements ValueSink {
   private boolean found;
 
   CommandRunner(LoadBalancer balancer, OutputStream out, PrintStream err, String name) {
+    this(balancer, out, err, name, null);
+  }
+
+  /**
+   * Creates a runner whose reader thread hashes keys with {@code aheadHash} (which must be the
+   * balancer's key hash and stateless), or leaves hashing to this thread when it is null.
+   */
+  CommandRunner(LoadBalancer balancer, OutputStream out, PrintStream err, String name,
+      KeyHash aheadHash) {
     this.balancer = balancer;
     this.out = out;
     this.err = err;
     this.name = name;
+    this.aheadHash = aheadHash;
   }
 
   LoadBalancer balancer() {
@@ -60,34 +77,71 @@ final class CommandRunner implements ValueSink {
 
   /** Runs every line of {@code input}; returns 0 when all ran, 1 when any was rejected. */
   int run(InputStream input) throws IOException {
-    int start = 0;
-    int end = 0;
-    while (true) {
-      int newline = indexOf(in, start, end, (byte) '\n');
-      if (newline >= 0) {
-        line(start, newline);
-        start = newline + 1;
-        continue;
-      }
-      // No complete line left: keep the partial line and read more.
-      if (start > 0) {
-        System.arraycopy(in, start, in, 0, end - start);
-        end -= start;
-        start = 0;
-      } else if (end == in.length) {
-        in = Arrays.copyOf(in, in.length * 2);
-      }
-      int n = input.read(in, end, in.length - end);
-      if (n < 0) {
-        if (end > start) {
-          line(start, end);
+    LineReader reader = new LineReader(input, aheadHash);
+    Thread thread = new Thread(reader, "ringlb-reader");
+    thread.setDaemon(true);
+    thread.start();
+    try {
+      while (true) {
+        LineReader.Chunk chunk = reader.next();
+        in = chunk.bytes;
+        run(chunk);
+        if (chunk.failure != null) {
+          throw rethrow(chunk.failure);
         }
-        break;
+        if (chunk.last) {
+          break;
+        }
+        reader.recycle(chunk);
       }
-      end += n;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while reading " + name);
+    } finally {
+      thread.interrupt();
     }
     flush();
     return rejected ? Main.ExitCode.REJECTED : Main.ExitCode.OK;
+  }
+
+  /** Executes the lines of a chunk, in order. */
+  private void run(LineReader.Chunk chunk) {
+    final byte[] in = chunk.bytes;
+    final int count = chunk.count;
+    final byte[] kinds = chunk.kinds;
+    for (int i = 0; i < count; i++) {
+      byte kind = kinds[i];
+      if (kind == LineReader.STORE) {
+        lineNumber++;
+        int keyOffset = chunk.keyOffsets[i];
+        int keyLength = chunk.keyLengths[i];
+        int hash = aheadHash != null ? chunk.hashes[i]
+            : balancer.hashKey(in, keyOffset, keyLength);
+        store(in, keyOffset, keyLength, chunk.valueOffsets[i], chunk.valueLengths[i], hash);
+      } else if (kind == LineReader.RETRIEVE) {
+        lineNumber++;
+        int keyOffset = chunk.keyOffsets[i];
+        int keyLength = chunk.keyLengths[i];
+        int hash = aheadHash != null ? chunk.hashes[i]
+            : balancer.hashKey(in, keyOffset, keyLength);
+        retrieve(in, keyOffset, keyLength, hash);
+      } else {
+        line(chunk.starts[i], chunk.ends[i]);
+      }
+    }
+  }
+
+  private static IOException rethrow(Throwable failure) {
+    if (failure instanceof IOException io) {
+      return io;
+    }
+    if (failure instanceof RuntimeException runtime) {
+      throw runtime;
+    }
+    if (failure instanceof Error error) {
+      throw error;
+    }
+    return new IOException(failure);
   }
 
   /** Executes the line held in {@code in[from, to)}, without its newline. */
@@ -139,15 +193,19 @@ final class CommandRunner implements ValueSink {
           + (quotes == 1 ? "" : "s") + ", expected at least 4");
       return;
     }
+    int keyOffset = q1 + 1;
+    int keyLength = q2 - keyOffset;
+    store(in, keyOffset, keyLength, q3 + 1, last - (q3 + 1),
+        balancer.hashKey(in, keyOffset, keyLength));
+  }
+
+  /** Stores a located key and value; {@code hash} is the key's. */
+  private void store(byte[] in, int keyOffset, int keyLength, int valueOffset, int valueLength,
+      int hash) {
     if (balancer.serverCount() == 0) {
       reject("store: no server to store on (add_server first)");
       return;
     }
-    int keyOffset = q1 + 1;
-    int keyLength = q2 - keyOffset;
-    int valueOffset = q3 + 1;
-    int valueLength = last - valueOffset;
-    int hash = balancer.hashKey(in, keyOffset, keyLength);
     int server = balancer.store(hash, in, keyOffset, keyLength, in, valueOffset, valueLength);
     write(STORED);
     write(in, valueOffset, valueLength);
@@ -160,10 +218,6 @@ final class CommandRunner implements ValueSink {
     int q1 = indexOf(in, from, to, (byte) '"');
     if (q1 < 0) {
       reject("retrieve needs \"KEY\": no quote found");
-      return;
-    }
-    if (balancer.serverCount() == 0) {
-      reject("retrieve: no server to retrieve from (add_server first)");
       return;
     }
     // The key is everything after the first quote, with every quote removed.
@@ -184,7 +238,15 @@ final class CommandRunner implements ValueSink {
       }
       keyOffset = 0;
     }
-    int hash = balancer.hashKey(key, keyOffset, keyLength);
+    retrieve(key, keyOffset, keyLength, balancer.hashKey(key, keyOffset, keyLength));
+  }
+
+  /** Retrieves a located key; {@code hash} is the key's. */
+  private void retrieve(byte[] key, int keyOffset, int keyLength, int hash) {
+    if (balancer.serverCount() == 0) {
+      reject("retrieve: no server to retrieve from (add_server first)");
+      return;
+    }
     found = false;
     int server = balancer.retrieve(hash, key, keyOffset, keyLength, this);
     if (found) {

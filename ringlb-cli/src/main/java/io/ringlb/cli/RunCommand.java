@@ -1,5 +1,6 @@
 package io.ringlb.cli;
 
+import io.ringlb.core.Hashes;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.placement.Placements;
 import java.io.FileOutputStream;
@@ -75,7 +76,9 @@ final class RunCommand implements Callable<Integer> {
     LoadBalancer balancer = placement.equals("seed")
         ? LoadBalancer.seed()
         : LoadBalancer.builder().placement(Placements.forStore(placement)).build();
-    CommandRunner runner = new CommandRunner(balancer, stdout, stderr, name);
+    // the seed ring hashes keys with djb2, which is stateless: the reader thread may hash them
+    CommandRunner runner = new CommandRunner(balancer, stdout, stderr, name,
+        placement.equals("seed") ? Hashes.djb2() : null);
     int status;
     try (InputStream in = file.equals("-") ? stdin : Files.newInputStream(Path.of(file))) {
       status = runner.run(in);
