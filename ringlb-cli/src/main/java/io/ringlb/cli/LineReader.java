@@ -133,6 +133,8 @@ final class LineReader implements Runnable {
     } catch (InterruptedException e) {
       // the run is over
     } catch (Throwable failure) {
+      // the whole lines read before the failure still run, then the run reports it
+      cut(chunk, length, false);
       chunk.failure = failure;
       chunk.last = true;
       full.add(chunk);
