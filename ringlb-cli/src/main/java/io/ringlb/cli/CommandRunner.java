@@ -51,6 +51,9 @@ final class CommandRunner implements ValueSink {
   /** Scratch for retrieve keys, whose quotes are dropped. */
   private byte[] scratch = new byte[256];
   private long lineNumber;
+  /** Lines whose table memory is read ahead at a time. */
+  private static final int AHEAD = 32;
+  private final int[] aheadHashes = new int[AHEAD];
   private boolean rejected;
   private boolean found;
 
@@ -110,6 +113,9 @@ final class CommandRunner implements ValueSink {
     final int count = chunk.count;
     final byte[] kinds = chunk.kinds;
     for (int i = 0; i < count; i++) {
+      if ((i & (AHEAD - 1)) == 0 && aheadHash != null) {
+        prefetch(chunk, i, Math.min(count, i + AHEAD));
+      }
       byte kind = kinds[i];
       if (kind == LineReader.STORE) {
         lineNumber++;
@@ -129,6 +135,24 @@ final class CommandRunner implements ValueSink {
         line(chunk.starts[i], chunk.ends[i]);
       }
     }
+  }
+
+  /**
+   * Has the balancer read ahead the table memory that lines {@code from} to {@code to} of the
+   * chunk will use, so that their cache misses overlap; their hashes are already known.
+   */
+  private void prefetch(LineReader.Chunk chunk, int from, int to) {
+    if (balancer.serverCount() == 0) {
+      return;
+    }
+    final int[] hashes = aheadHashes;
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      if (chunk.kinds[i] != LineReader.OTHER) {
+        hashes[n++] = chunk.hashes[i];
+      }
+    }
+    balancer.prefetch(hashes, n);
   }
 
   private static IOException rethrow(Throwable failure) {

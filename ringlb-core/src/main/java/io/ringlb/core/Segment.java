@@ -59,6 +59,11 @@ final class Segment {
     return (int) ((hash * 0x9E3779B97F4A7C15L) >>> shift);
   }
 
+  /** Returns the home slot of {@code hash}, where a lookup starts probing. */
+  int homeOf(int hash) {
+    return home(hash);
+  }
+
   /** Returns the slot index holding the key, or -1. */
   int find(int hash, byte[] key, int offset, int length) {
     final long[] slots = this.slots;

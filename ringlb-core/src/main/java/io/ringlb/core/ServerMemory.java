@@ -81,6 +81,12 @@ public final class ServerMemory {
     return added;
   }
 
+  /** Returns the segment whose range holds {@code hash}, or null. */
+  Segment segmentOf(int hash) {
+    int index = segmentFor(hash);
+    return index < 0 ? null : segments[index];
+  }
+
   /** Returns a copy of the value stored under {@code key}, or null. */
   public byte[] get(int hash, byte[] key) {
     int index = segmentFor(hash);
