@@ -122,10 +122,12 @@ final class Segment {
       System.arraycopy(value, valueOffset, data, valueStart(record), valueLength);
       return false;
     }
-    dead += recordLength(record);
-    deleteSlot(index);
-    size--;
-    putNew(hash, key, keyOffset, keyLength, value, valueOffset, valueLength);
+    // A value of another length gets a new record; the slot keeps its place in the table and
+    // only points at the new record. Appending may compact, which moves records (this one too),
+    // so the old record is looked up again afterwards.
+    int fresh = append(key, keyOffset, keyLength, value, valueOffset, valueLength);
+    dead += recordLength((int) slots[index] - 1);
+    slots[index] = ((long) hash << 32) | (fresh + 1L);
     return false;
   }
 
