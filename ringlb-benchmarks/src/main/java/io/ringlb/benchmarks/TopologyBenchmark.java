@@ -93,6 +93,7 @@ public class TopologyBenchmark {
       owners[n++] = ring.serverFor(last);
       probePoints = Arrays.copyOf(points, n);
       neighbours = Arrays.stream(owners, 0, n).distinct().toArray();
+      settle();
     }
 
     @TearDown(Level.Trial)
@@ -124,6 +125,7 @@ public class TopologyBenchmark {
       }
       extra = ids[SERVERS];
       fill(balancer, keys);
+      settle();
     }
 
     @TearDown(Level.Trial)
@@ -149,6 +151,16 @@ public class TopologyBenchmark {
     moved += state.balancer.removeServer(state.extra);
     state.movedPerOp = moved;
     return moved;
+  }
+
+  /**
+   * Collects the garbage of the fill before measuring: otherwise the collector's clean-up of
+   * several gigabytes of grown-and-dropped arrays lands in the first measured iterations.
+   */
+  static void settle() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
   }
 
   /** Stores {@code keys} keys; returns their hashes, sign bit flipped, sorted. */
