@@ -19,7 +19,7 @@ import java.util.function.IntPredicate;
 public final class ServerMemory {
 
   /** Entries beyond which a segment splits in two. */
-  static final int SPLIT_ENTRIES = 4096;
+  static final int SPLIT_ENTRIES = 1024;
   /** Bytes beyond which a segment of several entries splits in two. */
   static final int SPLIT_BYTES = 16 << 20;
   /** Neighbouring segments whose sizes sum to at most this merge into one. */
