@@ -1,0 +1,179 @@
+package io.ringlb.cli;
+
+import io.ringlb.core.LoadBalancer;
+import io.ringlb.core.Placement;
+import io.ringlb.server.RespServer;
+import io.ringlb.server.ServerConfig;
+import io.ringlb.server.embedded.EmbeddedBackend;
+import java.io.PrintWriter;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code ringlb serve}: a Redis-protocol server over the balancer's embedded server memories. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serves the Redis protocol (RESP2) over the balancer's server memories, so redis-cli,"
+          + " redis-benchmark and Redis client libraries work unchanged.",
+      "Prints one line when ready; SIGINT or SIGTERM stops it gracefully (exit 0).",
+      "Ring administration: RING ADD <id> [weight], RING REMOVE <id>, RING NODES,"
+          + " RING LOCATE <key>, RING STATS."
+    })
+public final class ServeCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--port", defaultValue = "6380", paramLabel = "PORT",
+      description = "TCP port to listen on, 0 for any free one (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "ADDR",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--servers", defaultValue = "0,1,2", paramLabel = "IDS",
+      description = "Comma-separated ids of the initial server memories (default: ${DEFAULT-VALUE}).")
+  String servers;
+
+  @Option(names = "--placement", defaultValue = PlacementNames.DEFAULT, paramLabel = "NAME",
+      description = "Placement strategy (default: ${DEFAULT-VALUE}).")
+  String placement;
+
+  @Option(names = "--requirepass", paramLabel = "SECRET",
+      description = "Password clients must AUTH with before any other command.")
+  String requirePass;
+
+  @Option(names = "--maxclients", defaultValue = "10000", paramLabel = "N",
+      description = "Most clients connected at once (default: ${DEFAULT-VALUE}).")
+  int maxClients;
+
+  @Option(names = "--proto-max-bulk-len", defaultValue = "512mb", paramLabel = "BYTES",
+      description = "Largest bulk string a request may carry, e.g. 1048576, 64kb, 512mb"
+          + " (default: ${DEFAULT-VALUE}, at most 512mb).")
+  String protoMaxBulkLen;
+
+  private final CountDownLatch stop = new CountDownLatch(1);
+  private volatile RespServer server;
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig config;
+    Placement ring;
+    int[] ids;
+    try {
+      config = ServerConfig.defaults().withBind(bind).withPort(port).withRequirePass(requirePass)
+          .withMaxClients(maxClients).withProtoMaxBulkLen(parseBytes(protoMaxBulkLen));
+      ring = PlacementNames.create(placement);
+      ids = parseServers(servers);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    LoadBalancer balancer = LoadBalancer.builder().placement(ring).build();
+    for (int id : ids) {
+      try {
+        balancer.addServer(id);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--servers: " + e.getMessage());
+      }
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      server = RespServer.start(config, EmbeddedBackend.over(balancer));
+    } catch (IllegalStateException e) {
+      err.println("ringlb serve: " + e.getMessage());
+      err.flush();
+      return 1;
+    }
+    installSignalHandlers();
+    out.println("ringlb serve: ready on " + server.address().getAddress().getHostAddress() + ":"
+        + server.address().getPort() + " (placement " + ring.name() + ", servers "
+        + joinIds(ids) + ", " + server.transport() + ")");
+    out.flush();
+    stop.await();
+    server.close();
+    return 0;
+  }
+
+  /** Asks a running {@link #call()} to shut down gracefully and return 0. */
+  void requestStop() {
+    stop.countDown();
+  }
+
+  /** Returns the running server, or null before it is ready. */
+  RespServer server() {
+    return server;
+  }
+
+  private void installSignalHandlers() {
+    try {
+      for (String name : new String[] {"INT", "TERM"}) {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> requestStop());
+      }
+    } catch (RuntimeException | LinkageError e) {
+      // Signals this platform does not have: fall back to a hook (exit status 128+signal then).
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        RespServer s = server;
+        if (s != null) {
+          s.close();
+        }
+      }, "ringlb-shutdown"));
+    }
+  }
+
+  /** Parses {@code --servers}: distinct non-negative ids separated by commas. */
+  static int[] parseServers(String text) {
+    Set<Integer> ids = new LinkedHashSet<>();
+    for (String part : text.split(",", -1)) {
+      String id = part.trim();
+      if (id.isEmpty() || !id.chars().allMatch(c -> c >= '0' && c <= '9') || id.length() > 9) {
+        throw new IllegalArgumentException(
+            "--servers: '" + part + "' is not a server id (expected e.g. 0,1,2)");
+      }
+      if (!ids.add(Integer.parseInt(id))) {
+        throw new IllegalArgumentException("--servers: server " + id + " is listed twice");
+      }
+    }
+    return ids.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** Parses a byte count the way redis.conf writes one: 1024, 64k, 64kb, 512mb, 1gb. */
+  static long parseBytes(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    long unit = 1;
+    String[][] units = {{"kb", "1024"}, {"mb", "1048576"}, {"gb", "1073741824"}, {"k", "1000"},
+        {"m", "1000000"}, {"g", "1000000000"}, {"b", "1"}};
+    for (String[] u : units) {
+      if (t.endsWith(u[0])) {
+        unit = Long.parseLong(u[1]);
+        t = t.substring(0, t.length() - u[0].length());
+        break;
+      }
+    }
+    try {
+      long n = Long.parseLong(t);
+      if (n < 1 || n > Long.MAX_VALUE / unit) {
+        throw new NumberFormatException();
+      }
+      return n * unit;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--proto-max-bulk-len: '" + text
+          + "' is not a positive size (expected e.g. 1048576, 64kb, 512mb)");
+    }
+  }
+
+  private static String joinIds(int[] ids) {
+    return java.util.Arrays.stream(ids).mapToObj(Integer::toString)
+        .collect(Collectors.joining(","));
+  }
+}

@@ -1,0 +1,428 @@
+package io.ringlb.server;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.InlineCommandRedisMessage;
+import io.netty.handler.codec.redis.IntegerRedisMessage;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.handler.codec.redis.SimpleStringRedisMessage;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The last inbound handler of a connection: turns each request into a {@link Request}, runs it
+ * through the {@link CommandTable} and writes the replies in request order.
+ *
+ * <p>Ordering. While no reply is outstanding, a synchronous reply is written at once (flushed
+ * when the read batch ends, so a pipeline of N requests costs one write). Once a handler defers,
+ * every later reply queues behind its slot in {@code pending} and the queue drains from the head
+ * as slots complete; completions from other threads hop onto this connection's event loop first,
+ * so the queue is only ever touched by that thread. Reading pauses while the queue is long or the
+ * socket is not writable, so a client that pipelines without reading cannot grow memory without
+ * bound.
+ */
+final class ClientHandler extends ChannelInboundHandlerAdapter implements Session {
+
+  private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
+  private static final int MAX_PENDING = 1024;
+
+  private final ServerContext server;
+  private final long id;
+  private final long createdMillis = System.currentTimeMillis();
+  private final Request request = new Request();
+  private final ArrayDeque<Slot> pending = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  private Slot current; // the slot the running handler took, if any
+  private boolean authenticated;
+  private boolean closing;
+  private boolean closeWhenDrained;
+  private boolean unflushed;
+  private boolean pausedReading;
+  private boolean counted;
+  private long processed;
+  private long totalCommands;
+  private String name;
+  private String libName;
+  private String libVersion;
+  private String lastCommand = "NULL";
+
+  ClientHandler(ServerContext server) {
+    this.server = server;
+    this.id = server.nextClientId();
+    this.authenticated = server.password() == null;
+  }
+
+  // ---- Session -------------------------------------------------------------------------------
+
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public ByteBufAllocator alloc() {
+    return ctx.alloc();
+  }
+
+  @Override
+  public EventLoop eventLoop() {
+    return ctx.channel().eventLoop();
+  }
+
+  @Override
+  public DeferredReply defer() {
+    if (!ctx.executor().inEventLoop()) {
+      throw new IllegalStateException("defer() must be called from the command handler");
+    }
+    if (current != null) {
+      throw new IllegalStateException("defer() called twice for one command");
+    }
+    Slot slot = new Slot();
+    pending.add(slot);
+    current = slot;
+    return slot;
+  }
+
+  // ---- connection state used by the connection commands --------------------------------------
+
+  boolean authenticated() {
+    return authenticated;
+  }
+
+  void authenticated(boolean value) {
+    authenticated = value;
+  }
+
+  void name(String value) {
+    name = value;
+  }
+
+  void libInfo(String libName, String libVersion) {
+    if (libName != null) {
+      this.libName = libName;
+    }
+    if (libVersion != null) {
+      this.libVersion = libVersion;
+    }
+  }
+
+  /** Closes the connection once the reply of the running command has been written (QUIT). */
+  void closeAfterReply() {
+    closing = true;
+    closeWhenDrained = true;
+  }
+
+  /** Returns this client's CLIENT LIST / CLIENT INFO line, without the line end. */
+  String describe() {
+    long now = System.currentTimeMillis();
+    return "id=" + id + " addr=" + address(ctx.channel().remoteAddress()) + " laddr="
+        + address(ctx.channel().localAddress()) + " name=" + (name == null ? "" : name)
+        + " age=" + (now - createdMillis) / 1000 + " db=0 cmd=" + lastCommand
+        + " tot-cmds=" + totalCommands + " lib-name=" + (libName == null ? "" : libName)
+        + " lib-ver=" + (libVersion == null ? "" : libVersion);
+  }
+
+  private static String address(java.net.SocketAddress address) {
+    if (address instanceof java.net.InetSocketAddress inet) {
+      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    }
+    return String.valueOf(address);
+  }
+
+  // ---- channel events ------------------------------------------------------------------------
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    counted = true;
+    if (!server.clientConnected(ctx.channel())) {
+      closing = true;
+      ctx.channel().config().setAutoRead(false);
+      ctx.writeAndFlush(Replies.error("ERR max number of clients reached"))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+    super.channelActive(ctx);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (counted) {
+      counted = false;
+      server.clientDisconnected();
+    }
+    closing = true;
+    Slot slot;
+    while ((slot = pending.poll()) != null) {
+      slot.discard();
+    }
+    flushStats();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (closing) {
+        return;
+      }
+      if (msg instanceof ArrayRedisMessage array) {
+        List<RedisMessage> children = array.children();
+        if (array.isNull() || children.isEmpty()) {
+          return; // Redis ignores *0 and *-1
+        }
+        request.set(children);
+      } else if (msg instanceof ProtocolError error) {
+        protocolError(error.reason());
+        return;
+      } else if (msg instanceof RedisMessage) {
+        List<byte[]> args;
+        try {
+          args = InlineArgs.split(inlineText((RedisMessage) msg));
+        } catch (InlineArgs.UnbalancedQuotes e) {
+          protocolError(e.getMessage());
+          return;
+        }
+        if (args.isEmpty()) {
+          return; // an empty line
+        }
+        request.setInline(args);
+      } else {
+        protocolError("unexpected message " + msg.getClass().getSimpleName());
+        return;
+      }
+      execute();
+    } finally {
+      request.clear();
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  /**
+   * Returns the line of an inline command. Redis reads any line that does not start with
+   * {@code *} as one, so a line the decoder took for a simple string, error or integer gets its
+   * type character back ({@code +PING} is an unknown command, as in Redis).
+   */
+  private static String inlineText(RedisMessage msg) {
+    if (msg instanceof InlineCommandRedisMessage inline) {
+      return inline.content();
+    }
+    if (msg instanceof SimpleStringRedisMessage simple) {
+      return "+" + simple.content();
+    }
+    if (msg instanceof ErrorRedisMessage error) {
+      return "-" + error.content();
+    }
+    if (msg instanceof IntegerRedisMessage integer) {
+      return ":" + integer.value();
+    }
+    return "";
+  }
+
+  private void execute() {
+    processed++;
+    totalCommands++;
+    RedisMessage reply;
+    try {
+      reply = server.commands().dispatch(this, request, authenticated);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "command " + request.string(0) + " failed", e);
+      reply = Replies.error("ERR internal error: " + e);
+    }
+    Slot slot = current;
+    current = null;
+    if (slot != null) {
+      if (reply != CommandHandler.DEFERRED) {
+        slot.complete(reply); // took a slot but answered at once: fine, in order
+      }
+    } else if (reply == CommandHandler.DEFERRED) {
+      send(Replies.error("ERR internal error: reply deferred without a slot"));
+    } else {
+      send(reply);
+    }
+    if (!pending.isEmpty() && pending.peek().done) {
+      drain(false);
+    }
+    if (pending.size() >= MAX_PENDING || !ctx.channel().isWritable()) {
+      pauseReading();
+    }
+    if (closeWhenDrained) {
+      closeIfDrained();
+    }
+  }
+
+  /** Writes a reply now if nothing is outstanding, else queues it behind the outstanding ones. */
+  private void send(RedisMessage reply) {
+    if (pending.isEmpty()) {
+      ctx.write(reply, ctx.voidPromise());
+      unflushed = true;
+    } else {
+      Slot slot = new Slot();
+      slot.reply = reply;
+      slot.done = true;
+      pending.add(slot);
+    }
+  }
+
+  private void protocolError(String reason) {
+    send(Replies.error("ERR Protocol error: " + reason));
+    closing = true;
+    closeWhenDrained = true;
+    ctx.channel().config().setAutoRead(false);
+    closeIfDrained();
+  }
+
+  private void closeIfDrained() {
+    if (pending.isEmpty()) {
+      closeWhenDrained = false;
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      unflushed = false;
+    }
+  }
+
+  /** Stops taking requests and closes once the replies of those already taken are written. */
+  void shutdown() {
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    closing = true;
+    closeWhenDrained = true;
+    ctx.channel().config().setAutoRead(false);
+    closeIfDrained();
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (unflushed) {
+      unflushed = false;
+      ctx.flush();
+    }
+    flushStats();
+    ctx.fireChannelReadComplete();
+  }
+
+  private void flushStats() {
+    if (processed != 0) {
+      server.commandsProcessed(processed);
+      processed = 0;
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    maybeResumeReading();
+    super.channelWritabilityChanged(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (!(cause instanceof IOException)) {
+      LOG.log(Level.FINE, "closing connection " + id + " after an error", cause);
+    }
+    closing = true;
+    ctx.close();
+  }
+
+  private void pauseReading() {
+    if (!pausedReading) {
+      pausedReading = true;
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  private void maybeResumeReading() {
+    if (pausedReading && !closing && pending.size() < MAX_PENDING / 2
+        && ctx.channel().isWritable()) {
+      pausedReading = false;
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  /** Writes the completed replies at the head of the queue; runs on the event loop. */
+  private void drain(boolean flush) {
+    boolean wrote = false;
+    Slot head;
+    while ((head = pending.peek()) != null && head.done) {
+      pending.poll();
+      ctx.write(head.reply, ctx.voidPromise());
+      head.reply = null;
+      wrote = true;
+    }
+    if (wrote) {
+      if (flush) {
+        ctx.flush();
+        unflushed = false;
+      } else {
+        unflushed = true;
+      }
+    }
+    if (closeWhenDrained) {
+      closeIfDrained();
+    }
+    maybeResumeReading();
+  }
+
+  /** A reply slot in request order; {@link #complete} may be called from any thread, once. */
+  private final class Slot implements DeferredReply {
+    private static final AtomicIntegerFieldUpdater<Slot> COMPLETED =
+        AtomicIntegerFieldUpdater.newUpdater(Slot.class, "completed");
+
+    private volatile int completed;
+    RedisMessage reply; // event loop only
+    boolean done; // event loop only
+    boolean discarded; // event loop only
+
+    @Override
+    public void complete(RedisMessage message) {
+      if (!COMPLETED.compareAndSet(this, 0, 1)) {
+        ReferenceCountUtil.release(message);
+        throw new IllegalStateException("reply already completed");
+      }
+      EventLoop loop = ctx.channel().eventLoop();
+      if (loop.inEventLoop()) {
+        deliver(message);
+      } else {
+        loop.execute(() -> deliver(message));
+      }
+    }
+
+    private void deliver(RedisMessage message) {
+      if (discarded) {
+        ReferenceCountUtil.release(message);
+        return;
+      }
+      reply = message;
+      done = true;
+      if (pending.peek() == this && current != this) {
+        drain(true);
+      }
+    }
+
+    void discard() {
+      discarded = true;
+      if (reply != null) {
+        ReferenceCountUtil.release(reply);
+        reply = null;
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package io.ringlb.server;
+
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The name, arity, flags and key positions of a command, as the dispatcher checks them and
+ * {@code COMMAND} reports them.
+ *
+ * <p>Arity counts the way Redis counts it, the command name included: {@code n > 0} means exactly
+ * n arguments, {@code -n} at least n. A subcommand's arity counts from the container name, so
+ * {@code CLIENT SETNAME name} has arity 3.
+ *
+ * @param name lowercase ASCII name
+ * @param arity exact ({@code > 0}) or minimum ({@code < 0}) number of arguments
+ * @param flags Redis command flags; {@code noauth} lets the command run before authentication
+ * @param firstKey position of the first key argument, 0 when there is none
+ * @param lastKey position of the last key argument, -1 for the last argument
+ * @param step distance between key arguments
+ */
+public record CommandSpec(String name, int arity, Set<String> flags, int firstKey, int lastKey,
+    int step) {
+
+  /** Flag of a command that runs before authentication (AUTH, HELLO, QUIT). */
+  public static final String NO_AUTH = "noauth";
+
+  /** Validates the fields. */
+  public CommandSpec {
+    if (name == null || name.isEmpty() || !name.equals(name.toLowerCase(Locale.ROOT))
+        || name.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+      throw new IllegalArgumentException("command name must be non-empty lowercase ASCII: " + name);
+    }
+    if (arity == 0) {
+      throw new IllegalArgumentException("arity must not be 0: " + name);
+    }
+    flags = Set.copyOf(flags);
+    if (firstKey < 0 || step < 0) {
+      throw new IllegalArgumentException("key positions must not be negative: " + name);
+    }
+  }
+
+  /** Returns a spec without key arguments; {@code flags} is a space-separated list. */
+  public static CommandSpec of(String name, int arity, String flags) {
+    return new CommandSpec(name, arity, parseFlags(flags), 0, 0, 0);
+  }
+
+  /** Returns a spec whose keys are at {@code firstKey..lastKey} every {@code step}. */
+  public static CommandSpec of(String name, int arity, String flags, int firstKey, int lastKey,
+      int step) {
+    return new CommandSpec(name, arity, parseFlags(flags), firstKey, lastKey, step);
+  }
+
+  /** Returns whether {@code argc} arguments, the name included, satisfy the arity. */
+  public boolean acceptsArgc(int argc) {
+    return arity > 0 ? argc == arity : argc >= -arity;
+  }
+
+  /** Returns whether this command may run before the client authenticates. */
+  public boolean noAuth() {
+    return flags.contains(NO_AUTH);
+  }
+
+  private static Set<String> parseFlags(String flags) {
+    String trimmed = flags.trim();
+    return trimmed.isEmpty() ? Set.of() : Set.of(trimmed.split("\\s+"));
+  }
+}

@@ -1,0 +1,212 @@
+package io.ringlb.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.redis.RedisMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Predicate;
+
+/**
+ * The command table: commands registered once by lowercase name, looked up case-insensitively
+ * without allocating, with arity, subcommands and authentication checked here and only here.
+ */
+final class CommandTable implements CommandRegistry {
+
+  private static final int MAX_NAME = 64;
+  static final String NOAUTH = "NOAUTH Authentication required.";
+
+  /** One registered command or subcommand. */
+  static final class Entry {
+    final CommandSpec spec;
+    final CommandHandler handler;
+    final String fullName;
+    final byte[] name;
+    CommandTable subcommands;
+
+    Entry(CommandSpec spec, CommandHandler handler, String fullName) {
+      this.spec = spec;
+      this.handler = handler;
+      this.fullName = fullName;
+      this.name = spec.name().getBytes(StandardCharsets.US_ASCII);
+    }
+  }
+
+  private Entry[] slots = new Entry[64];
+  private int size;
+
+  @Override
+  public void register(CommandSpec spec, CommandHandler handler) {
+    add(new Entry(spec, handler, spec.name()));
+  }
+
+  @Override
+  public void registerSubcommand(String container, CommandSpec spec, CommandHandler handler) {
+    Entry parent = lookup(container);
+    if (parent == null) {
+      throw new IllegalArgumentException("unknown container command: " + container);
+    }
+    if (parent.subcommands == null) {
+      parent.subcommands = new CommandTable();
+    }
+    parent.subcommands.add(new Entry(spec, handler, parent.spec.name() + "|" + spec.name()));
+  }
+
+  private void add(Entry entry) {
+    if (entry.name.length > MAX_NAME) {
+      throw new IllegalArgumentException("command name is longer than " + MAX_NAME + " bytes: "
+          + entry.spec.name());
+    }
+    if (lookup(entry.spec.name()) != null) {
+      throw new IllegalArgumentException("command already registered: " + entry.fullName);
+    }
+    if ((size + 1) * 2 > slots.length) {
+      Entry[] old = slots;
+      slots = new Entry[old.length * 2];
+      for (Entry e : old) {
+        if (e != null) {
+          slots[probe(e.name, 0, e.name.length, null)] = e;
+        }
+      }
+    }
+    slots[probe(entry.name, 0, entry.name.length, null)] = entry;
+    size++;
+  }
+
+  /** Returns the entry named {@code name} (any case), or null. */
+  Entry lookup(String name) {
+    byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    int slot = probe(bytes, 0, bytes.length, null);
+    return slots[slot];
+  }
+
+  /** Returns the entry named by the readable bytes of {@code name} (any case), or null. */
+  Entry lookup(ByteBuf name) {
+    int length = name.readableBytes();
+    if (length == 0 || length > MAX_NAME) {
+      return null;
+    }
+    return slots[probe(null, name.readerIndex(), length, name)];
+  }
+
+  /** Returns the slot holding the name, or the empty slot where it would go. */
+  private int probe(byte[] array, int offset, int length, ByteBuf buf) {
+    int h = 0;
+    for (int i = 0; i < length; i++) {
+      h = 31 * h + lower(array != null ? array[offset + i] : buf.getByte(offset + i));
+    }
+    int mask = slots.length - 1;
+    int slot = (h ^ (h >>> 16)) & mask;
+    while (true) {
+      Entry e = slots[slot];
+      if (e == null || sameName(e.name, array, offset, length, buf)) {
+        return slot;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  private static boolean sameName(byte[] name, byte[] array, int offset, int length, ByteBuf buf) {
+    if (name.length != length) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      if (name[i] != lower(array != null ? array[offset + i] : buf.getByte(offset + i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int lower(int b) {
+    return b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b;
+  }
+
+  /** Returns the registered entries sorted by name. */
+  List<Entry> entries() {
+    List<Entry> list = new ArrayList<>(size);
+    for (Entry e : slots) {
+      if (e != null) {
+        list.add(e);
+      }
+    }
+    list.sort(Comparator.comparing(e -> e.spec.name()));
+    return list;
+  }
+
+  /**
+   * Runs the command {@code request} names, checking that it exists, its arity, its subcommand
+   * and that the client may run it, with Redis's error texts; returns the reply or {@link
+   * CommandHandler#DEFERRED}.
+   */
+  RedisMessage dispatch(Session session, Request request, boolean authenticated) {
+    Entry entry = lookup(request.arg(0));
+    if (entry == null) {
+      return Replies.error(unknownCommand(request));
+    }
+    if (!entry.spec.acceptsArgc(request.argc())) {
+      return Replies.error(Replies.wrongArity(entry.fullName));
+    }
+    if (entry.subcommands != null && request.argc() >= 2) {
+      Entry sub = entry.subcommands.lookup(request.arg(1));
+      if (sub == null) {
+        if (request.is(1, "help")) {
+          return authenticated ? help(entry) : Replies.error(NOAUTH);
+        }
+        return Replies.error("ERR unknown subcommand '" + truncate(request.string(1), 128)
+            + "'. Try " + entry.spec.name().toUpperCase(Locale.ROOT) + " HELP.");
+      }
+      if (!sub.spec.acceptsArgc(request.argc())) {
+        return Replies.error(Replies.wrongArity(sub.fullName));
+      }
+      entry = sub;
+    }
+    if (!authenticated && !entry.spec.noAuth()) {
+      return Replies.error(NOAUTH);
+    }
+    try {
+      return entry.handler.execute(session, request);
+    } catch (CommandException e) {
+      return Replies.error(e.getMessage());
+    }
+  }
+
+  private static RedisMessage help(Entry container) {
+    String upper = container.spec.name().toUpperCase(Locale.ROOT);
+    List<RedisMessage> lines = new ArrayList<>();
+    lines.add(Replies.simple(upper + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    for (Entry sub : container.subcommands.entries()) {
+      lines.add(Replies.simple(sub.spec.name().toUpperCase(Locale.ROOT)));
+    }
+    lines.add(Replies.simple("HELP"));
+    lines.add(Replies.simple("    Prints this help."));
+    return Replies.array(lines);
+  }
+
+  /** Returns Redis's text for an unknown command, quoting the first arguments. */
+  static String unknownCommand(Request request) {
+    StringBuilder args = new StringBuilder();
+    for (int i = 1; i < request.argc() && args.length() < 128; i++) {
+      args.append('\'').append(truncate(request.string(i), 128 - args.length())).append("' ");
+    }
+    return "ERR unknown command '" + truncate(request.string(0), 128)
+        + "', with args beginning with: " + args;
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, Math.max(0, max));
+  }
+
+  /** Returns the entries, subcommands included, that satisfy {@code filter}. */
+  List<Entry> find(Predicate<Entry> filter) {
+    List<Entry> found = new ArrayList<>();
+    for (Entry e : entries()) {
+      if (filter.test(e)) {
+        found.add(e);
+      }
+    }
+    return found;
+  }
+}

@@ -1,0 +1,381 @@
+package io.ringlb.server;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.redis.RedisMessage;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The commands every backend shares: PING, ECHO, QUIT, AUTH, HELLO, SELECT, CLIENT, COMMAND,
+ * CONFIG GET, INFO, TIME.
+ */
+final class ConnectionCommands {
+
+  /** The Redis version whose commands and replies this server follows, as INFO reports it. */
+  static final String REDIS_COMPATIBLE_VERSION = "7.0.0";
+
+  private static final String[] FRONT_SECTIONS = {"server", "clients", "memory", "stats"};
+
+  private final ServerContext server;
+
+  private ConnectionCommands(ServerContext server) {
+    this.server = server;
+  }
+
+  /** Registers the connection commands in {@code server}'s table. */
+  static void register(ServerContext server) {
+    new ConnectionCommands(server).registerAll(server.commands());
+  }
+
+  private void registerAll(CommandTable t) {
+    t.register(CommandSpec.of("ping", -1, "fast"), this::ping);
+    t.register(CommandSpec.of("echo", 2, "fast"),
+        (s, r) -> Replies.bulk(r.arg(1).retainedDuplicate()));
+    t.register(CommandSpec.of("quit", -1, "noauth fast"), (s, r) -> {
+      ((ClientHandler) s).closeAfterReply();
+      return Replies.OK;
+    });
+    t.register(CommandSpec.of("auth", -2, "noauth fast"), this::auth);
+    t.register(CommandSpec.of("hello", -1, "noauth fast"), this::hello);
+    t.register(CommandSpec.of("select", 2, "fast"), (s, r) -> {
+      long db = r.longValue(1);
+      if (db != 0) {
+        throw new CommandException("ERR DB index is out of range");
+      }
+      return Replies.OK;
+    });
+    t.register(CommandSpec.of("time", 1, "fast"), (s, r) -> {
+      long micros = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+      return Replies.array(List.of(Replies.bulk(s.alloc(), Long.toString(micros / 1_000_000)),
+          Replies.bulk(s.alloc(), Long.toString(micros % 1_000_000))));
+    });
+    t.register(CommandSpec.of("info", -1, ""), this::info);
+
+    t.register(CommandSpec.of("client", -2, ""), (s, r) -> {
+      throw CommandException.syntax(); // reached only for a bare CLIENT, which arity refuses
+    });
+    t.registerSubcommand("client", CommandSpec.of("id", 2, "fast"), (s, r) -> Replies.integer(s.id()));
+    t.registerSubcommand("client", CommandSpec.of("getname", 2, "fast"),
+        (s, r) -> s.name() == null ? Replies.NULL : Replies.bulk(s.alloc(), s.name()));
+    t.registerSubcommand("client", CommandSpec.of("setname", 3, "fast"), this::setName);
+    t.registerSubcommand("client", CommandSpec.of("setinfo", 4, "fast"), this::setInfo);
+    t.registerSubcommand("client", CommandSpec.of("info", 2, ""),
+        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).describe() + "\n"));
+    t.registerSubcommand("client", CommandSpec.of("list", -2, "admin"), (s, r) -> {
+      StringBuilder sb = new StringBuilder();
+      server.channels().forEach(ch -> {
+        ClientHandler c = ch.pipeline().get(ClientHandler.class);
+        if (c != null && ch.isActive()) {
+          sb.append(c.describe()).append('\n');
+        }
+      });
+      return Replies.bulk(s.alloc(), sb.toString());
+    });
+
+    t.register(CommandSpec.of("command", -1, ""), (s, r) -> {
+      List<RedisMessage> all = new ArrayList<>();
+      for (CommandTable.Entry e : server.commands().entries()) {
+        all.add(describe(s.alloc(), e));
+      }
+      return Replies.array(all);
+    });
+    t.registerSubcommand("command", CommandSpec.of("count", 2, ""),
+        (s, r) -> Replies.integer(server.commands().entries().size()));
+    t.registerSubcommand("command", CommandSpec.of("info", -2, ""), (s, r) -> {
+      List<RedisMessage> found = new ArrayList<>();
+      for (int i = 2; i < r.argc(); i++) {
+        CommandTable.Entry e = server.commands().lookup(r.arg(i));
+        found.add(e == null ? Replies.NULL : describe(s.alloc(), e));
+      }
+      return Replies.array(found);
+    });
+    t.registerSubcommand("command", CommandSpec.of("list", -2, ""), (s, r) -> {
+      List<String> names = new ArrayList<>();
+      for (CommandTable.Entry e : server.commands().entries()) {
+        names.add(e.spec.name());
+      }
+      return Replies.array(s.alloc(), names);
+    });
+    t.registerSubcommand("command", CommandSpec.of("docs", -2, ""), (s, r) -> Replies.EMPTY_ARRAY);
+
+    t.register(CommandSpec.of("config", -2, "admin"), (s, r) -> {
+      throw CommandException.syntax();
+    });
+    t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
+    t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
+  }
+
+  private RedisMessage ping(Session s, Request r) {
+    if (r.argc() > 2) {
+      throw new CommandException(Replies.wrongArity("ping"));
+    }
+    return r.argc() == 1 ? Replies.PONG : Replies.bulk(r.arg(1).retainedDuplicate());
+  }
+
+  private boolean checkPassword(byte[] given) {
+    return MessageDigest.isEqual(server.password(), given);
+  }
+
+  private RedisMessage auth(Session s, Request r) {
+    if (r.argc() > 3) {
+      throw CommandException.syntax();
+    }
+    if (server.password() == null) {
+      throw new CommandException("ERR AUTH <password> called without any password configured for"
+          + " the default user. Are you sure your configuration is correct?");
+    }
+    boolean userOk = r.argc() == 2 || r.is(1, "default");
+    if (!userOk || !checkPassword(r.bytes(r.argc() - 1))) {
+      throw new CommandException(
+          "WRONGPASS invalid username-password pair or user is disabled.");
+    }
+    ((ClientHandler) s).authenticated(true);
+    return Replies.OK;
+  }
+
+  private RedisMessage hello(Session s, Request r) {
+    ClientHandler client = (ClientHandler) s;
+    if (r.argc() >= 2) {
+      long version;
+      try {
+        version = r.longValue(1);
+      } catch (CommandException e) {
+        throw new CommandException("ERR Protocol version is not an integer or out of range");
+      }
+      if (version != 2) {
+        throw new CommandException("NOPROTO unsupported protocol version");
+      }
+    }
+    boolean authOk = false;
+    String newName = null;
+    for (int i = 2; i < r.argc(); i++) {
+      int more = r.argc() - i - 1;
+      if (r.is(i, "auth") && more >= 2) {
+        boolean passOk = server.password() != null && r.is(i + 1, "default")
+            && checkPassword(r.bytes(i + 2));
+        if (server.password() == null) {
+          throw new CommandException("ERR AUTH <password> called without any password configured"
+              + " for the default user. Are you sure your configuration is correct?");
+        }
+        if (!passOk) {
+          throw new CommandException(
+              "WRONGPASS invalid username-password pair or user is disabled.");
+        }
+        authOk = true;
+        i += 2;
+      } else if (r.is(i, "setname") && more >= 1) {
+        newName = r.string(i + 1);
+        checkName(newName);
+        i += 1;
+      } else {
+        throw new CommandException("ERR Syntax error in HELLO option '" + r.string(i) + "'");
+      }
+    }
+    if (!client.authenticated() && !authOk) {
+      throw new CommandException("NOAUTH HELLO must be called with the client already"
+          + " authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to"
+          + " authenticate the client and select the RESP protocol version at the same time");
+    }
+    if (authOk) {
+      client.authenticated(true);
+    }
+    if (newName != null) {
+      client.name(newName.isEmpty() ? null : newName);
+    }
+    ByteBufAllocator alloc = s.alloc();
+    return Replies.array(List.of(
+        Replies.bulk(alloc, "server"), Replies.bulk(alloc, "ringlb"),
+        Replies.bulk(alloc, "version"), Replies.bulk(alloc, RespServer.VERSION),
+        Replies.bulk(alloc, "proto"), Replies.integer(2),
+        Replies.bulk(alloc, "id"), Replies.integer(s.id()),
+        Replies.bulk(alloc, "mode"), Replies.bulk(alloc, "standalone"),
+        Replies.bulk(alloc, "role"), Replies.bulk(alloc, "master"),
+        Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
+  }
+
+  private static void checkName(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c < '!' || c > '~') {
+        throw new CommandException(
+            "ERR Client names cannot contain spaces, newlines or special characters.");
+      }
+    }
+  }
+
+  private RedisMessage setName(Session s, Request r) {
+    String name = r.string(2);
+    checkName(name);
+    ((ClientHandler) s).name(name.isEmpty() ? null : name);
+    return Replies.OK;
+  }
+
+  private RedisMessage setInfo(Session s, Request r) {
+    String value = r.string(3);
+    checkName(value.replace(' ', '_'));
+    if (r.is(2, "lib-name")) {
+      if (value.indexOf(' ') >= 0) {
+        throw new CommandException("ERR lib-name cannot contain spaces, newlines or special"
+            + " characters.");
+      }
+      ((ClientHandler) s).libInfo(value, null);
+    } else if (r.is(2, "lib-ver")) {
+      ((ClientHandler) s).libInfo(null, value);
+    } else {
+      throw new CommandException("ERR Unrecognized option '" + r.string(2) + "'");
+    }
+    return Replies.OK;
+  }
+
+  private RedisMessage configGet(Session s, Request r) {
+    ServerConfig c = server.config();
+    String[][] params = {
+        {"port", Integer.toString(server.port())},
+        {"bind", c.bind()},
+        {"maxclients", Integer.toString(c.maxClients())},
+        {"proto-max-bulk-len", Long.toString(c.protoMaxBulkLen())},
+        {"requirepass", c.requirePass() == null ? "" : c.requirePass()},
+        {"databases", "1"},
+        {"save", ""},
+        {"appendonly", "no"},
+        {"timeout", "0"},
+        {"io-threads", Integer.toString(c.ioThreads())},
+    };
+    Set<String> matched = new LinkedHashSet<>();
+    List<RedisMessage> out = new ArrayList<>();
+    for (int i = 2; i < r.argc(); i++) {
+      byte[] pattern = r.string(i).toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8);
+      for (String[] p : params) {
+        if (Glob.matches(pattern, p[0].getBytes(StandardCharsets.UTF_8)) && matched.add(p[0])) {
+          out.add(Replies.bulk(s.alloc(), p[0]));
+          out.add(Replies.bulk(s.alloc(), p[1]));
+        }
+      }
+    }
+    return Replies.array(out);
+  }
+
+  private RedisMessage describe(ByteBufAllocator alloc, CommandTable.Entry e) {
+    List<RedisMessage> flags = new ArrayList<>();
+    for (String f : e.spec.flags()) {
+      flags.add(Replies.simple(f));
+    }
+    List<RedisMessage> subs = new ArrayList<>();
+    if (e.subcommands != null) {
+      for (CommandTable.Entry sub : e.subcommands.entries()) {
+        subs.add(describe(alloc, sub));
+      }
+    }
+    return Replies.array(List.of(Replies.bulk(alloc, e.fullName), Replies.integer(e.spec.arity()),
+        Replies.array(flags), Replies.integer(e.spec.firstKey()),
+        Replies.integer(e.spec.lastKey()), Replies.integer(e.spec.step()), Replies.EMPTY_ARRAY,
+        Replies.EMPTY_ARRAY, Replies.EMPTY_ARRAY, Replies.array(subs)));
+  }
+
+  // ---- INFO ----------------------------------------------------------------------------------
+
+  private RedisMessage info(Session s, Request r) {
+    Backend backend = server.backend();
+    List<String> all = new ArrayList<>(List.of(FRONT_SECTIONS));
+    for (String extra : backend.infoSections()) {
+      if (!all.contains(extra)) {
+        all.add(extra);
+      }
+    }
+    Set<String> wanted = new LinkedHashSet<>();
+    if (r.argc() == 1) {
+      wanted.addAll(all);
+    }
+    for (int i = 1; i < r.argc(); i++) {
+      String section = r.string(i).toLowerCase(Locale.ROOT);
+      if (section.equals("all") || section.equals("default") || section.equals("everything")) {
+        wanted.addAll(all);
+      } else {
+        wanted.add(section);
+      }
+    }
+    StringBuilder out = new StringBuilder();
+    for (String section : all) {
+      if (!wanted.contains(section)) {
+        continue;
+      }
+      if (out.length() > 0) {
+        out.append("\r\n");
+      }
+      out.append("# ").append(Character.toUpperCase(section.charAt(0)))
+          .append(section.substring(1)).append("\r\n");
+      frontSection(section, out);
+      backend.info(section, out);
+    }
+    return Replies.bulk(s.alloc(), out.toString());
+  }
+
+  private void frontSection(String section, StringBuilder out) {
+    Runtime rt = Runtime.getRuntime();
+    switch (section) {
+      case "server" -> {
+        long uptime = (System.currentTimeMillis() - server.startMillis()) / 1000;
+        field(out, "redis_version", REDIS_COMPATIBLE_VERSION);
+        field(out, "ringlb_version", RespServer.VERSION);
+        field(out, "redis_mode", "standalone");
+        field(out, "os", System.getProperty("os.name") + " " + System.getProperty("os.version")
+            + " " + System.getProperty("os.arch"));
+        field(out, "arch_bits", "64");
+        field(out, "multiplexing_api", server.transport());
+        field(out, "java_version", System.getProperty("java.version"));
+        field(out, "process_id", Long.toString(ProcessHandle.current().pid()));
+        field(out, "run_id", server.runId());
+        field(out, "tcp_port", Integer.toString(server.port()));
+        field(out, "uptime_in_seconds", Long.toString(uptime));
+        field(out, "uptime_in_days", Long.toString(uptime / 86400));
+        field(out, "io_threads_active", Integer.toString(server.config().ioThreads()));
+      }
+      case "clients" -> {
+        field(out, "connected_clients", Integer.toString(server.connectedClients()));
+        field(out, "maxclients", Integer.toString(server.config().maxClients()));
+        field(out, "blocked_clients", "0");
+      }
+      case "memory" -> {
+        long used = rt.totalMemory() - rt.freeMemory();
+        field(out, "used_memory", Long.toString(used));
+        field(out, "used_memory_human", human(used));
+        field(out, "used_memory_heap_committed", Long.toString(rt.totalMemory()));
+        field(out, "used_memory_heap_max", Long.toString(rt.maxMemory()));
+        field(out, "maxmemory", "0");
+        field(out, "maxmemory_policy", "noeviction");
+      }
+      case "stats" -> {
+        field(out, "total_connections_received", Long.toString(server.totalConnectionsReceived()));
+        field(out, "total_commands_processed", Long.toString(server.totalCommandsProcessed()));
+        field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
+        field(out, "jvm_uptime_ms",
+            Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
+      }
+      default -> { }
+    }
+  }
+
+  private static void field(StringBuilder out, String name, String value) {
+    out.append(name).append(':').append(value).append("\r\n");
+  }
+
+  static String human(long bytes) {
+    if (bytes < 1024) {
+      return bytes + "B";
+    }
+    String units = "KMGTP";
+    double v = bytes;
+    int u = -1;
+    while (v >= 1024 && u < units.length() - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.2f%c", v, units.charAt(u));
+  }
+}

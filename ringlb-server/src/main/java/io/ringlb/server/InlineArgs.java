@@ -1,0 +1,123 @@
+package io.ringlb.server;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits an inline command line into arguments with Redis's quoting rules ({@code sdssplitargs}):
+ * blanks separate arguments; double quotes allow {@code \n \r \t \b \a \\ \" \xHH}; single
+ * quotes allow {@code \'}; a closing quote must be followed by a blank or the end.
+ */
+final class InlineArgs {
+
+  /** Thrown for a line whose quotes do not balance. */
+  static final class UnbalancedQuotes extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UnbalancedQuotes() {
+      super("unbalanced quotes in request", null, false, false);
+    }
+  }
+
+  private InlineArgs() {}
+
+  /** Returns the arguments of {@code line}; empty for a blank line. */
+  static List<byte[]> split(String line) throws UnbalancedQuotes {
+    byte[] p = line.getBytes(StandardCharsets.UTF_8);
+    List<byte[]> args = new ArrayList<>();
+    int i = 0;
+    int n = p.length;
+    ByteArrayOutputStream current = new ByteArrayOutputStream();
+    while (true) {
+      while (i < n && isSpace(p[i])) {
+        i++;
+      }
+      if (i >= n) {
+        return args;
+      }
+      boolean inDouble = false;
+      boolean inSingle = false;
+      boolean done = false;
+      current.reset();
+      while (!done) {
+        if (inDouble) {
+          if (i >= n) {
+            throw new UnbalancedQuotes();
+          }
+          byte c = p[i];
+          if (c == '\\' && i + 3 < n && p[i + 1] == 'x' && isHex(p[i + 2]) && isHex(p[i + 3])) {
+            current.write(hex(p[i + 2]) * 16 + hex(p[i + 3]));
+            i += 3;
+          } else if (c == '\\' && i + 1 < n) {
+            i++;
+            byte e = p[i];
+            current.write(switch (e) {
+              case 'n' -> '\n';
+              case 'r' -> '\r';
+              case 't' -> '\t';
+              case 'b' -> '\b';
+              case 'a' -> 7;
+              default -> e;
+            });
+          } else if (c == '"') {
+            if (i + 1 < n && !isSpace(p[i + 1])) {
+              throw new UnbalancedQuotes();
+            }
+            done = true;
+          } else {
+            current.write(c);
+          }
+        } else if (inSingle) {
+          if (i >= n) {
+            throw new UnbalancedQuotes();
+          }
+          byte c = p[i];
+          if (c == '\\' && i + 1 < n && p[i + 1] == '\'') {
+            i++;
+            current.write('\'');
+          } else if (c == '\'') {
+            if (i + 1 < n && !isSpace(p[i + 1])) {
+              throw new UnbalancedQuotes();
+            }
+            done = true;
+          } else {
+            current.write(c);
+          }
+        } else {
+          if (i >= n) {
+            done = true;
+            break;
+          }
+          byte c = p[i];
+          if (isSpace(c)) {
+            done = true;
+          } else if (c == '"') {
+            inDouble = true;
+          } else if (c == '\'') {
+            inSingle = true;
+          } else {
+            current.write(c);
+          }
+        }
+        if (i < n) {
+          i++;
+        }
+      }
+      args.add(current.toByteArray());
+    }
+  }
+
+  private static boolean isSpace(byte c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == '\f';
+  }
+
+  private static boolean isHex(byte c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  private static int hex(byte c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+  }
+}

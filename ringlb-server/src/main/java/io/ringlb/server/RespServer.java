@@ -1,0 +1,161 @@
+package io.ringlb.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.redis.FixedRedisMessagePool;
+import io.netty.handler.codec.redis.RedisArrayAggregator;
+import io.netty.handler.codec.redis.RedisBulkStringAggregator;
+import io.netty.handler.codec.redis.RedisDecoder;
+import io.netty.handler.codec.redis.RedisEncoder;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A RESP2 server: Netty's Redis codec in front, a {@link Backend} behind.
+ *
+ * <p>Each connection's pipeline is {@code RedisDecoder} (inline commands on) → {@code
+ * RequestLimits} (request shape and size limits, before anything is buffered) → {@code
+ * RedisBulkStringAggregator} → {@code PartialArrayReleaser} → {@code RedisArrayAggregator} →
+ * {@code ClientHandler} (command table, authentication, replies in request order), with {@code
+ * RedisEncoder} on the way out. Start with {@link #start}; {@link #close} stops accepting,
+ * finishes the replies of requests already read, closes every connection and the backend.
+ */
+public final class RespServer implements AutoCloseable {
+
+  /** This server's version, as HELLO and INFO report it. */
+  public static final String VERSION = version();
+
+  /** Largest inline command line, as Redis's {@code PROTO_INLINE_MAX_SIZE}. */
+  static final int MAX_INLINE = 64 * 1024;
+
+  private final ServerContext context;
+  private final EventLoopGroup group;
+  private final Channel serverChannel;
+  private volatile boolean closed;
+
+  private RespServer(ServerContext context, EventLoopGroup group, Channel serverChannel) {
+    this.context = context;
+    this.group = group;
+    this.serverChannel = serverChannel;
+  }
+
+  /**
+   * Registers the commands, binds and starts serving.
+   *
+   * @throws java.io.IOException (sneakily, as Netty does) when the address cannot be bound
+   * @throws InterruptedException if interrupted while binding
+   */
+  public static RespServer start(ServerConfig config, Backend backend) throws InterruptedException {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(backend, "backend");
+    ServerContext context = new ServerContext(config, backend);
+    ConnectionCommands.register(context);
+    backend.register(context.commands());
+
+    boolean epoll = Epoll.isAvailable();
+    DefaultThreadFactory threads = new DefaultThreadFactory("ringlb-io", false);
+    EventLoopGroup group = epoll
+        ? new EpollEventLoopGroup(config.ioThreads(), threads)
+        : new NioEventLoopGroup(config.ioThreads(), threads);
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    context.transport(epoll ? "epoll" : "nio");
+    try {
+      ServerBootstrap bootstrap = new ServerBootstrap()
+          .group(group)
+          .channel(channelType)
+          .option(ChannelOption.SO_BACKLOG, 511)
+          .option(ChannelOption.SO_REUSEADDR, true)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.SO_KEEPALIVE, true)
+          .childHandler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+              initPipeline(ch.pipeline(), context);
+            }
+          });
+      Channel channel = bootstrap.bind(config.bind(), config.port()).sync().channel();
+      context.port(((InetSocketAddress) channel.localAddress()).getPort());
+      backend.start(group);
+      return new RespServer(context, group, channel);
+    } catch (InterruptedException | RuntimeException e) {
+      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw e;
+    } catch (Exception e) { // Netty rethrows bind failures (IOException) without declaring them
+      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw new IllegalStateException("cannot listen on " + config.bind() + ":" + config.port()
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Builds one connection's pipeline; also used by tests over an EmbeddedChannel. */
+  static ClientHandler initPipeline(ChannelPipeline p, ServerContext context) {
+    ClientHandler client = new ClientHandler(context);
+    p.addLast("decoder", new RedisDecoder(MAX_INLINE, FixedRedisMessagePool.INSTANCE, true));
+    p.addLast("limits", new RequestLimits(client, context.config().protoMaxBulkLen()));
+    p.addLast("bulk", new RedisBulkStringAggregator());
+    p.addLast("partial", new PartialArrayReleaser());
+    p.addLast("array", new RedisArrayAggregator());
+    p.addLast("encoder", new RedisEncoder());
+    p.addLast("client", client);
+    return client;
+  }
+
+  /** Returns the address the server listens on (with the real port when 0 was asked). */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  /** Returns the name of the network transport in use ({@code epoll} or {@code nio}). */
+  public String transport() {
+    return context.transport();
+  }
+
+  /**
+   * Shuts down gracefully: stops accepting, lets each connection write the replies of the
+   * requests it has read (up to a few seconds for replies still outstanding), closes the
+   * connections, the backend and the event loops. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    serverChannel.close().syncUninterruptibly();
+    for (Channel ch : context.channels()) {
+      ch.eventLoop().execute(() -> {
+        ClientHandler client = ch.pipeline().get(ClientHandler.class);
+        if (client != null) {
+          client.shutdown();
+        } else {
+          ch.close();
+        }
+      });
+    }
+    context.channels().newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    context.channels().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    try {
+      context.backend().close();
+    } finally {
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  private static String version() {
+    String v = RespServer.class.getPackage().getImplementationVersion();
+    return v != null ? v : "0.1.0";
+  }
+}

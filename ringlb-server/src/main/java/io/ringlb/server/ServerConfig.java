@@ -1,0 +1,95 @@
+package io.ringlb.server;
+
+/**
+ * How a {@link RespServer} listens and what it accepts.
+ *
+ * @param bind the address to listen on (default {@code 127.0.0.1})
+ * @param port the TCP port, 0 for an ephemeral one (default 6380)
+ * @param requirePass the password clients must AUTH with, or null for none
+ * @param maxClients the most connections served at once (default 10000, as Redis)
+ * @param protoMaxBulkLen the largest bulk string a request may carry (default 512 MB, as Redis)
+ * @param ioThreads the event loop threads that read, execute and write
+ */
+public record ServerConfig(String bind, int port, String requirePass, int maxClients,
+    long protoMaxBulkLen, int ioThreads) {
+
+  /** The default port of {@code ringlb serve}. */
+  public static final int DEFAULT_PORT = 6380;
+  /** Redis's default {@code proto-max-bulk-len}: 512 MB. */
+  public static final long DEFAULT_PROTO_MAX_BULK_LEN = 512L * 1024 * 1024;
+  /** The largest bulk length netty-codec-redis decodes (512 MB), so the largest limit accepted. */
+  public static final long MAX_PROTO_MAX_BULK_LEN = 512L * 1024 * 1024;
+  /** Redis's default {@code maxclients}. */
+  public static final int DEFAULT_MAX_CLIENTS = 10_000;
+  /**
+   * The default event loop count: one, like Redis. Measured on two cores against redis-benchmark,
+   * a second loop competes with the clients for the CPU and gains nothing; see docs/SERVE.md.
+   */
+  public static final int DEFAULT_IO_THREADS = 1;
+
+  /** Validates the fields, naming the one that is wrong. */
+  public ServerConfig {
+    if (bind == null || bind.isBlank()) {
+      throw new IllegalArgumentException("bind address must not be empty");
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be between 0 and 65535: " + port);
+    }
+    if (requirePass != null && requirePass.isEmpty()) {
+      throw new IllegalArgumentException("requirepass must not be empty");
+    }
+    if (maxClients < 1) {
+      throw new IllegalArgumentException("maxclients must be at least 1: " + maxClients);
+    }
+    if (protoMaxBulkLen < 1 || protoMaxBulkLen > MAX_PROTO_MAX_BULK_LEN) {
+      throw new IllegalArgumentException("proto-max-bulk-len must be between 1 and "
+          + MAX_PROTO_MAX_BULK_LEN + ": " + protoMaxBulkLen);
+    }
+    if (ioThreads < 1) {
+      throw new IllegalArgumentException("io threads must be at least 1: " + ioThreads);
+    }
+  }
+
+  /** Returns the defaults: 127.0.0.1:6380, no password, Redis's limits. */
+  public static ServerConfig defaults() {
+    return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_MAX_CLIENTS,
+        DEFAULT_PROTO_MAX_BULK_LEN, DEFAULT_IO_THREADS);
+  }
+
+  /** Returns a copy listening on {@code bind}. */
+  public ServerConfig withBind(String bind) {
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads);
+  }
+
+  /** Returns a copy listening on {@code port}. */
+  public ServerConfig withPort(int port) {
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads);
+  }
+
+  /** Returns a copy requiring {@code password} (null for none). */
+  public ServerConfig withRequirePass(String password) {
+    return new ServerConfig(bind, port, password, maxClients, protoMaxBulkLen, ioThreads);
+  }
+
+  /** Returns a copy serving at most {@code maxClients} connections. */
+  public ServerConfig withMaxClients(int maxClients) {
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads);
+  }
+
+  /** Returns a copy accepting bulk strings up to {@code bytes}. */
+  public ServerConfig withProtoMaxBulkLen(long bytes) {
+    return new ServerConfig(bind, port, requirePass, maxClients, bytes, ioThreads);
+  }
+
+  /** Returns a copy with {@code threads} event loops. */
+  public ServerConfig withIoThreads(int threads) {
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, threads);
+  }
+
+  @Override
+  public String toString() {
+    return "ServerConfig[bind=" + bind + ", port=" + port + ", requirePass="
+        + (requirePass == null ? "none" : "set") + ", maxClients=" + maxClients
+        + ", protoMaxBulkLen=" + protoMaxBulkLen + ", ioThreads=" + ioThreads + "]";
+  }
+}

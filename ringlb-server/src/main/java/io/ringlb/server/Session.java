@@ -1,0 +1,27 @@
+package io.ringlb.server;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+
+/** One client connection as a command handler sees it. */
+public interface Session {
+
+  /** Returns the connection's id, unique for the server's lifetime ({@code CLIENT ID}). */
+  long id();
+
+  /** Returns the name set with {@code CLIENT SETNAME}, or null. */
+  String name();
+
+  /** Returns the allocator replies should take buffers from. */
+  ByteBufAllocator alloc();
+
+  /** Returns the event loop the connection runs on. */
+  EventLoop eventLoop();
+
+  /**
+   * Takes the reply slot of the command being executed; the handler then returns {@link
+   * CommandHandler#DEFERRED} and completes the slot later, from any thread. Only callable from
+   * within {@link CommandHandler#execute}, once per command.
+   */
+  DeferredReply defer();
+}

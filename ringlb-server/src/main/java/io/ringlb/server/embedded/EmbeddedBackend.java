@@ -1,0 +1,657 @@
+package io.ringlb.server.embedded;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.ringlb.core.HashRing;
+import io.ringlb.core.LoadBalancer;
+import io.ringlb.core.Placement;
+import io.ringlb.server.Backend;
+import io.ringlb.server.CommandException;
+import io.ringlb.server.CommandRegistry;
+import io.ringlb.server.CommandSpec;
+import io.ringlb.server.Glob;
+import io.ringlb.server.Replies;
+import io.ringlb.server.Request;
+import io.ringlb.server.Session;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The default {@link Backend}: keys live in the server memories of a {@link LoadBalancer} inside
+ * this process, and {@code RING ADD/REMOVE} change its topology live.
+ *
+ * <p>Concurrency: the balancer is not thread-safe, so every command runs with the keyspace lock
+ * held, from the first lookup to the last write of its reply data; a topology change holds the
+ * same lock while the keys that change owner move. A command therefore sees the ring either
+ * entirely before or entirely after a change, which is what makes "no acknowledged write lost,
+ * no stale read" hold by construction: a write acknowledged before {@code RING ADD} has moved
+ * with its key by the time any later command runs, and a write after it goes to the new owner.
+ * Expiry deadlines are kept beside the balancer, keyed by key bytes, so they survive moves.
+ * Details and measurements are in docs/SERVE.md.
+ */
+public final class EmbeddedBackend implements Backend {
+
+  /** Keys sampled per active-expiry round, and the share that expired above which it repeats. */
+  private static final int EXPIRE_SAMPLES = 20;
+  private static final long EXPIRE_PERIOD_MS = 100;
+  private static final long EXPIRE_BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+
+  private final Keyspace keyspace;
+  private final ReentrantLock lock;
+  private volatile ScheduledFuture<?> expiryTask;
+
+  private EmbeddedBackend(LoadBalancer balancer) {
+    this.keyspace = new Keyspace(balancer);
+    this.lock = keyspace.lock();
+  }
+
+  /** Returns a backend over {@code balancer}, which it then owns (no one else may touch it). */
+  public static EmbeddedBackend over(LoadBalancer balancer) {
+    return new EmbeddedBackend(Objects.requireNonNull(balancer, "balancer"));
+  }
+
+  /** Returns a backend over a new balancer routing by {@code placement} with {@code servers}. */
+  public static EmbeddedBackend create(Placement placement, int... servers) {
+    LoadBalancer balancer = LoadBalancer.builder().placement(placement).build();
+    for (int id : servers) {
+      balancer.addServer(id);
+    }
+    return over(balancer);
+  }
+
+  @Override
+  public void register(CommandRegistry r) {
+    r.register(CommandSpec.of("get", 2, "readonly fast", 1, 1, 1), this::get);
+    r.register(CommandSpec.of("set", -3, "write", 1, 1, 1), this::set);
+    r.register(CommandSpec.of("setnx", 3, "write fast", 1, 1, 1), this::setnx);
+    r.register(CommandSpec.of("getdel", 2, "write fast", 1, 1, 1), this::getdel);
+    r.register(CommandSpec.of("del", -2, "write", 1, -1, 1), this::del);
+    r.register(CommandSpec.of("unlink", -2, "write fast", 1, -1, 1), this::del);
+    r.register(CommandSpec.of("exists", -2, "readonly fast", 1, -1, 1), this::exists);
+    r.register(CommandSpec.of("type", 2, "readonly fast", 1, 1, 1), this::type);
+    r.register(CommandSpec.of("mget", -2, "readonly fast", 1, -1, 1), this::mget);
+    r.register(CommandSpec.of("mset", -3, "write", 1, -1, 2), this::mset);
+    r.register(CommandSpec.of("incr", 2, "write fast", 1, 1, 1),
+        (s, q) -> incrBy(q, 1));
+    r.register(CommandSpec.of("decr", 2, "write fast", 1, 1, 1),
+        (s, q) -> incrBy(q, -1));
+    r.register(CommandSpec.of("incrby", 3, "write fast", 1, 1, 1),
+        (s, q) -> incrBy(q, q.longValue(2)));
+    r.register(CommandSpec.of("decrby", 3, "write fast", 1, 1, 1), (s, q) -> {
+      long by = q.longValue(2);
+      if (by == Long.MIN_VALUE) {
+        throw new CommandException("ERR decrement would overflow");
+      }
+      return incrBy(q, -by);
+    });
+    r.register(CommandSpec.of("append", 3, "write fast", 1, 1, 1), this::append);
+    r.register(CommandSpec.of("strlen", 2, "readonly fast", 1, 1, 1), this::strlen);
+    r.register(CommandSpec.of("expire", -3, "write fast", 1, 1, 1),
+        (s, q) -> expire(q, 1000, "expire"));
+    r.register(CommandSpec.of("pexpire", -3, "write fast", 1, 1, 1),
+        (s, q) -> expire(q, 1, "pexpire"));
+    r.register(CommandSpec.of("ttl", 2, "readonly fast", 1, 1, 1), (s, q) -> ttl(q, true));
+    r.register(CommandSpec.of("pttl", 2, "readonly fast", 1, 1, 1), (s, q) -> ttl(q, false));
+    r.register(CommandSpec.of("persist", 2, "write fast", 1, 1, 1), this::persist);
+    r.register(CommandSpec.of("scan", -2, "readonly"), this::scan);
+    r.register(CommandSpec.of("keys", 2, "readonly"), this::keys);
+    r.register(CommandSpec.of("dbsize", 1, "readonly fast"), (s, q) -> {
+      lock.lock();
+      try {
+        return Replies.integer(keyspace.balancer().size());
+      } finally {
+        lock.unlock();
+      }
+    });
+    r.register(CommandSpec.of("flushall", -1, "write"), this::flush);
+    r.register(CommandSpec.of("flushdb", -1, "write"), this::flush);
+    RingCommands.register(r, keyspace);
+  }
+
+  // ---- strings --------------------------------------------------------------------------------
+
+  private RedisMessage get(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    ByteBuf value;
+    lock.lock();
+    try {
+      value = keyspace.get(keyspace.hash(key), key, s.alloc());
+    } finally {
+      lock.unlock();
+    }
+    return value == null ? Replies.NULL : Replies.bulk(value);
+  }
+
+  private RedisMessage set(Session s, Request q) {
+    boolean nx = false;
+    boolean xx = false;
+    boolean get = false;
+    boolean keepTtl = false;
+    long ttlMillis = -1; // relative
+    long atMillis = -1; // absolute
+    boolean expiry = false;
+    for (int i = 3; i < q.argc(); i++) {
+      boolean hasNext = i + 1 < q.argc();
+      if (q.is(i, "nx") && !xx) {
+        nx = true;
+      } else if (q.is(i, "xx") && !nx) {
+        xx = true;
+      } else if (q.is(i, "get")) {
+        get = true;
+      } else if (q.is(i, "keepttl") && !expiry) {
+        keepTtl = true;
+      } else if ((q.is(i, "ex") || q.is(i, "px") || q.is(i, "exat") || q.is(i, "pxat"))
+          && !expiry && !keepTtl && hasNext) {
+        expiry = true;
+        boolean seconds = q.is(i, "ex") || q.is(i, "exat");
+        boolean absolute = q.is(i, "exat") || q.is(i, "pxat");
+        long v = q.longValue(++i);
+        if (v <= 0 || (seconds && v > Long.MAX_VALUE / 1000)) {
+          throw new CommandException("ERR invalid expire time in 'set' command");
+        }
+        long ms = seconds ? v * 1000 : v;
+        if (absolute) {
+          atMillis = ms;
+        } else {
+          ttlMillis = ms;
+        }
+      } else {
+        throw CommandException.syntax();
+      }
+    }
+    byte[] key = q.bytes(1);
+    ByteBuf value = q.arg(2);
+    byte[] bytes = value.hasArray() ? value.array() : q.bytes(2);
+    int offset = value.hasArray() ? value.arrayOffset() + value.readerIndex() : 0;
+    int length = value.readableBytes();
+    long now = expiry ? System.currentTimeMillis() : 0;
+    long deadline = atMillis >= 0 ? atMillis : ttlMillis >= 0 ? now + ttlMillis : -1;
+    if (ttlMillis >= 0 && deadline < now) {
+      throw new CommandException("ERR invalid expire time in 'set' command");
+    }
+    ByteBuf old = null;
+    boolean write;
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      boolean exists;
+      if (get) {
+        old = keyspace.get(hash, key, s.alloc());
+        exists = old != null;
+      } else {
+        exists = (nx || xx) && keyspace.exists(hash, key);
+      }
+      write = !(nx && exists) && !(xx && !exists);
+      if (write) {
+        keyspace.set(hash, key, bytes, offset, length, keepTtl || expiry);
+        if (expiry) {
+          keyspace.expireAt(hash, key, deadline);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (get) {
+      return old == null ? Replies.NULL : Replies.bulk(old);
+    }
+    return write ? Replies.OK : Replies.NULL;
+  }
+
+  private RedisMessage setnx(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    byte[] value = q.bytes(2);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      if (keyspace.exists(hash, key)) {
+        return Replies.ZERO;
+      }
+      keyspace.set(hash, key, value, 0, value.length, false);
+      return Replies.ONE;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RedisMessage getdel(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    ByteBuf old;
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      old = keyspace.get(hash, key, s.alloc());
+      if (old != null) {
+        keyspace.delete(hash, key);
+      }
+    } finally {
+      lock.unlock();
+    }
+    return old == null ? Replies.NULL : Replies.bulk(old);
+  }
+
+  private RedisMessage del(Session s, Request q) {
+    byte[][] keys = keys(q, 1, 1);
+    long n = 0;
+    lock.lock();
+    try {
+      for (byte[] key : keys) {
+        n += keyspace.delete(keyspace.hash(key), key) ? 1 : 0;
+      }
+    } finally {
+      lock.unlock();
+    }
+    return Replies.integer(n);
+  }
+
+  private RedisMessage exists(Session s, Request q) {
+    byte[][] keys = keys(q, 1, 1);
+    long n = 0;
+    lock.lock();
+    try {
+      for (byte[] key : keys) {
+        n += keyspace.exists(keyspace.hash(key), key) ? 1 : 0;
+      }
+    } finally {
+      lock.unlock();
+    }
+    return Replies.integer(n);
+  }
+
+  private RedisMessage type(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    lock.lock();
+    try {
+      return Replies.simple(keyspace.exists(keyspace.hash(key), key) ? "string" : "none");
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RedisMessage mget(Session s, Request q) {
+    byte[][] keys = keys(q, 1, 1);
+    RedisMessage[] out = new RedisMessage[keys.length];
+    lock.lock();
+    try {
+      for (int i = 0; i < keys.length; i++) {
+        ByteBuf v = keyspace.get(keyspace.hash(keys[i]), keys[i], s.alloc());
+        out[i] = v == null ? Replies.NULL : Replies.bulk(v);
+      }
+    } finally {
+      lock.unlock();
+    }
+    return Replies.array(Arrays.asList(out));
+  }
+
+  private RedisMessage mset(Session s, Request q) {
+    if (q.argc() % 2 != 1) {
+      throw new CommandException(Replies.wrongArity("mset"));
+    }
+    byte[][] keys = keys(q, 1, 2);
+    byte[][] values = keys(q, 2, 2);
+    lock.lock();
+    try {
+      for (int i = 0; i < keys.length; i++) {
+        keyspace.set(keyspace.hash(keys[i]), keys[i], values[i], 0, values[i].length, false);
+      }
+    } finally {
+      lock.unlock();
+    }
+    return Replies.OK;
+  }
+
+  private RedisMessage incrBy(Request q, long by) {
+    byte[] key = q.bytes(1);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      byte[] old = keyspace.value(hash, key);
+      long current = 0;
+      if (old != null) {
+        current = parseLong(old);
+      }
+      if ((by > 0 && current > Long.MAX_VALUE - by) || (by < 0 && current < Long.MIN_VALUE - by)) {
+        throw new CommandException("ERR increment or decrement would overflow");
+      }
+      long next = current + by;
+      byte[] text = Long.toString(next).getBytes(StandardCharsets.US_ASCII);
+      keyspace.set(hash, key, text, 0, text.length, true);
+      return Replies.integer(next);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static long parseLong(byte[] value) {
+    if (value.length == 0 || value.length > 20) {
+      throw CommandException.notInteger();
+    }
+    try {
+      String text = new String(value, StandardCharsets.US_ASCII);
+      long v = Long.parseLong(text);
+      if (!Long.toString(v).equals(text)) { // no '+', no leading zeros, as Redis's string2ll
+        throw CommandException.notInteger();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw CommandException.notInteger();
+    }
+  }
+
+  private RedisMessage append(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    byte[] tail = q.bytes(2);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      byte[] old = keyspace.value(hash, key);
+      byte[] next = tail;
+      if (old != null) {
+        next = Arrays.copyOf(old, old.length + tail.length);
+        System.arraycopy(tail, 0, next, old.length, tail.length);
+      }
+      keyspace.set(hash, key, next, 0, next.length, true);
+      return Replies.integer(next.length);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RedisMessage strlen(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    lock.lock();
+    try {
+      byte[] v = keyspace.value(keyspace.hash(key), key);
+      return Replies.integer(v == null ? 0 : v.length);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- expiry ---------------------------------------------------------------------------------
+
+  private RedisMessage expire(Request q, long unitMillis, String name) {
+    boolean nx = false;
+    boolean xx = false;
+    boolean gt = false;
+    boolean lt = false;
+    for (int i = 3; i < q.argc(); i++) {
+      if (q.is(i, "nx")) {
+        nx = true;
+      } else if (q.is(i, "xx")) {
+        xx = true;
+      } else if (q.is(i, "gt")) {
+        gt = true;
+      } else if (q.is(i, "lt")) {
+        lt = true;
+      } else {
+        throw new CommandException("ERR Unsupported option " + q.string(i));
+      }
+    }
+    if (nx && (xx || gt || lt)) {
+      throw new CommandException("ERR NX and XX, GT or LT options at the same time are not"
+          + " compatible");
+    }
+    if (gt && lt) {
+      throw new CommandException("ERR GT and LT options at the same time are not compatible");
+    }
+    long amount = q.longValue(2);
+    long now = System.currentTimeMillis();
+    if (amount > Long.MAX_VALUE / unitMillis || amount < Long.MIN_VALUE / unitMillis
+        || (amount > 0 && amount * unitMillis > Long.MAX_VALUE - now)) {
+      throw new CommandException("ERR invalid expire time in '" + name + "' command");
+    }
+    long deadline = now + amount * unitMillis;
+    byte[] key = q.bytes(1);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      if (!keyspace.exists(hash, key)) {
+        return Replies.ZERO;
+      }
+      long current = keyspace.deadline(hash, key);
+      boolean has = current != ExpiryTable.NONE;
+      if ((nx && has) || (xx && !has) || (gt && (!has || deadline <= current))
+          || (lt && has && deadline >= current)) {
+        return Replies.ZERO;
+      }
+      if (deadline <= now) {
+        keyspace.delete(hash, key);
+      } else {
+        keyspace.expireAt(hash, key, deadline);
+      }
+      return Replies.ONE;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RedisMessage ttl(Request q, boolean seconds) {
+    byte[] key = q.bytes(1);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      if (!keyspace.exists(hash, key)) {
+        return Replies.integer(-2);
+      }
+      long deadline = keyspace.deadline(hash, key);
+      if (deadline == ExpiryTable.NONE) {
+        return Replies.integer(-1);
+      }
+      long left = Math.max(0, deadline - System.currentTimeMillis());
+      return Replies.integer(seconds ? (left + 500) / 1000 : left);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RedisMessage persist(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      if (!keyspace.exists(hash, key) || keyspace.deadline(hash, key) == ExpiryTable.NONE) {
+        return Replies.ZERO;
+      }
+      keyspace.expireAt(hash, key, -1);
+      return Replies.ONE;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void start(EventLoopGroup eventLoops) {
+    expiryTask = eventLoops.next().scheduleAtFixedRate(this::activeExpiryCycle,
+        EXPIRE_PERIOD_MS, EXPIRE_PERIOD_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Redis's active expiry: sample keys that have a deadline, delete the expired ones, and go on
+   * while more than a quarter of a sample had expired, within a time budget.
+   */
+  void activeExpiryCycle() {
+    long start = System.nanoTime();
+    lock.lock();
+    try {
+      while (keyspace.expires().size() > 0) {
+        int expired = keyspace.activeExpire(EXPIRE_SAMPLES, System.currentTimeMillis());
+        if (expired <= EXPIRE_SAMPLES / 4 || System.nanoTime() - start > EXPIRE_BUDGET_NANOS) {
+          break;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- keyspace -------------------------------------------------------------------------------
+
+  private RedisMessage scan(Session s, Request q) {
+    long cursor = parseCursor(q);
+    int count = 10;
+    byte[] pattern = null;
+    boolean stringsOnly = true;
+    for (int i = 2; i < q.argc(); i++) {
+      boolean hasNext = i + 1 < q.argc();
+      if (q.is(i, "count") && hasNext) {
+        long c = q.longValue(++i);
+        if (c < 1) {
+          throw CommandException.syntax();
+        }
+        count = (int) Math.min(c, 1 << 20);
+      } else if (q.is(i, "match") && hasNext) {
+        pattern = q.bytes(++i);
+      } else if (q.is(i, "type") && hasNext) {
+        stringsOnly = q.is(++i, "string");
+      } else {
+        throw CommandException.syntax();
+      }
+    }
+    Scan.Page page;
+    lock.lock();
+    try {
+      page = Scan.page(keyspace, cursor, count);
+    } finally {
+      lock.unlock();
+    }
+    List<RedisMessage> keys = new ArrayList<>(page.keys().size());
+    if (stringsOnly) {
+      boolean all = pattern == null || Glob.matchesEverything(pattern);
+      for (byte[] key : page.keys()) {
+        if (all || Glob.matches(pattern, key)) {
+          keys.add(Replies.bulk(s.alloc(), key));
+        }
+      }
+    }
+    return Replies.array(List.of(Replies.bulk(s.alloc(), Long.toString(page.next())),
+        Replies.array(keys)));
+  }
+
+  private static long parseCursor(Request q) {
+    String text = q.string(1);
+    try {
+      long c = Long.parseUnsignedLong(text);
+      return c > 0xFFFF_FFFFL ? -1 : c;
+    } catch (NumberFormatException e) {
+      throw new CommandException("ERR invalid cursor");
+    }
+  }
+
+  private RedisMessage keys(Session s, Request q) {
+    byte[] pattern = q.bytes(1);
+    boolean all = Glob.matchesEverything(pattern);
+    List<byte[]> found = new ArrayList<>();
+    lock.lock();
+    try {
+      keyspace.balancer().forEach((h, kb, ko, kl, vb, vo, vl) -> {
+        if (all || Glob.matches(pattern, kb, ko, kl, false)) {
+          found.add(Arrays.copyOfRange(kb, ko, ko + kl));
+        }
+      });
+      found.removeIf(k -> keyspace.expireIfNeeded(keyspace.hash(k), k));
+    } finally {
+      lock.unlock();
+    }
+    List<RedisMessage> out = new ArrayList<>(found.size());
+    for (byte[] k : found) {
+      out.add(Replies.bulk(s.alloc(), k));
+    }
+    return Replies.array(out);
+  }
+
+  private RedisMessage flush(Session s, Request q) {
+    if (q.argc() > 2 || (q.argc() == 2 && !q.is(1, "sync") && !q.is(1, "async"))) {
+      throw CommandException.syntax();
+    }
+    lock.lock();
+    try {
+      keyspace.flush();
+    } finally {
+      lock.unlock();
+    }
+    return Replies.OK;
+  }
+
+  private static byte[][] keys(Request q, int first, int step) {
+    byte[][] keys = new byte[(q.argc() - first + step - 1) / step][];
+    for (int i = first, k = 0; i < q.argc(); i += step, k++) {
+      keys[k] = q.bytes(i);
+    }
+    return keys;
+  }
+
+  // ---- INFO -----------------------------------------------------------------------------------
+
+  @Override
+  public String[] infoSections() {
+    return new String[] {"keyspace", "ring"};
+  }
+
+  @Override
+  public void info(String section, StringBuilder out) {
+    lock.lock();
+    try {
+      switch (section) {
+        case "memory" -> line(out, "used_memory_dataset", keyspace.balancer().footprint());
+        case "stats" -> {
+          line(out, "expired_keys", keyspace.expired);
+          line(out, "keyspace_hits", keyspace.hits);
+          line(out, "keyspace_misses", keyspace.misses);
+          line(out, "ring_keys_moved", keyspace.keysMovedTotal);
+        }
+        case "keyspace" -> {
+          long keys = keyspace.balancer().size();
+          if (keys > 0) {
+            long now = System.currentTimeMillis();
+            long[] ttl = new long[2];
+            keyspace.expires().forEach((h, k, deadline) -> {
+              ttl[0] += Math.max(0, deadline - now);
+              ttl[1]++;
+            });
+            out.append("db0:keys=").append(keys).append(",expires=")
+                .append(keyspace.expires().size()).append(",avg_ttl=")
+                .append(ttl[1] == 0 ? 0 : ttl[0] / ttl[1]).append("\r\n");
+          }
+        }
+        case "ring" -> RingCommands.info(keyspace, out);
+        default -> { }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void line(StringBuilder out, String name, long value) {
+    out.append(name).append(':').append(value).append("\r\n");
+  }
+
+  @Override
+  public void close() {
+    ScheduledFuture<?> task = expiryTask;
+    if (task != null) {
+      task.cancel(false);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "EmbeddedBackend(" + keyspace.balancer().placement().name() + ")";
+  }
+
+  static String lower(String s) {
+    return s.toLowerCase(Locale.ROOT);
+  }
+
+  /** Returns whether the placement is a ring, whose labels RING LOCATE can show. */
+  static boolean isRing(Placement p) {
+    return p instanceof HashRing;
+  }
+}

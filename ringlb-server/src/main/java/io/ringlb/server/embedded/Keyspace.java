@@ -1,0 +1,162 @@
+package io.ringlb.server.embedded;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.ringlb.core.LoadBalancer;
+import io.ringlb.core.ValueSink;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The keys of the embedded backend: a {@link LoadBalancer} over server memories plus the {@link
+ * ExpiryTable}, behind one lock. Every method but {@link #lock()} expects the caller to hold it.
+ */
+final class Keyspace {
+
+  private final LoadBalancer balancer;
+  private final ExpiryTable expires = new ExpiryTable();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final CopySink copy = new CopySink();
+  private final PresenceSink presence = new PresenceSink();
+
+  long hits;
+  long misses;
+  long expired;
+  long ringAdds;
+  long ringRemoves;
+  long keysMovedTotal;
+  long lastChangeKeysMoved;
+  long lastChangeMicros;
+
+  Keyspace(LoadBalancer balancer) {
+    this.balancer = balancer;
+  }
+
+  ReentrantLock lock() {
+    return lock;
+  }
+
+  LoadBalancer balancer() {
+    return balancer;
+  }
+
+  ExpiryTable expires() {
+    return expires;
+  }
+
+  int hash(byte[] key) {
+    return balancer.hashKey(key, 0, key.length);
+  }
+
+  /** Deletes the key if its deadline has passed; returns whether it did. */
+  boolean expireIfNeeded(int hash, byte[] key) {
+    if (expires.size() == 0) {
+      return false;
+    }
+    long deadline = expires.get(hash, key);
+    if (deadline == ExpiryTable.NONE || deadline > System.currentTimeMillis()) {
+      return false;
+    }
+    expires.remove(hash, key);
+    balancer.delete(key);
+    expired++;
+    return true;
+  }
+
+  /** Returns the live value as a new buffer from {@code alloc}, or null; counts hits and misses. */
+  ByteBuf get(int hash, byte[] key, ByteBufAllocator alloc) {
+    expireIfNeeded(hash, key);
+    copy.alloc = alloc;
+    copy.out = null;
+    balancer.retrieve(hash, key, 0, key.length, copy);
+    ByteBuf out = copy.out;
+    copy.out = null;
+    copy.alloc = null;
+    if (out == null) {
+      misses++;
+    } else {
+      hits++;
+    }
+    return out;
+  }
+
+  /** Returns a copy of the live value, or null; does not count hits. */
+  byte[] value(int hash, byte[] key) {
+    expireIfNeeded(hash, key);
+    return balancer.retrieve(key);
+  }
+
+  /** Returns whether the key is live. */
+  boolean exists(int hash, byte[] key) {
+    expireIfNeeded(hash, key);
+    presence.found = false;
+    balancer.retrieve(hash, key, 0, key.length, presence);
+    return presence.found;
+  }
+
+  /** Stores a value; {@code keepTtl} keeps a deadline the key has, otherwise it is dropped. */
+  void set(int hash, byte[] key, byte[] value, int valueOffset, int valueLength, boolean keepTtl) {
+    balancer.store(hash, key, 0, key.length, value, valueOffset, valueLength);
+    if (!keepTtl && expires.size() != 0) {
+      expires.remove(hash, key);
+    }
+  }
+
+  /** Deletes a key; returns whether it was live. */
+  boolean delete(int hash, byte[] key) {
+    boolean wasExpired = expireIfNeeded(hash, key);
+    if (wasExpired) {
+      return false;
+    }
+    if (expires.size() != 0) {
+      expires.remove(hash, key);
+    }
+    return balancer.delete(key);
+  }
+
+  /** Sets or clears ({@code deadline < 0}) a key's deadline; the key must exist. */
+  void expireAt(int hash, byte[] key, long deadline) {
+    if (deadline < 0) {
+      expires.remove(hash, key);
+    } else {
+      expires.put(hash, key.clone(), deadline);
+    }
+  }
+
+  /** Returns the key's deadline or {@link ExpiryTable#NONE}. */
+  long deadline(int hash, byte[] key) {
+    return expires.get(hash, key);
+  }
+
+  /** Runs one round of active expiry; returns how many keys expired. */
+  int activeExpire(int samples, long now) {
+    int n = expires.sample(samples, now, (h, k) -> balancer.delete(k));
+    expired += n;
+    return n;
+  }
+
+  void flush() {
+    balancer.clear();
+    expires.clear();
+  }
+
+  /** Copies a value into a new buffer. */
+  private static final class CopySink implements ValueSink {
+    ByteBufAllocator alloc;
+    ByteBuf out;
+
+    @Override
+    public void accept(byte[] buffer, int offset, int length) {
+      out = alloc.buffer(length).writeBytes(buffer, offset, length);
+    }
+  }
+
+  /** Notes that a value is present. */
+  private static final class PresenceSink implements ValueSink {
+    boolean found;
+
+    @Override
+    public void accept(byte[] buffer, int offset, int length) {
+      found = true;
+    }
+  }
+}
