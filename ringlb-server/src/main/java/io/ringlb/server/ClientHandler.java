@@ -1,5 +1,6 @@
 package io.ringlb.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -8,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.InlineCommandRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
@@ -36,6 +38,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
 
   private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
   private static final int MAX_PENDING = 1024;
+  private static final int BATCH_BYTES = 8192;
 
   private final ServerContext server;
   private final long id;
@@ -43,6 +46,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   private final Request request = new Request();
   private final ArrayDeque<Slot> pending = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
+  private ByteBuf batch; // replies encoded in this read batch, not yet written
   private Slot current; // the slot the running handler took, if any
   private boolean authenticated;
   private boolean closing;
@@ -171,6 +175,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       server.clientDisconnected();
     }
     closing = true;
+    if (batch != null) {
+      batch.release();
+      batch = null;
+    }
     Slot slot;
     while ((slot = pending.poll()) != null) {
       slot.discard();
@@ -273,7 +281,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   /** Writes a reply now if nothing is outstanding, else queues it behind the outstanding ones. */
   private void send(RedisMessage reply) {
     if (pending.isEmpty()) {
-      ctx.write(reply, ctx.voidPromise());
+      write(reply);
       unflushed = true;
     } else {
       Slot slot = new Slot();
@@ -294,6 +302,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   private void closeIfDrained() {
     if (pending.isEmpty()) {
       closeWhenDrained = false;
+      flushBatch();
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       unflushed = false;
     }
@@ -314,6 +323,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   public void channelReadComplete(ChannelHandlerContext ctx) {
     if (unflushed) {
       unflushed = false;
+      flushBatch();
       ctx.flush();
     }
     flushStats();
@@ -357,18 +367,72 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     }
   }
 
+  /**
+   * Writes one reply. Small replies of the common shapes (status, integer, null, short bulk
+   * strings, and frames a handler encoded itself) are encoded straight into one batch buffer per
+   * read batch, so a pipeline of N replies is one buffer and one write; anything else goes
+   * through RedisEncoder after the batch so far.
+   */
+  private void write(RedisMessage reply) {
+    ByteBuf frame = EncodedReplies.constantFrame(reply);
+    if (frame != null) {
+      batch(frame.readableBytes()).writeBytes(frame, frame.readerIndex(), frame.readableBytes());
+      return;
+    }
+    if (reply instanceof EncodedReply encoded) {
+      ByteBuf content = encoded.content();
+      batch(content.readableBytes()).writeBytes(content);
+      encoded.release();
+      return;
+    }
+    if (reply instanceof FullBulkStringRedisMessage bulk && !bulk.isNull()
+        && bulk.content().readableBytes() <= EncodedReplies.MAX_INLINED_BULK) {
+      ByteBuf content = bulk.content();
+      int length = content.readableBytes();
+      EncodedReplies.writeBulk(batch(length + EncodedReplies.BULK_OVERHEAD), content, length);
+      bulk.release();
+      return;
+    }
+    if (reply instanceof IntegerRedisMessage integer) {
+      EncodedReplies.writeInteger(batch(EncodedReplies.INTEGER_MAX), integer.value());
+      return;
+    }
+    flushBatch();
+    ctx.write(reply, ctx.voidPromise());
+  }
+
+  /** Returns the batch buffer with room for {@code bytes} more. */
+  private ByteBuf batch(int bytes) {
+    ByteBuf b = batch;
+    if (b != null && b.writableBytes() >= bytes) {
+      return b;
+    }
+    flushBatch();
+    batch = b = ctx.alloc().ioBuffer(Math.max(BATCH_BYTES, bytes));
+    return b;
+  }
+
+  private void flushBatch() {
+    ByteBuf b = batch;
+    if (b != null) {
+      batch = null;
+      ctx.write(b, ctx.voidPromise());
+    }
+  }
+
   /** Writes the completed replies at the head of the queue; runs on the event loop. */
   private void drain(boolean flush) {
     boolean wrote = false;
     Slot head;
     while ((head = pending.peek()) != null && head.done) {
       pending.poll();
-      ctx.write(head.reply, ctx.voidPromise());
+      write(head.reply);
       head.reply = null;
       wrote = true;
     }
     if (wrote) {
       if (flush) {
+        flushBatch();
         ctx.flush();
         unflushed = false;
       } else {

@@ -4,23 +4,29 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
 import io.netty.handler.codec.redis.BulkStringRedisContent;
+import io.netty.handler.codec.redis.DefaultLastBulkStringRedisContent;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.InlineCommandRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.LastBulkStringRedisContent;
 import io.netty.handler.codec.redis.RedisCodecException;
+import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Sits between {@code RedisDecoder} and the aggregators and enforces what a request may be before
  * anything is buffered: an array of bulk strings (or an inline command), at most {@value
  * #MAX_MULTIBULK} elements, bulk strings no longer than {@code proto-max-bulk-len}, and Redis's
  * tighter limits before authentication. A violation, or a decoder error, becomes one {@link
- * ProtocolError} passed down in order; everything after it is dropped.
+ * ProtocolError} passed down in order; everything after it is dropped. It also assembles the
+ * common case of a request on a fast path (see {@link #channelRead}).
  */
 final class RequestLimits extends ChannelInboundHandlerAdapter {
 
@@ -32,6 +38,11 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
 
   private final ClientHandler client;
   private final long maxBulk;
+  private BulkStringHeaderRedisMessage header; // held until its content shows whether it is whole
+  private ArrayHeaderRedisMessage arrayHeader;
+  private List<RedisMessage> elements; // the request being assembled on the fast path
+  private boolean assembling;
+  private int expected;
   private long remaining; // elements still expected in the current array, 0 at top level
   private boolean failed;
 
@@ -52,7 +63,88 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       fail(ctx, problem);
       return;
     }
+    // Fast path. A request whose bulk strings each arrived in one piece (nearly all requests:
+    // the decoder hands over whatever a socket read holds) is assembled here into the same
+    // ArrayRedisMessage RedisArrayAggregator would build, sparing the aggregators a CompositeByteBuf
+    // per argument and some fifteen handler hops per command. The first piece that is not whole
+    // (a bulk string split across reads) hands the request over to them: the array header, the
+    // elements assembled so far and the rest go down unchanged, in order.
+    if (assembling) {
+      if (msg instanceof BulkStringHeaderRedisMessage h) {
+        header = h;
+        return;
+      }
+      FullBulkStringRedisMessage whole = whole(msg);
+      if (whole != null) {
+        elements.add(whole);
+        if (elements.size() == expected) {
+          List<RedisMessage> done = elements;
+          elements = null;
+          assembling = false;
+          ctx.fireChannelRead(new ArrayRedisMessage(done));
+        }
+        return;
+      }
+      handOver(ctx);
+    } else if (msg instanceof ArrayHeaderRedisMessage h && h.length() > 0) {
+      assembling = true;
+      arrayHeader = h;
+      expected = (int) h.length();
+      elements = new ArrayList<>(Math.min(expected, 64));
+      return;
+    }
+    if (header != null) {
+      ctx.fireChannelRead(header);
+      header = null;
+    }
     ctx.fireChannelRead(msg);
+  }
+
+  /** Returns {@code msg} as a whole bulk string when it completes one that arrived in one piece. */
+  private FullBulkStringRedisMessage whole(Object msg) {
+    if (msg instanceof FullBulkStringRedisMessage full) { // "$0", which comes without header
+      return header == null ? full : null;
+    }
+    BulkStringHeaderRedisMessage h = header;
+    if (h != null && msg instanceof DefaultLastBulkStringRedisContent last
+        && last.content().readableBytes() == h.bulkStringLength()) {
+      header = null;
+      return new FullBulkStringRedisMessage(last.content());
+    }
+    return null;
+  }
+
+  /** Passes the request assembled so far down to the aggregators, which finish it. */
+  private void handOver(ChannelHandlerContext ctx) {
+    assembling = false;
+    ctx.fireChannelRead(arrayHeader);
+    List<RedisMessage> done = elements;
+    elements = null;
+    for (RedisMessage element : done) {
+      ctx.fireChannelRead(element);
+    }
+  }
+
+  private void releaseAssembled() {
+    if (elements != null) {
+      for (RedisMessage element : elements) {
+        ReferenceCountUtil.release(element);
+      }
+      elements = null;
+    }
+    assembling = false;
+    header = null;
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    releaseAssembled();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releaseAssembled();
   }
 
   private String check(Object msg) {
@@ -153,6 +245,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
 
   private void fail(ChannelHandlerContext ctx, String reason) {
     failed = true;
+    releaseAssembled();
     ctx.channel().config().setAutoRead(false);
     ctx.fireChannelRead(new ProtocolError(reason));
   }

@@ -17,6 +17,7 @@ import io.netty.handler.codec.redis.RedisArrayAggregator;
 import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
+import io.netty.util.ResourceLeakDetector;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.Objects;
@@ -60,6 +61,12 @@ public final class RespServer implements AutoCloseable {
   public static RespServer start(ServerConfig config, Backend backend) throws InterruptedException {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(backend, "backend");
+    if (System.getProperty("io.netty.leakDetection.level") == null
+        && System.getProperty("io.netty.leakDetectionLevel") == null) {
+      // Leak tracking touches every message on every handler hop; a server turns it off unless
+      // asked (the tests run with -Dio.netty.leakDetection.level=paranoid).
+      ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+    }
     ServerContext context = new ServerContext(config, backend);
     ConnectionCommands.register(context);
     backend.register(context.commands());

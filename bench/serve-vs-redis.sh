@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Benchmarks `ringlb serve` against Debian's redis-server with redis-benchmark, side by side:
+# SET and GET, 50 clients, unpipelined (-P 1) and pipelined (-P 16), alternating the two servers
+# round by round, then prints the median requests/s of each and the ratio ringlb / redis-server.
+#
+#   bench/serve-vs-redis.sh [ROUNDS] [REQUESTS]      (defaults: 5 rounds, 1000000 requests)
+#
+# Environment: RINGLB_CMD overrides how ringlb is started (default: bin/ringlb serve, or the
+# shaded jar when bin/ringlb is missing); RINGLB_PORT / REDIS_PORT pick the loopback ports;
+# WARMUP_REQUESTS sets the unrecorded warm-up run given to both servers first (JIT for ringlb).
+set -euo pipefail
+
+ROUNDS=${1:-5}
+REQUESTS=${2:-1000000}
+RINGLB_PORT=${RINGLB_PORT:-26380}
+REDIS_PORT=${REDIS_PORT:-26379}
+WARMUP_REQUESTS=${WARMUP_REQUESTS:-1000000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+for tool in redis-server redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install -y redis-server redis-tools)" >&2; exit 2; }
+done
+if [[ -z "${RINGLB_CMD:-}" ]]; then
+  if [[ -x "$ROOT/bin/ringlb" ]]; then
+    RINGLB_CMD="$ROOT/bin/ringlb serve"
+  elif [[ -f "$ROOT/ringlb-cli/target/ringlb.jar" ]]; then
+    RINGLB_CMD="java -jar $ROOT/ringlb-cli/target/ringlb.jar serve"
+  else
+    echo "build ringlb first: mvn -q -DskipTests package" >&2; exit 2
+  fi
+fi
+
+for port in "$REDIS_PORT" "$RINGLB_PORT"; do
+  if redis-cli -p "$port" ping >/dev/null 2>&1; then
+    echo "port $port is already in use: set RINGLB_PORT / REDIS_PORT" >&2; exit 2
+  fi
+done
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --daemonize no --logfile "$WORK/redis.log" &
+PIDS+=($!)
+$RINGLB_CMD --port "$RINGLB_PORT" > "$WORK/ringlb.log" 2>&1 &
+PIDS+=($!)
+for port in "$REDIS_PORT" "$RINGLB_PORT"; do
+  for _ in $(seq 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  redis-cli -p "$port" ping >/dev/null || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
+done
+
+# run NAME PORT P -> appends "NAME P TEST RPS" lines to $WORK/results
+run() {
+  redis-benchmark -p "$2" -t set,get -c 50 -n "$REQUESTS" -P "$3" -q --csv \
+    | awk -F'"' -v name="$1" -v p="$3" '/^"(SET|GET)"/ { print name, p, $2, $4 }' >> "$WORK/results"
+}
+
+echo "warming up both servers ($WARMUP_REQUESTS requests each, not recorded)" >&2
+for p in 1 16; do
+  redis-benchmark -p "$RINGLB_PORT" -t set,get -c 50 -n "$WARMUP_REQUESTS" -P "$p" -q >/dev/null
+  redis-benchmark -p "$REDIS_PORT" -t set,get -c 50 -n "$WARMUP_REQUESTS" -P "$p" -q >/dev/null
+done
+
+: > "$WORK/results"
+for round in $(seq "$ROUNDS"); do
+  for p in 1 16; do
+    if (( round % 2 )); then
+      run redis "$REDIS_PORT" "$p"; run ringlb "$RINGLB_PORT" "$p"
+    else
+      run ringlb "$RINGLB_PORT" "$p"; run redis "$REDIS_PORT" "$p"
+    fi
+  done
+  echo "round $round/$ROUNDS done" >&2
+done
+
+echo "redis-benchmark -t set,get -c 50 -n $REQUESTS, $ROUNDS alternating rounds, median req/s"
+echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}')"
+echo
+echo "| test | pipeline | redis-server | ringlb serve | ratio |"
+echo "|---|---|---:|---:|---:|"
+for p in 1 16; do
+  for test in SET GET; do
+    median() {
+      awk -v n="$1" -v p="$p" -v t="$test" '$1 == n && $2 == p && $3 == t { print $4 }' "$WORK/results" \
+        | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    }
+    r=$(median redis); l=$(median ringlb)
+    awk -v t="$test" -v p="$p" -v r="$r" -v l="$l" \
+      'BEGIN { printf "| %s | -P %s | %.0f | %.0f | %.2fx |\n", t, p, r, l, l / r }'
+  done
+done
+echo
+echo "all runs (server pipeline test req/s):"
+sed 's/^/    /' "$WORK/results"
