@@ -15,7 +15,7 @@ import java.util.function.Predicate;
  */
 final class CommandTable implements CommandRegistry {
 
-  private static final int MAX_NAME = 64;
+  static final int MAX_NAME = 64;
   static final String NOAUTH = "NOAUTH Authentication required.";
 
   /** One registered command or subcommand. */
@@ -84,11 +84,17 @@ final class CommandTable implements CommandRegistry {
 
   /** Returns the entry named by the readable bytes of {@code name} (any case), or null. */
   Entry lookup(ByteBuf name) {
+    return lookup(name, new byte[MAX_NAME]);
+  }
+
+  /** As {@link #lookup(ByteBuf)}, copying the name into {@code scratch} (64 bytes) first. */
+  Entry lookup(ByteBuf name, byte[] scratch) {
     int length = name.readableBytes();
     if (length == 0 || length > MAX_NAME) {
       return null;
     }
-    return slots[probe(null, name.readerIndex(), length, name)];
+    name.getBytes(name.readerIndex(), scratch, 0, length);
+    return slots[probe(scratch, 0, length, null)];
   }
 
   /** Returns the slot holding the name, or the empty slot where it would go. */
@@ -142,7 +148,7 @@ final class CommandTable implements CommandRegistry {
    * CommandHandler#DEFERRED}.
    */
   RedisMessage dispatch(Session session, Request request, boolean authenticated) {
-    Entry entry = lookup(request.arg(0));
+    Entry entry = lookup(request.arg(0), request.scratch);
     if (entry == null) {
       return Replies.error(unknownCommand(request));
     }
@@ -150,7 +156,7 @@ final class CommandTable implements CommandRegistry {
       return Replies.error(Replies.wrongArity(entry.fullName));
     }
     if (entry.subcommands != null && request.argc() >= 2) {
-      Entry sub = entry.subcommands.lookup(request.arg(1));
+      Entry sub = entry.subcommands.lookup(request.arg(1), request.scratch);
       if (sub == null) {
         if (request.is(1, "help")) {
           return authenticated ? help(entry) : Replies.error(NOAUTH);

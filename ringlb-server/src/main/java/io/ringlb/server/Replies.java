@@ -3,6 +3,7 @@ package io.ringlb.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.FixedRedisMessagePool;
@@ -81,6 +82,14 @@ public final class Replies {
       return FullBulkStringRedisMessage.EMPTY_INSTANCE;
     }
     return new FullBulkStringRedisMessage(ByteBufUtil.writeUtf8(alloc, text));
+  }
+
+  /** Returns a bulk string reply over {@code bytes}, which it takes (no copy). */
+  public static RedisMessage bulkOf(byte[] bytes) {
+    if (bytes.length == 0) {
+      return FullBulkStringRedisMessage.EMPTY_INSTANCE;
+    }
+    return new FullBulkStringRedisMessage(Unpooled.wrappedBuffer(bytes));
   }
 
   /** Returns a bulk string reply that takes ownership of {@code content}. */

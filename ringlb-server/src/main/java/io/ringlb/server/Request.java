@@ -16,6 +16,8 @@ import java.util.Objects;
  */
 public final class Request {
 
+  /** Room for a command name, so that the table looks names up without allocating. */
+  final byte[] scratch = new byte[CommandTable.MAX_NAME];
   private ByteBuf[] args = new ByteBuf[8];
   private int argc;
 

@@ -120,14 +120,14 @@ public final class EmbeddedBackend implements Backend {
 
   private RedisMessage get(Session s, Request q) {
     byte[] key = q.bytes(1);
-    ByteBuf value;
+    byte[] value;
     lock.lock();
     try {
-      value = keyspace.get(keyspace.hash(key), key, s.alloc());
+      value = keyspace.get(keyspace.hash(key), key);
     } finally {
       lock.unlock();
     }
-    return value == null ? Replies.NULL : Replies.bulk(value);
+    return value == null ? Replies.NULL : Replies.bulkOf(value);
   }
 
   private RedisMessage set(Session s, Request q) {
@@ -177,14 +177,14 @@ public final class EmbeddedBackend implements Backend {
     if (ttlMillis >= 0 && deadline < now) {
       throw new CommandException("ERR invalid expire time in 'set' command");
     }
-    ByteBuf old = null;
+    byte[] old = null;
     boolean write;
     lock.lock();
     try {
       int hash = keyspace.hash(key);
       boolean exists;
       if (get) {
-        old = keyspace.get(hash, key, s.alloc());
+        old = keyspace.get(hash, key);
         exists = old != null;
       } else {
         exists = (nx || xx) && keyspace.exists(hash, key);
@@ -200,7 +200,7 @@ public final class EmbeddedBackend implements Backend {
       lock.unlock();
     }
     if (get) {
-      return old == null ? Replies.NULL : Replies.bulk(old);
+      return old == null ? Replies.NULL : Replies.bulkOf(old);
     }
     return write ? Replies.OK : Replies.NULL;
   }
@@ -223,18 +223,18 @@ public final class EmbeddedBackend implements Backend {
 
   private RedisMessage getdel(Session s, Request q) {
     byte[] key = q.bytes(1);
-    ByteBuf old;
+    byte[] old;
     lock.lock();
     try {
       int hash = keyspace.hash(key);
-      old = keyspace.get(hash, key, s.alloc());
+      old = keyspace.get(hash, key);
       if (old != null) {
         keyspace.delete(hash, key);
       }
     } finally {
       lock.unlock();
     }
-    return old == null ? Replies.NULL : Replies.bulk(old);
+    return old == null ? Replies.NULL : Replies.bulkOf(old);
   }
 
   private RedisMessage del(Session s, Request q) {
@@ -281,8 +281,8 @@ public final class EmbeddedBackend implements Backend {
     lock.lock();
     try {
       for (int i = 0; i < keys.length; i++) {
-        ByteBuf v = keyspace.get(keyspace.hash(keys[i]), keys[i], s.alloc());
-        out[i] = v == null ? Replies.NULL : Replies.bulk(v);
+        byte[] v = keyspace.get(keyspace.hash(keys[i]), keys[i]);
+        out[i] = v == null ? Replies.NULL : Replies.bulkOf(v);
       }
     } finally {
       lock.unlock();

@@ -1,7 +1,5 @@
 package io.ringlb.server.embedded;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.ValueSink;
 import java.util.concurrent.locks.ReentrantLock;
@@ -62,15 +60,13 @@ final class Keyspace {
     return true;
   }
 
-  /** Returns the live value as a new buffer from {@code alloc}, or null; counts hits and misses. */
-  ByteBuf get(int hash, byte[] key, ByteBufAllocator alloc) {
+  /** Returns a copy of the live value, or null; counts hits and misses. */
+  byte[] get(int hash, byte[] key) {
     expireIfNeeded(hash, key);
-    copy.alloc = alloc;
     copy.out = null;
     balancer.retrieve(hash, key, 0, key.length, copy);
-    ByteBuf out = copy.out;
+    byte[] out = copy.out;
     copy.out = null;
-    copy.alloc = null;
     if (out == null) {
       misses++;
     } else {
@@ -139,14 +135,13 @@ final class Keyspace {
     expires.clear();
   }
 
-  /** Copies a value into a new buffer. */
+  /** Copies a value out. */
   private static final class CopySink implements ValueSink {
-    ByteBufAllocator alloc;
-    ByteBuf out;
+    byte[] out;
 
     @Override
     public void accept(byte[] buffer, int offset, int length) {
-      out = alloc.buffer(length).writeBytes(buffer, offset, length);
+      out = java.util.Arrays.copyOfRange(buffer, offset, offset + length);
     }
   }
 
