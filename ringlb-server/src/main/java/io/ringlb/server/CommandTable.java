@@ -21,6 +21,11 @@ final class CommandTable implements CommandRegistry {
   /** One registered command or subcommand. */
   static final class Entry {
     final CommandSpec spec;
+
+    CommandSpec spec() {
+      return spec;
+    }
+
     final CommandHandler handler;
     final String fullName;
     final byte[] name;
