@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A consistent-hashing load balancer for key-value data.",
-    subcommands = {RunCommand.class, SimulateCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {RunCommand.class, ServeCommand.class, SimulateCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @Spec CommandSpec spec;

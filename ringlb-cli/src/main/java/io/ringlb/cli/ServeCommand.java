@@ -2,6 +2,7 @@ package io.ringlb.cli;
 
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
+import io.ringlb.placement.Placements;
 import io.ringlb.server.RespServer;
 import io.ringlb.server.ServerConfig;
 import io.ringlb.server.embedded.EmbeddedBackend;
@@ -45,8 +46,11 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Comma-separated ids of the initial server memories (default: ${DEFAULT-VALUE}).")
   String servers;
 
-  @Option(names = "--placement", defaultValue = PlacementNames.DEFAULT, paramLabel = "NAME",
-      description = "Placement strategy (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--placement", defaultValue = "slots", paramLabel = "SPEC",
+      converter = StorePlacementConverter.class,
+      description = "How keys are placed on the server memories (default: ${DEFAULT-VALUE},"
+          + " balanced and exactly minimal-moving, see docs/PLACEMENT.md; seed is the original"
+          + " ring; see 'ringlb simulate --help' for the others).")
   String placement;
 
   @Option(names = "--requirepass", paramLabel = "SECRET",
@@ -73,7 +77,7 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       config = ServerConfig.defaults().withBind(bind).withPort(port).withRequirePass(requirePass)
           .withMaxClients(maxClients).withProtoMaxBulkLen(parseBytes(protoMaxBulkLen));
-      ring = PlacementNames.create(placement);
+      ring = Placements.forStore(placement);
       ids = parseServers(servers);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
