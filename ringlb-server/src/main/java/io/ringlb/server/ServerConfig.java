@@ -23,7 +23,7 @@ public record ServerConfig(String bind, int port, String requirePass, int maxCli
   public static final int DEFAULT_MAX_CLIENTS = 10_000;
   /**
    * The default event loop count: one, like Redis. Measured on two cores against redis-benchmark,
-   * a second loop competes with the clients for the CPU and gains nothing; see docs/SERVE.md.
+   * a second loop competes with the clients for the CPU and gains nothing; see docs/ARCHITECTURE.md and docs/BENCHMARKS.md.
    */
   public static final int DEFAULT_IO_THREADS = 1;
 

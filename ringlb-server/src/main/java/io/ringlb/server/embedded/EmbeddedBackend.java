@@ -35,7 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * no stale read" hold by construction: a write acknowledged before {@code RING ADD} has moved
  * with its key by the time any later command runs, and a write after it goes to the new owner.
  * Expiry deadlines are kept beside the balancer, keyed by key bytes, so they survive moves.
- * Details and measurements are in docs/SERVE.md.
+ * Details and measurements are in docs/ARCHITECTURE.md.
  */
 public final class EmbeddedBackend implements Backend {
 
