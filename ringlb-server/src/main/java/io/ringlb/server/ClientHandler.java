@@ -30,15 +30,21 @@ import java.util.logging.Logger;
  * when the read batch ends, so a pipeline of N requests costs one write). Once a handler defers,
  * every later reply queues behind its slot in {@code pending} and the queue drains from the head
  * as slots complete; completions from other threads hop onto this connection's event loop first,
- * so the queue is only ever touched by that thread. Reading pauses while the queue is long or the
- * socket is not writable, so a client that pipelines without reading cannot grow memory without
- * bound.
+ * so the queue is only ever touched by that thread. Reading pauses while the queue is long, and a
+ * client that pipelines without ever reading is disconnected past {@link #MAX_OUTPUT_BYTES} of
+ * unread replies, so neither can grow memory without bound.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter implements Session {
 
   private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
   private static final int MAX_PENDING = 1024;
   private static final int BATCH_BYTES = 8192;
+  /**
+   * Unread replies beyond which a client is disconnected, as Redis's client-output-buffer-limit
+   * would: reading goes on while the socket is not writable, because clients such as Jedis write
+   * a whole pipeline before reading any reply, and pausing would deadlock them.
+   */
+  static final long MAX_OUTPUT_BYTES = 256L << 20;
 
   private final ServerContext server;
   private final long id;
@@ -270,8 +276,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     if (!pending.isEmpty() && pending.peek().done) {
       drain(false);
     }
-    if (pending.size() >= MAX_PENDING || !ctx.channel().isWritable()) {
+    if (pending.size() >= MAX_PENDING) {
       pauseReading();
+    }
+    if (!ctx.channel().isWritable() && outputTooLarge()) {
+      LOG.warning("closing client " + id + ": more than " + MAX_OUTPUT_BYTES
+          + " bytes of replies unread");
+      closing = true;
+      ctx.close();
     }
     if (closeWhenDrained) {
       closeIfDrained();
@@ -352,6 +364,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     ctx.close();
   }
 
+  /** Returns whether the replies the client has not read exceed {@link #MAX_OUTPUT_BYTES}. */
+  private boolean outputTooLarge() {
+    io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+    return out != null && out.totalPendingWriteBytes() > MAX_OUTPUT_BYTES;
+  }
+
   private void pauseReading() {
     if (!pausedReading) {
       pausedReading = true;
@@ -360,8 +378,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   }
 
   private void maybeResumeReading() {
-    if (pausedReading && !closing && pending.size() < MAX_PENDING / 2
-        && ctx.channel().isWritable()) {
+    if (pausedReading && !closing && pending.size() < MAX_PENDING / 2) {
       pausedReading = false;
       ctx.channel().config().setAutoRead(true);
     }
