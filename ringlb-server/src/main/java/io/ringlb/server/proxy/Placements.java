@@ -1,0 +1,39 @@
+package io.ringlb.server.proxy;
+
+import io.ringlb.core.HashRing;
+import io.ringlb.core.Placement;
+import java.util.List;
+import java.util.function.Supplier;
+
+/** Makes empty placements by the names the configuration uses. */
+final class Placements {
+
+  private Placements() {}
+
+  /** The names {@link #factory} knows. */
+  static List<String> names() {
+    return List.of("seed");
+  }
+
+  /**
+   * Returns a factory of empty placements named {@code name}.
+   *
+   * @throws IllegalArgumentException naming the known placements when {@code name} is not one
+   */
+  static Supplier<Placement> factory(String name) {
+    if ("seed".equals(name)) {
+      return HashRing::seed;
+    }
+    throw new IllegalArgumentException(
+        "unknown placement '" + name + "' (known: " + String.join(", ", names()) + ")");
+  }
+
+  /** Returns a placement made by {@code factory} holding {@code ids}. */
+  static Placement of(Supplier<Placement> factory, int[] ids) {
+    Placement p = factory.get();
+    for (int id : ids) {
+      p.addServer(id, Placement.MoveListener.NONE);
+    }
+    return p;
+  }
+}
