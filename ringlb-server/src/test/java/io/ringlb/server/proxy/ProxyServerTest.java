@@ -71,10 +71,10 @@ class ProxyServerTest {
     Placement ring = ring();
     try (Jedis jedis = client()) {
       for (int i = 0; i < 200; i++) {
-        assertThat(jedis.set("key:" + (1000 + i), "v" + i)).isEqualTo("OK");
+        assertThat(jedis.set(MigrationTest.key(i), "v" + i)).isEqualTo("OK");
       }
       for (int i = 0; i < 200; i++) {
-        String key = "key:" + (1000 + i);
+        String key = MigrationTest.key(i);
         int owner = ring.serverFor(ring.hashKey(key.getBytes(StandardCharsets.UTF_8)));
         try (Jedis direct = backends.get(owner).client()) {
           assertThat(direct.get(key)).isEqualTo("v" + i);
