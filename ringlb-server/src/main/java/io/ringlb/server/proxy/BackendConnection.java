@@ -1,6 +1,8 @@
 package io.ringlb.server.proxy;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,10 +14,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
-import io.netty.handler.codec.redis.RedisArrayAggregator;
-import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
-import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
@@ -26,9 +25,11 @@ import java.util.List;
 /**
  * One pipelined connection to a redis-server, owned by one event loop.
  *
- * <p>Requests are written in order and their {@link Pending}s queued in the same order; each reply
- * completes the head of the queue. Writes are flushed once per event-loop turn by the {@link
- * Worker}, so requests of many clients share a system call. A request not answered within the
+ * <p>Requests are appended, in RESP form, to one buffer and their {@link Pending}s queued in the
+ * same order; each reply completes the head of the queue. The buffer is written once per
+ * event-loop turn by the {@link Worker}, so requests of many clients share one system call.
+ * Replies are decoded by netty-codec-redis's {@code RedisDecoder} and assembled by a {@link
+ * ReplyAssembler}. A request not answered within the
  * request timeout fails with every request behind it on the connection (their replies could no
  * longer be matched), and the connection is closed; the next request connects again. After a
  * failed connect, requests fail at once for a short while instead of piling up.
@@ -49,9 +50,12 @@ final class BackendConnection {
   private int generation;
   private long retryAt;
   private String downError;
+  /** Requests sent or queued, oldest first; each reply completes the head. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
-  /** Messages and their pendings, alternating, queued while connecting. */
-  private final ArrayDeque<Object> unsent = new ArrayDeque<>();
+  /** Commands encoded since the last flush (while connecting: since the start). */
+  private ByteBuf out;
+  private final ReplyAssembler assembler =
+      new ReplyAssembler(PooledByteBufAllocator.DEFAULT.heapBuffer(256));
   boolean dirty;
 
   BackendConnection(Backend backend, Proxy proxy, Worker worker) {
@@ -65,42 +69,76 @@ final class BackendConnection {
     return worker.loop;
   }
 
-  /** Sends {@code message} (taking ownership) and completes {@code pending} with its reply. */
-  void send(RedisMessage message, Pending pending) {
-    pending.deadline = System.nanoTime() + timeoutNanos;
-    Channel ch = channel;
-    if (ch != null && !connecting) {
-      ch.write(message, ch.voidPromise());
-      waiting.add(pending);
-      if (!dirty) {
-        dirty = true;
-        worker.markDirty(this);
-      }
-      return;
+  /** Sends a command of {@code argc} arguments (copied) and completes {@code pending}. */
+  void send(ByteBuf[] args, int argc, Pending pending) {
+    if (admit(pending)) {
+      Resp.writeCommand(out(), args, argc);
+      queued(pending);
     }
-    if (!connecting) {
-      if (closed) {
-        ReferenceCountUtil.release(message);
-        pending.fail("ERR ringlb: " + backend.describe + " left the ring");
-        return;
-      }
-      if (System.nanoTime() - retryAt < 0) {
-        ReferenceCountUtil.release(message);
-        pending.fail(downError);
-        return;
-      }
-      connect();
-    }
-    unsent.add(message);
-    unsent.add(pending);
   }
 
-  /** Flushes what {@link #send} wrote; called once per loop turn by the worker. */
+  /** Sends a command already in RESP form (copied, not released). */
+  void sendEncoded(ByteBuf command, Pending pending) {
+    if (admit(pending)) {
+      out().writeBytes(command, command.readerIndex(), command.readableBytes());
+      queued(pending);
+    }
+  }
+
+  /** Sends {@code message} (taking ownership) and completes {@code pending} with its reply. */
+  void send(RedisMessage message, Pending pending) {
+    try {
+      if (admit(pending)) {
+        Resp.write(out(), message);
+        queued(pending);
+      }
+    } finally {
+      ReferenceCountUtil.release(message);
+    }
+  }
+
+  /** Checks that a request may be queued now, connecting if needed; fails it otherwise. */
+  private boolean admit(Pending pending) {
+    pending.deadline = System.nanoTime() + timeoutNanos;
+    if (channel != null || connecting) {
+      return true;
+    }
+    if (closed) {
+      pending.fail("ERR ringlb: " + backend.describe + " left the ring");
+      return false;
+    }
+    if (System.nanoTime() - retryAt < 0) {
+      pending.fail(downError);
+      return false;
+    }
+    connect();
+    return true;
+  }
+
+  private ByteBuf out() {
+    ByteBuf o = out;
+    if (o == null) {
+      o = out = PooledByteBufAllocator.DEFAULT.directBuffer(1024);
+    }
+    return o;
+  }
+
+  private void queued(Pending pending) {
+    waiting.add(pending);
+    if (!dirty && channel != null) {
+      dirty = true;
+      worker.markDirty(this);
+    }
+  }
+
+  /** Writes what {@link #send} queued; called once per loop turn by the worker. */
   void flush() {
     dirty = false;
     Channel ch = channel;
-    if (ch != null) {
-      ch.flush();
+    ByteBuf o = out;
+    if (ch != null && o != null && o.isReadable()) {
+      out = null;
+      ch.writeAndFlush(o, ch.voidPromise());
     }
   }
 
@@ -119,12 +157,7 @@ final class BackendConnection {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline()
-                        .addLast(new RedisEncoder())
-                        .addLast(new RedisDecoder())
-                        .addLast(new RedisBulkStringAggregator())
-                        .addLast(new RedisArrayAggregator())
-                        .addLast(new Handler(gen));
+                    ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen));
                   }
                 });
     ChannelFuture future = bootstrap.connect(backend.spec.host(), backend.spec.port());
@@ -157,14 +190,15 @@ final class BackendConnection {
     channel = ch;
     String password = proxy.config().backendPassword();
     if (password != null) {
-      ch.write(command("AUTH", password), ch.voidPromise());
-      Pending auth = new Pending() {
+      ByteBuf auth = ch.alloc().buffer();
+      Resp.write(auth, BackendConnection.command("AUTH", password));
+      ch.write(auth, ch.voidPromise());
+      Pending check = new Pending() {
         @Override
         void complete(RedisMessage reply) {
           if (reply instanceof ErrorRedisMessage error) {
-            String text = "ERR ringlb: " + backend.describe + " refused the password: "
-                + error.content();
-            abandon(text);
+            abandon("ERR ringlb: " + backend.describe + " refused the password: "
+                + error.content());
           }
           ReferenceCountUtil.release(reply);
         }
@@ -172,26 +206,18 @@ final class BackendConnection {
         @Override
         void fail(String error) {}
       };
-      auth.deadline = System.nanoTime() + timeoutNanos;
-      waiting.add(auth);
+      check.deadline = System.nanoTime() + timeoutNanos;
+      waiting.addFirst(check);
     }
-    while (!unsent.isEmpty()) {
-      RedisMessage message = (RedisMessage) unsent.poll();
-      Pending pending = (Pending) unsent.poll();
-      ch.write(message, ch.voidPromise());
-      waiting.add(pending);
-    }
+    dirty = false;
+    flush();
     ch.flush();
   }
 
   /** Fails requests that waited past their deadline; called periodically by the worker. */
   void checkTimeouts(long now) {
     Pending head = waiting.peek();
-    boolean late = head != null && now - head.deadline > 0;
-    if (!late && unsent.size() > 1) {
-      late = now - ((Pending) unsent.toArray()[1]).deadline > 0;
-    }
-    if (late) {
+    if (head != null && now - head.deadline > 0) {
       abandon("ERR ringlb: " + backend.describe + " did not answer within "
           + proxy.config().requestTimeout().toMillis() + " ms");
     }
@@ -224,9 +250,10 @@ final class BackendConnection {
   }
 
   private void failAll(String error) {
-    while (!unsent.isEmpty()) {
-      ReferenceCountUtil.release(unsent.poll());
-      ((Pending) unsent.poll()).fail(error);
+    assembler.reset();
+    if (out != null) {
+      out.release();
+      out = null;
     }
     Pending p;
     while ((p = waiting.poll()) != null) {
@@ -235,7 +262,7 @@ final class BackendConnection {
   }
 
   int queued() {
-    return waiting.size() + unsent.size() / 2;
+    return waiting.size();
   }
 
   /** Builds a command of text arguments. */
@@ -262,14 +289,28 @@ final class BackendConnection {
         ReferenceCountUtil.release(msg);
         return;
       }
-      Pending p = waiting.poll();
+      Pending p = waiting.peek();
       if (p == null) {
         ReferenceCountUtil.release(msg);
         abandon("ERR ringlb: " + backend.describe + " sent a reply nobody asked for");
         return;
       }
+      boolean done;
+      try {
+        done = assembler.feed(msg, p.raw());
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+      if (!done) {
+        return;
+      }
+      waiting.poll();
       backend.recordSuccess();
-      p.complete((RedisMessage) msg);
+      if (p.raw()) {
+        p.completeRaw(assembler.bytes());
+      } else {
+        p.complete(assembler.message());
+      }
     }
 
     @Override

@@ -1,6 +1,13 @@
 package io.ringlb.server.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringRedisContent;
+import io.netty.handler.codec.redis.LastBulkStringRedisContent;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -49,10 +56,20 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private final int clientId;
   private ChannelHandlerContext ctx;
 
-  private Object[] slots = new Object[16];
+  /** Replies that came before an earlier one, encoded, by sequence number. */
+  private ByteBuf[] slots = new ByteBuf[16];
   private long nextSeq;
   private long headSeq;
-  private ArrayDeque<RedisMessage> parked;
+  /** Replies to write at the next flush. */
+  private ByteBuf out;
+  /** Commands held while the worker waits for the topology to settle, in arrival order. */
+  private ArrayDeque<ByteBuf[]> parked;
+
+  /** The command being assembled from the decoder's pieces. */
+  private ByteBuf[] args = new ByteBuf[8];
+  private int argc;
+  private int argsExpected;
+  private CompositeByteBuf partial;
   private boolean closed;
   private boolean dirty;
   private boolean authenticated;
@@ -78,22 +95,134 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(slots[i]);
       slots[i] = null;
     }
+    if (out != null) {
+      out.release();
+      out = null;
+    }
+    releaseArgs();
     if (parked != null) {
-      RedisMessage m;
-      while ((m = parked.poll()) != null) {
-        ReferenceCountUtil.release(m);
+      ByteBuf[] held;
+      while ((held = parked.poll()) != null) {
+        release(held, held.length);
       }
     }
     ctx.fireChannelInactive();
   }
 
+  private void releaseArgs() {
+    release(args, argc);
+    argc = 0;
+    argsExpected = 0;
+    if (partial != null) {
+      partial.release();
+      partial = null;
+    }
+  }
+
+  private static void release(ByteBuf[] bufs, int n) {
+    for (int i = 0; i < n; i++) {
+      if (bufs[i] != null) {
+        bufs[i].release();
+        bufs[i] = null;
+      }
+    }
+  }
+
+  /**
+   * Assembles commands from the pieces {@code RedisDecoder} emits (array header, then for each
+   * argument a bulk string header and its content, possibly in chunks), keeping each argument as
+   * the decoder's slice of the input instead of aggregating into new buffers.
+   */
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (closed || quitSeq >= 0) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    RedisMessage message = (RedisMessage) msg;
+    if (msg instanceof FullBulkStringRedisMessage full) {
+      if (argsExpected == 0 || full.isNull()) {
+        full.release();
+        protocolError("expected a command array of bulk strings");
+        return;
+      }
+      args[argc++] = full.content();
+      if (argc == argsExpected) {
+        commandComplete();
+      }
+    } else if (msg instanceof BulkStringRedisContent content) {
+      if (argsExpected == 0) {
+        content.release();
+        protocolError("expected a command array");
+        return;
+      }
+      if (msg instanceof LastBulkStringRedisContent) {
+        ByteBuf arg = content.content();
+        if (partial != null) {
+          partial.addComponent(true, arg);
+          arg = partial;
+          partial = null;
+        }
+        args[argc++] = arg;
+        if (argc == argsExpected) {
+          commandComplete();
+        }
+      } else {
+        if (partial == null) {
+          partial = ctx.alloc().compositeBuffer(1024);
+        }
+        partial.addComponent(true, content.content());
+      }
+    } else if (msg instanceof BulkStringHeaderRedisMessage) {
+      if (argsExpected == 0) {
+        protocolError("expected a command array");
+      }
+    } else if (msg instanceof ArrayHeaderRedisMessage header) {
+      if (argsExpected != 0) {
+        protocolError("nested arrays are not commands");
+        return;
+      }
+      long n = header.length();
+      if (n <= 0) {
+        return; // an empty or null array is no command; Redis ignores it too
+      }
+      if (n > 1024 * 1024) {
+        protocolError("invalid multibulk length");
+        return;
+      }
+      if (args.length < n) {
+        args = new ByteBuf[(int) n];
+      }
+      argsExpected = (int) n;
+    } else if (msg instanceof InlineCommandRedisMessage inline && argsExpected == 0) {
+      String[] words = inline.content().trim().split("\\s+");
+      if (words.length == 0 || words[0].isEmpty()) {
+        return;
+      }
+      if (args.length < words.length) {
+        args = new ByteBuf[words.length];
+      }
+      for (String word : words) {
+        args[argc++] = Unpooled.copiedBuffer(word, StandardCharsets.UTF_8);
+      }
+      argsExpected = argc;
+      commandComplete();
+    } else {
+      ReferenceCountUtil.release(msg);
+      protocolError("expected an array of bulk strings");
+    }
+  }
+
+  private void protocolError(String reason) {
+    releaseArgs();
+    long seq = nextSlot();
+    quitSeq = seq;
+    error(seq, "ERR Protocol error: " + reason);
+  }
+
+  private void commandComplete() {
+    int n = argc;
+    argc = 0;
+    argsExpected = 0;
     if (!worker.ready || (parked != null && !parked.isEmpty())) {
       if (parked == null) {
         parked = new ArrayDeque<>();
@@ -101,21 +230,30 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       if (parked.isEmpty()) {
         worker.park(this);
       }
-      parked.add(message);
+      parked.add(Arrays.copyOf(args, n));
+      Arrays.fill(args, 0, n, null);
       return;
     }
-    dispatch(message);
+    try {
+      dispatch(args, n);
+    } finally {
+      release(args, n);
+    }
   }
 
   /** The worker adopted a topology every worker has drained the predecessor of: go on. */
   void unpark() {
-    RedisMessage m;
-    while (worker.ready && !closed && (m = parked.poll()) != null) {
-      dispatch(m);
+    ByteBuf[] held;
+    while (worker.ready && !closed && (held = parked.poll()) != null) {
+      try {
+        dispatch(held, held.length);
+      } finally {
+        release(held, held.length);
+      }
     }
     if (closed) {
-      while ((m = parked.poll()) != null) {
-        ReferenceCountUtil.release(m);
+      while ((held = parked.poll()) != null) {
+        release(held, held.length);
       }
     } else if (!parked.isEmpty()) {
       worker.park(this);
@@ -131,8 +269,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (cause instanceof DecoderException) {
       String reason = cause.getCause() != null && cause.getCause().getMessage() != null
           ? cause.getCause().getMessage() : cause.getMessage();
-      ctx.writeAndFlush(new ErrorRedisMessage("ERR Protocol error: " + reason))
-          .addListener(ChannelFutureListener.CLOSE);
+      ByteBuf error = ctx.alloc().buffer();
+      Resp.writeSimple(error, '-', "ERR Protocol error: " + reason);
+      ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.close();
     }
@@ -142,7 +281,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private long nextSlot() {
     if (nextSeq - headSeq == slots.length) {
-      Object[] bigger = new Object[slots.length * 2];
+      ByteBuf[] bigger = new ByteBuf[slots.length * 2];
       for (long s = headSeq; s < nextSeq; s++) {
         bigger[(int) (s & (bigger.length - 1))] = slots[(int) (s & (slots.length - 1))];
       }
@@ -155,52 +294,108 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     return seq;
   }
 
-  /** Delivers the reply of request {@code seq}; takes ownership of {@code reply}. */
-  void reply(long seq, RedisMessage reply) {
+  private ByteBuf out() {
+    ByteBuf o = out;
+    if (o == null) {
+      o = out = ctx.alloc().directBuffer(512);
+    }
+    return o;
+  }
+
+  /** Delivers the reply of request {@code seq} as RESP bytes (copied, not owned). */
+  void replyRaw(long seq, ByteBuf reply) {
     if (closed) {
-      ReferenceCountUtil.release(reply);
       return;
     }
     if (seq != headSeq) {
-      slots[(int) (seq & (slots.length - 1))] = reply;
+      slots[(int) (seq & (slots.length - 1))] = reply.copy();
       return;
     }
-    write(seq, reply);
+    out().writeBytes(reply, reply.readerIndex(), reply.readableBytes());
+    advance();
+  }
+
+  /** Delivers the reply of request {@code seq}; takes ownership of {@code reply}. */
+  void reply(long seq, RedisMessage reply) {
+    try {
+      if (closed) {
+        return;
+      }
+      if (seq != headSeq) {
+        ByteBuf encoded = Unpooled.buffer(64);
+        Resp.write(encoded, reply);
+        slots[(int) (seq & (slots.length - 1))] = encoded;
+        return;
+      }
+      Resp.write(out(), reply);
+      advance();
+    } finally {
+      ReferenceCountUtil.release(reply);
+    }
+  }
+
+  /** The head reply was written: write those behind it that are ready, and schedule a flush. */
+  private void advance() {
+    if (headSeq == quitSeq) {
+      closed = true;
+      flushNow();
+      ctx.close();
+      return;
+    }
     headSeq++;
-    while (headSeq < nextSeq && !closed) {
+    while (headSeq < nextSeq) {
       int i = (int) (headSeq & (slots.length - 1));
-      Object next = slots[i];
+      ByteBuf next = slots[i];
       if (next == null) {
         break;
       }
       slots[i] = null;
-      write(headSeq, (RedisMessage) next);
+      out().writeBytes(next);
+      next.release();
+      if (headSeq == quitSeq) {
+        closed = true;
+        flushNow();
+        ctx.close();
+        return;
+      }
       headSeq++;
     }
-    if (!dirty && !closed) {
+    if (!dirty) {
       dirty = true;
       worker.markDirty(this);
     }
     if (nextSeq - headSeq <= RESUME_READING_AT && !ctx.channel().config().isAutoRead()
-        && quitSeq < 0) {
+        && quitSeq < 0 && ctx.channel().isWritable()) {
       ctx.channel().config().setAutoRead(true);
     }
   }
 
-  private void write(long seq, RedisMessage reply) {
-    ctx.write(reply, ctx.voidPromise());
-    if (seq == quitSeq) {
-      closed = true;
-      ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
-          .addListener(ChannelFutureListener.CLOSE);
+  private void flushNow() {
+    ByteBuf o = out;
+    out = null;
+    if (o != null) {
+      ctx.writeAndFlush(o, ctx.voidPromise());
     }
   }
 
   void flush() {
     dirty = false;
-    if (!closed) {
-      ctx.flush();
+    if (closed) {
+      return;
     }
+    flushNow();
+    if (!ctx.channel().isWritable()) {
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable() && !closed && quitSeq < 0
+        && nextSeq - headSeq <= RESUME_READING_AT) {
+      ctx.channel().config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
   }
 
   private void error(long seq, String text) {
@@ -209,98 +404,56 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   // ---- dispatch
 
-  private void dispatch(RedisMessage message) {
-    if (message instanceof InlineCommandRedisMessage inline) {
-      message = inlineToArray(inline.content());
-    }
-    if (!(message instanceof ArrayRedisMessage command) || command.isNull()
-        || command.children().isEmpty() || !allBulk(command)) {
-      ReferenceCountUtil.release(message);
-      long seq = nextSlot();
-      error(seq, "ERR Protocol error: expected an array of bulk strings");
-      quitSeq = seq;
-      return;
-    }
-    List<RedisMessage> args = command.children();
-    ByteBuf name = ((FullBulkStringRedisMessage) args.get(0)).content();
-    Commands.Spec spec = Commands.lookup(name, worker.scratch(32));
+  /** Serves one command; the arguments stay owned by the caller. */
+  private void dispatch(ByteBuf[] args, int argc) {
+    Commands.Spec spec = Commands.lookup(args[0], worker.scratch(32));
     long seq = nextSlot();
     if (spec == null) {
-      String text = unknownCommand(args);
-      ReferenceCountUtil.release(command);
-      error(seq, text);
+      error(seq, unknownCommand(args, argc));
       return;
     }
     if (!authenticated && !spec.beforeAuth()) {
-      ReferenceCountUtil.release(command);
       error(seq, "NOAUTH Authentication required.");
       return;
     }
     switch (spec.kind()) {
       case KEY -> {
-        if (args.size() < 2) {
-          arity(seq, command, spec);
+        if (argc < 2) {
+          arity(seq, spec);
         } else {
-          routeKey(seq, command, ((FullBulkStringRedisMessage) args.get(1)).content());
+          routeKey(seq, args, argc);
         }
       }
       case MGET, COUNT_KEYS -> {
-        if (args.size() < 2) {
-          arity(seq, command, spec);
+        if (argc < 2) {
+          arity(seq, spec);
         } else {
-          routeKeys(seq, command, spec.kind(), 1);
+          routeKeys(seq, args, argc, spec.kind(), 1);
         }
       }
       case MSET -> {
-        if (args.size() < 3 || args.size() % 2 == 0) {
-          arity(seq, command, spec);
+        if (argc < 3 || argc % 2 == 0) {
+          arity(seq, spec);
         } else {
-          routeKeys(seq, command, spec.kind(), 2);
+          routeKeys(seq, args, argc, spec.kind(), 2);
         }
       }
-      case LOCAL -> {
-        try {
-          local(seq, spec.name(), command);
-        } finally {
-          ReferenceCountUtil.release(command);
-        }
-      }
+      case LOCAL -> local(seq, spec.name(), args, argc);
       default -> throw new IllegalStateException(spec.kind().name());
     }
   }
 
-  private static boolean allBulk(ArrayRedisMessage command) {
-    for (RedisMessage child : command.children()) {
-      if (!(child instanceof FullBulkStringRedisMessage b) || b.isNull()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static ArrayRedisMessage inlineToArray(String line) {
-    List<RedisMessage> children = new ArrayList<>();
-    for (String word : line.trim().split("\\s+")) {
-      if (!word.isEmpty()) {
-        children.add(Replies.bulk(word));
-      }
-    }
-    return new ArrayRedisMessage(children);
-  }
-
-  private static String unknownCommand(List<RedisMessage> args) {
+  private static String unknownCommand(ByteBuf[] args, int argc) {
     StringBuilder sb = new StringBuilder("ERR unknown command '")
-        .append(Replies.text(((FullBulkStringRedisMessage) args.get(0)).content()))
+        .append(Replies.text(args[0]))
         .append("', with args beginning with: ");
-    for (int i = 1; i < args.size() && i < 8; i++) {
-      sb.append('\'').append(Replies.text(((FullBulkStringRedisMessage) args.get(i)).content()))
-          .append("' ");
+    for (int i = 1; i < argc && i < 8; i++) {
+      sb.append('\'').append(Replies.text(args[i])).append("' ");
     }
     return sb.toString();
   }
 
-  private void arity(long seq, ArrayRedisMessage command, Commands.Spec spec) {
-    ReferenceCountUtil.release(command);
+  private void arity(long seq, Commands.Spec spec) {
     error(seq, "ERR wrong number of arguments for '" + spec.name() + "' command");
   }
 
@@ -316,12 +469,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   // ---- single-key commands
 
-  private void routeKey(long seq, ArrayRedisMessage command, ByteBuf key) {
+  private void routeKey(long seq, ByteBuf[] args, int argc) {
     Topology t = worker.topology;
-    int h = hash(t, key);
+    int h = hash(t, args[1]);
     int owner = t.placement.serverFor(h);
     if (owner < 0) {
-      ReferenceCountUtil.release(command);
       error(seq, "ERR ringlb: no backend in the ring");
       return;
     }
@@ -331,11 +483,17 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (t.previous != null) {
       int before = t.previous.serverFor(h);
       if (before != owner && before >= 0) {
-        moveThenSend(t, t.backend(before), target, key, command, pending);
+        moveThenSend(t, t.backend(before), target, args[1], encode(args, argc), pending);
         return;
       }
     }
-    target.connection(worker, clientId).send(command, pending);
+    target.connection(worker, clientId).send(args, argc, pending);
+  }
+
+  private static ByteBuf encode(ByteBuf[] args, int argc) {
+    ByteBuf encoded = Unpooled.buffer(64);
+    Resp.writeCommand(encoded, args, argc);
+    return encoded;
   }
 
   /**
@@ -344,9 +502,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
    * began and is the newer: the old copy is deleted instead.
    */
   private void moveThenSend(Topology t, Backend from, Backend to, ByteBuf key,
-      RedisMessage command, Pending downstream) {
-    MoveThenSend step = new MoveThenSend(t, from, to, key.retainedDuplicate(), command, downstream);
-    List<Object> args = Migration.migrateArgs(proxy, to, key.retainedDuplicate());
+      ByteBuf command, Pending downstream) {
+    byte[] keyBytes = ByteBufUtil.getBytes(key);
+    MoveThenSend step = new MoveThenSend(t, from, to, keyBytes, command, downstream);
+    List<Object> args = Migration.migrateArgs(proxy, to, keyBytes);
     from.connection(worker, clientId).send(Replies.command(args.toArray()), step);
   }
 
@@ -354,13 +513,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private final Topology topology;
     private final Backend from;
     private final Backend to;
-    private final ByteBuf key;
-    private final RedisMessage command;
+    private final byte[] key;
+    /** The client's command in RESP form, sent to the new owner once the key moved. */
+    private final ByteBuf command;
     private final Pending downstream;
     private boolean deleting;
-    private boolean keyReleased;
 
-    MoveThenSend(Topology topology, Backend from, Backend to, ByteBuf key, RedisMessage command,
+    MoveThenSend(Topology topology, Backend from, Backend to, byte[] key, ByteBuf command,
         Pending downstream) {
       this.topology = topology;
       this.from = from;
@@ -375,8 +534,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       try {
         if (!deleting && reply instanceof ErrorRedisMessage e && e.content().contains("BUSYKEY")) {
           deleting = true;
-          from.connection(worker, clientId)
-              .send(Replies.command("DEL", key.retainedDuplicate()), this);
+          from.connection(worker, clientId).send(Replies.command("DEL", key), this);
           return;
         }
         if (reply instanceof ErrorRedisMessage e) {
@@ -390,24 +548,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             m.countClientMove();
           }
         }
-        releaseKey();
-        to.connection(worker, clientId).send(command, downstream);
+        to.connection(worker, clientId).sendEncoded(command, downstream);
+        command.release();
       } finally {
         ReferenceCountUtil.release(reply);
       }
     }
 
-    private void releaseKey() {
-      if (!keyReleased) {
-        keyReleased = true;
-        key.release();
-      }
-    }
-
     @Override
     void fail(String error) {
-      releaseKey();
-      ReferenceCountUtil.release(command);
+      command.release();
       downstream.fail(error);
     }
   }
@@ -425,6 +575,17 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    boolean raw() {
+      return true;
+    }
+
+    @Override
+    void completeRaw(ByteBuf reply) {
+      handler.replyRaw(seq, reply);
+      handler.worker.end(topology);
+    }
+
+    @Override
     void complete(RedisMessage reply) {
       handler.reply(seq, reply);
       handler.worker.end(topology);
@@ -439,19 +600,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   // ---- multi-key commands
 
-  private void routeKeys(long seq, ArrayRedisMessage command, Commands.Kind kind, int step) {
+  private void routeKeys(long seq, ByteBuf[] args, int argc, Commands.Kind kind, int step) {
     Topology t = worker.topology;
-    List<RedisMessage> args = command.children();
-    int n = (args.size() - 1) / step;
+    int n = (argc - 1) / step;
     int[] owners = new int[n];
     int[] from = new int[n];
     boolean split = false;
     for (int i = 0; i < n; i++) {
-      ByteBuf key = ((FullBulkStringRedisMessage) args.get(1 + i * step)).content();
-      int h = hash(t, key);
+      int h = hash(t, args[1 + i * step]);
       owners[i] = t.placement.serverFor(h);
       if (owners[i] < 0) {
-        ReferenceCountUtil.release(command);
         error(seq, "ERR ringlb: no backend in the ring");
         return;
       }
@@ -470,7 +628,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     worker.begin();
     if (!split) {
       t.backend(owners[0]).connection(worker, clientId)
-          .send(command, new ClientReply(this, seq, t));
+          .send(args, argc, new ClientReply(this, seq, t));
       return;
     }
     // Group the keys staying put by owner; each moving key is a part of its own.
@@ -484,31 +642,31 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       }
     }
     Multi multi = new Multi(this, seq, t, kind, n, groups.size() + moving.size());
-    FullBulkStringRedisMessage name = (FullBulkStringRedisMessage) args.get(0);
     for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
       int[] keys = group.getValue().stream().mapToInt(Integer::intValue).toArray();
-      RedisMessage part = subCommand(name, args, keys, step);
-      t.backend(group.getKey()).connection(worker, clientId).send(part, multi.part(keys));
+      ByteBuf[] part = subCommand(args, keys, step);
+      t.backend(group.getKey()).connection(worker, clientId)
+          .send(part, part.length, multi.part(keys));
     }
     for (int i : moving) {
       int[] keys = {i};
-      RedisMessage part = subCommand(name, args, keys, step);
-      ByteBuf key = ((FullBulkStringRedisMessage) args.get(1 + i * step)).content();
-      moveThenSend(t, t.backend(from[i]), t.backend(owners[i]), key, part, multi.part(keys));
+      ByteBuf[] part = subCommand(args, keys, step);
+      moveThenSend(t, t.backend(from[i]), t.backend(owners[i]), args[1 + i * step],
+          encode(part, part.length), multi.part(keys));
     }
-    ReferenceCountUtil.release(command);
   }
 
-  private static RedisMessage subCommand(FullBulkStringRedisMessage name, List<RedisMessage> args,
-      int[] keys, int step) {
-    List<RedisMessage> children = new ArrayList<>(1 + keys.length * step);
-    children.add(name.retainedDuplicate());
+  /** Returns the command name and the arguments of {@code keys} (not retained). */
+  private static ByteBuf[] subCommand(ByteBuf[] args, int[] keys, int step) {
+    ByteBuf[] part = new ByteBuf[1 + keys.length * step];
+    part[0] = args[0];
+    int at = 1;
     for (int i : keys) {
       for (int j = 0; j < step; j++) {
-        children.add(((FullBulkStringRedisMessage) args.get(1 + i * step + j)).retainedDuplicate());
+        part[at++] = args[1 + i * step + j];
       }
     }
-    return new ArrayRedisMessage(children);
+    return part;
   }
 
   /** Combines the parts of a split or fanned-out request into one reply. */
@@ -661,15 +819,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   // ---- commands answered by the proxy
 
-  private void local(long seq, String name, ArrayRedisMessage command) {
-    List<RedisMessage> args = command.children();
-    int argc = args.size();
+  private void local(long seq, String name, ByteBuf[] argv, int argc) {
+    List<ByteBuf> args = Arrays.asList(argv).subList(0, argc);
     switch (name) {
       case "ping" -> {
         if (argc == 1) {
           reply(seq, PONG);
         } else if (argc == 2) {
-          reply(seq, ((FullBulkStringRedisMessage) args.get(1)).retainedDuplicate());
+          reply(seq, new FullBulkStringRedisMessage(Unpooled.copiedBuffer(args.get(1))));
         } else {
           error(seq, "ERR wrong number of arguments for 'ping' command");
         }
@@ -678,7 +835,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (argc != 2) {
           error(seq, "ERR wrong number of arguments for 'echo' command");
         } else {
-          reply(seq, ((FullBulkStringRedisMessage) args.get(1)).retainedDuplicate());
+          reply(seq, new FullBulkStringRedisMessage(Unpooled.copiedBuffer(args.get(1))));
         }
       }
       case "quit" -> {
@@ -759,11 +916,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private static String arg(List<RedisMessage> args, int i) {
-    return Replies.text(((FullBulkStringRedisMessage) args.get(i)).content());
+  private static String arg(List<ByteBuf> args, int i) {
+    return Replies.text(args.get(i));
   }
 
-  private void auth(long seq, List<RedisMessage> args) {
+  private void auth(long seq, List<ByteBuf> args) {
     String required = proxy.config().requirePass();
     if (args.size() < 2 || args.size() > 3) {
       error(seq, "ERR wrong number of arguments for 'auth' command");
@@ -778,7 +935,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private boolean checkPassword(List<RedisMessage> args, int at, boolean withUser) {
+  private boolean checkPassword(List<ByteBuf> args, int at, boolean withUser) {
     if (withUser && !"default".equals(arg(args, at))) {
       return false;
     }
@@ -787,7 +944,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     return java.security.MessageDigest.isEqual(given, expected);
   }
 
-  private void hello(long seq, List<RedisMessage> args) {
+  private void hello(long seq, List<ByteBuf> args) {
     int i = 1;
     if (args.size() > 1) {
       String version = arg(args, 1);
@@ -834,7 +991,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         Replies.bulk("modules"), ArrayRedisMessage.EMPTY_INSTANCE)));
   }
 
-  private void client(long seq, List<RedisMessage> args) {
+  private void client(long seq, List<ByteBuf> args) {
     if (args.size() < 2) {
       error(seq, "ERR wrong number of arguments for 'client' command");
       return;
@@ -859,7 +1016,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void scan(long seq, List<RedisMessage> args) {
+  private void scan(long seq, List<ByteBuf> args) {
     if (args.size() < 2 || args.size() % 2 != 0) {
       error(seq, "ERR wrong number of arguments for 'scan' command");
       return;
@@ -907,7 +1064,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     });
   }
 
-  private void info(long seq, List<RedisMessage> args) {
+  private void info(long seq, List<ByteBuf> args) {
     String section = args.size() > 1 ? arg(args, 1).toLowerCase(java.util.Locale.ROOT) : "default";
     Topology t = worker.topology;
     Backend[] backends = t.backends();
@@ -915,7 +1072,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         (bs, replies) -> Replies.bulk(ProxyInfo.info(proxy, t, section, bs, replies)));
   }
 
-  private void ring(long seq, List<RedisMessage> args) {
+  private void ring(long seq, List<ByteBuf> args) {
     if (args.size() < 2) {
       error(seq, "ERR wrong number of arguments for 'ring' command");
       return;
@@ -961,7 +1118,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           error(seq, "ERR ringlb: usage: RING LOCATE <key>");
           return;
         }
-        ByteBuf key = ((FullBulkStringRedisMessage) args.get(2)).content();
+        ByteBuf key = args.get(2);
         int h = hash(t, key);
         reply(seq, Replies.bulk(ProxyInfo.locate(t, h)));
       }

@@ -8,8 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
-import io.netty.handler.codec.redis.RedisArrayAggregator;
-import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.channel.ChannelFutureListener;
@@ -74,9 +72,6 @@ public final class ProxyServer implements AutoCloseable {
                       }
                       ch.pipeline()
                           .addLast(new RedisDecoder(true))
-                          .addLast(new RedisBulkStringAggregator())
-                          .addLast(new RedisArrayAggregator())
-                          .addLast(new RedisEncoder())
                           .addLast(new ProxyHandler(proxy, proxy.workerFor(ch.eventLoop()),
                               ids.incrementAndGet()));
                     }
