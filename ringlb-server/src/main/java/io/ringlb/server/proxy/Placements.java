@@ -28,6 +28,23 @@ final class Placements {
         "unknown placement '" + name + "' (known: " + String.join(", ", names()) + ")");
   }
 
+  /**
+   * Returns a factory of empty placements named {@code name} from {@code byName} (the CLI's
+   * placement lookup), checking the name once now.
+   */
+  static Supplier<Placement> factory(String name,
+      java.util.function.Function<String, Placement> byName) {
+    if (byName == null) {
+      return factory(name);
+    }
+    Placement first = byName.apply(name);
+    if (!first.supportsArbitraryRemoval()) {
+      throw new IllegalArgumentException("placement '" + name
+          + "' cannot remove any server, so it cannot hold a store's keys");
+    }
+    return () -> byName.apply(name);
+  }
+
   /** Returns a placement made by {@code factory} holding {@code ids}. */
   static Placement of(Supplier<Placement> factory, int[] ids) {
     Placement p = factory.get();

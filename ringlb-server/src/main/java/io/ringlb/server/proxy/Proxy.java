@@ -61,7 +61,8 @@ final class Proxy {
   final java.util.concurrent.atomic.AtomicInteger clients =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  Proxy(ProxyConfig config, Transport transport, EventLoopGroup group) throws IOException {
+  Proxy(ProxyConfig config, Transport transport, EventLoopGroup group,
+      java.util.function.Function<String, Placement> placementByName) throws IOException {
     this.config = config;
     this.transport = transport;
     this.group = group;
@@ -80,11 +81,11 @@ final class Proxy {
       specs = state.backends();
       ring = state.ring();
     } else {
-      this.placementName = config.placement();
+      this.placementName = config.placement() != null ? config.placement() : "seed";
       specs = config.backends();
       ring = specs.keySet().stream().mapToInt(Integer::intValue).toArray();
     }
-    this.placements = Placements.factory(placementName);
+    this.placements = Placements.factory(placementName, placementByName);
 
     List<Worker> list = new ArrayList<>();
     for (EventExecutor executor : group) {

@@ -70,7 +70,7 @@ public final class ProxyConfig {
     this.maxClients = b.maxClients;
   }
 
-  /** Returns a builder with the defaults: 127.0.0.1:6380, seed placement, 3 s request timeout. */
+  /** Returns a builder with the defaults: 127.0.0.1:6380, default placement, 3 s request timeout. */
   public static Builder builder() {
     return new Builder();
   }
@@ -107,7 +107,7 @@ public final class ProxyConfig {
     return port;
   }
 
-  /** The placement strategy's name. */
+  /** The placement strategy's name, or null for the default of the caller ({@code seed}). */
   public String placement() {
     return placement;
   }
@@ -180,6 +180,10 @@ public final class ProxyConfig {
   /** Reads a YAML configuration; see {@code examples/proxy.yaml}. */
   public static ProxyConfig load(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
+    if (!Files.isReadable(file)) {
+      throw new IOException("cannot read " + file + ": "
+          + (Files.exists(file) ? "permission denied" : "no such file"));
+    }
     Object root;
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
@@ -424,7 +428,7 @@ public final class ProxyConfig {
   public static final class Builder {
     private String bindHost = "127.0.0.1";
     private int port = 6380;
-    private String placement = "seed";
+    private String placement;
     private final Map<Integer, BackendSpec> backends = new TreeMap<>();
     private Duration connectTimeout = Duration.ofSeconds(1);
     private Duration requestTimeout = Duration.ofSeconds(3);

@@ -44,12 +44,23 @@ public final class ProxyServer implements AutoCloseable {
    * @throws IOException if the address cannot be bound or the state file cannot be read
    */
   public static ProxyServer start(ProxyConfig config) throws IOException, InterruptedException {
+    return start(config, null);
+  }
+
+  /**
+   * Starts a proxy whose placement names are looked up by {@code placementByName} (which throws
+   * {@link IllegalArgumentException} for an unknown name), so the proxy knows the same strategies
+   * as the rest of ringlb; null knows only {@code seed}.
+   */
+  public static ProxyServer start(ProxyConfig config,
+      java.util.function.Function<String, io.ringlb.core.Placement> placementByName)
+      throws IOException, InterruptedException {
     Transport transport = Transport.best();
     int threads = config.threads() > 0 ? config.threads()
         : Math.max(1, Runtime.getRuntime().availableProcessors());
     EventLoopGroup group = transport.group(threads, "ringlb-proxy");
     try {
-      Proxy proxy = new Proxy(config, transport, group);
+      Proxy proxy = new Proxy(config, transport, group, placementByName);
       AtomicInteger ids = new AtomicInteger();
       ServerBootstrap bootstrap =
           new ServerBootstrap()
@@ -95,6 +106,27 @@ public final class ProxyServer implements AutoCloseable {
   /** Returns the bound address. */
   public InetSocketAddress address() {
     return (InetSocketAddress) server.localAddress();
+  }
+
+  /** Returns the name of the network transport in use ({@code epoll} or {@code nio}). */
+  public String transport() {
+    return proxy.transport().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Returns a one-line description of the ring: placement and backends. */
+  public String describe() {
+    StringBuilder sb = new StringBuilder("placement ").append(proxy.placementName())
+        .append(", backends ");
+    Topology t = proxy.topology();
+    for (int i = 0; i < t.ring.length; i++) {
+      Backend b = t.backend(t.ring[i]);
+      sb.append(i == 0 ? "" : ",").append(b.id).append('=').append(b.address);
+    }
+    if (t.migration != null) {
+      sb.append(", resuming migration ").append(t.migration.kind.word()).append(' ')
+          .append(t.migration.server);
+    }
+    return sb.toString();
   }
 
   /** Returns the bound port. */
