@@ -55,6 +55,11 @@ public final class ProxyServer implements AutoCloseable {
   public static ProxyServer start(ProxyConfig config,
       java.util.function.Function<String, io.ringlb.core.Placement> placementByName)
       throws IOException, InterruptedException {
+    if (System.getProperty("io.netty.leakDetection.level") == null
+        && System.getProperty("io.netty.leakDetectionLevel") == null) {
+      // Leak tracking samples buffers on the hot path; off unless asked for (as RespServer does).
+      io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+    }
     Transport transport = Transport.best();
     int threads = config.threads() > 0 ? config.threads()
         : Math.max(1, Runtime.getRuntime().availableProcessors());
