@@ -168,6 +168,7 @@ public final class ServeCommand implements Callable<Integer> {
       if (stateFile != null) {
         b.stateFile(stateFile);
       }
+      b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
       config = b.build();
       if (config.backends().isEmpty() && (config.stateFile() == null
           || !java.nio.file.Files.exists(config.stateFile()))) {

@@ -50,6 +50,7 @@ public final class ProxyConfig {
   private final int migrationRate;
   private final Path stateFile;
   private final int maxClients;
+  private final long protoMaxBulkLen;
 
   private ProxyConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -68,6 +69,7 @@ public final class ProxyConfig {
     this.migrationRate = b.migrationRate;
     this.stateFile = b.stateFile;
     this.maxClients = b.maxClients;
+    this.protoMaxBulkLen = b.protoMaxBulkLen;
   }
 
   /** Returns a builder with the defaults: 127.0.0.1:6380, default placement, 3 s request timeout. */
@@ -94,6 +96,7 @@ public final class ProxyConfig {
     b.migrationRate = migrationRate;
     b.stateFile = stateFile;
     b.maxClients = maxClients;
+    b.protoMaxBulkLen = protoMaxBulkLen;
     return b;
   }
 
@@ -175,6 +178,11 @@ public final class ProxyConfig {
   /** The most client connections served at once; 0 means no limit. */
   public int maxClients() {
     return maxClients;
+  }
+
+  /** The largest bulk string a client request may carry, as Redis's proto-max-bulk-len. */
+  public long protoMaxBulkLen() {
+    return protoMaxBulkLen;
   }
 
   /** Reads a YAML configuration; see {@code examples/proxy.yaml}. */
@@ -442,6 +450,7 @@ public final class ProxyConfig {
     private int migrationRate;
     private Path stateFile;
     private int maxClients;
+    private long protoMaxBulkLen = 512L * 1024 * 1024;
 
     private Builder() {}
 
@@ -581,6 +590,16 @@ public final class ProxyConfig {
         throw new IllegalArgumentException("maxclients must not be negative: " + max);
       }
       this.maxClients = max;
+      return this;
+    }
+
+    /** Limits the bulk strings of client requests (1 byte to 512 MB, the default). */
+    public Builder protoMaxBulkLen(long bytes) {
+      if (bytes < 1 || bytes > 512L * 1024 * 1024) {
+        throw new IllegalArgumentException(
+            "proto-max-bulk-len must be from 1 byte to 512mb: " + bytes);
+      }
+      this.protoMaxBulkLen = bytes;
       return this;
     }
 

@@ -172,9 +172,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         partial.addComponent(true, content.content());
       }
-    } else if (msg instanceof BulkStringHeaderRedisMessage) {
+    } else if (msg instanceof BulkStringHeaderRedisMessage header) {
       if (argsExpected == 0) {
         protocolError("expected a command array");
+      } else if (header.bulkStringLength() > proxy.config().protoMaxBulkLen()) {
+        // Refused before any of it is buffered, as Redis does.
+        protocolError("invalid bulk length");
       }
     } else if (msg instanceof ArrayHeaderRedisMessage header) {
       if (argsExpected != 0) {
@@ -213,6 +216,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void protocolError(String reason) {
+    ctx.channel().config().setAutoRead(false);
     releaseArgs();
     long seq = nextSlot();
     quitSeq = seq;

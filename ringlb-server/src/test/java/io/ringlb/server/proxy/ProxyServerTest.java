@@ -179,4 +179,24 @@ class ProxyServerTest {
           .contains("state=serving").contains("keys=1");
     }
   }
+
+  private static String exchange(String request) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void malformedInput_protocolErrorAndClose_othersUnaffected() throws Exception {
+    try (Jedis other = client()) {
+      other.set("still", "here");
+      assertThat(exchange("*2\r\n$3\r\nGET\r\n:12\r\n"))
+          .startsWith("-ERR Protocol error: ");
+      assertThat(exchange("*1\r\n$600000000\r\n")).startsWith("-ERR Protocol error: ");
+      assertThat(exchange("PING\r\nQUIT\r\nPING\r\n")).isEqualTo("+PONG\r\n+OK\r\n");
+      assertThat(other.get("still")).isEqualTo("here");
+    }
+  }
 }
