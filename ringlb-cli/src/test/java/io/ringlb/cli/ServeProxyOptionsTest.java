@@ -46,7 +46,7 @@ class ServeProxyOptionsTest {
   void placement_unknown() {
     String[] r = run("serve", "--backend", "0=127.0.0.1:7001", "--placement", "nope", "--port",
         "0");
-    assertThat(r[0]).isEqualTo("1");
+    assertThat(r[0]).isEqualTo("2");
     assertThat(r[1]).contains("unknown placement 'nope'");
   }
 }

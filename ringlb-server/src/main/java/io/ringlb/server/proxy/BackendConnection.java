@@ -55,7 +55,7 @@ final class BackendConnection {
   /** Commands encoded since the last flush (while connecting: since the start). */
   private ByteBuf out;
   private final ReplyAssembler assembler =
-      new ReplyAssembler(PooledByteBufAllocator.DEFAULT.heapBuffer(256));
+      new ReplyAssembler(Unpooled.buffer(256));
   boolean dirty;
 
   BackendConnection(Backend backend, Proxy proxy, Worker worker) {

@@ -44,13 +44,4 @@ final class Placements {
     }
     return () -> byName.apply(name);
   }
-
-  /** Returns a placement made by {@code factory} holding {@code ids}. */
-  static Placement of(Supplier<Placement> factory, int[] ids) {
-    Placement p = factory.get();
-    for (int id : ids) {
-      p.addServer(id, Placement.MoveListener.NONE);
-    }
-    return p;
-  }
 }

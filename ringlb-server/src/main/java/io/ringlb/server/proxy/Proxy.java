@@ -55,6 +55,8 @@ final class Proxy {
   private volatile CompletableFuture<String> pendingReply;
   private volatile boolean closed;
   private long epoch;
+  /** The ring's changes in order ({@code id} added, {@code ~id} removed), control thread only. */
+  private List<Integer> history;
   final long startedMillis = System.currentTimeMillis();
   final AtomicLong commands = new AtomicLong();
   final AtomicLong connectionsReceived = new AtomicLong();
@@ -79,12 +81,13 @@ final class Proxy {
     if (state != null) {
       this.placementName = state.placement();
       specs = state.backends();
-      ring = state.ring();
+      this.history = new ArrayList<>(state.history());
     } else {
       this.placementName = config.placement() != null ? config.placement() : "seed";
       specs = config.backends();
-      ring = specs.keySet().stream().mapToInt(Integer::intValue).toArray();
+      this.history = new ArrayList<>(specs.keySet());
     }
+    ring = idsOf(history);
     this.placements = Placements.factory(placementName, placementByName);
 
     List<Worker> list = new ArrayList<>();
@@ -98,17 +101,18 @@ final class Proxy {
       backends.put(spec.id(), new Backend(this, spec, workers.length, config.poolSize()));
     }
 
-    Placement current = Placements.of(placements, ring);
+    Placement current = replay(history);
     Migration resumed = null;
     if (state != null && state.previous() != null) {
       int server = state.migrationServer();
       Migration.Kind kind =
           "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
-      int[] sources = kind == Migration.Kind.REMOVE ? new int[] {server} : state.previous();
+      List<Integer> before = history.subList(0, history.size() - 1);
+      int[] sources = kind == Migration.Kind.REMOVE ? new int[] {server} : idsOf(before);
       double[] fractions = new double[sources.length];
       Arrays.fill(fractions, 1.0 / Math.max(1, ring.length));
-      resumed = new Migration(kind, server, backends.get(server),
-          Placements.of(placements, state.previous()), current, sources, fractions);
+      resumed = new Migration(kind, server, backends.get(server), replay(before), current,
+          sources, fractions);
       migration.set(resumed);
       changing.set(true);
     }
@@ -120,7 +124,7 @@ final class Proxy {
       worker.topology = first;
     }
     if (stateFile != null && state == null) {
-      stateFile.write(stateOf(ring, null, null));
+      stateFile.write(stateOf(history, null));
     }
     if (resumed != null) {
       Migration m = resumed;
@@ -252,24 +256,31 @@ final class Proxy {
         int[] ring = Arrays.copyOf(now.ring, now.ring.length + 1);
         ring[ring.length - 1] = spec.id();
         Arrays.sort(ring);
-        Placement previous = Placements.of(placements, now.ring);
-        Placement current = Placements.of(placements, now.ring);
+        Placement previous = replay(history);
+        Placement current = replay(history);
         Map<Integer, Double> moving = new TreeMap<>();
+        boolean[] foreign = {false};
         current.addServer(spec.id(), new Placement.MoveListener() {
           @Override
           public void moved(int from, int to, int lo, int hi) {
             double width = (Integer.toUnsignedLong(hi) - Integer.toUnsignedLong(lo) + 1)
                 / 4294967296.0;
             moving.merge(from, width, Double::sum);
+            foreign[0] |= to != spec.id();
           }
 
           @Override
           public void reassigned() {
-            for (int id : now.ring) {
-              moving.put(id, Double.NaN);
-            }
+            foreign[0] = true;
           }
         });
+        if (foreign[0]) {
+          backends.remove(spec.id());
+          b.closeConnections();
+          throw rejected(notStarShaped("adding", spec.id()));
+        }
+        List<Integer> next = new ArrayList<>(history);
+        next.add(spec.id());
         int[] sources = moving.keySet().stream().mapToInt(Integer::intValue).toArray();
         double[] fractions = new double[sources.length];
         for (int i = 0; i < sources.length; i++) {
@@ -281,7 +292,8 @@ final class Proxy {
         Migration m = new Migration(Migration.Kind.ADD, spec.id(), b, previous, current, sources,
             fractions);
         migration.set(m);
-        writeState(stateOf(ring, now.ring, m));
+        writeState(stateOf(next, m));
+        history = next;
         switchTo(new Topology(++epoch, current, previous, ring, unionOf(now, b), m));
         finishMigration(m, reply);
       } catch (Throwable e) {
@@ -314,13 +326,31 @@ final class Proxy {
         Topology now = topology;
         checkNoEjected(now);
         int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
-        Placement previous = Placements.of(placements, now.ring);
-        Placement current = Placements.of(placements, ring);
+        Placement previous = replay(history);
+        Placement current = replay(history);
+        boolean[] foreign = {false};
+        current.removeServer(id, new Placement.MoveListener() {
+          @Override
+          public void moved(int from, int to, int lo, int hi) {
+            foreign[0] |= from != id;
+          }
+
+          @Override
+          public void reassigned() {
+            foreign[0] = true;
+          }
+        });
+        if (foreign[0]) {
+          throw rejected(notStarShaped("removing", id));
+        }
+        List<Integer> next = new ArrayList<>(history);
+        next.add(~id);
         Backend b = backends.get(id);
         Migration m = new Migration(Migration.Kind.REMOVE, id, b, previous, current,
             new int[] {id}, new double[] {1});
         migration.set(m);
-        writeState(stateOf(ring, now.ring, m));
+        writeState(stateOf(next, m));
+        history = next;
         switchTo(new Topology(++epoch, current, previous, ring, now.backendsList(), m));
         finishMigration(m, reply);
       } catch (Throwable e) {
@@ -343,7 +373,7 @@ final class Proxy {
         members.add(backends.get(id));
       }
       switchTo(new Topology(++epoch, now.placement, null, now.ring, members, null));
-      writeState(stateOf(now.ring, null, null));
+      writeState(stateOf(history, null));
       if (m.kind == Migration.Kind.REMOVE) {
         backends.remove(m.server);
         m.backend.closeConnections();
@@ -426,7 +456,47 @@ final class Proxy {
     }
   }
 
-  private StateFile.State stateOf(int[] ring, int[] previous, Migration m) {
+  /**
+   * The proxy moves keys with MIGRATE, which blocks the source redis-server until the target
+   * answers: two servers migrating to each other at once would wait for each other. A change
+   * whose keys all go to the joining server (or all come from the leaving one) cannot form such
+   * a cycle; the others are refused.
+   */
+  private String notStarShaped(String doing, int id) {
+    return "placement '" + placementName + "' moves keys between other servers when " + doing
+        + " backend " + id + "; the proxy only moves keys to a joining or from a leaving backend"
+        + " (see docs/ARCHITECTURE.md)";
+  }
+
+  /** Returns the ids present after {@code ops}, ascending. */
+  static int[] idsOf(List<Integer> ops) {
+    java.util.TreeSet<Integer> ids = new java.util.TreeSet<>();
+    for (int op : ops) {
+      if (op >= 0) {
+        ids.add(op);
+      } else {
+        ids.remove(~op);
+      }
+    }
+    return ids.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** Builds the placement by replaying the ring's changes in order (layouts may depend on it). */
+  private Placement replay(List<Integer> ops) {
+    Placement p = placements.get();
+    for (int op : ops) {
+      if (op >= 0) {
+        p.addServer(op, Placement.MoveListener.NONE);
+      } else {
+        p.removeServer(~op, Placement.MoveListener.NONE);
+      }
+    }
+    return p;
+  }
+
+  private StateFile.State stateOf(List<Integer> ops, Migration m) {
+    int[] ring = idsOf(ops);
+    int[] previous = m == null ? null : idsOf(ops.subList(0, ops.size() - 1));
     Map<Integer, ProxyConfig.BackendSpec> specs = new TreeMap<>();
     for (int id : ring) {
       specs.put(id, backends.get(id).spec);
@@ -440,7 +510,7 @@ final class Proxy {
       specs.put(m.server, m.backend.spec);
     }
     return new StateFile.State(placementName, specs, ring, previous,
-        m == null ? null : m.kind.word(), m == null ? -1 : m.server);
+        m == null ? null : m.kind.word(), m == null ? -1 : m.server, new ArrayList<>(ops));
   }
 
   // ---- ejection
@@ -493,8 +563,12 @@ final class Proxy {
       return;
     }
     Topology now = topology;
-    int[] serving = Arrays.stream(now.ring).filter(id -> !backends.get(id).ejected).toArray();
-    Placement placement = Placements.of(placements, serving);
+    Placement placement = replay(history);
+    for (int id : now.ring) {
+      if (backends.get(id).ejected) {
+        placement.removeServer(id, Placement.MoveListener.NONE);
+      }
+    }
     try {
       switchTo(new Topology(++epoch, placement, null, now.ring, now.backendsList(), null));
     } catch (InterruptedException e) {

@@ -33,7 +33,24 @@ final class StateFile {
 
   /** What the file records. {@code previous} and {@code migration} are null when none runs. */
   record State(String placement, Map<Integer, ProxyConfig.BackendSpec> backends, int[] ring,
-      int[] previous, String migrationKind, int migrationServer) {}
+      int[] previous, String migrationKind, int migrationServer, List<Integer> history) {}
+
+  /** The ring's changes in order: {@code id} for an addition, {@code ~id} for a removal. */
+  static List<Integer> parseHistory(Object value) {
+    List<Integer> out = new ArrayList<>();
+    for (Object item : (List<?>) value) {
+      String text = String.valueOf(item).trim();
+      int id = ProxyConfig.parseId(text.substring(1), "history");
+      if (text.charAt(0) == '+') {
+        out.add(id);
+      } else if (text.charAt(0) == '-') {
+        out.add(~id);
+      } else {
+        throw new IllegalArgumentException("history entries are +ID or -ID, not '" + text + "'");
+      }
+    }
+    return out;
+  }
 
   private final Path path;
 
@@ -66,6 +83,14 @@ final class StateFile {
             path + ": backend " + id));
       }
       int[] ring = ints(map.get("ring"));
+      List<Integer> history = new ArrayList<>();
+      if (map.get("history") != null) {
+        history = parseHistory(map.get("history"));
+      } else {
+        for (int id : ring) {
+          history.add(id);
+        }
+      }
       int[] previous = null;
       String kind = null;
       int server = -1;
@@ -84,7 +109,7 @@ final class StateFile {
           throw new IllegalArgumentException("server " + id + " has no address");
         }
       }
-      return new State(placement, backends, ring, previous, kind, server);
+      return new State(placement, backends, ring, previous, kind, server, history);
     } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
       throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
     }
@@ -98,6 +123,12 @@ final class StateFile {
     state.backends().forEach((id, spec) -> backends.put(id, spec.address()));
     root.put("backends", backends);
     root.put("ring", list(state.ring()));
+    List<String> history = new ArrayList<>();
+    for (int op : state.history()) {
+      history.add(op >= 0 ? "+" + op : "-" + ~op);
+    }
+    // The order of changes matters to placements whose layout depends on it (slots).
+    root.put("history", history);
     if (state.previous() != null) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("kind", state.migrationKind());

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import redis.clients.jedis.Jedis;
 
 /** Live RING ADD / RING REMOVE through the proxy over real redis-servers, under load. */
@@ -90,10 +92,22 @@ class MigrationTest {
     return reply instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : reply;
   }
 
-  @Test
+  private static Placement placement(String name, int servers) {
+    Placement p = name.equals("seed") ? HashRing.seed()
+        : io.ringlb.placement.Placements.forStore(name);
+    for (int id = 0; id < servers; id++) {
+      p.addServer(id, Placement.MoveListener.NONE);
+    }
+    return p;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"seed", "slots"})
   @Timeout(120)
-  void ringChanges_underLoad_loseNothingAndReadNothingStale() throws Exception {
-    proxy = ProxyServer.start(config(3).migrationRate(3000).build());
+  void ringChanges_underLoad_loseNothingAndReadNothingStale(String placementName)
+      throws Exception {
+    proxy = ProxyServer.start(config(3).migrationRate(3000).placement(placementName).build(),
+        io.ringlb.placement.Placements::forStore);
     int keys = 1200;
     int writers = 4;
     AtomicLongArray acked = new AtomicLongArray(keys);
@@ -203,10 +217,16 @@ class MigrationTest {
     assertThat(writes.get()).isGreaterThan(keys);
     assertThat(reads.get()).isPositive();
 
-    // Every key holds its last acknowledged value, once, on its owner under the final ring.
-    HashRing ring = HashRing.seed();
-    for (int id = 0; id < 5; id++) {
-      ring.addServer(id, Placement.MoveListener.NONE);
+    // Every key holds its last acknowledged value, once, on its owner under the final ring
+    // (replayed in order: a placement's layout may depend on the order of changes).
+    Placement ring = placement(placementName, 3);
+    for (String[] change : changes) {
+      int id = Integer.parseInt(change[1]);
+      if (change[0].equals("ADD")) {
+        ring.addServer(id, Placement.MoveListener.NONE);
+      } else {
+        ring.removeServer(id, Placement.MoveListener.NONE);
+      }
     }
     try (Jedis jedis = client()) {
       for (int i = 0; i < keys; i++) {
