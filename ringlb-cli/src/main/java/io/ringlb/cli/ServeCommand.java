@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
           + " redis-benchmark and Redis client libraries work unchanged.",
       "Prints one line when ready; SIGINT or SIGTERM stops it gracefully (exit 0).",
       "Ring administration: RING ADD <id> [weight], RING REMOVE <id>, RING NODES,"
-          + " RING LOCATE <key>, RING STATS."
+          + " RING LOCATE <key>, RING STATS.",
+      "With --backend or --config it is a sharding proxy over redis-servers instead:"
+          + " RING ADD <id> <host:port> and RING REMOVE <id> move the keys live."
     })
 public final class ServeCommand implements Callable<Integer> {
 
@@ -66,11 +68,31 @@ public final class ServeCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}, at most 512mb).")
   String protoMaxBulkLen;
 
+  @Option(names = "--backend", paramLabel = "ID=HOST:PORT",
+      description = "Proxy mode: ring server ID is the redis-server at HOST:PORT (repeatable)."
+          + " Keys are sharded over the backends; RING ADD <id> <host:port> and RING REMOVE <id>"
+          + " move them live.")
+  java.util.List<String> backends = new java.util.ArrayList<>();
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "Proxy mode: a YAML file with listen address, placement, backends, timeouts,"
+          + " auth (see examples/proxy.yaml); options given on the command line override it.")
+  java.nio.file.Path configFile;
+
+  @Option(names = "--state", paramLabel = "FILE",
+      description = "Proxy mode: file recording the ring and any running migration, so that a"
+          + " restarted ringlb routes as before and resumes the migration.")
+  java.nio.file.Path stateFile;
+
   private final CountDownLatch stop = new CountDownLatch(1);
   private volatile RespServer server;
+  private volatile io.ringlb.server.proxy.ProxyServer proxy;
 
   @Override
   public Integer call() throws Exception {
+    if (!backends.isEmpty() || configFile != null) {
+      return callProxy();
+    }
     ServerConfig config;
     Placement ring;
     int[] ids;
@@ -109,6 +131,73 @@ public final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Serves as a sharding proxy over redis-servers ({@code --backend} or {@code --config}). */
+  private int callProxy() throws Exception {
+    picocli.CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    io.ringlb.server.proxy.ProxyConfig config;
+    try {
+      if (parsed.hasMatchedOption("--servers")) {
+        throw new IllegalArgumentException("--servers names embedded server memories; with"
+            + " --backend or --config the ring servers are redis-servers");
+      }
+      io.ringlb.server.proxy.ProxyConfig.Builder b = configFile == null
+          ? io.ringlb.server.proxy.ProxyConfig.builder()
+          : io.ringlb.server.proxy.ProxyConfig.load(configFile).toBuilder();
+      if (configFile == null || parsed.hasMatchedOption("--port")) {
+        b.port(port);
+      }
+      if (configFile == null || parsed.hasMatchedOption("--bind")) {
+        b.bind(bind);
+      }
+      if (configFile == null || parsed.hasMatchedOption("--placement")
+          || b.build().placement() == null) {
+        b.placement(placement);
+      }
+      if (requirePass != null) {
+        b.requirePass(requirePass);
+      }
+      if (configFile == null || parsed.hasMatchedOption("--maxclients")) {
+        b.maxClients(maxClients);
+      }
+      if (!backends.isEmpty()) {
+        b.clearBackends();
+        for (String backend : backends) {
+          b.backend(backend);
+        }
+      }
+      if (stateFile != null) {
+        b.stateFile(stateFile);
+      }
+      b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
+      config = b.build();
+      if (config.backends().isEmpty() && (config.stateFile() == null
+          || !java.nio.file.Files.exists(config.stateFile()))) {
+        throw new IllegalArgumentException("no backends: give --backend ID=HOST:PORT or list"
+            + " them under 'backends:' in the --config file");
+      }
+    } catch (java.io.IOException e) {
+      throw new ParameterException(spec.commandLine(), "--config: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      proxy = io.ringlb.server.proxy.ProxyServer.start(config, Placements::forStore);
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      err.println("ringlb serve: " + e.getMessage());
+      err.flush();
+      return 1;
+    }
+    installSignalHandlers();
+    out.println("ringlb serve: ready on " + proxy.address().getAddress().getHostAddress() + ":"
+        + proxy.port() + " (proxy, " + proxy.describe() + ", " + proxy.transport() + ")");
+    out.flush();
+    stop.await();
+    proxy.close();
+    return 0;
+  }
+
   /** Asks a running {@link #call()} to shut down gracefully and return 0. */
   void requestStop() {
     stop.countDown();
@@ -130,6 +219,10 @@ public final class ServeCommand implements Callable<Integer> {
         RespServer s = server;
         if (s != null) {
           s.close();
+        }
+        io.ringlb.server.proxy.ProxyServer p = proxy;
+        if (p != null) {
+          p.close();
         }
       }, "ringlb-shutdown"));
     }

@@ -1,0 +1,52 @@
+package io.ringlb.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Bad proxy options of {@code ringlb serve} are refused with a message, before anything starts. */
+class ServeProxyOptionsTest {
+
+  private static String[] run(String... args) {
+    CommandLine cli = Main.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int status = cli.execute(args);
+    return new String[] {Integer.toString(status), err.toString()};
+  }
+
+  @Test
+  void backend_malformed() {
+    String[] r = run("serve", "--backend", "127.0.0.1:7001");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001), not "
+        + "'127.0.0.1:7001'").doesNotContain("Exception");
+  }
+
+  @Test
+  void config_missingFile() {
+    String[] r = run("serve", "--config", "/nonexistent/proxy.yaml");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--config: cannot read /nonexistent/proxy.yaml: no such file");
+  }
+
+  @Test
+  void servers_withBackend() {
+    String[] r = run("serve", "--backend", "0=127.0.0.1:7001", "--servers", "1");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--servers names embedded server memories");
+  }
+
+  @Test
+  void placement_unknown() {
+    String[] r = run("serve", "--backend", "0=127.0.0.1:7001", "--placement", "nope", "--port",
+        "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("unknown placement 'nope'");
+  }
+}

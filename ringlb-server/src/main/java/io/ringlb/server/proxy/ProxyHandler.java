@@ -1,0 +1,1147 @@
+package io.ringlb.server.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringRedisContent;
+import io.netty.handler.codec.redis.LastBulkStringRedisContent;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
+import io.netty.handler.codec.redis.InlineCommandRedisMessage;
+import io.netty.handler.codec.redis.IntegerRedisMessage;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.handler.codec.redis.SimpleStringRedisMessage;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Serves one client connection of the proxy: routes each command to the backend owning its key
+ * (or splits it by key, or answers it itself) and writes the replies in request order.
+ *
+ * <p>Replies come back from several backends in any order; each request takes the next sequence
+ * number, and a reply is written only when every earlier one has been. Everything runs on the
+ * connection's event loop, which is also the loop of the backend connections it uses.
+ *
+ * <p>During a migration a key whose owner changes is first moved by the request itself — {@code
+ * MIGRATE} of that one key from the old owner to the new one, without REPLACE — and only then is
+ * the command sent to the new owner. A read therefore finds the key wherever it was, and a write
+ * lands on the new owner after the old copy is gone, so no later copy can overwrite it.
+ */
+final class ProxyHandler extends ChannelInboundHandlerAdapter {
+
+  private static final int PAUSE_READING_AT = 1024;
+  private static final int RESUME_READING_AT = 256;
+  /** Cursors of SCAN through the proxy: backend cursor times this, plus the backend's index. */
+  private static final long SCAN_BACKENDS = 1024;
+
+  private static final SimpleStringRedisMessage OK = new SimpleStringRedisMessage("OK");
+  private static final SimpleStringRedisMessage PONG = new SimpleStringRedisMessage("PONG");
+
+  private final Proxy proxy;
+  private final Worker worker;
+  private final int clientId;
+  private ChannelHandlerContext ctx;
+
+  /** Replies that came before an earlier one, encoded, by sequence number. */
+  private ByteBuf[] slots = new ByteBuf[16];
+  private long nextSeq;
+  private long headSeq;
+  /** Replies to write at the next flush. */
+  private ByteBuf out;
+  /** Commands held while the worker waits for the topology to settle, in arrival order. */
+  private ArrayDeque<ByteBuf[]> parked;
+
+  /** The command being assembled from the decoder's pieces. */
+  private ByteBuf[] args = new ByteBuf[8];
+  private int argc;
+  private int argsExpected;
+  private CompositeByteBuf partial;
+  private boolean closed;
+  private boolean dirty;
+  private boolean authenticated;
+  private long quitSeq = -1;
+  private String clientName;
+
+  ProxyHandler(Proxy proxy, Worker worker, int clientId) {
+    this.proxy = proxy;
+    this.worker = worker;
+    this.clientId = clientId;
+    this.authenticated = proxy.config().requirePass() == null;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closed = true;
+    for (int i = 0; i < slots.length; i++) {
+      ReferenceCountUtil.release(slots[i]);
+      slots[i] = null;
+    }
+    if (out != null) {
+      out.release();
+      out = null;
+    }
+    releaseArgs();
+    if (parked != null) {
+      ByteBuf[] held;
+      while ((held = parked.poll()) != null) {
+        release(held, held.length);
+      }
+    }
+    ctx.fireChannelInactive();
+  }
+
+  private void releaseArgs() {
+    release(args, argc);
+    argc = 0;
+    argsExpected = 0;
+    if (partial != null) {
+      partial.release();
+      partial = null;
+    }
+  }
+
+  private static void release(ByteBuf[] bufs, int n) {
+    for (int i = 0; i < n; i++) {
+      if (bufs[i] != null) {
+        bufs[i].release();
+        bufs[i] = null;
+      }
+    }
+  }
+
+  /**
+   * Assembles commands from the pieces {@code RedisDecoder} emits (array header, then for each
+   * argument a bulk string header and its content, possibly in chunks), keeping each argument as
+   * the decoder's slice of the input instead of aggregating into new buffers.
+   */
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closed || quitSeq >= 0) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof FullBulkStringRedisMessage full) {
+      if (argsExpected == 0 || full.isNull()) {
+        full.release();
+        protocolError("expected a command array of bulk strings");
+        return;
+      }
+      args[argc++] = full.content();
+      if (argc == argsExpected) {
+        commandComplete();
+      }
+    } else if (msg instanceof BulkStringRedisContent content) {
+      if (argsExpected == 0) {
+        content.release();
+        protocolError("expected a command array");
+        return;
+      }
+      if (msg instanceof LastBulkStringRedisContent) {
+        ByteBuf arg = content.content();
+        if (partial != null) {
+          partial.addComponent(true, arg);
+          arg = partial;
+          partial = null;
+        }
+        args[argc++] = arg;
+        if (argc == argsExpected) {
+          commandComplete();
+        }
+      } else {
+        if (partial == null) {
+          partial = ctx.alloc().compositeBuffer(1024);
+        }
+        partial.addComponent(true, content.content());
+      }
+    } else if (msg instanceof BulkStringHeaderRedisMessage header) {
+      if (argsExpected == 0) {
+        protocolError("expected a command array");
+      } else if (header.bulkStringLength() > proxy.config().protoMaxBulkLen()) {
+        // Refused before any of it is buffered, as Redis does.
+        protocolError("invalid bulk length");
+      }
+    } else if (msg instanceof ArrayHeaderRedisMessage header) {
+      if (argsExpected != 0) {
+        protocolError("nested arrays are not commands");
+        return;
+      }
+      long n = header.length();
+      if (n <= 0) {
+        return; // an empty or null array is no command; Redis ignores it too
+      }
+      if (n > 1024 * 1024) {
+        protocolError("invalid multibulk length");
+        return;
+      }
+      if (args.length < n) {
+        args = new ByteBuf[(int) n];
+      }
+      argsExpected = (int) n;
+    } else if (msg instanceof InlineCommandRedisMessage inline && argsExpected == 0) {
+      String[] words = inline.content().trim().split("\\s+");
+      if (words.length == 0 || words[0].isEmpty()) {
+        return;
+      }
+      if (args.length < words.length) {
+        args = new ByteBuf[words.length];
+      }
+      for (String word : words) {
+        args[argc++] = Unpooled.copiedBuffer(word, StandardCharsets.UTF_8);
+      }
+      argsExpected = argc;
+      commandComplete();
+    } else {
+      ReferenceCountUtil.release(msg);
+      protocolError("expected an array of bulk strings");
+    }
+  }
+
+  private void protocolError(String reason) {
+    ctx.channel().config().setAutoRead(false);
+    releaseArgs();
+    long seq = nextSlot();
+    quitSeq = seq;
+    error(seq, "ERR Protocol error: " + reason);
+  }
+
+  private void commandComplete() {
+    int n = argc;
+    argc = 0;
+    argsExpected = 0;
+    if (!worker.ready || (parked != null && !parked.isEmpty())) {
+      if (parked == null) {
+        parked = new ArrayDeque<>();
+      }
+      if (parked.isEmpty()) {
+        worker.park(this);
+      }
+      parked.add(Arrays.copyOf(args, n));
+      Arrays.fill(args, 0, n, null);
+      return;
+    }
+    try {
+      dispatch(args, n);
+    } finally {
+      release(args, n);
+    }
+  }
+
+  /** The worker adopted a topology every worker has drained the predecessor of: go on. */
+  void unpark() {
+    ByteBuf[] held;
+    while (worker.ready && !closed && (held = parked.poll()) != null) {
+      try {
+        dispatch(held, held.length);
+      } finally {
+        release(held, held.length);
+      }
+    }
+    if (closed) {
+      while ((held = parked.poll()) != null) {
+        release(held, held.length);
+      }
+    } else if (!parked.isEmpty()) {
+      worker.park(this);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (cause instanceof DecoderException) {
+      String reason = cause.getCause() != null && cause.getCause().getMessage() != null
+          ? cause.getCause().getMessage() : cause.getMessage();
+      ByteBuf error = ctx.alloc().buffer();
+      Resp.writeSimple(error, '-', "ERR Protocol error: " + reason);
+      ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
+  }
+
+  // ---- replies in request order
+
+  private long nextSlot() {
+    if (nextSeq - headSeq == slots.length) {
+      ByteBuf[] bigger = new ByteBuf[slots.length * 2];
+      for (long s = headSeq; s < nextSeq; s++) {
+        bigger[(int) (s & (bigger.length - 1))] = slots[(int) (s & (slots.length - 1))];
+      }
+      slots = bigger;
+    }
+    long seq = nextSeq++;
+    if (nextSeq - headSeq >= PAUSE_READING_AT) {
+      ctx.channel().config().setAutoRead(false);
+    }
+    return seq;
+  }
+
+  private ByteBuf out() {
+    ByteBuf o = out;
+    if (o == null) {
+      o = out = ctx.alloc().directBuffer(512);
+    }
+    return o;
+  }
+
+  /** Delivers the reply of request {@code seq} as RESP bytes (copied, not owned). */
+  void replyRaw(long seq, ByteBuf reply) {
+    if (closed) {
+      return;
+    }
+    if (seq != headSeq) {
+      slots[(int) (seq & (slots.length - 1))] = reply.copy();
+      return;
+    }
+    out().writeBytes(reply, reply.readerIndex(), reply.readableBytes());
+    advance();
+  }
+
+  /** Delivers the reply of request {@code seq}; takes ownership of {@code reply}. */
+  void reply(long seq, RedisMessage reply) {
+    try {
+      if (closed) {
+        return;
+      }
+      if (seq != headSeq) {
+        ByteBuf encoded = Unpooled.buffer(64);
+        Resp.write(encoded, reply);
+        slots[(int) (seq & (slots.length - 1))] = encoded;
+        return;
+      }
+      Resp.write(out(), reply);
+      advance();
+    } finally {
+      ReferenceCountUtil.release(reply);
+    }
+  }
+
+  /** The head reply was written: write those behind it that are ready, and schedule a flush. */
+  private void advance() {
+    if (headSeq == quitSeq) {
+      closed = true;
+      flushNow();
+      ctx.close();
+      return;
+    }
+    headSeq++;
+    while (headSeq < nextSeq) {
+      int i = (int) (headSeq & (slots.length - 1));
+      ByteBuf next = slots[i];
+      if (next == null) {
+        break;
+      }
+      slots[i] = null;
+      out().writeBytes(next);
+      next.release();
+      if (headSeq == quitSeq) {
+        closed = true;
+        flushNow();
+        ctx.close();
+        return;
+      }
+      headSeq++;
+    }
+    if (!dirty) {
+      dirty = true;
+      worker.markDirty(this);
+    }
+    if (nextSeq - headSeq <= RESUME_READING_AT && !ctx.channel().config().isAutoRead()
+        && quitSeq < 0 && ctx.channel().isWritable()) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  private void flushNow() {
+    ByteBuf o = out;
+    out = null;
+    if (o != null) {
+      ctx.writeAndFlush(o, ctx.voidPromise());
+    }
+  }
+
+  void flush() {
+    dirty = false;
+    if (closed) {
+      return;
+    }
+    flushNow();
+    if (!ctx.channel().isWritable()) {
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable() && !closed && quitSeq < 0
+        && nextSeq - headSeq <= RESUME_READING_AT) {
+      ctx.channel().config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  private void error(long seq, String text) {
+    reply(seq, new ErrorRedisMessage(text));
+  }
+
+  // ---- dispatch
+
+  /** Serves one command; the arguments stay owned by the caller. */
+  private void dispatch(ByteBuf[] args, int argc) {
+    Commands.Spec spec = Commands.lookup(args[0], worker.scratch(32));
+    long seq = nextSlot();
+    if (spec == null) {
+      error(seq, unknownCommand(args, argc));
+      return;
+    }
+    if (!authenticated && !spec.beforeAuth()) {
+      error(seq, "NOAUTH Authentication required.");
+      return;
+    }
+    switch (spec.kind()) {
+      case KEY -> {
+        if (argc < 2) {
+          arity(seq, spec);
+        } else {
+          routeKey(seq, args, argc);
+        }
+      }
+      case MGET, COUNT_KEYS -> {
+        if (argc < 2) {
+          arity(seq, spec);
+        } else {
+          routeKeys(seq, args, argc, spec.kind(), 1);
+        }
+      }
+      case MSET -> {
+        if (argc < 3 || argc % 2 == 0) {
+          arity(seq, spec);
+        } else {
+          routeKeys(seq, args, argc, spec.kind(), 2);
+        }
+      }
+      case LOCAL -> local(seq, spec.name(), args, argc);
+      default -> throw new IllegalStateException(spec.kind().name());
+    }
+  }
+
+  private static String unknownCommand(ByteBuf[] args, int argc) {
+    StringBuilder sb = new StringBuilder("ERR unknown command '")
+        .append(Replies.text(args[0]))
+        .append("', with args beginning with: ");
+    for (int i = 1; i < argc && i < 8; i++) {
+      sb.append('\'').append(Replies.text(args[i])).append("' ");
+    }
+    return sb.toString();
+  }
+
+  private void arity(long seq, Commands.Spec spec) {
+    error(seq, "ERR wrong number of arguments for '" + spec.name() + "' command");
+  }
+
+  private int hash(Topology t, ByteBuf key) {
+    int len = key.readableBytes();
+    if (key.hasArray()) {
+      return t.placement.hashKey(key.array(), key.arrayOffset() + key.readerIndex(), len);
+    }
+    byte[] scratch = worker.scratch(len);
+    key.getBytes(key.readerIndex(), scratch, 0, len);
+    return t.placement.hashKey(scratch, 0, len);
+  }
+
+  // ---- single-key commands
+
+  private void routeKey(long seq, ByteBuf[] args, int argc) {
+    Topology t = worker.topology;
+    int h = hash(t, args[1]);
+    int owner = t.placement.serverFor(h);
+    if (owner < 0) {
+      error(seq, "ERR ringlb: no backend in the ring");
+      return;
+    }
+    Backend target = t.backend(owner);
+    worker.begin();
+    ClientReply pending = new ClientReply(this, seq, t);
+    if (t.previous != null) {
+      int before = t.previous.serverFor(h);
+      if (before != owner && before >= 0) {
+        moveThenSend(t, t.backend(before), target, args[1], encode(args, argc), pending);
+        return;
+      }
+    }
+    target.connection(worker, clientId).send(args, argc, pending);
+  }
+
+  private static ByteBuf encode(ByteBuf[] args, int argc) {
+    ByteBuf encoded = Unpooled.buffer(64);
+    Resp.writeCommand(encoded, args, argc);
+    return encoded;
+  }
+
+  /**
+   * Moves {@code key} from {@code from} to {@code to} with MIGRATE (no REPLACE), then sends
+   * {@code command} to {@code to}. A key already on {@code to} was written there after the move
+   * began and is the newer: the old copy is deleted instead.
+   */
+  private void moveThenSend(Topology t, Backend from, Backend to, ByteBuf key,
+      ByteBuf command, Pending downstream) {
+    byte[] keyBytes = ByteBufUtil.getBytes(key);
+    MoveThenSend step = new MoveThenSend(t, from, to, keyBytes, command, downstream);
+    List<Object> args = Migration.migrateArgs(proxy, to, keyBytes);
+    from.connection(worker, clientId).send(Replies.command(args.toArray()), step);
+  }
+
+  private final class MoveThenSend extends Pending {
+    private final Topology topology;
+    private final Backend from;
+    private final Backend to;
+    private final byte[] key;
+    /** The client's command in RESP form, sent to the new owner once the key moved. */
+    private final ByteBuf command;
+    private final Pending downstream;
+    private boolean deleting;
+
+    MoveThenSend(Topology topology, Backend from, Backend to, byte[] key, ByteBuf command,
+        Pending downstream) {
+      this.topology = topology;
+      this.from = from;
+      this.to = to;
+      this.key = key;
+      this.command = command;
+      this.downstream = downstream;
+    }
+
+    @Override
+    void complete(RedisMessage reply) {
+      try {
+        if (!deleting && reply instanceof ErrorRedisMessage e && e.content().contains("BUSYKEY")) {
+          deleting = true;
+          from.connection(worker, clientId).send(Replies.command("DEL", key), this);
+          return;
+        }
+        if (reply instanceof ErrorRedisMessage e) {
+          fail("ERR ringlb: could not move the key from " + from.describe + " to " + to.describe
+              + ": " + e.content());
+          return;
+        }
+        if (!deleting && reply instanceof SimpleStringRedisMessage s && "OK".equals(s.content())) {
+          Migration m = topology.migration;
+          if (m != null) {
+            m.countClientMove();
+          }
+        }
+        to.connection(worker, clientId).sendEncoded(command, downstream);
+        command.release();
+      } finally {
+        ReferenceCountUtil.release(reply);
+      }
+    }
+
+    @Override
+    void fail(String error) {
+      command.release();
+      downstream.fail(error);
+    }
+  }
+
+  /** Delivers a backend's reply as the reply of one client request. */
+  private static final class ClientReply extends Pending {
+    private final ProxyHandler handler;
+    private final long seq;
+    private final Topology topology;
+
+    ClientReply(ProxyHandler handler, long seq, Topology topology) {
+      this.handler = handler;
+      this.seq = seq;
+      this.topology = topology;
+    }
+
+    @Override
+    boolean raw() {
+      return true;
+    }
+
+    @Override
+    void completeRaw(ByteBuf reply) {
+      handler.replyRaw(seq, reply);
+      handler.worker.end(topology);
+    }
+
+    @Override
+    void complete(RedisMessage reply) {
+      handler.reply(seq, reply);
+      handler.worker.end(topology);
+    }
+
+    @Override
+    void fail(String error) {
+      handler.reply(seq, new ErrorRedisMessage(error));
+      handler.worker.end(topology);
+    }
+  }
+
+  // ---- multi-key commands
+
+  private void routeKeys(long seq, ByteBuf[] args, int argc, Commands.Kind kind, int step) {
+    Topology t = worker.topology;
+    int n = (argc - 1) / step;
+    int[] owners = new int[n];
+    int[] from = new int[n];
+    boolean split = false;
+    for (int i = 0; i < n; i++) {
+      int h = hash(t, args[1 + i * step]);
+      owners[i] = t.placement.serverFor(h);
+      if (owners[i] < 0) {
+        error(seq, "ERR ringlb: no backend in the ring");
+        return;
+      }
+      from[i] = -1;
+      if (t.previous != null) {
+        int before = t.previous.serverFor(h);
+        if (before != owners[i] && before >= 0) {
+          from[i] = before;
+          split = true;
+        }
+      }
+      if (owners[i] != owners[0]) {
+        split = true;
+      }
+    }
+    worker.begin();
+    if (!split) {
+      t.backend(owners[0]).connection(worker, clientId)
+          .send(args, argc, new ClientReply(this, seq, t));
+      return;
+    }
+    // Group the keys staying put by owner; each moving key is a part of its own.
+    Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+    List<Integer> moving = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (from[i] >= 0) {
+        moving.add(i);
+      } else {
+        groups.computeIfAbsent(owners[i], x -> new ArrayList<>()).add(i);
+      }
+    }
+    Multi multi = new Multi(this, seq, t, kind, n, groups.size() + moving.size());
+    for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
+      int[] keys = group.getValue().stream().mapToInt(Integer::intValue).toArray();
+      ByteBuf[] part = subCommand(args, keys, step);
+      t.backend(group.getKey()).connection(worker, clientId)
+          .send(part, part.length, multi.part(keys));
+    }
+    for (int i : moving) {
+      int[] keys = {i};
+      ByteBuf[] part = subCommand(args, keys, step);
+      moveThenSend(t, t.backend(from[i]), t.backend(owners[i]), args[1 + i * step],
+          encode(part, part.length), multi.part(keys));
+    }
+  }
+
+  /** Returns the command name and the arguments of {@code keys} (not retained). */
+  private static ByteBuf[] subCommand(ByteBuf[] args, int[] keys, int step) {
+    ByteBuf[] part = new ByteBuf[1 + keys.length * step];
+    part[0] = args[0];
+    int at = 1;
+    for (int i : keys) {
+      for (int j = 0; j < step; j++) {
+        part[at++] = args[1 + i * step + j];
+      }
+    }
+    return part;
+  }
+
+  /** Combines the parts of a split or fanned-out request into one reply. */
+  private static final class Multi {
+    private final ProxyHandler handler;
+    private final long seq;
+    private final Topology topology;
+    private final Commands.Kind kind;
+    private final RedisMessage[] values;
+    private int remaining;
+    private long sum;
+    private String error;
+
+    Multi(ProxyHandler handler, long seq, Topology topology, Commands.Kind kind, int keys,
+        int parts) {
+      this.handler = handler;
+      this.seq = seq;
+      this.topology = topology;
+      this.kind = kind;
+      this.values = kind == Commands.Kind.MGET ? new RedisMessage[keys] : null;
+      this.remaining = parts;
+    }
+
+    Pending part(int[] keys) {
+      return new Pending() {
+        @Override
+        void complete(RedisMessage reply) {
+          try {
+            if (reply instanceof ErrorRedisMessage e) {
+              recordError(e.content());
+            } else if (kind == Commands.Kind.MGET && reply instanceof ArrayRedisMessage a
+                && a.children().size() == keys.length) {
+              for (int j = 0; j < keys.length; j++) {
+                values[keys[j]] = ReferenceCountUtil.retain(a.children().get(j));
+              }
+            } else if (kind == Commands.Kind.COUNT_KEYS && reply instanceof IntegerRedisMessage i) {
+              sum += i.value();
+            } else if (kind == Commands.Kind.MSET && reply instanceof SimpleStringRedisMessage) {
+              // OK
+            } else {
+              recordError("ERR ringlb: unexpected reply from a backend");
+            }
+          } finally {
+            ReferenceCountUtil.release(reply);
+          }
+          done();
+        }
+
+        @Override
+        void fail(String text) {
+          recordError(text);
+          done();
+        }
+      };
+    }
+
+    private void recordError(String text) {
+      if (error == null) {
+        error = text;
+      }
+    }
+
+    private void done() {
+      if (--remaining > 0) {
+        return;
+      }
+      RedisMessage reply;
+      if (error != null) {
+        if (values != null) {
+          for (RedisMessage v : values) {
+            ReferenceCountUtil.release(v);
+          }
+        }
+        reply = new ErrorRedisMessage(error);
+      } else if (kind == Commands.Kind.MGET) {
+        reply = new ArrayRedisMessage(Arrays.asList(values));
+      } else if (kind == Commands.Kind.COUNT_KEYS) {
+        reply = new IntegerRedisMessage(sum);
+      } else {
+        reply = OK;
+      }
+      handler.reply(seq, reply);
+      handler.worker.end(topology);
+    }
+  }
+
+  // ---- fan-out to every backend
+
+  /** Receives one plain-value reply per backend (or a {@link Replies.Error}) and answers. */
+  @FunctionalInterface
+  private interface Gather {
+    RedisMessage combine(Backend[] backends, Object[] replies);
+  }
+
+  private void fanOut(long seq, Backend[] targets, Object[] command, Gather gather) {
+    Topology t = worker.topology;
+    if (targets.length == 0) {
+      reply(seq, gather.combine(targets, new Object[0]));
+      return;
+    }
+    Object[] results = new Object[targets.length];
+    int[] remaining = {targets.length};
+    worker.begin();
+    for (int i = 0; i < targets.length; i++) {
+      int index = i;
+      targets[i].connection(worker, clientId).send(Replies.command(command), new Pending() {
+        @Override
+        void complete(RedisMessage reply) {
+          try {
+            results[index] = Replies.toValue(reply);
+          } finally {
+            ReferenceCountUtil.release(reply);
+          }
+          done();
+        }
+
+        @Override
+        void fail(String error) {
+          results[index] = new Replies.Error(error);
+          done();
+        }
+
+        private void done() {
+          if (--remaining[0] == 0) {
+            RedisMessage combined;
+            try {
+              combined = gather.combine(targets, results);
+            } catch (RuntimeException e) {
+              combined = new ErrorRedisMessage("ERR ringlb: " + e.getMessage());
+            }
+            reply(seq, combined);
+            worker.end(t);
+          }
+        }
+      });
+    }
+  }
+
+  /** The backends holding keys now: the ring's serving members and, while migrating, old owners. */
+  private static Backend[] dataBackends(Topology t) {
+    List<Backend> out = new ArrayList<>();
+    for (Backend b : t.backends()) {
+      if (!b.ejected && (t.placement.contains(b.id)
+          || (t.previous != null && t.previous.contains(b.id)))) {
+        out.add(b);
+      }
+    }
+    return out.toArray(new Backend[0]);
+  }
+
+  // ---- commands answered by the proxy
+
+  private void local(long seq, String name, ByteBuf[] argv, int argc) {
+    List<ByteBuf> args = Arrays.asList(argv).subList(0, argc);
+    switch (name) {
+      case "ping" -> {
+        if (argc == 1) {
+          reply(seq, PONG);
+        } else if (argc == 2) {
+          reply(seq, new FullBulkStringRedisMessage(Unpooled.copiedBuffer(args.get(1))));
+        } else {
+          error(seq, "ERR wrong number of arguments for 'ping' command");
+        }
+      }
+      case "echo" -> {
+        if (argc != 2) {
+          error(seq, "ERR wrong number of arguments for 'echo' command");
+        } else {
+          reply(seq, new FullBulkStringRedisMessage(Unpooled.copiedBuffer(args.get(1))));
+        }
+      }
+      case "quit" -> {
+        quitSeq = seq;
+        reply(seq, OK);
+      }
+      case "reset" -> {
+        authenticated = proxy.config().requirePass() == null;
+        clientName = null;
+        reply(seq, new SimpleStringRedisMessage("RESET"));
+      }
+      case "select" -> {
+        if (argc != 2) {
+          error(seq, "ERR wrong number of arguments for 'select' command");
+        } else if (!"0".equals(arg(args, 1))) {
+          error(seq, "ERR DB index is out of range");
+        } else {
+          reply(seq, OK);
+        }
+      }
+      case "auth" -> auth(seq, args);
+      case "hello" -> hello(seq, args);
+      case "client" -> client(seq, args);
+      case "command" -> {
+        if (argc >= 2 && "count".equalsIgnoreCase(arg(args, 1))) {
+          reply(seq, new IntegerRedisMessage(0));
+        } else {
+          reply(seq, ArrayRedisMessage.EMPTY_INSTANCE);
+        }
+      }
+      case "config" -> {
+        if (argc >= 2 && "get".equalsIgnoreCase(arg(args, 1))) {
+          reply(seq, ArrayRedisMessage.EMPTY_INSTANCE);
+        } else {
+          error(seq, "ERR ringlb: CONFIG is not supported by the proxy; configure each "
+              + "redis-server directly");
+        }
+      }
+      case "time" -> {
+        long micros = System.currentTimeMillis() * 1000;
+        reply(seq, new ArrayRedisMessage(List.of(Replies.bulk(Long.toString(micros / 1_000_000)),
+            Replies.bulk(Long.toString(micros % 1_000_000)))));
+      }
+      case "dbsize" -> {
+        if (argc != 1) {
+          error(seq, "ERR wrong number of arguments for 'dbsize' command");
+          return;
+        }
+        fanOut(seq, dataBackends(worker.topology), new Object[] {"DBSIZE"}, (bs, replies) -> {
+          long total = 0;
+          for (Object r : replies) {
+            if (r instanceof Replies.Error e) {
+              return new ErrorRedisMessage(e.text());
+            }
+            total += (Long) r;
+          }
+          return new IntegerRedisMessage(total);
+        });
+      }
+      case "flushall", "flushdb" -> {
+        Object[] cmd = new Object[argc];
+        for (int i = 0; i < argc; i++) {
+          cmd[i] = arg(args, i);
+        }
+        fanOut(seq, dataBackends(worker.topology), cmd, (bs, replies) -> {
+          for (Object r : replies) {
+            if (r instanceof Replies.Error e) {
+              return new ErrorRedisMessage(e.text());
+            }
+          }
+          return OK;
+        });
+      }
+      case "scan" -> scan(seq, args);
+      case "info" -> info(seq, args);
+      case "ring" -> ring(seq, args);
+      default -> error(seq, "ERR unknown command '" + name + "'");
+    }
+  }
+
+  private static String arg(List<ByteBuf> args, int i) {
+    return Replies.text(args.get(i));
+  }
+
+  private void auth(long seq, List<ByteBuf> args) {
+    String required = proxy.config().requirePass();
+    if (args.size() < 2 || args.size() > 3) {
+      error(seq, "ERR wrong number of arguments for 'auth' command");
+    } else if (required == null) {
+      error(seq, "ERR AUTH <password> called without any password configured for the default "
+          + "user. Are you sure your configuration is correct?");
+    } else if (checkPassword(args, 1, args.size() == 3)) {
+      authenticated = true;
+      reply(seq, OK);
+    } else {
+      error(seq, "WRONGPASS invalid username-password pair or user is disabled.");
+    }
+  }
+
+  private boolean checkPassword(List<ByteBuf> args, int at, boolean withUser) {
+    if (withUser && !"default".equals(arg(args, at))) {
+      return false;
+    }
+    byte[] given = arg(args, withUser ? at + 1 : at).getBytes(StandardCharsets.UTF_8);
+    byte[] expected = proxy.config().requirePass().getBytes(StandardCharsets.UTF_8);
+    return java.security.MessageDigest.isEqual(given, expected);
+  }
+
+  private void hello(long seq, List<ByteBuf> args) {
+    int i = 1;
+    if (args.size() > 1) {
+      String version = arg(args, 1);
+      if (!"2".equals(version)) {
+        if ("3".equals(version)) {
+          error(seq, "NOPROTO sorry, this protocol version is not supported.");
+        } else {
+          error(seq, "ERR Protocol version is not an integer or out of range");
+        }
+        return;
+      }
+      i = 2;
+    }
+    while (i < args.size()) {
+      String option = arg(args, i);
+      if ("auth".equalsIgnoreCase(option) && i + 2 < args.size()) {
+        if (proxy.config().requirePass() == null || !checkPassword(args, i + 1, true)) {
+          error(seq, "WRONGPASS invalid username-password pair or user is disabled.");
+          return;
+        }
+        authenticated = true;
+        i += 3;
+      } else if ("setname".equalsIgnoreCase(option) && i + 1 < args.size()) {
+        clientName = arg(args, i + 1);
+        i += 2;
+      } else {
+        error(seq, "ERR Syntax error in HELLO option '" + option + "'");
+        return;
+      }
+    }
+    if (!authenticated) {
+      error(seq, "NOAUTH HELLO must be called with the client already authenticated, otherwise "
+          + "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client "
+          + "and select the RESP protocol version at the same time");
+      return;
+    }
+    reply(seq, new ArrayRedisMessage(List.of(
+        Replies.bulk("server"), Replies.bulk("ringlb"),
+        Replies.bulk("version"), Replies.bulk(ProxyInfo.version()),
+        Replies.bulk("proto"), new IntegerRedisMessage(2),
+        Replies.bulk("id"), new IntegerRedisMessage(clientId),
+        Replies.bulk("mode"), Replies.bulk("proxy"),
+        Replies.bulk("role"), Replies.bulk("master"),
+        Replies.bulk("modules"), ArrayRedisMessage.EMPTY_INSTANCE)));
+  }
+
+  private void client(long seq, List<ByteBuf> args) {
+    if (args.size() < 2) {
+      error(seq, "ERR wrong number of arguments for 'client' command");
+      return;
+    }
+    String sub = arg(args, 1).toLowerCase(java.util.Locale.ROOT);
+    switch (sub) {
+      case "setname" -> {
+        if (args.size() != 3) {
+          error(seq, "ERR wrong number of arguments for 'client|setname' command");
+        } else {
+          String n = arg(args, 2);
+          clientName = n.isEmpty() ? null : n;
+          reply(seq, OK);
+        }
+      }
+      case "getname" -> reply(seq, clientName == null
+          ? FullBulkStringRedisMessage.NULL_INSTANCE : Replies.bulk(clientName));
+      case "id" -> reply(seq, new IntegerRedisMessage(clientId));
+      case "setinfo", "reply", "no-evict", "no-touch" -> reply(seq, OK);
+      default -> error(seq, "ERR unknown subcommand '" + arg(args, 1)
+          + "'. Try CLIENT HELP.");
+    }
+  }
+
+  private void scan(long seq, List<ByteBuf> args) {
+    if (args.size() < 2 || args.size() % 2 != 0) {
+      error(seq, "ERR wrong number of arguments for 'scan' command");
+      return;
+    }
+    long cursor;
+    try {
+      cursor = Long.parseUnsignedLong(arg(args, 1));
+    } catch (NumberFormatException e) {
+      error(seq, "ERR invalid cursor");
+      return;
+    }
+    Backend[] backends = worker.topology.backends();
+    int index = (int) Long.remainderUnsigned(cursor, SCAN_BACKENDS);
+    long backendCursor = Long.divideUnsigned(cursor, SCAN_BACKENDS);
+    if (index >= backends.length) {
+      reply(seq, new ArrayRedisMessage(List.of(Replies.bulk("0"),
+          ArrayRedisMessage.EMPTY_INSTANCE)));
+      return;
+    }
+    Object[] command = new Object[args.size()];
+    command[0] = "SCAN";
+    command[1] = Long.toUnsignedString(backendCursor);
+    for (int i = 2; i < args.size(); i++) {
+      command[i] = arg(args, i);
+    }
+    fanOut(seq, new Backend[] {backends[index]}, command, (bs, replies) -> {
+      Object r = replies[0];
+      if (r instanceof Replies.Error e) {
+        return new ErrorRedisMessage(e.text());
+      }
+      List<?> pair = (List<?>) r;
+      long next = Long.parseUnsignedLong(new String((byte[]) pair.get(0), StandardCharsets.UTF_8));
+      long out;
+      if (next != 0) {
+        out = next * SCAN_BACKENDS + index;
+      } else {
+        out = index + 1 < backends.length ? index + 1 : 0;
+      }
+      List<RedisMessage> keys = new ArrayList<>();
+      for (Object k : (List<?>) pair.get(1)) {
+        keys.add(Replies.bulk((byte[]) k));
+      }
+      return new ArrayRedisMessage(List.of(Replies.bulk(Long.toUnsignedString(out)),
+          new ArrayRedisMessage(keys)));
+    });
+  }
+
+  private void info(long seq, List<ByteBuf> args) {
+    String section = args.size() > 1 ? arg(args, 1).toLowerCase(java.util.Locale.ROOT) : "default";
+    Topology t = worker.topology;
+    Backend[] backends = t.backends();
+    fanOut(seq, backends, new Object[] {"DBSIZE"},
+        (bs, replies) -> Replies.bulk(ProxyInfo.info(proxy, t, section, bs, replies)));
+  }
+
+  private void ring(long seq, List<ByteBuf> args) {
+    if (args.size() < 2) {
+      error(seq, "ERR wrong number of arguments for 'ring' command");
+      return;
+    }
+    String sub = arg(args, 1).toLowerCase(java.util.Locale.ROOT);
+    Topology t = worker.topology;
+    switch (sub) {
+      case "add" -> {
+        if (args.size() != 4) {
+          error(seq, "ERR ringlb: usage: RING ADD <id> <host:port>");
+          return;
+        }
+        ProxyConfig.BackendSpec spec;
+        try {
+          int id = ProxyConfig.parseId(arg(args, 2), "RING ADD");
+          spec = ProxyConfig.BackendSpec.parse(id, arg(args, 3), "RING ADD");
+        } catch (IllegalArgumentException e) {
+          error(seq, "ERR ringlb: " + e.getMessage());
+          return;
+        }
+        answerLater(seq, proxy.ringAdd(spec));
+      }
+      case "remove" -> {
+        if (args.size() != 3) {
+          error(seq, "ERR ringlb: usage: RING REMOVE <id>");
+          return;
+        }
+        int id;
+        try {
+          id = ProxyConfig.parseId(arg(args, 2), "RING REMOVE");
+        } catch (IllegalArgumentException e) {
+          error(seq, "ERR ringlb: " + e.getMessage());
+          return;
+        }
+        answerLater(seq, proxy.ringRemove(id));
+      }
+      case "nodes" -> fanOut(seq, t.backends(), new Object[] {"DBSIZE"},
+          (bs, replies) -> Replies.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));
+      case "stats" -> fanOut(seq, t.backends(), new Object[] {"DBSIZE"},
+          (bs, replies) -> Replies.bulk(ProxyInfo.stats(proxy, t, bs, replies)));
+      case "locate" -> {
+        if (args.size() != 3) {
+          error(seq, "ERR ringlb: usage: RING LOCATE <key>");
+          return;
+        }
+        ByteBuf key = args.get(2);
+        int h = hash(t, key);
+        reply(seq, Replies.bulk(ProxyInfo.locate(t, h)));
+      }
+      default -> error(seq, "ERR unknown subcommand '" + arg(args, 1)
+          + "'. Try RING ADD, REMOVE, NODES, LOCATE or STATS.");
+    }
+  }
+
+  private void answerLater(long seq, java.util.concurrent.CompletableFuture<String> future) {
+    future.whenComplete((ok, failure) -> worker.loop.execute(() -> {
+      if (failure == null) {
+        reply(seq, new SimpleStringRedisMessage(ok));
+      } else {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException
+            && failure.getCause() != null ? failure.getCause() : failure;
+        String text = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        error(seq, text.startsWith("ERR ") ? text : "ERR ringlb: " + text);
+      }
+      worker.flushSoon();
+    }));
+  }
+}

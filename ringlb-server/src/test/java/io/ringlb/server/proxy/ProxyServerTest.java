@@ -1,0 +1,202 @@
+package io.ringlb.server.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ringlb.core.HashRing;
+import io.ringlb.core.Placement;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+class ProxyServerTest {
+
+  private static RedisServers redis;
+  private static List<RedisServers.Instance> backends;
+  private static ProxyServer proxy;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
+    redis = new RedisServers();
+    backends = new ArrayList<>();
+    ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(2);
+    for (int i = 0; i < 3; i++) {
+      RedisServers.Instance r = redis.start();
+      backends.add(r);
+      config.backend(i + "=" + r.address());
+    }
+    proxy = ProxyServer.start(config.build());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  @BeforeEach
+  void flush() {
+    try (Jedis jedis = client()) {
+      jedis.flushAll();
+    }
+  }
+
+  private static Jedis client() {
+    return new Jedis("127.0.0.1", proxy.port(), 5000);
+  }
+
+  private static Placement ring() {
+    HashRing ring = HashRing.seed();
+    for (int i = 0; i < 3; i++) {
+      ring.addServer(i, Placement.MoveListener.NONE);
+    }
+    return ring;
+  }
+
+  @Test
+  void set_storesOnTheOwner() {
+    Placement ring = ring();
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < 200; i++) {
+        assertThat(jedis.set(MigrationTest.key(i), "v" + i)).isEqualTo("OK");
+      }
+      for (int i = 0; i < 200; i++) {
+        String key = MigrationTest.key(i);
+        int owner = ring.serverFor(ring.hashKey(key.getBytes(StandardCharsets.UTF_8)));
+        try (Jedis direct = backends.get(owner).client()) {
+          assertThat(direct.get(key)).isEqualTo("v" + i);
+        }
+        assertThat(jedis.get(key)).isEqualTo("v" + i);
+      }
+      assertThat(jedis.dbSize()).isEqualTo(200);
+      long sum = backends.stream().mapToLong(RedisServers.Instance::dbsize).sum();
+      assertThat(sum).isEqualTo(200);
+      assertThat(backends).allSatisfy(b -> assertThat(b.dbsize()).isPositive());
+    }
+  }
+
+  @Test
+  void multiKey_splitAndReassembledInOrder() {
+    try (Jedis jedis = client()) {
+      String[] kv = new String[200];
+      for (int i = 0; i < 100; i++) {
+        kv[2 * i] = "m" + i;
+        kv[2 * i + 1] = "value" + i;
+      }
+      assertThat(jedis.mset(kv)).isEqualTo("OK");
+      String[] keys = new String[101];
+      for (int i = 0; i < 100; i++) {
+        keys[i] = "m" + i;
+      }
+      keys[100] = "absent";
+      List<String> values = jedis.mget(keys);
+      for (int i = 0; i < 100; i++) {
+        assertThat(values.get(i)).isEqualTo("value" + i);
+      }
+      assertThat(values.get(100)).isNull();
+      assertThat(jedis.exists(keys)).isEqualTo(100);
+      assertThat(jedis.del("m1", "m2", "m3", "nothing")).isEqualTo(3);
+      assertThat(jedis.exists("m1", "m4")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void pipeline_repliesInRequestOrder() {
+    try (Jedis jedis = client()) {
+      Pipeline p = jedis.pipelined();
+      for (int i = 0; i < 1000; i++) {
+        p.set("p" + i, Integer.toString(i));
+      }
+      List<redis.clients.jedis.Response<String>> gets = new ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        gets.add(p.get("p" + i));
+      }
+      p.sync();
+      for (int i = 0; i < 1000; i++) {
+        assertThat(gets.get(i).get()).isEqualTo(Integer.toString(i));
+      }
+    }
+  }
+
+  @Test
+  void commands_otherTypesAndErrorsPassThrough() {
+    try (Jedis jedis = client()) {
+      assertThat(jedis.ping()).isEqualTo("PONG");
+      assertThat(jedis.incr("counter")).isEqualTo(1);
+      assertThat(jedis.incrBy("counter", 5)).isEqualTo(6);
+      jedis.hset("h", "f", "v");
+      assertThat(jedis.hget("h", "f")).isEqualTo("v");
+      assertThat(jedis.lpush("l", "a", "b")).isEqualTo(2);
+      assertThatThrownBy(() -> jedis.get("h")).isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("WRONGTYPE");
+      assertThatThrownBy(() -> jedis.sendCommand(() -> "NOSUCH".getBytes(), "a"))
+          .hasMessageStartingWith("ERR unknown command 'NOSUCH'");
+      assertThatThrownBy(() -> jedis.sendCommand(() -> "GET".getBytes()))
+          .hasMessage("ERR wrong number of arguments for 'get' command");
+      jedis.setex("ttl", 100, "x");
+      assertThat(jedis.ttl("ttl")).isBetween(90L, 100L);
+    }
+  }
+
+  @Test
+  void scan_visitsEveryBackend() {
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < 300; i++) {
+        jedis.set("s" + i, "x");
+      }
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      String cursor = "0";
+      int rounds = 0;
+      do {
+        var page = jedis.scan(cursor);
+        seen.addAll(page.getResult());
+        cursor = page.getCursor();
+      } while (!cursor.equals("0") && ++rounds < 10_000);
+      assertThat(seen).hasSize(300);
+    }
+  }
+
+  @Test
+  void ringNodes_showsAddressStateAndKeys() {
+    try (Jedis jedis = client()) {
+      jedis.set("a", "1");
+      String nodes = new String((byte[]) jedis.sendCommand(() -> "RING".getBytes(), "NODES"));
+      assertThat(nodes.lines()).hasSize(3);
+      assertThat(nodes).contains("address=" + backends.get(0).address())
+          .contains("state=serving").contains("keys=1");
+    }
+  }
+
+  private static String exchange(String request) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void malformedInput_protocolErrorAndClose_othersUnaffected() throws Exception {
+    try (Jedis other = client()) {
+      other.set("still", "here");
+      assertThat(exchange("*2\r\n$3\r\nGET\r\n:12\r\n"))
+          .startsWith("-ERR Protocol error: ");
+      assertThat(exchange("*1\r\n$600000000\r\n")).startsWith("-ERR Protocol error: ");
+      assertThat(exchange("PING\r\nQUIT\r\nPING\r\n")).isEqualTo("+PONG\r\n+OK\r\n");
+      assertThat(other.get("still")).isEqualTo("here");
+    }
+  }
+}
