@@ -44,7 +44,7 @@ class LiveTopologyTest {
         writers.add(pool.submit(() -> {
           Random random = new Random(writer);
           long acknowledged = 0;
-          try (Jedis jedis = new Jedis("127.0.0.1", port)) {
+          try (Jedis jedis = new Jedis("127.0.0.1", port, 15_000)) {
             long[] mine = last[writer];
             for (int i = 0; !stop.get() && i < 2_000_000; i++) {
               int k = random.nextInt(KEYS_PER_WRITER);
@@ -67,7 +67,7 @@ class LiveTopologyTest {
         Random random = new Random(99);
         List<Integer> present = new ArrayList<>(List.of(0, 1, 2));
         int next = 3;
-        try (Jedis jedis = new Jedis("127.0.0.1", port)) {
+        try (Jedis jedis = new Jedis("127.0.0.1", port, 15_000)) {
           while (!stop.get()) {
             if (present.size() < 2 || (present.size() < 12 && random.nextBoolean())) {
               jedis.sendCommand(() -> "RING".getBytes(), "ADD", Integer.toString(next));
@@ -92,7 +92,7 @@ class LiveTopologyTest {
       pool.shutdown();
       assertThat(changes.get()).as("topology changes").isGreaterThanOrEqualTo(20);
       assertThat(acknowledged).isPositive();
-      try (Jedis jedis = new Jedis("127.0.0.1", port)) {
+      try (Jedis jedis = new Jedis("127.0.0.1", port, 15_000)) {
         long stored = 0;
         for (int w = 0; w < WRITERS; w++) {
           for (int k = 0; k < KEYS_PER_WRITER; k++) {

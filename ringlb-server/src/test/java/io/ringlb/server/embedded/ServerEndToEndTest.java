@@ -38,7 +38,7 @@ class ServerEndToEndTest {
   void start() throws Exception {
     server = RespServer.start(ServerConfig.defaults().withPort(0),
         EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
-    jedis = new Jedis("127.0.0.1", server.address().getPort());
+    jedis = new Jedis("127.0.0.1", server.address().getPort(), 15_000);
   }
 
   @AfterEach
@@ -239,15 +239,15 @@ class ServerEndToEndTest {
   void maxclients_refusesTheOneTooMany() throws Exception {
     try (RespServer small = RespServer.start(ServerConfig.defaults().withPort(0).withMaxClients(2),
             EmbeddedBackend.create(HashRing.seed(), 0));
-        Jedis a = new Jedis("127.0.0.1", small.address().getPort());
-        Jedis b = new Jedis("127.0.0.1", small.address().getPort());
-        Jedis c = new Jedis("127.0.0.1", small.address().getPort())) {
+        Jedis a = new Jedis("127.0.0.1", small.address().getPort(), 15_000);
+        Jedis b = new Jedis("127.0.0.1", small.address().getPort(), 15_000);
+        Jedis c = new Jedis("127.0.0.1", small.address().getPort(), 15_000)) {
       assertThat(a.ping()).isEqualTo("PONG");
       assertThat(b.ping()).isEqualTo("PONG");
       assertThatThrownBy(c::ping).hasMessageContaining("max number of clients reached");
       a.close();
       Thread.sleep(200);
-      try (Jedis d = new Jedis("127.0.0.1", small.address().getPort())) {
+      try (Jedis d = new Jedis("127.0.0.1", small.address().getPort(), 15_000)) {
         assertThat(d.ping()).isEqualTo("PONG");
       }
     }
@@ -258,7 +258,7 @@ class ServerEndToEndTest {
     try (RespServer secured = RespServer.start(
             ServerConfig.defaults().withPort(0).withRequirePass("s3cret"),
             EmbeddedBackend.create(HashRing.seed(), 0));
-        Jedis client = new Jedis("127.0.0.1", secured.address().getPort())) {
+        Jedis client = new Jedis("127.0.0.1", secured.address().getPort(), 15_000)) {
       assertThatThrownBy(() -> client.get("k")).hasMessage("NOAUTH Authentication required.");
       assertThatThrownBy(() -> client.auth("wrong")).hasMessageContaining("WRONGPASS");
       assertThat(client.auth("s3cret")).isEqualTo("OK");
