@@ -145,7 +145,7 @@ public final class ProxyConfig {
     return poolSize;
   }
 
-  /** I/O threads; 0 means one per available processor. */
+  /** I/O threads; 0 means half the available processors (at least one). */
   public int threads() {
     return threads;
   }
@@ -534,7 +534,7 @@ public final class ProxyConfig {
       return this;
     }
 
-    /** Sets the I/O threads; 0 means one per processor. */
+    /** Sets the I/O threads; 0 means half the processors (at least one). */
     public Builder threads(int threads) {
       if (threads < 0 || threads > 256) {
         throw new IllegalArgumentException("threads must be from 0 to 256: " + threads);

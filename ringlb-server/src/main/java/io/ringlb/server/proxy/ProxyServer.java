@@ -61,8 +61,10 @@ public final class ProxyServer implements AutoCloseable {
       io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
     }
     Transport transport = Transport.best();
+    // Default: half the processors (one on a 2-core machine). A proxy's work is mostly system
+    // calls; the other half is left to the kernel's network work and to what runs beside it.
     int threads = config.threads() > 0 ? config.threads()
-        : Math.max(1, Runtime.getRuntime().availableProcessors());
+        : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     EventLoopGroup group = transport.group(threads, "ringlb-proxy");
     try {
       Proxy proxy = new Proxy(config, transport, group, placementByName);
