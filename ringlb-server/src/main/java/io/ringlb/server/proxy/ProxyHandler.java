@@ -45,6 +45,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private static final int PAUSE_READING_AT = 1024;
   private static final int RESUME_READING_AT = 256;
+  /** Replies a client may leave unread before it is disconnected. */
+  private static final long MAX_UNREAD_REPLY_BYTES = 256L * 1024 * 1024;
   /** Cursors of SCAN through the proxy: backend cursor times this, plus the backend's index. */
   private static final long SCAN_BACKENDS = 1024;
 
@@ -369,7 +371,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       worker.markDirty(this);
     }
     if (nextSeq - headSeq <= RESUME_READING_AT && !ctx.channel().config().isAutoRead()
-        && quitSeq < 0 && ctx.channel().isWritable()) {
+        && quitSeq < 0) {
       ctx.channel().config().setAutoRead(true);
     }
   }
@@ -388,18 +390,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     flushNow();
-    if (!ctx.channel().isWritable()) {
-      ctx.channel().config().setAutoRead(false);
+    // Reading goes on while replies wait to be written: a client that pipelines before it reads
+    // would otherwise wait for us while we wait for it. A client that reads nothing at all is
+    // disconnected past a limit, as Redis's client-output-buffer-limit does.
+    if (ctx.channel().bytesBeforeWritable() > MAX_UNREAD_REPLY_BYTES) {
+      closed = true;
+      ctx.close();
     }
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable() && !closed && quitSeq < 0
-        && nextSeq - headSeq <= RESUME_READING_AT) {
-      ctx.channel().config().setAutoRead(true);
-    }
-    ctx.fireChannelWritabilityChanged();
   }
 
   private void error(long seq, String text) {

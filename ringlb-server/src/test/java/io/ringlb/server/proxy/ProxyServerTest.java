@@ -199,4 +199,68 @@ class ProxyServerTest {
       assertThat(other.get("still")).isEqualTo("here");
     }
   }
+
+  @Test
+  void pipeline_clientThatWritesEverythingBeforeReading_doesNotDeadlock() throws Exception {
+    // 500000 GETs of a 64-byte value: 15 MB of requests and 37 MB of replies, more than the
+    // socket buffers hold, written before any reply is read.
+    try (Jedis jedis = client()) {
+      jedis.set("big", "x".repeat(64));
+    }
+    StringBuilder request = new StringBuilder();
+    for (int i = 0; i < 500_000; i++) {
+      request.append("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
+    }
+    request.append("*1\r\n$4\r\nQUIT\r\n");
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      socket.setSoTimeout(20_000);
+      long[] read = {0};
+      Thread reader = new Thread(() -> {
+        try {
+          // Starts reading only once every request is written, like a naive pipelining client.
+          synchronized (read) {
+            while (read[0] == 0) {
+              read.wait();
+            }
+          }
+          byte[] buf = new byte[1 << 16];
+          long n = 0;
+          for (int r; (r = socket.getInputStream().read(buf)) > 0; ) {
+            n += r;
+          }
+          synchronized (read) {
+            read[0] = n;
+          }
+        } catch (Exception e) {
+          synchronized (read) {
+            read[0] = -1;
+          }
+        }
+      });
+      reader.start();
+      java.util.concurrent.ExecutorService writer =
+          java.util.concurrent.Executors.newSingleThreadExecutor();
+      var written = writer.submit(() -> {
+        socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
+        return true;
+      });
+      boolean done;
+      try {
+        done = written.get(20, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        done = false;
+      } finally {
+        writer.shutdownNow();
+      }
+      synchronized (read) {
+        read[0] = done ? -2 : -3;
+        read.notifyAll();
+      }
+      assertThat(done).as("all requests written while no reply was read").isTrue();
+      reader.join(20_000);
+      synchronized (read) {
+        assertThat(read[0]).isEqualTo(500_000L * (64 + 7) + 5);
+      }
+    }
+  }
 }
