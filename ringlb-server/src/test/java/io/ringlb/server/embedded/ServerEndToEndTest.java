@@ -241,7 +241,8 @@ class ServerEndToEndTest {
             EmbeddedBackend.create(HashRing.seed(), 0));
         Jedis a = new Jedis("127.0.0.1", small.address().getPort(), 15_000);
         Jedis b = new Jedis("127.0.0.1", small.address().getPort(), 15_000);
-        Jedis c = new Jedis("127.0.0.1", small.address().getPort(), 15_000)) {
+        // connects lazily, on its first command, so that the refusal shows there
+        Jedis c = new Jedis("127.0.0.1", small.address().getPort())) {
       assertThat(a.ping()).isEqualTo("PONG");
       assertThat(b.ping()).isEqualTo("PONG");
       assertThatThrownBy(c::ping).hasMessageContaining("max number of clients reached");
