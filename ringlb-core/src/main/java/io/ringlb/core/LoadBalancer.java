@@ -232,7 +232,8 @@ public final class LoadBalancer {
     ServerMemory leaving = memories[serverId];
     if (placement.size() == 1 && !leaving.isEmpty()) {
       throw new IllegalStateException("server " + serverId + " is the last server and holds "
-          + leaving.size() + (leaving.size() == 1 ? " key" : " keys") + ", which would have nowhere to go");
+          + leaving.size() + (leaving.size() == 1 ? " key" : " keys")
+          + ", which would have nowhere to go");
     }
     Moves moves = new Moves();
     placement.removeServer(serverId, moves);
