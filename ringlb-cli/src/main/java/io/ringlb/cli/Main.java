@@ -45,7 +45,22 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine commandLine = new CommandLine(new Main());
     commandLine.setExecutionExceptionHandler(Main::reportFailure);
+    commandLine.setParameterExceptionHandler(Main::reportUsageError);
     return commandLine;
+  }
+
+  /**
+   * Prints a command-line mistake as one line and a pointer to the help, instead of the whole
+   * usage text that would bury the message; exit status 2.
+   */
+  private static int reportUsageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine commandLine = e.getCommandLine();
+    PrintWriter err = commandLine.getErr();
+    String name = commandLine.getCommandSpec().qualifiedName();
+    err.println(name + ": " + e.getMessage());
+    err.println("Try '" + name + " --help' for more information.");
+    err.flush();
+    return ExitCode.UNREADABLE;
   }
 
   /** Prints a failure as one line naming it, never as a stack trace; exit status 2. */
