@@ -231,6 +231,25 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     }
   }
 
+  /** Returns the request object {@link RequestLimits} fills on its fast path. */
+  Request request() {
+    return request;
+  }
+
+  /**
+   * Runs the request {@link RequestLimits} assembled in {@link #request()} and releases its
+   * arguments; the fast path's counterpart of {@link #channelRead}.
+   */
+  void runAssembled() {
+    try {
+      if (!closing) {
+        execute();
+      }
+    } finally {
+      request.release();
+    }
+  }
+
   /**
    * Returns the line of an inline command. Redis reads any line that does not start with
    * {@code *} as one, so a line the decoder took for a simple string, error or integer gets its

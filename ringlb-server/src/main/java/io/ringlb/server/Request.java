@@ -123,6 +123,26 @@ public final class Request {
     return value == Long.MIN_VALUE ? Long.MIN_VALUE : -value;
   }
 
+  /**
+   * Appends an argument this request owns until {@link #release}: the assembler's fast path hands
+   * over each bulk string's content as it arrives, without wrapping it in a message.
+   */
+  void add(ByteBuf arg) {
+    if (argc == args.length) {
+      args = Arrays.copyOf(args, argc * 2);
+    }
+    args[argc++] = arg;
+  }
+
+  /** Releases the arguments {@link #add} gave this request and forgets them. */
+  void release() {
+    for (int i = 0; i < argc; i++) {
+      args[i].release();
+      args[i] = null;
+    }
+    argc = 0;
+  }
+
   /** Points this request at the contents of an aggregated array's bulk strings. */
   void set(List<RedisMessage> children) {
     int n = children.size();

@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
-import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
 import io.netty.handler.codec.redis.DefaultBulkStringRedisContent;
 import io.netty.handler.codec.redis.DefaultLastBulkStringRedisContent;
@@ -14,11 +13,8 @@ import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.InlineCommandRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisCodecException;
-import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Sits between {@code RedisDecoder} and the aggregators and enforces what a request may be before
@@ -26,7 +22,8 @@ import java.util.List;
  * #MAX_MULTIBULK} elements, bulk strings no longer than {@code proto-max-bulk-len}, and Redis's
  * tighter limits before authentication. A violation, or a decoder error, becomes one {@link
  * ProtocolError} passed down in order; everything after it is dropped. It also assembles the
- * common case of a request on a fast path (see {@link #channelRead}).
+ * common case of a request on a fast path and runs it through {@link ClientHandler#runAssembled}
+ * (see {@link #channelRead}).
  */
 final class RequestLimits extends ChannelInboundHandlerAdapter {
 
@@ -38,16 +35,17 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
 
   private final ClientHandler client;
   private final long maxBulk;
+  private final Request request; // the client's, filled on the fast path
   private BulkStringHeaderRedisMessage header; // held until its content shows whether it is whole
   private ArrayHeaderRedisMessage arrayHeader;
-  private List<RedisMessage> elements; // the request being assembled on the fast path
   private boolean assembling;
-  private int expected;
+  private long expected;
   private long remaining; // elements still expected in the current array, 0 at top level
   private boolean failed;
 
   RequestLimits(ClientHandler client, long maxBulk) {
     this.client = client;
+    this.request = client.request();
     this.maxBulk = maxBulk;
   }
 
@@ -64,24 +62,23 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       return;
     }
     // Fast path. A request whose bulk strings each arrived in one piece (nearly all requests:
-    // the decoder hands over whatever a socket read holds) is assembled here into the same
-    // ArrayRedisMessage RedisArrayAggregator would build, sparing the aggregators a CompositeByteBuf
-    // per argument and some fifteen handler hops per command. The first piece that is not whole
-    // (a bulk string split across reads) hands the request over to them: the array header, the
-    // elements assembled so far and the rest go down unchanged, in order.
+    // the decoder hands over whatever a socket read holds) is assembled here, straight into the
+    // client's Request, and run by a direct call: no message per argument, no array message, no
+    // CompositeByteBuf and none of the aggregators' handler hops. The first piece that is not
+    // whole (a bulk string split across reads) hands the request over to the aggregators: the
+    // array header, the elements assembled so far and the rest go down unchanged, in order.
     if (assembling) {
       if (msg.getClass() == BulkStringHeaderRedisMessage.class) {
         header = (BulkStringHeaderRedisMessage) msg;
         return;
       }
-      FullBulkStringRedisMessage whole = whole(msg);
+      ByteBuf whole = whole(msg);
       if (whole != null) {
-        elements.add(whole);
-        if (elements.size() == expected) {
-          List<RedisMessage> done = elements;
-          elements = null;
+        request.add(whole);
+        if (request.argc() == expected) {
           assembling = false;
-          ctx.fireChannelRead(new ArrayRedisMessage(done));
+          arrayHeader = null;
+          client.runAssembled();
         }
         return;
       }
@@ -89,8 +86,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
     } else if (msg instanceof ArrayHeaderRedisMessage h && h.length() > 0) {
       assembling = true;
       arrayHeader = h;
-      expected = (int) h.length();
-      elements = new ArrayList<>(Math.min(expected, 64));
+      expected = h.length();
       return;
     }
     if (header != null) {
@@ -100,17 +96,17 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
     ctx.fireChannelRead(msg);
   }
 
-  /** Returns {@code msg} as a whole bulk string when it completes one that arrived in one piece. */
-  private FullBulkStringRedisMessage whole(Object msg) {
+  /** Returns the content of {@code msg} when it completes a bulk string that came in one piece. */
+  private ByteBuf whole(Object msg) {
     if (msg instanceof FullBulkStringRedisMessage full) { // "$0", which comes without header
-      return header == null ? full : null;
+      return header == null ? full.content() : null;
     }
     BulkStringHeaderRedisMessage h = header;
     if (h != null && msg.getClass() == DefaultLastBulkStringRedisContent.class) {
       ByteBuf content = ((DefaultLastBulkStringRedisContent) msg).content();
       if (content.readableBytes() == h.bulkStringLength()) {
         header = null;
-        return new FullBulkStringRedisMessage(content);
+        return content;
       }
     }
     return null;
@@ -119,22 +115,25 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
   /** Passes the request assembled so far down to the aggregators, which finish it. */
   private void handOver(ChannelHandlerContext ctx) {
     assembling = false;
-    ctx.fireChannelRead(arrayHeader);
-    List<RedisMessage> done = elements;
-    elements = null;
-    for (RedisMessage element : done) {
-      ctx.fireChannelRead(element);
+    ByteBuf[] done = new ByteBuf[request.argc()];
+    for (int i = 0; i < done.length; i++) {
+      done[i] = request.arg(i);
+    }
+    request.clear();
+    ArrayHeaderRedisMessage h = arrayHeader;
+    arrayHeader = null;
+    ctx.fireChannelRead(h);
+    for (ByteBuf element : done) {
+      ctx.fireChannelRead(new FullBulkStringRedisMessage(element));
     }
   }
 
   private void releaseAssembled() {
-    if (elements != null) {
-      for (RedisMessage element : elements) {
-        ReferenceCountUtil.release(element);
-      }
-      elements = null;
+    if (assembling) {
+      request.release();
+      assembling = false;
     }
-    assembling = false;
+    arrayHeader = null;
     header = null;
   }
 

@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  * RequestLimits} (request shape and size limits, before anything is buffered) → {@code
  * RedisBulkStringAggregator} → {@code PartialArrayReleaser} → {@code RedisArrayAggregator} →
  * {@code ClientHandler} (command table, authentication, replies in request order), with {@code
- * RedisEncoder} on the way out. Start with {@link #start}; {@link #close} stops accepting,
+ * RedisEncoder} on the way out. A request whose bulk strings each arrived whole, nearly every
+ * one, goes from {@code RequestLimits} straight to the {@code ClientHandler}; the aggregators
+ * finish only those split across reads. Start with {@link #start}; {@link #close} stops accepting,
  * finishes the replies of requests already read, closes every connection and the backend.
  */
 public final class RespServer implements AutoCloseable {
