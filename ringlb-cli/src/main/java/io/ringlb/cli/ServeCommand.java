@@ -183,7 +183,7 @@ public final class ServeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try {
-      proxy = io.ringlb.server.proxy.ProxyServer.start(config, Placements::forStore);
+      proxy = io.ringlb.server.proxy.ProxyServer.start(config);
     } catch (java.io.IOException | IllegalArgumentException e) {
       err.println("ringlb serve: " + e.getMessage());
       err.flush();

@@ -2,9 +2,13 @@ package io.ringlb.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ringlb.placement.Placements;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** Bad proxy options of {@code ringlb serve} are refused with a message, before anything starts. */
@@ -40,6 +44,18 @@ class ServeProxyOptionsTest {
     String[] r = run("serve", "--backend", "0=127.0.0.1:7001", "--servers", "1");
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[1]).contains("--servers names embedded server memories");
+  }
+
+  @Test
+  void config_placementUnknown_oneLineNamingFileValueAndValidOnes(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("proxy.yaml");
+    Files.writeString(file, "placement: nope\nbackends:\n  0: 127.0.0.1:7001\n");
+    String[] r = run("serve", "--config", file.toString(), "--port", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1].lines().findFirst()).contains("ringlb serve: " + file
+        + ": unknown placement 'nope'; valid: " + Placements.specs());
+    assertThat(r[1]).doesNotContain("Exception");
   }
 
   @Test

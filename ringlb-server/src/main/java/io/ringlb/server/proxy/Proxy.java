@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.ringlb.core.Placement;
+import io.ringlb.placement.Placements;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,16 +64,10 @@ final class Proxy {
   final java.util.concurrent.atomic.AtomicInteger clients =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  Proxy(ProxyConfig config, Transport transport, EventLoopGroup group,
-      java.util.function.Function<String, Placement> placementByName) throws IOException {
+  Proxy(ProxyConfig config, Transport transport, EventLoopGroup group) throws IOException {
     this.config = config;
     this.transport = transport;
     this.group = group;
-    this.control = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "ringlb-control");
-      t.setDaemon(true);
-      return t;
-    });
     this.stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
 
     StateFile.State state = stateFile == null ? null : stateFile.read();
@@ -88,7 +83,13 @@ final class Proxy {
       this.history = new ArrayList<>(specs.keySet());
     }
     ring = idsOf(history);
-    this.placements = Placements.factory(placementName, placementByName);
+    // The configuration and the state file have checked the name; each call makes an empty one.
+    this.placements = () -> Placements.forStore(placementName);
+    this.control = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "ringlb-control");
+      t.setDaemon(true);
+      return t;
+    });
 
     List<Worker> list = new ArrayList<>();
     for (EventExecutor executor : group) {

@@ -1,5 +1,6 @@
 package io.ringlb.server.proxy;
 
+import io.ringlb.placement.Placements;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -110,7 +111,7 @@ public final class ProxyConfig {
     return port;
   }
 
-  /** The placement strategy's name, or null for the default of the caller ({@code seed}). */
+  /** The placement spec (checked when set), or null for the proxy's default, {@code seed}. */
   public String placement() {
     return placement;
   }
@@ -469,9 +470,17 @@ public final class ProxyConfig {
       return this;
     }
 
-    /** Sets the placement strategy by name. */
-    public Builder placement(String name) {
-      this.placement = Objects.requireNonNull(name, "placement");
+    /**
+     * Sets the placement strategy by spec, such as {@code slots} or {@code ring:160} (see {@link
+     * Placements}).
+     *
+     * @throws IllegalArgumentException naming the spec and the valid ones if it is not one, or
+     *     saying why it cannot hold a store ({@code jump}, {@code bounded})
+     */
+    public Builder placement(String spec) {
+      Objects.requireNonNull(spec, "placement");
+      Placements.forStore(spec);
+      this.placement = spec;
       return this;
     }
 

@@ -44,17 +44,6 @@ public final class ProxyServer implements AutoCloseable {
    * @throws IOException if the address cannot be bound or the state file cannot be read
    */
   public static ProxyServer start(ProxyConfig config) throws IOException, InterruptedException {
-    return start(config, null);
-  }
-
-  /**
-   * Starts a proxy whose placement names are looked up by {@code placementByName} (which throws
-   * {@link IllegalArgumentException} for an unknown name), so the proxy knows the same strategies
-   * as the rest of ringlb; null knows only {@code seed}.
-   */
-  public static ProxyServer start(ProxyConfig config,
-      java.util.function.Function<String, io.ringlb.core.Placement> placementByName)
-      throws IOException, InterruptedException {
     if (System.getProperty("io.netty.leakDetection.level") == null
         && System.getProperty("io.netty.leakDetectionLevel") == null) {
       // Leak tracking samples buffers on the hot path; off unless asked for (as RespServer does).
@@ -67,7 +56,7 @@ public final class ProxyServer implements AutoCloseable {
         : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     EventLoopGroup group = transport.group(threads, "ringlb-proxy");
     try {
-      Proxy proxy = new Proxy(config, transport, group, placementByName);
+      Proxy proxy = new Proxy(config, transport, group);
       AtomicInteger ids = new AtomicInteger();
       ServerBootstrap bootstrap =
           new ServerBootstrap()

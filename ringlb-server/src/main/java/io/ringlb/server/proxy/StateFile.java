@@ -1,5 +1,6 @@
 package io.ringlb.server.proxy;
 
+import io.ringlb.placement.Placements;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.ByteBuffer;
@@ -76,6 +77,7 @@ final class StateFile {
     try {
       Map<?, ?> map = (Map<?, ?>) root;
       String placement = String.valueOf(map.get("placement"));
+      Placements.forStore(placement);
       Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
       for (Map.Entry<?, ?> e : ((Map<?, ?>) map.get("backends")).entrySet()) {
         int id = ProxyConfig.parseId(String.valueOf(e.getKey()), path.toString());

@@ -93,8 +93,7 @@ class MigrationTest {
   }
 
   private static Placement placement(String name, int servers) {
-    Placement p = name.equals("seed") ? HashRing.seed()
-        : io.ringlb.placement.Placements.forStore(name);
+    Placement p = io.ringlb.placement.Placements.forStore(name);
     for (int id = 0; id < servers; id++) {
       p.addServer(id, Placement.MoveListener.NONE);
     }
@@ -106,8 +105,7 @@ class MigrationTest {
   @Timeout(120)
   void ringChanges_underLoad_loseNothingAndReadNothingStale(String placementName)
       throws Exception {
-    proxy = ProxyServer.start(config(3).migrationRate(3000).placement(placementName).build(),
-        io.ringlb.placement.Placements::forStore);
+    proxy = ProxyServer.start(config(3).migrationRate(3000).placement(placementName).build());
     int keys = 1200;
     int writers = 4;
     AtomicLongArray acked = new AtomicLongArray(keys);

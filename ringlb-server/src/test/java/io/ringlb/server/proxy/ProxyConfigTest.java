@@ -3,6 +3,7 @@ package io.ringlb.server.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ringlb.placement.Placements;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,6 +72,34 @@ class ProxyConfigTest {
     assertThatThrownBy(() -> load("backends: [\n"))
         .hasMessageContaining("not valid YAML");
     assertThatThrownBy(() -> load("pool: 0\n")).hasMessageContaining("pool must be from 1 to 64: 0");
+  }
+
+  @Test
+  void load_placement_anyStoreStrategy() throws Exception {
+    assertThat(load("placement: ring:40\n").placement()).isEqualTo("ring:40");
+    assertThat(load("placement: slots\n").placement()).isEqualTo("slots");
+    assertThat(load("listen: 127.0.0.1:7000\n").placement()).isNull();
+  }
+
+  @Test
+  void load_placementUnknown_namesTheValueAndTheValidOnes() {
+    Path file = dir.resolve("proxy.yaml");
+    assertThatThrownBy(() -> load("placement: nope\n"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(file + ": unknown placement 'nope'; valid: " + Placements.specs());
+    assertThatThrownBy(() -> load("placement: jump\n"))
+        .hasMessageStartingWith(file + ": placement 'jump' cannot hold a store");
+    assertThatThrownBy(() -> load("placement: ring:x\n"))
+        .hasMessage(file + ": invalid placement 'ring:x': labels must be an integer: 'x'");
+  }
+
+  @Test
+  void placement_checkedWhenSet() {
+    assertThatThrownBy(() -> ProxyConfig.builder().placement("chord"))
+        .hasMessageStartingWith("unknown placement 'chord'; valid: seed, ring[:labels],");
+    assertThatThrownBy(() -> ProxyConfig.builder().placement("bounded:0.2"))
+        .hasMessageStartingWith("placement 'bounded:0.2' cannot hold a store");
+    assertThat(ProxyConfig.builder().placement("seed").build().placement()).isEqualTo("seed");
   }
 
   @Test
