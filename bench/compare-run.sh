@@ -18,6 +18,7 @@ usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 2 && $# -le 3 ]] || usage
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
+source "$here/lib.sh"
 read -r -a baseline <<<"$1"
 file="$2"
 runs="${3:-5}"
@@ -42,8 +43,6 @@ run() {
   fi
   awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", e - s }'
 }
-
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 echo "file: $file ($(wc -l <"$file") lines, $(wc -c <"$file") bytes)"
 echo "ringlb:   ${ringlb[*]} FILE"
@@ -76,7 +75,7 @@ for ((i = 1; i <= runs; i++)); do
   check
 done
 
-mr=$(median <"$work/t.ringlb"); mb=$(median <"$work/t.base")
+mr=$(median %.3f <"$work/t.ringlb"); mb=$(median %.3f <"$work/t.base")
 echo "median of $runs: ringlb $mr s, baseline $mb s"
 awk -v r="$mr" -v b="$mb" 'BEGIN { printf "ratio ringlb/baseline: %.3f\n", r / b }'
 if ((mismatch)); then

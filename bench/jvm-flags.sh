@@ -15,6 +15,7 @@ set -euo pipefail
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/lib.sh"
 jar="$(dirname "$here")/ringlb-cli/target/ringlb.jar"
 large="$1"; shift
 rounds=5
@@ -61,8 +62,8 @@ for ((r = 0; r < rounds; r++)); do
   done
 done
 
-median() { sort -g "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 printf '%-10s %-10s %s\n' "10 lines" "large" "options (median wall seconds of $rounds)"
 for i in "${!sets[@]}"; do
-  printf '%-10s %-10s %s\n' "$(median "$work/$i.small")" "$(median "$work/$i.large")" "${sets[$i]}"
+  printf '%-10s %-10s %s\n' "$(median %.3f <"$work/$i.small")" "$(median %.3f <"$work/$i.large")" \
+    "${sets[$i]}"
 done

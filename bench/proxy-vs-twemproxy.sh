@@ -13,6 +13,7 @@
 # BASE_PORT picks the first of the loopback ports used (default 27000: redis 27001-27004,
 # ringlb 27010, twemproxy 27020, its stats 27021); KEYSPACE is redis-benchmark's -r (100000).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${1:-5}
 REQUESTS=${2:-1000000}
@@ -36,7 +37,7 @@ if [[ -z "${RINGLB_CMD:-}" ]]; then
   fi
 fi
 for port in "${REDIS_PORTS[@]}" "$RINGLB_PORT" "$TWEM_PORT"; do
-  if redis-cli -p "$port" ping >/dev/null 2>&1; then
+  if redis_up "$port"; then
     echo "port $port is already in use: set BASE_PORT" >&2; exit 2
   fi
 done
@@ -74,17 +75,14 @@ $RINGLB_CMD --port "$RINGLB_PORT" --backend 0=127.0.0.1:${REDIS_PORTS[0]} \
   > "$WORK/ringlb.log" 2>&1 &
 PIDS+=($!)
 for port in "${REDIS_PORTS[@]}" "$TWEM_PORT" "$RINGLB_PORT"; do
-  for _ in $(seq 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  redis-cli -p "$port" ping >/dev/null || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
+  wait_for_redis "$port" || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
 done
 
 # run NAME PORT P -> appends "NAME P TEST RPS" lines to $WORK/results
+# (stderr dropped: redis-benchmark warns there when it cannot fetch CONFIG, as from twemproxy)
 run() {
-  redis-benchmark -p "$2" -t set,get -c 50 -n "$REQUESTS" -P "$3" -r "$KEYSPACE" -q --csv 2>/dev/null \
-    | awk -F'"' -v name="$1" -v p="$3" '/^"(SET|GET)"/ { print name, p, $2, $4 }' >> "$WORK/results"
+  redis_bench_csv "$WORK/results" "$1" "$2" "$3" -t set,get -c 50 -n "$REQUESTS" -r "$KEYSPACE" \
+    2>/dev/null
 }
 
 echo "warming up both proxies ($WARMUP_REQUESTS requests each, not recorded)" >&2
@@ -109,19 +107,7 @@ done
 echo "redis-benchmark -t set,get -c 50 -n $REQUESTS -r $KEYSPACE, $ROUNDS alternating rounds, median req/s"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| test | pipeline | twemproxy | ringlb serve | ratio |"
-echo "|---|---|---:|---:|---:|"
-for p in 1 16; do
-  for test in SET GET; do
-    median() {
-      awk -v n="$1" -v p="$p" -v t="$test" '$1 == n && $2 == p && $3 == t { print $4 }' "$WORK/results" \
-        | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-    }
-    r=$(median twemproxy); l=$(median ringlb)
-    awk -v t="$test" -v p="$p" -v r="$r" -v l="$l" \
-      'BEGIN { printf "| %s | -P %s | %.0f | %.0f | %.2fx |\n", t, p, r, l, l / r }'
-  done
-done
+ratio_table "$WORK/results" twemproxy twemproxy ringlb "ringlb serve"
 echo
 echo "all runs (proxy pipeline test req/s):"
 sed 's/^/    /' "$WORK/results"

@@ -9,6 +9,7 @@
 # shaded jar when bin/ringlb is missing); RINGLB_PORT / REDIS_PORT pick the loopback ports;
 # WARMUP_REQUESTS sets the unrecorded warm-up run given to both servers first (JIT for ringlb).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${1:-5}
 REQUESTS=${2:-1000000}
@@ -31,7 +32,7 @@ if [[ -z "${RINGLB_CMD:-}" ]]; then
 fi
 
 for port in "$REDIS_PORT" "$RINGLB_PORT"; do
-  if redis-cli -p "$port" ping >/dev/null 2>&1; then
+  if redis_up "$port"; then
     echo "port $port is already in use: set RINGLB_PORT / REDIS_PORT" >&2; exit 2
   fi
 done
@@ -51,17 +52,12 @@ PIDS+=($!)
 $RINGLB_CMD --port "$RINGLB_PORT" > "$WORK/ringlb.log" 2>&1 &
 PIDS+=($!)
 for port in "$REDIS_PORT" "$RINGLB_PORT"; do
-  for _ in $(seq 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  redis-cli -p "$port" ping >/dev/null || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
+  wait_for_redis "$port" || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
 done
 
 # run NAME PORT P -> appends "NAME P TEST RPS" lines to $WORK/results
 run() {
-  redis-benchmark -p "$2" -t set,get -c 50 -n "$REQUESTS" -P "$3" -q --csv \
-    | awk -F'"' -v name="$1" -v p="$3" '/^"(SET|GET)"/ { print name, p, $2, $4 }' >> "$WORK/results"
+  redis_bench_csv "$WORK/results" "$1" "$2" "$3" -t set,get -c 50 -n "$REQUESTS"
 }
 
 echo "warming up both servers ($WARMUP_REQUESTS requests each, not recorded)" >&2
@@ -85,19 +81,7 @@ done
 echo "redis-benchmark -t set,get -c 50 -n $REQUESTS, $ROUNDS alternating rounds, median req/s"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}')"
 echo
-echo "| test | pipeline | redis-server | ringlb serve | ratio |"
-echo "|---|---|---:|---:|---:|"
-for p in 1 16; do
-  for test in SET GET; do
-    median() {
-      awk -v n="$1" -v p="$p" -v t="$test" '$1 == n && $2 == p && $3 == t { print $4 }' "$WORK/results" \
-        | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-    }
-    r=$(median redis); l=$(median ringlb)
-    awk -v t="$test" -v p="$p" -v r="$r" -v l="$l" \
-      'BEGIN { printf "| %s | -P %s | %.0f | %.0f | %.2fx |\n", t, p, r, l, l / r }'
-  done
-done
+ratio_table "$WORK/results" redis redis-server ringlb "ringlb serve"
 echo
 echo "all runs (server pipeline test req/s):"
 sed 's/^/    /' "$WORK/results"

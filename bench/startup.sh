@@ -14,6 +14,7 @@ set -euo pipefail
 usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
+source "$here/lib.sh"
 baseline=""
 runs=30
 file=""
@@ -48,7 +49,6 @@ for r in json.load(open(sys.argv[1]))["results"]:
     print(f"median {statistics.median(r['times']):.4f} s  {r['command']}")
 PY
 else
-  median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
   time_cmd() {
     local label="$1"; shift
     local i s e
@@ -59,7 +59,7 @@ else
       awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f\n", e - s }' >>"$work/t"
     done
     echo "$label: $(tr '\n' ' ' <"$work/t")"
-    echo "median $(median <"$work/t") s  $label"
+    echo "median $(median %.4f <"$work/t") s  $label"
   }
   read -r -a r <<<"$ringlb"
   time_cmd "$ringlb" "${r[@]}"
