@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
       "Ring administration: RING ADD <id> [weight], RING REMOVE <id>, RING NODES,"
           + " RING LOCATE <key>, RING STATS.",
       "With --backend or --config it is a sharding proxy over redis-servers instead:"
-          + " RING ADD <id> <host:port> and RING REMOVE <id> move the keys live."
+          + " RING ADD <id> <host:port> and RING REMOVE <id> move the keys live;"
+          + " RING REMOVE <id> FORCE drops a backend that is gone, with its keys."
     })
 public final class ServeCommand implements Callable<Integer> {
 

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -22,7 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * is deleted), so a key is always on the old owner, the new one, or briefly both; never on
  * neither. Client requests for moving keys make the same move for their key first (see {@link
  * ProxyHandler}), so every write lands on the new owner after the old copy left. On an error the
- * migration keeps retrying; see {@code docs/ARCHITECTURE.md}.
+ * migration keeps retrying, unless a RING REMOVE FORCE abandons it; see {@code
+ * docs/ARCHITECTURE.md}.
  */
 final class Migration {
 
@@ -57,6 +59,7 @@ final class Migration {
   private volatile String error;
   private volatile String phase = "starting";
   private volatile long finishedNanos;
+  private volatile CompletableFuture<String> abandonedBy;
 
   Migration(Kind kind, int server, Backend backend, Placement previous, Placement current,
       int[] sources, double[] movingFraction) {
@@ -69,11 +72,14 @@ final class Migration {
     this.movingFraction = movingFraction;
   }
 
-  /** Moves every key that changes owner; returns when done, retrying after errors. */
+  /**
+   * Moves every key that changes owner; returns when done, retrying after errors, or once {@link
+   * #abandon} was called while it retries.
+   */
   void run(Proxy proxy) throws InterruptedException {
     phase = "moving";
     estimate(proxy);
-    while (true) {
+    while (abandonedBy == null) {
       try {
         moveAll(proxy);
         error = null;
@@ -82,15 +88,30 @@ final class Migration {
         error = e.getMessage();
         phase = "retrying";
         proxy.migrationStalled(this, e.getMessage());
-        Thread.sleep(1000);
+        for (int i = 0; i < 10 && abandonedBy == null; i++) {
+          Thread.sleep(100);
+        }
         phase = "moving";
       }
     }
     phase = "finishing";
   }
 
+  /**
+   * Gives up on the keys not moved yet (RING REMOVE FORCE of a backend that is gone): {@link
+   * #run} returns at its next retry, and {@code reply} is answered when the ring is final.
+   */
+  void abandon(CompletableFuture<String> reply) {
+    abandonedBy = reply;
+  }
+
+  /** Returns the reply of the RING REMOVE FORCE that abandoned this migration, or null. */
+  CompletableFuture<String> abandonedBy() {
+    return abandonedBy;
+  }
+
   void finished() {
-    phase = "done";
+    phase = abandonedBy != null ? "abandoned" : "done";
     finishedNanos = System.nanoTime();
   }
 

@@ -363,6 +363,98 @@ final class Proxy {
     return reply;
   }
 
+  /**
+   * Takes backend {@code id} out of the ring without moving its keys (RING REMOVE id FORCE): for a
+   * backend that is gone for good, whose keys are lost anyway. Refused while the backend answers
+   * PING, since then RING REMOVE can move its keys. A RING REMOVE of the same backend that is
+   * stalled on it is abandoned: the keys it moved already stay moved.
+   */
+  CompletableFuture<String> ringRemoveForce(int id) {
+    CompletableFuture<String> reply = new CompletableFuture<>();
+    Migration running = migration.get();
+    if (running != null && running.kind == Migration.Kind.REMOVE && running.server == id) {
+      // The control thread is inside running.run(), retrying: probe without blocking anyone.
+      Backend b = running.backend;
+      b.call(Replies.command("PING")).whenComplete((pong, error) -> {
+        if (error == null && !(pong instanceof Replies.Error)) {
+          reply.completeExceptionally(rejected(answersStill(b, id)));
+        } else {
+          running.abandon(reply);
+          if (migration.get() != running) { // it ended meanwhile: the backend is out already
+            reply.complete("OK");
+          }
+        }
+      });
+      return reply;
+    }
+    Topology t = topology;
+    if (!t.inRing(id)) {
+      reply.completeExceptionally(rejected("backend " + id + " is not in the ring"));
+      return reply;
+    }
+    if (t.ring.length == 1) {
+      reply.completeExceptionally(rejected("backend " + id + " is the last one in the ring"));
+      return reply;
+    }
+    Backend b = backends.get(id);
+    if (!begin(reply)) {
+      return reply;
+    }
+    control.execute(() -> {
+      try {
+        Topology now = topology;
+        for (int other : now.ring) {
+          Backend o = backends.get(other);
+          if (other != id && o != null && o.ejected) {
+            throw rejected(o.describe + " is ejected; change the ring when it is back");
+          }
+        }
+        if (!(callQuietly(b, "PING") instanceof Replies.Error)) {
+          throw rejected(answersStill(b, id));
+        }
+        int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
+        Placement current = replay(history);
+        boolean[] foreign = {false};
+        current.removeServer(id, new Placement.MoveListener() {
+          @Override
+          public void moved(int from, int to, int lo, int hi) {
+            foreign[0] |= from != id;
+          }
+
+          @Override
+          public void reassigned() {
+            foreign[0] = true;
+          }
+        });
+        if (foreign[0]) {
+          throw rejected(notStarShaped("removing", id));
+        }
+        List<Integer> next = new ArrayList<>(history);
+        next.add(~id);
+        writeState(stateOf(next, null));
+        history = next;
+        List<Backend> members = new ArrayList<>();
+        for (int member : ring) {
+          members.add(backends.get(member));
+        }
+        switchTo(new Topology(++epoch, current, null, ring, members, null));
+        backends.remove(id);
+        b.closeConnections();
+        reply.complete("OK");
+      } catch (Throwable e) {
+        end(reply, e);
+      } finally {
+        changing.set(false);
+      }
+    });
+    return reply;
+  }
+
+  private static String answersStill(Backend b, int id) {
+    return b.describe + " answers: RING REMOVE " + id + " moves its keys; FORCE is only for a "
+        + "backend that is gone";
+  }
+
   /** Runs {@code m} to its end, publishes the final ring, and answers {@code reply}. */
   private void finishMigration(Migration m, CompletableFuture<String> reply) {
     pendingReply = reply;
@@ -386,6 +478,9 @@ final class Proxy {
       if (reply != null) {
         reply.complete("OK");
       }
+      if (m.abandonedBy() != null) {
+        m.abandonedBy().complete("OK");
+      }
     } catch (InterruptedException e) {
       // Closing: the state file still records the migration, which resumes on the next start.
       Thread.currentThread().interrupt();
@@ -393,9 +488,15 @@ final class Proxy {
         reply.completeExceptionally(rejected("ringlb is shutting down; the migration resumes "
             + "when it starts again"));
       }
+      if (m.abandonedBy() != null) {
+        m.abandonedBy().completeExceptionally(rejected("ringlb is shutting down"));
+      }
     } catch (Throwable e) {
       if (reply != null) {
         reply.completeExceptionally(e);
+      }
+      if (m.abandonedBy() != null) {
+        m.abandonedBy().completeExceptionally(e);
       }
     } finally {
       pendingReply = null;

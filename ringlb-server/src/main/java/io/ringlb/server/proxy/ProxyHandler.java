@@ -1097,8 +1097,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         answerLater(seq, proxy.ringAdd(spec));
       }
       case "remove" -> {
-        if (args.size() != 3) {
-          error(seq, "ERR ringlb: usage: RING REMOVE <id>");
+        boolean force = args.size() == 4 && "force".equalsIgnoreCase(arg(args, 3));
+        if (args.size() != 3 && !force) {
+          error(seq, "ERR ringlb: usage: RING REMOVE <id> [FORCE]");
           return;
         }
         int id;
@@ -1108,7 +1109,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           error(seq, "ERR ringlb: " + e.getMessage());
           return;
         }
-        answerLater(seq, proxy.ringRemove(id));
+        answerLater(seq, force ? proxy.ringRemoveForce(id) : proxy.ringRemove(id));
       }
       case "nodes" -> fanOut(seq, t.backends(), new Object[] {"DBSIZE"},
           (bs, replies) -> Replies.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));

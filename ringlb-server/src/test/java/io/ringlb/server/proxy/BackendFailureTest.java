@@ -168,4 +168,63 @@ class BackendFailureTest {
       assertThat(instances.get(1).dbsize() + instances.get(2).dbsize()).isEqualTo(1);
     }
   }
+
+  private static String ring(Jedis jedis, String... args) {
+    Object reply = jedis.sendCommand(() -> "RING".getBytes(StandardCharsets.US_ASCII), args);
+    return new String((byte[]) reply, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  @Timeout(60)
+  void ringRemoveForce_abandonsAStalledRemovalOfADeadBackend() throws Exception {
+    startProxy(ProxyConfig.builder().requestTimeout(Duration.ofSeconds(1)));
+    String lost = keyOf(1, true);
+    String kept = keyOf(1, false);
+    try (Jedis jedis = client()) {
+      jedis.set(lost, "a");
+      jedis.set(kept, "b");
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "1", "FORCE"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("backend 1 (" + instances.get(1).address() + ") answers");
+      instances.get(1).kill();
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "1"))
+          .isInstanceOf(JedisDataException.class).hasMessageContaining("stalled");
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "2"))
+          .hasMessageContaining("a migration is already running (remove 1)");
+
+      assertThat(ring(jedis, "REMOVE", "1", "FORCE")).isEqualTo("OK");
+
+      assertThat(ring(jedis, "NODES")).doesNotContain("id=1 ").contains("id=0 ", "id=2 ");
+      assertThat(jedis.info("migration")).contains("state=abandoned");
+      assertThat(jedis.get(lost)).isNull(); // lost with its backend: a miss, not an error
+      assertThat(jedis.get(kept)).isEqualTo("b");
+      assertThat(jedis.set(lost, "c")).isEqualTo("OK");
+      assertThat(jedis.get(lost)).isEqualTo("c");
+      assertThat(instances.get(0).dbsize() + instances.get(2).dbsize()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void ringRemoveForce_ofADeadBackend_takesItOutAtOnce() throws Exception {
+    startProxy(ProxyConfig.builder().requestTimeout(Duration.ofSeconds(1)));
+    String lost = keyOf(2, true);
+    String kept = keyOf(2, false);
+    try (Jedis jedis = client()) {
+      jedis.set(lost, "a");
+      jedis.set(kept, "b");
+      instances.get(2).kill();
+      assertThatThrownBy(() -> jedis.get(lost)).hasMessageContaining("backend 2");
+
+      assertThat(ring(jedis, "REMOVE", "2", "FORCE")).isEqualTo("OK");
+
+      assertThat(ring(jedis, "NODES")).doesNotContain("id=2 ");
+      assertThat(jedis.get(lost)).isNull();
+      assertThat(jedis.get(kept)).isEqualTo("b");
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "2", "FORCE"))
+          .hasMessageContaining("backend 2 is not in the ring");
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "0", "NOW"))
+          .hasMessageContaining("usage: RING REMOVE <id> [FORCE]");
+    }
+  }
 }
