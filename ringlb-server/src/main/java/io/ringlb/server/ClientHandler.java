@@ -18,6 +18,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -107,6 +108,22 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     pending.add(slot);
     current = slot;
     return slot;
+  }
+
+  @Override
+  public RedisMessage bulk(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, bytes.length);
+    if (pending.isEmpty() && current == null && length <= EncodedReplies.MAX_INLINED_BULK) {
+      EncodedReplies.writeBulk(batch(length + EncodedReplies.BULK_OVERHEAD), bytes, offset, length);
+      return Written.INSTANCE;
+    }
+    return length == 0 ? FullBulkStringRedisMessage.EMPTY_INSTANCE
+        : new FullBulkStringRedisMessage(Unpooled.copiedBuffer(bytes, offset, length));
+  }
+
+  /** The reply {@link #bulk} returns after encoding it into the output itself. */
+  private enum Written implements RedisMessage {
+    INSTANCE
   }
 
   // ---- connection state used by the connection commands --------------------------------------
@@ -287,6 +304,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       if (reply != CommandHandler.DEFERRED) {
         slot.complete(reply); // took a slot but answered at once: fine, in order
       }
+    } else if (reply == Written.INSTANCE) {
+      unflushed = true;
     } else if (reply == CommandHandler.DEFERRED) {
       send(Replies.error("ERR internal error: reply deferred without a slot"));
     } else {

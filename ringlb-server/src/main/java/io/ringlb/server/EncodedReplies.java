@@ -58,6 +58,15 @@ final class EncodedReplies {
     out.writeShort(('\r' << 8) | '\n');
   }
 
+  /** Writes {@code $length\r\n<bytes>\r\n}. */
+  static void writeBulk(ByteBuf out, byte[] bytes, int offset, int length) {
+    out.writeByte('$');
+    writeDigits(out, length);
+    out.writeShort(('\r' << 8) | '\n');
+    out.writeBytes(bytes, offset, length);
+    out.writeShort(('\r' << 8) | '\n');
+  }
+
   /** Writes {@code :value\r\n}. */
   static void writeInteger(ByteBuf out, long value) {
     out.writeByte(':');

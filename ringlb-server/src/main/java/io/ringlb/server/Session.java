@@ -2,6 +2,7 @@ package io.ringlb.server;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.redis.RedisMessage;
 
 /** One client connection as a command handler sees it. */
 public interface Session {
@@ -17,6 +18,14 @@ public interface Session {
 
   /** Returns the event loop the connection runs on. */
   EventLoop eventLoop();
+
+  /**
+   * Returns a bulk-string reply holding a copy of {@code length} bytes of {@code bytes}. When no
+   * reply is outstanding before this one, the copy is encoded straight into the connection's
+   * output and the result is a marker, which the handler must return as its reply and use for
+   * nothing else.
+   */
+  RedisMessage bulk(byte[] bytes, int offset, int length);
 
   /**
    * Takes the reply slot of the command being executed; the handler then returns {@link

@@ -255,6 +255,10 @@ class PipelineTest {
         values.add(q.string(1));
         return CommandHandler.DEFERRED;
       });
+      registry.register(CommandSpec.of("bulk", 2, ""), (s, q) -> {
+        byte[] value = ("<" + q.string(1) + ">").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return s.bulk(value, 1, value.length - 2);
+      });
       registry.register(CommandSpec.of("release", 1, ""), (s, q) -> {
         for (int i = waiting.size() - 1; i >= 0; i--) {
           String v = values.get(i);
@@ -282,6 +286,20 @@ class PipelineTest {
     assertThat(output(ch)).isEmpty(); // everything waits behind the first slot
     write(ch, resp("RELEASE") + resp("PING"));
     assertThat(output(ch)).isEqualTo("+a\r\n+PONG\r\n+b\r\n$1\r\nc\r\n+OK\r\n+PONG\r\n");
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void sessionBulk_encodedInPlaceOrQueuedBehindADeferredReply() {
+    AsyncBackend backend = new AsyncBackend();
+    EmbeddedChannel ch = Fixtures.channel(ServerConfig.defaults(), backend);
+    write(ch, resp("BULK", "x") + resp("BULK", ""));
+    assertThat(output(ch)).isEqualTo("$1\r\nx\r\n$0\r\n\r\n");
+    write(ch, resp("SLOW", "a") + resp("BULK", "yz") + resp("BULK", "") + resp("PING"));
+    assertThat(output(ch)).isEmpty();
+    write(ch, resp("RELEASE") + resp("BULK", "w"));
+    assertThat(output(ch))
+        .isEqualTo("+a\r\n$2\r\nyz\r\n$0\r\n\r\n+PONG\r\n+OK\r\n$1\r\nw\r\n");
     ch.finishAndReleaseAll();
   }
 

@@ -120,14 +120,12 @@ public final class EmbeddedBackend implements Backend {
 
   private RedisMessage get(Session s, Request q) {
     byte[] key = q.bytes(1);
-    byte[] value;
     lock.lock();
     try {
-      value = keyspace.get(keyspace.hash(key), key);
+      return keyspace.reply(keyspace.hash(key), key, s);
     } finally {
       lock.unlock();
     }
-    return value == null ? Replies.NULL : Replies.bulkOf(value);
   }
 
   private RedisMessage set(Session s, Request q) {

@@ -1,7 +1,10 @@
 package io.ringlb.server.embedded;
 
+import io.netty.handler.codec.redis.RedisMessage;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.ValueSink;
+import io.ringlb.server.Replies;
+import io.ringlb.server.Session;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -14,6 +17,7 @@ final class Keyspace {
   private final ExpiryTable expires = new ExpiryTable();
   private final ReentrantLock lock = new ReentrantLock();
   private final CopySink copy = new CopySink();
+  private final ReplySink replySink = new ReplySink();
   private final PresenceSink presence = new PresenceSink();
 
   long hits;
@@ -72,6 +76,23 @@ final class Keyspace {
     } else {
       hits++;
     }
+    return out;
+  }
+
+  /** Returns the live value as {@code session}'s bulk reply, or a null reply; counts hits and misses. */
+  RedisMessage reply(int hash, byte[] key, Session session) {
+    expireIfNeeded(hash, key);
+    ReplySink sink = replySink;
+    sink.session = session;
+    balancer.retrieve(hash, key, 0, key.length, sink);
+    RedisMessage out = sink.reply;
+    sink.session = null;
+    sink.reply = null;
+    if (out == null) {
+      misses++;
+      return Replies.NULL;
+    }
+    hits++;
     return out;
   }
 
@@ -142,6 +163,17 @@ final class Keyspace {
     @Override
     public void accept(byte[] buffer, int offset, int length) {
       out = java.util.Arrays.copyOfRange(buffer, offset, offset + length);
+    }
+  }
+
+  /** Turns a value into a session's bulk reply. */
+  private static final class ReplySink implements ValueSink {
+    Session session;
+    RedisMessage reply;
+
+    @Override
+    public void accept(byte[] buffer, int offset, int length) {
+      reply = session.bulk(buffer, offset, length);
     }
   }
 
