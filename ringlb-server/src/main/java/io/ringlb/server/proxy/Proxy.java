@@ -329,21 +329,7 @@ final class Proxy {
         int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
         Placement previous = replay(history);
         Placement current = replay(history);
-        boolean[] foreign = {false};
-        current.removeServer(id, new Placement.MoveListener() {
-          @Override
-          public void moved(int from, int to, int lo, int hi) {
-            foreign[0] |= from != id;
-          }
-
-          @Override
-          public void reassigned() {
-            foreign[0] = true;
-          }
-        });
-        if (foreign[0]) {
-          throw rejected(notStarShaped("removing", id));
-        }
+        removeStarShaped(current, id);
         List<Integer> next = new ArrayList<>(history);
         next.add(~id);
         Backend b = backends.get(id);
@@ -414,21 +400,7 @@ final class Proxy {
         }
         int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
         Placement current = replay(history);
-        boolean[] foreign = {false};
-        current.removeServer(id, new Placement.MoveListener() {
-          @Override
-          public void moved(int from, int to, int lo, int hi) {
-            foreign[0] |= from != id;
-          }
-
-          @Override
-          public void reassigned() {
-            foreign[0] = true;
-          }
-        });
-        if (foreign[0]) {
-          throw rejected(notStarShaped("removing", id));
-        }
+        removeStarShaped(current, id);
         List<Integer> next = new ArrayList<>(history);
         next.add(~id);
         writeState(stateOf(next, null));
@@ -448,6 +420,28 @@ final class Proxy {
       }
     });
     return reply;
+  }
+
+  /**
+   * Removes {@code id} from {@code placement}, refusing (with the reason) a placement that would
+   * also move keys between the servers that stay.
+   */
+  private void removeStarShaped(Placement placement, int id) {
+    boolean[] foreign = {false};
+    placement.removeServer(id, new Placement.MoveListener() {
+      @Override
+      public void moved(int from, int to, int lo, int hi) {
+        foreign[0] |= from != id;
+      }
+
+      @Override
+      public void reassigned() {
+        foreign[0] = true;
+      }
+    });
+    if (foreign[0]) {
+      throw rejected(notStarShaped("removing", id));
+    }
   }
 
   private static String answersStill(Backend b, int id) {
