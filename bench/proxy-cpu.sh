@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Where the CPU goes behind each proxy, unpipelined: runs `redis-benchmark -t get -c 50 -P 1`
+# through ringlb and through twemproxy (Debian's nutcracker, as in proxy-vs-twemproxy.sh) over the
+# same three redis-servers, alternating round by round, and prints per proxy the medians of:
+# requests/s, mean latency, the proxy's CPU time per request, the three redis-servers' CPU time per
+# request, and requests per backend read (redis-server's total_reads_processed).
+#
+#   bench/proxy-cpu.sh [ROUNDS] [REQUESTS]      (defaults: 5 rounds, 400000 requests)
+#
+# CPU times are user + system time from /proc/PID/stat (clock ticks, 10 ms on Debian), so runs of a
+# few seconds or more are needed. Environment: RINGLB_CMD (default: bin/ringlb serve), BASE_PORT
+# (default 27200: redis 27201-27203, ringlb 27210, twemproxy 27220), KEYSPACE (-r, 100000),
+# WARMUP_REQUESTS (unrecorded requests given to each proxy first, 2000000).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+ROUNDS=${1:-5}
+REQUESTS=${2:-400000}
+BASE_PORT=${BASE_PORT:-27200}
+KEYSPACE=${KEYSPACE:-100000}
+WARMUP_REQUESTS=${WARMUP_REQUESTS:-2000000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+REDIS_PORTS=($((BASE_PORT + 1)) $((BASE_PORT + 2)) $((BASE_PORT + 3)))
+RINGLB_PORT=$((BASE_PORT + 10))
+TWEM_PORT=$((BASE_PORT + 20))
+RINGLB_CMD=${RINGLB_CMD:-$ROOT/bin/ringlb serve}
+TICK=$(getconf CLK_TCK)
+
+for tool in redis-server redis-benchmark redis-cli nutcracker; do
+  command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install -y redis-server redis-tools nutcracker)" >&2; exit 2; }
+done
+[[ -f "$ROOT/ringlb-cli/target/ringlb.jar" ]] || { echo "build ringlb first: mvn -q -DskipTests package" >&2; exit 2; }
+for port in "${REDIS_PORTS[@]}" "$RINGLB_PORT" "$TWEM_PORT"; do
+  if redis_up "$port"; then
+    echo "port $port is already in use: set BASE_PORT" >&2; exit 2
+  fi
+done
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+REDIS_PIDS=()
+for port in "${REDIS_PORTS[@]}"; do
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --logfile "$WORK/redis-$port.log" &
+  PIDS+=($!)
+  REDIS_PIDS+=($!)
+done
+cat > "$WORK/nutcracker.yml" <<EOF
+ringlb_bench:
+  listen: 127.0.0.1:$TWEM_PORT
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  auto_eject_hosts: false
+  servers:
+   - 127.0.0.1:${REDIS_PORTS[0]}:1 s0
+   - 127.0.0.1:${REDIS_PORTS[1]}:1 s1
+   - 127.0.0.1:${REDIS_PORTS[2]}:1 s2
+EOF
+nutcracker -c "$WORK/nutcracker.yml" -s $((BASE_PORT + 21)) -o "$WORK/nutcracker.log" &
+TWEM_PID=$!
+PIDS+=($TWEM_PID)
+# bin/ringlb execs the JVM, so $! is the JVM's pid.
+$RINGLB_CMD --port "$RINGLB_PORT" --backend 0=127.0.0.1:${REDIS_PORTS[0]} \
+  --backend 1=127.0.0.1:${REDIS_PORTS[1]} --backend 2=127.0.0.1:${REDIS_PORTS[2]} \
+  > "$WORK/ringlb.log" 2>&1 &
+RINGLB_PID=$!
+PIDS+=($RINGLB_PID)
+for port in "${REDIS_PORTS[@]}" "$TWEM_PORT" "$RINGLB_PORT"; do
+  wait_for_redis "$port" || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
+done
+
+ticks() { # PID... -> their user + system clock ticks, summed
+  local sum=0 pid
+  for pid in "$@"; do
+    sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$sum"
+}
+backend_reads() {
+  local sum=0 port
+  for port in "${REDIS_PORTS[@]}"; do
+    sum=$((sum + $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1 == "total_reads_processed" { print $2 }')))
+  done
+  echo "$sum"
+}
+
+# measure NAME PORT PID -> appends "NAME RPS AVG_MS PROXY_US BACKENDS_US PER_READ" to $WORK/results
+measure() {
+  local name=$1 port=$2 pid=$3 p0 r0 b0 p1 r1 b1 csv
+  p0=$(ticks "$pid"); r0=$(ticks "${REDIS_PIDS[@]}"); b0=$(backend_reads)
+  csv=$(redis-benchmark -p "$port" -t get -c 50 -n "$REQUESTS" -r "$KEYSPACE" --csv 2>/dev/null \
+    | awk -F'"' '/^"GET"/ { print $4, $6 }')
+  p1=$(ticks "$pid"); r1=$(ticks "${REDIS_PIDS[@]}"); b1=$(backend_reads)
+  awk -v name="$name" -v csv="$csv" -v n="$REQUESTS" -v tick="$TICK" -v p=$((p1 - p0)) \
+    -v r=$((r1 - r0)) -v b=$((b1 - b0)) 'BEGIN {
+      split(csv, f, " ")
+      printf "%s %s %s %.2f %.2f %.2f\n", name, f[1], f[2], p * 1e6 / tick / n, r * 1e6 / tick / n, n / b
+    }' >> "$WORK/results"
+}
+
+echo "warming up both proxies ($WARMUP_REQUESTS requests each, not recorded)" >&2
+for p in 1 16; do
+  for port in "$RINGLB_PORT" "$TWEM_PORT"; do
+    redis-benchmark -p "$port" -t set,get -c 50 -n "$WARMUP_REQUESTS" -P "$p" -r "$KEYSPACE" -q >/dev/null 2>&1
+  done
+done
+
+: > "$WORK/results"
+for round in $(seq "$ROUNDS"); do
+  if (( round % 2 )); then
+    measure twemproxy "$TWEM_PORT" "$TWEM_PID"; measure ringlb "$RINGLB_PORT" "$RINGLB_PID"
+  else
+    measure ringlb "$RINGLB_PORT" "$RINGLB_PID"; measure twemproxy "$TWEM_PORT" "$TWEM_PID"
+  fi
+  echo "round $round/$ROUNDS done" >&2
+done
+
+echo "redis-benchmark -t get -c 50 -P 1 -n $REQUESTS -r $KEYSPACE, $ROUNDS alternating rounds, medians"
+echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| proxy | req/s | mean latency ms | proxy CPU µs/req | redis-servers CPU µs/req | requests per backend read |"
+echo "|---|---:|---:|---:|---:|---:|"
+for name in twemproxy ringlb; do
+  row="| $name"
+  for column in 2 3 4 5 6; do
+    row="$row | $(awk -v n="$name" -v c="$column" '$1 == n { print $c }' "$WORK/results" | median)"
+  done
+  echo "$row |"
+done
+echo
+echo "all runs (proxy req/s mean-ms proxy-us backends-us per-read):"
+sed 's/^/    /' "$WORK/results"
