@@ -202,14 +202,15 @@ class ProxyServerTest {
 
   @Test
   void pipeline_clientThatWritesEverythingBeforeReading_doesNotDeadlock() throws Exception {
-    // 500000 GETs of a 64-byte value: 15 MB of requests and 37 MB of replies, more than the
-    // socket buffers hold, written before any reply is read.
+    // 64000 GETs of a 250-byte key holding 512 bytes: 17 MB of requests and 33 MB of replies,
+    // more than the socket buffers hold either way, written before any reply is read.
+    String key = "k".repeat(250);
     try (Jedis jedis = client()) {
-      jedis.set("big", "x".repeat(64));
+      jedis.set(key, "x".repeat(512));
     }
     StringBuilder request = new StringBuilder();
-    for (int i = 0; i < 500_000; i++) {
-      request.append("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
+    for (int i = 0; i < 64_000; i++) {
+      request.append("*2\r\n$3\r\nGET\r\n$250\r\n").append(key).append("\r\n");
     }
     request.append("*1\r\n$4\r\nQUIT\r\n");
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
@@ -259,7 +260,7 @@ class ProxyServerTest {
       assertThat(done).as("all requests written while no reply was read").isTrue();
       reader.join(20_000);
       synchronized (read) {
-        assertThat(read[0]).isEqualTo(500_000L * (64 + 7) + 5);
+        assertThat(read[0]).isEqualTo(64_000L * ("$512\r\n".length() + 512 + 2) + 5);
       }
     }
   }
