@@ -113,6 +113,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   @Override
   public RedisMessage bulk(byte[] bytes, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, bytes.length);
+    if (!ctx.executor().inEventLoop()) {
+      throw new IllegalStateException("bulk() must be called from the command handler");
+    }
     if (pending.isEmpty() && current == null && length <= EncodedReplies.MAX_INLINED_BULK) {
       EncodedReplies.writeBulk(batch(length + EncodedReplies.BULK_OVERHEAD), bytes, offset, length);
       return Written.INSTANCE;
