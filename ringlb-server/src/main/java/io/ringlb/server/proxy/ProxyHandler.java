@@ -47,8 +47,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private static final int RESUME_READING_AT = 256;
   /** Replies a client may leave unread before it is disconnected. */
   private static final long MAX_UNREAD_REPLY_BYTES = 256L * 1024 * 1024;
-  /** Cursors of SCAN through the proxy: backend cursor times this, plus the backend's index. */
-  private static final long SCAN_BACKENDS = 1024;
+  /**
+   * A SCAN cursor through the proxy is the backend's own cursor, then {@value #SCAN_PLACE_BITS}
+   * bits of the backend's place in the scan order, then {@value #SCAN_EPOCH_BITS} bits of the
+   * topology's epoch.
+   */
+  private static final int SCAN_PLACE_BITS = 10;
+  private static final int SCAN_EPOCH_BITS = 16;
+  private static final int SCAN_SHIFT = SCAN_PLACE_BITS + SCAN_EPOCH_BITS;
 
   private static final SimpleStringRedisMessage OK = new SimpleStringRedisMessage("OK");
   private static final SimpleStringRedisMessage PONG = new SimpleStringRedisMessage("PONG");
@@ -1017,6 +1023,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * SCAN over every backend, one after the other. Redis's guarantee holds through ring changes:
+   * every key present from the first call to the last is returned (some maybe twice). During a
+   * migration the backends keys leave are scanned before those they go to, so a key that moves
+   * mid-iteration is found on one side or the other; and a cursor made under another topology
+   * (the ring changed between two calls) starts the iteration again from the first backend.
+   */
   private void scan(long seq, List<ByteBuf> args) {
     if (args.size() < 2 || args.size() % 2 != 0) {
       error(seq, "ERR wrong number of arguments for 'scan' command");
@@ -1029,10 +1042,21 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       error(seq, "ERR invalid cursor");
       return;
     }
-    Backend[] backends = worker.topology.backends();
-    int index = (int) Long.remainderUnsigned(cursor, SCAN_BACKENDS);
-    long backendCursor = Long.divideUnsigned(cursor, SCAN_BACKENDS);
-    if (index >= backends.length) {
+    Topology t = worker.topology;
+    Backend[] order = scanOrder(t);
+    if (order.length > 1 << SCAN_PLACE_BITS) {
+      error(seq, "ERR ringlb: SCAN through the proxy covers at most " + (1 << SCAN_PLACE_BITS)
+          + " backends");
+      return;
+    }
+    long epoch = t.epoch & ((1L << SCAN_EPOCH_BITS) - 1);
+    int place = 0;
+    long backendCursor = 0;
+    if (cursor != 0 && (cursor & ((1L << SCAN_EPOCH_BITS) - 1)) == epoch) {
+      place = (int) ((cursor >>> SCAN_EPOCH_BITS) & ((1L << SCAN_PLACE_BITS) - 1));
+      backendCursor = cursor >>> SCAN_SHIFT;
+    }
+    if (place >= order.length) {
       reply(seq, new ArrayRedisMessage(List.of(Replies.bulk("0"),
           ArrayRedisMessage.EMPTY_INSTANCE)));
       return;
@@ -1043,18 +1067,25 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     for (int i = 2; i < args.size(); i++) {
       command[i] = arg(args, i);
     }
-    fanOut(seq, new Backend[] {backends[index]}, command, (bs, replies) -> {
+    int at = place;
+    fanOut(seq, new Backend[] {order[at]}, command, (bs, replies) -> {
       Object r = replies[0];
       if (r instanceof Replies.Error e) {
         return new ErrorRedisMessage(e.text());
       }
       List<?> pair = (List<?>) r;
       long next = Long.parseUnsignedLong(new String((byte[]) pair.get(0), StandardCharsets.UTF_8));
+      if (Long.numberOfLeadingZeros(next) < SCAN_SHIFT) {
+        return new ErrorRedisMessage("ERR ringlb: " + bs[0].describe + " returned a SCAN cursor"
+            + " too large to carry through the proxy: " + Long.toUnsignedString(next));
+      }
       long out;
       if (next != 0) {
-        out = next * SCAN_BACKENDS + index;
+        out = next << SCAN_SHIFT | (long) at << SCAN_EPOCH_BITS | epoch;
+      } else if (at + 1 < order.length) {
+        out = (long) (at + 1) << SCAN_EPOCH_BITS | epoch;
       } else {
-        out = index + 1 < backends.length ? index + 1 : 0;
+        out = 0;
       }
       List<RedisMessage> keys = new ArrayList<>();
       for (Object k : (List<?>) pair.get(1)) {
@@ -1063,6 +1094,39 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return new ArrayRedisMessage(List.of(Replies.bulk(Long.toUnsignedString(out)),
           new ArrayRedisMessage(keys)));
     });
+  }
+
+  /**
+   * Returns the backends in the order SCAN visits them: ascending by id, except that a backend
+   * leaving the ring comes first and one joining it comes last, as keys only move from the one
+   * leaving or to the one joining.
+   */
+  static Backend[] scanOrder(Topology t) {
+    Backend[] all = t.backends();
+    Migration m = t.migration;
+    if (m == null) {
+      return all;
+    }
+    Backend[] order = new Backend[all.length];
+    int n = 0;
+    Backend moving = null;
+    for (Backend b : all) {
+      if (b.id == m.server) {
+        moving = b;
+      } else {
+        order[n++] = b;
+      }
+    }
+    if (moving == null) {
+      return all;
+    }
+    if (m.kind == Migration.Kind.REMOVE) {
+      System.arraycopy(order, 0, order, 1, n);
+      order[0] = moving;
+    } else {
+      order[n] = moving;
+    }
+    return order;
   }
 
   private void info(long seq, List<ByteBuf> args) {

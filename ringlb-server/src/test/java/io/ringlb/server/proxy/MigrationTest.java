@@ -312,4 +312,51 @@ class MigrationTest {
           .isEqualTo(expected.getOrDefault(id, 0L));
     }
   }
+
+  @Test
+  @Timeout(60)
+  void scan_duringRingChanges_returnsEveryKeyPresentThroughout() throws Exception {
+    // Backends 1, 2, 3; then 0 joins (keys move to the lowest id) and 3 leaves (keys move from the
+    // highest): the orders in which a SCAN that ignored migrations would miss moving keys.
+    proxy = ProxyServer.start(ProxyConfig.builder().port(0).threads(2).migrationBatch(20)
+        .migrationRate(600).requestTimeout(Duration.ofSeconds(5)).placement("slots")
+        .backend("1=" + instances.get(0).address()).backend("2=" + instances.get(1).address())
+        .backend("3=" + instances.get(2).address()).build());
+    int keys = 1200;
+    java.util.Set<String> all = new java.util.HashSet<>();
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < keys; i++) {
+        jedis.set(key(i), "v");
+        all.add(key(i));
+      }
+    }
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Jedis jedis = client()) {
+      Future<?> changes = pool.submit(() -> {
+        try (Jedis admin = client()) {
+          ring(admin, "ADD", "0", instances.get(3).address());
+          ring(admin, "REMOVE", "3");
+        }
+        return null;
+      });
+      int iterations = 0;
+      while (!changes.isDone()) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        String cursor = "0";
+        int pages = 0;
+        do {
+          var page = jedis.scan(cursor, new redis.clients.jedis.params.ScanParams().count(20));
+          seen.addAll(page.getResult());
+          cursor = page.getCursor();
+        } while (!cursor.equals("0") && ++pages < 100_000);
+        assertThat(all).as("keys missed by SCAN iteration %d", iterations).isSubsetOf(seen);
+        iterations++;
+      }
+      changes.get();
+      assertThat(iterations).as("SCAN iterations during the ring changes").isGreaterThan(3);
+      assertThat(ring(jedis, "NODES").toString()).doesNotContain("id=3 ").contains("id=0 ");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
