@@ -20,6 +20,7 @@ import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
+import io.ringlb.server.InlineArgs;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -52,6 +53,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
    * bits of the backend's place in the scan order, then {@value #SCAN_EPOCH_BITS} bits of the
    * topology's epoch.
    */
+  /** Redis's limits on a request before its client has authenticated. */
+  private static final int UNAUTHENTICATED_MULTIBULK = 10;
+  private static final int UNAUTHENTICATED_BULK = 16384;
   private static final int SCAN_PLACE_BITS = 10;
   private static final int SCAN_EPOCH_BITS = 16;
   private static final int SCAN_SHIFT = SCAN_PLACE_BITS + SCAN_EPOCH_BITS;
@@ -127,6 +131,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Appends an argument, growing the array as arguments come rather than as headers promise. */
+  private void addArg(ByteBuf arg) {
+    if (argc == args.length) {
+      args = Arrays.copyOf(args, Math.max(8, argc * 2));
+    }
+    args[argc++] = arg;
+  }
+
   private static void release(ByteBuf[] bufs, int n) {
     for (int i = 0; i < n; i++) {
       if (bufs[i] != null) {
@@ -153,7 +165,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         protocolError("expected a command array of bulk strings");
         return;
       }
-      args[argc++] = full.content();
+      addArg(full.content());
       if (argc == argsExpected) {
         commandComplete();
       }
@@ -170,7 +182,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           arg = partial;
           partial = null;
         }
-        args[argc++] = arg;
+        addArg(arg);
         if (argc == argsExpected) {
           commandComplete();
         }
@@ -186,6 +198,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       } else if (header.bulkStringLength() > proxy.config().protoMaxBulkLen()) {
         // Refused before any of it is buffered, as Redis does.
         protocolError("invalid bulk length");
+      } else if (header.bulkStringLength() > UNAUTHENTICATED_BULK && !authenticated) {
+        protocolError("unauthenticated bulk length");
       }
     } else if (msg instanceof ArrayHeaderRedisMessage header) {
       if (argsExpected != 0) {
@@ -200,20 +214,24 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         protocolError("invalid multibulk length");
         return;
       }
-      if (args.length < n) {
-        args = new ByteBuf[(int) n];
+      if (n > UNAUTHENTICATED_MULTIBULK && !authenticated) {
+        protocolError("unauthenticated multibulk length");
+        return;
       }
       argsExpected = (int) n;
     } else if (msg instanceof InlineCommandRedisMessage inline && argsExpected == 0) {
-      String[] words = inline.content().trim().split("\\s+");
-      if (words.length == 0 || words[0].isEmpty()) {
+      List<byte[]> words;
+      try {
+        words = InlineArgs.split(inline.content());
+      } catch (InlineArgs.UnbalancedQuotes e) {
+        protocolError(e.getMessage());
         return;
       }
-      if (args.length < words.length) {
-        args = new ByteBuf[words.length];
+      if (words.isEmpty()) {
+        return;
       }
-      for (String word : words) {
-        args[argc++] = Unpooled.copiedBuffer(word, StandardCharsets.UTF_8);
+      for (byte[] word : words) {
+        addArg(Unpooled.wrappedBuffer(word));
       }
       argsExpected = argc;
       commandComplete();
