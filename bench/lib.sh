@@ -19,6 +19,26 @@
 #       Runs `redis-benchmark -p PORT -P PIPELINE ARGS... -q --csv` and appends one line
 #       "NAME PIPELINE TEST RPS" per test it reports to the file RESULTS (spaces in a test's name
 #       become underscores).
+#   require_tools TOOL...
+#       Exits the script (status 2) naming the first TOOL not on PATH and the Debian packages
+#       that hold the tools the scripts use.
+#   require_free_ports HINT PORT...
+#       Exits the script (status 2) if something answers on one of the PORTs; HINT says which
+#       variable picks other ports.
+#   bench_workdir
+#       Makes WORK (a temporary folder) and PIDS (processes to stop), and traps EXIT to stop every
+#       process in PIDS and remove WORK.
+#   start_redis PORT
+#       Starts a redis-server without persistence on 127.0.0.1:PORT, logging into WORK; its pid
+#       goes to PIDS and LAST_PID.
+#   start_twemproxy PORT STATS_PORT REDIS_PORT...
+#       Starts twemproxy (Debian's nutcracker: ketama, fnv1a_64, redis, no ejection) on
+#       127.0.0.1:PORT over the redis-servers on the loopback REDIS_PORTs; pid to PIDS, LAST_PID.
+#   start_ringlb_proxy COMMAND PORT REDIS_PORT...
+#       Starts `COMMAND --port PORT --backend 0=127.0.0.1:REDIS_PORT ...` (COMMAND split into
+#       words, e.g. "bin/ringlb serve"), logging to WORK/ringlb.log; pid to PIDS and LAST_PID.
+#   await_servers PORT...
+#       Waits for each PORT to answer PING; if one does not, prints the logs in WORK and exits 1.
 #   ratio_table RESULTS BASE BASE_HEADING NAME NAME_HEADING
 #       Prints a Markdown table of the median requests/s of BASE and NAME in RESULTS (lines as
 #       redis_bench_csv writes them), one row per pipeline depth and test in the order they first
@@ -70,4 +90,81 @@ ratio_table() {
     awk -v t="$test" -v p="$p" -v r="$b" -v l="$n" \
       'BEGIN { printf "| %s | -P %s | %.0f | %.0f | %.2fx |\n", t, p, r, l, l / r }'
   done < <(awk '!seen[$2 " " $3]++ { print $2, $3 }' "$results")
+}
+
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || {
+      echo "$tool not found (apt-get install -y redis-server redis-tools nutcracker)" >&2
+      exit 2
+    }
+  done
+}
+
+require_free_ports() {
+  local hint=$1 port
+  shift
+  for port in "$@"; do
+    if redis_up "$port"; then
+      echo "port $port is already in use: set $hint" >&2
+      exit 2
+    fi
+  done
+}
+
+bench_workdir() {
+  WORK=$(mktemp -d)
+  PIDS=()
+  trap 'for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+}
+
+start_redis() {
+  redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --logfile "$WORK/redis-$1.log" &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+start_twemproxy() {
+  local port=$1 stats=$2 i=0 redis_port
+  shift 2
+  {
+    echo "ringlb_bench:"
+    echo "  listen: 127.0.0.1:$port"
+    echo "  hash: fnv1a_64"
+    echo "  distribution: ketama"
+    echo "  redis: true"
+    echo "  auto_eject_hosts: false"
+    echo "  servers:"
+    for redis_port in "$@"; do
+      echo "   - 127.0.0.1:$redis_port:1 s$((i++))"
+    done
+  } > "$WORK/nutcracker.yml"
+  nutcracker -c "$WORK/nutcracker.yml" -s "$stats" -o "$WORK/nutcracker.log" &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+start_ringlb_proxy() {
+  local command=$1 port=$2 i=0 redis_port backends=()
+  shift 2
+  for redis_port in "$@"; do
+    backends+=(--backend "$((i++))=127.0.0.1:$redis_port")
+  done
+  # COMMAND is split into words on purpose
+  $command --port "$port" "${backends[@]}" > "$WORK/ringlb.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+await_servers() {
+  local port
+  for port in "$@"; do
+    wait_for_redis "$port" || {
+      echo "server on port $port did not start" >&2
+      cat "$WORK"/*.log >&2
+      exit 1
+    }
+  done
 }

@@ -26,9 +26,7 @@ REDIS_PORTS=($((BASE_PORT + 1)) $((BASE_PORT + 2)) $((BASE_PORT + 3)) $((BASE_PO
 RINGLB_PORT=$((BASE_PORT + 10))
 TWEM_PORT=$((BASE_PORT + 20))
 
-for tool in redis-server redis-benchmark redis-cli nutcracker; do
-  command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install -y redis-server redis-tools nutcracker)" >&2; exit 2; }
-done
+require_tools redis-server redis-benchmark redis-cli nutcracker
 if [[ -z "${RINGLB_CMD:-}" ]]; then
   if [[ -x "$ROOT/bin/ringlb" && -f "$ROOT/ringlb-cli/target/ringlb.jar" ]]; then
     RINGLB_CMD="$ROOT/bin/ringlb serve"
@@ -36,47 +34,15 @@ if [[ -z "${RINGLB_CMD:-}" ]]; then
     echo "build ringlb first: mvn -q -DskipTests package" >&2; exit 2
   fi
 fi
-for port in "${REDIS_PORTS[@]}" "$RINGLB_PORT" "$TWEM_PORT"; do
-  if redis_up "$port"; then
-    echo "port $port is already in use: set BASE_PORT" >&2; exit 2
-  fi
-done
+require_free_ports BASE_PORT "${REDIS_PORTS[@]}" "$RINGLB_PORT" "$TWEM_PORT"
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+bench_workdir
 for port in "${REDIS_PORTS[@]}"; do
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-    --logfile "$WORK/redis-$port.log" &
-  PIDS+=($!)
+  start_redis "$port"
 done
-cat > "$WORK/nutcracker.yml" <<EOF
-ringlb_bench:
-  listen: 127.0.0.1:$TWEM_PORT
-  hash: fnv1a_64
-  distribution: ketama
-  redis: true
-  auto_eject_hosts: false
-  servers:
-   - 127.0.0.1:${REDIS_PORTS[0]}:1 s0
-   - 127.0.0.1:${REDIS_PORTS[1]}:1 s1
-   - 127.0.0.1:${REDIS_PORTS[2]}:1 s2
-EOF
-nutcracker -c "$WORK/nutcracker.yml" -s $((BASE_PORT + 21)) -o "$WORK/nutcracker.log" &
-PIDS+=($!)
-$RINGLB_CMD --port "$RINGLB_PORT" --backend 0=127.0.0.1:${REDIS_PORTS[0]} \
-  --backend 1=127.0.0.1:${REDIS_PORTS[1]} --backend 2=127.0.0.1:${REDIS_PORTS[2]} \
-  > "$WORK/ringlb.log" 2>&1 &
-PIDS+=($!)
-for port in "${REDIS_PORTS[@]}" "$TWEM_PORT" "$RINGLB_PORT"; do
-  wait_for_redis "$port" || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
-done
+start_twemproxy "$TWEM_PORT" $((BASE_PORT + 21)) "${REDIS_PORTS[@]:0:3}"
+start_ringlb_proxy "$RINGLB_CMD" "$RINGLB_PORT" "${REDIS_PORTS[@]:0:3}"
+await_servers "${REDIS_PORTS[@]}" "$TWEM_PORT" "$RINGLB_PORT"
 
 # run NAME PORT P -> appends "NAME P TEST RPS" lines to $WORK/results
 # (stderr dropped: redis-benchmark warns there when it cannot fetch CONFIG, as from twemproxy)

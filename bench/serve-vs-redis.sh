@@ -18,9 +18,7 @@ REDIS_PORT=${REDIS_PORT:-26379}
 WARMUP_REQUESTS=${WARMUP_REQUESTS:-1000000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install -y redis-server redis-tools)" >&2; exit 2; }
-done
+require_tools redis-server redis-benchmark redis-cli
 if [[ -z "${RINGLB_CMD:-}" ]]; then
   if [[ -x "$ROOT/bin/ringlb" ]]; then
     RINGLB_CMD="$ROOT/bin/ringlb serve"
@@ -31,29 +29,13 @@ if [[ -z "${RINGLB_CMD:-}" ]]; then
   fi
 fi
 
-for port in "$REDIS_PORT" "$RINGLB_PORT"; do
-  if redis_up "$port"; then
-    echo "port $port is already in use: set RINGLB_PORT / REDIS_PORT" >&2; exit 2
-  fi
-done
+require_free_ports "RINGLB_PORT / REDIS_PORT" "$REDIS_PORT" "$RINGLB_PORT"
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-  --daemonize no --logfile "$WORK/redis.log" &
-PIDS+=($!)
+bench_workdir
+start_redis "$REDIS_PORT"
 $RINGLB_CMD --port "$RINGLB_PORT" > "$WORK/ringlb.log" 2>&1 &
 PIDS+=($!)
-for port in "$REDIS_PORT" "$RINGLB_PORT"; do
-  wait_for_redis "$port" || { echo "server on port $port did not start" >&2; cat "$WORK"/*.log >&2; exit 1; }
-done
+await_servers "$REDIS_PORT" "$RINGLB_PORT"
 
 # run NAME PORT P -> appends "NAME P TEST RPS" lines to $WORK/results
 run() {
