@@ -48,14 +48,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private static final int RESUME_READING_AT = 256;
   /** Replies a client may leave unread before it is disconnected. */
   private static final long MAX_UNREAD_REPLY_BYTES = 256L * 1024 * 1024;
+  /** Redis's limits on a request before its client has authenticated. */
+  private static final int UNAUTHENTICATED_MULTIBULK = 10;
+  private static final int UNAUTHENTICATED_BULK = 16384;
   /**
    * A SCAN cursor through the proxy is the backend's own cursor, then {@value #SCAN_PLACE_BITS}
    * bits of the backend's place in the scan order, then {@value #SCAN_EPOCH_BITS} bits of the
    * topology's epoch.
    */
-  /** Redis's limits on a request before its client has authenticated. */
-  private static final int UNAUTHENTICATED_MULTIBULK = 10;
-  private static final int UNAUTHENTICATED_BULK = 16384;
   private static final int SCAN_PLACE_BITS = 10;
   private static final int SCAN_EPOCH_BITS = 16;
   private static final int SCAN_SHIFT = SCAN_PLACE_BITS + SCAN_EPOCH_BITS;
@@ -1119,7 +1119,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
    * leaving the ring comes first and one joining it comes last, as keys only move from the one
    * leaving or to the one joining.
    */
-  static Backend[] scanOrder(Topology t) {
+  private static Backend[] scanOrder(Topology t) {
     Backend[] all = t.backends();
     Migration m = t.migration;
     if (m == null) {
