@@ -1035,7 +1035,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       case "getname" -> reply(seq, clientName == null
           ? FullBulkStringRedisMessage.NULL_INSTANCE : Replies.bulk(clientName));
       case "id" -> reply(seq, new IntegerRedisMessage(clientId));
-      case "setinfo", "reply", "no-evict", "no-touch" -> reply(seq, OK);
+      case "reply" -> {
+        // Replies are matched to requests in order; a client that turned them off would be
+        // answered anyway and read them as replies to later commands, so only ON is taken.
+        if (args.size() == 3 && "on".equalsIgnoreCase(arg(args, 2))) {
+          reply(seq, OK);
+        } else {
+          error(seq, "ERR ringlb: only CLIENT REPLY ON is supported");
+        }
+      }
+      case "setinfo", "no-evict", "no-touch" -> reply(seq, OK);
       default -> error(seq, "ERR unknown subcommand '" + arg(args, 1)
           + "'. Try CLIENT HELP.");
     }

@@ -196,6 +196,8 @@ class ProxyServerTest {
           .startsWith("-ERR Protocol error: ");
       assertThat(exchange("*1\r\n$600000000\r\n")).startsWith("-ERR Protocol error: ");
       assertThat(exchange("PING\r\nQUIT\r\nPING\r\n")).isEqualTo("+PONG\r\n+OK\r\n");
+      assertThat(exchange("CLIENT REPLY OFF\r\nCLIENT REPLY ON\r\nPING\r\nQUIT\r\n"))
+          .isEqualTo("-ERR ringlb: only CLIENT REPLY ON is supported\r\n+OK\r\n+PONG\r\n+OK\r\n");
       assertThat(other.get("still")).isEqualTo("here");
     }
   }
