@@ -79,7 +79,7 @@ final class Keyspace {
     return out;
   }
 
-  /** Returns the live value as {@code session}'s bulk reply, or a null reply; counts hits and misses. */
+  /** Returns the live value as {@code session}'s bulk reply, or a null reply; counts hits. */
   RedisMessage reply(int hash, byte[] key, Session session) {
     expireIfNeeded(hash, key);
     ReplySink sink = replySink;
