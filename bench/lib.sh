@@ -39,6 +39,12 @@
 #       words, e.g. "bin/ringlb serve"), logging to WORK/ringlb.log; pid to PIDS and LAST_PID.
 #   await_servers PORT...
 #       Waits for each PORT to answer PING; if one does not, prints the logs in WORK and exits 1.
+#   warm_up REQUESTS PORT... [-- REDIS-BENCHMARK ARGS...]
+#       Runs `redis-benchmark -t set,get -c 50 -n REQUESTS` at pipelines 1 and 16 against each
+#       PORT, unrecorded (ringlb's JIT), with ARGS added (e.g. -r 100000).
+#   alternate ROUNDS NAME_A PORT_A NAME_B PORT_B
+#       Calls the script's own `run NAME PORT PIPELINE` for pipelines 1 and 16, ROUNDS times, A
+#       first in odd rounds and B first in even ones, and reports each round on stderr.
 #   ratio_table RESULTS BASE BASE_HEADING NAME NAME_HEADING
 #       Prints a Markdown table of the median requests/s of BASE and NAME in RESULTS (lines as
 #       redis_bench_csv writes them), one row per pipeline depth and test in the order they first
@@ -166,5 +172,34 @@ await_servers() {
       cat "$WORK"/*.log >&2
       exit 1
     }
+  done
+}
+
+warm_up() {
+  local requests=$1 ports=() p port
+  shift
+  while (($#)) && [[ $1 != -- ]]; do
+    ports+=("$1")
+    shift
+  done
+  (($#)) && shift
+  for p in 1 16; do
+    for port in "${ports[@]}"; do
+      redis-benchmark -p "$port" -t set,get -c 50 -n "$requests" -P "$p" "$@" -q >/dev/null 2>&1
+    done
+  done
+}
+
+alternate() {
+  local rounds=$1 a=$2 a_port=$3 b=$4 b_port=$5 round p
+  for round in $(seq "$rounds"); do
+    for p in 1 16; do
+      if ((round % 2)); then
+        run "$a" "$a_port" "$p"; run "$b" "$b_port" "$p"
+      else
+        run "$b" "$b_port" "$p"; run "$a" "$a_port" "$p"
+      fi
+    done
+    echo "round $round/$rounds done" >&2
   done
 }

@@ -72,11 +72,7 @@ measure() {
 }
 
 echo "warming up both proxies ($WARMUP_REQUESTS requests each, not recorded)" >&2
-for p in 1 16; do
-  for port in "$RINGLB_PORT" "$TWEM_PORT"; do
-    redis-benchmark -p "$port" -t set,get -c 50 -n "$WARMUP_REQUESTS" -P "$p" -r "$KEYSPACE" -q >/dev/null 2>&1
-  done
-done
+warm_up "$WARMUP_REQUESTS" "$RINGLB_PORT" "$TWEM_PORT" -- -r "$KEYSPACE"
 
 : > "$WORK/results"
 for round in $(seq "$ROUNDS"); do

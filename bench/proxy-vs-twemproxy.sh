@@ -52,23 +52,10 @@ run() {
 }
 
 echo "warming up both proxies ($WARMUP_REQUESTS requests each, not recorded)" >&2
-for p in 1 16; do
-  for port in "$RINGLB_PORT" "$TWEM_PORT"; do
-    redis-benchmark -p "$port" -t set,get -c 50 -n "$WARMUP_REQUESTS" -P "$p" -r "$KEYSPACE" -q >/dev/null 2>&1
-  done
-done
+warm_up "$WARMUP_REQUESTS" "$RINGLB_PORT" "$TWEM_PORT" -- -r "$KEYSPACE"
 
 : > "$WORK/results"
-for round in $(seq "$ROUNDS"); do
-  for p in 1 16; do
-    if (( round % 2 )); then
-      run twemproxy "$TWEM_PORT" "$p"; run ringlb "$RINGLB_PORT" "$p"
-    else
-      run ringlb "$RINGLB_PORT" "$p"; run twemproxy "$TWEM_PORT" "$p"
-    fi
-  done
-  echo "round $round/$ROUNDS done" >&2
-done
+alternate "$ROUNDS" twemproxy "$TWEM_PORT" ringlb "$RINGLB_PORT"
 
 echo "redis-benchmark -t set,get -c 50 -n $REQUESTS -r $KEYSPACE, $ROUNDS alternating rounds, median req/s"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

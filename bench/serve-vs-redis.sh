@@ -43,22 +43,10 @@ run() {
 }
 
 echo "warming up both servers ($WARMUP_REQUESTS requests each, not recorded)" >&2
-for p in 1 16; do
-  redis-benchmark -p "$RINGLB_PORT" -t set,get -c 50 -n "$WARMUP_REQUESTS" -P "$p" -q >/dev/null
-  redis-benchmark -p "$REDIS_PORT" -t set,get -c 50 -n "$WARMUP_REQUESTS" -P "$p" -q >/dev/null
-done
+warm_up "$WARMUP_REQUESTS" "$RINGLB_PORT" "$REDIS_PORT"
 
 : > "$WORK/results"
-for round in $(seq "$ROUNDS"); do
-  for p in 1 16; do
-    if (( round % 2 )); then
-      run redis "$REDIS_PORT" "$p"; run ringlb "$RINGLB_PORT" "$p"
-    else
-      run ringlb "$RINGLB_PORT" "$p"; run redis "$REDIS_PORT" "$p"
-    fi
-  done
-  echo "round $round/$ROUNDS done" >&2
-done
+alternate "$ROUNDS" redis "$REDIS_PORT" ringlb "$RINGLB_PORT"
 
 echo "redis-benchmark -t set,get -c 50 -n $REQUESTS, $ROUNDS alternating rounds, median req/s"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}')"
