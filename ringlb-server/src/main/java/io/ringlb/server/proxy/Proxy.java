@@ -230,78 +230,65 @@ final class Proxy {
           + known.address));
       return reply;
     }
-    if (!begin(reply)) {
-      return reply;
-    }
-    control.execute(() -> {
-      try {
-        Topology now = topology;
-        checkNoEjected(now);
-        if (now.inRing(spec.id())) {
-          throw rejected("backend " + spec.id() + " is already in the ring");
-        }
-        Backend b = backends.computeIfAbsent(spec.id(),
-            id -> new Backend(this, spec, workers.length, config.poolSize()));
-        Object size = callQuietly(b, "DBSIZE");
-        if (!(size instanceof Long n)) {
-          backends.remove(spec.id());
-          b.closeConnections();
-          throw rejected("cannot reach " + b.describe + ": " + describeReply(size));
-        }
-        if (n != 0) {
-          backends.remove(spec.id());
-          b.closeConnections();
-          throw rejected(b.describe + " is not empty (DBSIZE " + n
-              + "); give ringlb an empty redis-server");
-        }
-        int[] ring = Arrays.copyOf(now.ring, now.ring.length + 1);
-        ring[ring.length - 1] = spec.id();
-        Arrays.sort(ring);
-        Placement previous = replay(history);
-        Placement current = replay(history);
-        Map<Integer, Double> moving = new TreeMap<>();
-        boolean[] foreign = {false};
-        current.addServer(spec.id(), new Placement.MoveListener() {
-          @Override
-          public void moved(int from, int to, int lo, int hi) {
-            double width = (Integer.toUnsignedLong(hi) - Integer.toUnsignedLong(lo) + 1)
-                / 4294967296.0;
-            moving.merge(from, width, Double::sum);
-            foreign[0] |= to != spec.id();
-          }
-
-          @Override
-          public void reassigned() {
-            foreign[0] = true;
-          }
-        });
-        if (foreign[0]) {
-          backends.remove(spec.id());
-          b.closeConnections();
-          throw rejected(notStarShaped("adding", spec.id()));
-        }
-        List<Integer> next = new ArrayList<>(history);
-        next.add(spec.id());
-        int[] sources = moving.keySet().stream().mapToInt(Integer::intValue).toArray();
-        double[] fractions = new double[sources.length];
-        for (int i = 0; i < sources.length; i++) {
-          double width = moving.get(sources[i]);
-          double share = previous.share(sources[i]);
-          fractions[i] = Double.isNaN(width) || share <= 0 ? 1.0 / ring.length
-              : Math.min(1, width / share);
-        }
-        Migration m = new Migration(Migration.Kind.ADD, spec.id(), b, previous, current, sources,
-            fractions);
-        migration.set(m);
-        writeState(stateOf(next, m));
-        history = next;
-        switchTo(new Topology(++epoch, current, previous, ring, unionOf(now, b), m));
-        finishMigration(m, reply);
-      } catch (Throwable e) {
-        end(reply, e);
-      } finally {
-        changing.set(false);
+    change(reply, () -> {
+      Topology now = topology;
+      checkNoEjected(now);
+      if (now.inRing(spec.id())) {
+        throw rejected("backend " + spec.id() + " is already in the ring");
       }
+      Backend b = backends.computeIfAbsent(spec.id(),
+          id -> new Backend(this, spec, workers.length, config.poolSize()));
+      Object size = callQuietly(b, "DBSIZE");
+      if (!(size instanceof Long n)) {
+        backends.remove(spec.id());
+        b.closeConnections();
+        throw rejected("cannot reach " + b.describe + ": " + describeReply(size));
+      }
+      if (n != 0) {
+        backends.remove(spec.id());
+        b.closeConnections();
+        throw rejected(b.describe + " is not empty (DBSIZE " + n
+            + "); give ringlb an empty redis-server");
+      }
+      int[] ring = Arrays.copyOf(now.ring, now.ring.length + 1);
+      ring[ring.length - 1] = spec.id();
+      Arrays.sort(ring);
+      Placement previous = replay(history);
+      Placement current = replay(history);
+      Map<Integer, Double> moving = new TreeMap<>();
+      boolean[] foreign = {false};
+      current.addServer(spec.id(), new Placement.MoveListener() {
+        @Override
+        public void moved(int from, int to, int lo, int hi) {
+          double width = (Integer.toUnsignedLong(hi) - Integer.toUnsignedLong(lo) + 1)
+              / 4294967296.0;
+          moving.merge(from, width, Double::sum);
+          foreign[0] |= to != spec.id();
+        }
+
+        @Override
+        public void reassigned() {
+          foreign[0] = true;
+        }
+      });
+      if (foreign[0]) {
+        backends.remove(spec.id());
+        b.closeConnections();
+        throw rejected(notStarShaped("adding", spec.id()));
+      }
+      List<Integer> next = new ArrayList<>(history);
+      next.add(spec.id());
+      int[] sources = moving.keySet().stream().mapToInt(Integer::intValue).toArray();
+      double[] fractions = new double[sources.length];
+      for (int i = 0; i < sources.length; i++) {
+        double width = moving.get(sources[i]);
+        double share = previous.share(sources[i]);
+        fractions[i] = Double.isNaN(width) || share <= 0 ? 1.0 / ring.length
+            : Math.min(1, width / share);
+      }
+      Migration m = new Migration(Migration.Kind.ADD, spec.id(), b, previous, current, sources,
+          fractions);
+      migrate(m, next, ring, unionOf(now, b), reply);
     });
     return reply;
   }
@@ -309,42 +296,22 @@ final class Proxy {
   /** Moves every key of backend {@code id} to its new owner, then takes it out of the ring. */
   CompletableFuture<String> ringRemove(int id) {
     CompletableFuture<String> reply = new CompletableFuture<>();
-    Topology t = topology;
-    if (!t.inRing(id)) {
-      reply.completeExceptionally(rejected("backend " + id + " is not in the ring"));
+    if (!removable(id, reply)) {
       return reply;
     }
-    if (t.ring.length == 1) {
-      reply.completeExceptionally(rejected("backend " + id
-          + " is the last one in the ring; its keys would have nowhere to go"));
-      return reply;
-    }
-    if (!begin(reply)) {
-      return reply;
-    }
-    control.execute(() -> {
-      try {
-        Topology now = topology;
-        checkNoEjected(now);
-        int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
-        Placement previous = replay(history);
-        Placement current = replay(history);
-        removeStarShaped(current, id);
-        List<Integer> next = new ArrayList<>(history);
-        next.add(~id);
-        Backend b = backends.get(id);
-        Migration m = new Migration(Migration.Kind.REMOVE, id, b, previous, current,
-            new int[] {id}, new double[] {1});
-        migration.set(m);
-        writeState(stateOf(next, m));
-        history = next;
-        switchTo(new Topology(++epoch, current, previous, ring, now.backendsList(), m));
-        finishMigration(m, reply);
-      } catch (Throwable e) {
-        end(reply, e);
-      } finally {
-        changing.set(false);
-      }
+    change(reply, () -> {
+      Topology now = topology;
+      checkNoEjected(now);
+      int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
+      Placement previous = replay(history);
+      Placement current = replay(history);
+      removeStarShaped(current, id);
+      List<Integer> next = new ArrayList<>(history);
+      next.add(~id);
+      Backend b = backends.get(id);
+      Migration m = new Migration(Migration.Kind.REMOVE, id, b, previous, current,
+          new int[] {id}, new double[] {1});
+      migrate(m, next, ring, now.backendsList(), reply);
     });
     return reply;
   }
@@ -373,51 +340,36 @@ final class Proxy {
       });
       return reply;
     }
-    Topology t = topology;
-    if (!t.inRing(id)) {
-      reply.completeExceptionally(rejected("backend " + id + " is not in the ring"));
-      return reply;
-    }
-    if (t.ring.length == 1) {
-      reply.completeExceptionally(rejected("backend " + id + " is the last one in the ring"));
+    if (!removable(id, reply)) {
       return reply;
     }
     Backend b = backends.get(id);
-    if (!begin(reply)) {
-      return reply;
-    }
-    control.execute(() -> {
-      try {
-        Topology now = topology;
-        for (int other : now.ring) {
-          Backend o = backends.get(other);
-          if (other != id && o != null && o.ejected) {
-            throw rejected(o.describe + " is ejected; change the ring when it is back");
-          }
+    change(reply, () -> {
+      Topology now = topology;
+      for (int other : now.ring) {
+        Backend o = backends.get(other);
+        if (other != id && o != null && o.ejected) {
+          throw rejected(o.describe + " is ejected; change the ring when it is back");
         }
-        if (!(callQuietly(b, "PING") instanceof Replies.Error)) {
-          throw rejected(answersStill(b, id));
-        }
-        int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
-        Placement current = replay(history);
-        removeStarShaped(current, id);
-        List<Integer> next = new ArrayList<>(history);
-        next.add(~id);
-        writeState(stateOf(next, null));
-        history = next;
-        List<Backend> members = new ArrayList<>();
-        for (int member : ring) {
-          members.add(backends.get(member));
-        }
-        switchTo(new Topology(++epoch, current, null, ring, members, null));
-        backends.remove(id);
-        b.closeConnections();
-        reply.complete("OK");
-      } catch (Throwable e) {
-        end(reply, e);
-      } finally {
-        changing.set(false);
       }
+      if (!(callQuietly(b, "PING") instanceof Replies.Error)) {
+        throw rejected(answersStill(b, id));
+      }
+      int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
+      Placement current = replay(history);
+      removeStarShaped(current, id);
+      List<Integer> next = new ArrayList<>(history);
+      next.add(~id);
+      writeState(stateOf(next, null));
+      history = next;
+      List<Backend> members = new ArrayList<>();
+      for (int member : ring) {
+        members.add(backends.get(member));
+      }
+      switchTo(new Topology(++epoch, current, null, ring, members, null));
+      backends.remove(id);
+      b.closeConnections();
+      reply.complete("OK");
     });
     return reply;
   }
@@ -447,6 +399,58 @@ final class Proxy {
   private static String answersStill(Backend b, int id) {
     return b.describe + " answers: RING REMOVE " + id + " moves its keys; FORCE is only for a "
         + "backend that is gone";
+  }
+
+  /** A ring change's work on the control thread; what it throws becomes the error reply. */
+  private interface RingChange {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code body} on the control thread as the one ring change under way, answering {@code
+   * reply} with its error if it throws; refuses at once while another change runs.
+   */
+  private void change(CompletableFuture<String> reply, RingChange body) {
+    if (!begin(reply)) {
+      return;
+    }
+    control.execute(() -> {
+      try {
+        body.run();
+      } catch (Throwable e) {
+        end(reply, e);
+      } finally {
+        changing.set(false);
+      }
+    });
+  }
+
+  /** Answers {@code reply} with the reason and returns false when {@code id} cannot leave. */
+  private boolean removable(int id, CompletableFuture<String> reply) {
+    Topology t = topology;
+    if (!t.inRing(id)) {
+      reply.completeExceptionally(rejected("backend " + id + " is not in the ring"));
+      return false;
+    }
+    if (t.ring.length == 1) {
+      reply.completeExceptionally(rejected("backend " + id
+          + " is the last one in the ring; its keys would have nowhere to go"));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Records {@code m} and the history it leads to, publishes the migration topology ({@code
+   * m.current} owning, {@code m.previous} before it) over {@code members}, then runs it.
+   */
+  private void migrate(Migration m, List<Integer> next, int[] ring, List<Backend> members,
+      CompletableFuture<String> reply) throws IOException, InterruptedException {
+    migration.set(m);
+    writeState(stateOf(next, m));
+    history = next;
+    switchTo(new Topology(++epoch, m.current, m.previous, ring, members, m));
+    finishMigration(m, reply);
   }
 
   /** Runs {@code m} to its end, publishes the final ring, and answers {@code reply}. */
