@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -48,11 +47,7 @@ class ProxyAuthTest {
   }
 
   private static String exchange(String request) throws Exception {
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
-      socket.setSoTimeout(5000);
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
-      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    }
+    return RedisServers.exchange(proxy.port(), request);
   }
 
   @Test

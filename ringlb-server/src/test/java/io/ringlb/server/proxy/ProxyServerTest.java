@@ -181,11 +181,7 @@ class ProxyServerTest {
   }
 
   private static String exchange(String request) throws Exception {
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
-      socket.setSoTimeout(5000);
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
-      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    }
+    return RedisServers.exchange(proxy.port(), request);
   }
 
   @Test

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,6 +65,16 @@ final class RedisServers implements AutoCloseable {
           + Files.readString(home.resolve("redis.log")));
     }
     throw last;
+  }
+
+  /** Writes {@code request} to a new connection to {@code port} and returns all it answers. */
+  static String exchange(int port, String request) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+      return new String(socket.getInputStream().readAllBytes(),
+          StandardCharsets.UTF_8);
+    }
   }
 
   /** Returns a free ephemeral loopback port (bound then released; the caller retries on a race). */
