@@ -236,26 +236,26 @@ public final class EmbeddedBackend implements Backend {
   }
 
   private RedisMessage del(Session s, Request q) {
-    byte[][] keys = keys(q, 1, 1);
-    long n = 0;
-    lock.lock();
-    try {
-      for (byte[] key : keys) {
-        n += keyspace.delete(keyspace.hash(key), key) ? 1 : 0;
-      }
-    } finally {
-      lock.unlock();
-    }
-    return Replies.integer(n);
+    return countKeys(q, keyspace::delete);
   }
 
   private RedisMessage exists(Session s, Request q) {
+    return countKeys(q, keyspace::exists);
+  }
+
+  /** A test or change of one key under the lock, by its hash. */
+  private interface KeyOp {
+    boolean apply(int hash, byte[] key);
+  }
+
+  /** Applies {@code op} to every key argument under one hold of the lock; replies how many held. */
+  private RedisMessage countKeys(Request q, KeyOp op) {
     byte[][] keys = keys(q, 1, 1);
     long n = 0;
     lock.lock();
     try {
       for (byte[] key : keys) {
-        n += keyspace.exists(keyspace.hash(key), key) ? 1 : 0;
+        n += op.apply(keyspace.hash(key), key) ? 1 : 0;
       }
     } finally {
       lock.unlock();
