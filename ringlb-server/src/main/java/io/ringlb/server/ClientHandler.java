@@ -32,7 +32,7 @@ import java.util.logging.Logger;
  * every later reply queues behind its slot in {@code pending} and the queue drains from the head
  * as slots complete; completions from other threads hop onto this connection's event loop first,
  * so the queue is only ever touched by that thread. Reading pauses while the queue is long, and a
- * client that pipelines without ever reading is disconnected past {@link #MAX_OUTPUT_BYTES} of
+ * client that pipelines without ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of
  * unread replies, so neither can grow memory without bound.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter implements Session {
@@ -40,12 +40,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
   private static final int MAX_PENDING = 1024;
   private static final int BATCH_BYTES = 8192;
-  /**
-   * Unread replies beyond which a client is disconnected, as Redis's client-output-buffer-limit
-   * would: reading goes on while the socket is not writable, because clients such as Jedis write
-   * a whole pipeline before reading any reply, and pausing would deadlock them.
-   */
-  static final long MAX_OUTPUT_BYTES = 256L << 20;
 
   private final ServerContext server;
   private final long id;
@@ -321,7 +315,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       pauseReading();
     }
     if (!ctx.channel().isWritable() && outputTooLarge()) {
-      LOG.warning("closing client " + id + ": more than " + MAX_OUTPUT_BYTES
+      LOG.warning("closing client " + id + ": more than " + ServerConfig.MAX_UNREAD_REPLY_BYTES
           + " bytes of replies unread");
       closing = true;
       ctx.close();
@@ -405,10 +399,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     ctx.close();
   }
 
-  /** Returns whether the replies the client has not read exceed {@link #MAX_OUTPUT_BYTES}. */
+  /** Returns whether the replies the client has not read exceed {@link ServerConfig#MAX_UNREAD_REPLY_BYTES}. */
   private boolean outputTooLarge() {
     io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-    return out != null && out.totalPendingWriteBytes() > MAX_OUTPUT_BYTES;
+    return out != null && out.totalPendingWriteBytes() > ServerConfig.MAX_UNREAD_REPLY_BYTES;
   }
 
   private void pauseReading() {

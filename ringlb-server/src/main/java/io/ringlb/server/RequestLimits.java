@@ -19,19 +19,14 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * Sits between {@code RedisDecoder} and the aggregators and enforces what a request may be before
  * anything is buffered: an array of bulk strings (or an inline command), at most {@value
- * #MAX_MULTIBULK} elements, bulk strings no longer than {@code proto-max-bulk-len}, and Redis's
- * tighter limits before authentication. A violation, or a decoder error, becomes one {@link
+ * ServerConfig#MAX_MULTIBULK} elements, bulk strings no longer than {@code proto-max-bulk-len},
+ * and Redis's tighter limits before authentication. A violation, or a decoder error, becomes one {@link
  * ProtocolError} passed down in order; everything after it is dropped. It also assembles the
  * common case of a request on a fast path and runs it through {@link ClientHandler#runAssembled}
  * (see {@link #channelRead}).
  */
 final class RequestLimits extends ChannelInboundHandlerAdapter {
 
-  /** Most elements in one request array (the aggregator allocates for the count up front). */
-  static final int MAX_MULTIBULK = 1024 * 1024;
-  /** Redis's limits for a client that has not authenticated yet. */
-  static final int UNAUTHENTICATED_MULTIBULK = 10;
-  static final int UNAUTHENTICATED_BULK = 16384;
 
   private final ClientHandler client;
   private final long maxBulk;
@@ -165,7 +160,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       if (length > maxBulk) {
         return "invalid bulk length";
       }
-      if (length > UNAUTHENTICATED_BULK && !client.authenticated()) {
+      if (length > ServerConfig.UNAUTHENTICATED_BULK && !client.authenticated()) {
         return "unauthenticated bulk length";
       }
       return null;
@@ -175,10 +170,10 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
         return "expected '$', got '*'";
       }
       long length = ((ArrayHeaderRedisMessage) msg).length();
-      if (length > MAX_MULTIBULK) {
+      if (length > ServerConfig.MAX_MULTIBULK) {
         return "invalid multibulk length";
       }
-      if (length > UNAUTHENTICATED_MULTIBULK && !client.authenticated()) {
+      if (length > ServerConfig.UNAUTHENTICATED_MULTIBULK && !client.authenticated()) {
         return "unauthenticated multibulk length";
       }
       remaining = Math.max(0, length);

@@ -19,6 +19,18 @@ public record ServerConfig(String bind, int port, String requirePass, int maxCli
   public static final long DEFAULT_PROTO_MAX_BULK_LEN = 512L * 1024 * 1024;
   /** The largest bulk length netty-codec-redis decodes (512 MB), so the largest limit accepted. */
   public static final long MAX_PROTO_MAX_BULK_LEN = 512L * 1024 * 1024;
+  /** The most elements one request array may have, as Redis. */
+  public static final int MAX_MULTIBULK = 1024 * 1024;
+  /** The most elements a request may have before its client has authenticated, as Redis. */
+  public static final int UNAUTHENTICATED_MULTIBULK = 10;
+  /** The longest bulk string a request may carry before its client has authenticated, as Redis. */
+  public static final int UNAUTHENTICATED_BULK = 16384;
+  /**
+   * Unread replies past which a client is disconnected, as Redis's client-output-buffer-limit
+   * would: reading goes on while the socket is not writable, because clients such as Jedis write
+   * a whole pipeline before reading any reply, and pausing would deadlock them.
+   */
+  public static final long MAX_UNREAD_REPLY_BYTES = 256L << 20;
   /** Redis's default {@code maxclients}. */
   public static final int DEFAULT_MAX_CLIENTS = 10_000;
   /**

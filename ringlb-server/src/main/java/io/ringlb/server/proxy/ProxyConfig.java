@@ -1,6 +1,7 @@
 package io.ringlb.server.proxy;
 
 import io.ringlb.placement.Placements;
+import io.ringlb.server.ServerConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -451,7 +452,7 @@ public final class ProxyConfig {
     private int migrationRate;
     private Path stateFile;
     private int maxClients;
-    private long protoMaxBulkLen = 512L * 1024 * 1024;
+    private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
 
     private Builder() {}
 
@@ -604,7 +605,7 @@ public final class ProxyConfig {
 
     /** Limits the bulk strings of client requests (1 byte to 512 MB, the default). */
     public Builder protoMaxBulkLen(long bytes) {
-      if (bytes < 1 || bytes > 512L * 1024 * 1024) {
+      if (bytes < 1 || bytes > ServerConfig.MAX_PROTO_MAX_BULK_LEN) {
         throw new IllegalArgumentException(
             "proto-max-bulk-len must be from 1 byte to 512mb: " + bytes);
       }

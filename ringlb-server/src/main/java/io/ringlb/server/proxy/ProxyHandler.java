@@ -21,6 +21,7 @@ import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.ringlb.server.InlineArgs;
+import io.ringlb.server.ServerConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,11 +47,6 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private static final int PAUSE_READING_AT = 1024;
   private static final int RESUME_READING_AT = 256;
-  /** Replies a client may leave unread before it is disconnected. */
-  private static final long MAX_UNREAD_REPLY_BYTES = 256L * 1024 * 1024;
-  /** Redis's limits on a request before its client has authenticated. */
-  private static final int UNAUTHENTICATED_MULTIBULK = 10;
-  private static final int UNAUTHENTICATED_BULK = 16384;
   /**
    * A SCAN cursor through the proxy is the backend's own cursor, then {@value #SCAN_PLACE_BITS}
    * bits of the backend's place in the scan order, then {@value #SCAN_EPOCH_BITS} bits of the
@@ -198,7 +194,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       } else if (header.bulkStringLength() > proxy.config().protoMaxBulkLen()) {
         // Refused before any of it is buffered, as Redis does.
         protocolError("invalid bulk length");
-      } else if (header.bulkStringLength() > UNAUTHENTICATED_BULK && !authenticated) {
+      } else if (header.bulkStringLength() > ServerConfig.UNAUTHENTICATED_BULK
+          && !authenticated) {
         protocolError("unauthenticated bulk length");
       }
     } else if (msg instanceof ArrayHeaderRedisMessage header) {
@@ -210,11 +207,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       if (n <= 0) {
         return; // an empty or null array is no command; Redis ignores it too
       }
-      if (n > 1024 * 1024) {
+      if (n > ServerConfig.MAX_MULTIBULK) {
         protocolError("invalid multibulk length");
         return;
       }
-      if (n > UNAUTHENTICATED_MULTIBULK && !authenticated) {
+      if (n > ServerConfig.UNAUTHENTICATED_MULTIBULK && !authenticated) {
         protocolError("unauthenticated multibulk length");
         return;
       }
@@ -417,7 +414,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     // Reading goes on while replies wait to be written: a client that pipelines before it reads
     // would otherwise wait for us while we wait for it. A client that reads nothing at all is
     // disconnected past a limit, as Redis's client-output-buffer-limit does.
-    if (ctx.channel().bytesBeforeWritable() > MAX_UNREAD_REPLY_BYTES) {
+    if (ctx.channel().bytesBeforeWritable() > ServerConfig.MAX_UNREAD_REPLY_BYTES) {
       closed = true;
       ctx.close();
     }
