@@ -32,8 +32,9 @@ import java.util.logging.Logger;
  * every later reply queues behind its slot in {@code pending} and the queue drains from the head
  * as slots complete; completions from other threads hop onto this connection's event loop first,
  * so the queue is only ever touched by that thread. Reading pauses while the queue is long, and a
- * client that pipelines without ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of
- * unread replies, so neither can grow memory without bound.
+ * client that pipelines without ever reading is disconnected past {@link
+ * ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread replies, so neither can grow memory without
+ * bound.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter implements Session {
 
@@ -399,7 +400,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     ctx.close();
   }
 
-  /** Returns whether the replies the client has not read exceed {@link ServerConfig#MAX_UNREAD_REPLY_BYTES}. */
+  /** Returns whether the client's unread replies exceed the unread-reply limit. */
   private boolean outputTooLarge() {
     io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
     return out != null && out.totalPendingWriteBytes() > ServerConfig.MAX_UNREAD_REPLY_BYTES;

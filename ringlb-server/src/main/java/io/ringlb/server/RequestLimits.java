@@ -20,10 +20,10 @@ import io.netty.util.ReferenceCountUtil;
  * Sits between {@code RedisDecoder} and the aggregators and enforces what a request may be before
  * anything is buffered: an array of bulk strings (or an inline command), at most {@value
  * ServerConfig#MAX_MULTIBULK} elements, bulk strings no longer than {@code proto-max-bulk-len},
- * and Redis's tighter limits before authentication. A violation, or a decoder error, becomes one {@link
- * ProtocolError} passed down in order; everything after it is dropped. It also assembles the
- * common case of a request on a fast path and runs it through {@link ClientHandler#runAssembled}
- * (see {@link #channelRead}).
+ * and Redis's tighter limits before authentication. A violation, or a decoder error, becomes one
+ * {@link ProtocolError} passed down in order; everything after it is dropped. It also assembles
+ * the common case of a request on a fast path and runs it through {@link
+ * ClientHandler#runAssembled} (see {@link #channelRead}).
  */
 final class RequestLimits extends ChannelInboundHandlerAdapter {
 
