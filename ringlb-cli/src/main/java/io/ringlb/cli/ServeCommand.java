@@ -1,5 +1,6 @@
 package io.ringlb.cli;
 
+import io.ringlb.core.HashTag;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
 import io.ringlb.placement.Placements;
@@ -56,6 +57,12 @@ public final class ServeCommand implements Callable<Integer> {
           + " ring; see 'ringlb simulate --help' for the others).")
   String placement;
 
+  @Option(names = "--hash-tag", paramLabel = "DELIMITERS",
+      description = "Route a key on the part between these two delimiters when it has one, so"
+          + " that {user1}.cart and {user1}.orders share a server and multi-key commands can use"
+          + " them together (default: {}; none routes every key on all of its bytes).")
+  String hashTag;
+
   @Option(names = "--requirepass", paramLabel = "SECRET",
       description = "Password clients must AUTH with before any other command.")
   String requirePass;
@@ -101,6 +108,10 @@ public final class ServeCommand implements Callable<Integer> {
       config = ServerConfig.defaults().withBind(bind).withPort(port).withRequirePass(requirePass)
           .withMaxClients(maxClients).withProtoMaxBulkLen(parseBytes(protoMaxBulkLen));
       ring = Placements.forStore(placement);
+      HashTag tag = hashTag == null ? HashTag.BRACES : hashTag(hashTag);
+      if (tag != null) {
+        ring = tag.on(ring);
+      }
       ids = parseServers(servers);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
@@ -154,6 +165,10 @@ public final class ServeCommand implements Callable<Integer> {
           || b.build().placement() == null) {
         b.placement(placement);
       }
+      if (hashTag != null) {
+        hashTag(hashTag); // checked here to name the option
+        b.hashTag(hashTag);
+      }
       if (requirePass != null) {
         b.requirePass(requirePass);
       }
@@ -197,6 +212,14 @@ public final class ServeCommand implements Callable<Integer> {
     stop.await();
     proxy.close();
     return 0;
+  }
+
+  private static HashTag hashTag(String spec) {
+    try {
+      return HashTag.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--hash-tag: " + e.getMessage());
+    }
   }
 
   /** Asks a running {@link #call()} to shut down gracefully and return 0. */

@@ -47,14 +47,21 @@ class ServeCommandTest {
         + System.lineSeparator());
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(5000);
-      s.getOutputStream().write(("GET k\r\nAUTH pw\r\nSET k v\r\nGET k\r\nRING NODES\r\nQUIT\r\n")
+      s.getOutputStream().write(("GET k\r\nAUTH pw\r\nSET k v\r\nGET k\r\nRING NODES\r\n"
+          + "RING LOCATE {t}.a\r\nRING LOCATE t\r\nINFO ring\r\nQUIT\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       InputStream in = s.getInputStream();
       String expected = "-NOAUTH Authentication required.\r\n+OK\r\n+OK\r\n$1\r\nv\r\n";
       assertThat(new String(in.readNBytes(expected.length()), StandardCharsets.US_ASCII))
           .isEqualTo(expected);
       String nodes = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-      assertThat(nodes).contains("id=4 labels=3", "id=5 labels=3").endsWith("+OK\r\n");
+      assertThat(nodes).contains("id=4 labels=3", "id=5 labels=3", "ring_hash_tag:{}")
+          .endsWith("+OK\r\n");
+      // the seed ring behind the default hash tag still shows its labels; {t}.a is placed as t
+      String[] located = nodes.split("\\*8\r\n");
+      assertThat(located).hasSize(3);
+      assertThat(located[1]).contains("label_index").isEqualTo(
+          located[2].substring(0, located[1].length()));
     }
     run.command.requestStop();
     assertThat(status.get(20, TimeUnit.SECONDS)).isZero();

@@ -65,4 +65,16 @@ class ServeProxyOptionsTest {
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[1]).contains("unknown placement 'nope'");
   }
+
+  @Test
+  void hashTag_malformed_namesTheOption() {
+    for (String[] args : new String[][] {
+        {"serve", "--backend", "0=127.0.0.1:7001", "--hash-tag", "{", "--port", "0"},
+        {"serve", "--hash-tag", "<<>", "--port", "0"}}) {
+      String[] r = run(args);
+      assertThat(r[0]).isEqualTo("2");
+      assertThat(r[1]).contains("--hash-tag: a hash tag is two characters").doesNotContain(
+          "Exception");
+    }
+  }
 }

@@ -92,6 +92,19 @@ public final class HashTag {
     return new Tagged(this, placement);
   }
 
+  /**
+   * Returns the placement a view made by {@link #on} routes with, or {@code placement} itself when
+   * it is no such view; for callers that need the strategy's own type (a ring's labels).
+   */
+  public static Placement unwrap(Placement placement) {
+    return placement instanceof Tagged t ? t.placement : placement;
+  }
+
+  /** Returns the tag a view made by {@link #on} routes on, or null for any other placement. */
+  public static HashTag tagOf(Placement placement) {
+    return placement instanceof Tagged t ? t.tag : null;
+  }
+
   /** Returns the two delimiters, e.g. {@code {}}. */
   @Override
   public String toString() {

@@ -74,6 +74,10 @@ class HashTagTest {
     assertThat(view.name()).isEqualTo(ring.name());
     view.removeServer(7, Placement.MoveListener.NONE);
     assertThat(ring.size()).isZero();
+    assertThat(HashTag.unwrap(view)).isSameAs(ring);
+    assertThat(HashTag.unwrap(ring)).isSameAs(ring);
+    assertThat(HashTag.tagOf(view)).isSameAs(HashTag.BRACES);
+    assertThat(HashTag.tagOf(ring)).isNull();
   }
 
   @Test

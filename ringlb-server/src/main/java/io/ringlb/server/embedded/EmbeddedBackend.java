@@ -5,6 +5,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ringlb.core.HashRing;
+import io.ringlb.core.HashTag;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
 import io.ringlb.server.Backend;
@@ -650,6 +651,6 @@ public final class EmbeddedBackend implements Backend {
 
   /** Returns whether the placement is a ring, whose labels RING LOCATE can show. */
   static boolean isRing(Placement p) {
-    return p instanceof HashRing;
+    return HashTag.unwrap(p) instanceof HashRing;
   }
 }

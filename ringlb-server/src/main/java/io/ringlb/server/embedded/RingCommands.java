@@ -2,6 +2,7 @@ package io.ringlb.server.embedded;
 
 import io.netty.handler.codec.redis.RedisMessage;
 import io.ringlb.core.HashRing;
+import io.ringlb.core.HashTag;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
 import io.ringlb.server.CommandException;
@@ -135,7 +136,7 @@ final class RingCommands {
       int hash = p.hashKey(key, 0, key.length);
       out.add(Replies.bulk(s.alloc(), "hash"));
       out.add(Replies.integer(hash & 0xFFFF_FFFFL));
-      if (p instanceof HashRing ring && ring.labelCount() > 0) {
+      if (HashTag.unwrap(p) instanceof HashRing ring && ring.labelCount() > 0) {
         int label = ring.labelIndexFor(hash);
         out.add(Replies.bulk(s.alloc(), "label_index"));
         out.add(Replies.integer(label));
@@ -197,6 +198,8 @@ final class RingCommands {
     }
     long total = lb.size();
     out.append("ring_placement:").append(p.name()).append("\r\n");
+    HashTag tag = HashTag.tagOf(p);
+    out.append("ring_hash_tag:").append(tag == null ? "none" : tag.toString()).append("\r\n");
     out.append("ring_servers:").append(p.size()).append("\r\n");
     out.append("ring_labels:").append(labels).append("\r\n");
     out.append("ring_keys:").append(total).append("\r\n");

@@ -20,12 +20,30 @@ final class Commands {
     COUNT_KEYS,
     /** Key-value pairs (MSET): split by owner, OK when every part is. */
     MSET,
+    /**
+     * Several keys in one atomic command (RENAME, SINTERSTORE, EVAL...): the keys must share a
+     * routing hash (a hash tag), and the command goes whole to their owner.
+     */
+    SAME,
+    /** Known but not served through the proxy; {@link Spec#refusal} says why. */
+    REFUSED,
     /** Answered by the proxy itself, or fanned out to every backend. */
     LOCAL
   }
 
-  /** A command: its lowercase name, how it is handled, and whether it needs no AUTH first. */
-  record Spec(String name, Kind kind, boolean beforeAuth) {}
+  /**
+   * A command: its lowercase name, how it is handled, and whether it needs no AUTH first. For
+   * {@link Kind#SAME}, its keys are the arguments {@code first..last} ({@code last} negative:
+   * counted from the end, -1 the last; {@code first} 0: none) every {@code step}, then the
+   * {@code n} arguments after argument {@code numkeys} holding {@code n} (0: no such argument).
+   */
+  record Spec(String name, Kind kind, boolean beforeAuth, int first, int last, int step,
+      int numkeys, String refusal) {
+
+    Spec(String name, Kind kind, boolean beforeAuth) {
+      this(name, kind, beforeAuth, 0, 0, 1, 0, null);
+    }
+  }
 
   private static final String[] KEY_COMMANDS = {
     // strings
@@ -56,10 +74,50 @@ final class Commands {
 
   private static final String[] LOCAL_COMMANDS = {
     "ping", "echo", "select", "client", "command", "config", "info", "dbsize", "flushall",
-    "flushdb", "scan", "ring", "time", "reset",
+    "flushdb", "scan", "ring", "time", "reset", "script", "function",
   };
 
   private static final String[] BEFORE_AUTH = {"auth", "hello", "quit"};
+
+  /** Commands whose keys are two fixed arguments, the first two. */
+  private static final String[] TWO_KEYS = {
+    "rename", "renamenx", "copy", "smove", "lmove", "rpoplpush", "zrangestore", "geosearchstore",
+  };
+
+  /** Commands whose every argument is a key. */
+  private static final String[] ALL_KEYS = {
+    "sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "pfcount", "pfmerge",
+  };
+
+  /** Commands whose keys are counted by their first argument. */
+  private static final String[] COUNTED_KEYS = {
+    "zunion", "zinter", "zdiff", "zintercard", "sintercard", "lmpop", "zmpop",
+  };
+
+  /** Commands whose keys are counted by their second argument (a script or function first). */
+  private static final String[] SCRIPT_KEYS = {
+    "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro",
+  };
+
+  private static final String BLOCKS = "blocks its connection until data arrives, and the proxy's"
+      + " connections to a redis-server are shared by its clients";
+
+  private static final String[][] REFUSED = {
+    {BLOCKS, "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
+        "xread", "xreadgroup", "wait", "waitaof"},
+    {"needs one connection to one redis-server for the whole transaction; atomic multi-key"
+        + " commands and EVAL over keys under one hash tag are served instead",
+        "multi", "exec", "discard", "watch", "unwatch"},
+    {"is not sharded by the proxy; connect to a redis-server for publish/subscribe", "subscribe",
+        "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "publish",
+        "spublish", "pubsub"},
+    {"would walk every backend at once; use SCAN, which the proxy walks backend by backend",
+        "keys"},
+    {"concerns one redis-server; run it on the backends directly", "randomkey", "move", "swapdb",
+        "migrate", "monitor", "sync", "psync", "replicaof", "slaveof", "shutdown", "debug", "save",
+        "bgsave", "bgrewriteaof", "lastsave", "cluster", "readonly", "readwrite", "asking",
+        "latency", "slowlog", "acl", "module", "failover"},
+  };
 
   private static final int MASK = 511;
   private static final byte[][] NAMES = new byte[MASK + 1][];
@@ -74,6 +132,28 @@ final class Commands {
     }
     for (String name : BEFORE_AUTH) {
       add(new Spec(name, Kind.LOCAL, true));
+    }
+    for (String name : TWO_KEYS) {
+      add(new Spec(name, Kind.SAME, false, 1, 2, 1, 0, null));
+    }
+    for (String name : ALL_KEYS) {
+      add(new Spec(name, Kind.SAME, false, 1, -1, 1, 0, null));
+    }
+    for (String name : COUNTED_KEYS) {
+      add(new Spec(name, Kind.SAME, false, 0, 0, 1, 1, null));
+    }
+    for (String name : SCRIPT_KEYS) {
+      add(new Spec(name, Kind.SAME, false, 0, 0, 1, 2, null));
+    }
+    for (String name : new String[] {"zunionstore", "zinterstore", "zdiffstore"}) {
+      add(new Spec(name, Kind.SAME, false, 1, 1, 1, 2, null));
+    }
+    add(new Spec("bitop", Kind.SAME, false, 2, -1, 1, 0, null));
+    add(new Spec("msetnx", Kind.SAME, false, 1, -2, 2, 0, null));
+    for (String[] group : REFUSED) {
+      for (int i = 1; i < group.length; i++) {
+        add(new Spec(group[i], Kind.REFUSED, false, 0, 0, 1, 0, group[0]));
+      }
     }
     add(new Spec("mget", Kind.MGET, false));
     add(new Spec("mset", Kind.MSET, false));
@@ -134,6 +214,57 @@ final class Commands {
       }
     }
     return true;
+  }
+
+  /**
+   * Returns the indexes of the keys of a {@link Kind#SAME} command, or null when its arguments do
+   * not hold them (too few, a count that is not a positive number, or more keys than arguments).
+   */
+  static int[] keys(Spec spec, ByteBuf[] args, int argc) {
+    int fixed = 0;
+    int last = spec.last() < 0 ? argc + spec.last() : spec.last();
+    if (spec.first() > 0) {
+      if (last < spec.first() || last >= argc || (last - spec.first()) % spec.step() != 0) {
+        return null;
+      }
+      fixed = (last - spec.first()) / spec.step() + 1;
+    }
+    int counted = 0;
+    if (spec.numkeys() > 0) {
+      if (spec.numkeys() >= argc) {
+        return null;
+      }
+      long n = count(args[spec.numkeys()]);
+      if (n < 1 || n > argc - spec.numkeys() - 1) {
+        return null;
+      }
+      counted = (int) n;
+    }
+    int[] keys = new int[fixed + counted];
+    for (int i = 0; i < fixed; i++) {
+      keys[i] = spec.first() + i * spec.step();
+    }
+    for (int i = 0; i < counted; i++) {
+      keys[fixed + i] = spec.numkeys() + 1 + i;
+    }
+    return keys;
+  }
+
+  /** Returns the non-negative decimal number {@code arg} holds, or -1. */
+  private static long count(ByteBuf arg) {
+    int len = arg.readableBytes();
+    if (len == 0 || len > 10) {
+      return -1;
+    }
+    long n = 0;
+    for (int i = arg.readerIndex(); i < arg.writerIndex(); i++) {
+      byte b = arg.getByte(i);
+      if (b < '0' || b > '9') {
+        return -1;
+      }
+      n = n * 10 + (b - '0');
+    }
+    return n;
   }
 
   /** Returns the lowercase name, for error messages. */

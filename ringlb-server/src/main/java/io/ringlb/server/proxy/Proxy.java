@@ -3,6 +3,7 @@ package io.ringlb.server.proxy;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.ringlb.core.HashTag;
 import io.ringlb.core.Placement;
 import io.ringlb.placement.Placements;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +44,8 @@ final class Proxy {
   private final Worker[] workers;
   private final Map<EventExecutor, Worker> workerByLoop = new IdentityHashMap<>();
   private final String placementName;
+  /** The tag keys are routed on, or null when they are routed on all their bytes. */
+  private final HashTag hashTag;
   private final Supplier<Placement> placements;
   private final ConcurrentHashMap<Integer, Backend> backends = new ConcurrentHashMap<>();
   private final ScheduledExecutorService control;
@@ -75,16 +79,26 @@ final class Proxy {
     int[] ring;
     if (state != null) {
       this.placementName = state.placement();
+      this.hashTag = state.hashTag();
+      if (config.hashTag() != null && !Objects.equals(HashTag.parse(config.hashTag()), hashTag)) {
+        throw new IOException(stateFile.path() + " records keys routed with hash tag "
+            + describe(hashTag) + ", but the configuration asks for " + config.hashTag()
+            + "; keys already stored would be looked for on the wrong backends. Set hash-tag to "
+            + describe(hashTag) + " or leave it out");
+      }
       specs = state.backends();
       this.history = new ArrayList<>(state.history());
     } else {
       this.placementName = config.placement() != null ? config.placement() : "seed";
+      this.hashTag = config.hashTag() != null ? HashTag.parse(config.hashTag()) : HashTag.BRACES;
       specs = config.backends();
       this.history = new ArrayList<>(specs.keySet());
     }
     ring = idsOf(history);
     // The configuration and the state file have checked the name; each call makes an empty one.
-    this.placements = () -> Placements.forStore(placementName);
+    this.placements = hashTag == null
+        ? () -> Placements.forStore(placementName)
+        : () -> hashTag.on(Placements.forStore(placementName));
     this.control = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ringlb-control");
       t.setDaemon(true);
@@ -172,6 +186,15 @@ final class Proxy {
 
   String placementName() {
     return placementName;
+  }
+
+  /** Returns the hash tag keys are routed on, or null. */
+  HashTag hashTag() {
+    return hashTag;
+  }
+
+  private static String describe(HashTag tag) {
+    return tag == null ? "none" : tag.toString();
   }
 
   Migration migration() {
@@ -609,7 +632,7 @@ final class Proxy {
     if (m != null) {
       specs.put(m.server, m.backend.spec);
     }
-    return new StateFile.State(placementName, specs, ring, previous,
+    return new StateFile.State(placementName, hashTag, specs, ring, previous,
         m == null ? null : m.kind.word(), m == null ? -1 : m.server, new ArrayList<>(ops));
   }
 

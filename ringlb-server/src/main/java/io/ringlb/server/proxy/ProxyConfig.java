@@ -39,6 +39,7 @@ public final class ProxyConfig {
   private final String bindHost;
   private final int port;
   private final String placement;
+  private final String hashTag;
   private final Map<Integer, BackendSpec> backends;
   private final Duration connectTimeout;
   private final Duration requestTimeout;
@@ -58,6 +59,7 @@ public final class ProxyConfig {
     this.bindHost = b.bindHost;
     this.port = b.port;
     this.placement = b.placement;
+    this.hashTag = b.hashTag;
     this.backends = Collections.unmodifiableMap(new TreeMap<>(b.backends));
     this.connectTimeout = b.connectTimeout;
     this.requestTimeout = b.requestTimeout;
@@ -85,6 +87,7 @@ public final class ProxyConfig {
     b.bindHost = bindHost;
     b.port = port;
     b.placement = placement;
+    b.hashTag = hashTag;
     b.backends.putAll(backends);
     b.connectTimeout = connectTimeout;
     b.requestTimeout = requestTimeout;
@@ -115,6 +118,14 @@ public final class ProxyConfig {
   /** The placement spec (checked when set), or null for the proxy's default, {@code seed}. */
   public String placement() {
     return placement;
+  }
+
+  /**
+   * The hash tag spec as set ({@code {}}, two other delimiters, or {@code none}; checked when
+   * set), or null for the default, {@code {}}.
+   */
+  public String hashTag() {
+    return hashTag;
   }
 
   /** The initial backends by id, ascending. */
@@ -208,8 +219,8 @@ public final class ProxyConfig {
   }
 
   private static final Set<String> KEYS =
-      Set.of("listen", "placement", "backends", "timeouts", "auth", "pool", "threads", "eject",
-          "migration", "state", "maxclients");
+      Set.of("listen", "placement", "hash-tag", "backends", "timeouts", "auth", "pool",
+          "threads", "eject", "migration", "state", "maxclients");
 
   static ProxyConfig fromMap(Object root, Path base) {
     Builder b = builder();
@@ -230,6 +241,10 @@ public final class ProxyConfig {
     }
     if (map.get("placement") != null) {
       b.placement(String.valueOf(map.get("placement")));
+    }
+    if (map.containsKey("hash-tag")) {
+      Object tag = map.get("hash-tag");
+      b.hashTag(tag == null ? "none" : String.valueOf(tag));
     }
     Object backends = map.get("backends");
     if (backends != null) {
@@ -439,6 +454,7 @@ public final class ProxyConfig {
     private String bindHost = "127.0.0.1";
     private int port = 6380;
     private String placement;
+    private String hashTag;
     private final Map<Integer, BackendSpec> backends = new TreeMap<>();
     private Duration connectTimeout = Duration.ofSeconds(1);
     private Duration requestTimeout = Duration.ofSeconds(3);
@@ -482,6 +498,19 @@ public final class ProxyConfig {
       Objects.requireNonNull(spec, "placement");
       Placements.forStore(spec);
       this.placement = spec;
+      return this;
+    }
+
+    /**
+     * Sets the hash tag keys are routed on: {@code {}} (the default), two other delimiters, or
+     * {@code none} to route every key on all of its bytes.
+     *
+     * @throws IllegalArgumentException if {@code spec} is none of those
+     */
+    public Builder hashTag(String spec) {
+      Objects.requireNonNull(spec, "hashTag");
+      io.ringlb.core.HashTag.parse(spec);
+      this.hashTag = spec;
       return this;
     }
 

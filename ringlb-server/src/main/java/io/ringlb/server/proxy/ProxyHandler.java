@@ -20,6 +20,7 @@ import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
+import io.ringlb.core.HashTag;
 import io.ringlb.server.InlineArgs;
 import io.ringlb.server.ServerConfig;
 import java.nio.charset.StandardCharsets;
@@ -460,6 +461,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           routeKeys(seq, args, argc, spec.kind(), 2);
         }
       }
+      case SAME -> routeSame(seq, spec, args, argc);
+      case REFUSED -> error(seq, "ERR ringlb: '" + spec.name() + "' " + spec.refusal());
       case LOCAL -> local(seq, spec.name(), args, argc);
       default -> throw new IllegalStateException(spec.kind().name());
     }
@@ -505,7 +508,55 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (t.previous != null) {
       int before = t.previous.serverFor(h);
       if (before != owner && before >= 0) {
-        moveThenSend(t, t.backend(before), target, args[1], encode(args, argc), pending);
+        moveThenSend(t, t.backend(before), target, new ByteBuf[] {args[1]}, encode(args, argc),
+            pending);
+        return;
+      }
+    }
+    target.connection(worker, clientId).send(args, argc, pending);
+  }
+
+  // ---- atomic multi-key commands
+
+  private void routeSame(long seq, Commands.Spec spec, ByteBuf[] args, int argc) {
+    int[] keys = Commands.keys(spec, args, argc);
+    if (keys == null) {
+      error(seq, spec.numkeys() > 0
+          ? "ERR ringlb: '" + spec.name() + "' needs a number of keys of at least 1 and no more"
+              + " than the arguments after it (the proxy routes the command by its keys)"
+          : "ERR wrong number of arguments for '" + spec.name() + "' command");
+      return;
+    }
+    Topology t = worker.topology;
+    int h = hash(t, args[keys[0]]);
+    for (int i = 1; i < keys.length; i++) {
+      if (hash(t, args[keys[i]]) != h) {
+        HashTag tag = proxy.hashTag();
+        error(seq, "CROSSSLOT ringlb: the keys of '" + spec.name() + "' are not routed as one,"
+            + " so they may live on different backends; " + (tag == null
+                ? "hash tags are off (hash-tag: none), so only one key can be used"
+                : "give them one hash tag, as in " + tag.toString().charAt(0) + "user1"
+                    + tag.toString().charAt(1) + ".a and " + tag.toString().charAt(0) + "user1"
+                    + tag.toString().charAt(1) + ".b"));
+        return;
+      }
+    }
+    int owner = t.placement.serverFor(h);
+    if (owner < 0) {
+      error(seq, "ERR ringlb: no backend in the ring");
+      return;
+    }
+    Backend target = t.backend(owner);
+    worker.begin();
+    ClientReply pending = new ClientReply(this, seq, t);
+    if (t.previous != null) {
+      int before = t.previous.serverFor(h);
+      if (before != owner && before >= 0) {
+        ByteBuf[] moving = new ByteBuf[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+          moving[i] = args[keys[i]];
+        }
+        moveThenSend(t, t.backend(before), target, moving, encode(args, argc), pending);
         return;
       }
     }
@@ -519,36 +570,45 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Moves {@code key} from {@code from} to {@code to} with MIGRATE (no REPLACE), then sends
-   * {@code command} to {@code to}. A key already on {@code to} was written there after the move
-   * began and is the newer: the old copy is deleted instead.
+   * Moves {@code keys} one by one from {@code from} to {@code to} with MIGRATE (no REPLACE), then
+   * sends {@code command} to {@code to}. A key already on {@code to} was written there after the
+   * move began and is the newer: the old copy is deleted instead.
    */
-  private void moveThenSend(Topology t, Backend from, Backend to, ByteBuf key,
+  private void moveThenSend(Topology t, Backend from, Backend to, ByteBuf[] keys,
       ByteBuf command, Pending downstream) {
-    byte[] keyBytes = ByteBufUtil.getBytes(key);
-    MoveThenSend step = new MoveThenSend(t, from, to, keyBytes, command, downstream);
-    List<Object> args = Migration.migrateArgs(proxy, to, keyBytes);
-    from.connection(worker, clientId).send(Replies.command(args.toArray()), step);
+    byte[][] keyBytes = new byte[keys.length][];
+    for (int i = 0; i < keys.length; i++) {
+      keyBytes[i] = ByteBufUtil.getBytes(keys[i]);
+    }
+    new MoveThenSend(t, from, to, keyBytes, command, downstream).moveNext();
   }
 
   private final class MoveThenSend extends Pending {
     private final Topology topology;
     private final Backend from;
     private final Backend to;
-    private final byte[] key;
-    /** The client's command in RESP form, sent to the new owner once the key moved. */
+    private final byte[][] keys;
+    /** The client's command in RESP form, sent to the new owner once the keys moved. */
     private final ByteBuf command;
     private final Pending downstream;
+    /** The key being moved. */
+    private int next;
     private boolean deleting;
 
-    MoveThenSend(Topology topology, Backend from, Backend to, byte[] key, ByteBuf command,
+    MoveThenSend(Topology topology, Backend from, Backend to, byte[][] keys, ByteBuf command,
         Pending downstream) {
       this.topology = topology;
       this.from = from;
       this.to = to;
-      this.key = key;
+      this.keys = keys;
       this.command = command;
       this.downstream = downstream;
+    }
+
+    void moveNext() {
+      deleting = false;
+      List<Object> args = Migration.migrateArgs(proxy, to, keys[next]);
+      from.connection(worker, clientId).send(Replies.command(args.toArray()), this);
     }
 
     @Override
@@ -556,7 +616,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       try {
         if (!deleting && reply instanceof ErrorRedisMessage e && e.content().contains("BUSYKEY")) {
           deleting = true;
-          from.connection(worker, clientId).send(Replies.command("DEL", key), this);
+          from.connection(worker, clientId).send(Replies.command("DEL", keys[next]), this);
           return;
         }
         if (reply instanceof ErrorRedisMessage e) {
@@ -569,6 +629,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           if (m != null) {
             m.countClientMove();
           }
+        }
+        if (++next < keys.length) {
+          moveNext();
+          return;
         }
         to.connection(worker, clientId).sendEncoded(command, downstream);
         command.release();
@@ -673,8 +737,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     for (int i : moving) {
       int[] keys = {i};
       ByteBuf[] part = subCommand(args, keys, step);
-      moveThenSend(t, t.backend(from[i]), t.backend(owners[i]), args[1 + i * step],
-          encode(part, part.length), multi.part(keys));
+      moveThenSend(t, t.backend(from[i]), t.backend(owners[i]),
+          new ByteBuf[] {args[1 + i * step]}, encode(part, part.length), multi.part(keys));
     }
   }
 
@@ -931,11 +995,59 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           return OK;
         });
       }
+      case "script", "function" -> everywhere(seq, name, argv, argc);
       case "scan" -> scan(seq, args);
       case "info" -> info(seq, args);
       case "ring" -> ring(seq, args);
       default -> error(seq, "ERR unknown command '" + name + "'");
     }
+  }
+
+  /**
+   * SCRIPT LOAD/EXISTS/FLUSH and FUNCTION LOAD/DELETE/FLUSH, run on every backend holding keys so
+   * that EVALSHA and FCALL find the script or function whichever backend their keys route to.
+   */
+  private void everywhere(long seq, String name, ByteBuf[] argv, int argc) {
+    String sub = argc >= 2 ? Replies.text(argv[1]).toLowerCase(java.util.Locale.ROOT) : "";
+    boolean exists = name.equals("script") && sub.equals("exists");
+    boolean served = name.equals("script")
+        ? sub.equals("load") || sub.equals("flush") || exists
+        : sub.equals("load") || sub.equals("delete") || sub.equals("flush");
+    if (!served) {
+      error(seq, argc < 2
+          ? "ERR wrong number of arguments for '" + name + "' command"
+          : "ERR ringlb: '" + name + " " + sub + "' concerns one redis-server; run it on the"
+              + " backends directly");
+      return;
+    }
+    Object[] command = new Object[argc];
+    for (int i = 0; i < argc; i++) {
+      command[i] = ByteBufUtil.getBytes(argv[i]);
+    }
+    fanOut(seq, dataBackends(worker.topology), command, (backends, replies) -> {
+      for (Object r : replies) {
+        if (r instanceof Replies.Error e) {
+          return new ErrorRedisMessage(e.text());
+        }
+      }
+      if (replies.length == 0) {
+        return new ErrorRedisMessage("ERR ringlb: no backend in the ring");
+      }
+      if (exists) {
+        // A script exists when every backend has it.
+        List<RedisMessage> all = new ArrayList<>();
+        for (int i = 0; i < ((List<?>) replies[0]).size(); i++) {
+          long everywhere = 1;
+          for (Object r : replies) {
+            everywhere = Math.min(everywhere, (Long) ((List<?>) r).get(i));
+          }
+          all.add(new IntegerRedisMessage(everywhere));
+        }
+        return new ArrayRedisMessage(all);
+      }
+      return replies[0] instanceof byte[] bytes ? Replies.bulk(bytes)
+          : new SimpleStringRedisMessage(String.valueOf(replies[0]));
+    });
   }
 
   private static String arg(List<ByteBuf> args, int i) {

@@ -109,9 +109,10 @@ public final class ProxyServer implements AutoCloseable {
     return proxy.transport().name().toLowerCase(java.util.Locale.ROOT);
   }
 
-  /** Returns a one-line description of the ring: placement and backends. */
+  /** Returns a one-line description of the ring: placement, hash tag and backends. */
   public String describe() {
     StringBuilder sb = new StringBuilder("placement ").append(proxy.placementName())
+        .append(", hash tag ").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
         .append(", backends ");
     Topology t = proxy.topology();
     for (int i = 0; i < t.ring.length; i++) {

@@ -1,5 +1,6 @@
 package io.ringlb.server.proxy;
 
+import io.ringlb.core.HashTag;
 import io.ringlb.placement.Placements;
 import java.io.IOException;
 import java.io.Reader;
@@ -32,8 +33,12 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class StateFile {
 
-  /** What the file records. {@code previous} and {@code migration} are null when none runs. */
-  record State(String placement, Map<Integer, ProxyConfig.BackendSpec> backends, int[] ring,
+  /**
+   * What the file records. {@code hashTag} is null when keys are routed on all their bytes;
+   * {@code previous} and {@code migration} are null when none runs.
+   */
+  record State(String placement, HashTag hashTag, Map<Integer, ProxyConfig.BackendSpec> backends,
+      int[] ring,
       int[] previous, String migrationKind, int migrationServer, List<Integer> history) {}
 
   /** The ring's changes in order: {@code id} for an addition, {@code ~id} for a removal. */
@@ -78,6 +83,9 @@ final class StateFile {
       Map<?, ?> map = (Map<?, ?>) root;
       String placement = String.valueOf(map.get("placement"));
       Placements.forStore(placement);
+      // Files written before hash tags existed routed every key on all of its bytes.
+      HashTag hashTag = map.containsKey("hash-tag")
+          ? HashTag.parse(String.valueOf(map.get("hash-tag"))) : null;
       Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
       for (Map.Entry<?, ?> e : ((Map<?, ?>) map.get("backends")).entrySet()) {
         int id = ProxyConfig.parseId(String.valueOf(e.getKey()), path.toString());
@@ -111,7 +119,7 @@ final class StateFile {
           throw new IllegalArgumentException("server " + id + " has no address");
         }
       }
-      return new State(placement, backends, ring, previous, kind, server, history);
+      return new State(placement, hashTag, backends, ring, previous, kind, server, history);
     } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
       throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
     }
@@ -121,6 +129,7 @@ final class StateFile {
   void write(State state) throws IOException {
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("placement", state.placement());
+    root.put("hash-tag", state.hashTag() == null ? "none" : state.hashTag().toString());
     Map<Integer, String> backends = new TreeMap<>();
     state.backends().forEach((id, spec) -> backends.put(id, spec.address()));
     root.put("backends", backends);

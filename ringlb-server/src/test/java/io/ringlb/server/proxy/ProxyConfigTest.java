@@ -82,6 +82,18 @@ class ProxyConfigTest {
   }
 
   @Test
+  void load_hashTag() throws Exception {
+    assertThat(load("hash-tag: \"{}\"\n").hashTag()).isEqualTo("{}");
+    assertThat(load("hash-tag: $$\n").hashTag()).isEqualTo("$$");
+    assertThat(load("hash-tag: none\n").hashTag()).isEqualTo("none");
+    assertThat(load("hash-tag:\n").hashTag()).isEqualTo("none");
+    assertThat(load("listen: 127.0.0.1:7000\n").hashTag()).isNull();
+    assertThatThrownBy(() -> load("hash-tag: \"{\"\n"))
+        .hasMessageEndingWith("proxy.yaml: a hash tag is two characters, an opening and a closing"
+            + " delimiter such as {} (or none), not '{'");
+  }
+
+  @Test
   void load_placementUnknown_namesTheValueAndTheValidOnes() {
     Path file = dir.resolve("proxy.yaml");
     assertThatThrownBy(() -> load("placement: nope\n"))

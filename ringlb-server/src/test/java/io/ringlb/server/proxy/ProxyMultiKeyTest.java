@@ -1,0 +1,326 @@
+package io.ringlb.server.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ringlb.core.HashRing;
+import io.ringlb.core.Placement;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/** Hash tags and the multi-key commands served whole on one backend, over real redis-servers. */
+class ProxyMultiKeyTest {
+
+  private RedisServers redis;
+  private final List<RedisServers.Instance> instances = new ArrayList<>();
+  private ProxyServer proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
+    redis = new RedisServers();
+    for (int i = 0; i < 4; i++) {
+      instances.add(redis.start());
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  private ProxyConfig.Builder config(int backends) {
+    ProxyConfig.Builder b = ProxyConfig.builder().port(0).threads(2).migrationBatch(20)
+        .requestTimeout(Duration.ofSeconds(5));
+    for (int i = 0; i < backends; i++) {
+      b.backend(i + "=" + instances.get(i).address());
+    }
+    return b;
+  }
+
+  private Jedis client() {
+    return new Jedis("127.0.0.1", proxy.port(), 30_000);
+  }
+
+  private static int owner(String routedOn) {
+    HashRing ring = HashRing.seed();
+    for (int i = 0; i < 3; i++) {
+      ring.addServer(i, Placement.MoveListener.NONE);
+    }
+    return ring.serverFor(ring.hashKey(routedOn.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static Object call(Jedis jedis, String command, String... args) {
+    Object reply = jedis.sendCommand(() -> command.getBytes(StandardCharsets.US_ASCII), args);
+    return reply instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : reply;
+  }
+
+  @Test
+  void hashTag_keysSharingATag_areStoredTogetherOnTheTagsOwner() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    Set<Integer> owners = new java.util.HashSet<>();
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < 60; i++) {
+        String tag = MigrationTest.key(i);
+        jedis.set("{" + tag + "}.cart", "c" + i);
+        jedis.set("orders:{" + tag + "}", "o" + i);
+      }
+    }
+    for (int i = 0; i < 60; i++) {
+      String tag = MigrationTest.key(i);
+      int owner = owner(tag);
+      owners.add(owner);
+      try (Jedis direct = instances.get(owner).client()) {
+        assertThat(direct.get("{" + tag + "}.cart")).isEqualTo("c" + i);
+        assertThat(direct.get("orders:{" + tag + "}")).isEqualTo("o" + i);
+      }
+    }
+    assertThat(owners).as("the tags spread over every backend").hasSize(3);
+  }
+
+  @Test
+  void sameBackendCommands_keysUnderOneTag_runWholeOnTheOwner() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      jedis.set("{u1}.a", "1");
+      assertThat(jedis.rename("{u1}.a", "{u1}.b")).isEqualTo("OK");
+      assertThat(jedis.get("{u1}.b")).isEqualTo("1");
+      assertThat(jedis.exists("{u1}.a")).isFalse();
+
+      jedis.sadd("{s}.x", "a", "b", "c");
+      jedis.sadd("{s}.y", "b", "c", "d");
+      assertThat(jedis.sinterstore("{s}.both", "{s}.x", "{s}.y")).isEqualTo(2);
+      assertThat(jedis.smembers("{s}.both")).containsExactlyInAnyOrder("b", "c");
+      assertThat(jedis.sunion("{s}.x", "{s}.y")).containsExactlyInAnyOrder("a", "b", "c", "d");
+
+      jedis.zadd("{z}.a", 1, "m");
+      jedis.zadd("{z}.b", 2, "m");
+      // ZUNIONSTORE dest numkeys key key: the destination and the counted keys
+      assertThat(call(jedis, "ZUNIONSTORE", "{z}.sum", "2", "{z}.a", "{z}.b")).isEqualTo(1L);
+      assertThat(jedis.zscore("{z}.sum", "m")).isEqualTo(3.0);
+
+      assertThat(jedis.msetnx("{m}.1", "a", "{m}.2", "b")).isEqualTo(1L);
+      assertThat(jedis.msetnx("{m}.2", "x", "{m}.3", "y")).isZero();
+      assertThat(jedis.exists("{m}.3")).isFalse();
+
+      jedis.rpush("{l}.src", "1", "2");
+      assertThat(jedis.rpoplpush("{l}.src", "{l}.dst")).isEqualTo("2");
+      assertThat(jedis.lrange("{l}.dst", 0, -1)).containsExactly("2");
+
+      String script = "redis.call('set', KEYS[1], ARGV[1]); return redis.call('incr', KEYS[2])";
+      assertThat(jedis.eval(script, 2, "{e}.name", "{e}.count", "ringlb")).isEqualTo(1L);
+      assertThat(jedis.get("{e}.name")).isEqualTo("ringlb");
+    }
+  }
+
+  @Test
+  void sameBackendCommands_keysRoutedApart_answerCrossslot() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      jedis.set("a", "1");
+      assertThatThrownBy(() -> jedis.rename("a", "b"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("CROSSSLOT")
+          .hasMessageContaining("'rename'")
+          .hasMessageContaining("{user1}.a and {user1}.b");
+      assertThat(jedis.get("a")).isEqualTo("1");
+      assertThatThrownBy(() -> jedis.eval("return 1", 0))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'eval' needs a number of keys of at least 1");
+      assertThatThrownBy(() -> call(jedis, "ZUNIONSTORE", "{z}.d", "3", "{z}.a"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'zunionstore'");
+      assertThatThrownBy(() -> call(jedis, "RENAME", "{a}"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("wrong number of arguments for 'rename'");
+    }
+  }
+
+  @Test
+  void hashTagNone_routesWholeKeys() throws Exception {
+    proxy = ProxyServer.start(config(3).hashTag("none").build());
+    String left = null;
+    String right = null;
+    for (int i = 0; left == null; i++) {
+      // two keys with one tag that whole-key routing sends to different backends
+      if (owner("{t}" + i) != owner("{t}" + (i + 1))) {
+        left = "{t}" + i;
+        right = "{t}" + (i + 1);
+      }
+    }
+    try (Jedis jedis = client()) {
+      jedis.set(left, "v");
+      try (Jedis direct = instances.get(owner(left)).client()) {
+        assertThat(direct.get(left)).isEqualTo("v");
+      }
+      String from = left;
+      String to = right;
+      assertThatThrownBy(() -> jedis.rename(from, to))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("hash tags are off");
+    }
+  }
+
+  @Test
+  void start_hashTagDifferentFromTheStateFile_refusedWithBothNamed(@TempDir Path dir)
+      throws Exception {
+    Path state = dir.resolve("state.yaml");
+    proxy = ProxyServer.start(config(3).stateFile(state).build());
+    proxy.close();
+    proxy = null;
+    assertThatThrownBy(() -> ProxyServer.start(config(3).stateFile(state).hashTag("none").build()))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessage(state + " records keys routed with hash tag {}, but the configuration asks"
+            + " for none; keys already stored would be looked for on the wrong backends. Set"
+            + " hash-tag to {} or leave it out");
+    // left out, the state file's tag is used
+    proxy = ProxyServer.start(config(3).stateFile(state).build());
+    try (Jedis jedis = client()) {
+      jedis.set("{t}.a", "1");
+      assertThat(jedis.rename("{t}.a", "{t}.b")).isEqualTo("OK");
+    }
+  }
+
+  @Test
+  void scriptLoad_reachesEveryBackend_soEvalshaWorksForEveryKey() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      String sha = jedis.scriptLoad("return redis.call('incr', KEYS[1])");
+      for (RedisServers.Instance instance : instances.subList(0, 3)) {
+        try (Jedis direct = instance.client()) {
+          assertThat(direct.scriptExists(sha)).isTrue();
+        }
+      }
+      Set<Integer> owners = new java.util.HashSet<>();
+      for (int i = 0; i < 30; i++) {
+        owners.add(owner(MigrationTest.key(i)));
+        assertThat(jedis.evalsha(sha, 1, MigrationTest.key(i))).isEqualTo(1L);
+      }
+      assertThat(owners).hasSize(3);
+      assertThat(jedis.scriptExists(sha, "0000000000000000000000000000000000000000"))
+          .containsExactly(true, false);
+      // loaded on one backend only: not there for every key
+      try (Jedis direct = instances.get(0).client()) {
+        direct.scriptLoad("return 2");
+      }
+      String two = java.util.HexFormat.of().formatHex(java.security.MessageDigest
+          .getInstance("SHA-1").digest("return 2".getBytes(StandardCharsets.UTF_8)));
+      assertThat(jedis.scriptExists(two)).isFalse();
+      assertThat(jedis.scriptFlush()).isEqualTo("OK");
+      assertThatThrownBy(() -> jedis.evalsha(sha, 1, "k"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("NOSCRIPT");
+      assertThatThrownBy(() -> jedis.scriptKill())
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'script kill' concerns one redis-server");
+    }
+  }
+
+  @Test
+  void blockingAndTransactionCommands_areRefusedWithTheReason() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      assertThatThrownBy(() -> jedis.blpop(1, "q"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'blpop' blocks its connection");
+      assertThatThrownBy(() -> call(jedis, "MULTI"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'multi' needs one connection");
+      assertThatThrownBy(() -> call(jedis, "KEYS", "*"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("use SCAN");
+      assertThat(jedis.ping()).isEqualTo("PONG");
+    }
+  }
+
+  @Test
+  void sameBackendCommands_duringMigration_moveEveryKeyFirst() throws Exception {
+    proxy = ProxyServer.start(config(3).migrationRate(100).build());
+    int pairs = 300;
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < pairs; i++) {
+        String tag = "{" + MigrationTest.key(i) + "}";
+        jedis.set(tag + ".src", "v" + i);
+        jedis.set(tag + ".dst", "stale" + i);
+      }
+    }
+    ExecutorService admin = Executors.newSingleThreadExecutor();
+    try {
+      Future<Object> add = admin.submit(() -> {
+        try (Jedis jedis = client()) {
+          return call(jedis, "RING", "ADD", "3", instances.get(3).address());
+        }
+      });
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (instances.get(3).dbsize() < 4 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(instances.get(3).dbsize()).as("migration under way").isGreaterThanOrEqualTo(4);
+      try (Jedis jedis = client()) {
+        assertThat(jedis.info("migration")).contains("migrations_running:1");
+        // RENAME overwrites the destination: its stale copy must not come back after the move
+        for (int i = 0; i < pairs; i++) {
+          String tag = "{" + MigrationTest.key(i) + "}";
+          assertThat(jedis.rename(tag + ".src", tag + ".dst")).as(tag).isEqualTo("OK");
+        }
+      }
+      assertThat(add.get(60, TimeUnit.SECONDS)).isEqualTo("OK");
+    } finally {
+      admin.shutdownNow();
+    }
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < pairs; i++) {
+        String tag = "{" + MigrationTest.key(i) + "}";
+        assertThat(jedis.get(tag + ".dst")).as(tag).isEqualTo("v" + i);
+        assertThat(jedis.exists(tag + ".src")).as(tag).isFalse();
+      }
+      assertThat(jedis.dbSize()).isEqualTo(pairs);
+    }
+    try (Jedis jedis = client()) {
+      java.util.regex.Matcher m = java.util.regex.Pattern
+          .compile("keys_moved_by_clients=(\\d+)").matcher(jedis.info("migration"));
+      assertThat(m.find()).isTrue();
+      assertThat(Long.parseLong(m.group(1))).as("keys RENAME moved ahead of the migration")
+          .isPositive();
+    }
+    // every key is where the ring now says, and nowhere else
+    HashRing ring = HashRing.seed();
+    for (int i = 0; i < 4; i++) {
+      ring.addServer(i, Placement.MoveListener.NONE);
+    }
+    long total = 0;
+    for (int id = 0; id < 4; id++) {
+      try (Jedis direct = instances.get(id).client()) {
+        total += direct.dbSize();
+        for (int i = 0; i < pairs; i++) {
+          String tag = MigrationTest.key(i);
+          int owner = ring.serverFor(ring.hashKey(tag.getBytes(StandardCharsets.UTF_8)));
+          if (owner == id) {
+            assertThat(direct.get("{" + tag + "}.dst")).isEqualTo("v" + i);
+          }
+        }
+      }
+    }
+    assertThat(total).isEqualTo(pairs);
+  }
+}
