@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One redis-server behind the proxy: its ring id and address, a small pool of connections per I/O
@@ -31,6 +32,12 @@ final class Backend {
 
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
   private final AtomicLong failures = new AtomicLong();
+  /** Commands sent to this backend: clients' and the proxy's own (migration, DBSIZE...). */
+  final LongAdder requests = new LongAdder();
+  /** Error replies this backend gave (WRONGTYPE, NOSCRIPT...); not failures of the backend. */
+  final LongAdder errorReplies = new LongAdder();
+  /** Times a request to this backend waited past the request timeout. */
+  final AtomicLong timeouts = new AtomicLong();
   private volatile String lastError;
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
   volatile long ejectedUntil;

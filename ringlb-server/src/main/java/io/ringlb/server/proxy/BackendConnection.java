@@ -125,6 +125,7 @@ final class BackendConnection {
 
   private void queued(Pending pending) {
     waiting.add(pending);
+    backend.requests.increment();
     if (!dirty && channel != null) {
       dirty = true;
       worker.markDirty(this);
@@ -218,6 +219,7 @@ final class BackendConnection {
   void checkTimeouts(long now) {
     Pending head = waiting.peek();
     if (head != null && now - head.deadline > 0) {
+      backend.timeouts.incrementAndGet();
       abandon("ERR ringlb: " + backend.describe + " did not answer within "
           + proxy.config().requestTimeout().toMillis() + " ms");
     }
@@ -307,9 +309,17 @@ final class BackendConnection {
       waiting.poll();
       backend.recordSuccess();
       if (p.raw()) {
-        p.completeRaw(assembler.bytes());
+        ByteBuf reply = assembler.bytes();
+        if (reply.getByte(reply.readerIndex()) == '-') {
+          backend.errorReplies.increment();
+        }
+        p.completeRaw(reply);
       } else {
-        p.complete(assembler.message());
+        RedisMessage reply = assembler.message();
+        if (reply instanceof ErrorRedisMessage) {
+          backend.errorReplies.increment();
+        }
+        p.complete(reply);
       }
     }
 

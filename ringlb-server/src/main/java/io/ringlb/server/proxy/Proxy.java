@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -63,8 +64,17 @@ final class Proxy {
   /** The ring's changes in order ({@code id} added, {@code ~id} removed), control thread only. */
   private List<Integer> history;
   final long startedMillis = System.currentTimeMillis();
-  final AtomicLong commands = new AtomicLong();
+  /** Commands received from clients. */
+  final LongAdder commands = new LongAdder();
   final AtomicLong connectionsReceived = new AtomicLong();
+  /** Connections refused because {@code maxclients} were connected. */
+  final AtomicLong rejectedConnections = new AtomicLong();
+  /** Commands per second in the last 16 intervals of 100 ms, as Redis samples them. */
+  private final long[] opsSamples = new long[16];
+  private int opsSample;
+  private long lastCommands;
+  private long lastSampleNanos = System.nanoTime();
+  private volatile long opsPerSecond;
   final java.util.concurrent.atomic.AtomicInteger clients =
       new java.util.concurrent.atomic.AtomicInteger();
 
@@ -158,6 +168,29 @@ final class Proxy {
       worker.loop.execute(worker::start);
     }
     control.scheduleWithFixedDelay(this::retryEjected, 200, 200, TimeUnit.MILLISECONDS);
+    // On an I/O thread, not the control thread, which a migration keeps busy for its whole run.
+    workers[0].loop.scheduleAtFixedRate(this::sampleOps, 100, 100, TimeUnit.MILLISECONDS);
+  }
+
+  /** The first worker's I/O thread: records the commands per second since the last sample. */
+  private void sampleOps() {
+    long now = System.nanoTime();
+    long count = commands.sum();
+    long elapsed = Math.max(1, now - lastSampleNanos);
+    opsSamples[opsSample++ & (opsSamples.length - 1)] =
+        (count - lastCommands) * 1_000_000_000L / elapsed;
+    lastCommands = count;
+    lastSampleNanos = now;
+    long sum = 0;
+    for (long sample : opsSamples) {
+      sum += sample;
+    }
+    opsPerSecond = sum / opsSamples.length;
+  }
+
+  /** Returns the commands per second over the last 1.6 s, as INFO's instantaneous_ops_per_sec. */
+  long instantaneousOpsPerSecond() {
+    return opsPerSecond;
   }
 
   ProxyConfig config() {

@@ -431,6 +431,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private void dispatch(ByteBuf[] args, int argc) {
     Commands.Spec spec = Commands.lookup(args[0], worker.scratch(32));
     long seq = nextSlot();
+    proxy.commands.increment();
     if (spec == null) {
       error(seq, unknownCommand(args, argc));
       return;
@@ -1269,6 +1270,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     String section = args.size() > 1 ? arg(args, 1).toLowerCase(java.util.Locale.ROOT) : "default";
     Topology t = worker.topology;
     Backend[] backends = t.backends();
+    if (!ProxyInfo.countsKeys(section)) {
+      // No section asked for needs the backends' key counts: answer without asking them, so
+      // that INFO stats or INFO server answer at once even while a backend is frozen.
+      reply(seq, Replies.bulk(ProxyInfo.info(proxy, t, section, backends,
+          new Object[backends.length])));
+      return;
+    }
     fanOut(seq, backends, new Object[] {"DBSIZE"},
         (bs, replies) -> Replies.bulk(ProxyInfo.info(proxy, t, section, bs, replies)));
   }

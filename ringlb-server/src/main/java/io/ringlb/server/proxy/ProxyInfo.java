@@ -88,6 +88,8 @@ final class ProxyInfo {
     }
     StringBuilder sb = new StringBuilder();
     sb.append("placement:").append(proxy.placementName()).append('\n');
+    sb.append("hash_tag:").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
+        .append('\n');
     sb.append("servers:").append(t.ring.length).append('\n');
     sb.append("labels:").append(labels(t)).append('\n');
     sb.append("keys:").append(total).append('\n');
@@ -123,6 +125,14 @@ final class ProxyInfo {
     return sb.toString();
   }
 
+  /** Returns whether INFO {@code section} shows the backends' key counts (DBSIZE of each). */
+  static boolean countsKeys(String section) {
+    return switch (section) {
+      case "all", "everything", "default", "keyspace", "ring" -> true;
+      default -> false;
+    };
+  }
+
   static String info(Proxy proxy, Topology t, String section, Backend[] backends,
       Object[] replies) {
     boolean all = section.equals("all") || section.equals("everything")
@@ -148,6 +158,11 @@ final class ProxyInfo {
     if (all || section.equals("stats")) {
       sb.append("# Stats\r\n")
           .append("total_connections_received:").append(proxy.connectionsReceived.get())
+          .append("\r\n")
+          .append("total_commands_processed:").append(proxy.commands.sum()).append("\r\n")
+          .append("instantaneous_ops_per_sec:").append(proxy.instantaneousOpsPerSecond())
+          .append("\r\n")
+          .append("rejected_connections:").append(proxy.rejectedConnections.get())
           .append("\r\n");
       long failures = 0;
       for (Backend b : backends) {
@@ -175,6 +190,8 @@ final class ProxyInfo {
     if (all || section.equals("ring")) {
       sb.append("# Ring\r\n")
           .append("ring_placement:").append(proxy.placementName()).append("\r\n")
+          .append("ring_hash_tag:").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
+          .append("\r\n")
           .append("ring_servers:").append(t.ring.length).append("\r\n")
           .append("ring_labels:").append(labels(t)).append("\r\n")
           .append("ring_epoch:").append(t.epoch).append("\r\n");
@@ -185,6 +202,9 @@ final class ProxyInfo {
             .append(",keys=").append(keys(replies[i]))
             .append(",share_ring=").append(fraction(t.placement.share(b.id)))
             .append(",failures=").append(b.failures())
+            .append(",requests=").append(b.requests.sum())
+            .append(",error_replies=").append(b.errorReplies.sum())
+            .append(",timeouts=").append(b.timeouts.get())
             .append("\r\n");
       }
       sb.append("\r\n");

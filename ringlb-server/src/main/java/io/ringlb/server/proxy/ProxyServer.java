@@ -74,6 +74,7 @@ public final class ProxyServer implements AutoCloseable {
                       ch.closeFuture().addListener(f -> proxy.clients.decrementAndGet());
                       int max = config.maxClients();
                       if (max > 0 && clients > max) {
+                        proxy.rejectedConnections.incrementAndGet();
                         ch.pipeline().addLast(new RedisEncoder(), new Refuse());
                         return;
                       }

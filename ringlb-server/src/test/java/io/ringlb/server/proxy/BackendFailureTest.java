@@ -127,6 +127,12 @@ class BackendFailureTest {
       assertThat(a.get()).isNull();
       assertThatThrownBy(b::get).hasMessageContaining("did not answer");
       assertThat(c.get()).isEqualTo("OK");
+      long before = System.nanoTime();
+      assertThat(jedis.info("stats")).contains("total_commands_processed:");
+      assertThat(Duration.ofNanos(System.nanoTime() - before))
+          .as("INFO stats does not wait for the frozen backend").isLessThan(Duration.ofMillis(700));
+      assertThat(jedis.info("ring")).containsPattern("backend2:[^\r]*,timeouts=[1-9]")
+          .containsPattern("backend0:[^\r]*,timeouts=0\r");
       signal("CONT", instances.get(2));
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       String value = null;

@@ -262,4 +262,59 @@ class ProxyServerTest {
       }
     }
   }
+
+  private static long field(String info, String name) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^" + name + ":(\\d+)\r?$").matcher(info);
+    assertThat(m.find()).as(name + " in " + info).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  private static long backendSum(String ring, String counter) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("," + counter + "=(\\d+)").matcher(ring);
+    long sum = 0;
+    int n = 0;
+    while (m.find()) {
+      sum += Long.parseLong(m.group(1));
+      n++;
+    }
+    assertThat(n).as(counter + " of every backend in " + ring).isEqualTo(3);
+    return sum;
+  }
+
+  @Test
+  void info_countsCommandsAndWhatTheBackendsAnswered() throws Exception {
+    try (Jedis jedis = client()) {
+      long commands = field(jedis.info("stats"), "total_commands_processed");
+      String ring = jedis.info("ring");
+      long requests = backendSum(ring, "requests");
+      long errors = backendSum(ring, "error_replies");
+      for (int i = 0; i < 100; i++) {
+        jedis.set(MigrationTest.key(i), "v");
+      }
+      assertThatThrownBy(() -> jedis.lpush(MigrationTest.key(0), "x"))
+          .isInstanceOf(JedisDataException.class).hasMessageContaining("WRONGTYPE");
+      // 100 SETs, the LPUSH and two INFOs (this one counted before it answers)
+      assertThat(field(jedis.info("stats"), "total_commands_processed"))
+          .isEqualTo(commands + 103);
+      ring = jedis.info("ring");
+      // the SETs, the LPUSH, and the DBSIZE this INFO ring asks each backend for its keys
+      // (INFO stats asks none)
+      assertThat(backendSum(ring, "requests") - requests).isEqualTo(104);
+      assertThat(backendSum(ring, "error_replies") - errors).isEqualTo(1);
+      assertThat(ring).contains("ring_hash_tag:{}");
+      // instantaneous_ops_per_sec is sampled every 100 ms: busy for a while, then it shows
+      long ops = 0;
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (ops == 0 && System.nanoTime() < deadline) {
+        for (int i = 0; i < 200; i++) {
+          jedis.get(MigrationTest.key(i));
+        }
+        ops = field(jedis.info("stats"), "instantaneous_ops_per_sec");
+      }
+      assertThat(ops).isPositive();
+      assertThat(field(jedis.info("stats"), "rejected_connections")).isZero();
+    }
+  }
 }
