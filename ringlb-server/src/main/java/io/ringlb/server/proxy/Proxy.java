@@ -425,7 +425,7 @@ final class Proxy {
       switchTo(new Topology(++epoch, current, null, ring, members, null));
       backends.remove(id);
       b.closeConnections();
-      reply.complete("OK");
+      answerWhenDone(reply);
     });
     return reply;
   }
@@ -455,6 +455,19 @@ final class Proxy {
   private static String answersStill(Backend b, int id) {
     return b.describe + " answers: RING REMOVE " + id + " moves its keys; FORCE is only for a "
         + "backend that is gone";
+  }
+
+  /**
+   * Answers OK to a ring change from the control thread's next task, after the current one has
+   * ended the change: a client that sends the next change as soon as it reads OK is not told that
+   * one is still under way.
+   */
+  private void answerWhenDone(CompletableFuture<String> reply) {
+    try {
+      control.execute(() -> reply.complete("OK"));
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      reply.complete("OK");
+    }
   }
 
   /** A ring change's work on the control thread; what it throws becomes the error reply. */
@@ -530,10 +543,10 @@ final class Proxy {
       lastMigration = m;
       migration.set(null);
       if (reply != null) {
-        reply.complete("OK");
+        answerWhenDone(reply);
       }
       if (m.abandonedBy() != null) {
-        m.abandonedBy().complete("OK");
+        answerWhenDone(m.abandonedBy());
       }
     } catch (InterruptedException e) {
       // Closing: the state file still records the migration, which resumes on the next start.

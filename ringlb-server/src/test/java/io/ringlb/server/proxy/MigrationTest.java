@@ -359,4 +359,22 @@ class MigrationTest {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  @Timeout(60)
+  void ringChanges_backToBack_nextOneAcceptedAsSoonAsTheLastAnswered() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < 50; i++) {
+        jedis.set(key(i), "v");
+      }
+      for (int round = 0; round < 15; round++) {
+        assertThat(ring(jedis, "ADD", "3", instances.get(3).address())).as("ADD, round %d", round)
+            .isEqualTo("OK");
+        assertThat(ring(jedis, "REMOVE", "3")).as("REMOVE, round %d", round).isEqualTo("OK");
+      }
+      assertThat(jedis.dbSize()).isEqualTo(50);
+    }
+    assertThat(instances.get(3).dbsize()).isZero();
+  }
 }
