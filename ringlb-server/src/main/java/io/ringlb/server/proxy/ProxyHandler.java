@@ -495,9 +495,19 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   // ---- single-key commands
 
+  private static final int[] FIRST_ARGUMENT = {1};
+
   private void routeKey(long seq, ByteBuf[] args, int argc) {
     Topology t = worker.topology;
-    int h = hash(t, args[1]);
+    sendToOwner(seq, t, hash(t, args[1]), args, argc, FIRST_ARGUMENT);
+  }
+
+  /**
+   * Sends a client's command to the owner of routing hash {@code h}. While a migration moves
+   * {@code h}, the command's keys (the arguments at {@code keys}) are moved to the new owner
+   * first.
+   */
+  private void sendToOwner(long seq, Topology t, int h, ByteBuf[] args, int argc, int[] keys) {
     int owner = t.placement.serverFor(h);
     if (owner < 0) {
       error(seq, "ERR ringlb: no backend in the ring");
@@ -509,8 +519,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (t.previous != null) {
       int before = t.previous.serverFor(h);
       if (before != owner && before >= 0) {
-        moveThenSend(t, t.backend(before), target, new ByteBuf[] {args[1]}, encode(args, argc),
-            pending);
+        ByteBuf[] moving = new ByteBuf[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+          moving[i] = args[keys[i]];
+        }
+        moveThenSend(t, t.backend(before), target, moving, encode(args, argc), pending);
         return;
       }
     }
@@ -542,26 +555,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
     }
-    int owner = t.placement.serverFor(h);
-    if (owner < 0) {
-      error(seq, "ERR ringlb: no backend in the ring");
-      return;
-    }
-    Backend target = t.backend(owner);
-    worker.begin();
-    ClientReply pending = new ClientReply(this, seq, t);
-    if (t.previous != null) {
-      int before = t.previous.serverFor(h);
-      if (before != owner && before >= 0) {
-        ByteBuf[] moving = new ByteBuf[keys.length];
-        for (int i = 0; i < keys.length; i++) {
-          moving[i] = args[keys[i]];
-        }
-        moveThenSend(t, t.backend(before), target, moving, encode(args, argc), pending);
-        return;
-      }
-    }
-    target.connection(worker, clientId).send(args, argc, pending);
+    sendToOwner(seq, t, h, args, argc, keys);
   }
 
   private static ByteBuf encode(ByteBuf[] args, int argc) {

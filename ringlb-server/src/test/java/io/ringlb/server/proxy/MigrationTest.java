@@ -64,12 +64,7 @@ class MigrationTest {
   }
 
   private ProxyConfig.Builder config(int backends) {
-    ProxyConfig.Builder b = ProxyConfig.builder().port(0).threads(2).migrationBatch(50)
-        .requestTimeout(Duration.ofSeconds(5));
-    for (int i = 0; i < backends; i++) {
-      b.backend(i + "=" + instances.get(i).address());
-    }
-    return b;
+    return RedisServers.proxyConfig(instances, backends).migrationBatch(50);
   }
 
   private Jedis client() {

@@ -8,7 +8,6 @@ import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -50,12 +49,7 @@ class ProxyMultiKeyTest {
   }
 
   private ProxyConfig.Builder config(int backends) {
-    ProxyConfig.Builder b = ProxyConfig.builder().port(0).threads(2).migrationBatch(20)
-        .requestTimeout(Duration.ofSeconds(5));
-    for (int i = 0; i < backends; i++) {
-      b.backend(i + "=" + instances.get(i).address());
-    }
-    return b;
+    return RedisServers.proxyConfig(instances, backends).migrationBatch(20);
   }
 
   private Jedis client() {

@@ -31,6 +31,19 @@ final class RedisServers implements AutoCloseable {
   }
 
   /** Returns whether Debian's redis-server is installed, so tests can say why they need it. */
+  /**
+   * Returns a proxy configuration on an ephemeral port with two I/O threads, a 5 s request
+   * timeout, and the first {@code backends} of {@code instances} as backends 0, 1, ...
+   */
+  static ProxyConfig.Builder proxyConfig(java.util.List<Instance> instances, int backends) {
+    ProxyConfig.Builder b = ProxyConfig.builder().port(0).threads(2)
+        .requestTimeout(java.time.Duration.ofSeconds(5));
+    for (int i = 0; i < backends; i++) {
+      b.backend(i + "=" + instances.get(i).address());
+    }
+    return b;
+  }
+
   static boolean available() {
     return Files.isExecutable(Path.of(REDIS_SERVER));
   }
