@@ -149,6 +149,10 @@ final class Commands {
       add(new Spec(name, Kind.SAME, false, 1, 1, 1, 2, null));
     }
     add(new Spec("bitop", Kind.SAME, false, 2, -1, 1, 0, null));
+    // MEMORY USAGE key, OBJECT ENCODING key...: a subcommand, then the key
+    for (String name : new String[] {"memory", "object"}) {
+      add(new Spec(name, Kind.SAME, false, 2, 2, 1, 0, null));
+    }
     add(new Spec("msetnx", Kind.SAME, false, 1, -2, 2, 0, null));
     for (String[] group : REFUSED) {
       for (int i = 1; i < group.length; i++) {

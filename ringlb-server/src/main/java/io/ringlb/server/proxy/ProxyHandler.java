@@ -534,6 +534,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private void routeSame(long seq, Commands.Spec spec, ByteBuf[] args, int argc) {
     int[] keys = Commands.keys(spec, args, argc);
+    if (keys == null && spec.first() == 2 && argc >= 2) {
+      // MEMORY STATS, OBJECT HELP...: no key to route by
+      error(seq, "ERR ringlb: '" + spec.name() + " " + Commands.lower(args[1]) + "' concerns one"
+          + " redis-server; run it on the backends directly");
+      return;
+    }
     if (keys == null) {
       error(seq, spec.numkeys() > 0
           ? "ERR ringlb: '" + spec.name() + "' needs a number of keys of at least 1 and no more"

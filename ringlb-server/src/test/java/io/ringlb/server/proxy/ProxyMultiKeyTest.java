@@ -231,6 +231,22 @@ class ProxyMultiKeyTest {
   }
 
   @Test
+  void memoryUsageAndObject_routedByTheKeyAfterTheSubcommand() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < 30; i++) {
+        jedis.rpush(MigrationTest.key(i), "a", "b");
+        // found on whichever backend owns the key (a wrong one would answer nil)
+        assertThat(jedis.memoryUsage(MigrationTest.key(i))).as(MigrationTest.key(i)).isPositive();
+        assertThat(jedis.objectEncoding(MigrationTest.key(i))).isIn("quicklist", "listpack");
+      }
+      assertThatThrownBy(() -> call(jedis, "MEMORY", "STATS"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'memory stats' concerns one redis-server");
+    }
+  }
+
+  @Test
   void blockingAndTransactionCommands_areRefusedWithTheReason() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     try (Jedis jedis = client()) {
