@@ -74,7 +74,7 @@ final class Commands {
 
   private static final String[] LOCAL_COMMANDS = {
     "ping", "echo", "select", "client", "command", "config", "info", "dbsize", "flushall",
-    "flushdb", "scan", "ring", "time", "reset", "script", "function",
+    "flushdb", "scan", "ring", "time", "reset", "script", "function", "multi", "exec", "discard",
   };
 
   private static final String[] BEFORE_AUTH = {"auth", "hello", "quit"};
@@ -105,9 +105,9 @@ final class Commands {
   private static final String[][] REFUSED = {
     {BLOCKS, "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
         "xread", "xreadgroup", "wait", "waitaof"},
-    {"needs one connection to one redis-server for the whole transaction; atomic multi-key"
-        + " commands and EVAL over keys under one hash tag are served instead",
-        "multi", "exec", "discard", "watch", "unwatch"},
+    {"would need a connection of its own to one redis-server until EXEC; MULTI/EXEC over keys"
+        + " under one hash tag, atomic multi-key commands and EVAL are served",
+        "watch", "unwatch"},
     {"is not sharded by the proxy; connect to a redis-server for publish/subscribe", "subscribe",
         "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "publish",
         "spublish", "pubsub"},
@@ -252,6 +252,44 @@ final class Commands {
       keys[fixed + i] = spec.numkeys() + 1 + i;
     }
     return keys;
+  }
+
+  /**
+   * Returns the indexes of the keys of a command sent to one backend whole or split by key
+   * (any kind but {@link Kind#LOCAL} and {@link Kind#REFUSED}), or null when its arguments do not
+   * hold them.
+   */
+  static int[] keysOfAny(Spec spec, ByteBuf[] args, int argc) {
+    int step;
+    switch (spec.kind()) {
+      case SAME -> {
+        return keys(spec, args, argc);
+      }
+      case KEY -> {
+        return argc < 2 ? null : new int[] {1};
+      }
+      case MGET, COUNT_KEYS -> step = 1;
+      case MSET -> step = 2;
+      default -> {
+        return null;
+      }
+    }
+    if (argc < 1 + step || (argc - 1) % step != 0) {
+      return null;
+    }
+    int[] keys = new int[(argc - 1) / step];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = 1 + i * step;
+    }
+    return keys;
+  }
+
+  /** Returns whether {@code spec} is EXEC, DISCARD, MULTI or RESET, run even inside MULTI. */
+  static boolean endsTransaction(Spec spec) {
+    return switch (spec.name()) {
+      case "exec", "discard", "multi", "reset", "quit" -> true;
+      default -> false;
+    };
   }
 
   /** Returns the non-negative decimal number {@code arg} holds, or -1. */

@@ -59,6 +59,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private static final SimpleStringRedisMessage OK = new SimpleStringRedisMessage("OK");
   private static final SimpleStringRedisMessage PONG = new SimpleStringRedisMessage("PONG");
+  private static final SimpleStringRedisMessage QUEUED = new SimpleStringRedisMessage("QUEUED");
+  private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final Proxy proxy;
   private final Worker worker;
@@ -84,6 +87,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private boolean authenticated;
   private long quitSeq = -1;
   private String clientName;
+  /** The commands queued since MULTI, in RESP form; null outside a transaction. */
+  private ArrayList<ByteBuf> transaction;
+  /** The keys of {@link #transaction}, to move first while a migration moves them. */
+  private ArrayList<byte[]> transactionKeys;
+  /** The routing hash every key of {@link #transaction} has. */
+  private int transactionHash;
+  /** A command was refused while queuing: EXEC answers EXECABORT, as Redis does. */
+  private boolean transactionFailed;
 
   ProxyHandler(Proxy proxy, Worker worker, int clientId) {
     this.proxy = proxy;
@@ -109,6 +120,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       out = null;
     }
     releaseArgs();
+    endTransaction();
     if (parked != null) {
       ByteBuf[] held;
       while ((held = parked.poll()) != null) {
@@ -433,11 +445,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     long seq = nextSlot();
     proxy.commands.increment();
     if (spec == null) {
+      transactionFailed = transaction != null;
       error(seq, unknownCommand(args, argc));
       return;
     }
     if (!authenticated && !spec.beforeAuth()) {
       error(seq, "NOAUTH Authentication required.");
+      return;
+    }
+    if (transaction != null && !Commands.endsTransaction(spec)) {
+      queue(seq, spec, args, argc);
       return;
     }
     switch (spec.kind()) {
@@ -523,7 +540,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         for (int i = 0; i < keys.length; i++) {
           moving[i] = args[keys[i]];
         }
-        moveThenSend(t, t.backend(before), target, moving, encode(args, argc), pending);
+        moveThenSend(t, t.backend(before), target, bytes(moving),
+            encoded(encode(args, argc), pending));
         return;
       }
     }
@@ -564,24 +582,172 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     sendToOwner(seq, t, h, args, argc, keys);
   }
 
+  // ---- MULTI/EXEC
+
+  /** Queues a command of the transaction, or refuses it (and so the transaction). */
+  private void queue(long seq, Commands.Spec spec, ByteBuf[] args, int argc) {
+    int[] keys = spec.kind() == Commands.Kind.LOCAL || spec.kind() == Commands.Kind.REFUSED
+        ? null : Commands.keysOfAny(spec, args, argc);
+    if (keys == null) {
+      transactionFailed = true;
+      error(seq, spec.kind() == Commands.Kind.LOCAL || spec.kind() == Commands.Kind.REFUSED
+          ? "ERR ringlb: '" + spec.name() + "' cannot be queued in a transaction through the"
+              + " proxy; a transaction holds commands on keys under one hash tag"
+          : "ERR wrong number of arguments for '" + spec.name() + "' command");
+      return;
+    }
+    Topology t = worker.topology;
+    for (int i : keys) {
+      int h = hash(t, args[i]);
+      if (transactionKeys.isEmpty() && i == keys[0]) {
+        transactionHash = h;
+      } else if (h != transactionHash) {
+        transactionFailed = true;
+        error(seq, "CROSSSLOT ringlb: a transaction's keys must all be routed as one, so that"
+            + " it runs on one backend; give them one hash tag");
+        return;
+      }
+    }
+    for (int i : keys) {
+      transactionKeys.add(ByteBufUtil.getBytes(args[i]));
+    }
+    transaction.add(encode(args, argc));
+    reply(seq, QUEUED);
+  }
+
+  /** EXEC: sends MULTI, the queued commands and EXEC to their backend in one piece. */
+  private void exec(long seq) {
+    ArrayList<ByteBuf> commands = transaction;
+    transaction = null;
+    byte[][] keys = transactionKeys.toArray(new byte[0][]);
+    transactionKeys = null;
+    boolean failed = transactionFailed;
+    transactionFailed = false;
+    if (failed || commands.isEmpty()) {
+      for (ByteBuf command : commands) {
+        command.release();
+      }
+      if (failed) {
+        error(seq, "EXECABORT Transaction discarded because of previous errors.");
+      } else {
+        reply(seq, ArrayRedisMessage.EMPTY_INSTANCE);
+      }
+      return;
+    }
+    Topology t = worker.topology;
+    int owner = t.placement.serverFor(transactionHash);
+    if (owner < 0) {
+      for (ByteBuf command : commands) {
+        command.release();
+      }
+      error(seq, "ERR ringlb: no backend in the ring");
+      return;
+    }
+    worker.begin();
+    Sender block = new Sender() {
+      @Override
+      public void sendTo(BackendConnection to) {
+        // One contiguous write on a connection no other command of this worker can cut into:
+        // redis-server runs the commands between MULTI and EXEC as one transaction.
+        to.sendEncoded(Unpooled.wrappedBuffer(MULTI), new Discarded());
+        for (ByteBuf command : commands) {
+          to.sendEncoded(command, new Discarded());
+          command.release();
+        }
+        to.sendEncoded(Unpooled.wrappedBuffer(EXEC), new ClientReply(ProxyHandler.this, seq, t));
+      }
+
+      @Override
+      public void fail(String error) {
+        for (ByteBuf command : commands) {
+          command.release();
+        }
+        reply(seq, new ErrorRedisMessage(error));
+        worker.end(t);
+      }
+    };
+    Backend target = t.backend(owner);
+    if (t.previous != null) {
+      int before = t.previous.serverFor(transactionHash);
+      if (before != owner && before >= 0) {
+        moveThenSend(t, t.backend(before), target, keys, block);
+        return;
+      }
+    }
+    block.sendTo(target.connection(worker, clientId));
+  }
+
+  /** Leaves a transaction, if one is open, dropping what it queued. */
+  private void endTransaction() {
+    if (transaction != null) {
+      for (ByteBuf command : transaction) {
+        command.release();
+      }
+    }
+    transaction = null;
+    transactionKeys = null;
+    transactionFailed = false;
+  }
+
+  /**
+   * The reply to MULTI or to a queued command inside a transaction sent to a backend: dropped,
+   * since EXEC's reply says all (EXECABORT when redis-server refused a command).
+   */
+  private static final class Discarded extends Pending {
+    @Override
+    void complete(RedisMessage reply) {
+      ReferenceCountUtil.release(reply);
+    }
+
+    @Override
+    void fail(String error) {}
+  }
+
   private static ByteBuf encode(ByteBuf[] args, int argc) {
     ByteBuf encoded = Unpooled.buffer(64);
     Resp.writeCommand(encoded, args, argc);
     return encoded;
   }
 
+  /** What a request sends to its keys' owner once they are there. */
+  private interface Sender {
+    void sendTo(BackendConnection owner);
+
+    void fail(String error);
+  }
+
+  /** Sends {@code command} (RESP, released once sent) for {@code downstream}. */
+  private static Sender encoded(ByteBuf command, Pending downstream) {
+    return new Sender() {
+      @Override
+      public void sendTo(BackendConnection owner) {
+        owner.sendEncoded(command, downstream);
+        command.release();
+      }
+
+      @Override
+      public void fail(String error) {
+        command.release();
+        downstream.fail(error);
+      }
+    };
+  }
+
+  private static byte[][] bytes(ByteBuf[] keys) {
+    byte[][] out = new byte[keys.length][];
+    for (int i = 0; i < keys.length; i++) {
+      out[i] = ByteBufUtil.getBytes(keys[i]);
+    }
+    return out;
+  }
+
   /**
    * Moves {@code keys} one by one from {@code from} to {@code to} with MIGRATE (no REPLACE), then
-   * sends {@code command} to {@code to}. A key already on {@code to} was written there after the
+   * lets {@code then} send to {@code to}. A key already on {@code to} was written there after the
    * move began and is the newer: the old copy is deleted instead.
    */
-  private void moveThenSend(Topology t, Backend from, Backend to, ByteBuf[] keys,
-      ByteBuf command, Pending downstream) {
-    byte[][] keyBytes = new byte[keys.length][];
-    for (int i = 0; i < keys.length; i++) {
-      keyBytes[i] = ByteBufUtil.getBytes(keys[i]);
-    }
-    new MoveThenSend(t, from, to, keyBytes, command, downstream).moveNext();
+  private void moveThenSend(Topology t, Backend from, Backend to, byte[][] keys, Sender then) {
+    new MoveThenSend(t, from, to, keys, then).moveNext();
   }
 
   private final class MoveThenSend extends Pending {
@@ -589,21 +755,18 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private final Backend from;
     private final Backend to;
     private final byte[][] keys;
-    /** The client's command in RESP form, sent to the new owner once the keys moved. */
-    private final ByteBuf command;
-    private final Pending downstream;
+    /** Sends the client's request to the new owner once the keys moved. */
+    private final Sender then;
     /** The key being moved. */
     private int next;
     private boolean deleting;
 
-    MoveThenSend(Topology topology, Backend from, Backend to, byte[][] keys, ByteBuf command,
-        Pending downstream) {
+    MoveThenSend(Topology topology, Backend from, Backend to, byte[][] keys, Sender then) {
       this.topology = topology;
       this.from = from;
       this.to = to;
       this.keys = keys;
-      this.command = command;
-      this.downstream = downstream;
+      this.then = then;
     }
 
     void moveNext() {
@@ -635,8 +798,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           moveNext();
           return;
         }
-        to.connection(worker, clientId).sendEncoded(command, downstream);
-        command.release();
+        then.sendTo(to.connection(worker, clientId));
       } finally {
         ReferenceCountUtil.release(reply);
       }
@@ -644,8 +806,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     void fail(String error) {
-      command.release();
-      downstream.fail(error);
+      then.fail(error);
     }
   }
 
@@ -739,7 +900,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       int[] keys = {i};
       ByteBuf[] part = subCommand(args, keys, step);
       moveThenSend(t, t.backend(from[i]), t.backend(owners[i]),
-          new ByteBuf[] {args[1 + i * step]}, encode(part, part.length), multi.part(keys));
+          new byte[][] {ByteBufUtil.getBytes(args[1 + i * step])},
+          encoded(encode(part, part.length), multi.part(keys)));
     }
   }
 
@@ -929,7 +1091,32 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         quitSeq = seq;
         reply(seq, OK);
       }
+      case "multi" -> {
+        if (transaction != null) {
+          error(seq, "ERR MULTI calls can not be nested");
+        } else {
+          transaction = new ArrayList<>();
+          transactionKeys = new ArrayList<>();
+          reply(seq, OK);
+        }
+      }
+      case "exec" -> {
+        if (transaction == null) {
+          error(seq, "ERR EXEC without MULTI");
+        } else {
+          exec(seq);
+        }
+      }
+      case "discard" -> {
+        if (transaction == null) {
+          error(seq, "ERR DISCARD without MULTI");
+        } else {
+          endTransaction();
+          reply(seq, OK);
+        }
+      }
       case "reset" -> {
+        endTransaction();
         authenticated = proxy.config().requirePass() == null;
         clientName = null;
         reply(seq, new SimpleStringRedisMessage("RESET"));

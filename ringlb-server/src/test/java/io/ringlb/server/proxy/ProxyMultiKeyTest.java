@@ -247,15 +247,75 @@ class ProxyMultiKeyTest {
   }
 
   @Test
+  void multiExec_keysUnderOneTag_runAsOneTransactionOnTheirBackend() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      redis.clients.jedis.Transaction tx = jedis.multi();
+      tx.set("{acct}.balance", "100");
+      tx.incrBy("{acct}.balance", 5);
+      tx.rpush("{acct}.log", "deposit");
+      tx.mget("{acct}.balance", "{acct}.missing");
+      List<Object> results = tx.exec();
+      assertThat(results).hasSize(4);
+      assertThat(results.get(0)).isEqualTo("OK");
+      assertThat(results.get(1)).isEqualTo(105L);
+      assertThat(results.get(2)).isEqualTo(1L);
+      try (Jedis direct = instances.get(owner("acct")).client()) {
+        assertThat(direct.get("{acct}.balance")).isEqualTo("105");
+      }
+      // DISCARD drops what was queued
+      tx = jedis.multi();
+      tx.set("{acct}.balance", "0");
+      assertThat(tx.discard()).isEqualTo("OK");
+      assertThat(jedis.get("{acct}.balance")).isEqualTo("105");
+      // an empty transaction
+      assertThat(jedis.multi().exec()).isEmpty();
+    }
+  }
+
+  @Test
+  void multiExec_refusedCommand_abortsTheWholeTransaction() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      jedis.set("{a}.x", "1");
+      assertThat(call(jedis, "MULTI")).isEqualTo("OK");
+      assertThat(call(jedis, "SET", "{a}.x", "2")).isEqualTo("QUEUED");
+      assertThatThrownBy(() -> call(jedis, "SET", "{b}.x", "2"))
+          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+      assertThatThrownBy(() -> call(jedis, "MULTI"))
+          .isInstanceOf(JedisDataException.class).hasMessage("ERR MULTI calls can not be nested");
+      assertThatThrownBy(() -> call(jedis, "PING"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'ping' cannot be queued in a transaction");
+      assertThatThrownBy(() -> call(jedis, "EXEC"))
+          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("EXECABORT");
+      assertThat(jedis.get("{a}.x")).isEqualTo("1");
+
+      // redis-server refusing a queued command (GET's arity) aborts it the same way
+      assertThat(call(jedis, "MULTI")).isEqualTo("OK");
+      assertThat(call(jedis, "SET", "{a}.x", "3")).isEqualTo("QUEUED");
+      assertThat(call(jedis, "GET", "{a}.x", "extra")).isEqualTo("QUEUED");
+      assertThatThrownBy(() -> call(jedis, "EXEC"))
+          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("EXECABORT");
+
+      assertThatThrownBy(() -> call(jedis, "EXEC"))
+          .isInstanceOf(JedisDataException.class).hasMessage("ERR EXEC without MULTI");
+      assertThatThrownBy(() -> call(jedis, "DISCARD"))
+          .isInstanceOf(JedisDataException.class).hasMessage("ERR DISCARD without MULTI");
+      assertThat(jedis.get("{a}.x")).isEqualTo("1");
+    }
+  }
+
+  @Test
   void blockingAndTransactionCommands_areRefusedWithTheReason() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     try (Jedis jedis = client()) {
       assertThatThrownBy(() -> jedis.blpop(1, "q"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("'blpop' blocks its connection");
-      assertThatThrownBy(() -> call(jedis, "MULTI"))
+      assertThatThrownBy(() -> call(jedis, "WATCH", "k"))
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'multi' needs one connection");
+          .hasMessageContaining("'watch' would need a connection of its own");
       assertThatThrownBy(() -> call(jedis, "KEYS", "*"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("use SCAN");
@@ -264,7 +324,7 @@ class ProxyMultiKeyTest {
   }
 
   @Test
-  void sameBackendCommands_duringMigration_moveEveryKeyFirst() throws Exception {
+  void sameBackendCommandsAndTransactions_duringMigration_moveEveryKeyFirst() throws Exception {
     proxy = ProxyServer.start(config(3).migrationRate(100).build());
     int pairs = 300;
     try (Jedis jedis = client()) {
@@ -292,6 +352,10 @@ class ProxyMultiKeyTest {
         for (int i = 0; i < pairs; i++) {
           String tag = "{" + MigrationTest.key(i) + "}";
           assertThat(jedis.rename(tag + ".src", tag + ".dst")).as(tag).isEqualTo("OK");
+          redis.clients.jedis.Transaction tx = jedis.multi();
+          tx.incr(tag + ".n");
+          tx.append(tag + ".dst", "!");
+          assertThat(tx.exec()).as(tag).containsExactly(1L, (long) ("v" + i + "!").length());
         }
       }
       assertThat(add.get(60, TimeUnit.SECONDS)).isEqualTo("OK");
@@ -301,10 +365,11 @@ class ProxyMultiKeyTest {
     try (Jedis jedis = client()) {
       for (int i = 0; i < pairs; i++) {
         String tag = "{" + MigrationTest.key(i) + "}";
-        assertThat(jedis.get(tag + ".dst")).as(tag).isEqualTo("v" + i);
+        assertThat(jedis.get(tag + ".dst")).as(tag).isEqualTo("v" + i + "!");
+        assertThat(jedis.get(tag + ".n")).as(tag).isEqualTo("1");
         assertThat(jedis.exists(tag + ".src")).as(tag).isFalse();
       }
-      assertThat(jedis.dbSize()).isEqualTo(pairs);
+      assertThat(jedis.dbSize()).isEqualTo(2 * pairs);
     }
     try (Jedis jedis = client()) {
       java.util.regex.Matcher m = java.util.regex.Pattern
@@ -326,11 +391,12 @@ class ProxyMultiKeyTest {
           String tag = MigrationTest.key(i);
           int owner = ring.serverFor(ring.hashKey(tag.getBytes(StandardCharsets.UTF_8)));
           if (owner == id) {
-            assertThat(direct.get("{" + tag + "}.dst")).isEqualTo("v" + i);
+            assertThat(direct.get("{" + tag + "}.dst")).isEqualTo("v" + i + "!");
+            assertThat(direct.get("{" + tag + "}.n")).isEqualTo("1");
           }
         }
       }
     }
-    assertThat(total).isEqualTo(pairs);
+    assertThat(total).isEqualTo(2 * pairs);
   }
 }
