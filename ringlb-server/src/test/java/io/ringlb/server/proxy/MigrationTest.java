@@ -141,6 +141,33 @@ class MigrationTest {
         }
       }));
     }
+    // A transaction writer: MULTI, INCR {gN}.a, INCR {gN}.b, EXEC, group after group.
+    int groups = 60;
+    AtomicLongArray committed = new AtomicLongArray(groups);
+    tasks.add(pool.submit(() -> {
+      try (Jedis jedis = client()) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
+        while (!stop.get() && System.nanoTime() < deadline) {
+          for (int g = 0; g < groups && !stop.get(); g++) {
+            try {
+              redis.clients.jedis.Transaction tx = jedis.multi();
+              tx.incr(group(g, "a"));
+              tx.incr(group(g, "b"));
+              List<Object> r = tx.exec();
+              long n = committed.get(g) + 1;
+              if (!List.of(n, n).equals(r)) {
+                problems.add("transaction on group " + g + " answered " + r + ", not " + n);
+                return;
+              }
+              committed.set(g, n);
+            } catch (RuntimeException e) {
+              problems.add("transaction on group " + g + " failed: " + e.getMessage());
+              return;
+            }
+          }
+        }
+      }
+    }));
     for (int r = 0; r < 2; r++) {
       boolean useMget = r == 1;
       tasks.add(pool.submit(() -> {
@@ -209,6 +236,7 @@ class MigrationTest {
     assertThat(problems).isEmpty();
     assertThat(writes.get()).isGreaterThan(keys);
     assertThat(reads.get()).isPositive();
+    assertThat(committed.get(groups - 1)).as("transactions on the last group").isPositive();
 
     // Every key holds its last acknowledged value, once, on its owner under the final ring
     // (replayed in order: a placement's layout may depend on the order of changes).
@@ -230,10 +258,23 @@ class MigrationTest {
               .isEqualTo(Long.toString(acked.get(i)));
         }
       }
-      assertThat(jedis.dbSize()).isEqualTo(keys);
+      // Both counters of a group moved together and count every committed transaction.
+      for (int g = 0; g < groups; g++) {
+        String n = Long.toString(committed.get(g));
+        int owner = ring.serverFor(ring.hashKey(("g" + g).getBytes(StandardCharsets.UTF_8)));
+        try (Jedis direct = instances.get(owner).client()) {
+          assertThat(direct.mget(group(g, "a"), group(g, "b"))).as("group %d on backend %d", g,
+              owner).containsExactly(n, n);
+        }
+      }
+      assertThat(jedis.dbSize()).isEqualTo(keys + 2L * groups);
     }
     long total = instances.stream().mapToLong(RedisServers.Instance::dbsize).sum();
-    assertThat(total).isEqualTo(keys);
+    assertThat(total).isEqualTo(keys + 2L * groups);
+  }
+
+  private static String group(int g, String field) {
+    return "{g" + g + "}." + field;
   }
 
   @Test
