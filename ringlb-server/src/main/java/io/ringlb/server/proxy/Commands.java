@@ -75,6 +75,7 @@ final class Commands {
   private static final String[] LOCAL_COMMANDS = {
     "ping", "echo", "select", "client", "command", "config", "info", "dbsize", "flushall",
     "flushdb", "scan", "ring", "time", "reset", "script", "function", "multi", "exec", "discard",
+    "watch", "unwatch",
   };
 
   private static final String[] BEFORE_AUTH = {"auth", "hello", "quit"};
@@ -105,9 +106,6 @@ final class Commands {
   private static final String[][] REFUSED = {
     {BLOCKS, "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
         "xread", "xreadgroup", "wait", "waitaof"},
-    {"would need a connection of its own to one redis-server until EXEC; MULTI/EXEC over keys"
-        + " under one hash tag, atomic multi-key commands and EVAL are served",
-        "watch", "unwatch"},
     {"is not sharded by the proxy; connect to a redis-server for publish/subscribe", "subscribe",
         "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "publish",
         "spublish", "pubsub"},
@@ -284,10 +282,10 @@ final class Commands {
     return keys;
   }
 
-  /** Returns whether {@code spec} is EXEC, DISCARD, MULTI or RESET, run even inside MULTI. */
+  /** Returns whether {@code spec} runs at once even inside MULTI (EXEC, DISCARD, WATCH...). */
   static boolean endsTransaction(Spec spec) {
     return switch (spec.name()) {
-      case "exec", "discard", "multi", "reset", "quit" -> true;
+      case "exec", "discard", "multi", "reset", "quit", "watch" -> true;
       default -> false;
     };
   }

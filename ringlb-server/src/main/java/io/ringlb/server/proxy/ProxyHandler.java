@@ -95,6 +95,17 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private int transactionHash;
   /** A command was refused while queuing: EXEC answers EXECABORT, as Redis does. */
   private boolean transactionFailed;
+  /**
+   * This client's own connection to the backend its WATCHed keys live on: a watch belongs to a
+   * connection, so WATCH and the MULTI...EXEC after it go there, not to the shared pool.
+   */
+  private BackendConnection watchConnection;
+  private Backend watchBackend;
+  /** Keys are watched (on {@link #watchConnection}); they all have {@link #watchHash}. */
+  private boolean watching;
+  private int watchHash;
+  private static final byte[] UNWATCH =
+      "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
   ProxyHandler(Proxy proxy, Worker worker, int clientId) {
     this.proxy = proxy;
@@ -121,6 +132,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
     releaseArgs();
     endTransaction();
+    closeWatchConnection();
     if (parked != null) {
       ByteBuf[] held;
       while ((held = parked.poll()) != null) {
@@ -586,6 +598,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** Queues a command of the transaction, or refuses it (and so the transaction). */
   private void queue(long seq, Commands.Spec spec, ByteBuf[] args, int argc) {
+    if (spec.name().equals("unwatch")) {
+      // Queued by Redis too, and without effect: the watches are checked when EXEC starts.
+      reply(seq, QUEUED);
+      return;
+    }
     int[] keys = spec.kind() == Commands.Kind.LOCAL || spec.kind() == Commands.Kind.REFUSED
         ? null : Commands.keysOfAny(spec, args, argc);
     if (keys == null) {
@@ -623,10 +640,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     transactionKeys = null;
     boolean failed = transactionFailed;
     transactionFailed = false;
-    if (failed || commands.isEmpty()) {
+    if (failed || (commands.isEmpty() && !watching)) {
       for (ByteBuf command : commands) {
         command.release();
       }
+      unwatch();
       if (failed) {
         error(seq, "EXECABORT Transaction discarded because of previous errors.");
       } else {
@@ -634,15 +652,32 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    if (commands.isEmpty()) {
+      transactionHash = watchHash; // MULTI, EXEC after WATCH: empty, or nil if a key changed
+    }
     Topology t = worker.topology;
     int owner = t.placement.serverFor(transactionHash);
-    if (owner < 0) {
+    boolean watched = watching;
+    watching = false;
+    if (owner < 0 || (watched && (transactionHash != watchHash || owner != watchBackend.id))) {
       for (ByteBuf command : commands) {
         command.release();
       }
-      error(seq, "ERR ringlb: no backend in the ring");
+      if (owner < 0) {
+        error(seq, "ERR ringlb: no backend in the ring");
+      } else if (transactionHash != watchHash) {
+        error(seq, "CROSSSLOT ringlb: a transaction must be routed as its WATCHed keys are;"
+            + " give them one hash tag");
+      } else {
+        // The watched keys changed owner since WATCH (a ring change): as if they were modified.
+        reply(seq, ArrayRedisMessage.NULL_INSTANCE);
+      }
+      if (watched) {
+        watchConnection.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Discarded());
+      }
       return;
     }
+    BackendConnection pinned = watched ? watchConnection : null;
     worker.begin();
     Sender block = new Sender() {
       @Override
@@ -667,14 +702,95 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       }
     };
     Backend target = t.backend(owner);
+    Sender send = pinned == null ? block : on(pinned, block);
     if (t.previous != null) {
       int before = t.previous.serverFor(transactionHash);
-      if (before != owner && before >= 0) {
-        moveThenSend(t, t.backend(before), target, keys, block);
+      if (before != owner && before >= 0 && keys.length > 0) {
+        moveThenSend(t, t.backend(before), target, keys, send);
         return;
       }
     }
-    block.sendTo(target.connection(worker, clientId));
+    send.sendTo(target.connection(worker, clientId));
+  }
+
+  /**
+   * WATCH: the keys must be routed as one (and as keys watched before); the command goes to
+   * their owner on this client's own connection, after the keys moved there if a migration is
+   * moving them.
+   */
+  private void watch(long seq, ByteBuf[] args, int argc) {
+    if (transaction != null) {
+      error(seq, "ERR WATCH inside MULTI is not allowed");
+      return;
+    }
+    if (argc < 2) {
+      error(seq, "ERR wrong number of arguments for 'watch' command");
+      return;
+    }
+    Topology t = worker.topology;
+    int h = hash(t, args[1]);
+    for (int i = 2; i < argc; i++) {
+      if (hash(t, args[i]) != h) {
+        error(seq, "CROSSSLOT ringlb: the keys of 'watch' are not routed as one; give them one"
+            + " hash tag");
+        return;
+      }
+    }
+    if (watching && h != watchHash) {
+      error(seq, "CROSSSLOT ringlb: keys watched together must be routed as one; give them one"
+          + " hash tag");
+      return;
+    }
+    int owner = t.placement.serverFor(h);
+    if (owner < 0) {
+      error(seq, "ERR ringlb: no backend in the ring");
+      return;
+    }
+    Backend target = t.backend(owner);
+    if (watching && watchBackend != target) {
+      // Keys watched before moved with a ring change: their watch is gone with the old owner,
+      // and the transaction must not run as if it held.
+      reply(seq, OK);
+      return;
+    }
+    if (watchConnection == null || watchBackend != target) {
+      closeWatchConnection();
+      watchConnection = new BackendConnection(target, proxy, worker);
+      worker.register(watchConnection);
+      watchBackend = target;
+    }
+    watching = true;
+    watchHash = h;
+    worker.begin();
+    BackendConnection pinned = watchConnection;
+    Sender send = encoded(encode(args, argc), new ClientReply(this, seq, t));
+    if (t.previous != null) {
+      int before = t.previous.serverFor(h);
+      if (before != owner && before >= 0) {
+        ByteBuf[] keys = Arrays.copyOfRange(args, 1, argc);
+        moveThenSend(t, t.backend(before), target, bytes(keys), on(pinned, send));
+        return;
+      }
+    }
+    send.sendTo(pinned);
+  }
+
+  /** Forgets the watched keys (EXEC, DISCARD, UNWATCH and RESET do, as in Redis). */
+  private void unwatch() {
+    if (watching) {
+      watching = false;
+      watchConnection.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Discarded());
+    }
+  }
+
+  private void closeWatchConnection() {
+    if (watchConnection != null) {
+      watchConnection.close("ERR ringlb: the client closed");
+      worker.unregister(watchConnection);
+      watchConnection = null;
+      watchBackend = null;
+      watching = false;
+    }
   }
 
   /** Leaves a transaction, if one is open, dropping what it queued. */
@@ -729,6 +845,21 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       public void fail(String error) {
         command.release();
         downstream.fail(error);
+      }
+    };
+  }
+
+  /** Sends as {@code sender} does, but on {@code connection} rather than the owner's pooled one. */
+  private static Sender on(BackendConnection connection, Sender sender) {
+    return new Sender() {
+      @Override
+      public void sendTo(BackendConnection pooled) {
+        sender.sendTo(connection);
+      }
+
+      @Override
+      public void fail(String error) {
+        sender.fail(error);
       }
     };
   }
@@ -1112,11 +1243,18 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           error(seq, "ERR DISCARD without MULTI");
         } else {
           endTransaction();
+          unwatch();
           reply(seq, OK);
         }
       }
+      case "watch" -> watch(seq, argv, argc);
+      case "unwatch" -> {
+        unwatch();
+        reply(seq, OK);
+      }
       case "reset" -> {
         endTransaction();
+        unwatch();
         authenticated = proxy.config().requirePass() == null;
         clientName = null;
         reply(seq, new SimpleStringRedisMessage("RESET"));

@@ -54,6 +54,10 @@ final class Worker implements Runnable {
     connections.add(connection);
   }
 
+  void unregister(BackendConnection connection) {
+    connections.remove(connection);
+  }
+
   private void checkTimeouts() {
     long now = System.nanoTime();
     for (int i = 0; i < connections.size(); i++) {

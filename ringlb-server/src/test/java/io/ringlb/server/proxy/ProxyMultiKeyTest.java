@@ -307,15 +307,97 @@ class ProxyMultiKeyTest {
   }
 
   @Test
+  void watch_optimisticLocking_asOnOneRedisServer() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis a = client(); Jedis b = client()) {
+      a.set("{w}.balance", "10");
+      // nobody else writes: the transaction runs
+      assertThat(a.watch("{w}.balance", "{w}.log")).isEqualTo("OK");
+      long balance = Long.parseLong(a.get("{w}.balance"));
+      redis.clients.jedis.Transaction tx = a.multi();
+      tx.set("{w}.balance", Long.toString(balance + 1));
+      assertThat(tx.exec()).containsExactly("OK");
+
+      // another client writes a watched key in between: EXEC answers nil
+      a.watch("{w}.balance");
+      b.set("{w}.balance", "100");
+      tx = a.multi();
+      tx.set("{w}.balance", "12");
+      assertThat(tx.exec()).isNull();
+      assertThat(a.get("{w}.balance")).isEqualTo("100");
+
+      // EXEC ended that watch: the next transaction runs
+      tx = a.multi();
+      tx.incr("{w}.balance");
+      assertThat(tx.exec()).containsExactly(101L);
+
+      // UNWATCH and DISCARD forget the watch
+      a.watch("{w}.balance");
+      assertThat(a.unwatch()).isEqualTo("OK");
+      b.set("{w}.balance", "200");
+      tx = a.multi();
+      tx.incr("{w}.balance");
+      assertThat(tx.exec()).containsExactly(201L);
+      a.watch("{w}.balance");
+      a.multi().discard();
+      b.set("{w}.balance", "300");
+      tx = a.multi();
+      tx.incr("{w}.balance");
+      assertThat(tx.exec()).containsExactly(301L);
+
+      assertThatThrownBy(() -> a.watch("{w}.balance", "{other}.x"))
+          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+      assertThat(call(a, "MULTI")).isEqualTo("OK");
+      assertThatThrownBy(() -> call(a, "WATCH", "{w}.balance"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR WATCH inside MULTI is not allowed");
+      assertThat(call(a, "DISCARD")).isEqualTo("OK");
+    }
+  }
+
+  @Test
+  void watch_keysThatChangeOwnerBeforeExec_execAnswersNil() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    HashRing four = HashRing.seed();
+    for (int i = 0; i < 4; i++) {
+      four.addServer(i, Placement.MoveListener.NONE);
+    }
+    String tag = null;
+    for (int i = 0; tag == null; i++) {
+      String candidate = MigrationTest.key(i);
+      if (four.serverFor(four.hashKey(candidate.getBytes(StandardCharsets.UTF_8))) == 3) {
+        tag = candidate; // moves to the new backend 3
+      }
+    }
+    String key = "{" + tag + "}.v";
+    try (Jedis a = client(); Jedis admin = client()) {
+      a.set(key, "1");
+      a.watch(key);
+      assertThat(call(admin, "RING", "ADD", "3", instances.get(3).address())).isEqualTo("OK");
+      // watching it again after it moved does not revive the watch lost with the old owner
+      assertThat(a.watch(key)).isEqualTo("OK");
+      redis.clients.jedis.Transaction tx = a.multi();
+      tx.set(key, "2");
+      assertThat(tx.exec()).as("the watched key moved").isNull();
+      assertThat(a.get(key)).isEqualTo("1");
+      // watched again, now on its new owner: it runs there
+      a.watch(key);
+      tx = a.multi();
+      tx.set(key, "3");
+      assertThat(tx.exec()).containsExactly("OK");
+      try (Jedis direct = instances.get(3).client()) {
+        assertThat(direct.get(key)).isEqualTo("3");
+      }
+    }
+  }
+
+  @Test
   void blockingAndTransactionCommands_areRefusedWithTheReason() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     try (Jedis jedis = client()) {
       assertThatThrownBy(() -> jedis.blpop(1, "q"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("'blpop' blocks its connection");
-      assertThatThrownBy(() -> call(jedis, "WATCH", "k"))
-          .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'watch' would need a connection of its own");
       assertThatThrownBy(() -> call(jedis, "KEYS", "*"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("use SCAN");
