@@ -282,6 +282,23 @@ final class Commands {
     return keys;
   }
 
+  /** Returns whether the proxy serves the command named {@code name} (not refused, not unknown). */
+  static boolean served(byte[] name) {
+    Spec spec = lookup(io.netty.buffer.Unpooled.wrappedBuffer(name), new byte[32]);
+    return spec != null && spec.kind() != Kind.REFUSED;
+  }
+
+  /** Returns how many commands the proxy serves. */
+  static int servedCount() {
+    int n = 0;
+    for (Spec spec : SPECS) {
+      if (spec != null && spec.kind() != Kind.REFUSED) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Returns whether {@code spec} runs at once even inside MULTI (EXEC, DISCARD, WATCH...). */
   static boolean endsTransaction(Spec spec) {
     return switch (spec.name()) {

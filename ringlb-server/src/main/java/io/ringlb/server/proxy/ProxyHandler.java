@@ -1271,13 +1271,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       case "auth" -> auth(seq, args);
       case "hello" -> hello(seq, args);
       case "client" -> client(seq, args);
-      case "command" -> {
-        if (argc >= 2 && "count".equalsIgnoreCase(arg(args, 1))) {
-          reply(seq, new IntegerRedisMessage(0));
-        } else {
-          reply(seq, ArrayRedisMessage.EMPTY_INSTANCE);
-        }
-      }
+      case "command" -> command(seq, argv, argc);
       case "config" -> {
         if (argc >= 2 && "get".equalsIgnoreCase(arg(args, 1))) {
           reply(seq, ArrayRedisMessage.EMPTY_INSTANCE);
@@ -1373,6 +1367,60 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       }
       return replies[0] instanceof byte[] bytes ? Replies.bulk(bytes)
           : new SimpleStringRedisMessage(String.valueOf(replies[0]));
+    });
+  }
+
+  /**
+   * COMMAND: COUNT is the proxy's own; the rest is asked of a backend, which knows every
+   * command's arity, flags, keys and docs, and filtered to the commands the proxy serves.
+   */
+  private void command(long seq, ByteBuf[] argv, int argc) {
+    String sub = argc >= 2 ? Commands.lower(argv[1]) : "";
+    if (sub.equals("count")) {
+      reply(seq, new IntegerRedisMessage(Commands.servedCount()));
+      return;
+    }
+    if (!java.util.Set.of("", "info", "docs", "list", "getkeys", "getkeysandflags")
+        .contains(sub)) {
+      error(seq, "ERR unknown subcommand '" + Replies.text(argv[1]) + "'. Try COMMAND HELP.");
+      return;
+    }
+    Backend[] all = dataBackends(worker.topology);
+    if (all.length == 0) {
+      error(seq, "ERR ringlb: no backend in the ring");
+      return;
+    }
+    Object[] command = new Object[argc];
+    for (int i = 0; i < argc; i++) {
+      command[i] = ByteBufUtil.getBytes(argv[i]);
+    }
+    boolean named = sub.equals("info") && argc > 2;
+    fanOut(seq, new Backend[] {all[0]}, command, (backends, replies) -> {
+      Object r = replies[0];
+      if (!(r instanceof List<?> items) || sub.startsWith("getkeys")) {
+        return Replies.toMessage(r);
+      }
+      List<Object> out = new ArrayList<>();
+      for (int i = 0; i < items.size(); i++) {
+        Object item = items.get(i);
+        if (sub.equals("docs")) {
+          // name, docs, name, docs...
+          if (Commands.served((byte[]) item)) {
+            out.add(item);
+            out.add(items.get(i + 1));
+          }
+          i++;
+        } else {
+          byte[] name = item instanceof List<?> entry ? (byte[]) entry.get(0)
+              : item instanceof byte[] b ? b : null;
+          if (name != null && Commands.served(name)) {
+            out.add(item);
+          } else if (named) {
+            out.add(null); // COMMAND INFO of a command the proxy does not serve: nil, as Redis
+          }
+        }
+      }
+      return Replies.toMessage(out);
     });
   }
 

@@ -89,6 +89,30 @@ final class Replies {
     }
   }
 
+  /** Returns plain values as {@link #toValue} makes them as a reply again; null is a nil bulk. */
+  static RedisMessage toMessage(Object value) {
+    if (value == null) {
+      return FullBulkStringRedisMessage.NULL_INSTANCE;
+    }
+    if (value instanceof String s) {
+      return new SimpleStringRedisMessage(s);
+    }
+    if (value instanceof Error e) {
+      return new ErrorRedisMessage(e.text());
+    }
+    if (value instanceof Long n) {
+      return new IntegerRedisMessage(n);
+    }
+    if (value instanceof byte[] bytes) {
+      return bulk(bytes);
+    }
+    List<RedisMessage> children = new ArrayList<>();
+    for (Object child : (List<?>) value) {
+      children.add(toMessage(child));
+    }
+    return new ArrayRedisMessage(children);
+  }
+
   static FullBulkStringRedisMessage bulk(String text) {
     return new FullBulkStringRedisMessage(
         Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8)));

@@ -317,4 +317,36 @@ class ProxyServerTest {
       assertThat(field(jedis.info("stats"), "rejected_connections")).isZero();
     }
   }
+
+  @Test
+  void command_describesTheCommandsTheProxyServes() throws Exception {
+    try (Jedis jedis = client()) {
+      long count = (Long) jedis.sendCommand(() -> "COMMAND".getBytes(StandardCharsets.US_ASCII),
+          "COUNT");
+      assertThat(count).isGreaterThan(150);
+      List<?> info = (List<?>) jedis.sendCommand(
+          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "INFO", "get", "blpop", "rename");
+      assertThat(info).hasSize(3);
+      List<?> get = (List<?>) info.get(0);
+      assertThat(new String((byte[]) get.get(0), StandardCharsets.UTF_8)).isEqualTo("get");
+      assertThat(get.get(1)).isEqualTo(2L); // arity, from redis-server
+      assertThat(info.get(1)).as("BLPOP is refused by the proxy").isNull();
+      assertThat(info.get(2)).isNotNull();
+      List<?> all = (List<?>) jedis.sendCommand(
+          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII));
+      List<String> names = new ArrayList<>();
+      for (Object entry : all) {
+        names.add(new String((byte[]) ((List<?>) entry).get(0), StandardCharsets.UTF_8));
+      }
+      assertThat(names).contains("get", "mset", "eval", "multi").doesNotContain("blpop",
+          "subscribe", "keys");
+      List<?> keys = (List<?>) jedis.sendCommand(
+          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "GETKEYS", "MSET", "a", "1", "b",
+          "2");
+      assertThat(keys).hasSize(2);
+      List<?> docs = (List<?>) jedis.sendCommand(
+          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "DOCS", "get", "blpop");
+      assertThat(docs).hasSize(2); // get and its docs; blpop left out
+    }
+  }
 }
