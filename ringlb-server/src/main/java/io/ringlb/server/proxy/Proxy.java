@@ -77,6 +77,8 @@ final class Proxy {
   private volatile long opsPerSecond;
   final java.util.concurrent.atomic.AtomicInteger clients =
       new java.util.concurrent.atomic.AtomicInteger();
+  /** The connected clients by id, for CLIENT LIST and CLIENT KILL. */
+  final Map<Integer, ProxyHandler> connected = new java.util.concurrent.ConcurrentHashMap<>();
 
   Proxy(ProxyConfig config, Transport transport, EventLoopGroup group) throws IOException {
     this.config = config;

@@ -87,6 +87,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private boolean authenticated;
   private long quitSeq = -1;
   private String clientName;
+  // Read by CLIENT LIST from other threads without synchronization: a snapshot, as in Redis.
+  private final long createdNanos = System.nanoTime();
+  private long lastActiveNanos = createdNanos;
+  private Commands.Spec lastCommand;
   /** The commands queued since MULTI, in RESP form; null outside a transaction. */
   private ArrayList<ByteBuf> transaction;
   /** The keys of {@link #transaction}, to move first while a migration moves them. */
@@ -117,11 +121,19 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    proxy.connected.put(clientId, this);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    // Once per read rather than per command: what CLIENT LIST's idle needs, at little cost.
+    lastActiveNanos = System.nanoTime();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
+    proxy.connected.remove(clientId);
     for (int i = 0; i < slots.length; i++) {
       ReferenceCountUtil.release(slots[i]);
       slots[i] = null;
@@ -456,6 +468,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     Commands.Spec spec = Commands.lookup(args[0], worker.scratch(32));
     long seq = nextSlot();
     proxy.commands.increment();
+    lastCommand = spec;
     if (spec == null) {
       transactionFailed = transaction != null;
       error(seq, unknownCommand(args, argc));
@@ -1528,9 +1541,96 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
       }
       case "setinfo", "no-evict", "no-touch" -> reply(seq, OK);
+      case "info" -> reply(seq, Replies.bulk(describe(System.nanoTime()) + "\n"));
+      case "list" -> {
+        long now = System.nanoTime();
+        StringBuilder sb = new StringBuilder();
+        for (ProxyHandler client : new java.util.TreeMap<>(proxy.connected).values()) {
+          sb.append(client.describe(now)).append('\n');
+        }
+        reply(seq, Replies.bulk(sb.toString()));
+      }
+      case "kill" -> kill(seq, args);
       default -> error(seq, "ERR unknown subcommand '" + arg(args, 1)
           + "'. Try CLIENT HELP.");
     }
+  }
+
+  /** This client as a line of CLIENT LIST. */
+  private String describe(long now) {
+    Commands.Spec last = lastCommand;
+    ArrayList<ByteBuf> queued = transaction;
+    return "id=" + clientId
+        + " addr=" + address(ctx.channel().remoteAddress())
+        + " laddr=" + address(ctx.channel().localAddress())
+        + " name=" + (clientName == null ? "" : clientName)
+        + " age=" + (now - createdNanos) / 1_000_000_000L
+        + " idle=" + Math.max(0, now - lastActiveNanos) / 1_000_000_000L
+        + " db=0"
+        + " multi=" + (queued == null ? -1 : queued.size())
+        + " watch=" + (watching ? 1 : 0)
+        + " cmd=" + (last == null ? "NULL" : last.name());
+  }
+
+  private static String address(java.net.SocketAddress address) {
+    return address instanceof java.net.InetSocketAddress a
+        ? a.getAddress().getHostAddress() + ":" + a.getPort() : String.valueOf(address);
+  }
+
+  /** CLIENT KILL addr, or CLIENT KILL ID id / ADDR addr ... (the filters Redis has for these). */
+  private void kill(long seq, List<ByteBuf> args) {
+    if (args.size() == 3) {
+      int killed = killWhere(seq, null, arg(args, 2));
+      if (killed == 0) {
+        error(seq, "ERR No such client");
+      } else {
+        reply(seq, OK);
+      }
+      return;
+    }
+    if (args.size() < 4 || args.size() % 2 != 0) {
+      error(seq, "ERR syntax error");
+      return;
+    }
+    Integer id = null;
+    String addr = null;
+    for (int i = 2; i < args.size(); i += 2) {
+      String filter = arg(args, i).toLowerCase(java.util.Locale.ROOT);
+      String value = arg(args, i + 1);
+      switch (filter) {
+        case "id" -> {
+          try {
+            id = Integer.parseInt(value);
+          } catch (NumberFormatException e) {
+            error(seq, "ERR client-id should be greater than 0");
+            return;
+          }
+        }
+        case "addr" -> addr = value;
+        default -> {
+          error(seq, "ERR ringlb: CLIENT KILL filters by ID and ADDR only, not " + filter);
+          return;
+        }
+      }
+    }
+    reply(seq, new IntegerRedisMessage(killWhere(seq, id, addr)));
+  }
+
+  /** Closes the clients matching; this one only once request {@code seq} is answered. */
+  private int killWhere(long seq, Integer id, String addr) {
+    int killed = 0;
+    for (ProxyHandler client : proxy.connected.values()) {
+      if ((id == null || client.clientId == id)
+          && (addr == null || addr.equals(address(client.ctx.channel().remoteAddress())))) {
+        if (client == this) {
+          quitSeq = seq;
+        } else {
+          client.ctx.channel().close();
+        }
+        killed++;
+      }
+    }
+    return killed;
   }
 
   /**

@@ -349,4 +349,33 @@ class ProxyServerTest {
       assertThat(docs).hasSize(2); // get and its docs; blpop left out
     }
   }
+
+  @Test
+  void client_listInfoAndKill() throws Exception {
+    try (Jedis a = client(); Jedis b = client()) {
+      a.clientSetname("worker-a");
+      long idA = a.clientId();
+      long idB = b.clientId();
+      b.get("x");
+      String list = a.clientList();
+      assertThat(list).contains("id=" + idA + " ", "name=worker-a", "id=" + idB + " ",
+          "cmd=get", "db=0");
+      assertThat(list.lines().filter(l -> l.startsWith("id=" + idB + " ")).findFirst().get())
+          .contains("multi=-1", "watch=0").containsPattern("addr=127\\.0\\.0\\.1:\\d+");
+      assertThat(a.clientInfo()).startsWith("id=" + idA + " ").contains("cmd=client");
+      assertThat(a.clientKill(new redis.clients.jedis.params.ClientKillParams().id(
+          Long.toString(idB)))).isEqualTo(1);
+      assertThatThrownBy(() -> b.get("x"))
+          .isInstanceOf(redis.clients.jedis.exceptions.JedisConnectionException.class);
+      assertThat(a.clientKill(new redis.clients.jedis.params.ClientKillParams().id("999999")))
+          .isZero();
+      assertThatThrownBy(() -> a.clientKill("10.1.2.3:4"))
+          .isInstanceOf(JedisDataException.class).hasMessage("ERR No such client");
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (a.clientList().contains("id=" + idB + " ") && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(a.clientList()).doesNotContain("id=" + idB + " ");
+    }
+  }
 }
