@@ -49,7 +49,7 @@ final class Commands {
     // strings
     "get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "append", "strlen",
     "incr", "decr", "incrby", "decrby", "incrbyfloat", "getrange", "setrange", "substr",
-    "getbit", "setbit", "bitcount", "bitpos", "bitfield", "bitfield_ro", "lcs",
+    "getbit", "setbit", "bitcount", "bitpos", "bitfield", "bitfield_ro",
     // keys
     "expire", "pexpire", "expireat", "pexpireat", "expiretime", "pexpiretime", "ttl", "pttl",
     "persist", "type", "dump", "restore",
@@ -83,6 +83,7 @@ final class Commands {
   /** Commands whose keys are two fixed arguments, the first two. */
   private static final String[] TWO_KEYS = {
     "rename", "renamenx", "copy", "smove", "lmove", "rpoplpush", "zrangestore", "geosearchstore",
+    "lcs",
   };
 
   /** Commands whose every argument is a key. */
@@ -286,6 +287,17 @@ final class Commands {
   static boolean served(byte[] name) {
     Spec spec = lookup(io.netty.buffer.Unpooled.wrappedBuffer(name), new byte[32]);
     return spec != null && spec.kind() != Kind.REFUSED;
+  }
+
+  /** Returns every command the proxy knows. */
+  static java.util.List<Spec> all() {
+    java.util.List<Spec> out = new java.util.ArrayList<>();
+    for (Spec spec : SPECS) {
+      if (spec != null) {
+        out.add(spec);
+      }
+    }
+    return out;
   }
 
   /** Returns how many commands the proxy serves. */
