@@ -70,6 +70,8 @@ final class Commands {
     // hyperloglog, geo, streams (single key forms)
     "pfadd", "geoadd", "geopos", "geodist", "geohash", "geosearch", "georadius_ro",
     "georadiusbymember_ro", "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim",
+    // stream consumer groups
+    "xack", "xclaim", "xautoclaim", "xpending", "xsetid",
   };
 
   private static final String[] LOCAL_COMMANDS = {
@@ -79,6 +81,9 @@ final class Commands {
   };
 
   private static final String[] BEFORE_AUTH = {"auth", "hello", "quit"};
+
+  /** {@link Spec#numkeys} of XREAD and XREADGROUP: keys follow their STREAMS option. */
+  static final int STREAMS = -1;
 
   /** Commands whose keys are two fixed arguments, the first two. */
   private static final String[] TWO_KEYS = {
@@ -106,7 +111,7 @@ final class Commands {
 
   private static final String[][] REFUSED = {
     {BLOCKS, "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
-        "xread", "xreadgroup", "wait", "waitaof"},
+        "wait", "waitaof"},
     {"is not sharded by the proxy; connect to a redis-server for publish/subscribe", "subscribe",
         "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "publish",
         "spublish", "pubsub"},
@@ -148,8 +153,13 @@ final class Commands {
       add(new Spec(name, Kind.SAME, false, 1, 1, 1, 2, null));
     }
     add(new Spec("bitop", Kind.SAME, false, 2, -1, 1, 0, null));
-    // MEMORY USAGE key, OBJECT ENCODING key...: a subcommand, then the key
-    for (String name : new String[] {"memory", "object"}) {
+    // XREAD and XREADGROUP: the first half of the arguments after STREAMS (BLOCK is refused)
+    for (String name : new String[] {"xread", "xreadgroup"}) {
+      add(new Spec(name, Kind.SAME, false, 0, 0, 1, STREAMS, null));
+    }
+    // MEMORY USAGE key, OBJECT ENCODING key, XGROUP CREATE key..., XINFO STREAM key...: a
+    // subcommand, then the key
+    for (String name : new String[] {"memory", "object", "xgroup", "xinfo"}) {
       add(new Spec(name, Kind.SAME, false, 2, 2, 1, 0, null));
     }
     add(new Spec("msetnx", Kind.SAME, false, 1, -2, 2, 0, null));
@@ -224,6 +234,9 @@ final class Commands {
    * not hold them (too few, a count that is not a positive number, or more keys than arguments).
    */
   static int[] keys(Spec spec, ByteBuf[] args, int argc) {
+    if (spec.numkeys() == STREAMS) {
+      return streamKeys(spec, args, argc);
+    }
     int fixed = 0;
     int last = spec.last() < 0 ? argc + spec.last() : spec.last();
     if (spec.first() > 0) {
@@ -317,6 +330,57 @@ final class Commands {
       case "exec", "discard", "multi", "reset", "quit", "watch" -> true;
       default -> false;
     };
+  }
+
+  /**
+   * Returns the keys of XREAD or XREADGROUP: after its options ({@code COUNT n}, {@code BLOCK ms},
+   * {@code NOACK}, {@code GROUP g c}), {@code STREAMS} then as many keys as ids.
+   */
+  private static int[] streamKeys(Spec spec, ByteBuf[] args, int argc) {
+    int i = 1;
+    while (i < argc) {
+      String option = lower(args[i]);
+      if (option.equals("streams")) {
+        int rest = argc - i - 1;
+        if (rest == 0 || rest % 2 != 0) {
+          return null;
+        }
+        int[] keys = new int[rest / 2];
+        for (int k = 0; k < keys.length; k++) {
+          keys[k] = i + 1 + k;
+        }
+        return keys;
+      }
+      i += switch (option) {
+        case "count", "block" -> 2;
+        case "noack" -> 1;
+        case "group" -> spec.name().equals("xreadgroup") ? 3 : argc;
+        default -> argc; // not an option of these commands: no keys
+      };
+    }
+    return null;
+  }
+
+  /** Returns whether XREAD or XREADGROUP {@code args} ask to block (a BLOCK option). */
+  static boolean blocks(Spec spec, ByteBuf[] args, int argc) {
+    if (spec.numkeys() != STREAMS) {
+      return false;
+    }
+    for (int i = 1; i < argc; i++) {
+      String option = lower(args[i]);
+      if (option.equals("streams")) {
+        return false;
+      }
+      if (option.equals("block")) {
+        return true;
+      }
+      if (option.equals("group")) {
+        i += 2;
+      } else if (option.equals("count")) {
+        i++;
+      }
+    }
+    return false;
   }
 
   /** Returns the non-negative decimal number {@code arg} holds, or -1. */

@@ -576,6 +576,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   // ---- atomic multi-key commands
 
   private void routeSame(long seq, Commands.Spec spec, ByteBuf[] args, int argc) {
+    if (Commands.blocks(spec, args, argc)) {
+      error(seq, "ERR ringlb: '" + spec.name() + "' with BLOCK blocks its connection until data"
+          + " arrives, and the proxy's connections to a redis-server are shared by its clients;"
+          + " poll without BLOCK");
+      return;
+    }
     int[] keys = Commands.keys(spec, args, argc);
     if (keys == null && spec.first() == 2 && argc >= 2) {
       // MEMORY STATS, OBJECT HELP...: no key to route by
@@ -587,7 +593,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       error(seq, spec.numkeys() > 0
           ? "ERR ringlb: '" + spec.name() + "' needs a number of keys of at least 1 and no more"
               + " than the arguments after it (the proxy routes the command by its keys)"
-          : "ERR wrong number of arguments for '" + spec.name() + "' command");
+          : spec.numkeys() == Commands.STREAMS
+              ? "ERR ringlb: '" + spec.name() + "' needs STREAMS and as many keys as ids after"
+                  + " its options (the proxy routes the command by its keys)"
+              : "ERR wrong number of arguments for '" + spec.name() + "' command");
       return;
     }
     Topology t = worker.topology;

@@ -49,7 +49,17 @@ class CommandKeysTest {
       Map.entry("zrangestore", new String[] {"k1", "k2", "0", "-1"}),
       Map.entry("geosearchstore", new String[] {"k1", "k2", "FROMLONLAT", "0", "0", "BYRADIUS",
           "1", "m"}),
-      Map.entry("lcs", new String[] {"k1", "k2"}));
+      Map.entry("lcs", new String[] {"k1", "k2"}),
+      Map.entry("xread", new String[] {"COUNT", "10", "STREAMS", "k1", "k2", "0", "0"}),
+      Map.entry("xreadgroup", new String[] {"GROUP", "streams", "c", "NOACK", "STREAMS", "k1",
+          "k2", ">", ">"}),
+      Map.entry("xgroup", new String[] {"CREATE", "k1", "g", "$", "MKSTREAM"}),
+      Map.entry("xinfo", new String[] {"STREAM", "k1"}),
+      Map.entry("xclaim", new String[] {"k1", "g", "c", "0", "0-1"}),
+      Map.entry("xautoclaim", new String[] {"k1", "g", "c", "0", "0-0"}),
+      Map.entry("xpending", new String[] {"k1", "g"}),
+      Map.entry("xack", new String[] {"k1", "g", "0-1"}),
+      Map.entry("xsetid", new String[] {"k1", "0-1"}));
 
   private static RedisServers redis;
   private static RedisServers.Instance server;

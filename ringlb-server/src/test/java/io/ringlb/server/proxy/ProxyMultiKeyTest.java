@@ -392,6 +392,37 @@ class ProxyMultiKeyTest {
   }
 
   @Test
+  void streamConsumerGroups_routedByTheirStreams() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < 20; i++) {
+        String stream = MigrationTest.key(i);
+        assertThat(call(jedis, "XGROUP", "CREATE", stream, "workers", "$", "MKSTREAM"))
+            .isEqualTo("OK");
+        call(jedis, "XADD", stream, "*", "job", "j" + i);
+        List<?> read = (List<?>) call(jedis, "XREADGROUP", "GROUP", "workers", "w1", "COUNT",
+            "10", "STREAMS", stream, ">");
+        assertThat(read).as(stream).hasSize(1);
+        List<?> entries = (List<?>) ((List<?>) read.get(0)).get(1);
+        String id = new String((byte[]) ((List<?>) entries.get(0)).get(0), StandardCharsets.UTF_8);
+        assertThat(call(jedis, "XACK", stream, "workers", id)).isEqualTo(1L);
+        assertThat((List<?>) call(jedis, "XPENDING", stream, "workers")).isNotEmpty();
+        assertThat(call(jedis, "XINFO", "STREAM", stream)).isNotNull();
+      }
+      // two streams under one tag in one XREAD
+      call(jedis, "XADD", "{q}.a", "*", "f", "1");
+      call(jedis, "XADD", "{q}.b", "*", "f", "2");
+      assertThat((List<?>) call(jedis, "XREAD", "COUNT", "5", "STREAMS", "{q}.a", "{q}.b", "0",
+          "0")).hasSize(2);
+      assertThatThrownBy(() -> call(jedis, "XREAD", "BLOCK", "100", "STREAMS", "{q}.a", "$"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("'xread' with BLOCK blocks its connection");
+      assertThatThrownBy(() -> call(jedis, "XREAD", "STREAMS", "{q}.a", "{r}.b", "0", "0"))
+          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+    }
+  }
+
+  @Test
   void blockingAndTransactionCommands_areRefusedWithTheReason() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     try (Jedis jedis = client()) {
