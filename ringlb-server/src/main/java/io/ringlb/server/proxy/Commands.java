@@ -77,7 +77,8 @@ final class Commands {
   private static final String[] LOCAL_COMMANDS = {
     "ping", "echo", "select", "client", "command", "config", "info", "dbsize", "flushall",
     "flushdb", "scan", "ring", "time", "reset", "script", "function", "multi", "exec", "discard",
-    "watch", "unwatch",
+    "watch", "unwatch", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "publish",
+    "pubsub",
   };
 
   private static final String[] BEFORE_AUTH = {"auth", "hello", "quit"};
@@ -112,9 +113,8 @@ final class Commands {
   private static final String[][] REFUSED = {
     {BLOCKS, "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
         "wait", "waitaof"},
-    {"is not sharded by the proxy; connect to a redis-server for publish/subscribe", "subscribe",
-        "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "publish",
-        "spublish", "pubsub"},
+    {"(sharded publish/subscribe) is not served by the proxy; SUBSCRIBE, PSUBSCRIBE and PUBLISH"
+        + " are", "ssubscribe", "sunsubscribe", "spublish"},
     {"would walk every backend at once; use SCAN, which the proxy walks backend by backend",
         "keys"},
     {"concerns one redis-server; run it on the backends directly", "randomkey", "move", "swapdb",
@@ -381,6 +381,15 @@ final class Commands {
       }
     }
     return false;
+  }
+
+  /** Returns whether {@code spec} may run while the client is subscribed, as in Redis (RESP2). */
+  static boolean allowedWhileSubscribed(Spec spec) {
+    return switch (spec.name()) {
+      case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping", "quit", "reset" ->
+          true;
+      default -> false;
+    };
   }
 
   /** Returns the non-negative decimal number {@code arg} holds, or -1. */

@@ -108,6 +108,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   /** Keys are watched (on {@link #watchConnection}); they all have {@link #watchHash}. */
   private boolean watching;
   private int watchHash;
+  /** Subscriptions, while the client has any (or is being answered about them); else null. */
+  private PubSub pubsub;
   private static final byte[] UNWATCH =
       "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -145,6 +147,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     releaseArgs();
     endTransaction();
     closeWatchConnection();
+    endPubSub();
     if (parked != null) {
       ByteBuf[] held;
       while ((held = parked.poll()) != null) {
@@ -480,6 +483,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
     if (transaction != null && !Commands.endsTransaction(spec)) {
       queue(seq, spec, args, argc);
+      return;
+    }
+    if (pubsub != null && !Commands.allowedWhileSubscribed(spec)) {
+      error(seq, "ERR Can't execute '" + spec.name() + "': only (P)SUBSCRIBE / (P)UNSUBSCRIBE /"
+          + " PING / QUIT / RESET are allowed in this context");
       return;
     }
     switch (spec.kind()) {
@@ -1225,7 +1233,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     List<ByteBuf> args = Arrays.asList(argv).subList(0, argc);
     switch (name) {
       case "ping" -> {
-        if (argc == 1) {
+        if (pubsub != null && argc <= 2) {
+          // Subscribed, Redis answers ["pong", message] (RESP2)
+          reply(seq, new ArrayRedisMessage(List.of(Replies.bulk("pong"), argc == 2
+              ? new FullBulkStringRedisMessage(Unpooled.copiedBuffer(args.get(1)))
+              : Replies.bulk(""))));
+        } else if (argc == 1) {
           reply(seq, PONG);
         } else if (argc == 2) {
           reply(seq, new FullBulkStringRedisMessage(Unpooled.copiedBuffer(args.get(1))));
@@ -1270,6 +1283,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
       }
       case "watch" -> watch(seq, argv, argc);
+      case "subscribe", "psubscribe", "unsubscribe", "punsubscribe" ->
+          subscription(seq, name, argv, argc);
+      case "publish" -> publish(seq, argv, argc);
+      case "pubsub" -> pubsubInfo(seq, argv, argc);
       case "unwatch" -> {
         unwatch();
         reply(seq, OK);
@@ -1277,6 +1294,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       case "reset" -> {
         endTransaction();
         unwatch();
+        endPubSub();
         authenticated = proxy.config().requirePass() == null;
         clientName = null;
         reply(seq, new SimpleStringRedisMessage("RESET"));
@@ -1362,11 +1380,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
               + " backends directly");
       return;
     }
-    Object[] command = new Object[argc];
-    for (int i = 0; i < argc; i++) {
-      command[i] = ByteBufUtil.getBytes(argv[i]);
-    }
-    fanOut(seq, dataBackends(worker.topology), command, (backends, replies) -> {
+    fanOut(seq, dataBackends(worker.topology), commandOf(argv, argc), (backends, replies) -> {
       for (Object r : replies) {
         if (r instanceof Replies.Error e) {
           return new ErrorRedisMessage(e.text());
@@ -1407,17 +1421,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       error(seq, "ERR unknown subcommand '" + Replies.text(argv[1]) + "'. Try COMMAND HELP.");
       return;
     }
-    Backend[] all = dataBackends(worker.topology);
-    if (all.length == 0) {
-      error(seq, "ERR ringlb: no backend in the ring");
-      return;
-    }
-    Object[] command = new Object[argc];
-    for (int i = 0; i < argc; i++) {
-      command[i] = ByteBufUtil.getBytes(argv[i]);
-    }
     boolean named = sub.equals("info") && argc > 2;
-    fanOut(seq, new Backend[] {all[0]}, command, (backends, replies) -> {
+    askOneBackend(seq, argv, argc, (backends, replies) -> {
       Object r = replies[0];
       if (!(r instanceof List<?> items) || sub.startsWith("getkeys")) {
         return Replies.toMessage(r);
@@ -1563,6 +1568,100 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       default -> error(seq, "ERR unknown subcommand '" + arg(args, 1)
           + "'. Try CLIENT HELP.");
     }
+  }
+
+  // ---- publish/subscribe
+
+  /** (P)SUBSCRIBE and (P)UNSUBSCRIBE: answered here, one confirmation per name. */
+  private void subscription(long seq, String name, ByteBuf[] argv, int argc) {
+    boolean subscribe = name.endsWith("subscribe") && !name.contains("unsub");
+    if (subscribe && argc < 2) {
+      error(seq, "ERR wrong number of arguments for '" + name + "' command");
+      return;
+    }
+    List<byte[]> names = new ArrayList<>(argc - 1);
+    for (int i = 1; i < argc; i++) {
+      names.add(ByteBufUtil.getBytes(argv[i]));
+    }
+    boolean pattern = name.startsWith("p");
+    boolean fresh = pubsub == null;
+    if (fresh) {
+      pubsub = new PubSub(this, proxy, worker);
+      worker.subscribers.add(pubsub);
+    }
+    List<RedisMessage> confirmations = subscribe
+        ? pubsub.subscribe(pattern, names, worker.topology)
+        : pubsub.unsubscribe(pattern, names);
+    ByteBuf encoded = Unpooled.buffer(64 * confirmations.size());
+    for (RedisMessage confirmation : confirmations) {
+      Resp.write(encoded, confirmation);
+      ReferenceCountUtil.release(confirmation);
+    }
+    replyRaw(seq, encoded);
+    encoded.release();
+    if (pubsub.count() == 0) {
+      endPubSub(); // subscribed to nothing: the client is out of subscribed mode
+    }
+  }
+
+  /** Passes a message a backend pushed to this subscribed client, after every earlier reply. */
+  void push(RedisMessage message) {
+    if (closed || pubsub == null) {
+      ReferenceCountUtil.release(message);
+      return;
+    }
+    reply(nextSlot(), message);
+  }
+
+  private void endPubSub() {
+    if (pubsub != null) {
+      pubsub.close();
+      worker.subscribers.remove(pubsub);
+      pubsub = null;
+    }
+  }
+
+  /**
+   * PUBLISH to the backend owning the channel (as a key, hash tag and all). Subscribers through
+   * the proxy are subscribed on every backend, so one copy reaches each of them.
+   */
+  private void publish(long seq, ByteBuf[] argv, int argc) {
+    if (argc != 3) {
+      error(seq, "ERR wrong number of arguments for 'publish' command");
+      return;
+    }
+    Topology t = worker.topology;
+    int owner = t.placement.serverFor(hash(t, argv[1]));
+    if (owner < 0) {
+      error(seq, "ERR ringlb: no backend in the ring");
+      return;
+    }
+    worker.begin();
+    t.backend(owner).connection(worker, clientId).send(argv, argc, new ClientReply(this, seq, t));
+  }
+
+  /** PUBSUB CHANNELS, NUMSUB and NUMPAT, from one backend: all hold the same subscriptions. */
+  private void pubsubInfo(long seq, ByteBuf[] argv, int argc) {
+    askOneBackend(seq, argv, argc, (backends, replies) -> Replies.toMessage(replies[0]));
+  }
+
+  /** Sends the client's command to one backend holding keys; {@code gather} makes the reply. */
+  private void askOneBackend(long seq, ByteBuf[] argv, int argc, Gather gather) {
+    Backend[] all = dataBackends(worker.topology);
+    if (all.length == 0) {
+      error(seq, "ERR ringlb: no backend in the ring");
+      return;
+    }
+    fanOut(seq, new Backend[] {all[0]}, commandOf(argv, argc), gather);
+  }
+
+  /** Returns a client's command as arguments for {@link Replies#command}, bytes kept as they are. */
+  private static Object[] commandOf(ByteBuf[] argv, int argc) {
+    Object[] command = new Object[argc];
+    for (int i = 0; i < argc; i++) {
+      command[i] = ByteBufUtil.getBytes(argv[i]);
+    }
+    return command;
   }
 
   /** This client as a line of CLIENT LIST. */

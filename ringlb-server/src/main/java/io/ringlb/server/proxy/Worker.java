@@ -27,6 +27,8 @@ final class Worker implements Runnable {
   private int previousInflight;
   private CompletableFuture<Void> drained;
   private final ArrayList<ProxyHandler> parked = new ArrayList<>();
+  /** The clients of this worker that have subscribed, to subscribe on backends that join. */
+  final ArrayList<PubSub> subscribers = new ArrayList<>();
 
   private final ArrayList<BackendConnection> connections = new ArrayList<>();
   private BackendConnection[] dirtyBackends = new BackendConnection[16];
@@ -92,6 +94,9 @@ final class Worker implements Runnable {
     inflight = 0;
     topology = next;
     ready = false;
+    for (int i = 0; i < subscribers.size(); i++) {
+      subscribers.get(i).ensure(next);
+    }
     if (previousInflight == 0) {
       signal.complete(null);
     } else {
