@@ -1589,9 +1589,19 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       pubsub = new PubSub(this, proxy, worker);
       worker.subscribers.add(pubsub);
     }
-    List<RedisMessage> confirmations = subscribe
-        ? pubsub.subscribe(pattern, names, worker.topology)
-        : pubsub.unsubscribe(pattern, names);
+    if (subscribe) {
+      pubsub.subscribe(pattern, names, worker.topology, confirmations -> confirm(seq,
+          confirmations));
+      return;
+    }
+    confirm(seq, pubsub.unsubscribe(pattern, names));
+    if (pubsub.count() == 0) {
+      endPubSub(); // subscribed to nothing: the client is out of subscribed mode
+    }
+  }
+
+  /** Answers request {@code seq} with the (un)subscribe confirmations, one after the other. */
+  private void confirm(long seq, List<RedisMessage> confirmations) {
     ByteBuf encoded = Unpooled.buffer(64 * confirmations.size());
     for (RedisMessage confirmation : confirmations) {
       Resp.write(encoded, confirmation);
@@ -1599,9 +1609,6 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
     replyRaw(seq, encoded);
     encoded.release();
-    if (pubsub.count() == 0) {
-      endPubSub(); // subscribed to nothing: the client is out of subscribed mode
-    }
   }
 
   /** Passes a message a backend pushed to this subscribed client, after every earlier reply. */

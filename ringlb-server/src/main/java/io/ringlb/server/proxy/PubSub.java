@@ -43,7 +43,7 @@ final class PubSub {
   /** Channel and pattern names, kept as ISO-8859-1 strings: one char per byte, exact. */
   private final Set<String> channels = new LinkedHashSet<>();
   private final Set<String> patterns = new LinkedHashSet<>();
-  private final Map<Backend, Channel> connections = new HashMap<>();
+  private final Map<Backend, Link> links = new HashMap<>();
   private boolean closed;
 
   PubSub(ProxyHandler client, Proxy proxy, Worker worker) {
@@ -59,9 +59,12 @@ final class PubSub {
 
   /**
    * SUBSCRIBE or PSUBSCRIBE ({@code pattern}) of {@code names}: subscribes every connection to
-   * the new ones, and returns the confirmations, one per name given.
+   * the new ones, and runs {@code confirm} with the confirmations (one per name given) once every
+   * backend has confirmed, so that a message published after the client read them reaches it;
+   * or after the request timeout, if a backend does not answer.
    */
-  List<RedisMessage> subscribe(boolean pattern, List<byte[]> names, Topology t) {
+  void subscribe(boolean pattern, List<byte[]> names, Topology t,
+      java.util.function.Consumer<List<RedisMessage>> confirm) {
     Set<String> set = pattern ? patterns : channels;
     List<byte[]> added = new ArrayList<>();
     List<RedisMessage> confirmations = new ArrayList<>();
@@ -72,10 +75,21 @@ final class PubSub {
       confirmations.add(confirmation(pattern ? "psubscribe" : "subscribe", name));
     }
     ensure(t);
+    Waiter waiter = new Waiter(confirmations, confirm);
     if (!added.isEmpty()) {
-      sendAll(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", added);
+      ByteBuf command = encode(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", added);
+      for (Link link : links.values()) {
+        if (link.channel.isActive()) {
+          link.acks.add(new Ack(added.size(), List.of(waiter)));
+          link.channel.writeAndFlush(command.retainedDuplicate(), link.channel.voidPromise());
+        } else {
+          link.connecting.add(waiter); // answered by the subscriptions sent on connect
+        }
+        waiter.links++;
+      }
+      command.release();
     }
-    return confirmations;
+    waiter.armed();
   }
 
   /**
@@ -104,7 +118,13 @@ final class PubSub {
       confirmations.add(confirmation(kind, null));
     }
     if (!removed.isEmpty()) {
-      sendAll(pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", removed);
+      ByteBuf command = encode(pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", removed);
+      for (Link link : links.values()) {
+        if (link.channel.isActive()) {
+          link.channel.writeAndFlush(command.retainedDuplicate(), link.channel.voidPromise());
+        }
+      }
+      command.release();
     }
     return confirmations;
   }
@@ -117,7 +137,7 @@ final class PubSub {
     for (Backend b : t.backends()) {
       boolean holdsKeys = !b.ejected && (t.placement.contains(b.id)
           || (t.previous != null && t.previous.contains(b.id)));
-      if (holdsKeys && !connections.containsKey(b)) {
+      if (holdsKeys && !links.containsKey(b)) {
         connect(b);
       }
     }
@@ -126,10 +146,11 @@ final class PubSub {
   /** Closes every subscribed connection. */
   void close() {
     closed = true;
-    for (Channel ch : connections.values()) {
-      ch.close();
+    for (Link link : new ArrayList<>(links.values())) {
+      link.channel.close();
+      link.release();
     }
-    connections.clear();
+    links.clear();
   }
 
   private static String key(byte[] name) {
@@ -142,14 +163,6 @@ final class PubSub {
     parts.add(name == null ? FullBulkStringRedisMessage.NULL_INSTANCE : Replies.bulk(name));
     parts.add(new IntegerRedisMessage(count()));
     return new ArrayRedisMessage(parts);
-  }
-
-  private void sendAll(String command, List<byte[]> names) {
-    for (Channel ch : connections.values()) {
-      if (ch.isActive()) {
-        ch.writeAndFlush(encode(command, names), ch.voidPromise());
-      }
-    }
   }
 
   private static ByteBuf encode(String command, List<byte[]> names) {
@@ -177,11 +190,16 @@ final class PubSub {
           }
         })
         .connect(b.spec.host(), b.spec.port());
-    connections.put(b, future.channel());
+    Link link = new Link(future.channel());
+    links.put(b, link);
     future.addListener(f -> {
-      Channel ch = future.channel();
-      if (!f.isSuccess() || closed || connections.get(b) != ch) {
+      Channel ch = link.channel;
+      if (!f.isSuccess() || closed || links.get(b) != link) {
         ch.close();
+        if (links.get(b) == link) {
+          links.remove(b);
+        }
+        link.release();
         return;
       }
       // Everything subscribed so far: later changes are sent as they come.
@@ -197,7 +215,104 @@ final class PubSub {
         ch.write(encode("PSUBSCRIBE", bytes(patterns)), ch.voidPromise());
       }
       ch.flush();
+      link.acks.add(new Ack(channels.size() + patterns.size(), link.connecting));
+      link.connecting = new ArrayList<>();
+      link.settle();
     });
+  }
+
+  /** A subscribing connection and the confirmations it owes, in the order it owes them. */
+  private static final class Link {
+    final Channel channel;
+    final java.util.ArrayDeque<Ack> acks = new java.util.ArrayDeque<>();
+    /** Subscriptions made while connecting, confirmed by those sent on connect. */
+    List<Waiter> connecting = new ArrayList<>();
+
+    Link(Channel channel) {
+      this.channel = channel;
+    }
+
+    /** One (p)subscribe confirmation came. */
+    void confirmed() {
+      Ack head = acks.peek();
+      if (head != null) {
+        head.remaining--;
+        settle();
+      }
+    }
+
+    /** Completes the head acknowledgements that owe nothing more. */
+    void settle() {
+      Ack head;
+      while ((head = acks.peek()) != null && head.remaining <= 0) {
+        acks.poll();
+        for (Waiter waiter : head.waiters) {
+          waiter.linkDone();
+        }
+      }
+    }
+
+    /** The connection is gone: nothing it owes will come. */
+    void release() {
+      Ack head;
+      while ((head = acks.poll()) != null) {
+        for (Waiter waiter : head.waiters) {
+          waiter.linkDone();
+        }
+      }
+      for (Waiter waiter : connecting) {
+        waiter.linkDone();
+      }
+      connecting = new ArrayList<>();
+    }
+  }
+
+  /** Confirmations a link owes for one SUBSCRIBE it was sent, and who waits for them. */
+  private static final class Ack {
+    int remaining;
+    final List<Waiter> waiters;
+
+    Ack(int remaining, List<Waiter> waiters) {
+      this.remaining = remaining;
+      this.waiters = waiters;
+    }
+  }
+
+  /** A client's SUBSCRIBE, answered once every link confirmed it, or at the request timeout. */
+  private final class Waiter {
+    private final List<RedisMessage> confirmations;
+    private final java.util.function.Consumer<List<RedisMessage>> confirm;
+    int links;
+    private boolean answered;
+
+    Waiter(List<RedisMessage> confirmations,
+        java.util.function.Consumer<List<RedisMessage>> confirm) {
+      this.confirmations = confirmations;
+      this.confirm = confirm;
+    }
+
+    /** Every link has been counted: answer now if none owes anything, else at the latest later. */
+    void armed() {
+      if (links == 0) {
+        answer();
+      } else {
+        worker.loop.schedule(this::answer, proxy.config().requestTimeout().toMillis(),
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
+
+    void linkDone() {
+      if (--links == 0) {
+        answer();
+      }
+    }
+
+    private void answer() {
+      if (!answered) {
+        answered = true;
+        confirm.accept(confirmations);
+      }
+    }
   }
 
   private static List<byte[]> bytes(Set<String> names) {
@@ -228,6 +343,12 @@ final class PubSub {
           client.push(push); // takes ownership
           return;
         }
+        if (type.equals("subscribe") || type.equals("psubscribe")) {
+          Link link = links.get(backend);
+          if (link != null && link.channel == ctx.channel()) {
+            link.confirmed();
+          }
+        }
       }
       ReferenceCountUtil.release(msg);
     }
@@ -242,8 +363,10 @@ final class PubSub {
     public void channelInactive(ChannelHandlerContext ctx) {
       // The backend went away (or left the ring): the next subscription change or topology
       // reconnects to it if it still holds keys.
-      if (connections.get(backend) == ctx.channel()) {
-        connections.remove(backend);
+      Link link = links.get(backend);
+      if (link != null && link.channel == ctx.channel()) {
+        links.remove(backend);
+        link.release();
       }
     }
 

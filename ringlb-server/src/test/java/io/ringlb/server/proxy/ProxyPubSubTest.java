@@ -207,4 +207,24 @@ class ProxyPubSubTest {
       assertThat(jedis.set("k", "v")).isEqualTo("OK");
     }
   }
+
+  @Test
+  @Timeout(60)
+  void subscribeConfirmed_onlyOnceEveryBackendSubscribed() throws Exception {
+    try (Jedis publisher = client()) {
+      for (int i = 0; i < 20; i++) {
+        // a fresh client each time: its connections to the backends are still being opened
+        try (Jedis subscriber = client()) {
+          String channel = "fresh" + MigrationTest.key(i);
+          subscriber.getConnection().sendCommand(Command.SUBSCRIBE, channel);
+          assertThat(subscriber.getConnection().getObjectMultiBulkReply().get(2)).isEqualTo(1L);
+          // confirmed: a message published now reaches the subscriber
+          assertThat(publisher.publish(channel, "m" + i)).as(channel).isEqualTo(1L);
+          List<Object> message = subscriber.getConnection().getObjectMultiBulkReply();
+          assertThat(new String((byte[]) message.get(2), StandardCharsets.UTF_8))
+              .isEqualTo("m" + i);
+        }
+      }
+    }
+  }
 }
