@@ -37,6 +37,9 @@ import java.util.Set;
  */
 final class PubSub {
 
+  /** How long after losing a backend its subscriptions are made again. */
+  private static final long RECONNECT_AFTER_MILLIS = 250;
+
   private final ProxyHandler client;
   private final Proxy proxy;
   private final Worker worker;
@@ -153,6 +156,11 @@ final class PubSub {
     links.clear();
   }
 
+  private void retrySoon() {
+    worker.loop.schedule(() -> ensure(worker.topology), RECONNECT_AFTER_MILLIS,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   private static String key(byte[] name) {
     return new String(name, StandardCharsets.ISO_8859_1);
   }
@@ -198,6 +206,9 @@ final class PubSub {
         ch.close();
         if (links.get(b) == link) {
           links.remove(b);
+          if (!closed) {
+            retrySoon(); // the backend is down: try again while the client is subscribed
+          }
         }
         link.release();
         return;
@@ -361,12 +372,15 @@ final class PubSub {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      // The backend went away (or left the ring): the next subscription change or topology
-      // reconnects to it if it still holds keys.
+      // The backend went away (restarted, or left the ring): subscribe again soon if it still
+      // holds keys, so that a restarted redis-server does not cut the subscriber off.
       Link link = links.get(backend);
       if (link != null && link.channel == ctx.channel()) {
         links.remove(backend);
         link.release();
+        if (!closed) {
+          retrySoon();
+        }
       }
     }
 

@@ -227,4 +227,31 @@ class ProxyPubSubTest {
       }
     }
   }
+
+  @Test
+  @Timeout(60)
+  void backendRestarted_subscriptionsMadeAgain() throws Exception {
+    String channel = channelOwnedBy(1, 3, "r");
+    try (Jedis subscriber = client(); Jedis publisher = client()) {
+      subscriber.getConnection().sendCommand(Command.SUBSCRIBE, channel);
+      assertThat(subscriber.getConnection().getObjectMultiBulkReply().get(2)).isEqualTo(1L);
+      redis.restart(instances.get(1));
+      // the proxy subscribes on the new redis-server by itself: PUBLISH finds the subscriber
+      long receivers = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (receivers == 0 && System.nanoTime() < deadline) {
+        try {
+          receivers = publisher.publish(channel, "back");
+        } catch (JedisDataException e) {
+          // the proxy's pooled connection to the killed server: reconnected on a later try
+        }
+        if (receivers == 0) {
+          Thread.sleep(50);
+        }
+      }
+      assertThat(receivers).isEqualTo(1L);
+      List<Object> message = subscriber.getConnection().getObjectMultiBulkReply();
+      assertThat(new String((byte[]) message.get(2), StandardCharsets.UTF_8)).isEqualTo("back");
+    }
+  }
 }

@@ -53,31 +53,47 @@ final class RedisServers implements AutoCloseable {
     IOException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
       int port = freePort();
-      Path home = dir.resolve("redis-" + port);
-      Files.createDirectories(home);
-      Process process =
-          new ProcessBuilder(
-                  REDIS_SERVER,
-                  "--port", Integer.toString(port),
-                  "--bind", "127.0.0.1",
-                  "--save", "",
-                  "--appendonly", "no",
-                  "--dir", home.toString(),
-                  "--protected-mode", "no",
-                  "--daemonize", "no")
-              .redirectErrorStream(true)
-              .redirectOutput(home.resolve("redis.log").toFile())
-              .start();
-      Instance instance = new Instance(port, process, home);
+      Instance instance = launch(port);
       if (instance.awaitReady(Duration.ofSeconds(10))) {
         instances.add(instance);
         return instance;
       }
       instance.stop();
       last = new IOException("redis-server did not start on port " + port + ": "
-          + Files.readString(home.resolve("redis.log")));
+          + Files.readString(instance.home.resolve("redis.log")));
     }
     throw last;
+  }
+
+  /** Kills {@code old} as kill -9 would, and starts an empty redis-server on its port. */
+  Instance restart(Instance old) throws IOException, InterruptedException {
+    old.kill();
+    Instance instance = launch(old.port);
+    if (!instance.awaitReady(Duration.ofSeconds(10))) {
+      instance.stop();
+      throw new IOException("redis-server did not start again on port " + old.port);
+    }
+    instances.add(instance);
+    return instance;
+  }
+
+  private Instance launch(int port) throws IOException {
+    Path home = dir.resolve("redis-" + port);
+    Files.createDirectories(home);
+    Process process =
+        new ProcessBuilder(
+                REDIS_SERVER,
+                "--port", Integer.toString(port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", home.toString(),
+                "--protected-mode", "no",
+                "--daemonize", "no")
+            .redirectErrorStream(true)
+            .redirectOutput(home.resolve("redis.log").toFile())
+            .start();
+    return new Instance(port, process, home);
   }
 
   /** Writes {@code request} to a new connection to {@code port} and returns all it answers. */
