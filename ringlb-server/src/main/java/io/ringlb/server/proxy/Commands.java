@@ -35,7 +35,9 @@ final class Commands {
    * A command: its lowercase name, how it is handled, and whether it needs no AUTH first. For
    * {@link Kind#SAME}, its keys are the arguments {@code first..last} ({@code last} negative:
    * counted from the end, -1 the last; {@code first} 0: none) every {@code step}, then the
-   * {@code n} arguments after argument {@code numkeys} holding {@code n} (0: no such argument).
+   * {@code n} arguments after argument {@code numkeys} holding {@code n} (0: no such argument;
+   * {@link #STREAMS}: the keys follow a STREAMS option). For {@link Kind#REFUSED}, {@code
+   * refusal} says why, following the command's name.
    */
   record Spec(String name, Kind kind, boolean beforeAuth, int first, int last, int step,
       int numkeys, String refusal) {
