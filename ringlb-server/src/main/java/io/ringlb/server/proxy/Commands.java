@@ -36,7 +36,7 @@ final class Commands {
    * {@link Kind#SAME}, its keys are the arguments {@code first..last} ({@code last} negative:
    * counted from the end, -1 the last; {@code first} 0: none) every {@code step}, then the
    * {@code n} arguments after argument {@code numkeys} holding {@code n} (0: no such argument;
-   * {@link #STREAMS}: the keys follow a STREAMS option). For {@link Kind#REFUSED}, {@code
+   * {@link #STREAMS}: the keys follow a STREAMS option; {@link #SORT_STORE}: SORT's). For {@link Kind#REFUSED}, {@code
    * refusal} says why, following the command's name.
    */
   record Spec(String name, Kind kind, boolean beforeAuth, int first, int last, int step,
@@ -74,6 +74,8 @@ final class Commands {
     "georadiusbymember_ro", "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim",
     // stream consumer groups
     "xack", "xclaim", "xautoclaim", "xpending", "xsetid",
+    // sorting (BY and GET patterns read keys of the key's own backend)
+    "sort_ro",
   };
 
   private static final String[] LOCAL_COMMANDS = {
@@ -87,6 +89,9 @@ final class Commands {
 
   /** {@link Spec#numkeys} of XREAD and XREADGROUP: keys follow their STREAMS option. */
   static final int STREAMS = -1;
+
+  /** {@link Spec#numkeys} of SORT: its key, and the key after its STORE option if it has one. */
+  static final int SORT_STORE = -2;
 
   /** Commands whose keys are two fixed arguments, the first two. */
   private static final String[] TWO_KEYS = {
@@ -155,6 +160,7 @@ final class Commands {
       add(new Spec(name, Kind.SAME, false, 1, 1, 1, 2, null));
     }
     add(new Spec("bitop", Kind.SAME, false, 2, -1, 1, 0, null));
+    add(new Spec("sort", Kind.SAME, false, 1, 1, 1, SORT_STORE, null));
     // XREAD and XREADGROUP: the first half of the arguments after STREAMS (BLOCK is refused)
     for (String name : new String[] {"xread", "xreadgroup"}) {
       add(new Spec(name, Kind.SAME, false, 0, 0, 1, STREAMS, null));
@@ -238,6 +244,9 @@ final class Commands {
   static int[] keys(Spec spec, ByteBuf[] args, int argc) {
     if (spec.numkeys() == STREAMS) {
       return streamKeys(spec, args, argc);
+    }
+    if (spec.numkeys() == SORT_STORE) {
+      return sortKeys(args, argc);
     }
     int fixed = 0;
     int last = spec.last() < 0 ? argc + spec.last() : spec.last();
@@ -361,6 +370,27 @@ final class Commands {
       };
     }
     return null;
+  }
+
+  /** Returns the keys of SORT: its first argument, and the argument after STORE if any. */
+  private static int[] sortKeys(ByteBuf[] args, int argc) {
+    if (argc < 2) {
+      return null;
+    }
+    int i = 2;
+    while (i < argc) {
+      String option = lower(args[i]);
+      if (option.equals("store")) {
+        return i + 1 < argc ? new int[] {1, i + 1} : null;
+      }
+      i += switch (option) {
+        case "by" -> 2;
+        case "limit" -> 3;
+        case "get" -> 2;
+        default -> 1; // ASC, DESC, ALPHA
+      };
+    }
+    return new int[] {1};
   }
 
   /** Returns whether XREAD or XREADGROUP {@code args} ask to block (a BLOCK option). */

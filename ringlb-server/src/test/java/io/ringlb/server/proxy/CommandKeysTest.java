@@ -59,7 +59,10 @@ class CommandKeysTest {
       Map.entry("xautoclaim", new String[] {"k1", "g", "c", "0", "0-0"}),
       Map.entry("xpending", new String[] {"k1", "g"}),
       Map.entry("xack", new String[] {"k1", "g", "0-1"}),
-      Map.entry("xsetid", new String[] {"k1", "0-1"}));
+      Map.entry("xsetid", new String[] {"k1", "0-1"}),
+      Map.entry("sort", new String[] {"k1", "BY", "w_*", "LIMIT", "0", "10", "GET", "#",
+          "GET", "o_*", "ALPHA", "STORE", "k2"}),
+      Map.entry("sort_ro", new String[] {"k1", "BY", "nosort", "DESC"}));
 
   private static RedisServers redis;
   private static RedisServers.Instance server;

@@ -34,6 +34,8 @@ class CommandsTest {
     assertThat(keys("ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"))
         .containsExactly(1, 3, 4);
     assertThat(keys("LMPOP", "2", "a", "b", "LEFT")).containsExactly(2, 3);
+    assertThat(keys("SORT", "a", "LIMIT", "0", "5", "ALPHA")).containsExactly(1);
+    assertThat(keys("SORT", "a", "GET", "store", "STORE", "b")).containsExactly(1, 5);
   }
 
   @Test

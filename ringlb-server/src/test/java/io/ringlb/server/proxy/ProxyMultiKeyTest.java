@@ -117,6 +117,14 @@ class ProxyMultiKeyTest {
       assertThat(jedis.msetnx("{m}.2", "x", "{m}.3", "y")).isZero();
       assertThat(jedis.exists("{m}.3")).isFalse();
 
+      jedis.rpush("{n}.list", "3", "1", "2");
+      assertThat(call(jedis, "SORT", "{n}.list", "STORE", "{n}.sorted")).isEqualTo(3L);
+      assertThat(jedis.lrange("{n}.sorted", 0, -1)).containsExactly("1", "2", "3");
+      assertThat(jedis.sortReadonly("{n}.list", new redis.clients.jedis.params.SortingParams()
+          .desc())).containsExactly("3", "2", "1");
+      assertThatThrownBy(() -> call(jedis, "SORT", "{n}.list", "STORE", "{m}.sorted"))
+          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+
       jedis.rpush("{l}.src", "1", "2");
       assertThat(jedis.rpoplpush("{l}.src", "{l}.dst")).isEqualTo("2");
       assertThat(jedis.lrange("{l}.dst", 0, -1)).containsExactly("2");
