@@ -2,6 +2,7 @@ package io.ringlb.server.proxy;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -93,6 +94,12 @@ final class Commands {
   /** {@link Spec#numkeys} of SORT: its key, and the key after its STORE option if it has one. */
   static final int SORT_STORE = -2;
 
+  /**
+   * {@link Spec#numkeys} of GEORADIUS and GEORADIUSBYMEMBER: the key, and the key after a STORE
+   * or STOREDIST option; {@link Spec#last} is the last positional argument.
+   */
+  static final int GEO_STORE = -3;
+
   /** Commands whose keys are two fixed arguments, the first two. */
   private static final String[] TWO_KEYS = {
     "rename", "renamenx", "copy", "smove", "lmove", "rpoplpush", "zrangestore", "geosearchstore",
@@ -161,6 +168,8 @@ final class Commands {
     }
     add(new Spec("bitop", Kind.SAME, false, 2, -1, 1, 0, null));
     add(new Spec("sort", Kind.SAME, false, 1, 1, 1, SORT_STORE, null));
+    add(new Spec("georadius", Kind.SAME, false, 1, 5, 1, GEO_STORE, null));
+    add(new Spec("georadiusbymember", Kind.SAME, false, 1, 4, 1, GEO_STORE, null));
     // XREAD and XREADGROUP: the first half of the arguments after STREAMS (BLOCK is refused)
     for (String name : new String[] {"xread", "xreadgroup"}) {
       add(new Spec(name, Kind.SAME, false, 0, 0, 1, STREAMS, null));
@@ -247,6 +256,9 @@ final class Commands {
     }
     if (spec.numkeys() == SORT_STORE) {
       return sortKeys(args, argc);
+    }
+    if (spec.numkeys() == GEO_STORE) {
+      return geoKeys(spec, args, argc);
     }
     int fixed = 0;
     int last = spec.last() < 0 ? argc + spec.last() : spec.last();
@@ -391,6 +403,27 @@ final class Commands {
       };
     }
     return new int[] {1};
+  }
+
+  /** Returns the keys of GEORADIUS(BYMEMBER): the key, and those after STORE and STOREDIST. */
+  private static int[] geoKeys(Spec spec, ByteBuf[] args, int argc) {
+    if (argc <= spec.last()) {
+      return null;
+    }
+    int[] keys = {1, 0, 0};
+    int n = 1;
+    for (int i = spec.last() + 1; i < argc; i++) {
+      String option = lower(args[i]);
+      if (option.equals("count")) {
+        i++;
+      } else if (option.equals("store") || option.equals("storedist")) {
+        if (++i >= argc) {
+          return null;
+        }
+        keys[n++] = i;
+      }
+    }
+    return Arrays.copyOf(keys, n);
   }
 
   /** Returns whether XREAD or XREADGROUP {@code args} ask to block (a BLOCK option). */

@@ -62,7 +62,10 @@ class CommandKeysTest {
       Map.entry("xsetid", new String[] {"k1", "0-1"}),
       Map.entry("sort", new String[] {"k1", "BY", "w_*", "LIMIT", "0", "10", "GET", "#",
           "GET", "o_*", "ALPHA", "STORE", "k2"}),
-      Map.entry("sort_ro", new String[] {"k1", "BY", "nosort", "DESC"}));
+      Map.entry("sort_ro", new String[] {"k1", "BY", "nosort", "DESC"}),
+      Map.entry("georadius", new String[] {"k1", "0", "0", "10", "km", "WITHDIST", "COUNT", "5",
+          "ANY", "ASC", "STORE", "k2", "STOREDIST", "k3"}),
+      Map.entry("georadiusbymember", new String[] {"k1", "store", "10", "km", "STORE", "k2"}));
 
   private static RedisServers redis;
   private static RedisServers.Instance server;

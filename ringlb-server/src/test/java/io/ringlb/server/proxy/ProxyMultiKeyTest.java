@@ -125,6 +125,12 @@ class ProxyMultiKeyTest {
       assertThatThrownBy(() -> call(jedis, "SORT", "{n}.list", "STORE", "{m}.sorted"))
           .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
 
+      jedis.geoadd("{g}.points", 0.1, 0.1, "a");
+      jedis.geoadd("{g}.points", 0.2, 0.2, "b");
+      assertThat(call(jedis, "GEORADIUS", "{g}.points", "0", "0", "100", "km", "STORE",
+          "{g}.near")).isEqualTo(2L);
+      assertThat(jedis.zcard("{g}.near")).isEqualTo(2L);
+
       jedis.rpush("{l}.src", "1", "2");
       assertThat(jedis.rpoplpush("{l}.src", "{l}.dst")).isEqualTo("2");
       assertThat(jedis.lrange("{l}.dst", 0, -1)).containsExactly("2");
