@@ -130,6 +130,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Once per read rather than per command: what CLIENT LIST's idle needs, at little cost.
     lastActiveNanos = System.nanoTime();
+    ctx.fireChannelReadComplete();
   }
 
   @Override
