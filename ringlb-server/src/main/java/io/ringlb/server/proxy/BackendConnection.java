@@ -227,20 +227,18 @@ final class BackendConnection {
 
   /** Fails everything queued with {@code error}, drops the connection, and counts a failure. */
   private void abandon(String error) {
-    Channel ch = channel;
-    channel = null;
-    connecting = false;
-    generation++;
-    failAll(error);
-    if (ch != null) {
-      ch.close();
-    }
+    drop(error);
     backend.recordFailure(error);
   }
 
-  /** Closes for good: the backend left the ring. */
+  /** Closes for good: the backend left the ring (or the client owning the connection left). */
   void close(String error) {
     closed = true;
+    drop(error);
+  }
+
+  /** Fails everything queued with {@code error} and closes the channel, ignoring its events. */
+  private void drop(String error) {
     Channel ch = channel;
     channel = null;
     connecting = false;

@@ -404,10 +404,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** The head reply was written: write those behind it that are ready, and schedule a flush. */
   private void advance() {
-    if (headSeq == quitSeq) {
-      closed = true;
-      flushNow();
-      ctx.close();
+    if (closedAfterQuit()) {
       return;
     }
     headSeq++;
@@ -420,10 +417,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       slots[i] = null;
       out().writeBytes(next);
       next.release();
-      if (headSeq == quitSeq) {
-        closed = true;
-        flushNow();
-        ctx.close();
+      if (closedAfterQuit()) {
         return;
       }
       headSeq++;
@@ -436,6 +430,17 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         && quitSeq < 0) {
       ctx.channel().config().setAutoRead(true);
     }
+  }
+
+  /** Closes the connection once the reply to QUIT (or a CLIENT KILL of itself) is written. */
+  private boolean closedAfterQuit() {
+    if (headSeq != quitSeq) {
+      return false;
+    }
+    closed = true;
+    flushNow();
+    ctx.close();
+    return true;
   }
 
   private void flushNow() {
@@ -613,12 +618,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     for (int i = 1; i < keys.length; i++) {
       if (hash(t, args[keys[i]]) != h) {
         HashTag tag = proxy.hashTag();
+        String user = tag == null ? null : tag.toString().charAt(0) + "user1"
+            + tag.toString().charAt(1);
         error(seq, "CROSSSLOT ringlb: the keys of '" + spec.name() + "' are not routed as one,"
             + " so they may live on different backends; " + (tag == null
                 ? "hash tags are off (hash-tag: none), so only one key can be used"
-                : "give them one hash tag, as in " + tag.toString().charAt(0) + "user1"
-                    + tag.toString().charAt(1) + ".a and " + tag.toString().charAt(0) + "user1"
-                    + tag.toString().charAt(1) + ".b"));
+                : "give them one hash tag, as in " + user + ".a and " + user + ".b"));
         return;
       }
     }

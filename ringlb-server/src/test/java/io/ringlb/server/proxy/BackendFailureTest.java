@@ -2,7 +2,6 @@ package io.ringlb.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
@@ -28,8 +27,7 @@ class BackendFailureTest {
 
   @BeforeEach
   void start() throws Exception {
-    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
-    redis = new RedisServers();
+    redis = RedisServers.orSkip();
     for (int i = 0; i < 3; i++) {
       instances.add(redis.start());
       ring.addServer(i, Placement.MoveListener.NONE);

@@ -1,7 +1,6 @@
 package io.ringlb.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -72,8 +71,7 @@ class CommandKeysTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
-    redis = new RedisServers();
+    redis = RedisServers.orSkip();
     server = redis.start();
   }
 

@@ -1,7 +1,6 @@
 package io.ringlb.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
@@ -40,11 +39,8 @@ class MigrationTest {
 
   @BeforeEach
   void start() throws Exception {
-    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
-    redis = new RedisServers();
-    for (int i = 0; i < 5; i++) {
-      instances.add(redis.start());
-    }
+    redis = RedisServers.orSkip();
+    instances.addAll(redis.start(5));
     dir = Files.createTempDirectory("ringlb-migration");
   }
 

@@ -2,7 +2,6 @@ package io.ringlb.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +20,7 @@ class ProxyAuthTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
-    redis = new RedisServers();
+    redis = RedisServers.orSkip();
     ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(1)
         .requirePass("s3cret").backendPassword("backend-pw");
     for (int i = 0; i < 2; i++) {

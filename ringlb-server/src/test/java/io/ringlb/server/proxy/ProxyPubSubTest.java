@@ -2,7 +2,6 @@ package io.ringlb.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
@@ -34,11 +33,8 @@ class ProxyPubSubTest {
 
   @BeforeEach
   void start() throws Exception {
-    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
-    redis = new RedisServers();
-    for (int i = 0; i < 4; i++) {
-      instances.add(redis.start());
-    }
+    redis = RedisServers.orSkip();
+    instances.addAll(redis.start(4));
     proxy = ProxyServer.start(RedisServers.proxyConfig(instances, 3).build());
   }
 

@@ -2,7 +2,6 @@ package io.ringlb.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
@@ -25,8 +24,7 @@ class ProxyServerTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(RedisServers.available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
-    redis = new RedisServers();
+    redis = RedisServers.orSkip();
     backends = new ArrayList<>();
     ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(2);
     for (int i = 0; i < 3; i++) {

@@ -1,5 +1,7 @@
 package io.ringlb.server.proxy;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -42,6 +44,24 @@ final class RedisServers implements AutoCloseable {
       b.backend(i + "=" + instances.get(i).address());
     }
     return b;
+  }
+
+  /**
+   * Returns a new set of redis-servers, or skips the calling test (an assumption) on a machine
+   * without Debian's redis-server.
+   */
+  static RedisServers orSkip() throws IOException {
+    assumeTrue(available(), "needs /usr/bin/redis-server (apt-get install redis-server)");
+    return new RedisServers();
+  }
+
+  /** Starts {@code n} more redis-servers, each answering PING. */
+  List<Instance> start(int n) throws IOException, InterruptedException {
+    List<Instance> started = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      started.add(start());
+    }
+    return started;
   }
 
   static boolean available() {
