@@ -1,6 +1,6 @@
 package io.ringlb.cli;
 
-import io.ringlb.placement.Simulator;
+import io.ringlb.simulator.Simulator;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

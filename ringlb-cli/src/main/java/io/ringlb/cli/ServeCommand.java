@@ -94,7 +94,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   private final CountDownLatch stop = new CountDownLatch(1);
   private volatile RespServer server;
-  private volatile io.ringlb.server.proxy.ProxyServer proxy;
+  private volatile io.ringlb.proxy.ProxyServer proxy;
 
   @Override
   public Integer call() throws Exception {
@@ -146,15 +146,15 @@ public final class ServeCommand implements Callable<Integer> {
   /** Serves as a sharding proxy over redis-servers ({@code --backend} or {@code --config}). */
   private int callProxy() throws Exception {
     picocli.CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
-    io.ringlb.server.proxy.ProxyConfig config;
+    io.ringlb.proxy.ProxyConfig config;
     try {
       if (parsed.hasMatchedOption("--servers")) {
         throw new IllegalArgumentException("--servers names embedded server memories; with"
             + " --backend or --config the ring servers are redis-servers");
       }
-      io.ringlb.server.proxy.ProxyConfig.Builder b = configFile == null
-          ? io.ringlb.server.proxy.ProxyConfig.builder()
-          : io.ringlb.server.proxy.ProxyConfig.load(configFile).toBuilder();
+      io.ringlb.proxy.ProxyConfig.Builder b = configFile == null
+          ? io.ringlb.proxy.ProxyConfig.builder()
+          : io.ringlb.proxy.ProxyConfig.load(configFile).toBuilder();
       if (configFile == null || parsed.hasMatchedOption("--port")) {
         b.port(port);
       }
@@ -199,7 +199,7 @@ public final class ServeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try {
-      proxy = io.ringlb.server.proxy.ProxyServer.start(config);
+      proxy = io.ringlb.proxy.ProxyServer.start(config);
     } catch (java.io.IOException | IllegalArgumentException e) {
       err.println("ringlb serve: " + e.getMessage());
       err.flush();
@@ -244,7 +244,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (s != null) {
           s.close();
         }
-        io.ringlb.server.proxy.ProxyServer p = proxy;
+        io.ringlb.proxy.ProxyServer p = proxy;
         if (p != null) {
           p.close();
         }

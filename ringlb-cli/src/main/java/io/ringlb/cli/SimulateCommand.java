@@ -1,7 +1,7 @@
 package io.ringlb.cli;
 
-import io.ringlb.placement.Simulation;
-import io.ringlb.placement.Simulator;
+import io.ringlb.simulator.Simulation;
+import io.ringlb.simulator.Simulator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringlb.core.Placement;
 import io.ringlb.core.Placement.MoveListener;
 import io.ringlb.placement.Placements;
-import io.ringlb.placement.Simulator;
+import io.ringlb.simulator.Simulator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -257,4 +257,21 @@ public final class Placements {
   static String decimal(double value) {
     return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
   }
+
+  /**
+   * Looks up every hash of {@code hashes} {@code repeat} times through a loop bound to {@code
+   * p}'s own class, so that a measurement times that strategy's lookup and not a call site shared
+   * by several; returns the sum of the owners, for the caller to consume.
+   */
+  public static long lookupLoop(Placement p, int[] hashes, int repeat) {
+    return LookupLoops.run(p, hashes, repeat);
+  }
+
+  /**
+   * Returns whether {@code p} can hold a store ({@code ringlb run}, {@code serve}): it reports
+   * the hash ranges or servers whose keys move when a server joins or leaves.
+   */
+  public static boolean canHoldStore(Placement p) {
+    return !(p instanceof JumpPlacement || p instanceof BoundedLoadPlacement);
+  }
 }

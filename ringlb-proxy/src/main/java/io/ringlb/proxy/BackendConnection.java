@@ -1,0 +1,345 @@
+package io.ringlb.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
+import io.netty.handler.codec.redis.RedisDecoder;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.util.ReferenceCountUtil;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * One pipelined connection to a redis-server, owned by one event loop.
+ *
+ * <p>Requests are appended, in RESP form, to one buffer and their {@link Pending}s queued in the
+ * same order; each reply completes the head of the queue. The buffer is written once per
+ * event-loop turn by the {@link Worker}, so requests of many clients share one system call.
+ * Replies are decoded by netty-codec-redis's {@code RedisDecoder} and assembled by a {@link
+ * ReplyAssembler}. A request not answered within the
+ * request timeout fails with every request behind it on the connection (their replies could no
+ * longer be matched), and the connection is closed; the next request connects again. After a
+ * failed connect, requests fail at once for a short while instead of piling up.
+ */
+final class BackendConnection {
+
+  /** How long requests fail fast after a failed connect before the next connect attempt. */
+  private static final long RETRY_AFTER_FAILURE_NANOS = 250_000_000L;
+
+  private final Backend backend;
+  private final Proxy proxy;
+  private final Worker worker;
+  private final long timeoutNanos;
+
+  private Channel channel;
+  private boolean connecting;
+  private boolean closed;
+  private int generation;
+  private long retryAt;
+  private String downError;
+  /** Requests sent or queued, oldest first; each reply completes the head. */
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  /** Commands encoded since the last flush (while connecting: since the start). */
+  private ByteBuf out;
+  private final ReplyAssembler assembler =
+      new ReplyAssembler(Unpooled.buffer(256));
+  boolean dirty;
+
+  BackendConnection(Backend backend, Proxy proxy, Worker worker) {
+    this.backend = backend;
+    this.proxy = proxy;
+    this.worker = worker;
+    this.timeoutNanos = proxy.config().requestTimeout().toNanos();
+  }
+
+  EventLoop loop() {
+    return worker.loop;
+  }
+
+  /** Sends a command of {@code argc} arguments (copied) and completes {@code pending}. */
+  void send(ByteBuf[] args, int argc, Pending pending) {
+    if (admit(pending)) {
+      Resp.writeCommand(out(), args, argc);
+      queued(pending);
+    }
+  }
+
+  /** Sends a command already in RESP form (copied, not released). */
+  void sendEncoded(ByteBuf command, Pending pending) {
+    if (admit(pending)) {
+      out().writeBytes(command, command.readerIndex(), command.readableBytes());
+      queued(pending);
+    }
+  }
+
+  /** Sends {@code message} (taking ownership) and completes {@code pending} with its reply. */
+  void send(RedisMessage message, Pending pending) {
+    try {
+      if (admit(pending)) {
+        Resp.write(out(), message);
+        queued(pending);
+      }
+    } finally {
+      ReferenceCountUtil.release(message);
+    }
+  }
+
+  /** Checks that a request may be queued now, connecting if needed; fails it otherwise. */
+  private boolean admit(Pending pending) {
+    pending.deadline = System.nanoTime() + timeoutNanos;
+    if (channel != null || connecting) {
+      return true;
+    }
+    if (closed) {
+      pending.fail("ERR ringlb: " + backend.describe + " left the ring");
+      return false;
+    }
+    if (System.nanoTime() - retryAt < 0) {
+      pending.fail(downError);
+      return false;
+    }
+    connect();
+    return true;
+  }
+
+  private ByteBuf out() {
+    ByteBuf o = out;
+    if (o == null) {
+      o = out = PooledByteBufAllocator.DEFAULT.directBuffer(1024);
+    }
+    return o;
+  }
+
+  private void queued(Pending pending) {
+    waiting.add(pending);
+    backend.requests.increment();
+    if (!dirty && channel != null) {
+      dirty = true;
+      worker.markDirty(this);
+    }
+  }
+
+  /** Writes what {@link #send} queued; called once per loop turn by the worker. */
+  void flush() {
+    dirty = false;
+    Channel ch = channel;
+    ByteBuf o = out;
+    if (ch != null && o != null && o.isReadable()) {
+      out = null;
+      ch.writeAndFlush(o, ch.voidPromise());
+    }
+  }
+
+  private void connect() {
+    connecting = true;
+    int gen = ++generation;
+    Bootstrap bootstrap =
+        new Bootstrap()
+            .group(worker.loop)
+            .channel(proxy.transport().socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.SO_KEEPALIVE, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int) Math.min(Integer.MAX_VALUE, proxy.config().connectTimeout().toMillis()))
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen));
+                  }
+                });
+    ChannelFuture future = bootstrap.connect(backend.spec.host(), backend.spec.port());
+    future.addListener(f -> connected(future, gen));
+  }
+
+  private void connected(ChannelFuture future, int gen) {
+    if (gen != generation) {
+      future.channel().close();
+      return;
+    }
+    connecting = false;
+    if (!future.isSuccess()) {
+      Throwable cause = future.cause();
+      String reason =
+          cause instanceof ConnectException ? "connection refused" : String.valueOf(
+              cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
+      downError = "ERR ringlb: " + backend.describe + " is down: " + reason;
+      retryAt = System.nanoTime() + RETRY_AFTER_FAILURE_NANOS;
+      failAll(downError);
+      backend.recordFailure(downError);
+      return;
+    }
+    Channel ch = future.channel();
+    if (closed) {
+      ch.close();
+      failAll("ERR ringlb: " + backend.describe + " left the ring");
+      return;
+    }
+    channel = ch;
+    String password = proxy.config().backendPassword();
+    if (password != null) {
+      ByteBuf auth = ch.alloc().buffer();
+      Resp.write(auth, BackendConnection.command("AUTH", password));
+      ch.write(auth, ch.voidPromise());
+      Pending check = new Pending() {
+        @Override
+        void complete(RedisMessage reply) {
+          if (reply instanceof ErrorRedisMessage error) {
+            abandon("ERR ringlb: " + backend.describe + " refused the password: "
+                + error.content());
+          }
+          ReferenceCountUtil.release(reply);
+        }
+
+        @Override
+        void fail(String error) {}
+      };
+      check.deadline = System.nanoTime() + timeoutNanos;
+      waiting.addFirst(check);
+    }
+    dirty = false;
+    flush();
+    ch.flush();
+  }
+
+  /** Fails requests that waited past their deadline; called periodically by the worker. */
+  void checkTimeouts(long now) {
+    Pending head = waiting.peek();
+    if (head != null && now - head.deadline > 0) {
+      backend.timeouts.incrementAndGet();
+      abandon("ERR ringlb: " + backend.describe + " did not answer within "
+          + proxy.config().requestTimeout().toMillis() + " ms");
+    }
+  }
+
+  /** Fails everything queued with {@code error}, drops the connection, and counts a failure. */
+  private void abandon(String error) {
+    drop(error);
+    backend.recordFailure(error);
+  }
+
+  /** Closes for good: the backend left the ring (or the client owning the connection left). */
+  void close(String error) {
+    closed = true;
+    drop(error);
+  }
+
+  /** Fails everything queued with {@code error} and closes the channel, ignoring its events. */
+  private void drop(String error) {
+    Channel ch = channel;
+    channel = null;
+    connecting = false;
+    generation++;
+    failAll(error);
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  private void failAll(String error) {
+    assembler.reset();
+    if (out != null) {
+      out.release();
+      out = null;
+    }
+    Pending p;
+    while ((p = waiting.poll()) != null) {
+      p.fail(error);
+    }
+  }
+
+  int queued() {
+    return waiting.size();
+  }
+
+  /** Builds a command of text arguments. */
+  static ArrayRedisMessage command(String... args) {
+    List<RedisMessage> children = new java.util.ArrayList<>(args.length);
+    for (String arg : args) {
+      children.add(new FullBulkStringRedisMessage(
+          Unpooled.wrappedBuffer(arg.getBytes(StandardCharsets.UTF_8))));
+    }
+    return new ArrayRedisMessage(children);
+  }
+
+  /** The pipeline's last handler for one channel; events of a channel no longer current are dropped. */
+  private final class Handler extends ChannelInboundHandlerAdapter {
+    private final int gen;
+
+    Handler(int gen) {
+      this.gen = gen;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (gen != generation) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      Pending p = waiting.peek();
+      if (p == null) {
+        ReferenceCountUtil.release(msg);
+        abandon("ERR ringlb: " + backend.describe + " sent a reply nobody asked for");
+        return;
+      }
+      boolean done;
+      try {
+        done = assembler.feed(msg, p.raw());
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+      if (!done) {
+        return;
+      }
+      waiting.poll();
+      backend.recordSuccess();
+      if (p.raw()) {
+        ByteBuf reply = assembler.bytes();
+        if (reply.getByte(reply.readerIndex()) == '-') {
+          backend.errorReplies.increment();
+        }
+        p.completeRaw(reply);
+      } else {
+        RedisMessage reply = assembler.message();
+        if (reply instanceof ErrorRedisMessage) {
+          backend.errorReplies.increment();
+        }
+        p.complete(reply);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      worker.flushSoon();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (gen == generation && !closed) {
+        abandon("ERR ringlb: connection to " + backend.describe + " lost");
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (gen == generation && !closed) {
+        abandon("ERR ringlb: connection to " + backend.describe + " failed: "
+            + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
+      }
+      ctx.close();
+    }
+  }
+}

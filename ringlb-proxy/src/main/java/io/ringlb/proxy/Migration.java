@@ -1,0 +1,338 @@
+package io.ringlb.proxy;
+
+import io.netty.handler.codec.redis.RedisMessage;
+import io.ringlb.core.Placement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Moves the keys whose owner changes when a backend joins or leaves, and reports its progress.
+ *
+ * <p>It scans each old owner with SCAN, keeps the keys whose owner changes (by their routing
+ * hash), and moves them in batches with {@code MIGRATE host port "" 0 timeout KEYS ...}: without
+ * REPLACE, so a key already written on the new owner is never overwritten by an older copy, and
+ * atomically per key on the old owner (the copy is restored on the new owner before the old one
+ * is deleted), so a key is always on the old owner, the new one, or briefly both; never on
+ * neither. Client requests for moving keys make the same move for their key first (see {@link
+ * ProxyHandler}), so every write lands on the new owner after the old copy left. On an error the
+ * migration keeps retrying, unless a RING REMOVE FORCE abandons it; see {@code
+ * docs/ARCHITECTURE.md}.
+ */
+final class Migration {
+
+  enum Kind {
+    ADD,
+    REMOVE;
+
+    String word() {
+      return this == ADD ? "add" : "remove";
+    }
+  }
+
+  private static final int REMOVE_PASSES = 5;
+
+  final Kind kind;
+  final int server;
+  final Backend backend;
+  final Placement previous;
+  final Placement current;
+  /** The old owners whose keys move. */
+  final int[] sources;
+  /** Per source, the fraction of its hash space that moves, for the estimate of keys left. */
+  private final double[] movingFraction;
+
+  final long startedMillis = System.currentTimeMillis();
+  private final long startedNanos = System.nanoTime();
+  private final AtomicLong moved = new AtomicLong();
+  private final AtomicLong movedByClients = new AtomicLong();
+  private final AtomicLong scanned = new AtomicLong();
+  private volatile long estimatedTotal = -1;
+  private volatile long removeLeft = -1;
+  private volatile String error;
+  private volatile String phase = "starting";
+  private volatile long finishedNanos;
+  private volatile CompletableFuture<String> abandonedBy;
+
+  Migration(Kind kind, int server, Backend backend, Placement previous, Placement current,
+      int[] sources, double[] movingFraction) {
+    this.kind = kind;
+    this.server = server;
+    this.backend = backend;
+    this.previous = previous;
+    this.current = current;
+    this.sources = sources;
+    this.movingFraction = movingFraction;
+  }
+
+  /**
+   * Moves every key that changes owner; returns when done, retrying after errors, or once {@link
+   * #abandon} was called while it retries.
+   */
+  void run(Proxy proxy) throws InterruptedException {
+    phase = "moving";
+    estimate(proxy);
+    while (abandonedBy == null) {
+      try {
+        moveAll(proxy);
+        error = null;
+        break;
+      } catch (MigrationException e) {
+        error = e.getMessage();
+        phase = "retrying";
+        proxy.migrationStalled(this, e.getMessage());
+        for (int i = 0; i < 10 && abandonedBy == null; i++) {
+          Thread.sleep(100);
+        }
+        phase = "moving";
+      }
+    }
+    phase = "finishing";
+  }
+
+  /**
+   * Gives up on the keys not moved yet (RING REMOVE FORCE of a backend that is gone): {@link
+   * #run} returns at its next retry, and {@code reply} is answered when the ring is final.
+   */
+  void abandon(CompletableFuture<String> reply) {
+    abandonedBy = reply;
+  }
+
+  /** Returns the reply of the RING REMOVE FORCE that abandoned this migration, or null. */
+  CompletableFuture<String> abandonedBy() {
+    return abandonedBy;
+  }
+
+  void finished() {
+    phase = abandonedBy != null ? "abandoned" : "done";
+    finishedNanos = System.nanoTime();
+  }
+
+  private void moveAll(Proxy proxy) throws InterruptedException {
+    int batch = proxy.config().migrationBatch();
+    for (int pass = 0; ; pass++) {
+      for (int source : sources) {
+        Backend from = proxy.backend(source);
+        String cursor = "0";
+        do {
+          List<?> reply = list(call(from, "SCAN", cursor, "COUNT", Integer.toString(batch)), from);
+          cursor = new String((byte[]) reply.get(0), java.nio.charset.StandardCharsets.US_ASCII);
+          List<?> keys = (List<?>) reply.get(1);
+          scanned.addAndGet(keys.size());
+          Map<Integer, List<byte[]>> groups = new TreeMap<>();
+          for (Object k : keys) {
+            byte[] key = (byte[]) k;
+            int hash = current.hashKey(key);
+            int to = current.serverFor(hash);
+            if (to == source || to < 0) {
+              continue;
+            }
+            if (kind == Kind.ADD && previous.serverFor(hash) != source) {
+              continue; // not this backend's key under the old ring: not ours to move
+            }
+            groups.computeIfAbsent(to, x -> new ArrayList<>()).add(key);
+          }
+          for (Map.Entry<Integer, List<byte[]>> group : groups.entrySet()) {
+            migrate(proxy, from, proxy.backend(group.getKey()), group.getValue());
+          }
+          if (kind == Kind.REMOVE) {
+            removeLeft = size(from);
+          }
+        } while (!"0".equals(cursor));
+      }
+      if (kind != Kind.REMOVE) {
+        return;
+      }
+      long left = size(backend);
+      removeLeft = left;
+      if (left == 0) {
+        return;
+      }
+      if (pass + 1 >= REMOVE_PASSES) {
+        throw new MigrationException(backend.describe + " still holds " + left + " keys after "
+            + REMOVE_PASSES + " passes");
+      }
+    }
+  }
+
+  private void migrate(Proxy proxy, Backend from, Backend to, List<byte[]> keys)
+      throws InterruptedException {
+    List<Object> args = migrateArgs(proxy, to, "");
+    args.add("KEYS");
+    args.addAll(keys);
+    Object reply = call(from, args.toArray());
+    if (reply instanceof Replies.Error e) {
+      if (!e.busyKey()) {
+        throw new MigrationException("moving keys from " + from.describe + " to " + to.describe
+            + " failed: " + e.text());
+      }
+      // Some keys exist on the new owner already: the new owner's copy is newer; drop ours.
+      for (byte[] key : keys) {
+        List<Object> one = migrateArgs(proxy, to, key);
+        Object r = call(from, one.toArray());
+        if (r instanceof Replies.Error busy) {
+          if (!busy.busyKey()) {
+            throw new MigrationException("moving a key from " + from.describe + " to "
+                + to.describe + " failed: " + busy.text());
+          }
+          call(from, "DEL", key);
+        }
+      }
+    }
+    moved.addAndGet(keys.size());
+    throttle(proxy.config().migrationRate());
+  }
+
+  /** Returns {@code MIGRATE host port key 0 timeout [AUTH password]} as a list of arguments. */
+  static List<Object> migrateArgs(Proxy proxy, Backend to, Object key) {
+    List<Object> args = new ArrayList<>();
+    args.add("MIGRATE");
+    args.add(to.hostBytes);
+    args.add(to.portBytes);
+    args.add(key);
+    args.add("0");
+    args.add(Long.toString(proxy.config().requestTimeout().toMillis()));
+    String password = proxy.config().backendPassword();
+    if (password != null) {
+      args.add("AUTH");
+      args.add(password);
+    }
+    return args;
+  }
+
+  private void throttle(int rate) throws InterruptedException {
+    if (rate <= 0) {
+      return;
+    }
+    long due = startedNanos + moved.get() * 1_000_000_000L / rate;
+    long wait = due - System.nanoTime();
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
+    }
+  }
+
+  private void estimate(Proxy proxy) {
+    try {
+      if (kind == Kind.REMOVE) {
+        removeLeft = size(backend);
+        estimatedTotal = removeLeft;
+        return;
+      }
+      double total = 0;
+      for (int i = 0; i < sources.length; i++) {
+        total += size(proxy.backend(sources[i])) * movingFraction[i];
+      }
+      estimatedTotal = Math.round(total);
+    } catch (MigrationException e) {
+      estimatedTotal = -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private long size(Backend b) throws InterruptedException {
+    Object reply = call(b, "DBSIZE");
+    if (reply instanceof Long n) {
+      return n;
+    }
+    throw new MigrationException(b.describe + " answered DBSIZE with " + describe(reply));
+  }
+
+  private static Object call(Backend b, Object... args) throws InterruptedException {
+    RedisMessage command = Replies.command(args);
+    try {
+      return b.call(command).get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new MigrationException(e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      throw new MigrationException(b.describe + " did not answer");
+    }
+  }
+
+  private static List<?> list(Object reply, Backend b) {
+    if (reply instanceof List<?> l && l.size() == 2) {
+      return l;
+    }
+    throw new MigrationException(b.describe + " answered SCAN with " + describe(reply));
+  }
+
+  private static String describe(Object reply) {
+    return reply instanceof Replies.Error e ? "-" + e.text() : String.valueOf(reply);
+  }
+
+  void countClientMove() {
+    movedByClients.incrementAndGet();
+  }
+
+  long moved() {
+    return moved.get() + movedByClients.get();
+  }
+
+  /** Returns the keys still to move: exact for a removal, estimated for an addition; -1 unknown. */
+  long left() {
+    if ("done".equals(phase)) {
+      return 0;
+    }
+    if (kind == Kind.REMOVE) {
+      return removeLeft;
+    }
+    long total = estimatedTotal;
+    return total < 0 ? -1 : Math.max(0, total - moved());
+  }
+
+  double rate() {
+    long end = finishedNanos != 0 ? finishedNanos : System.nanoTime();
+    double seconds = Math.max(1e-3, (end - startedNanos) / 1e9);
+    return moved() / seconds;
+  }
+
+  double seconds() {
+    long end = finishedNanos != 0 ? finishedNanos : System.nanoTime();
+    return (end - startedNanos) / 1e9;
+  }
+
+  String phase() {
+    return phase;
+  }
+
+  String error() {
+    return error;
+  }
+
+  /** Describes this migration as one INFO value: {@code kind=add,server=3,...}. */
+  String describe() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("kind=").append(kind.word())
+        .append(",server=").append(server)
+        .append(",address=").append(backend.address)
+        .append(",state=").append(phase)
+        .append(",started=").append(Instant.ofEpochMilli(startedMillis))
+        .append(",start_time_unix=").append(startedMillis / 1000)
+        .append(",keys_moved=").append(moved())
+        .append(",keys_moved_by_clients=").append(movedByClients.get())
+        .append(",keys_scanned=").append(scanned.get())
+        .append(",keys_left=").append(left())
+        .append(",rate_keys_per_sec=").append(String.format(java.util.Locale.ROOT, "%.0f", rate()))
+        .append(",seconds=").append(String.format(java.util.Locale.ROOT, "%.2f", seconds()));
+    if (error != null) {
+      sb.append(",last_error=").append(error.replace(',', ';').replace('\n', ' '));
+    }
+    return sb.toString();
+  }
+
+  /** A step of the migration failed; the migration retries. */
+  static final class MigrationException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    MigrationException(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

@@ -1,0 +1,658 @@
+package io.ringlb.proxy;
+
+import io.ringlb.placement.Placements;
+import io.ringlb.server.ServerConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * The settings of the sharding proxy: where it listens, how it places keys, which redis-servers
+ * are its backends, and its timeouts, authentication, ejection and migration limits.
+ *
+ * <p>Built with {@link #builder()} or read from a YAML file with {@link #load(Path)}; every
+ * problem is reported as an {@link IllegalArgumentException} whose message names the setting and
+ * the value.
+ */
+public final class ProxyConfig {
+
+  /** The largest backend id (ids are those of the placement: 0..99999 for the seed ring). */
+  static final int MAX_BACKEND_ID = 99_999;
+
+  private final String bindHost;
+  private final int port;
+  private final String placement;
+  private final String hashTag;
+  private final Map<Integer, BackendSpec> backends;
+  private final Duration connectTimeout;
+  private final Duration requestTimeout;
+  private final String requirePass;
+  private final String backendPassword;
+  private final int poolSize;
+  private final int threads;
+  private final int ejectAfterFailures;
+  private final Duration ejectRetry;
+  private final int migrationBatch;
+  private final int migrationRate;
+  private final Path stateFile;
+  private final int maxClients;
+  private final long protoMaxBulkLen;
+
+  private ProxyConfig(Builder b) {
+    this.bindHost = b.bindHost;
+    this.port = b.port;
+    this.placement = b.placement;
+    this.hashTag = b.hashTag;
+    this.backends = Collections.unmodifiableMap(new TreeMap<>(b.backends));
+    this.connectTimeout = b.connectTimeout;
+    this.requestTimeout = b.requestTimeout;
+    this.requirePass = b.requirePass;
+    this.backendPassword = b.backendPassword;
+    this.poolSize = b.poolSize;
+    this.threads = b.threads;
+    this.ejectAfterFailures = b.ejectAfterFailures;
+    this.ejectRetry = b.ejectRetry;
+    this.migrationBatch = b.migrationBatch;
+    this.migrationRate = b.migrationRate;
+    this.stateFile = b.stateFile;
+    this.maxClients = b.maxClients;
+    this.protoMaxBulkLen = b.protoMaxBulkLen;
+  }
+
+  /** Returns a builder with the defaults: 127.0.0.1:6380, default placement, 3 s request timeout. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns a builder holding this configuration's settings, to override some of them. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.bindHost = bindHost;
+    b.port = port;
+    b.placement = placement;
+    b.hashTag = hashTag;
+    b.backends.putAll(backends);
+    b.connectTimeout = connectTimeout;
+    b.requestTimeout = requestTimeout;
+    b.requirePass = requirePass;
+    b.backendPassword = backendPassword;
+    b.poolSize = poolSize;
+    b.threads = threads;
+    b.ejectAfterFailures = ejectAfterFailures;
+    b.ejectRetry = ejectRetry;
+    b.migrationBatch = migrationBatch;
+    b.migrationRate = migrationRate;
+    b.stateFile = stateFile;
+    b.maxClients = maxClients;
+    b.protoMaxBulkLen = protoMaxBulkLen;
+    return b;
+  }
+
+  /** The address to listen on. */
+  public String bindHost() {
+    return bindHost;
+  }
+
+  /** The port to listen on; 0 picks a free one. */
+  public int port() {
+    return port;
+  }
+
+  /** The placement spec (checked when set), or null for the proxy's default, {@code seed}. */
+  public String placement() {
+    return placement;
+  }
+
+  /**
+   * The hash tag spec as set ({@code {}}, two other delimiters, or {@code none}; checked when
+   * set), or null for the default, {@code {}}.
+   */
+  public String hashTag() {
+    return hashTag;
+  }
+
+  /** The initial backends by id, ascending. */
+  public Map<Integer, BackendSpec> backends() {
+    return backends;
+  }
+
+  /** How long connecting to a backend may take. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** How long a backend may take to answer before the request fails. */
+  public Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  /** The password clients must give with AUTH, or null when none is required. */
+  public String requirePass() {
+    return requirePass;
+  }
+
+  /** The password ringlb gives each redis-server, or null. */
+  public String backendPassword() {
+    return backendPassword;
+  }
+
+  /** Connections to each backend per I/O thread. */
+  public int poolSize() {
+    return poolSize;
+  }
+
+  /** I/O threads; 0 means half the available processors (at least one). */
+  public int threads() {
+    return threads;
+  }
+
+  /** Consecutive failures after which a backend is ejected from the ring; 0 never ejects. */
+  public int ejectAfterFailures() {
+    return ejectAfterFailures;
+  }
+
+  /** How long an ejected backend stays out before ringlb tries it again. */
+  public Duration ejectRetry() {
+    return ejectRetry;
+  }
+
+  /** Keys per SCAN and per MIGRATE during a migration. */
+  public int migrationBatch() {
+    return migrationBatch;
+  }
+
+  /** The most keys a migration moves per second; 0 means no limit. */
+  public int migrationRate() {
+    return migrationRate;
+  }
+
+  /** The file recording the ring and any running migration, or null to keep them in memory. */
+  public Path stateFile() {
+    return stateFile;
+  }
+
+  /** The most client connections served at once; 0 means no limit. */
+  public int maxClients() {
+    return maxClients;
+  }
+
+  /** The largest bulk string a client request may carry, as Redis's proto-max-bulk-len. */
+  public long protoMaxBulkLen() {
+    return protoMaxBulkLen;
+  }
+
+  /** Reads a YAML configuration; see {@code examples/proxy.yaml}. */
+  public static ProxyConfig load(Path file) throws IOException {
+    Objects.requireNonNull(file, "file");
+    if (!Files.isReadable(file)) {
+      throw new IOException("cannot read " + file + ": "
+          + (Files.exists(file) ? "permission denied" : "no such file"));
+    }
+    Object root;
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    } catch (YAMLException e) {
+      throw new IllegalArgumentException(file + ": not valid YAML: " + firstLine(e.getMessage()));
+    }
+    try {
+      return fromMap(root, file.toAbsolutePath().getParent());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage());
+    }
+  }
+
+  private static final Set<String> KEYS =
+      Set.of("listen", "placement", "hash-tag", "backends", "timeouts", "auth", "pool",
+          "threads", "eject", "migration", "state", "maxclients");
+
+  static ProxyConfig fromMap(Object root, Path base) {
+    Builder b = builder();
+    if (root == null) {
+      return b.build();
+    }
+    Map<?, ?> map = asMap(root, "the file");
+    for (Object key : map.keySet()) {
+      if (!KEYS.contains(String.valueOf(key))) {
+        throw new IllegalArgumentException("unknown setting '" + key + "' (known: "
+            + String.join(", ", new TreeSet<>(KEYS)) + ")");
+      }
+    }
+    Object listen = map.get("listen");
+    if (listen != null) {
+      BackendSpec spec = BackendSpec.parse(0, String.valueOf(listen), "listen");
+      b.bind(spec.host()).port(spec.port());
+    }
+    if (map.get("placement") != null) {
+      b.placement(String.valueOf(map.get("placement")));
+    }
+    if (map.containsKey("hash-tag")) {
+      Object tag = map.get("hash-tag");
+      b.hashTag(tag == null ? "none" : String.valueOf(tag));
+    }
+    Object backends = map.get("backends");
+    if (backends != null) {
+      if (backends instanceof List<?> list) {
+        for (Object item : list) {
+          b.backend(String.valueOf(item));
+        }
+      } else {
+        for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
+          int id = parseId(String.valueOf(e.getKey()), "backends");
+          b.backend(BackendSpec.parse(id, String.valueOf(e.getValue()), "backend " + id));
+        }
+      }
+    }
+    Object timeouts = map.get("timeouts");
+    if (timeouts != null) {
+      Map<?, ?> t = asMap(timeouts, "timeouts");
+      only(t, "timeouts", "connect", "request");
+      if (t.get("connect") != null) {
+        b.connectTimeout(duration(t.get("connect"), "timeouts.connect"));
+      }
+      if (t.get("request") != null) {
+        b.requestTimeout(duration(t.get("request"), "timeouts.request"));
+      }
+    }
+    Object auth = map.get("auth");
+    if (auth != null) {
+      Map<?, ?> a = asMap(auth, "auth");
+      only(a, "auth", "requirepass", "backend-password");
+      if (a.get("requirepass") != null) {
+        b.requirePass(String.valueOf(a.get("requirepass")));
+      }
+      if (a.get("backend-password") != null) {
+        b.backendPassword(String.valueOf(a.get("backend-password")));
+      }
+    }
+    if (map.get("pool") != null) {
+      b.poolSize(integer(map.get("pool"), "pool"));
+    }
+    if (map.get("threads") != null) {
+      b.threads(integer(map.get("threads"), "threads"));
+    }
+    if (map.get("maxclients") != null) {
+      b.maxClients(integer(map.get("maxclients"), "maxclients"));
+    }
+    Object eject = map.get("eject");
+    if (eject != null) {
+      Map<?, ?> e = asMap(eject, "eject");
+      only(e, "eject", "after-failures", "retry");
+      if (e.get("after-failures") != null) {
+        b.ejectAfterFailures(integer(e.get("after-failures"), "eject.after-failures"));
+      }
+      if (e.get("retry") != null) {
+        b.ejectRetry(duration(e.get("retry"), "eject.retry"));
+      }
+    }
+    Object migration = map.get("migration");
+    if (migration != null) {
+      Map<?, ?> m = asMap(migration, "migration");
+      only(m, "migration", "batch", "rate");
+      if (m.get("batch") != null) {
+        b.migrationBatch(integer(m.get("batch"), "migration.batch"));
+      }
+      if (m.get("rate") != null) {
+        b.migrationRate(integer(m.get("rate"), "migration.rate"));
+      }
+    }
+    if (map.get("state") != null) {
+      Path state = Path.of(String.valueOf(map.get("state")));
+      b.stateFile(base == null ? state : base.resolve(state));
+    }
+    return b.build();
+  }
+
+  private static void only(Map<?, ?> map, String where, String... allowed) {
+    List<String> known = List.of(allowed);
+    for (Object key : map.keySet()) {
+      if (!known.contains(String.valueOf(key))) {
+        throw new IllegalArgumentException("unknown setting '" + where + "." + key + "' (known: "
+            + String.join(", ", known) + ")");
+      }
+    }
+  }
+
+  private static Map<?, ?> asMap(Object value, String where) {
+    if (value instanceof Map<?, ?> map) {
+      return map;
+    }
+    throw new IllegalArgumentException(where + " must be a mapping, not '" + value + "'");
+  }
+
+  private static int integer(Object value, String where) {
+    if (value instanceof Integer i) {
+      return i;
+    }
+    try {
+      return Integer.parseInt(String.valueOf(value).trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(where + " must be a whole number, not '" + value + "'");
+    }
+  }
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
+
+  /** Parses {@code 250ms}, {@code 3s}, {@code 2m} or a bare number of milliseconds. */
+  static Duration duration(Object value, String where) {
+    Matcher m = DURATION.matcher(String.valueOf(value).trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          where + " must be a duration such as 500ms, 3s or 1m, not '" + value + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "ms" : m.group(2);
+    return switch (unit) {
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofMillis(n);
+    };
+  }
+
+  static int parseId(String text, String where) {
+    try {
+      int id = Integer.parseInt(text.trim());
+      if (id >= 0 && id <= MAX_BACKEND_ID) {
+        return id;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        where + ": backend id must be a number from 0 to " + MAX_BACKEND_ID + ", not '" + text
+            + "'");
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+
+  /** One backend: a ring server id and the redis-server address that holds its keys. */
+  public record BackendSpec(int id, String host, int port) {
+
+    /** Validates the id, host and port. */
+    public BackendSpec {
+      if (id < 0 || id > MAX_BACKEND_ID) {
+        throw new IllegalArgumentException(
+            "backend id must be from 0 to " + MAX_BACKEND_ID + ": " + id);
+      }
+      Objects.requireNonNull(host, "host");
+      if (host.isEmpty()) {
+        throw new IllegalArgumentException("backend " + id + ": host must not be empty");
+      }
+      if (port <= 0 || port > 65535) {
+        throw new IllegalArgumentException(
+            "backend " + id + ": port must be from 1 to 65535: " + port);
+      }
+    }
+
+    /** Parses {@code HOST:PORT}; {@code where} names the setting in error messages. */
+    public static BackendSpec parse(int id, String address, String where) {
+      String text = address.trim();
+      int colon = text.lastIndexOf(':');
+      if (colon <= 0 || colon == text.length() - 1) {
+        throw new IllegalArgumentException(
+            where + ": address must be HOST:PORT, not '" + address + "'");
+      }
+      String host = text.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      int port;
+      try {
+        port = Integer.parseInt(text.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            where + ": port must be a number, not '" + text.substring(colon + 1) + "'");
+      }
+      if (port <= 0 || port > 65535) {
+        throw new IllegalArgumentException(
+            where + ": port must be from 1 to 65535, not " + port);
+      }
+      return new BackendSpec(id, host, port);
+    }
+
+    /** Parses {@code ID=HOST:PORT}, the form of {@code --backend}. */
+    public static BackendSpec parseAssignment(String text) {
+      int eq = text.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException(
+            "--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001), not '" + text + "'");
+      }
+      int id = parseId(text.substring(0, eq), "--backend '" + text + "'");
+      return parse(id, text.substring(eq + 1), "--backend '" + text + "'");
+    }
+
+    /** Returns {@code host:port}. */
+    public String address() {
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+  }
+
+  /** Collects settings and checks them in {@link #build()}. */
+  public static final class Builder {
+    private String bindHost = "127.0.0.1";
+    private int port = 6380;
+    private String placement;
+    private String hashTag;
+    private final Map<Integer, BackendSpec> backends = new TreeMap<>();
+    private Duration connectTimeout = Duration.ofSeconds(1);
+    private Duration requestTimeout = Duration.ofSeconds(3);
+    private String requirePass;
+    private String backendPassword;
+    private int poolSize = 1;
+    private int threads;
+    private int ejectAfterFailures;
+    private Duration ejectRetry = Duration.ofSeconds(30);
+    private int migrationBatch = 100;
+    private int migrationRate;
+    private Path stateFile;
+    private int maxClients;
+    private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
+
+    private Builder() {}
+
+    /** Sets the listen address. */
+    public Builder bind(String host) {
+      this.bindHost = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** Sets the listen port; 0 picks a free one. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be from 0 to 65535: " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /**
+     * Sets the placement strategy by spec, such as {@code slots} or {@code ring:160} (see {@link
+     * Placements}).
+     *
+     * @throws IllegalArgumentException naming the spec and the valid ones if it is not one, or
+     *     saying why it cannot hold a store ({@code jump}, {@code bounded})
+     */
+    public Builder placement(String spec) {
+      Objects.requireNonNull(spec, "placement");
+      Placements.forStore(spec);
+      this.placement = spec;
+      return this;
+    }
+
+    /**
+     * Sets the hash tag keys are routed on: {@code {}} (the default), two other delimiters, or
+     * {@code none} to route every key on all of its bytes.
+     *
+     * @throws IllegalArgumentException if {@code spec} is none of those
+     */
+    public Builder hashTag(String spec) {
+      Objects.requireNonNull(spec, "hashTag");
+      io.ringlb.core.HashTag.parse(spec);
+      this.hashTag = spec;
+      return this;
+    }
+
+    /** Adds a backend given as {@code ID=HOST:PORT}. */
+    public Builder backend(String assignment) {
+      return backend(BackendSpec.parseAssignment(assignment));
+    }
+
+    /** Adds a backend. */
+    public Builder backend(BackendSpec spec) {
+      if (backends.containsKey(spec.id())) {
+        throw new IllegalArgumentException("backend " + spec.id() + " is given twice ("
+            + backends.get(spec.id()).address() + " and " + spec.address() + ")");
+      }
+      backends.put(spec.id(), spec);
+      return this;
+    }
+
+    /** Adds a backend. */
+    public Builder backend(int id, String host, int port) {
+      return backend(new BackendSpec(id, host, port));
+    }
+
+    /** Removes every backend given so far. */
+    public Builder clearBackends() {
+      backends.clear();
+      return this;
+    }
+
+    /** Sets the connect timeout. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connect timeout");
+      return this;
+    }
+
+    /** Sets the request timeout. */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "request timeout");
+      return this;
+    }
+
+    /** Requires clients to AUTH with {@code password} (null: no password). */
+    public Builder requirePass(String password) {
+      this.requirePass = password;
+      return this;
+    }
+
+    /** Sets the password sent to each backend (null: none). */
+    public Builder backendPassword(String password) {
+      this.backendPassword = password;
+      return this;
+    }
+
+    /** Sets the connections to each backend per I/O thread. */
+    public Builder poolSize(int size) {
+      if (size < 1 || size > 64) {
+        throw new IllegalArgumentException("pool must be from 1 to 64: " + size);
+      }
+      this.poolSize = size;
+      return this;
+    }
+
+    /** Sets the I/O threads; 0 means half the processors (at least one). */
+    public Builder threads(int threads) {
+      if (threads < 0 || threads > 256) {
+        throw new IllegalArgumentException("threads must be from 0 to 256: " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /** Ejects a backend after this many consecutive failures; 0 never ejects. */
+    public Builder ejectAfterFailures(int failures) {
+      if (failures < 0) {
+        throw new IllegalArgumentException("eject.after-failures must not be negative: "
+            + failures);
+      }
+      this.ejectAfterFailures = failures;
+      return this;
+    }
+
+    /** Sets how long an ejected backend stays out. */
+    public Builder ejectRetry(Duration retry) {
+      this.ejectRetry = positive(retry, "eject retry");
+      return this;
+    }
+
+    /** Sets the keys per migration batch. */
+    public Builder migrationBatch(int batch) {
+      if (batch < 1 || batch > 100_000) {
+        throw new IllegalArgumentException("migration batch must be from 1 to 100000: " + batch);
+      }
+      this.migrationBatch = batch;
+      return this;
+    }
+
+    /** Limits migration to this many keys per second; 0 means no limit. */
+    public Builder migrationRate(int keysPerSecond) {
+      if (keysPerSecond < 0) {
+        throw new IllegalArgumentException("migration rate must not be negative: "
+            + keysPerSecond);
+      }
+      this.migrationRate = keysPerSecond;
+      return this;
+    }
+
+    /** Records the ring and running migrations in {@code file} (null: in memory only). */
+    public Builder stateFile(Path file) {
+      this.stateFile = file;
+      return this;
+    }
+
+    /** Limits client connections; 0 means no limit. */
+    public Builder maxClients(int max) {
+      if (max < 0) {
+        throw new IllegalArgumentException("maxclients must not be negative: " + max);
+      }
+      this.maxClients = max;
+      return this;
+    }
+
+    /** Limits the bulk strings of client requests (1 byte to 512 MB, the default). */
+    public Builder protoMaxBulkLen(long bytes) {
+      if (bytes < 1 || bytes > ServerConfig.MAX_PROTO_MAX_BULK_LEN) {
+        throw new IllegalArgumentException(
+            "proto-max-bulk-len must be from 1 byte to 512mb: " + bytes);
+      }
+      this.protoMaxBulkLen = bytes;
+      return this;
+    }
+
+    /** Returns the configuration. */
+    public ProxyConfig build() {
+      return new ProxyConfig(this);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive: " + d.toMillis() + " ms");
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package io.ringlb.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
+import io.netty.handler.codec.redis.IntegerRedisMessage;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.handler.codec.redis.SimpleStringRedisMessage;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes RESP2 into a buffer: the proxy's hot path appends forwarded commands and replies to one
+ * buffer per connection and writes it once per event-loop turn, instead of one encoded message
+ * (and one outbound entry per part) at a time. Decoding stays with netty-codec-redis's {@code
+ * RedisDecoder}.
+ */
+final class Resp {
+
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] NULL_BULK = "$-1\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NULL_ARRAY = "*-1\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private Resp() {}
+
+  /** Writes a command of {@code argc} arguments as an array of bulk strings. */
+  static void writeCommand(ByteBuf out, ByteBuf[] args, int argc) {
+    writeHeader(out, '*', argc);
+    for (int i = 0; i < argc; i++) {
+      writeBulk(out, args[i]);
+    }
+  }
+
+  static void writeBulk(ByteBuf out, ByteBuf content) {
+    int len = content.readableBytes();
+    writeHeader(out, '$', len);
+    out.writeBytes(content, content.readerIndex(), len);
+    out.writeBytes(CRLF);
+  }
+
+  static void writeBulk(ByteBuf out, byte[] content) {
+    writeHeader(out, '$', content.length);
+    out.writeBytes(content);
+    out.writeBytes(CRLF);
+  }
+
+  /** Writes {@code type}, the decimal {@code n} and CRLF. */
+  static void writeHeader(ByteBuf out, char type, long n) {
+    out.writeByte(type);
+    writeDecimal(out, n);
+    out.writeBytes(CRLF);
+  }
+
+  static void writeSimple(ByteBuf out, char type, String text) {
+    out.writeByte(type);
+    ByteBufUtil.writeUtf8(out, text);
+    out.writeBytes(CRLF);
+  }
+
+  static void writeNullBulk(ByteBuf out) {
+    out.writeBytes(NULL_BULK);
+  }
+
+  /** Writes any decoded message, arrays recursively. */
+  static void write(ByteBuf out, RedisMessage message) {
+    if (message instanceof FullBulkStringRedisMessage b) {
+      if (b.isNull()) {
+        out.writeBytes(NULL_BULK);
+      } else {
+        writeBulk(out, b.content());
+      }
+    } else if (message instanceof SimpleStringRedisMessage s) {
+      writeSimple(out, '+', s.content());
+    } else if (message instanceof ErrorRedisMessage e) {
+      writeSimple(out, '-', e.content());
+    } else if (message instanceof IntegerRedisMessage i) {
+      writeHeader(out, ':', i.value());
+    } else if (message instanceof ArrayRedisMessage a) {
+      if (a.isNull()) {
+        out.writeBytes(NULL_ARRAY);
+      } else {
+        writeHeader(out, '*', a.children().size());
+        for (RedisMessage child : a.children()) {
+          write(out, child);
+        }
+      }
+    } else {
+      throw new IllegalArgumentException("cannot write " + message.getClass().getSimpleName());
+    }
+  }
+
+  static void writeDecimal(ByteBuf out, long n) {
+    if (n >= 0 && n < 10) {
+      out.writeByte('0' + (int) n);
+      return;
+    }
+    if (n < 0) {
+      if (n == Long.MIN_VALUE) {
+        out.writeCharSequence(Long.toString(n), StandardCharsets.US_ASCII);
+        return;
+      }
+      out.writeByte('-');
+      n = -n;
+    }
+    int digits = 1;
+    for (long p = 10; p <= n && digits < 19; p *= 10) {
+      digits++;
+    }
+    int at = out.writerIndex() + digits;
+    out.ensureWritable(digits);
+    for (int i = 1; i <= digits; i++) {
+      out.setByte(at - i, (int) ('0' + n % 10));
+      n /= 10;
+    }
+    out.writerIndex(at);
+  }
+}

@@ -1,0 +1,199 @@
+package io.ringlb.proxy;
+
+import io.ringlb.core.HashTag;
+import io.ringlb.placement.Placements;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * The ring as it stands and the migration under way, kept in a small YAML file so that a
+ * restarted proxy routes exactly as the stopped one did and finishes its migration.
+ *
+ * <p>The file is replaced atomically (written beside, forced to disk, renamed), before a migration
+ * starts moving keys and again after it ends; see {@code docs/ARCHITECTURE.md} for what that
+ * guarantees.
+ */
+final class StateFile {
+
+  /**
+   * What the file records. {@code hashTag} is null when keys are routed on all their bytes;
+   * {@code previous} and {@code migration} are null when none runs.
+   */
+  record State(String placement, HashTag hashTag, Map<Integer, ProxyConfig.BackendSpec> backends,
+      int[] ring,
+      int[] previous, String migrationKind, int migrationServer, List<Integer> history) {}
+
+  /** The ring's changes in order: {@code id} for an addition, {@code ~id} for a removal. */
+  static List<Integer> parseHistory(Object value) {
+    List<Integer> out = new ArrayList<>();
+    for (Object item : (List<?>) value) {
+      String text = String.valueOf(item).trim();
+      int id = ProxyConfig.parseId(text.substring(1), "history");
+      if (text.charAt(0) == '+') {
+        out.add(id);
+      } else if (text.charAt(0) == '-') {
+        out.add(~id);
+      } else {
+        throw new IllegalArgumentException("history entries are +ID or -ID, not '" + text + "'");
+      }
+    }
+    return out;
+  }
+
+  private final Path path;
+
+  StateFile(Path path) {
+    this.path = path;
+  }
+
+  Path path() {
+    return path;
+  }
+
+  /** Returns the recorded state, or null when the file does not exist. */
+  State read() throws IOException {
+    if (!Files.exists(path)) {
+      return null;
+    }
+    Object root;
+    try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    } catch (YAMLException e) {
+      throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
+    }
+    try {
+      Map<?, ?> map = (Map<?, ?>) root;
+      String placement = String.valueOf(map.get("placement"));
+      Placements.forStore(placement);
+      // Files written before hash tags existed routed every key on all of its bytes.
+      HashTag hashTag = map.containsKey("hash-tag")
+          ? HashTag.parse(String.valueOf(map.get("hash-tag"))) : null;
+      Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
+      for (Map.Entry<?, ?> e : ((Map<?, ?>) map.get("backends")).entrySet()) {
+        int id = ProxyConfig.parseId(String.valueOf(e.getKey()), path.toString());
+        backends.put(id, ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()),
+            path + ": backend " + id));
+      }
+      int[] ring = ints(map.get("ring"));
+      List<Integer> history = new ArrayList<>();
+      if (map.get("history") != null) {
+        history = parseHistory(map.get("history"));
+      } else {
+        for (int id : ring) {
+          history.add(id);
+        }
+      }
+      int[] previous = null;
+      String kind = null;
+      int server = -1;
+      Object migration = map.get("migration");
+      if (migration != null) {
+        Map<?, ?> m = (Map<?, ?>) migration;
+        kind = String.valueOf(m.get("kind"));
+        server = ((Number) m.get("server")).intValue();
+        previous = ints(m.get("previous"));
+        if (!kind.equals("add") && !kind.equals("remove")) {
+          throw new IllegalArgumentException("migration kind must be add or remove: " + kind);
+        }
+      }
+      for (int id : concat(ring, previous)) {
+        if (!backends.containsKey(id)) {
+          throw new IllegalArgumentException("server " + id + " has no address");
+        }
+      }
+      return new State(placement, hashTag, backends, ring, previous, kind, server, history);
+    } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+      throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
+    }
+  }
+
+  /** Replaces the file with {@code state}, atomically and durably. */
+  void write(State state) throws IOException {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("placement", state.placement());
+    root.put("hash-tag", state.hashTag() == null ? "none" : state.hashTag().toString());
+    Map<Integer, String> backends = new TreeMap<>();
+    state.backends().forEach((id, spec) -> backends.put(id, spec.address()));
+    root.put("backends", backends);
+    root.put("ring", list(state.ring()));
+    List<String> history = new ArrayList<>();
+    for (int op : state.history()) {
+      history.add(op >= 0 ? "+" + op : "-" + ~op);
+    }
+    // The order of changes matters to placements whose layout depends on it (slots).
+    root.put("history", history);
+    if (state.previous() != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("kind", state.migrationKind());
+      m.put("server", state.migrationServer());
+      m.put("previous", list(state.previous()));
+      root.put("migration", m);
+    }
+    DumperOptions options = new DumperOptions();
+    options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+    String text = "# ringlb proxy state: the ring and any migration under way. Written by ringlb.\n"
+        + new Yaml(options).dump(root);
+    Path dir = path.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = dir.resolve(path.getFileName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    }
+    Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException ignored) {
+      // some file systems cannot sync a directory; the rename itself is atomic
+    }
+  }
+
+  private static List<Integer> list(int[] ids) {
+    List<Integer> out = new ArrayList<>();
+    for (int id : ids) {
+      out.add(id);
+    }
+    return out;
+  }
+
+  private static int[] ints(Object value) {
+    List<?> list = (List<?>) value;
+    int[] out = new int[list.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ((Number) list.get(i)).intValue();
+    }
+    Arrays.sort(out);
+    return out;
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    if (b == null) {
+      return a;
+    }
+    int[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}

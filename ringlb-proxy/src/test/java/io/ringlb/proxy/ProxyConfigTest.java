@@ -1,0 +1,129 @@
+package io.ringlb.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ringlb.placement.Placements;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProxyConfigTest {
+
+  @TempDir Path dir;
+
+  private ProxyConfig load(String yaml) throws Exception {
+    Path file = dir.resolve("proxy.yaml");
+    Files.writeString(file, yaml);
+    return ProxyConfig.load(file);
+  }
+
+  @Test
+  void load_exampleFile() throws Exception {
+    Path example = Path.of("../examples/proxy.yaml");
+    ProxyConfig config = ProxyConfig.load(example);
+    assertThat(config.port()).isEqualTo(6380);
+    assertThat(config.bindHost()).isEqualTo("127.0.0.1");
+    assertThat(config.backends()).hasSize(3);
+    assertThat(config.backends().get(2).address()).isEqualTo("127.0.0.1:7003");
+    assertThat(config.requestTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.stateFile()).isEqualTo(
+        example.toAbsolutePath().getParent().resolve("proxy-state.yaml"));
+  }
+
+  @Test
+  void load_everySetting() throws Exception {
+    ProxyConfig config = load("""
+        listen: 0.0.0.0:7000
+        backends:
+          5: redis.local:6379
+        timeouts: {connect: 250ms, request: 2s}
+        auth: {requirepass: s3cret, backend-password: other}
+        pool: 2
+        threads: 3
+        eject: {after-failures: 4, retry: 1m}
+        migration: {batch: 10, rate: 500}
+        """);
+    assertThat(config.port()).isEqualTo(7000);
+    assertThat(config.backends().get(5).host()).isEqualTo("redis.local");
+    assertThat(config.connectTimeout()).isEqualTo(Duration.ofMillis(250));
+    assertThat(config.requirePass()).isEqualTo("s3cret");
+    assertThat(config.backendPassword()).isEqualTo("other");
+    assertThat(config.poolSize()).isEqualTo(2);
+    assertThat(config.threads()).isEqualTo(3);
+    assertThat(config.ejectAfterFailures()).isEqualTo(4);
+    assertThat(config.ejectRetry()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.migrationBatch()).isEqualTo(10);
+    assertThat(config.migrationRate()).isEqualTo(500);
+  }
+
+  @Test
+  void load_badInputNamesTheSettingAndValue() {
+    assertThatThrownBy(() -> load("listen: nowhere\n"))
+        .hasMessageContaining("listen: address must be HOST:PORT, not 'nowhere'");
+    assertThatThrownBy(() -> load("backends:\n  x: 127.0.0.1:1\n"))
+        .hasMessageContaining("backend id must be a number from 0 to 99999, not 'x'");
+    assertThatThrownBy(() -> load("timeouts: {request: soon}\n"))
+        .hasMessageContaining("timeouts.request must be a duration such as 500ms, 3s or 1m, not 'soon'");
+    assertThatThrownBy(() -> load("colour: blue\n"))
+        .hasMessageContaining("unknown setting 'colour'");
+    assertThatThrownBy(() -> load("backends: [\n"))
+        .hasMessageContaining("not valid YAML");
+    assertThatThrownBy(() -> load("pool: 0\n")).hasMessageContaining("pool must be from 1 to 64: 0");
+  }
+
+  @Test
+  void load_placement_anyStoreStrategy() throws Exception {
+    assertThat(load("placement: ring:40\n").placement()).isEqualTo("ring:40");
+    assertThat(load("placement: slots\n").placement()).isEqualTo("slots");
+    assertThat(load("listen: 127.0.0.1:7000\n").placement()).isNull();
+  }
+
+  @Test
+  void load_hashTag() throws Exception {
+    assertThat(load("hash-tag: \"{}\"\n").hashTag()).isEqualTo("{}");
+    assertThat(load("hash-tag: $$\n").hashTag()).isEqualTo("$$");
+    assertThat(load("hash-tag: none\n").hashTag()).isEqualTo("none");
+    assertThat(load("hash-tag:\n").hashTag()).isEqualTo("none");
+    assertThat(load("listen: 127.0.0.1:7000\n").hashTag()).isNull();
+    assertThatThrownBy(() -> load("hash-tag: \"{\"\n"))
+        .hasMessageEndingWith("proxy.yaml: a hash tag is two characters, an opening and a closing"
+            + " delimiter such as {} (or none), not '{'");
+  }
+
+  @Test
+  void load_placementUnknown_namesTheValueAndTheValidOnes() {
+    Path file = dir.resolve("proxy.yaml");
+    assertThatThrownBy(() -> load("placement: nope\n"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(file + ": unknown placement 'nope'; valid: " + Placements.specs());
+    assertThatThrownBy(() -> load("placement: jump\n"))
+        .hasMessageStartingWith(file + ": placement 'jump' cannot hold a store");
+    assertThatThrownBy(() -> load("placement: ring:x\n"))
+        .hasMessage(file + ": invalid placement 'ring:x': labels must be an integer: 'x'");
+  }
+
+  @Test
+  void placement_checkedWhenSet() {
+    assertThatThrownBy(() -> ProxyConfig.builder().placement("chord"))
+        .hasMessageStartingWith("unknown placement 'chord'; valid: seed, ring[:labels],");
+    assertThatThrownBy(() -> ProxyConfig.builder().placement("bounded:0.2"))
+        .hasMessageStartingWith("placement 'bounded:0.2' cannot hold a store");
+    assertThat(ProxyConfig.builder().placement("seed").build().placement()).isEqualTo("seed");
+  }
+
+  @Test
+  void backendAssignment_parsesAndRejects() {
+    ProxyConfig.BackendSpec spec = ProxyConfig.BackendSpec.parseAssignment("3=10.0.0.1:7001");
+    assertThat(spec.id()).isEqualTo(3);
+    assertThat(spec.port()).isEqualTo(7001);
+    assertThatThrownBy(() -> ProxyConfig.BackendSpec.parseAssignment("127.0.0.1:7001"))
+        .hasMessageContaining("--backend must be ID=HOST:PORT");
+    assertThatThrownBy(() -> ProxyConfig.BackendSpec.parseAssignment("1=host:99999"))
+        .hasMessageContaining("port must be from 1 to 65535, not 99999");
+    assertThatThrownBy(() -> ProxyConfig.builder().backend("1=a:1").backend("1=b:2"))
+        .hasMessageContaining("backend 1 is given twice");
+  }
+}
