@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.ringlb.core.HashTag;
+import io.ringlb.server.Transport;
 import io.ringlb.core.Placement;
 import io.ringlb.placement.Placements;
 import java.io.IOException;

@@ -11,6 +11,7 @@ import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.channel.ChannelFutureListener;
+import io.ringlb.server.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,7 @@ public final class ProxyServer implements AutoCloseable {
     // calls; the other half is left to the kernel's network work and to what runs beside it.
     int threads = config.threads() > 0 ? config.threads()
         : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    EventLoopGroup group = transport.group(threads, "ringlb-proxy");
+    EventLoopGroup group = transport.group(threads, "ringlb-proxy", true);
     try {
       Proxy proxy = new Proxy(config, transport, group);
       AtomicInteger ids = new AtomicInteger();
