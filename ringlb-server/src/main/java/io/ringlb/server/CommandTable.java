@@ -80,6 +80,11 @@ final class CommandTable implements CommandRegistry {
     size++;
   }
 
+  @Override
+  public boolean contains(String name) {
+    return lookup(name) != null;
+  }
+
   /** Returns the entry named {@code name} (any case), or null. */
   Entry lookup(String name) {
     byte[] bytes = name.getBytes(StandardCharsets.UTF_8);

@@ -36,7 +36,8 @@ import java.util.concurrent.CompletionStage;
  *       asynchronously, and a better source for COMMAND's descriptions ({@link #describeCommands})
  *       when the data side knows more than its command table.
  *   <li><b>Lifecycle</b>: {@link #start} once the event loops run (before the port is bound),
- *       {@link #close} after the last connection closed.
+ *       {@link #stopping} when the server stops accepting, {@link #close} after the last
+ *       connection closed.
  * </ol>
  *
  * <p>Messages pushed to a client outside request/reply (pub/sub) go through {@link Session#push}.
@@ -105,6 +106,13 @@ public interface DataSide extends AutoCloseable {
   default RedisMessage describeCommands(Session session, Request request) {
     return null;
   }
+
+  /**
+   * The server stopped accepting and is about to finish the replies of requests already read:
+   * end long work now (a proxy stops its migration, which stays recorded, and answers the ring
+   * change waiting for it), so that no reply waits for it.
+   */
+  default void stopping() {}
 
   /** Releases what the data side holds, after the last connection has closed. */
   @Override

@@ -152,6 +152,7 @@ public final class RespServer implements AutoCloseable {
     }
     closed = true;
     serverChannel.close().syncUninterruptibly();
+    context.dataSide().stopping();
     for (Channel ch : context.channels()) {
       ch.eventLoop().execute(() -> {
         ClientHandler client = ch.pipeline().get(ClientHandler.class);
