@@ -63,7 +63,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
 
-  private final Proxy proxy;
+  private final ProxyContext proxy;
   private final Worker worker;
   private final int clientId;
   private ChannelHandlerContext ctx;
@@ -113,7 +113,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private static final byte[] UNWATCH =
       "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
-  ProxyHandler(Proxy proxy, Worker worker, int clientId) {
+  ProxyHandler(ProxyContext proxy, Worker worker, int clientId) {
     this.proxy = proxy;
     this.worker = worker;
     this.clientId = clientId;
@@ -123,7 +123,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    proxy.connected.put(clientId, this);
+    proxy.clients().add(clientId, this);
   }
 
   @Override
@@ -136,7 +136,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
-    proxy.connected.remove(clientId);
+    proxy.clients().remove(clientId);
     for (int i = 0; i < slots.length; i++) {
       ReferenceCountUtil.release(slots[i]);
       slots[i] = null;
@@ -291,7 +291,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     int n = argc;
     argc = 0;
     argsExpected = 0;
-    if (!worker.ready || (parked != null && !parked.isEmpty())) {
+    if (!worker.ready() || (parked != null && !parked.isEmpty())) {
       if (parked == null) {
         parked = new ArrayDeque<>();
       }
@@ -312,7 +312,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   /** The worker adopted a topology every worker has drained the predecessor of: go on. */
   void unpark() {
     ByteBuf[] held;
-    while (worker.ready && !closed && (held = parked.poll()) != null) {
+    while (worker.ready() && !closed && (held = parked.poll()) != null) {
       try {
         dispatch(held, held.length);
       } finally {
@@ -476,7 +476,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private void dispatch(ByteBuf[] args, int argc) {
     Commands.Spec spec = Commands.lookup(args[0], worker.scratch(32));
     long seq = nextSlot();
-    proxy.commands.increment();
+    proxy.stats().countCommand();
     lastCommand = spec;
     if (spec == null) {
       transactionFailed = transaction != null;
@@ -542,11 +542,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private int hash(Topology t, ByteBuf key) {
     int len = key.readableBytes();
     if (key.hasArray()) {
-      return t.placement.hashKey(key.array(), key.arrayOffset() + key.readerIndex(), len);
+      return t.placement().hashKey(key.array(), key.arrayOffset() + key.readerIndex(), len);
     }
     byte[] scratch = worker.scratch(len);
     key.getBytes(key.readerIndex(), scratch, 0, len);
-    return t.placement.hashKey(scratch, 0, len);
+    return t.placement().hashKey(scratch, 0, len);
   }
 
   // ---- single-key commands
@@ -554,7 +554,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private static final int[] FIRST_ARGUMENT = {1};
 
   private void routeKey(long seq, ByteBuf[] args, int argc) {
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     sendToOwner(seq, t, hash(t, args[1]), args, argc, FIRST_ARGUMENT);
   }
 
@@ -564,7 +564,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
    * first.
    */
   private void sendToOwner(long seq, Topology t, int h, ByteBuf[] args, int argc, int[] keys) {
-    int owner = t.placement.serverFor(h);
+    int owner = t.placement().serverFor(h);
     if (owner < 0) {
       error(seq, "ERR ringlb: no backend in the ring");
       return;
@@ -572,8 +572,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     Backend target = t.backend(owner);
     worker.begin();
     ClientReply pending = new ClientReply(this, seq, t);
-    if (t.previous != null) {
-      int before = t.previous.serverFor(h);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(h);
       if (before != owner && before >= 0) {
         ByteBuf[] moving = new ByteBuf[keys.length];
         for (int i = 0; i < keys.length; i++) {
@@ -613,11 +613,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
               : "ERR wrong number of arguments for '" + spec.name() + "' command");
       return;
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     int h = hash(t, args[keys[0]]);
     for (int i = 1; i < keys.length; i++) {
       if (hash(t, args[keys[i]]) != h) {
-        HashTag tag = proxy.hashTag();
+        HashTag tag = proxy.ring().hashTag();
         String user = tag == null ? null : tag.toString().charAt(0) + "user1"
             + tag.toString().charAt(1);
         error(seq, "CROSSSLOT ringlb: the keys of '" + spec.name() + "' are not routed as one,"
@@ -649,7 +649,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           : "ERR wrong number of arguments for '" + spec.name() + "' command");
       return;
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     for (int i : keys) {
       int h = hash(t, args[i]);
       if (transactionKeys.isEmpty() && i == keys[0]) {
@@ -691,11 +691,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (commands.isEmpty()) {
       transactionHash = watchHash; // MULTI, EXEC after WATCH: empty, or nil if a key changed
     }
-    Topology t = worker.topology;
-    int owner = t.placement.serverFor(transactionHash);
+    Topology t = worker.topology();
+    int owner = t.placement().serverFor(transactionHash);
     boolean watched = watching;
     watching = false;
-    if (owner < 0 || (watched && (transactionHash != watchHash || owner != watchBackend.id))) {
+    if (owner < 0 || (watched && (transactionHash != watchHash || owner != watchBackend.id()))) {
       for (ByteBuf command : commands) {
         command.release();
       }
@@ -739,8 +739,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     };
     Backend target = t.backend(owner);
     Sender send = pinned == null ? block : on(pinned, block);
-    if (t.previous != null) {
-      int before = t.previous.serverFor(transactionHash);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(transactionHash);
       if (before != owner && before >= 0 && keys.length > 0) {
         moveThenSend(t, t.backend(before), target, keys, send);
         return;
@@ -763,7 +763,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       error(seq, "ERR wrong number of arguments for 'watch' command");
       return;
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     int h = hash(t, args[1]);
     for (int i = 2; i < argc; i++) {
       if (hash(t, args[i]) != h) {
@@ -777,7 +777,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           + " hash tag");
       return;
     }
-    int owner = t.placement.serverFor(h);
+    int owner = t.placement().serverFor(h);
     if (owner < 0) {
       error(seq, "ERR ringlb: no backend in the ring");
       return;
@@ -791,7 +791,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
     if (watchConnection == null || watchBackend != target) {
       closeWatchConnection();
-      watchConnection = new BackendConnection(target, proxy, worker);
+      watchConnection = new BackendConnection(target, worker);
       worker.register(watchConnection);
       watchBackend = target;
     }
@@ -800,8 +800,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     worker.begin();
     BackendConnection pinned = watchConnection;
     Sender send = encoded(encode(args, argc), new ClientReply(this, seq, t));
-    if (t.previous != null) {
-      int before = t.previous.serverFor(h);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(h);
       if (before != owner && before >= 0) {
         ByteBuf[] keys = Arrays.copyOfRange(args, 1, argc);
         moveThenSend(t, t.backend(before), target, bytes(keys), on(pinned, send));
@@ -938,8 +938,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     void moveNext() {
       deleting = false;
-      List<Object> args = Migration.migrateArgs(proxy, to, keys[next]);
-      from.connection(worker, clientId).send(Replies.command(args.toArray()), this);
+      List<Object> args = Migration.migrateArgs(worker.upstream(), to, keys[next]);
+      from.connection(worker, clientId).send(args.toArray(), this);
     }
 
     @Override
@@ -947,16 +947,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       try {
         if (!deleting && reply instanceof ErrorRedisMessage e && e.content().contains("BUSYKEY")) {
           deleting = true;
-          from.connection(worker, clientId).send(Replies.command("DEL", keys[next]), this);
+          from.connection(worker, clientId).send(new Object[] {"DEL", keys[next]}, this);
           return;
         }
         if (reply instanceof ErrorRedisMessage e) {
-          fail("ERR ringlb: could not move the key from " + from.describe + " to " + to.describe
+          fail("ERR ringlb: could not move the key from " + from.describe() + " to " + to.describe()
               + ": " + e.content());
           return;
         }
         if (!deleting && reply instanceof SimpleStringRedisMessage s && "OK".equals(s.content())) {
-          Migration m = topology.migration;
+          Migration m = topology.migration();
           if (m != null) {
             m.countClientMove();
           }
@@ -1016,21 +1016,21 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   // ---- multi-key commands
 
   private void routeKeys(long seq, ByteBuf[] args, int argc, Commands.Kind kind, int step) {
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     int n = (argc - 1) / step;
     int[] owners = new int[n];
     int[] from = new int[n];
     boolean split = false;
     for (int i = 0; i < n; i++) {
       int h = hash(t, args[1 + i * step]);
-      owners[i] = t.placement.serverFor(h);
+      owners[i] = t.placement().serverFor(h);
       if (owners[i] < 0) {
         error(seq, "ERR ringlb: no backend in the ring");
         return;
       }
       from[i] = -1;
-      if (t.previous != null) {
-        int before = t.previous.serverFor(h);
+      if (t.previous() != null) {
+        int before = t.previous().serverFor(h);
         if (before != owners[i] && before >= 0) {
           from[i] = before;
           split = true;
@@ -1178,7 +1178,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void fanOut(long seq, Backend[] targets, Object[] command, Gather gather) {
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     if (targets.length == 0) {
       reply(seq, gather.combine(targets, new Object[0]));
       return;
@@ -1188,7 +1188,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     worker.begin();
     for (int i = 0; i < targets.length; i++) {
       int index = i;
-      targets[i].connection(worker, clientId).send(Replies.command(command), new Pending() {
+      targets[i].connection(worker, clientId).send(command, new Pending() {
         @Override
         void complete(RedisMessage reply) {
           try {
@@ -1225,8 +1225,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private static Backend[] dataBackends(Topology t) {
     List<Backend> out = new ArrayList<>();
     for (Backend b : t.backends()) {
-      if (!b.ejected && (t.placement.contains(b.id)
-          || (t.previous != null && t.previous.contains(b.id)))) {
+      if (!b.isEjected() && (t.placement().contains(b.id())
+          || (t.previous() != null && t.previous().contains(b.id())))) {
         out.add(b);
       }
     }
@@ -1336,7 +1336,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           error(seq, "ERR wrong number of arguments for 'dbsize' command");
           return;
         }
-        fanOut(seq, dataBackends(worker.topology), new Object[] {"DBSIZE"}, (bs, replies) -> {
+        fanOut(seq, dataBackends(worker.topology()), new Object[] {"DBSIZE"}, (bs, replies) -> {
           long total = 0;
           for (Object r : replies) {
             if (r instanceof Replies.Error e) {
@@ -1352,7 +1352,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         for (int i = 0; i < argc; i++) {
           cmd[i] = arg(args, i);
         }
-        fanOut(seq, dataBackends(worker.topology), cmd, (bs, replies) -> {
+        fanOut(seq, dataBackends(worker.topology()), cmd, (bs, replies) -> {
           for (Object r : replies) {
             if (r instanceof Replies.Error e) {
               return new ErrorRedisMessage(e.text());
@@ -1386,7 +1386,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
               + " backends directly");
       return;
     }
-    fanOut(seq, dataBackends(worker.topology), commandOf(argv, argc), (backends, replies) -> {
+    fanOut(seq, dataBackends(worker.topology()), commandOf(argv, argc), (backends, replies) -> {
       for (Object r : replies) {
         if (r instanceof Replies.Error e) {
           return new ErrorRedisMessage(e.text());
@@ -1565,7 +1565,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       case "list" -> {
         long now = System.nanoTime();
         StringBuilder sb = new StringBuilder();
-        for (ProxyHandler client : new java.util.TreeMap<>(proxy.connected).values()) {
+        for (ProxyHandler client : new java.util.TreeMap<>(proxy.clients().connected()).values()) {
           sb.append(client.describe(now)).append('\n');
         }
         reply(seq, Replies.bulk(sb.toString()));
@@ -1592,11 +1592,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     boolean pattern = name.startsWith("p");
     boolean fresh = pubsub == null;
     if (fresh) {
-      pubsub = new PubSub(this, proxy, worker);
-      worker.subscribers.add(pubsub);
+      pubsub = new PubSub(this, worker);
+      worker.addSubscriber(pubsub);
     }
     if (subscribe) {
-      pubsub.subscribe(pattern, names, worker.topology, confirmations -> confirm(seq,
+      pubsub.subscribe(pattern, names, worker.topology(), confirmations -> confirm(seq,
           confirmations));
       return;
     }
@@ -1629,7 +1629,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private void endPubSub() {
     if (pubsub != null) {
       pubsub.close();
-      worker.subscribers.remove(pubsub);
+      worker.removeSubscriber(pubsub);
       pubsub = null;
     }
   }
@@ -1643,8 +1643,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       error(seq, "ERR wrong number of arguments for 'publish' command");
       return;
     }
-    Topology t = worker.topology;
-    int owner = t.placement.serverFor(hash(t, argv[1]));
+    Topology t = worker.topology();
+    int owner = t.placement().serverFor(hash(t, argv[1]));
     if (owner < 0) {
       error(seq, "ERR ringlb: no backend in the ring");
       return;
@@ -1660,7 +1660,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** Sends the client's command to one backend holding keys; {@code gather} makes the reply. */
   private void askOneBackend(long seq, ByteBuf[] argv, int argc, Gather gather) {
-    Backend[] all = dataBackends(worker.topology);
+    Backend[] all = dataBackends(worker.topology());
     if (all.length == 0) {
       error(seq, "ERR ringlb: no backend in the ring");
       return;
@@ -1668,7 +1668,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     fanOut(seq, new Backend[] {all[0]}, commandOf(argv, argc), gather);
   }
 
-  /** Returns a client's command as arguments for {@link Replies#command}, bytes kept as they are. */
+  /** Returns a client's command as arguments for {@link BackendConnection#send(Object[], Pending)}, bytes kept as they are. */
   private static Object[] commandOf(ByteBuf[] argv, int argc) {
     Object[] command = new Object[argc];
     for (int i = 0; i < argc; i++) {
@@ -1740,7 +1740,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   /** Closes the clients matching; this one only once request {@code seq} is answered. */
   private int killWhere(long seq, Integer id, String addr) {
     int killed = 0;
-    for (ProxyHandler client : proxy.connected.values()) {
+    for (ProxyHandler client : proxy.clients().connected().values()) {
       if ((id == null || client.clientId == id)
           && (addr == null || addr.equals(address(client.ctx.channel().remoteAddress())))) {
         if (client == this) {
@@ -1773,14 +1773,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       error(seq, "ERR invalid cursor");
       return;
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     Backend[] order = scanOrder(t);
     if (order.length > 1 << SCAN_PLACE_BITS) {
       error(seq, "ERR ringlb: SCAN through the proxy covers at most " + (1 << SCAN_PLACE_BITS)
           + " backends");
       return;
     }
-    long epoch = t.epoch & ((1L << SCAN_EPOCH_BITS) - 1);
+    long epoch = t.epoch() & ((1L << SCAN_EPOCH_BITS) - 1);
     int place = 0;
     long backendCursor = 0;
     if (cursor != 0 && (cursor & ((1L << SCAN_EPOCH_BITS) - 1)) == epoch) {
@@ -1807,7 +1807,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       List<?> pair = (List<?>) r;
       long next = Long.parseUnsignedLong(new String((byte[]) pair.get(0), StandardCharsets.UTF_8));
       if (Long.numberOfLeadingZeros(next) < SCAN_SHIFT) {
-        return new ErrorRedisMessage("ERR ringlb: " + bs[0].describe + " returned a SCAN cursor"
+        return new ErrorRedisMessage("ERR ringlb: " + bs[0].describe() + " returned a SCAN cursor"
             + " too large to carry through the proxy: " + Long.toUnsignedString(next));
       }
       long out;
@@ -1834,7 +1834,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
    */
   private static Backend[] scanOrder(Topology t) {
     Backend[] all = t.backends();
-    Migration m = t.migration;
+    Migration m = t.migration();
     if (m == null) {
       return all;
     }
@@ -1842,7 +1842,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     int n = 0;
     Backend moving = null;
     for (Backend b : all) {
-      if (b.id == m.server) {
+      if (b.id() == m.server()) {
         moving = b;
       } else {
         order[n++] = b;
@@ -1851,7 +1851,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (moving == null) {
       return all;
     }
-    if (m.kind == Migration.Kind.REMOVE) {
+    if (m.kind() == Migration.Kind.REMOVE) {
       System.arraycopy(order, 0, order, 1, n);
       order[0] = moving;
     } else {
@@ -1862,7 +1862,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private void info(long seq, List<ByteBuf> args) {
     String section = args.size() > 1 ? arg(args, 1).toLowerCase(java.util.Locale.ROOT) : "default";
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     Backend[] backends = t.backends();
     if (!ProxyInfo.countsKeys(section)) {
       // No section asked for needs the backends' key counts: answer without asking them, so
@@ -1881,7 +1881,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     String sub = arg(args, 1).toLowerCase(java.util.Locale.ROOT);
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     switch (sub) {
       case "add" -> {
         if (args.size() != 4) {
@@ -1896,7 +1896,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           error(seq, "ERR ringlb: " + e.getMessage());
           return;
         }
-        answerLater(seq, proxy.ringAdd(spec));
+        answerLater(seq, proxy.ring().ringAdd(spec));
       }
       case "remove" -> {
         boolean force = args.size() == 4 && "force".equalsIgnoreCase(arg(args, 3));
@@ -1911,7 +1911,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           error(seq, "ERR ringlb: " + e.getMessage());
           return;
         }
-        answerLater(seq, force ? proxy.ringRemoveForce(id) : proxy.ringRemove(id));
+        answerLater(seq, force ? proxy.ring().ringRemoveForce(id) : proxy.ring().ringRemove(id));
       }
       case "nodes" -> fanOut(seq, t.backends(), new Object[] {"DBSIZE"},
           (bs, replies) -> Replies.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));
@@ -1932,7 +1932,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void answerLater(long seq, java.util.concurrent.CompletableFuture<String> future) {
-    future.whenComplete((ok, failure) -> worker.loop.execute(() -> {
+    future.whenComplete((ok, failure) -> worker.loop().execute(() -> {
       if (failure == null) {
         reply(seq, new SimpleStringRedisMessage(ok));
       } else {

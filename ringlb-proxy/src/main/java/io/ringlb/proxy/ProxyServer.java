@@ -6,13 +6,19 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.channel.ChannelFutureListener;
 import java.io.IOException;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,12 +33,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ProxyServer implements AutoCloseable {
 
-  private final Proxy proxy;
+  private final ControlPlane control;
+  private final Transport transport;
   private final EventLoopGroup group;
   private final Channel server;
 
-  private ProxyServer(Proxy proxy, EventLoopGroup group, Channel server) {
-    this.proxy = proxy;
+  private ProxyServer(ControlPlane control, Transport transport, EventLoopGroup group,
+      Channel server) {
+    this.control = control;
+    this.transport = transport;
     this.group = group;
     this.server = server;
   }
@@ -56,7 +65,19 @@ public final class ProxyServer implements AutoCloseable {
         : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     EventLoopGroup group = transport.group(threads, "ringlb-proxy");
     try {
-      Proxy proxy = new Proxy(config, transport, group);
+      Upstream upstream = new Upstream(config, transport);
+      List<Worker> list = new ArrayList<>();
+      Map<EventExecutor, Worker> workerByLoop = new IdentityHashMap<>();
+      for (EventExecutor executor : group) {
+        Worker worker = new Worker(list.size(), (EventLoop) executor, upstream);
+        list.add(worker);
+        workerByLoop.put(executor, worker);
+      }
+      Worker[] workers = list.toArray(new Worker[0]);
+      ProxyStats stats = new ProxyStats();
+      ClientRegistry clients = new ClientRegistry();
+      ControlPlane control = new ControlPlane(config, upstream, workers, stats);
+      ProxyContext context = new ProxyContext(config, control, stats, clients);
       AtomicInteger ids = new AtomicInteger();
       ServerBootstrap bootstrap =
           new ServerBootstrap()
@@ -69,18 +90,18 @@ public final class ProxyServer implements AutoCloseable {
                   new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                      proxy.connectionsReceived.incrementAndGet();
-                      int clients = proxy.clients.incrementAndGet();
-                      ch.closeFuture().addListener(f -> proxy.clients.decrementAndGet());
+                      stats.countConnection();
+                      int open = clients.opened();
+                      ch.closeFuture().addListener(f -> clients.closed());
                       int max = config.maxClients();
-                      if (max > 0 && clients > max) {
-                        proxy.rejectedConnections.incrementAndGet();
+                      if (max > 0 && open > max) {
+                        stats.countRejectedConnection();
                         ch.pipeline().addLast(new RedisEncoder(), new Refuse());
                         return;
                       }
                       ch.pipeline()
                           .addLast(new RedisDecoder(true))
-                          .addLast(new ProxyHandler(proxy, proxy.workerFor(ch.eventLoop()),
+                          .addLast(new ProxyHandler(context, workerByLoop.get(ch.eventLoop()),
                               ids.incrementAndGet()));
                     }
                   });
@@ -88,12 +109,16 @@ public final class ProxyServer implements AutoCloseable {
       try {
         server = bootstrap.bind(config.bindHost(), config.port()).sync().channel();
       } catch (Exception e) {
-        proxy.close();
+        control.close();
         throw new IOException("cannot listen on " + config.bindHost() + ":" + config.port()
             + ": " + e.getMessage(), e);
       }
-      proxy.start();
-      return new ProxyServer(proxy, group, server);
+      for (Worker worker : workers) {
+        worker.start();
+      }
+      control.start();
+      stats.start(workers[0].loop());
+      return new ProxyServer(control, transport, group, server);
     } catch (IOException | RuntimeException | Error e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       throw e;
@@ -107,22 +132,23 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Returns the name of the network transport in use ({@code epoll} or {@code nio}). */
   public String transport() {
-    return proxy.transport().name().toLowerCase(java.util.Locale.ROOT);
+    return transport.name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /** Returns a one-line description of the ring: placement, hash tag and backends. */
   public String describe() {
-    StringBuilder sb = new StringBuilder("placement ").append(proxy.placementName())
-        .append(", hash tag ").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
+    StringBuilder sb = new StringBuilder("placement ").append(control.placementName())
+        .append(", hash tag ").append(control.hashTag() == null ? "none" : control.hashTag())
         .append(", backends ");
-    Topology t = proxy.topology();
-    for (int i = 0; i < t.ring.length; i++) {
-      Backend b = t.backend(t.ring[i]);
-      sb.append(i == 0 ? "" : ",").append(b.id).append('=').append(b.address);
+    Topology t = control.topology();
+    int[] ring = t.ring();
+    for (int i = 0; i < ring.length; i++) {
+      Backend b = t.backend(ring[i]);
+      sb.append(i == 0 ? "" : ",").append(b.id()).append('=').append(b.address());
     }
-    if (t.migration != null) {
-      sb.append(", resuming migration ").append(t.migration.kind.word()).append(' ')
-          .append(t.migration.server);
+    Migration m = t.migration();
+    if (m != null) {
+      sb.append(", resuming migration ").append(m.kind().word()).append(' ').append(m.server());
     }
     return sb.toString();
   }
@@ -144,7 +170,7 @@ public final class ProxyServer implements AutoCloseable {
   @Override
   public void close() {
     server.close().syncUninterruptibly();
-    proxy.close();
+    control.close();
     group.shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
   }
 

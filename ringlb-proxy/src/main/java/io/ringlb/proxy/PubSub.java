@@ -1,14 +1,10 @@
 package io.ringlb.proxy;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
@@ -41,7 +37,6 @@ final class PubSub {
   private static final long RECONNECT_AFTER_MILLIS = 250;
 
   private final ProxyHandler client;
-  private final Proxy proxy;
   private final Worker worker;
   /** Channel and pattern names, kept as ISO-8859-1 strings: one char per byte, exact. */
   private final Set<String> channels = new LinkedHashSet<>();
@@ -49,9 +44,8 @@ final class PubSub {
   private final Map<Backend, Link> links = new HashMap<>();
   private boolean closed;
 
-  PubSub(ProxyHandler client, Proxy proxy, Worker worker) {
+  PubSub(ProxyHandler client, Worker worker) {
     this.client = client;
-    this.proxy = proxy;
     this.worker = worker;
   }
 
@@ -80,7 +74,7 @@ final class PubSub {
     ensure(t);
     Waiter waiter = new Waiter(confirmations, confirm);
     if (!added.isEmpty()) {
-      ByteBuf command = encode(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", added);
+      ByteBuf command = command(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", added);
       for (Link link : links.values()) {
         if (link.channel.isActive()) {
           link.acks.add(new Ack(added.size(), List.of(waiter)));
@@ -121,7 +115,7 @@ final class PubSub {
       confirmations.add(confirmation(kind, null));
     }
     if (!removed.isEmpty()) {
-      ByteBuf command = encode(pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", removed);
+      ByteBuf command = command(pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", removed);
       for (Link link : links.values()) {
         if (link.channel.isActive()) {
           link.channel.writeAndFlush(command.retainedDuplicate(), link.channel.voidPromise());
@@ -138,8 +132,8 @@ final class PubSub {
       return;
     }
     for (Backend b : t.backends()) {
-      boolean holdsKeys = !b.ejected && (t.placement.contains(b.id)
-          || (t.previous != null && t.previous.contains(b.id)));
+      boolean holdsKeys = !b.isEjected() && (t.placement().contains(b.id())
+          || (t.previous() != null && t.previous().contains(b.id())));
       if (holdsKeys && !links.containsKey(b)) {
         connect(b);
       }
@@ -157,7 +151,7 @@ final class PubSub {
   }
 
   private void retrySoon() {
-    worker.loop.schedule(() -> ensure(worker.topology), RECONNECT_AFTER_MILLIS,
+    worker.loop().schedule(() -> ensure(worker.topology()), RECONNECT_AFTER_MILLIS,
         java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
@@ -173,31 +167,21 @@ final class PubSub {
     return new ArrayRedisMessage(parts);
   }
 
-  private static ByteBuf encode(String command, List<byte[]> names) {
-    ByteBuf out = Unpooled.buffer(32 + names.size() * 16);
-    Resp.writeHeader(out, '*', names.size() + 1);
-    Resp.writeBulk(out, command.getBytes(StandardCharsets.US_ASCII));
-    for (byte[] name : names) {
-      Resp.writeBulk(out, name);
+  /** Returns {@code command} with {@code names} as its arguments, encoded. */
+  private static ByteBuf command(String command, List<byte[]> names) {
+    Object[] args = new Object[names.size() + 1];
+    args[0] = command;
+    for (int i = 0; i < names.size(); i++) {
+      args[i + 1] = names.get(i);
     }
-    return out;
+    return Resp.command(args);
   }
 
   private void connect(Backend b) {
-    ChannelFuture future = new Bootstrap()
-        .group(worker.loop)
-        .channel(proxy.transport().socketChannel())
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-            (int) Math.min(Integer.MAX_VALUE, proxy.config().connectTimeout().toMillis()))
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new RedisDecoder(), new RedisBulkStringAggregator(),
-                new RedisArrayAggregator(), new Pushes(b));
-          }
-        })
-        .connect(b.spec.host(), b.spec.port());
+    // AUTH goes first, written by Upstream as the channel connects.
+    ChannelFuture future = worker.upstream().connect(worker.loop(), b.spec(),
+        ch -> ch.pipeline().addLast(new RedisDecoder(), new RedisBulkStringAggregator(),
+            new RedisArrayAggregator(), new Pushes(b)));
     Link link = new Link(future.channel());
     links.put(b, link);
     future.addListener(f -> {
@@ -214,16 +198,11 @@ final class PubSub {
         return;
       }
       // Everything subscribed so far: later changes are sent as they come.
-      String password = proxy.config().backendPassword();
-      if (password != null) {
-        ch.write(encode("AUTH", List.of(password.getBytes(StandardCharsets.UTF_8))),
-            ch.voidPromise());
-      }
       if (!channels.isEmpty()) {
-        ch.write(encode("SUBSCRIBE", bytes(channels)), ch.voidPromise());
+        ch.write(command("SUBSCRIBE", bytes(channels)), ch.voidPromise());
       }
       if (!patterns.isEmpty()) {
-        ch.write(encode("PSUBSCRIBE", bytes(patterns)), ch.voidPromise());
+        ch.write(command("PSUBSCRIBE", bytes(patterns)), ch.voidPromise());
       }
       ch.flush();
       link.acks.add(new Ack(channels.size() + patterns.size(), link.connecting));
@@ -307,7 +286,7 @@ final class PubSub {
       if (links == 0) {
         answer();
       } else {
-        worker.loop.schedule(this::answer, proxy.config().requestTimeout().toMillis(),
+        worker.loop().schedule(this::answer, worker.upstream().requestTimeoutMillis(),
             java.util.concurrent.TimeUnit.MILLISECONDS);
       }
     }
