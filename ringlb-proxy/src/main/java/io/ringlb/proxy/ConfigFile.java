@@ -67,7 +67,8 @@ final class ConfigFile {
     }
     Object listen = map.get("listen");
     if (listen != null) {
-      ProxyConfig.BackendSpec spec = ProxyConfig.BackendSpec.parse(0, String.valueOf(listen), "listen");
+      ProxyConfig.BackendSpec spec =
+          ProxyConfig.BackendSpec.parse(0, String.valueOf(listen), "listen");
       b.bind(spec.host()).port(spec.port());
     }
     if (map.get("placement") != null) {
@@ -86,7 +87,8 @@ final class ConfigFile {
       } else {
         for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
           int id = ProxyConfig.parseId(String.valueOf(e.getKey()), "backends");
-          b.backend(ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()), "backend " + id));
+          b.backend(ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()),
+              "backend " + id));
         }
       }
     }

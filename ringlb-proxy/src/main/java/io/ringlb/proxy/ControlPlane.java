@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -41,6 +40,7 @@ final class ControlPlane implements RingControl, Migration.Host {
   private final AtomicBoolean changing = new AtomicBoolean();
   private final StateFile stateFile;
   private final Topologies topologies;
+  private final Ejection ejection;
   private final String placementName;
   /** The tag keys are routed on, or null when they are routed on all their bytes. */
   private final HashTag hashTag;
@@ -74,6 +74,8 @@ final class ControlPlane implements RingControl, Migration.Host {
       t.setDaemon(true);
       return t;
     });
+    this.ejection = new Ejection(config, backends.values(), () -> closed,
+        () -> migration.get() != null, control, this::publishEjections);
     for (ProxyConfig.BackendSpec spec : specs.values()) {
       backends.put(spec.id(), newBackend(spec));
     }
@@ -109,12 +111,12 @@ final class ControlPlane implements RingControl, Migration.Host {
   }
 
   private Backend newBackend(ProxyConfig.BackendSpec spec) {
-    return new Backend(spec, workers, config.poolSize(), this::backendFailed);
+    return new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
   }
 
   /** Starts retrying ejected backends. */
   void start() {
-    control.scheduleWithFixedDelay(this::retryEjected, 200, 200, TimeUnit.MILLISECONDS);
+    ejection.start();
   }
 
   /** The topology published last. */
@@ -446,65 +448,11 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
   }
 
-  /** What the state file records for {@code h}, with {@code m} (its last change) running. */
   private StateFile.State stateOf(RingHistory h, Migration m) {
-    int[] ring = h.ids();
-    int[] previous = m == null ? null : h.beforeLast().ids();
-    Map<Integer, ProxyConfig.BackendSpec> specs = new TreeMap<>();
-    for (int id : ring) {
-      specs.put(id, backends.get(id).spec());
-    }
-    if (previous != null) {
-      for (int id : previous) {
-        specs.put(id, backends.get(id).spec());
-      }
-    }
-    if (m != null) {
-      specs.put(m.server(), m.backend().spec());
-    }
-    return new StateFile.State(h.placementName(), h.hashTag(), specs, ring, previous,
-        m == null ? null : m.kind().word(), m == null ? -1 : m.server(),
-        new ArrayList<>(h.ops()));
+    return StateFile.State.of(h, m, id -> backends.get(id).spec());
   }
 
-  // ---- ejection
-
-  /** A backend failed {@code consecutive} times in a row; eject it when configured so. */
-  private void backendFailed(Backend b, int consecutive) {
-    int limit = config.ejectAfterFailures();
-    if (limit <= 0 || consecutive < limit || b.isEjected() || closed
-        || migration.get() != null) {
-      return;
-    }
-    if (b.eject(System.nanoTime() + config.ejectRetry().toNanos())) {
-      control.execute(this::publishEjections);
-    }
-  }
-
-  private void retryEjected() {
-    try {
-      if (closed) {
-        return;
-      }
-      boolean changed = false;
-      for (Backend b : backends.values()) {
-        if (b.retryDue(System.nanoTime())) {
-          Object pong = callQuietly(b, "PING");
-          if ("PONG".equals(pong)) {
-            b.readmit();
-            changed = true;
-          } else {
-            b.retryAt(System.nanoTime() + config.ejectRetry().toNanos());
-          }
-        }
-      }
-      if (changed) {
-        publishEjections();
-      }
-    } catch (RuntimeException e) {
-      // try again on the next tick
-    }
-  }
+  // ---- ejection (decided by Ejection)
 
   /** Routes around the ejected backends (their keys go to the next owners on the ring). */
   private void publishEjections() {

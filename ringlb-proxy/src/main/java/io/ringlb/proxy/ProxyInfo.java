@@ -146,7 +146,8 @@ final class ProxyInfo {
           .append("process_id:").append(ProcessHandle.current().pid()).append("\r\n")
           .append("tcp_port:").append(proxy.config().port()).append("\r\n")
           .append("uptime_in_seconds:")
-          .append((System.currentTimeMillis() - proxy.stats().startedMillis()) / 1000).append("\r\n")
+          .append((System.currentTimeMillis() - proxy.stats().startedMillis()) / 1000)
+          .append("\r\n")
           .append("\r\n");
     }
     if (all || section.equals("clients")) {
@@ -190,7 +191,8 @@ final class ProxyInfo {
     if (all || section.equals("ring")) {
       sb.append("# Ring\r\n")
           .append("ring_placement:").append(proxy.ring().placementName()).append("\r\n")
-          .append("ring_hash_tag:").append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
+          .append("ring_hash_tag:")
+          .append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
           .append("\r\n")
           .append("ring_servers:").append(t.ringSize()).append("\r\n")
           .append("ring_labels:").append(labels(t)).append("\r\n")
@@ -213,7 +215,8 @@ final class ProxyInfo {
       Migration m = proxy.ring().migration();
       sb.append("# Migration\r\n")
           .append("migrations_running:").append(m == null ? 0 : 1).append("\r\n")
-          .append("migrations_completed:").append(proxy.stats().migrationsCompleted()).append("\r\n");
+          .append("migrations_completed:").append(proxy.stats().migrationsCompleted())
+          .append("\r\n");
       if (m != null) {
         sb.append("migration0:").append(m.describe()).append("\r\n");
       }

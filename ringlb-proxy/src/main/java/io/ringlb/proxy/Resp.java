@@ -15,7 +15,8 @@ import java.nio.charset.StandardCharsets;
  * Writes RESP2 into a buffer, and is the proxy's one command encoder: the hot path appends
  * forwarded commands and replies to one buffer per connection and writes it once per event-loop
  * turn, instead of one encoded message (and one outbound entry per part) at a time; the proxy's own
- * commands (AUTH, SUBSCRIBE, MIGRATE, SCAN...) go through {@link #writeCommand(ByteBuf, Object...)}.
+ * commands (AUTH, SUBSCRIBE, MIGRATE, SCAN...) go through {@link #writeCommand(ByteBuf,
+ * Object...)}.
  * Decoding stays with netty-codec-redis's {@code RedisDecoder}.
  */
 final class Resp {
@@ -52,7 +53,7 @@ final class Resp {
     }
   }
 
-  /** Returns {@link #writeCommand(ByteBuf, Object...)}'s encoding of {@code args}, in a new buffer. */
+  /** Returns the encoding of a command of {@code String} and {@code byte[]} args, in a buffer. */
   static ByteBuf command(Object... args) {
     ByteBuf out = Unpooled.buffer(16 + args.length * 16);
     writeCommand(out, args);

@@ -42,7 +42,7 @@ final class RingHistory {
     this.ops = List.copyOf(ops);
   }
 
-  /** A history of {@code ops} under placement {@code placementName} (checked) and {@code hashTag}. */
+  /** Returns the history {@code ops} under placement {@code placementName} and {@code hashTag}. */
   static RingHistory of(String placementName, HashTag hashTag, List<Integer> ops) {
     // The configuration and the state file have checked the name; each call makes an empty one.
     Supplier<Placement> placements = hashTag == null
