@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The proxy's control plane: the backends, and the control thread that changes the ring (RING ADD
- * / RING REMOVE [FORCE], ejection and its retry), runs migrations (resuming the one the state file
- * records), publishes each resulting topology through {@link Topologies} and records the ring in
- * the {@link StateFile}.
+ * / RING REMOVE [FORCE], and routing around the backends {@link Ejection} ejects), runs migrations
+ * (resuming the one the state file records), publishes each resulting topology through {@link
+ * Topologies} and records the ring in the {@link StateFile}.
  *
  * <p>One ring change runs at a time, on the control thread; the I/O threads only read the
  * topologies it publishes, and tell it of backend failures.

@@ -213,10 +213,10 @@ final class PubSub {
 
   /** A subscribing connection and the confirmations it owes, in the order it owes them. */
   private static final class Link {
-    final Channel channel;
-    final java.util.ArrayDeque<Ack> acks = new java.util.ArrayDeque<>();
+    private final Channel channel;
+    private final java.util.ArrayDeque<Ack> acks = new java.util.ArrayDeque<>();
     /** Subscriptions made while connecting, confirmed by those sent on connect. */
-    List<Waiter> connecting = new ArrayList<>();
+    private List<Waiter> connecting = new ArrayList<>();
 
     Link(Channel channel) {
       this.channel = channel;
@@ -259,8 +259,8 @@ final class PubSub {
 
   /** Confirmations a link owes for one SUBSCRIBE it was sent, and who waits for them. */
   private static final class Ack {
-    int remaining;
-    final List<Waiter> waiters;
+    private int remaining;
+    private final List<Waiter> waiters;
 
     Ack(int remaining, List<Waiter> waiters) {
       this.remaining = remaining;
@@ -272,7 +272,7 @@ final class PubSub {
   private final class Waiter {
     private final List<RedisMessage> confirmations;
     private final java.util.function.Consumer<List<RedisMessage>> confirm;
-    int links;
+    private int links;
     private boolean answered;
 
     Waiter(List<RedisMessage> confirmations,
