@@ -1,9 +1,11 @@
 package io.ringlb.proxy;
 
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.redis.RedisMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -18,93 +20,154 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Backend {
 
-  final int id;
-  final ProxyConfig.BackendSpec spec;
-  final String address;
-  /** Host and port as the arguments of MIGRATE and other commands name them. */
-  final byte[] hostBytes;
-  final byte[] portBytes;
-  final String describe;
+  /** Told of each failure to reach a backend, with how many came in a row (to eject it). */
+  @FunctionalInterface
+  interface FailureListener {
+    void backendFailed(Backend backend, int consecutive);
+  }
 
-  private final Proxy proxy;
+  private final int id;
+  private final ProxyConfig.BackendSpec spec;
+  private final String address;
+  /** Host and port as the arguments of MIGRATE name them. */
+  private final byte[] hostBytes;
+  private final byte[] portBytes;
+  private final String describe;
+
+  private final Worker[] workers;
+  private final FailureListener failureListener;
   private final BackendConnection[][] rows;
   private volatile BackendConnection admin;
 
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
   private final AtomicLong failures = new AtomicLong();
   /** Commands sent to this backend: clients' and the proxy's own (migration, DBSIZE...). */
-  final LongAdder requests = new LongAdder();
+  private final LongAdder requests = new LongAdder();
   /** Error replies this backend gave (WRONGTYPE, NOSCRIPT...); not failures of the backend. */
-  final LongAdder errorReplies = new LongAdder();
+  private final LongAdder errorReplies = new LongAdder();
   /** Times a request to this backend waited past the request timeout. */
-  final AtomicLong timeouts = new AtomicLong();
+  private final AtomicLong timeouts = new AtomicLong();
   private volatile String lastError;
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
-  volatile long ejectedUntil;
-  volatile boolean ejected;
+  private volatile long ejectedUntil;
+  private volatile boolean ejected;
 
-  Backend(Proxy proxy, ProxyConfig.BackendSpec spec, int workers, int pool) {
-    this.proxy = proxy;
+  /**
+   * A backend with {@code pool} connections per worker of {@code workers} (the first also holds
+   * the administrative connection), telling {@code failureListener} of its failures.
+   */
+  Backend(ProxyConfig.BackendSpec spec, Worker[] workers, int pool,
+      FailureListener failureListener) {
     this.id = spec.id();
     this.spec = spec;
     this.address = spec.address();
     this.hostBytes = spec.host().getBytes(StandardCharsets.US_ASCII);
     this.portBytes = Integer.toString(spec.port()).getBytes(StandardCharsets.US_ASCII);
     this.describe = "backend " + id + " (" + address + ")";
-    this.rows = new BackendConnection[workers][pool];
+    this.workers = workers;
+    this.failureListener = failureListener;
+    this.rows = new BackendConnection[workers.length][pool];
+  }
+
+  /** The ring server id. */
+  int id() {
+    return id;
+  }
+
+  /** The id and address as configured. */
+  ProxyConfig.BackendSpec spec() {
+    return spec;
+  }
+
+  /** {@code host:port}. */
+  String address() {
+    return address;
+  }
+
+  /** {@code backend ID (HOST:PORT)}, as messages name it. */
+  String describe() {
+    return describe;
+  }
+
+  /** Adds this backend's host and port to {@code args}, as MIGRATE's target. */
+  void addAddress(java.util.List<Object> args) {
+    args.add(hostBytes);
+    args.add(portBytes);
   }
 
   /** Returns the pooled connection of {@code worker} for {@code client}; on that worker's loop. */
   BackendConnection connection(Worker worker, long client) {
-    BackendConnection[] row = rows[worker.index];
+    BackendConnection[] row = rows[worker.index()];
     int slot = row.length == 1 ? 0 : (int) Math.floorMod(client, (long) row.length);
     BackendConnection c = row[slot];
     if (c == null) {
-      c = new BackendConnection(this, proxy, worker);
+      c = new BackendConnection(this, worker);
       row[slot] = c;
       worker.register(c);
     }
     return c;
   }
 
-  /** Sends {@code command} on the administrative connection, from any thread. */
-  CompletableFuture<Object> call(RedisMessage command) {
+  /**
+   * Sends a command of {@code String} and {@code byte[]} arguments on the administrative
+   * connection, from any thread; the reply comes as plain values (see {@link Values#toValue}).
+   */
+  CompletableFuture<Object> call(Object... args) {
     BackendConnection c = admin;
     if (c == null) {
       synchronized (this) {
         c = admin;
         if (c == null) {
-          Worker worker = proxy.workers()[0];
-          c = new BackendConnection(this, proxy, worker);
+          Worker worker = workers[0];
+          c = new BackendConnection(this, worker);
           admin = c;
           BackendConnection created = c;
-          worker.loop.execute(() -> worker.register(created));
+          worker.loop().execute(() -> worker.register(created));
         }
       }
     }
     CompletableFuture<Object> future = new CompletableFuture<>();
     BackendConnection target = c;
     EventLoop loop = c.loop();
-    loop.execute(() -> target.send(command, new Values.FuturePending(future)));
+    loop.execute(() -> target.send(args, new Values.FuturePending(future)));
     return future;
+  }
+
+  /**
+   * Like {@link #call}, but waits up to {@code timeoutMillis} and returns a failure as a {@link
+   * Values.Error} rather than throwing.
+   */
+  Object callQuietly(long timeoutMillis, Object... args) {
+    try {
+      return call(args).get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      return new Values.Error(e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      return new Values.Error(describe + " did not answer");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Values.Error("interrupted");
+    }
   }
 
   /** Closes every connection to this backend, each on its own loop. */
   void closeConnections() {
-    for (Worker worker : proxy.workers()) {
-      worker.loop.execute(() -> {
-        for (BackendConnection c : rows[worker.index]) {
+    for (Worker worker : workers) {
+      worker.loop().execute(() -> {
+        for (BackendConnection c : rows[worker.index()]) {
           if (c != null) {
             c.close("ERR ringlb: " + describe + " left the ring");
           }
         }
         BackendConnection a = admin;
-        if (a != null && a.loop() == worker.loop) {
+        if (a != null && a.loop() == worker.loop()) {
           a.close("ERR ringlb: " + describe + " left the ring");
         }
       });
     }
   }
+
+  // ---- health
 
   void recordSuccess() {
     if (consecutiveFailures.get() != 0) {
@@ -116,7 +179,7 @@ final class Backend {
     lastError = error;
     failures.incrementAndGet();
     int n = consecutiveFailures.incrementAndGet();
-    proxy.backendFailed(this, n);
+    failureListener.backendFailed(this, n);
   }
 
   /** Returns whether the last attempt to reach this backend failed. */
@@ -134,6 +197,68 @@ final class Backend {
 
   String lastError() {
     return lastError;
+  }
+
+  // ---- ejection (decided by the control plane)
+
+  /** Returns whether requests are routed around this backend. */
+  boolean isEjected() {
+    return ejected;
+  }
+
+  /**
+   * Ejects this backend until {@code retryAt} ({@link System#nanoTime()}); returns false when it
+   * was ejected already.
+   */
+  synchronized boolean eject(long retryAt) {
+    if (ejected) {
+      return false;
+    }
+    ejectedUntil = retryAt;
+    ejected = true;
+    return true;
+  }
+
+  /** Returns whether this backend is ejected and due to be tried again at {@code now}. */
+  boolean retryDue(long now) {
+    return ejected && now - ejectedUntil > 0;
+  }
+
+  /** Tries this ejected backend again at {@code retryAt} ({@link System#nanoTime()}). */
+  void retryAt(long retryAt) {
+    ejectedUntil = retryAt;
+  }
+
+  /** The ejected backend answered again: route to it. */
+  void readmit() {
+    recordSuccess();
+    ejected = false;
+  }
+
+  // ---- counters, for INFO
+
+  void countRequest() {
+    requests.increment();
+  }
+
+  void countErrorReply() {
+    errorReplies.increment();
+  }
+
+  void countTimeout() {
+    timeouts.incrementAndGet();
+  }
+
+  long requests() {
+    return requests.sum();
+  }
+
+  long errorReplies() {
+    return errorReplies.sum();
+  }
+
+  long timeouts() {
+    return timeouts.get();
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.ringlb.proxy;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -8,20 +7,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
-import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.ringlb.server.TurnFlusher;
 import java.net.ConnectException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.List;
 
 /**
  * One pipelined connection to a redis-server, owned by one event loop.
@@ -41,8 +34,8 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private static final long RETRY_AFTER_FAILURE_NANOS = 250_000_000L;
 
   private final Backend backend;
-  private final Proxy proxy;
   private final Worker worker;
+  private final Upstream upstream;
   private final long timeoutNanos;
 
   private Channel channel;
@@ -57,17 +50,17 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private ByteBuf out;
   private final ReplyAssembler assembler =
       new ReplyAssembler(Unpooled.buffer(256));
-  boolean dirty;
+  private boolean dirty;
 
-  BackendConnection(Backend backend, Proxy proxy, Worker worker) {
+  BackendConnection(Backend backend, Worker worker) {
     this.backend = backend;
-    this.proxy = proxy;
     this.worker = worker;
-    this.timeoutNanos = proxy.config().requestTimeout().toNanos();
+    this.upstream = worker.upstream();
+    this.timeoutNanos = upstream.requestTimeoutNanos();
   }
 
   EventLoop loop() {
-    return worker.loop;
+    return worker.loop();
   }
 
   /** Sends a command of {@code argc} arguments (copied) and completes {@code pending}. */
@@ -94,26 +87,25 @@ final class BackendConnection implements TurnFlusher.Flushable {
     }
   }
 
-  /** Sends {@code message} (taking ownership) and completes {@code pending} with its reply. */
-  void send(RedisMessage message, Pending pending) {
-    try {
-      if (admit(pending)) {
-        Resp.write(out(), message);
-        queued(pending);
-      }
-    } finally {
-      ReferenceCountUtil.release(message);
+  /**
+   * Sends a command of {@code String} and {@code byte[]} arguments (see {@link
+   * Resp#writeCommand(ByteBuf, Object...)}) and completes {@code pending} with its reply.
+   */
+  void send(Object[] args, Pending pending) {
+    if (admit(pending)) {
+      Resp.writeCommand(out(), args);
+      queued(pending);
     }
   }
 
   /** Checks that a request may be queued now, connecting if needed; fails it otherwise. */
   private boolean admit(Pending pending) {
-    pending.deadline = System.nanoTime() + timeoutNanos;
+    pending.deadline(System.nanoTime() + timeoutNanos);
     if (channel != null || connecting) {
       return true;
     }
     if (closed) {
-      pending.fail("ERR ringlb: " + backend.describe + " left the ring");
+      pending.fail("ERR ringlb: " + backend.describe() + " left the ring");
       return false;
     }
     if (System.nanoTime() - retryAt < 0) {
@@ -134,7 +126,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
 
   private void queued(Pending pending) {
     waiting.add(pending);
-    backend.requests.increment();
+    backend.countRequest();
     if (!dirty && channel != null) {
       dirty = true;
       worker.markDirty(this);
@@ -156,22 +148,8 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private void connect() {
     connecting = true;
     int gen = ++generation;
-    Bootstrap bootstrap =
-        new Bootstrap()
-            .group(worker.loop)
-            .channel(proxy.transport().socketChannel())
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.SO_KEEPALIVE, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, proxy.config().connectTimeout().toMillis()))
-            .handler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen));
-                  }
-                });
-    ChannelFuture future = bootstrap.connect(backend.spec.host(), backend.spec.port());
+    ChannelFuture future = upstream.connect(worker.loop(), backend.spec(),
+        ch -> ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen)));
     future.addListener(f -> connected(future, gen));
   }
 
@@ -186,7 +164,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
       String reason =
           cause instanceof ConnectException ? "connection refused" : String.valueOf(
               cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
-      downError = "ERR ringlb: " + backend.describe + " is down: " + reason;
+      downError = "ERR ringlb: " + backend.describe() + " is down: " + reason;
       retryAt = System.nanoTime() + RETRY_AFTER_FAILURE_NANOS;
       failAll(downError);
       backend.recordFailure(downError);
@@ -195,20 +173,17 @@ final class BackendConnection implements TurnFlusher.Flushable {
     Channel ch = future.channel();
     if (closed) {
       ch.close();
-      failAll("ERR ringlb: " + backend.describe + " left the ring");
+      failAll("ERR ringlb: " + backend.describe() + " left the ring");
       return;
     }
     channel = ch;
-    String password = proxy.config().backendPassword();
-    if (password != null) {
-      ByteBuf auth = ch.alloc().buffer();
-      Resp.write(auth, BackendConnection.command("AUTH", password));
-      ch.write(auth, ch.voidPromise());
+    if (upstream.authenticates()) {
+      // Upstream wrote AUTH first: its reply comes before those of the requests queued.
       Pending check = new Pending() {
         @Override
         void complete(RedisMessage reply) {
           if (reply instanceof ErrorRedisMessage error) {
-            abandon("ERR ringlb: " + backend.describe + " refused the password: "
+            abandon("ERR ringlb: " + backend.describe() + " refused the password: "
                 + error.content());
           }
           ReferenceCountUtil.release(reply);
@@ -217,7 +192,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
         @Override
         void fail(String error) {}
       };
-      check.deadline = System.nanoTime() + timeoutNanos;
+      check.deadline(System.nanoTime() + timeoutNanos);
       waiting.addFirst(check);
     }
     dirty = false;
@@ -228,10 +203,10 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** Fails requests that waited past their deadline; called periodically by the worker. */
   void checkTimeouts(long now) {
     Pending head = waiting.peek();
-    if (head != null && now - head.deadline > 0) {
-      backend.timeouts.incrementAndGet();
-      abandon("ERR ringlb: " + backend.describe + " did not answer within "
-          + proxy.config().requestTimeout().toMillis() + " ms");
+    if (head != null && now - head.deadline() > 0) {
+      backend.countTimeout();
+      abandon("ERR ringlb: " + backend.describe() + " did not answer within "
+          + upstream.requestTimeoutMillis() + " ms");
     }
   }
 
@@ -275,16 +250,6 @@ final class BackendConnection implements TurnFlusher.Flushable {
     return waiting.size();
   }
 
-  /** Builds a command of text arguments. */
-  static ArrayRedisMessage command(String... args) {
-    List<RedisMessage> children = new java.util.ArrayList<>(args.length);
-    for (String arg : args) {
-      children.add(new FullBulkStringRedisMessage(
-          Unpooled.wrappedBuffer(arg.getBytes(StandardCharsets.UTF_8))));
-    }
-    return new ArrayRedisMessage(children);
-  }
-
   /** The pipeline's last handler for one channel; events of a channel no longer current are dropped. */
   private final class Handler extends ChannelInboundHandlerAdapter {
     private final int gen;
@@ -302,7 +267,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
       Pending p = waiting.peek();
       if (p == null) {
         ReferenceCountUtil.release(msg);
-        abandon("ERR ringlb: " + backend.describe + " sent a reply nobody asked for");
+        abandon("ERR ringlb: " + backend.describe() + " sent a reply nobody asked for");
         return;
       }
       boolean done;
@@ -319,13 +284,13 @@ final class BackendConnection implements TurnFlusher.Flushable {
       if (p.raw()) {
         ByteBuf reply = assembler.bytes();
         if (reply.getByte(reply.readerIndex()) == '-') {
-          backend.errorReplies.increment();
+          backend.countErrorReply();
         }
         p.completeRaw(reply);
       } else {
         RedisMessage reply = assembler.message();
         if (reply instanceof ErrorRedisMessage) {
-          backend.errorReplies.increment();
+          backend.countErrorReply();
         }
         p.complete(reply);
       }
@@ -334,14 +299,14 @@ final class BackendConnection implements TurnFlusher.Flushable {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (gen == generation && !closed) {
-        abandon("ERR ringlb: connection to " + backend.describe + " lost");
+        abandon("ERR ringlb: connection to " + backend.describe() + " lost");
       }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (gen == generation && !closed) {
-        abandon("ERR ringlb: connection to " + backend.describe + " failed: "
+        abandon("ERR ringlb: connection to " + backend.describe() + " failed: "
             + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
       }
       ctx.close();

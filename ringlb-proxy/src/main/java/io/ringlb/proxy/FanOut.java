@@ -44,7 +44,7 @@ final class FanOut {
 
   /** Sends {@code command} to each of {@code targets}; {@code gather} makes the one reply. */
   RedisMessage send(Backend[] targets, Object[] command, Gather gather) {
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     if (targets.length == 0) {
       return gather.combine(targets, new Object[0]);
     }
@@ -54,7 +54,7 @@ final class FanOut {
     worker.begin();
     for (int i = 0; i < targets.length; i++) {
       int index = i;
-      targets[i].connection(worker, client.id()).send(Values.command(command), new Pending() {
+      targets[i].connection(worker, client.id()).send(command, new Pending() {
         @Override
         void complete(RedisMessage reply) {
           try {
@@ -92,8 +92,8 @@ final class FanOut {
   static Backend[] dataBackends(Topology t) {
     List<Backend> out = new ArrayList<>();
     for (Backend b : t.backends()) {
-      if (!b.ejected && (t.placement.contains(b.id)
-          || (t.previous != null && t.previous.contains(b.id)))) {
+      if (!b.isEjected() && (t.placement().contains(b.id())
+          || (t.previous() != null && t.previous().contains(b.id())))) {
         out.add(b);
       }
     }
@@ -102,7 +102,7 @@ final class FanOut {
 
   /** DBSIZE: the sum over the backends holding keys. */
   RedisMessage dbsize() {
-    return send(dataBackends(worker.topology), new Object[] {"DBSIZE"}, (bs, replies) -> {
+    return send(dataBackends(worker.topology()), new Object[] {"DBSIZE"}, (bs, replies) -> {
       long total = 0;
       for (Object r : replies) {
         if (r instanceof Values.Error e) {
@@ -116,7 +116,7 @@ final class FanOut {
 
   /** FLUSHALL and FLUSHDB, with their options, on every backend holding keys. */
   RedisMessage flush(Request r) {
-    return send(dataBackends(worker.topology), commandOf(r), FanOut::okUnlessError);
+    return send(dataBackends(worker.topology()), commandOf(r), FanOut::okUnlessError);
   }
 
   /**
@@ -134,7 +134,7 @@ final class FanOut {
       return Replies.error("ERR ringlb: '" + name + " " + sub + "' concerns one redis-server;"
           + " run it on the backends directly");
     }
-    return send(dataBackends(worker.topology), commandOf(r), (backends, replies) -> {
+    return send(dataBackends(worker.topology()), commandOf(r), (backends, replies) -> {
       for (Object v : replies) {
         if (v instanceof Values.Error e) {
           return new ErrorRedisMessage(e.text());
@@ -165,7 +165,7 @@ final class FanOut {
    * commands and docs); {@code gather} makes the reply, or the backend's reply is passed on.
    */
   RedisMessage askOne(Request r, Gather gather) {
-    Backend[] all = dataBackends(worker.topology);
+    Backend[] all = dataBackends(worker.topology());
     if (all.length == 0) {
       return Replies.error(Router.NO_BACKEND);
     }

@@ -16,7 +16,6 @@ import java.util.List;
  */
 final class KeyMove extends Pending {
 
-  private final Proxy proxy;
   private final Worker worker;
   private final long client;
   private final Topology topology;
@@ -29,9 +28,8 @@ final class KeyMove extends Pending {
   private int next;
   private boolean deleting;
 
-  private KeyMove(Proxy proxy, Worker worker, long client, Topology topology, Backend from,
+  private KeyMove(Worker worker, long client, Topology topology, Backend from,
       Backend to, byte[][] keys, Sender then) {
-    this.proxy = proxy;
     this.worker = worker;
     this.client = client;
     this.topology = topology;
@@ -45,15 +43,15 @@ final class KeyMove extends Pending {
    * Moves {@code keys} from {@code from} to {@code to} on the connections of {@code client}, then
    * lets {@code then} send to {@code to}.
    */
-  static void start(Proxy proxy, Worker worker, long client, Topology topology, Backend from,
+  static void start(Worker worker, long client, Topology topology, Backend from,
       Backend to, byte[][] keys, Sender then) {
-    new KeyMove(proxy, worker, client, topology, from, to, keys, then).moveNext();
+    new KeyMove(worker, client, topology, from, to, keys, then).moveNext();
   }
 
   private void moveNext() {
     deleting = false;
-    List<Object> args = Migration.migrateArgs(proxy, to, keys[next]);
-    from.connection(worker, client).send(Values.command(args.toArray()), this);
+    List<Object> args = Migration.migrateArgs(worker.upstream(), to, keys[next]);
+    from.connection(worker, client).send(args.toArray(), this);
   }
 
   @Override
@@ -61,16 +59,16 @@ final class KeyMove extends Pending {
     try {
       if (!deleting && reply instanceof ErrorRedisMessage e && e.content().contains("BUSYKEY")) {
         deleting = true;
-        from.connection(worker, client).send(Values.command("DEL", keys[next]), this);
+        from.connection(worker, client).send(new Object[] {"DEL", keys[next]}, this);
         return;
       }
       if (reply instanceof ErrorRedisMessage e) {
-        fail("ERR ringlb: could not move the key from " + from.describe + " to " + to.describe
+        fail("ERR ringlb: could not move the key from " + from.describe() + " to " + to.describe()
             + ": " + e.content());
         return;
       }
       if (!deleting && reply instanceof SimpleStringRedisMessage s && "OK".equals(s.content())) {
-        Migration m = topology.migration;
+        Migration m = topology.migration();
         if (m != null) {
           m.countClientMove();
         }

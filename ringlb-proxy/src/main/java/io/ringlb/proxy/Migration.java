@@ -1,6 +1,5 @@
 package io.ringlb.proxy;
 
-import io.netty.handler.codec.redis.RedisMessage;
 import io.ringlb.core.Placement;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,19 +36,32 @@ final class Migration {
     }
   }
 
+  /** What a running migration needs of the proxy. */
+  interface Host {
+    /** Returns the backend with {@code id}, or null. */
+    Backend backend(int id);
+
+    ProxyConfig config();
+
+    Upstream upstream();
+
+    /** A step of {@code m} failed with {@code error} and will be retried. */
+    void migrationStalled(Migration m, String error);
+  }
+
   private static final int REMOVE_PASSES = 5;
 
-  final Kind kind;
-  final int server;
-  final Backend backend;
-  final Placement previous;
-  final Placement current;
+  private final Kind kind;
+  private final int server;
+  private final Backend backend;
+  private final Placement previous;
+  private final Placement current;
   /** The old owners whose keys move. */
-  final int[] sources;
+  private final int[] sources;
   /** Per source, the fraction of its hash space that moves, for the estimate of keys left. */
   private final double[] movingFraction;
 
-  final long startedMillis = System.currentTimeMillis();
+  private final long startedMillis = System.currentTimeMillis();
   private final long startedNanos = System.nanoTime();
   private final AtomicLong moved = new AtomicLong();
   private final AtomicLong movedByClients = new AtomicLong();
@@ -72,22 +84,46 @@ final class Migration {
     this.movingFraction = movingFraction;
   }
 
+  Kind kind() {
+    return kind;
+  }
+
+  /** The id of the backend joining or leaving. */
+  int server() {
+    return server;
+  }
+
+  /** The backend joining or leaving. */
+  Backend backend() {
+    return backend;
+  }
+
+  /** Who owned each key before. */
+  Placement previous() {
+    return previous;
+  }
+
+  /** Who owns each key after. */
+  Placement current() {
+    return current;
+  }
+
   /**
    * Moves every key that changes owner; returns when done, retrying after errors, or once {@link
    * #abandon} was called while it retries.
    */
-  void run(Proxy proxy) throws InterruptedException {
+  void run(Host host) throws InterruptedException {
     phase = "moving";
-    estimate(proxy);
+    estimate(host);
     while (abandonedBy == null) {
       try {
-        moveAll(proxy);
+        moveAll(host);
         error = null;
         break;
       } catch (MigrationException e) {
         error = e.getMessage();
         phase = "retrying";
-        proxy.migrationStalled(this, e.getMessage());
+        host.migrationStalled(this, e.getMessage());
         for (int i = 0; i < 10 && abandonedBy == null; i++) {
           Thread.sleep(100);
         }
@@ -115,11 +151,11 @@ final class Migration {
     finishedNanos = System.nanoTime();
   }
 
-  private void moveAll(Proxy proxy) throws InterruptedException {
-    int batch = proxy.config().migrationBatch();
+  private void moveAll(Host host) throws InterruptedException {
+    int batch = host.config().migrationBatch();
     for (int pass = 0; ; pass++) {
       for (int source : sources) {
-        Backend from = proxy.backend(source);
+        Backend from = host.backend(source);
         String cursor = "0";
         do {
           List<?> reply = list(call(from, "SCAN", cursor, "COUNT", Integer.toString(batch)), from);
@@ -140,7 +176,7 @@ final class Migration {
             groups.computeIfAbsent(to, x -> new ArrayList<>()).add(key);
           }
           for (Map.Entry<Integer, List<byte[]>> group : groups.entrySet()) {
-            migrate(proxy, from, proxy.backend(group.getKey()), group.getValue());
+            migrate(host, from, host.backend(group.getKey()), group.getValue());
           }
           if (kind == Kind.REMOVE) {
             removeLeft = size(from);
@@ -156,50 +192,49 @@ final class Migration {
         return;
       }
       if (pass + 1 >= REMOVE_PASSES) {
-        throw new MigrationException(backend.describe + " still holds " + left + " keys after "
+        throw new MigrationException(backend.describe() + " still holds " + left + " keys after "
             + REMOVE_PASSES + " passes");
       }
     }
   }
 
-  private void migrate(Proxy proxy, Backend from, Backend to, List<byte[]> keys)
+  private void migrate(Host host, Backend from, Backend to, List<byte[]> keys)
       throws InterruptedException {
-    List<Object> args = migrateArgs(proxy, to, "");
+    List<Object> args = migrateArgs(host.upstream(), to, "");
     args.add("KEYS");
     args.addAll(keys);
     Object reply = call(from, args.toArray());
     if (reply instanceof Values.Error e) {
       if (!e.busyKey()) {
-        throw new MigrationException("moving keys from " + from.describe + " to " + to.describe
+        throw new MigrationException("moving keys from " + from.describe() + " to " + to.describe()
             + " failed: " + e.text());
       }
       // Some keys exist on the new owner already: the new owner's copy is newer; drop ours.
       for (byte[] key : keys) {
-        List<Object> one = migrateArgs(proxy, to, key);
+        List<Object> one = migrateArgs(host.upstream(), to, key);
         Object r = call(from, one.toArray());
         if (r instanceof Values.Error busy) {
           if (!busy.busyKey()) {
-            throw new MigrationException("moving a key from " + from.describe + " to "
-                + to.describe + " failed: " + busy.text());
+            throw new MigrationException("moving a key from " + from.describe() + " to "
+                + to.describe() + " failed: " + busy.text());
           }
           call(from, "DEL", key);
         }
       }
     }
     moved.addAndGet(keys.size());
-    throttle(proxy.config().migrationRate());
+    throttle(host.config().migrationRate());
   }
 
   /** Returns {@code MIGRATE host port key 0 timeout [AUTH password]} as a list of arguments. */
-  static List<Object> migrateArgs(Proxy proxy, Backend to, Object key) {
+  static List<Object> migrateArgs(Upstream upstream, Backend to, Object key) {
     List<Object> args = new ArrayList<>();
     args.add("MIGRATE");
-    args.add(to.hostBytes);
-    args.add(to.portBytes);
+    to.addAddress(args);
     args.add(key);
     args.add("0");
-    args.add(Long.toString(proxy.config().requestTimeout().toMillis()));
-    String password = proxy.config().backendPassword();
+    args.add(Long.toString(upstream.requestTimeoutMillis()));
+    String password = upstream.password();
     if (password != null) {
       args.add("AUTH");
       args.add(password);
@@ -218,7 +253,7 @@ final class Migration {
     }
   }
 
-  private void estimate(Proxy proxy) {
+  private void estimate(Host host) {
     try {
       if (kind == Kind.REMOVE) {
         removeLeft = size(backend);
@@ -227,7 +262,7 @@ final class Migration {
       }
       double total = 0;
       for (int i = 0; i < sources.length; i++) {
-        total += size(proxy.backend(sources[i])) * movingFraction[i];
+        total += size(host.backend(sources[i])) * movingFraction[i];
       }
       estimatedTotal = Math.round(total);
     } catch (MigrationException e) {
@@ -242,17 +277,16 @@ final class Migration {
     if (reply instanceof Long n) {
       return n;
     }
-    throw new MigrationException(b.describe + " answered DBSIZE with " + describe(reply));
+    throw new MigrationException(b.describe() + " answered DBSIZE with " + describe(reply));
   }
 
   private static Object call(Backend b, Object... args) throws InterruptedException {
-    RedisMessage command = Values.command(args);
     try {
-      return b.call(command).get(30, TimeUnit.SECONDS);
+      return b.call(args).get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw new MigrationException(e.getCause().getMessage());
     } catch (TimeoutException e) {
-      throw new MigrationException(b.describe + " did not answer");
+      throw new MigrationException(b.describe() + " did not answer");
     }
   }
 
@@ -260,7 +294,7 @@ final class Migration {
     if (reply instanceof List<?> l && l.size() == 2) {
       return l;
     }
-    throw new MigrationException(b.describe + " answered SCAN with " + describe(reply));
+    throw new MigrationException(b.describe() + " answered SCAN with " + describe(reply));
   }
 
   private static String describe(Object reply) {
@@ -311,7 +345,7 @@ final class Migration {
     StringBuilder sb = new StringBuilder();
     sb.append("kind=").append(kind.word())
         .append(",server=").append(server)
-        .append(",address=").append(backend.address)
+        .append(",address=").append(backend.address())
         .append(",state=").append(phase)
         .append(",started=").append(Instant.ofEpochMilli(startedMillis))
         .append(",start_time_unix=").append(startedMillis / 1000)

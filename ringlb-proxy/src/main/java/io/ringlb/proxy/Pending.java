@@ -13,7 +13,17 @@ import io.netty.handler.codec.redis.RedisMessage;
 abstract class Pending {
 
   /** When the reply is overdue, in {@link System#nanoTime()} units. */
-  long deadline;
+  private long deadline;
+
+  /** Returns when the reply is overdue, in {@link System#nanoTime()} units. */
+  final long deadline() {
+    return deadline;
+  }
+
+  /** Sets when the reply is overdue; the connection does as it queues the request. */
+  final void deadline(long nanos) {
+    deadline = nanos;
+  }
 
   /** Returns whether the reply is wanted as RESP bytes rather than as a decoded message. */
   boolean raw() {

@@ -22,7 +22,7 @@ import io.ringlb.server.Session;
 final class ProxyClient implements ConnectionState {
 
   private final Session session;
-  private final Proxy proxy;
+  private final ProxyContext proxy;
   private final Worker worker;
   private final Router router;
   private final SplitCommand split;
@@ -32,7 +32,7 @@ final class ProxyClient implements ConnectionState {
   /** Waiting in the worker's list for the topology to settle. */
   private boolean parked;
 
-  ProxyClient(Session session, Proxy proxy, Worker worker) {
+  ProxyClient(Session session, ProxyContext proxy, Worker worker) {
     this.session = session;
     this.proxy = proxy;
     this.worker = worker;
@@ -58,9 +58,14 @@ final class ProxyClient implements ConnectionState {
     return router;
   }
 
+  /** Returns what this client sees of the control plane. */
+  RingControl ring() {
+    return proxy.ring();
+  }
+
   @Override
   public RedisMessage before(CommandSpec spec, CommandHandler handler, Session s, Request r) {
-    if (!worker.ready) {
+    if (!worker.ready()) {
       if (!parked) {
         parked = true;
         worker.park(this);
@@ -99,7 +104,7 @@ final class ProxyClient implements ConnectionState {
   Transactions transactions() {
     Transactions tx = transactions;
     if (tx == null) {
-      tx = transactions = new Transactions(this, proxy, worker, router);
+      tx = transactions = new Transactions(this, worker, router);
     }
     return tx;
   }
@@ -107,7 +112,7 @@ final class ProxyClient implements ConnectionState {
   Subscriptions pubsub() {
     Subscriptions sub = subscriptions;
     if (sub == null) {
-      sub = subscriptions = new Subscriptions(this, proxy, worker, router);
+      sub = subscriptions = new Subscriptions(this, worker, router);
     }
     return sub;
   }
@@ -121,11 +126,11 @@ final class ProxyClient implements ConnectionState {
   }
 
   RedisMessage scan(Request r) {
-    return ProxyScan.scan(fanOut(), worker.topology, r);
+    return ProxyScan.scan(fanOut(), worker.topology(), r);
   }
 
   RedisMessage ring(Request r) {
-    return RingAdmin.ring(this, proxy, worker.topology, r);
+    return RingAdmin.ring(this, proxy, worker.topology(), r);
   }
 
   @Override

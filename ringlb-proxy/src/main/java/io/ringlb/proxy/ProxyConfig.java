@@ -3,31 +3,19 @@ package io.ringlb.proxy;
 import io.ringlb.placement.Placements;
 import io.ringlb.server.ServerConfig;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * The settings of the sharding proxy: where it listens, how it places keys, which redis-servers
  * are its backends, and its timeouts, authentication, ejection and migration limits.
  *
- * <p>Built with {@link #builder()} or read from a YAML file with {@link #load(Path)}; every
+ * <p>Built with {@link #builder()} or read from a YAML file with {@link #load(Path)} (see {@link
+ * ConfigFile}); every
  * problem is reported as an {@link IllegalArgumentException} whose message names the setting and
  * the value.
  */
@@ -198,171 +186,9 @@ public final class ProxyConfig {
     return protoMaxBulkLen;
   }
 
-  /** Reads a YAML configuration; see {@code examples/proxy.yaml}. */
+  /** Reads a YAML configuration; see {@code examples/proxy.yaml} and {@link ConfigFile}. */
   public static ProxyConfig load(Path file) throws IOException {
-    Objects.requireNonNull(file, "file");
-    if (!Files.isReadable(file)) {
-      throw new IOException("cannot read " + file + ": "
-          + (Files.exists(file) ? "permission denied" : "no such file"));
-    }
-    Object root;
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
-    } catch (YAMLException e) {
-      throw new IllegalArgumentException(file + ": not valid YAML: " + firstLine(e.getMessage()));
-    }
-    try {
-      return fromMap(root, file.toAbsolutePath().getParent());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage());
-    }
-  }
-
-  private static final Set<String> KEYS =
-      Set.of("listen", "placement", "hash-tag", "backends", "timeouts", "auth", "pool",
-          "threads", "eject", "migration", "state", "maxclients");
-
-  static ProxyConfig fromMap(Object root, Path base) {
-    Builder b = builder();
-    if (root == null) {
-      return b.build();
-    }
-    Map<?, ?> map = asMap(root, "the file");
-    for (Object key : map.keySet()) {
-      if (!KEYS.contains(String.valueOf(key))) {
-        throw new IllegalArgumentException("unknown setting '" + key + "' (known: "
-            + String.join(", ", new TreeSet<>(KEYS)) + ")");
-      }
-    }
-    Object listen = map.get("listen");
-    if (listen != null) {
-      BackendSpec spec = BackendSpec.parse(0, String.valueOf(listen), "listen");
-      b.bind(spec.host()).port(spec.port());
-    }
-    if (map.get("placement") != null) {
-      b.placement(String.valueOf(map.get("placement")));
-    }
-    if (map.containsKey("hash-tag")) {
-      Object tag = map.get("hash-tag");
-      b.hashTag(tag == null ? "none" : String.valueOf(tag));
-    }
-    Object backends = map.get("backends");
-    if (backends != null) {
-      if (backends instanceof List<?> list) {
-        for (Object item : list) {
-          b.backend(String.valueOf(item));
-        }
-      } else {
-        for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
-          int id = parseId(String.valueOf(e.getKey()), "backends");
-          b.backend(BackendSpec.parse(id, String.valueOf(e.getValue()), "backend " + id));
-        }
-      }
-    }
-    Object timeouts = map.get("timeouts");
-    if (timeouts != null) {
-      Map<?, ?> t = asMap(timeouts, "timeouts");
-      only(t, "timeouts", "connect", "request");
-      if (t.get("connect") != null) {
-        b.connectTimeout(duration(t.get("connect"), "timeouts.connect"));
-      }
-      if (t.get("request") != null) {
-        b.requestTimeout(duration(t.get("request"), "timeouts.request"));
-      }
-    }
-    Object auth = map.get("auth");
-    if (auth != null) {
-      Map<?, ?> a = asMap(auth, "auth");
-      only(a, "auth", "requirepass", "backend-password");
-      if (a.get("requirepass") != null) {
-        b.requirePass(String.valueOf(a.get("requirepass")));
-      }
-      if (a.get("backend-password") != null) {
-        b.backendPassword(String.valueOf(a.get("backend-password")));
-      }
-    }
-    if (map.get("pool") != null) {
-      b.poolSize(integer(map.get("pool"), "pool"));
-    }
-    if (map.get("threads") != null) {
-      b.threads(integer(map.get("threads"), "threads"));
-    }
-    if (map.get("maxclients") != null) {
-      b.maxClients(integer(map.get("maxclients"), "maxclients"));
-    }
-    Object eject = map.get("eject");
-    if (eject != null) {
-      Map<?, ?> e = asMap(eject, "eject");
-      only(e, "eject", "after-failures", "retry");
-      if (e.get("after-failures") != null) {
-        b.ejectAfterFailures(integer(e.get("after-failures"), "eject.after-failures"));
-      }
-      if (e.get("retry") != null) {
-        b.ejectRetry(duration(e.get("retry"), "eject.retry"));
-      }
-    }
-    Object migration = map.get("migration");
-    if (migration != null) {
-      Map<?, ?> m = asMap(migration, "migration");
-      only(m, "migration", "batch", "rate");
-      if (m.get("batch") != null) {
-        b.migrationBatch(integer(m.get("batch"), "migration.batch"));
-      }
-      if (m.get("rate") != null) {
-        b.migrationRate(integer(m.get("rate"), "migration.rate"));
-      }
-    }
-    if (map.get("state") != null) {
-      Path state = Path.of(String.valueOf(map.get("state")));
-      b.stateFile(base == null ? state : base.resolve(state));
-    }
-    return b.build();
-  }
-
-  private static void only(Map<?, ?> map, String where, String... allowed) {
-    List<String> known = List.of(allowed);
-    for (Object key : map.keySet()) {
-      if (!known.contains(String.valueOf(key))) {
-        throw new IllegalArgumentException("unknown setting '" + where + "." + key + "' (known: "
-            + String.join(", ", known) + ")");
-      }
-    }
-  }
-
-  private static Map<?, ?> asMap(Object value, String where) {
-    if (value instanceof Map<?, ?> map) {
-      return map;
-    }
-    throw new IllegalArgumentException(where + " must be a mapping, not '" + value + "'");
-  }
-
-  private static int integer(Object value, String where) {
-    if (value instanceof Integer i) {
-      return i;
-    }
-    try {
-      return Integer.parseInt(String.valueOf(value).trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(where + " must be a whole number, not '" + value + "'");
-    }
-  }
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
-
-  /** Parses {@code 250ms}, {@code 3s}, {@code 2m} or a bare number of milliseconds. */
-  static Duration duration(Object value, String where) {
-    Matcher m = DURATION.matcher(String.valueOf(value).trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          where + " must be a duration such as 500ms, 3s or 1m, not '" + value + "'");
-    }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "ms" : m.group(2);
-    return switch (unit) {
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofMillis(n);
-    };
+    return ConfigFile.load(file);
   }
 
   static int parseId(String text, String where) {
@@ -377,14 +203,6 @@ public final class ProxyConfig {
     throw new IllegalArgumentException(
         where + ": backend id must be a number from 0 to " + MAX_BACKEND_ID + ", not '" + text
             + "'");
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "unreadable";
-    }
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
   }
 
   /** One backend: a ring server id and the redis-server address that holds its keys. */

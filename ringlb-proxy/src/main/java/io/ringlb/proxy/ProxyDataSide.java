@@ -7,7 +7,12 @@ import io.ringlb.server.DataSide;
 import io.ringlb.server.Request;
 import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.Session;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
@@ -17,31 +22,48 @@ import java.util.concurrent.CompletionStage;
 /**
  * The proxy as a data side of the RESP front end: its commands ({@link ProxyCommands}), one
  * {@link ProxyClient} per connection, its INFO sections, and COMMAND's descriptions asked of a
- * backend; the {@link Proxy} it starts on the front end's event loops holds the backends, the
- * topology and the control thread.
+ * backend. It starts one {@link Worker} per event loop of the front end and the {@link
+ * ControlPlane}, which holds the backends, publishes the topology and runs ring changes.
  */
 final class ProxyDataSide implements DataSide {
 
   private static final String[] SECTIONS = {"keyspace", "ring", "migration"};
 
   private final ProxyConfig config;
-  private volatile Proxy proxy;
+  private volatile ControlPlane control;
+  private volatile ProxyContext context;
+  private volatile Map<EventExecutor, Worker> workers;
   private volatile CommandRegistry registry;
 
   ProxyDataSide(ProxyConfig config) {
     this.config = config;
   }
 
-  /** Returns the proxy, once {@link #start} has made it. */
-  Proxy proxy() {
-    return proxy;
+  /** Returns the control plane, once {@link #start} has made it. */
+  ControlPlane control() {
+    return control;
   }
 
   @Override
   public void start(ServerRuntime runtime) throws IOException {
-    Proxy p = new Proxy(config, runtime.transport(), runtime.eventLoops());
-    proxy = p;
-    p.start();
+    Upstream upstream = new Upstream(config, runtime.transport());
+    List<Worker> list = new ArrayList<>();
+    Map<EventExecutor, Worker> byLoop = new IdentityHashMap<>();
+    for (EventExecutor executor : runtime.eventLoops()) {
+      Worker worker = new Worker(list.size(), (EventLoop) executor, upstream);
+      list.add(worker);
+      byLoop.put(executor, worker);
+    }
+    Worker[] all = list.toArray(new Worker[0]);
+    ProxyStats stats = new ProxyStats();
+    ControlPlane plane = new ControlPlane(config, upstream, all, stats);
+    for (Worker worker : all) {
+      worker.start();
+    }
+    plane.start();
+    workers = byLoop;
+    context = new ProxyContext(config, plane, stats);
+    control = plane;
   }
 
   @Override
@@ -52,8 +74,7 @@ final class ProxyDataSide implements DataSide {
 
   @Override
   public ConnectionState open(Session session) {
-    Proxy p = proxy;
-    return new ProxyClient(session, p, p.workerFor(session.eventLoop()));
+    return new ProxyClient(session, context, workers.get(session.eventLoop()));
   }
 
   @Override
@@ -68,8 +89,8 @@ final class ProxyDataSide implements DataSide {
 
   @Override
   public CompletionStage<Map<String, String>> info(Set<String> sections) {
-    Proxy p = proxy;
-    Topology t = p.topology();
+    ProxyContext p = context;
+    Topology t = control.topology();
     Backend[] backends = t.backends();
     Object[] replies = new Object[backends.length];
     if (!ProxyInfo.countsKeys(sections)) {
@@ -80,7 +101,7 @@ final class ProxyDataSide implements DataSide {
     CompletableFuture<?>[] counts = new CompletableFuture<?>[backends.length];
     for (int i = 0; i < backends.length; i++) {
       int index = i;
-      counts[i] = backends[i].call(Values.command("DBSIZE")).handle((n, failure) -> {
+      counts[i] = backends[i].call("DBSIZE").handle((n, failure) -> {
         replies[index] = failure == null ? n : new Values.Error(failure.getMessage());
         return null;
       });
@@ -114,7 +135,7 @@ final class ProxyDataSide implements DataSide {
 
   @Override
   public void close() {
-    Proxy p = proxy;
+    ControlPlane p = control;
     if (p != null) {
       p.close();
     }

@@ -13,12 +13,12 @@ final class ProxyInfo {
 
   /** Returns the state RING NODES shows for {@code b}. */
   static String state(Topology t, Backend b) {
-    if (b.ejected) {
+    if (b.isEjected()) {
       return "down";
     }
-    Migration m = t.migration;
-    if (m != null && m.server == b.id) {
-      return m.kind == Migration.Kind.ADD ? "importing" : "draining";
+    Migration m = t.migration();
+    if (m != null && m.server() == b.id()) {
+      return m.kind() == Migration.Kind.ADD ? "importing" : "draining";
     }
     if (b.down()) {
       return "down";
@@ -30,7 +30,7 @@ final class ProxyInfo {
     return reply instanceof Long n ? n : -1;
   }
 
-  static String nodes(Proxy proxy, Topology t, Backend[] backends, Object[] replies) {
+  static String nodes(ProxyContext proxy, Topology t, Backend[] backends, Object[] replies) {
     long total = 0;
     for (Object r : replies) {
       total += Math.max(0, keys(r));
@@ -39,16 +39,16 @@ final class ProxyInfo {
     for (int i = 0; i < backends.length; i++) {
       Backend b = backends[i];
       long keys = keys(replies[i]);
-      Migration m = t.migration;
-      sb.append("id=").append(b.id)
-          .append(" address=").append(b.address)
+      Migration m = t.migration();
+      sb.append("id=").append(b.id())
+          .append(" address=").append(b.address())
           .append(" state=").append(state(t, b))
-          .append(" labels=").append(t.placement.points(b.id))
+          .append(" labels=").append(t.placement().points(b.id()))
           .append(" keys=").append(keys)
           .append(" share_keys=").append(fraction(total == 0 || keys < 0 ? 0 : (double) keys / total))
-          .append(" share_ring=").append(fraction(t.placement.share(b.id)));
-      if (m != null && m.server == b.id) {
-        sb.append(" migration=").append(m.kind.word())
+          .append(" share_ring=").append(fraction(t.placement().share(b.id())));
+      if (m != null && m.server() == b.id()) {
+        sb.append(" migration=").append(m.kind().word())
             .append(",moved:").append(m.moved())
             .append(",left:").append(m.left())
             .append(",rate:").append(String.format(Locale.ROOT, "%.0f", m.rate()));
@@ -63,43 +63,43 @@ final class ProxyInfo {
     return sb.toString();
   }
 
-  static String stats(Proxy proxy, Topology t, Backend[] backends, Object[] replies) {
+  static String stats(ProxyContext proxy, Topology t, Backend[] backends, Object[] replies) {
     long total = 0;
     for (Object r : replies) {
       total += Math.max(0, keys(r));
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("placement:").append(proxy.placementName()).append('\n');
-    sb.append("hash_tag:").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
+    sb.append("placement:").append(proxy.ring().placementName()).append('\n');
+    sb.append("hash_tag:").append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
         .append('\n');
-    sb.append("servers:").append(t.ring.length).append('\n');
+    sb.append("servers:").append(t.ringSize()).append('\n');
     sb.append("labels:").append(labels(t)).append('\n');
     sb.append("keys:").append(total).append('\n');
-    sb.append("epoch:").append(t.epoch).append('\n');
-    sb.append("migration:").append(t.migration == null ? "none" : t.migration.describe())
+    sb.append("epoch:").append(t.epoch()).append('\n');
+    sb.append("migration:").append(t.migration() == null ? "none" : t.migration().describe())
         .append('\n');
     return sb.toString();
   }
 
   private static int labels(Topology t) {
     int n = 0;
-    for (int id : t.placement.servers()) {
-      n += t.placement.points(id);
+    for (int id : t.placement().servers()) {
+      n += t.placement().points(id);
     }
     return n;
   }
 
   static String locate(Topology t, int hash) {
-    int owner = t.placement.serverFor(hash);
+    int owner = t.placement().serverFor(hash);
     StringBuilder sb = new StringBuilder();
     sb.append("hash=").append(Integer.toUnsignedString(hash))
         .append(" server=").append(owner);
     Backend b = owner < 0 ? null : t.backend(owner);
     if (b != null) {
-      sb.append(" address=").append(b.address);
+      sb.append(" address=").append(b.address());
     }
-    if (t.previous != null) {
-      int before = t.previous.serverFor(hash);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(hash);
       if (before != owner) {
         sb.append(" moving_from=").append(before);
       }
@@ -117,7 +117,7 @@ final class ProxyInfo {
    * and the keyspace, ring and migration sections; {@code replies} holds each backend's DBSIZE
    * (or its error), or nulls when no section shows key counts.
    */
-  static Map<String, String> info(Proxy proxy, Topology t, Set<String> sections,
+  static Map<String, String> info(ProxyContext proxy, Topology t, Set<String> sections,
       Backend[] backends, Object[] replies) {
     Map<String, String> out = new HashMap<>();
     if (sections.contains("stats")) {
@@ -136,35 +136,35 @@ final class ProxyInfo {
     }
     if (sections.contains("ring")) {
       StringBuilder sb = new StringBuilder()
-          .append("ring_placement:").append(proxy.placementName()).append("\r\n")
-          .append("ring_hash_tag:").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
+          .append("ring_placement:").append(proxy.ring().placementName()).append("\r\n")
+          .append("ring_hash_tag:").append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
           .append("\r\n")
-          .append("ring_servers:").append(t.ring.length).append("\r\n")
+          .append("ring_servers:").append(t.ring().length).append("\r\n")
           .append("ring_labels:").append(labels(t)).append("\r\n")
-          .append("ring_epoch:").append(t.epoch).append("\r\n");
+          .append("ring_epoch:").append(t.epoch()).append("\r\n");
       for (int i = 0; i < backends.length; i++) {
         Backend b = backends[i];
-        sb.append("backend").append(b.id).append(":address=").append(b.address)
+        sb.append("backend").append(b.id()).append(":address=").append(b.address())
             .append(",state=").append(state(t, b))
             .append(",keys=").append(keys(replies[i]))
-            .append(",share_ring=").append(fraction(t.placement.share(b.id)))
+            .append(",share_ring=").append(fraction(t.placement().share(b.id())))
             .append(",failures=").append(b.failures())
-            .append(",requests=").append(b.requests.sum())
-            .append(",error_replies=").append(b.errorReplies.sum())
-            .append(",timeouts=").append(b.timeouts.get())
+            .append(",requests=").append(b.requests())
+            .append(",error_replies=").append(b.errorReplies())
+            .append(",timeouts=").append(b.timeouts())
             .append("\r\n");
       }
       out.put("ring", sb.toString());
     }
     if (sections.contains("migration")) {
-      Migration m = proxy.migration();
+      Migration m = proxy.ring().migration();
       StringBuilder sb = new StringBuilder()
           .append("migrations_running:").append(m == null ? 0 : 1).append("\r\n")
-          .append("migrations_completed:").append(proxy.migrationsCompleted()).append("\r\n");
+          .append("migrations_completed:").append(proxy.stats().migrationsCompleted()).append("\r\n");
       if (m != null) {
         sb.append("migration0:").append(m.describe()).append("\r\n");
       }
-      Migration last = proxy.lastMigration();
+      Migration last = proxy.stats().lastMigration();
       if (last != null) {
         sb.append("last_migration:").append(last.describe()).append("\r\n");
       }

@@ -47,7 +47,7 @@ final class ProxyScan {
       return Replies.error("ERR ringlb: SCAN through the proxy covers at most "
           + (1 << PLACE_BITS) + " backends");
     }
-    long epoch = t.epoch & ((1L << EPOCH_BITS) - 1);
+    long epoch = t.epoch() & ((1L << EPOCH_BITS) - 1);
     int place = 0;
     long backendCursor = 0;
     if (cursor != 0 && (cursor & ((1L << EPOCH_BITS) - 1)) == epoch) {
@@ -72,7 +72,7 @@ final class ProxyScan {
       List<?> pair = (List<?>) v;
       long next = Long.parseUnsignedLong(new String((byte[]) pair.get(0), StandardCharsets.UTF_8));
       if (Long.numberOfLeadingZeros(next) < SHIFT) {
-        return new ErrorRedisMessage("ERR ringlb: " + bs[0].describe + " returned a SCAN cursor"
+        return new ErrorRedisMessage("ERR ringlb: " + bs[0].describe() + " returned a SCAN cursor"
             + " too large to carry through the proxy: " + Long.toUnsignedString(next));
       }
       long out;
@@ -99,7 +99,7 @@ final class ProxyScan {
    */
   private static Backend[] order(Topology t) {
     Backend[] all = t.backends();
-    Migration m = t.migration;
+    Migration m = t.migration();
     if (m == null) {
       return all;
     }
@@ -107,7 +107,7 @@ final class ProxyScan {
     int n = 0;
     Backend moving = null;
     for (Backend b : all) {
-      if (b.id == m.server) {
+      if (b.id() == m.server()) {
         moving = b;
       } else {
         order[n++] = b;
@@ -116,7 +116,7 @@ final class ProxyScan {
     if (moving == null) {
       return all;
     }
-    if (m.kind == Migration.Kind.REMOVE) {
+    if (m.kind() == Migration.Kind.REMOVE) {
       System.arraycopy(order, 0, order, 1, n);
       order[0] = moving;
     } else {

@@ -19,9 +19,9 @@ import java.net.InetSocketAddress;
 public final class ProxyServer implements AutoCloseable {
 
   private final RespServer server;
-  private final Proxy proxy;
+  private final ControlPlane proxy;
 
-  private ProxyServer(RespServer server, Proxy proxy) {
+  private ProxyServer(RespServer server, ControlPlane proxy) {
     this.server = server;
     this.proxy = proxy;
   }
@@ -42,7 +42,7 @@ public final class ProxyServer implements AutoCloseable {
         config.protoMaxBulkLen(), threads);
     ProxyDataSide dataSide = new ProxyDataSide(config);
     RespServer server = RespServer.start(front, dataSide);
-    return new ProxyServer(server, dataSide.proxy());
+    return new ProxyServer(server, dataSide.control());
   }
 
   /** Returns the bound address. */
@@ -66,13 +66,13 @@ public final class ProxyServer implements AutoCloseable {
         .append(", hash tag ").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
         .append(", backends ");
     Topology t = proxy.topology();
-    for (int i = 0; i < t.ring.length; i++) {
-      Backend b = t.backend(t.ring[i]);
-      sb.append(i == 0 ? "" : ",").append(b.id).append('=').append(b.address);
+    for (int i = 0; i < t.ring().length; i++) {
+      Backend b = t.backend(t.ring()[i]);
+      sb.append(i == 0 ? "" : ",").append(b.id()).append('=').append(b.address());
     }
-    if (t.migration != null) {
-      sb.append(", resuming migration ").append(t.migration.kind.word()).append(' ')
-          .append(t.migration.server);
+    if (t.migration() != null) {
+      sb.append(", resuming migration ").append(t.migration().kind().word()).append(' ')
+          .append(t.migration().server());
     }
     return sb.toString();
   }

@@ -1,14 +1,10 @@
 package io.ringlb.proxy;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
@@ -17,8 +13,8 @@ import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import io.ringlb.server.Session;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -42,7 +38,6 @@ final class PubSub {
   private static final long RECONNECT_AFTER_MILLIS = 250;
 
   private final Session client;
-  private final Proxy proxy;
   private final Worker worker;
   /** Channel and pattern names, kept as ISO-8859-1 strings: one char per byte, exact. */
   private final Set<String> channels = new LinkedHashSet<>();
@@ -50,9 +45,8 @@ final class PubSub {
   private final Map<Backend, Link> links = new HashMap<>();
   private boolean closed;
 
-  PubSub(Session client, Proxy proxy, Worker worker) {
+  PubSub(Session client, Worker worker) {
     this.client = client;
-    this.proxy = proxy;
     this.worker = worker;
   }
 
@@ -86,7 +80,7 @@ final class PubSub {
     ensure(t);
     Waiter waiter = new Waiter(confirmations, confirm);
     if (!added.isEmpty()) {
-      ByteBuf command = encode(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", added);
+      ByteBuf command = command(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", added);
       for (Link link : links.values()) {
         if (link.channel.isActive()) {
           link.acks.add(new Ack(added.size(), List.of(waiter)));
@@ -127,7 +121,7 @@ final class PubSub {
       confirmations.add(confirmation(kind, null));
     }
     if (!removed.isEmpty()) {
-      ByteBuf command = encode(pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", removed);
+      ByteBuf command = command(pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", removed);
       for (Link link : links.values()) {
         if (link.channel.isActive()) {
           link.channel.writeAndFlush(command.retainedDuplicate(), link.channel.voidPromise());
@@ -144,8 +138,8 @@ final class PubSub {
       return;
     }
     for (Backend b : t.backends()) {
-      boolean holdsKeys = !b.ejected && (t.placement.contains(b.id)
-          || (t.previous != null && t.previous.contains(b.id)));
+      boolean holdsKeys = !b.isEjected() && (t.placement().contains(b.id())
+          || (t.previous() != null && t.previous().contains(b.id())));
       if (holdsKeys && !links.containsKey(b)) {
         connect(b);
       }
@@ -163,7 +157,7 @@ final class PubSub {
   }
 
   private void retrySoon() {
-    worker.loop.schedule(() -> ensure(worker.topology), RECONNECT_AFTER_MILLIS,
+    worker.loop().schedule(() -> ensure(worker.topology()), RECONNECT_AFTER_MILLIS,
         java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
@@ -179,31 +173,21 @@ final class PubSub {
     return new ArrayRedisMessage(parts);
   }
 
-  private static ByteBuf encode(String command, List<byte[]> names) {
-    ByteBuf out = Unpooled.buffer(32 + names.size() * 16);
-    Resp.writeHeader(out, '*', names.size() + 1);
-    Resp.writeBulk(out, command.getBytes(StandardCharsets.US_ASCII));
-    for (byte[] name : names) {
-      Resp.writeBulk(out, name);
+  /** Returns {@code command} with {@code names} as its arguments, encoded. */
+  private static ByteBuf command(String command, List<byte[]> names) {
+    Object[] args = new Object[names.size() + 1];
+    args[0] = command;
+    for (int i = 0; i < names.size(); i++) {
+      args[i + 1] = names.get(i);
     }
-    return out;
+    return Resp.command(args);
   }
 
   private void connect(Backend b) {
-    ChannelFuture future = new Bootstrap()
-        .group(worker.loop)
-        .channel(proxy.transport().socketChannel())
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-            (int) Math.min(Integer.MAX_VALUE, proxy.config().connectTimeout().toMillis()))
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new RedisDecoder(), new RedisBulkStringAggregator(),
-                new RedisArrayAggregator(), new Pushes(b));
-          }
-        })
-        .connect(b.spec.host(), b.spec.port());
+    // AUTH goes first, written by Upstream as the channel connects.
+    ChannelFuture future = worker.upstream().connect(worker.loop(), b.spec(),
+        ch -> ch.pipeline().addLast(new RedisDecoder(), new RedisBulkStringAggregator(),
+            new RedisArrayAggregator(), new Pushes(b)));
     Link link = new Link(future.channel());
     links.put(b, link);
     future.addListener(f -> {
@@ -220,16 +204,11 @@ final class PubSub {
         return;
       }
       // Everything subscribed so far: later changes are sent as they come.
-      String password = proxy.config().backendPassword();
-      if (password != null) {
-        ch.write(encode("AUTH", List.of(password.getBytes(StandardCharsets.UTF_8))),
-            ch.voidPromise());
-      }
       if (!channels.isEmpty()) {
-        ch.write(encode("SUBSCRIBE", bytes(channels)), ch.voidPromise());
+        ch.write(command("SUBSCRIBE", bytes(channels)), ch.voidPromise());
       }
       if (!patterns.isEmpty()) {
-        ch.write(encode("PSUBSCRIBE", bytes(patterns)), ch.voidPromise());
+        ch.write(command("PSUBSCRIBE", bytes(patterns)), ch.voidPromise());
       }
       ch.flush();
       link.acks.add(new Ack(channels.size() + patterns.size(), link.connecting));
@@ -240,10 +219,10 @@ final class PubSub {
 
   /** A subscribing connection and the confirmations it owes, in the order it owes them. */
   private static final class Link {
-    final Channel channel;
-    final java.util.ArrayDeque<Ack> acks = new java.util.ArrayDeque<>();
+    private final Channel channel;
+    private final java.util.ArrayDeque<Ack> acks = new java.util.ArrayDeque<>();
     /** Subscriptions made while connecting, confirmed by those sent on connect. */
-    List<Waiter> connecting = new ArrayList<>();
+    private List<Waiter> connecting = new ArrayList<>();
 
     Link(Channel channel) {
       this.channel = channel;
@@ -286,8 +265,8 @@ final class PubSub {
 
   /** Confirmations a link owes for one SUBSCRIBE it was sent, and who waits for them. */
   private static final class Ack {
-    int remaining;
-    final List<Waiter> waiters;
+    private int remaining;
+    private final List<Waiter> waiters;
 
     Ack(int remaining, List<Waiter> waiters) {
       this.remaining = remaining;
@@ -299,7 +278,7 @@ final class PubSub {
   private final class Waiter {
     private final List<RedisMessage> confirmations;
     private final java.util.function.Consumer<List<RedisMessage>> confirm;
-    int links;
+    private int links;
     private boolean answered;
 
     Waiter(List<RedisMessage> confirmations,
@@ -313,7 +292,7 @@ final class PubSub {
       if (links == 0) {
         answer();
       } else {
-        worker.loop.schedule(this::answer, proxy.config().requestTimeout().toMillis(),
+        worker.loop().schedule(this::answer, worker.upstream().requestTimeoutMillis(),
             java.util.concurrent.TimeUnit.MILLISECONDS);
       }
     }

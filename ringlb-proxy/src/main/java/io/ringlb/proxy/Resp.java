@@ -2,6 +2,7 @@ package io.ringlb.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
@@ -11,10 +12,12 @@ import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Writes RESP2 into a buffer: the proxy's hot path appends forwarded commands and replies to one
- * buffer per connection and writes it once per event-loop turn, instead of one encoded message
- * (and one outbound entry per part) at a time. Decoding stays with netty-codec-redis's {@code
- * RedisDecoder}.
+ * Writes RESP2 into a buffer, and is the proxy's one command encoder: the hot path appends
+ * forwarded commands and replies to one buffer per connection and writes it once per event-loop
+ * turn, instead of one encoded message (and one outbound entry per part) at a time; the proxy's own
+ * commands (AUTH, SUBSCRIBE, MIGRATE, SCAN...) go through {@link #writeCommand(ByteBuf,
+ * Object...)}.
+ * Decoding stays with netty-codec-redis's {@code RedisDecoder}.
  */
 final class Resp {
 
@@ -39,6 +42,31 @@ final class Resp {
     for (int i = 0; i < argc; i++) {
       writeBulk(out, r.arg(i));
     }
+  }
+
+  /**
+   * Writes a command whose arguments are each a {@code String} (sent as UTF-8) or a {@code byte[]}
+   * (sent as it is).
+   */
+  static void writeCommand(ByteBuf out, Object... args) {
+    writeHeader(out, '*', args.length);
+    for (Object arg : args) {
+      if (arg instanceof byte[] bytes) {
+        writeBulk(out, bytes);
+      } else if (arg instanceof String text) {
+        writeBulk(out, text.getBytes(StandardCharsets.UTF_8));
+      } else {
+        throw new IllegalArgumentException("command argument must be a String or a byte[]: "
+            + (arg == null ? "null" : arg.getClass().getSimpleName()));
+      }
+    }
+  }
+
+  /** Returns the encoding of a command of {@code String} and {@code byte[]} args, in a buffer. */
+  static ByteBuf command(Object... args) {
+    ByteBuf out = Unpooled.buffer(16 + args.length * 16);
+    writeCommand(out, args);
+    return out;
   }
 
   static void writeBulk(ByteBuf out, ByteBuf content) {

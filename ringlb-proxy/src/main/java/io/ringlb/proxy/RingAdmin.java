@@ -17,7 +17,7 @@ final class RingAdmin {
   private RingAdmin() {}
 
   /** Serves RING {@code r} for {@code client}. */
-  static RedisMessage ring(ProxyClient client, Proxy proxy, Topology t, Request r) {
+  static RedisMessage ring(ProxyClient client, ProxyContext proxy, Topology t, Request r) {
     String sub = KeyPositions.lower(r.arg(1));
     switch (sub) {
       case "add" -> {
@@ -31,7 +31,7 @@ final class RingAdmin {
         } catch (IllegalArgumentException e) {
           return Replies.error("ERR ringlb: " + e.getMessage());
         }
-        return answerLater(client, proxy.ringAdd(spec));
+        return answerLater(client, proxy.ring().ringAdd(spec));
       }
       case "remove" -> {
         boolean force = r.argc() == 4 && r.is(3, "force");
@@ -44,7 +44,8 @@ final class RingAdmin {
         } catch (IllegalArgumentException e) {
           return Replies.error("ERR ringlb: " + e.getMessage());
         }
-        return answerLater(client, force ? proxy.ringRemoveForce(id) : proxy.ringRemove(id));
+        return answerLater(client,
+            force ? proxy.ring().ringRemoveForce(id) : proxy.ring().ringRemove(id));
       }
       case "nodes" -> {
         return client.fanOut().send(t.backends(), new Object[] {"DBSIZE"},

@@ -19,13 +19,11 @@ final class Router {
 
   private static final int[] FIRST_ARGUMENT = {1};
 
-  private final Proxy proxy;
   private final Worker worker;
   /** Scratch space for hashing keys without allocating. */
   private byte[] scratch = new byte[256];
 
-  Router(Proxy proxy, Worker worker) {
-    this.proxy = proxy;
+  Router(Worker worker) {
     this.worker = worker;
   }
 
@@ -33,18 +31,18 @@ final class Router {
   int hash(Topology t, ByteBuf key) {
     int len = key.readableBytes();
     if (key.hasArray()) {
-      return t.placement.hashKey(key.array(), key.arrayOffset() + key.readerIndex(), len);
+      return t.placement().hashKey(key.array(), key.arrayOffset() + key.readerIndex(), len);
     }
     if (scratch.length < len) {
       scratch = new byte[Math.max(len, scratch.length * 2)];
     }
     key.getBytes(key.readerIndex(), scratch, 0, len);
-    return t.placement.hashKey(scratch, 0, len);
+    return t.placement().hashKey(scratch, 0, len);
   }
 
   /** A command of one key, its first argument: sent to the key's owner. */
   RedisMessage key(ProxyClient client, Request r) {
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     return sendToOwner(client, t, hash(t, r.arg(1)), r, FIRST_ARGUMENT);
   }
 
@@ -75,20 +73,19 @@ final class Router {
                   + " options (the proxy routes the command by its keys)"
               : Replies.wrongArity(name));
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     int h = hash(t, r.arg(keys[0]));
     for (int i = 1; i < keys.length; i++) {
       if (hash(t, r.arg(keys[i])) != h) {
         return Replies.error("CROSSSLOT ringlb: the keys of '" + name + "' are not routed as one,"
-            + " so they may live on different backends; " + tagHint());
+            + " so they may live on different backends; " + tagHint(client.ring().hashTag()));
       }
     }
     return sendToOwner(client, t, h, r, keys);
   }
 
   /** Returns how to route keys as one under the proxy's hash tag, for CROSSSLOT errors. */
-  String tagHint() {
-    HashTag tag = proxy.hashTag();
+  static String tagHint(HashTag tag) {
     if (tag == null) {
       return "hash tags are off (hash-tag: none), so only one key can be used";
     }
@@ -102,21 +99,21 @@ final class Router {
    * first.
    */
   RedisMessage sendToOwner(ProxyClient client, Topology t, int h, Request r, int[] keys) {
-    int owner = t.placement.serverFor(h);
+    int owner = t.placement().serverFor(h);
     if (owner < 0) {
       return Replies.error(NO_BACKEND);
     }
     Backend target = t.backend(owner);
     DeferredReply slot = client.session().defer();
     ClientReply reply = new ClientReply(slot, worker, t);
-    if (t.previous != null) {
-      int before = t.previous.serverFor(h);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(h);
       if (before != owner && before >= 0) {
         byte[][] moving = new byte[keys.length][];
         for (int i = 0; i < keys.length; i++) {
           moving[i] = ByteBufUtil.getBytes(r.arg(keys[i]));
         }
-        KeyMove.start(proxy, worker, client.id(), t, t.backend(before), target, moving,
+        KeyMove.start(worker, client.id(), t, t.backend(before), target, moving,
             Sender.encoded(encode(r), reply));
         return CommandHandler.DEFERRED;
       }

@@ -2,6 +2,7 @@ package io.ringlb.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
@@ -26,12 +27,10 @@ import java.util.Map;
  */
 final class SplitCommand {
 
-  private final Proxy proxy;
   private final Worker worker;
   private final Router router;
 
-  SplitCommand(Proxy proxy, Worker worker, Router router) {
-    this.proxy = proxy;
+  SplitCommand(Worker worker, Router router) {
     this.worker = worker;
     this.router = router;
   }
@@ -43,20 +42,20 @@ final class SplitCommand {
     if (route == Route.MSET && argc % 2 == 0) {
       return Replies.error(Replies.wrongArity(KeyPositions.lower(r.arg(0))));
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     int n = (argc - 1) / step;
     int[] owners = new int[n];
     int[] from = new int[n];
     boolean split = false;
     for (int i = 0; i < n; i++) {
       int h = router.hash(t, r.arg(1 + i * step));
-      owners[i] = t.placement.serverFor(h);
+      owners[i] = t.placement().serverFor(h);
       if (owners[i] < 0) {
         return Replies.error(Router.NO_BACKEND);
       }
       from[i] = -1;
-      if (t.previous != null) {
-        int before = t.previous.serverFor(h);
+      if (t.previous() != null) {
+        int before = t.previous().serverFor(h);
         if (before != owners[i] && before >= 0) {
           from[i] = before;
           split = true;
@@ -91,9 +90,9 @@ final class SplitCommand {
     for (int i : moving) {
       int[] keys = {i};
       ByteBuf[] part = part(r, keys, step);
-      ByteBuf encoded = io.netty.buffer.Unpooled.buffer(64);
+      ByteBuf encoded = Unpooled.buffer(64);
       Resp.writeCommand(encoded, part, part.length);
-      KeyMove.start(proxy, worker, client.id(), t, t.backend(from[i]), t.backend(owners[i]),
+      KeyMove.start(worker, client.id(), t, t.backend(from[i]), t.backend(owners[i]),
           new byte[][] {ByteBufUtil.getBytes(r.arg(1 + i * step))},
           Sender.encoded(encoded, gather.part(keys)));
     }

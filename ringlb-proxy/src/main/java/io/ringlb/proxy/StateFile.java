@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -39,7 +40,32 @@ final class StateFile {
    */
   record State(String placement, HashTag hashTag, Map<Integer, ProxyConfig.BackendSpec> backends,
       int[] ring,
-      int[] previous, String migrationKind, int migrationServer, List<Integer> history) {}
+      int[] previous, String migrationKind, int migrationServer, List<Integer> history) {
+
+    /**
+     * What the file records for history {@code h} with {@code m} (its last change) running, or
+     * none; {@code specs} gives the address of each backend named.
+     */
+    static State of(RingHistory h, Migration m, IntFunction<ProxyConfig.BackendSpec> specs) {
+      int[] ring = h.ids();
+      int[] previous = m == null ? null : h.beforeLast().ids();
+      Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
+      for (int id : ring) {
+        backends.put(id, specs.apply(id));
+      }
+      if (previous != null) {
+        for (int id : previous) {
+          backends.put(id, specs.apply(id));
+        }
+      }
+      if (m != null) {
+        backends.put(m.server(), m.backend().spec());
+      }
+      return new State(h.placementName(), h.hashTag(), backends, ring, previous,
+          m == null ? null : m.kind().word(), m == null ? -1 : m.server(),
+          new ArrayList<>(h.ops()));
+    }
+  }
 
   /** The ring's changes in order: {@code id} for an addition, {@code ~id} for a removal. */
   static List<Integer> parseHistory(Object value) {

@@ -23,15 +23,13 @@ import java.util.List;
 final class Subscriptions {
 
   private final ProxyClient client;
-  private final Proxy proxy;
   private final Worker worker;
   private final Router router;
   /** Subscriptions, while the client has any (or is being answered about them); else null. */
   private PubSub pubsub;
 
-  Subscriptions(ProxyClient client, Proxy proxy, Worker worker, Router router) {
+  Subscriptions(ProxyClient client, Worker worker, Router router) {
     this.client = client;
-    this.proxy = proxy;
     this.worker = worker;
     this.router = router;
   }
@@ -71,7 +69,7 @@ final class Subscriptions {
     boolean pattern = r.is(0, "psubscribe");
     PubSub p = start();
     DeferredReply slot = client.session().defer();
-    p.subscribe(pattern, names(r), worker.topology, confirmations -> confirm(slot,
+    p.subscribe(pattern, names(r), worker.topology(), confirmations -> confirm(slot,
         confirmations));
     return CommandHandler.DEFERRED;
   }
@@ -93,8 +91,8 @@ final class Subscriptions {
    * the proxy are subscribed on every backend, so one copy reaches each of them.
    */
   RedisMessage publish(Request r) {
-    Topology t = worker.topology;
-    int owner = t.placement.serverFor(router.hash(t, r.arg(1)));
+    Topology t = worker.topology();
+    int owner = t.placement().serverFor(router.hash(t, r.arg(1)));
     if (owner < 0) {
       return Replies.error(Router.NO_BACKEND);
     }
@@ -107,15 +105,15 @@ final class Subscriptions {
   void close() {
     if (pubsub != null) {
       pubsub.close();
-      worker.subscribers.remove(pubsub);
+      worker.removeSubscriber(pubsub);
       pubsub = null;
     }
   }
 
   private PubSub start() {
     if (pubsub == null) {
-      pubsub = new PubSub(client.session(), proxy, worker);
-      worker.subscribers.add(pubsub);
+      pubsub = new PubSub(client.session(), worker);
+      worker.addSubscriber(pubsub);
     }
     return pubsub;
   }

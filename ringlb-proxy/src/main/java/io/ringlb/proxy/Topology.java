@@ -11,22 +11,22 @@ import java.util.Collection;
  *
  * <p>Topologies are replaced, never changed: a change publishes a new one with a higher epoch, and
  * requests routed by the older one are waited for before any request of the newer one is sent
- * (see {@link Proxy#switchTo}), so the two never interleave on a key.
+ * (see {@link Topologies#switchTo}), so the two never interleave on a key.
  */
 final class Topology {
 
-  final long epoch;
+  private final long epoch;
   /** Who owns each key now; excludes ejected backends. */
-  final Placement placement;
+  private final Placement placement;
   /** Who owned each key before the running migration, or null. */
-  final Placement previous;
+  private final Placement previous;
   /** The ring members as configured (ejected ones included), ascending. */
-  final int[] ring;
+  private final int[] ring;
   /** Every backend that {@link #placement}, {@link #previous} or {@link #ring} names, by id. */
   private final int[] ids;
   private final Backend[] backends;
   /** The running migration, or null. */
-  final Migration migration;
+  private final Migration migration;
 
   Topology(long epoch, Placement placement, Placement previous, int[] ring,
       Collection<Backend> backends, Migration migration) {
@@ -36,13 +36,43 @@ final class Topology {
     this.ring = ring.clone();
     Arrays.sort(this.ring);
     Backend[] sorted = backends.toArray(new Backend[0]);
-    Arrays.sort(sorted, (a, b) -> Integer.compare(a.id, b.id));
+    Arrays.sort(sorted, (a, b) -> Integer.compare(a.id(), b.id()));
     this.backends = sorted;
     this.ids = new int[sorted.length];
     for (int i = 0; i < sorted.length; i++) {
-      ids[i] = sorted[i].id;
+      ids[i] = sorted[i].id();
     }
     this.migration = migration;
+  }
+
+  /** Rises with every topology published. */
+  long epoch() {
+    return epoch;
+  }
+
+  /** Who owns each key now; excludes ejected backends. */
+  Placement placement() {
+    return placement;
+  }
+
+  /** Who owned each key before the running migration, or null. */
+  Placement previous() {
+    return previous;
+  }
+
+  /** The ring members as configured (ejected ones included), ascending, as a new array. */
+  int[] ring() {
+    return ring.clone();
+  }
+
+  /** The number of ring members (ejected ones included). */
+  int ringSize() {
+    return ring.length;
+  }
+
+  /** The running migration, or null. */
+  Migration migration() {
+    return migration;
   }
 
   /** Returns the backend with {@code id}, or null. */

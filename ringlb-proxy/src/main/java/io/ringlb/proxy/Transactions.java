@@ -32,7 +32,6 @@ final class Transactions {
       "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final ProxyClient client;
-  private final Proxy proxy;
   private final Worker worker;
   private final Router router;
 
@@ -51,9 +50,8 @@ final class Transactions {
   private int watched;
   private int watchHash;
 
-  Transactions(ProxyClient client, Proxy proxy, Worker worker, Router router) {
+  Transactions(ProxyClient client, Worker worker, Router router) {
     this.client = client;
-    this.proxy = proxy;
     this.worker = worker;
     this.router = router;
   }
@@ -115,7 +113,7 @@ final class Transactions {
               + " transaction holds commands on keys under one hash tag"
           : Replies.wrongArity(name));
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     for (int i : keys) {
       int h = router.hash(t, r.arg(i));
       if (queuedKeys.isEmpty() && i == keys[0]) {
@@ -154,11 +152,11 @@ final class Transactions {
     if (commands.isEmpty()) {
       hash = watchHash; // MULTI, EXEC after WATCH: empty, or nil if a key changed
     }
-    Topology t = worker.topology;
-    int owner = t.placement.serverFor(hash);
+    Topology t = worker.topology();
+    int owner = t.placement().serverFor(hash);
     boolean wasWatching = watched > 0;
     watched = 0;
-    if (owner < 0 || (wasWatching && (hash != watchHash || owner != watchBackend.id))) {
+    if (owner < 0 || (wasWatching && (hash != watchHash || owner != watchBackend.id()))) {
       release(commands);
       if (wasWatching) {
         watchConnection.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Discarded());
@@ -197,10 +195,10 @@ final class Transactions {
     };
     Backend target = t.backend(owner);
     Sender send = pinned == null ? block : Sender.on(pinned, block);
-    if (t.previous != null) {
-      int before = t.previous.serverFor(hash);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(hash);
       if (before != owner && before >= 0 && keys.length > 0) {
-        KeyMove.start(proxy, worker, client.id(), t, t.backend(before), target, keys, send);
+        KeyMove.start(worker, client.id(), t, t.backend(before), target, keys, send);
         return CommandHandler.DEFERRED;
       }
     }
@@ -217,7 +215,7 @@ final class Transactions {
     if (queued != null) {
       return Replies.error("ERR WATCH inside MULTI is not allowed");
     }
-    Topology t = worker.topology;
+    Topology t = worker.topology();
     int h = router.hash(t, r.arg(1));
     for (int i = 2; i < r.argc(); i++) {
       if (router.hash(t, r.arg(i)) != h) {
@@ -229,7 +227,7 @@ final class Transactions {
       return Replies.error("CROSSSLOT ringlb: keys watched together must be routed as one; give"
           + " them one hash tag");
     }
-    int owner = t.placement.serverFor(h);
+    int owner = t.placement().serverFor(h);
     if (owner < 0) {
       return Replies.error(Router.NO_BACKEND);
     }
@@ -241,7 +239,7 @@ final class Transactions {
     }
     if (watchConnection == null || watchBackend != target) {
       closeWatchConnection();
-      watchConnection = new BackendConnection(target, proxy, worker);
+      watchConnection = new BackendConnection(target, worker);
       worker.register(watchConnection);
       watchBackend = target;
     }
@@ -250,14 +248,14 @@ final class Transactions {
     BackendConnection pinned = watchConnection;
     DeferredReply slot = client.session().defer();
     Sender send = Sender.encoded(Router.encode(r), new ClientReply(slot, worker, t));
-    if (t.previous != null) {
-      int before = t.previous.serverFor(h);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(h);
       if (before != owner && before >= 0) {
         byte[][] keys = new byte[r.argc() - 1][];
         for (int i = 1; i < r.argc(); i++) {
           keys[i - 1] = ByteBufUtil.getBytes(r.arg(i));
         }
-        KeyMove.start(proxy, worker, client.id(), t, t.backend(before), target, keys,
+        KeyMove.start(worker, client.id(), t, t.backend(before), target, keys,
             Sender.on(pinned, send));
         return CommandHandler.DEFERRED;
       }

@@ -125,19 +125,4 @@ final class Values {
   static String text(ByteBuf buf) {
     return buf.toString(StandardCharsets.UTF_8);
   }
-
-  /** Returns an array command of byte-string arguments. */
-  static ArrayRedisMessage command(Object... args) {
-    List<RedisMessage> children = new ArrayList<>(args.length);
-    for (Object arg : args) {
-      if (arg instanceof byte[] bytes) {
-        children.add(bulk(bytes));
-      } else if (arg instanceof ByteBuf buf) {
-        children.add(new FullBulkStringRedisMessage(buf));
-      } else {
-        children.add(bulk(String.valueOf(arg)));
-      }
-    }
-    return new ArrayRedisMessage(children);
-  }
 }

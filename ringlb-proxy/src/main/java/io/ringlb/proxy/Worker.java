@@ -1,49 +1,49 @@
 package io.ringlb.proxy;
 
 import io.netty.channel.EventLoop;
+import io.ringlb.server.TurnFlusher;
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
-import io.ringlb.server.TurnFlusher;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The proxy state owned by one I/O thread: its view of the topology, its requests in flight per
- * topology, the clients held while the topology changes, and its backend connections.
+ * topology, the clients held while the topology changes, and its backend connections; writes to
+ * backends and clients are flushed once per loop turn by the loop's {@link TurnFlusher}.
  *
- * <p>Everything here is touched only on {@link #loop}; other threads reach it through {@code
- * loop.execute}. Writes to backends and clients are flushed once per loop turn by the loop's
- * {@link TurnFlusher}.
+ * <p>Everything here is touched only on {@link #loop()}; other threads reach it through {@code
+ * loop().execute}.
  */
 final class Worker {
 
-  final Proxy proxy;
-  final int index;
-  final EventLoop loop;
+  private final int index;
+  private final EventLoop loop;
+  private final Upstream upstream;
 
   /** The topology new requests are routed by. */
-  Topology topology;
+  private Topology topology;
   /** False between adopting a topology and learning that every worker drained the one before. */
-  boolean ready = true;
+  private boolean ready = true;
   private int inflight;
   private int previousInflight;
   private CompletableFuture<Void> drained;
   private final ArrayList<ProxyClient> parked = new ArrayList<>();
   /** The clients of this worker that have subscribed, to subscribe on backends that join. */
-  final ArrayList<PubSub> subscribers = new ArrayList<>();
+  private final ArrayList<PubSub> subscribers = new ArrayList<>();
 
   private final ArrayList<BackendConnection> connections = new ArrayList<>();
   private final TurnFlusher flusher;
   private final Router router;
   private final SplitCommand split;
 
-  Worker(Proxy proxy, int index, EventLoop loop, Topology topology) {
-    this.proxy = proxy;
+  /** Worker {@code index}, on {@code loop}, reaching backends through {@code upstream}. */
+  Worker(int index, EventLoop loop, Upstream upstream) {
     this.index = index;
     this.loop = loop;
-    this.topology = topology;
+    this.upstream = upstream;
     this.flusher = TurnFlusher.of(loop);
-    this.router = new Router(proxy, this);
-    this.split = new SplitCommand(proxy, this, router);
+    this.router = new Router(this);
+    this.split = new SplitCommand(this, router);
   }
 
   /** Returns the router of this thread's requests. */
@@ -56,9 +56,51 @@ final class Worker {
     return split;
   }
 
+  /** Routes by {@code first} from the start; before any request, before {@link #start}. */
+  void init(Topology first) {
+    this.topology = first;
+  }
+
+  /** Starts checking the requests in flight for timeouts; from any thread. */
   void start() {
-    long period = Math.max(5, Math.min(100, proxy.config().requestTimeout().toMillis() / 20));
-    loop.scheduleAtFixedRate(this::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
+    loop.execute(() -> {
+      long period = Math.max(5, Math.min(100, upstream.requestTimeoutMillis() / 20));
+      loop.scheduleAtFixedRate(this::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
+    });
+  }
+
+  /** This worker's place among the workers, from 0. */
+  int index() {
+    return index;
+  }
+
+  /** The I/O thread everything here runs on. */
+  EventLoop loop() {
+    return loop;
+  }
+
+  /** How this worker's connections reach the backends. */
+  Upstream upstream() {
+    return upstream;
+  }
+
+  /** The topology new requests are routed by. */
+  Topology topology() {
+    return topology;
+  }
+
+  /** Returns whether new requests may be sent (false while an older topology drains). */
+  boolean ready() {
+    return ready;
+  }
+
+  /** Subscribes {@code client}'s subscriptions on the backends of every topology adopted. */
+  void addSubscriber(PubSub client) {
+    subscribers.add(client);
+  }
+
+  void removeSubscriber(PubSub client) {
+    subscribers.remove(client);
   }
 
   void register(BackendConnection connection) {

@@ -1,0 +1,26 @@
+package io.ringlb.proxy;
+
+import io.ringlb.core.HashTag;
+import java.util.concurrent.CompletableFuture;
+
+/** What clients see of the control plane: the RING changes, and how keys are routed. */
+interface RingControl {
+
+  /** Adds backend {@code spec} to the ring and moves its keys to it; completes when done. */
+  CompletableFuture<String> ringAdd(ProxyConfig.BackendSpec spec);
+
+  /** Moves every key of backend {@code id} to its new owner, then takes it out of the ring. */
+  CompletableFuture<String> ringRemove(int id);
+
+  /** Takes backend {@code id} out of the ring without moving its keys (it is gone for good). */
+  CompletableFuture<String> ringRemoveForce(int id);
+
+  /** The placement spec keys are routed by. */
+  String placementName();
+
+  /** The hash tag keys are routed on, or null. */
+  HashTag hashTag();
+
+  /** The migration running, or null. */
+  Migration migration();
+}
