@@ -5,51 +5,45 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
+import io.ringlb.server.testing.RedisServersExtension;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /** A backend killed or frozen: its keys fail within the timeout, the others are still served. */
 class BackendFailureTest {
 
-  private RedisServers redis;
-  private final List<RedisServers.Instance> instances = new ArrayList<>();
+  /** New servers for each test: the tests kill and freeze them. */
+  @RegisterExtension
+  static final RedisServersExtension redis = RedisServersExtension.servers(3).freshForEachTest();
+
   private ProxyServer proxy;
   private final HashRing ring = HashRing.seed();
 
   @BeforeEach
-  void start() throws Exception {
-    redis = RedisServers.orSkip();
+  void ring() {
     for (int i = 0; i < 3; i++) {
-      instances.add(redis.start());
       ring.addServer(i, Placement.MoveListener.NONE);
     }
   }
 
   @AfterEach
-  void stop() throws Exception {
-    for (RedisServers.Instance instance : instances) {
-      signal("CONT", instance);
-    }
+  void stop() {
     if (proxy != null) {
       proxy.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
   private void startProxy(ProxyConfig.Builder config) throws Exception {
     for (int i = 0; i < 3; i++) {
-      config.backend(i + "=" + instances.get(i).address());
+      config.backend(i + "=" + redis.server(i).address());
     }
     proxy = ProxyServer.start(config.port(0).threads(2).build());
   }
@@ -73,13 +67,6 @@ class BackendFailureTest {
     throw new AssertionError("no key for backend " + id);
   }
 
-  private static void signal(String name, RedisServers.Instance instance) throws Exception {
-    if (instance.process.isAlive()) {
-      new ProcessBuilder("kill", "-" + name, Long.toString(instance.process.pid())).start()
-          .waitFor(5, TimeUnit.SECONDS);
-    }
-  }
-
   @Test
   @Timeout(30)
   void kill9_failsItsKeysFastAndServesTheRest() throws Exception {
@@ -89,11 +76,11 @@ class BackendFailureTest {
     try (Jedis jedis = client()) {
       jedis.set(lost, "a");
       jedis.set(kept, "b");
-      instances.get(1).kill();
+      redis.server(1).kill();
       for (int attempt = 0; attempt < 3; attempt++) {
         long start = System.nanoTime();
         assertThatThrownBy(() -> jedis.get(lost)).isInstanceOf(JedisDataException.class)
-            .hasMessageContaining("backend 1 (" + instances.get(1).address() + ")");
+            .hasMessageContaining("backend 1 (" + redis.server(1).address() + ")");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
         assertThat(jedis.get(kept)).isEqualTo(attempt == 0 ? "b" : "c" + (attempt - 1));
         assertThat(jedis.set(kept, "c" + attempt)).isEqualTo("OK");
@@ -111,7 +98,7 @@ class BackendFailureTest {
     String kept = keyOf(2, false);
     try (Jedis jedis = client()) {
       jedis.set(frozen, "a");
-      signal("STOP", instances.get(2));
+      redis.server(2).pause();
       long start = System.nanoTime();
       assertThatThrownBy(() -> jedis.get(frozen)).isInstanceOf(JedisDataException.class)
           .hasMessageContaining("did not answer within 800 ms");
@@ -131,7 +118,7 @@ class BackendFailureTest {
           .as("INFO stats does not wait for the frozen backend").isLessThan(Duration.ofMillis(700));
       assertThat(jedis.info("ring")).containsPattern("backend2:[^\r]*,timeouts=[1-9]")
           .containsPattern("backend0:[^\r]*,timeouts=0\r");
-      signal("CONT", instances.get(2));
+      redis.server(2).resume();
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       String value = null;
       while (System.nanoTime() < until) {
@@ -153,7 +140,7 @@ class BackendFailureTest {
         .ejectAfterFailures(2).ejectRetry(Duration.ofSeconds(60)));
     String key = keyOf(0, true);
     try (Jedis jedis = client()) {
-      instances.get(0).kill();
+      redis.server(0).kill();
       String reply = null;
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (System.nanoTime() < until) {
@@ -169,7 +156,7 @@ class BackendFailureTest {
       assertThat(jedis.get(key)).isEqualTo("elsewhere");
       String nodes = new String((byte[]) jedis.sendCommand(() -> "RING".getBytes(), "NODES"));
       assertThat(nodes).containsPattern("id=0 .*state=down");
-      assertThat(instances.get(1).dbsize() + instances.get(2).dbsize()).isEqualTo(1);
+      assertThat(redis.server(1).dbsize() + redis.server(2).dbsize()).isEqualTo(1);
     }
   }
 
@@ -189,8 +176,8 @@ class BackendFailureTest {
       jedis.set(kept, "b");
       assertThatThrownBy(() -> ring(jedis, "REMOVE", "1", "FORCE"))
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("backend 1 (" + instances.get(1).address() + ") answers");
-      instances.get(1).kill();
+          .hasMessageContaining("backend 1 (" + redis.server(1).address() + ") answers");
+      redis.server(1).kill();
       assertThatThrownBy(() -> ring(jedis, "REMOVE", "1"))
           .isInstanceOf(JedisDataException.class).hasMessageContaining("stalled");
       assertThatThrownBy(() -> ring(jedis, "REMOVE", "2"))
@@ -204,7 +191,7 @@ class BackendFailureTest {
       assertThat(jedis.get(kept)).isEqualTo("b");
       assertThat(jedis.set(lost, "c")).isEqualTo("OK");
       assertThat(jedis.get(lost)).isEqualTo("c");
-      assertThat(instances.get(0).dbsize() + instances.get(2).dbsize()).isEqualTo(2);
+      assertThat(redis.server(0).dbsize() + redis.server(2).dbsize()).isEqualTo(2);
     }
   }
 
@@ -217,7 +204,7 @@ class BackendFailureTest {
     try (Jedis jedis = client()) {
       jedis.set(lost, "a");
       jedis.set(kept, "b");
-      instances.get(2).kill();
+      redis.server(2).kill();
       assertThatThrownBy(() -> jedis.get(lost)).hasMessageContaining("backend 2");
 
       assertThat(ring(jedis, "REMOVE", "2", "FORCE")).isEqualTo("OK");

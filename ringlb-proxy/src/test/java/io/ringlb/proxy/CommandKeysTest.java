@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.ringlb.server.testing.RedisServersExtension;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -66,27 +66,14 @@ class CommandKeysTest {
           "ANY", "ASC", "STORE", "k2", "STOREDIST", "k3"}),
       Map.entry("georadiusbymember", new String[] {"k1", "store", "10", "km", "STORE", "k2"}));
 
-  private static RedisServers redis;
-  private static RedisServers.Instance server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    redis = RedisServers.orSkip();
-    server = redis.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (redis != null) {
-      redis.close();
-    }
-  }
+  @RegisterExtension
+  static final RedisServersExtension redis = RedisServersExtension.servers(1);
 
   @Test
   void keys_sameAsRedisServerFinds() {
     List<String> checked = new ArrayList<>();
     List<String> wrong = new ArrayList<>();
-    try (Jedis jedis = server.client()) {
+    try (Jedis jedis = redis.server(0).client()) {
       for (ProxyCommand spec : ProxyCommands.all()) {
         if (!spec.routedByKeys()) {
           continue;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
+import io.ringlb.server.testing.RedisServer;
+import io.ringlb.server.testing.RedisServersExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import redis.clients.jedis.Jedis;
@@ -32,15 +35,15 @@ import redis.clients.jedis.Jedis;
 /** Live RING ADD / RING REMOVE through the proxy over real redis-servers, under load. */
 class MigrationTest {
 
-  private RedisServers redis;
-  private final List<RedisServers.Instance> instances = new ArrayList<>();
+  /** New servers for each test: the tests count the keys each one holds after migrations. */
+  @RegisterExtension
+  static final RedisServersExtension redis = RedisServersExtension.servers(5).freshForEachTest();
+
   private ProxyServer proxy;
   private Path dir;
 
   @BeforeEach
   void start() throws Exception {
-    redis = RedisServers.orSkip();
-    instances.addAll(redis.start(5));
     dir = Files.createTempDirectory("ringlb-migration");
   }
 
@@ -48,9 +51,6 @@ class MigrationTest {
   void stop() throws Exception {
     if (proxy != null) {
       proxy.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
     if (dir != null) {
       try (var files = Files.walk(dir)) {
@@ -60,7 +60,7 @@ class MigrationTest {
   }
 
   private ProxyConfig.Builder config(int backends) {
-    return RedisServers.proxyConfig(instances, backends).migrationBatch(50);
+    return ProxyFixtures.config(redis.servers(), backends).migrationBatch(50);
   }
 
   private Jedis client() {
@@ -228,13 +228,13 @@ class MigrationTest {
       for (String[] change : changes) {
         int id = Integer.parseInt(change[1]);
         Object reply = change[0].equals("ADD")
-            ? ring(admin, "ADD", change[1], instances.get(id).address())
+            ? ring(admin, "ADD", change[1], redis.server(id).address())
             : ring(admin, "REMOVE", change[1]);
         assertThat(String.valueOf(reply)).as("RING %s %s", change[0], change[1]).isEqualTo("OK");
         assertThat(lastMoved(admin)).as("keys moved by RING %s %s", change[0], change[1])
             .isPositive();
         if (change[0].equals("REMOVE")) {
-          assertThat(instances.get(id).dbsize()).as("keys left on drained backend %d", id)
+          assertThat(redis.server(id).dbsize()).as("keys left on drained backend %d", id)
               .isZero();
         }
         assertThat(problems).as("problems after RING %s %s", change[0], change[1]).isEmpty();
@@ -267,7 +267,7 @@ class MigrationTest {
       for (int i = 0; i < keys; i++) {
         assertThat(jedis.get(key(i))).as(key(i)).isEqualTo(Long.toString(acked.get(i)));
         int owner = ring.serverFor(ring.hashKey(key(i).getBytes(StandardCharsets.UTF_8)));
-        try (Jedis direct = instances.get(owner).client()) {
+        try (Jedis direct = redis.server(owner).client()) {
           assertThat(direct.get(key(i))).as("%s on backend %d", key(i), owner)
               .isEqualTo(Long.toString(acked.get(i)));
         }
@@ -276,14 +276,14 @@ class MigrationTest {
       for (int g = 0; g < groups; g++) {
         String n = Long.toString(committed.get(g));
         int owner = ring.serverFor(ring.hashKey(("g" + g).getBytes(StandardCharsets.UTF_8)));
-        try (Jedis direct = instances.get(owner).client()) {
+        try (Jedis direct = redis.server(owner).client()) {
           assertThat(direct.mget(group(g, "a"), group(g, "b"))).as("group %d on backend %d", g,
               owner).containsExactly(n, n);
         }
       }
       assertThat(jedis.dbSize()).isEqualTo(keys + 2L * groups);
     }
-    long total = instances.stream().mapToLong(RedisServers.Instance::dbsize).sum();
+    long total = redis.servers().stream().mapToLong(RedisServer::dbsize).sum();
     assertThat(total).isEqualTo(keys + 2L * groups);
   }
 
@@ -307,16 +307,16 @@ class MigrationTest {
     ExecutorService admin = Executors.newSingleThreadExecutor();
     Future<Object> add = admin.submit(() -> {
       try (Jedis jedis = client()) {
-        return ring(jedis, "ADD", "3", instances.get(3).address());
+        return ring(jedis, "ADD", "3", redis.server(3).address());
       } catch (RuntimeException e) {
         return e.getMessage();
       }
     });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (instances.get(3).dbsize() < 40 && System.nanoTime() < deadline) {
+    while (redis.server(3).dbsize() < 40 && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(instances.get(3).dbsize()).isGreaterThanOrEqualTo(40);
+    assertThat(redis.server(3).dbsize()).isGreaterThanOrEqualTo(40);
     proxy.close(); // stops mid-migration, as a crash would: the state file records it
     proxy = null;
     assertThat(String.valueOf(add.get(10, TimeUnit.SECONDS))).contains("shutting down");
@@ -358,7 +358,7 @@ class MigrationTest {
           Long::sum);
     }
     for (int id = 0; id < 4; id++) {
-      assertThat(instances.get(id).dbsize()).as("keys on backend %d", id)
+      assertThat(redis.server(id).dbsize()).as("keys on backend %d", id)
           .isEqualTo(expected.getOrDefault(id, 0L));
     }
   }
@@ -370,8 +370,8 @@ class MigrationTest {
     // highest): the orders in which a SCAN that ignored migrations would miss moving keys.
     proxy = ProxyServer.start(ProxyConfig.builder().port(0).threads(2).migrationBatch(20)
         .migrationRate(600).requestTimeout(Duration.ofSeconds(5)).placement("slots")
-        .backend("1=" + instances.get(0).address()).backend("2=" + instances.get(1).address())
-        .backend("3=" + instances.get(2).address()).build());
+        .backend("1=" + redis.server(0).address()).backend("2=" + redis.server(1).address())
+        .backend("3=" + redis.server(2).address()).build());
     int keys = 1200;
     java.util.Set<String> all = new java.util.HashSet<>();
     try (Jedis jedis = client()) {
@@ -384,7 +384,7 @@ class MigrationTest {
     try (Jedis jedis = client()) {
       Future<?> changes = pool.submit(() -> {
         try (Jedis admin = client()) {
-          ring(admin, "ADD", "0", instances.get(3).address());
+          ring(admin, "ADD", "0", redis.server(3).address());
           ring(admin, "REMOVE", "3");
         }
         return null;
@@ -419,12 +419,12 @@ class MigrationTest {
         jedis.set(key(i), "v");
       }
       for (int round = 0; round < 15; round++) {
-        assertThat(ring(jedis, "ADD", "3", instances.get(3).address())).as("ADD, round %d", round)
+        assertThat(ring(jedis, "ADD", "3", redis.server(3).address())).as("ADD, round %d", round)
             .isEqualTo("OK");
         assertThat(ring(jedis, "REMOVE", "3")).as("REMOVE, round %d", round).isEqualTo("OK");
       }
       assertThat(jedis.dbSize()).isEqualTo(50);
     }
-    assertThat(instances.get(3).dbsize()).isZero();
+    assertThat(redis.server(3).dbsize()).isZero();
   }
 }

@@ -3,49 +3,34 @@ package io.ringlb.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.ringlb.server.testing.RedisServersExtension;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /** A proxy with requirepass in front of redis-servers that require a password of their own. */
 class ProxyAuthTest {
 
-  private static RedisServers redis;
-  private static final List<RedisServers.Instance> backends = new ArrayList<>();
-  private static ProxyServer proxy;
+  @RegisterExtension
+  static final RedisServersExtension redis = RedisServersExtension.servers(2);
 
-  @BeforeAll
-  static void start() throws Exception {
-    redis = RedisServers.orSkip();
+  /** The proxy, started once the backends require their password. */
+  private static final Supplier<ProxyServer> proxy = redis.front(servers -> {
     ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(1)
         .requirePass("s3cret").backendPassword("backend-pw");
-    for (int i = 0; i < 2; i++) {
-      RedisServers.Instance r = redis.start();
-      try (Jedis direct = r.client()) {
+    for (int i = 0; i < servers.size(); i++) {
+      try (Jedis direct = servers.get(i).client()) {
         direct.configSet("requirepass", "backend-pw");
       }
-      backends.add(r);
-      config.backend(i + "=" + r.address());
+      config.backend(i + "=" + servers.get(i).address());
     }
-    proxy = ProxyServer.start(config.build());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
-  }
+    return ProxyServer.start(config.build());
+  });
 
   private static String exchange(String request) throws Exception {
-    return RedisServers.exchange(proxy.port(), request);
+    return ProxyFixtures.exchange(proxy.get().port(), request);
   }
 
   @Test
@@ -55,7 +40,7 @@ class ProxyAuthTest {
         .isEqualTo("-NOAUTH Authentication required.\r\n"
             + "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
             + "+OK\r\n+OK\r\n$1\r\nv\r\n+OK\r\n");
-    try (Jedis jedis = new Jedis("127.0.0.1", proxy.port(), 5000)) {
+    try (Jedis jedis = new Jedis("127.0.0.1", proxy.get().port(), 5000)) {
       assertThatThrownBy(() -> jedis.get("k")).isInstanceOf(JedisDataException.class)
           .hasMessageContaining("NOAUTH");
       jedis.auth("s3cret");

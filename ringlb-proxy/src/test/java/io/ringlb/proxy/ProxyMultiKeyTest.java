@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
+import io.ringlb.server.testing.RedisServer;
+import io.ringlb.server.testing.RedisServersExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -15,8 +16,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -24,28 +25,21 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /** Hash tags and the multi-key commands served whole on one backend, over real redis-servers. */
 class ProxyMultiKeyTest {
 
-  private RedisServers redis;
-  private final List<RedisServers.Instance> instances = new ArrayList<>();
+  /** New servers for each test: the tests migrate, load scripts and count keys per server. */
+  @RegisterExtension
+  static final RedisServersExtension redis = RedisServersExtension.servers(4).freshForEachTest();
+
   private ProxyServer proxy;
 
-  @BeforeEach
-  void start() throws Exception {
-    redis = RedisServers.orSkip();
-    instances.addAll(redis.start(4));
-  }
-
   @AfterEach
-  void stop() throws Exception {
+  void stop() {
     if (proxy != null) {
       proxy.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
   private ProxyConfig.Builder config(int backends) {
-    return RedisServers.proxyConfig(instances, backends).migrationBatch(20);
+    return ProxyFixtures.config(redis.servers(), backends).migrationBatch(20);
   }
 
   private Jedis client() {
@@ -80,7 +74,7 @@ class ProxyMultiKeyTest {
       String tag = MigrationTest.key(i);
       int owner = owner(tag);
       owners.add(owner);
-      try (Jedis direct = instances.get(owner).client()) {
+      try (Jedis direct = redis.server(owner).client()) {
         assertThat(direct.get("{" + tag + "}.cart")).isEqualTo("c" + i);
         assertThat(direct.get("orders:{" + tag + "}")).isEqualTo("o" + i);
       }
@@ -174,7 +168,7 @@ class ProxyMultiKeyTest {
     }
     try (Jedis jedis = client()) {
       jedis.set(left, "v");
-      try (Jedis direct = instances.get(owner(left)).client()) {
+      try (Jedis direct = redis.server(owner(left)).client()) {
         assertThat(direct.get(left)).isEqualTo("v");
       }
       String from = left;
@@ -210,7 +204,7 @@ class ProxyMultiKeyTest {
     proxy = ProxyServer.start(config(3).build());
     try (Jedis jedis = client()) {
       String sha = jedis.scriptLoad("return redis.call('incr', KEYS[1])");
-      for (RedisServers.Instance instance : instances.subList(0, 3)) {
+      for (RedisServer instance : redis.servers().subList(0, 3)) {
         try (Jedis direct = instance.client()) {
           assertThat(direct.scriptExists(sha)).isTrue();
         }
@@ -224,7 +218,7 @@ class ProxyMultiKeyTest {
       assertThat(jedis.scriptExists(sha, "0000000000000000000000000000000000000000"))
           .containsExactly(true, false);
       // loaded on one backend only: not there for every key
-      try (Jedis direct = instances.get(0).client()) {
+      try (Jedis direct = redis.server(0).client()) {
         direct.scriptLoad("return 2");
       }
       String two = java.util.HexFormat.of().formatHex(java.security.MessageDigest
@@ -270,7 +264,7 @@ class ProxyMultiKeyTest {
       assertThat(results.get(0)).isEqualTo("OK");
       assertThat(results.get(1)).isEqualTo(105L);
       assertThat(results.get(2)).isEqualTo(1L);
-      try (Jedis direct = instances.get(owner("acct")).client()) {
+      try (Jedis direct = redis.server(owner("acct")).client()) {
         assertThat(direct.get("{acct}.balance")).isEqualTo("105");
       }
       // DISCARD drops what was queued
@@ -383,7 +377,7 @@ class ProxyMultiKeyTest {
     try (Jedis a = client(); Jedis admin = client()) {
       a.set(key, "1");
       a.watch(key);
-      assertThat(call(admin, "RING", "ADD", "3", instances.get(3).address())).isEqualTo("OK");
+      assertThat(call(admin, "RING", "ADD", "3", redis.server(3).address())).isEqualTo("OK");
       // watching it again after it moved does not revive the watch lost with the old owner
       assertThat(a.watch(key)).isEqualTo("OK");
       redis.clients.jedis.Transaction tx = a.multi();
@@ -395,7 +389,7 @@ class ProxyMultiKeyTest {
       tx = a.multi();
       tx.set(key, "3");
       assertThat(tx.exec()).containsExactly("OK");
-      try (Jedis direct = instances.get(3).client()) {
+      try (Jedis direct = redis.server(3).client()) {
         assertThat(direct.get(key)).isEqualTo("3");
       }
     }
@@ -461,14 +455,14 @@ class ProxyMultiKeyTest {
     try {
       Future<Object> add = admin.submit(() -> {
         try (Jedis jedis = client()) {
-          return call(jedis, "RING", "ADD", "3", instances.get(3).address());
+          return call(jedis, "RING", "ADD", "3", redis.server(3).address());
         }
       });
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (instances.get(3).dbsize() < 4 && System.nanoTime() < deadline) {
+      while (redis.server(3).dbsize() < 4 && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
-      assertThat(instances.get(3).dbsize()).as("migration under way").isGreaterThanOrEqualTo(4);
+      assertThat(redis.server(3).dbsize()).as("migration under way").isGreaterThanOrEqualTo(4);
       try (Jedis jedis = client()) {
         assertThat(jedis.info("migration")).contains("migrations_running:1");
         // RENAME overwrites the destination: its stale copy must not come back after the move
@@ -508,7 +502,7 @@ class ProxyMultiKeyTest {
     }
     long total = 0;
     for (int id = 0; id < 4; id++) {
-      try (Jedis direct = instances.get(id).client()) {
+      try (Jedis direct = redis.server(id).client()) {
         total += direct.dbSize();
         for (int i = 0; i < pairs; i++) {
           String tag = MigrationTest.key(i);

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
+import io.ringlb.server.testing.RedisServersExtension;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -14,10 +14,11 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPubSub;
 import redis.clients.jedis.Protocol.Command;
@@ -26,33 +27,24 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /** SUBSCRIBE, PSUBSCRIBE and PUBLISH through the proxy, over real redis-servers. */
 class ProxyPubSubTest {
 
-  private RedisServers redis;
-  private final List<RedisServers.Instance> instances = new ArrayList<>();
-  private ProxyServer proxy;
+  /** New servers (the fourth joins by RING ADD) and proxy for each test: one is restarted. */
+  @RegisterExtension
+  static final RedisServersExtension redis = RedisServersExtension.servers(4).freshForEachTest();
+
+  private static final Supplier<ProxyServer> proxy =
+      redis.front(servers -> ProxyServer.start(ProxyFixtures.config(servers, 3).build()));
+
   private Thread listening;
 
-  @BeforeEach
-  void start() throws Exception {
-    redis = RedisServers.orSkip();
-    instances.addAll(redis.start(4));
-    proxy = ProxyServer.start(RedisServers.proxyConfig(instances, 3).build());
-  }
-
   @AfterEach
-  void stop() throws Exception {
+  void stop() {
     if (listening != null) {
       listening.interrupt();
-    }
-    if (proxy != null) {
-      proxy.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
   private Jedis client() {
-    return new Jedis("127.0.0.1", proxy.port(), 10_000);
+    return new Jedis("127.0.0.1", proxy.get().port(), 10_000);
   }
 
   private static int owner(String channel, int servers) {
@@ -150,7 +142,7 @@ class ProxyPubSubTest {
 
       // a backend that joins gets the subscriptions: messages published to it arrive
       assertThat(publisher.sendCommand(() -> "RING".getBytes(StandardCharsets.US_ASCII), "ADD",
-          "3", instances.get(3).address())).isNotNull();
+          "3", redis.server(3).address())).isNotNull();
       String moved = channelOwnedBy(3, 4, "c");
       listener.subscribe(moved);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -161,7 +153,7 @@ class ProxyPubSubTest {
       }
       assertThat(receivers).isEqualTo(1L);
       assertThat(listener.take(1)).containsExactly(moved + "=after");
-      try (Jedis direct = instances.get(3).client()) {
+      try (Jedis direct = redis.server(3).client()) {
         assertThat(direct.pubsubNumSub(channels[0]).get(channels[0]))
             .as("subscribed on the new backend too").isEqualTo(1L);
       }
@@ -231,7 +223,7 @@ class ProxyPubSubTest {
     try (Jedis subscriber = client(); Jedis publisher = client()) {
       subscriber.getConnection().sendCommand(Command.SUBSCRIBE, channel);
       assertThat(subscriber.getConnection().getObjectMultiBulkReply().get(2)).isEqualTo(1L);
-      redis.restart(instances.get(1));
+      redis.restart(redis.server(1));
       // the proxy subscribes on the new redis-server by itself: PUBLISH finds the subscriber
       long receivers = 0;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

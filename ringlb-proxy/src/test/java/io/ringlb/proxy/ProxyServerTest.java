@@ -5,55 +5,34 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
+import io.ringlb.server.testing.RedisServer;
+import io.ringlb.server.testing.RedisServersExtension;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 class ProxyServerTest {
 
-  private static RedisServers redis;
-  private static List<RedisServers.Instance> backends;
-  private static ProxyServer proxy;
+  @RegisterExtension
+  static final RedisServersExtension redis =
+      RedisServersExtension.servers(3).flushBeforeEachTest();
 
-  @BeforeAll
-  static void start() throws Exception {
-    redis = RedisServers.orSkip();
-    backends = new ArrayList<>();
+  private static final Supplier<ProxyServer> proxy = redis.front(servers -> {
     ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(2);
-    for (int i = 0; i < 3; i++) {
-      RedisServers.Instance r = redis.start();
-      backends.add(r);
-      config.backend(i + "=" + r.address());
+    for (int i = 0; i < servers.size(); i++) {
+      config.backend(i + "=" + servers.get(i).address());
     }
-    proxy = ProxyServer.start(config.build());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
-  }
-
-  @BeforeEach
-  void flush() {
-    try (Jedis jedis = client()) {
-      jedis.flushAll();
-    }
-  }
+    return ProxyServer.start(config.build());
+  });
 
   private static Jedis client() {
-    return new Jedis("127.0.0.1", proxy.port(), 5000);
+    return new Jedis("127.0.0.1", proxy.get().port(), 5000);
   }
 
   private static Placement ring() {
@@ -74,15 +53,15 @@ class ProxyServerTest {
       for (int i = 0; i < 200; i++) {
         String key = MigrationTest.key(i);
         int owner = ring.serverFor(ring.hashKey(key.getBytes(StandardCharsets.UTF_8)));
-        try (Jedis direct = backends.get(owner).client()) {
+        try (Jedis direct = redis.server(owner).client()) {
           assertThat(direct.get(key)).isEqualTo("v" + i);
         }
         assertThat(jedis.get(key)).isEqualTo("v" + i);
       }
       assertThat(jedis.dbSize()).isEqualTo(200);
-      long sum = backends.stream().mapToLong(RedisServers.Instance::dbsize).sum();
+      long sum = redis.servers().stream().mapToLong(RedisServer::dbsize).sum();
       assertThat(sum).isEqualTo(200);
-      assertThat(backends).allSatisfy(b -> assertThat(b.dbsize()).isPositive());
+      assertThat(redis.servers()).allSatisfy(b -> assertThat(b.dbsize()).isPositive());
     }
   }
 
@@ -173,13 +152,13 @@ class ProxyServerTest {
       jedis.set("a", "1");
       String nodes = new String((byte[]) jedis.sendCommand(() -> "RING".getBytes(), "NODES"));
       assertThat(nodes.lines()).hasSize(3);
-      assertThat(nodes).contains("address=" + backends.get(0).address())
+      assertThat(nodes).contains("address=" + redis.server(0).address())
           .contains("state=serving").contains("keys=1");
     }
   }
 
   private static String exchange(String request) throws Exception {
-    return RedisServers.exchange(proxy.port(), request);
+    return ProxyFixtures.exchange(proxy.get().port(), request);
   }
 
   @Test
@@ -209,7 +188,7 @@ class ProxyServerTest {
       request.append("*2\r\n$3\r\nGET\r\n$250\r\n").append(key).append("\r\n");
     }
     request.append("*1\r\n$4\r\nQUIT\r\n");
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.get().port())) {
       socket.setSoTimeout(20_000);
       long[] read = {0};
       Thread reader = new Thread(() -> {

@@ -18,6 +18,7 @@ import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
 import io.ringlb.server.Session;
 import java.nio.charset.StandardCharsets;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,8 +37,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * entirely before or entirely after a change, which is what makes "no acknowledged write lost,
  * no stale read" hold by construction: a write acknowledged before {@code RING ADD} has moved
  * with its key by the time any later command runs, and a write after it goes to the new owner.
- * Expiry deadlines are kept beside the balancer, keyed by key bytes, so they survive moves.
- * Details and measurements are in docs/ARCHITECTURE.md.
+ * Expiry deadlines are kept beside the balancer, keyed by key bytes, so they survive moves, and
+ * are read against an {@link InstantSource} (the system clock unless one is given). Details and
+ * measurements are in docs/ARCHITECTURE.md.
  */
 public final class EmbeddedBackend implements DataSide {
 
@@ -48,10 +50,16 @@ public final class EmbeddedBackend implements DataSide {
 
   private final Keyspace keyspace;
   private final ReentrantLock lock;
+  private final InstantSource clock;
   private volatile ScheduledFuture<?> expiryTask;
 
   private EmbeddedBackend(LoadBalancer balancer) {
-    this.keyspace = new Keyspace(balancer);
+    this(balancer, InstantSource.system());
+  }
+
+  private EmbeddedBackend(LoadBalancer balancer, InstantSource clock) {
+    this.clock = clock;
+    this.keyspace = new Keyspace(balancer, clock);
     this.lock = keyspace.lock();
   }
 
@@ -60,13 +68,31 @@ public final class EmbeddedBackend implements DataSide {
     return new EmbeddedBackend(Objects.requireNonNull(balancer, "balancer"));
   }
 
+  /**
+   * Returns a backend over {@code balancer}, which it then owns, whose expiry deadlines are read
+   * against {@code clock} (epoch milliseconds) instead of the system clock, e.g. a test's.
+   */
+  public static EmbeddedBackend over(LoadBalancer balancer, InstantSource clock) {
+    return new EmbeddedBackend(Objects.requireNonNull(balancer, "balancer"),
+        Objects.requireNonNull(clock, "clock"));
+  }
+
   /** Returns a backend over a new balancer routing by {@code placement} with {@code servers}. */
   public static EmbeddedBackend create(Placement placement, int... servers) {
+    return over(balancer(placement, servers));
+  }
+
+  /** As {@link #create(Placement, int...)}, with expiry deadlines read against {@code clock}. */
+  public static EmbeddedBackend create(InstantSource clock, Placement placement, int... servers) {
+    return over(balancer(placement, servers), clock);
+  }
+
+  private static LoadBalancer balancer(Placement placement, int... servers) {
     LoadBalancer balancer = LoadBalancer.builder().placement(placement).build();
     for (int id : servers) {
       balancer.addServer(id);
     }
-    return over(balancer);
+    return balancer;
   }
 
   @Override
@@ -172,7 +198,7 @@ public final class EmbeddedBackend implements DataSide {
     byte[] bytes = value.hasArray() ? value.array() : q.bytes(2);
     int offset = value.hasArray() ? value.arrayOffset() + value.readerIndex() : 0;
     int length = value.readableBytes();
-    long now = expiry ? System.currentTimeMillis() : 0;
+    long now = expiry ? clock.millis() : 0;
     long deadline = atMillis >= 0 ? atMillis : ttlMillis >= 0 ? now + ttlMillis : -1;
     if (ttlMillis >= 0 && deadline < now) {
       throw new CommandException("ERR invalid expire time in 'set' command");
@@ -403,7 +429,7 @@ public final class EmbeddedBackend implements DataSide {
       throw new CommandException("ERR GT and LT options at the same time are not compatible");
     }
     long amount = q.longValue(2);
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     if (amount > Long.MAX_VALUE / unitMillis || amount < Long.MIN_VALUE / unitMillis
         || (amount > 0 && amount * unitMillis > Long.MAX_VALUE - now)) {
       throw new CommandException("ERR invalid expire time in '" + name + "' command");
@@ -445,7 +471,7 @@ public final class EmbeddedBackend implements DataSide {
       if (deadline == ExpiryTable.NONE) {
         return Replies.integer(-1);
       }
-      long left = Math.max(0, deadline - System.currentTimeMillis());
+      long left = Math.max(0, deadline - clock.millis());
       return Replies.integer(seconds ? (left + 500) / 1000 : left);
     } finally {
       lock.unlock();
@@ -483,7 +509,7 @@ public final class EmbeddedBackend implements DataSide {
     lock.lock();
     try {
       while (keyspace.expires().size() > 0) {
-        int expired = keyspace.activeExpire(EXPIRE_SAMPLES, System.currentTimeMillis());
+        int expired = keyspace.activeExpire(EXPIRE_SAMPLES, clock.millis());
         if (expired <= EXPIRE_SAMPLES / 4 || System.nanoTime() - start > EXPIRE_BUDGET_NANOS) {
           break;
         }
@@ -611,7 +637,7 @@ public final class EmbeddedBackend implements DataSide {
         case "keyspace" -> {
           long keys = keyspace.balancer().size();
           if (keys > 0) {
-            long now = System.currentTimeMillis();
+            long now = clock.millis();
             long[] ttl = new long[2];
             keyspace.expires().forEach((h, k, deadline) -> {
               ttl[0] += Math.max(0, deadline - now);

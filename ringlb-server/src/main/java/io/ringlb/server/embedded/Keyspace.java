@@ -5,15 +5,18 @@ import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.ValueSink;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Session;
+import java.time.InstantSource;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The keys of the embedded backend: a {@link LoadBalancer} over server memories plus the {@link
- * ExpiryTable}, behind one lock. Every method but {@link #lock()} expects the caller to hold it.
+ * ExpiryTable} (deadlines in epoch milliseconds of the backend's clock), behind one lock. Every
+ * method but {@link #lock()} expects the caller to hold it.
  */
 final class Keyspace {
 
   private final LoadBalancer balancer;
+  private final InstantSource clock;
   private final ExpiryTable expires = new ExpiryTable();
   private final ReentrantLock lock = new ReentrantLock();
   private final CopySink copy = new CopySink();
@@ -29,8 +32,9 @@ final class Keyspace {
   long lastChangeKeysMoved;
   long lastChangeMicros;
 
-  Keyspace(LoadBalancer balancer) {
+  Keyspace(LoadBalancer balancer, InstantSource clock) {
     this.balancer = balancer;
+    this.clock = clock;
   }
 
   ReentrantLock lock() {
@@ -55,7 +59,7 @@ final class Keyspace {
       return false;
     }
     long deadline = expires.get(hash, key);
-    if (deadline == ExpiryTable.NONE || deadline > System.currentTimeMillis()) {
+    if (deadline == ExpiryTable.NONE || deadline > clock.millis()) {
       return false;
     }
     expires.remove(hash, key);

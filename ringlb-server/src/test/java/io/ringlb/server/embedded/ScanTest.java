@@ -3,6 +3,7 @@ package io.ringlb.server.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ringlb.core.LoadBalancer;
+import io.ringlb.server.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -19,7 +20,7 @@ class ScanTest {
     for (int s : servers) {
       lb.addServer(s);
     }
-    Keyspace ks = new Keyspace(lb);
+    Keyspace ks = new Keyspace(lb, new ManualClock());
     for (int i = 0; i < keys; i++) {
       byte[] k = ("key:" + i).getBytes(StandardCharsets.UTF_8);
       ks.set(ks.hash(k), k, k, 0, k.length, false);

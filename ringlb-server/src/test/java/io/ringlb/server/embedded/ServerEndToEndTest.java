@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ringlb.core.HashRing;
 import io.ringlb.server.RespServer;
 import io.ringlb.server.ServerConfig;
+import io.ringlb.server.testing.ManualClock;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,13 +33,16 @@ import redis.clients.jedis.resps.ScanResult;
 @Timeout(60)
 class ServerEndToEndTest {
 
+  /** The data side's clock: keys expire when a test moves it, never while it waits. */
+  private final ManualClock clock = new ManualClock();
+  private EmbeddedBackend backend;
   private RespServer server;
   private Jedis jedis;
 
   @BeforeEach
   void start() throws Exception {
-    server = RespServer.start(ServerConfig.defaults().withPort(0),
-        EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
+    backend = EmbeddedBackend.create(clock, HashRing.seed(), 0, 1, 2);
+    server = RespServer.start(ServerConfig.defaults().withPort(0), backend);
     jedis = new Jedis("127.0.0.1", server.address().getPort(), 15_000);
   }
 
@@ -77,16 +82,20 @@ class ServerEndToEndTest {
   }
 
   @Test
-  void expiry_reallyExpires() throws Exception {
+  void expiry_reallyExpires() {
     jedis.set("short", "v", SetParams.setParams().px(100));
     jedis.set("long", "v", SetParams.setParams().ex(100));
     jedis.set("plain", "v");
-    assertThat(jedis.ttl("long")).isBetween(99L, 100L);
-    assertThat(jedis.pttl("short")).isBetween(1L, 100L);
+    assertThat(jedis.ttl("long")).isEqualTo(100);
+    assertThat(jedis.pttl("short")).isEqualTo(100);
     assertThat(jedis.ttl("plain")).isEqualTo(-1);
     assertThat(jedis.ttl("missing")).isEqualTo(-2);
-    Thread.sleep(250);
+    clock.advance(Duration.ofMillis(99));
+    assertThat(jedis.pttl("short")).isEqualTo(1);
+    assertThat(jedis.get("short")).isEqualTo("v");
+    clock.advance(Duration.ofMillis(2));
     assertThat(jedis.get("short")).isNull(); // lazily, on access
+    assertThat(jedis.ttl("long")).isEqualTo(100); // 99.899 s, rounded as Redis does
     assertThat(jedis.expire("plain", 1)).isEqualTo(1);
     assertThat(jedis.persist("plain")).isEqualTo(1);
     assertThat(jedis.ttl("plain")).isEqualTo(-1);
@@ -95,12 +104,14 @@ class ServerEndToEndTest {
       jedis.set("gone:" + i, "v", SetParams.setParams().px(1000));
     }
     assertThat(jedis.dbSize()).isEqualTo(102);
-    long deadline = System.currentTimeMillis() + 5000;
-    while (jedis.dbSize() > 1 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50); // actively, with nobody touching the keys
+    clock.advance(Duration.ofMillis(1001));
+    // actively, with nobody touching the keys: each cycle deletes expired keys it samples
+    for (int cycle = 0; cycle < 100 && jedis.dbSize() > 1; cycle++) {
+      backend.activeExpiryCycle();
     }
     assertThat(jedis.dbSize()).isEqualTo(1);
     assertThat(jedis.info("stats")).contains("expired_keys:102");
+    assertThat(jedis.ttl("long")).isEqualTo(99);
     assertThat(jedis.expire("long", -1)).isEqualTo(1);
     assertThat(jedis.exists("long")).isFalse();
   }
@@ -115,7 +126,7 @@ class ServerEndToEndTest {
       jedis.sendCommand(() -> "RING".getBytes(), "REMOVE", Integer.toString(id));
     }
     assertThat(jedis.get("t")).isEqualTo("v");
-    assertThat(jedis.ttl("t")).isBetween(990L, 1000L);
+    assertThat(jedis.ttl("t")).isEqualTo(1000);
   }
 
   @Test
