@@ -128,7 +128,7 @@ public final class ServeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try {
       server = RespServer.start(config, EmbeddedBackend.over(balancer));
-    } catch (IllegalStateException e) {
+    } catch (java.io.IOException e) {
       err.println("ringlb serve: " + e.getMessage());
       err.flush();
       return 1;

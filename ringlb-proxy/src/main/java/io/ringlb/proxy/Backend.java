@@ -55,9 +55,9 @@ final class Backend {
   }
 
   /** Returns the pooled connection of {@code worker} for {@code client}; on that worker's loop. */
-  BackendConnection connection(Worker worker, int client) {
+  BackendConnection connection(Worker worker, long client) {
     BackendConnection[] row = rows[worker.index];
-    int slot = row.length == 1 ? 0 : Math.floorMod(client, row.length);
+    int slot = row.length == 1 ? 0 : (int) Math.floorMod(client, (long) row.length);
     BackendConnection c = row[slot];
     if (c == null) {
       c = new BackendConnection(this, proxy, worker);
@@ -85,7 +85,7 @@ final class Backend {
     CompletableFuture<Object> future = new CompletableFuture<>();
     BackendConnection target = c;
     EventLoop loop = c.loop();
-    loop.execute(() -> target.send(command, new Replies.FuturePending(future)));
+    loop.execute(() -> target.send(command, new Values.FuturePending(future)));
     return future;
   }
 

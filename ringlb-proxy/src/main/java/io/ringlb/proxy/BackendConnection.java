@@ -17,6 +17,7 @@ import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
+import io.ringlb.server.TurnFlusher;
 import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -28,13 +29,13 @@ import java.util.List;
  * <p>Requests are appended, in RESP form, to one buffer and their {@link Pending}s queued in the
  * same order; each reply completes the head of the queue. The buffer is written once per
  * event-loop turn by the {@link Worker}, so requests of many clients share one system call.
- * Replies are decoded by netty-codec-redis's {@code RedisDecoder} and assembled by a {@link
+ * Values are decoded by netty-codec-redis's {@code RedisDecoder} and assembled by a {@link
  * ReplyAssembler}. A request not answered within the
  * request timeout fails with every request behind it on the connection (their replies could no
  * longer be matched), and the connection is closed; the next request connects again. After a
  * failed connect, requests fail at once for a short while instead of piling up.
  */
-final class BackendConnection {
+final class BackendConnection implements TurnFlusher.Flushable {
 
   /** How long requests fail fast after a failed connect before the next connect attempt. */
   private static final long RETRY_AFTER_FAILURE_NANOS = 250_000_000L;
@@ -73,6 +74,14 @@ final class BackendConnection {
   void send(ByteBuf[] args, int argc, Pending pending) {
     if (admit(pending)) {
       Resp.writeCommand(out(), args, argc);
+      queued(pending);
+    }
+  }
+
+  /** Sends a client's request (copied) and completes {@code pending}. */
+  void send(io.ringlb.server.Request r, Pending pending) {
+    if (admit(pending)) {
+      Resp.writeCommand(out(), r);
       queued(pending);
     }
   }
@@ -132,8 +141,9 @@ final class BackendConnection {
     }
   }
 
-  /** Writes what {@link #send} queued; called once per loop turn by the worker. */
-  void flush() {
+  /** Writes what {@link #send} queued; called once per loop turn by the loop's flusher. */
+  @Override
+  public void flush() {
     dirty = false;
     Channel ch = channel;
     ByteBuf o = out;
@@ -319,11 +329,6 @@ final class BackendConnection {
         }
         p.complete(reply);
       }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      worker.flushSoon();
     }
 
     @Override

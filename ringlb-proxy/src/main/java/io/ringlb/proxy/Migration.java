@@ -168,7 +168,7 @@ final class Migration {
     args.add("KEYS");
     args.addAll(keys);
     Object reply = call(from, args.toArray());
-    if (reply instanceof Replies.Error e) {
+    if (reply instanceof Values.Error e) {
       if (!e.busyKey()) {
         throw new MigrationException("moving keys from " + from.describe + " to " + to.describe
             + " failed: " + e.text());
@@ -177,7 +177,7 @@ final class Migration {
       for (byte[] key : keys) {
         List<Object> one = migrateArgs(proxy, to, key);
         Object r = call(from, one.toArray());
-        if (r instanceof Replies.Error busy) {
+        if (r instanceof Values.Error busy) {
           if (!busy.busyKey()) {
             throw new MigrationException("moving a key from " + from.describe + " to "
                 + to.describe + " failed: " + busy.text());
@@ -246,7 +246,7 @@ final class Migration {
   }
 
   private static Object call(Backend b, Object... args) throws InterruptedException {
-    RedisMessage command = Replies.command(args);
+    RedisMessage command = Values.command(args);
     try {
       return b.call(command).get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -264,7 +264,7 @@ final class Migration {
   }
 
   private static String describe(Object reply) {
-    return reply instanceof Replies.Error e ? "-" + e.text() : String.valueOf(reply);
+    return reply instanceof Values.Error e ? "-" + e.text() : String.valueOf(reply);
   }
 
   void countClientMove() {

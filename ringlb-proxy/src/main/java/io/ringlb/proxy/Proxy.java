@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.ringlb.core.HashTag;
+import io.ringlb.server.Transport;
 import io.ringlb.core.Placement;
 import io.ringlb.placement.Placements;
 import java.io.IOException;
@@ -64,21 +65,6 @@ final class Proxy {
   /** The ring's changes in order ({@code id} added, {@code ~id} removed), control thread only. */
   private List<Integer> history;
   final long startedMillis = System.currentTimeMillis();
-  /** Commands received from clients. */
-  final LongAdder commands = new LongAdder();
-  final AtomicLong connectionsReceived = new AtomicLong();
-  /** Connections refused because {@code maxclients} were connected. */
-  final AtomicLong rejectedConnections = new AtomicLong();
-  /** Commands per second in the last 16 intervals of 100 ms, as Redis samples them. */
-  private final long[] opsSamples = new long[16];
-  private int opsSample;
-  private long lastCommands;
-  private long lastSampleNanos = System.nanoTime();
-  private volatile long opsPerSecond;
-  final java.util.concurrent.atomic.AtomicInteger clients =
-      new java.util.concurrent.atomic.AtomicInteger();
-  /** The connected clients by id, for CLIENT LIST and CLIENT KILL. */
-  final Map<Integer, ProxyHandler> connected = new java.util.concurrent.ConcurrentHashMap<>();
 
   Proxy(ProxyConfig config, Transport transport, EventLoopGroup group) throws IOException {
     this.config = config;
@@ -170,29 +156,6 @@ final class Proxy {
       worker.loop.execute(worker::start);
     }
     control.scheduleWithFixedDelay(this::retryEjected, 200, 200, TimeUnit.MILLISECONDS);
-    // On an I/O thread, not the control thread, which a migration keeps busy for its whole run.
-    workers[0].loop.scheduleAtFixedRate(this::sampleOps, 100, 100, TimeUnit.MILLISECONDS);
-  }
-
-  /** The first worker's I/O thread: records the commands per second since the last sample. */
-  private void sampleOps() {
-    long now = System.nanoTime();
-    long count = commands.sum();
-    long elapsed = Math.max(1, now - lastSampleNanos);
-    opsSamples[opsSample++ & (opsSamples.length - 1)] =
-        (count - lastCommands) * 1_000_000_000L / elapsed;
-    lastCommands = count;
-    lastSampleNanos = now;
-    long sum = 0;
-    for (long sample : opsSamples) {
-      sum += sample;
-    }
-    opsPerSecond = sum / opsSamples.length;
-  }
-
-  /** Returns the commands per second over the last 1.6 s, as INFO's instantaneous_ops_per_sec. */
-  long instantaneousOpsPerSecond() {
-    return opsPerSecond;
   }
 
   ProxyConfig config() {
@@ -386,8 +349,8 @@ final class Proxy {
     if (running != null && running.kind == Migration.Kind.REMOVE && running.server == id) {
       // The control thread is inside running.run(), retrying: probe without blocking anyone.
       Backend b = running.backend;
-      b.call(Replies.command("PING")).whenComplete((pong, error) -> {
-        if (error == null && !(pong instanceof Replies.Error)) {
+      b.call(Values.command("PING")).whenComplete((pong, error) -> {
+        if (error == null && !(pong instanceof Values.Error)) {
           reply.completeExceptionally(rejected(answersStill(b, id)));
         } else {
           running.abandon(reply);
@@ -410,7 +373,7 @@ final class Proxy {
           throw rejected(o.describe + " is ejected; change the ring when it is back");
         }
       }
-      if (!(callQuietly(b, "PING") instanceof Replies.Error)) {
+      if (!(callQuietly(b, "PING") instanceof Values.Error)) {
         throw rejected(answersStill(b, id));
       }
       int[] ring = Arrays.stream(now.ring).filter(x -> x != id).toArray();
@@ -751,20 +714,20 @@ final class Proxy {
 
   Object callQuietly(Backend b, Object... args) {
     try {
-      return b.call(Replies.command(args))
+      return b.call(Values.command(args))
           .get(config.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      return new Replies.Error(e.getCause().getMessage());
+      return new Values.Error(e.getCause().getMessage());
     } catch (TimeoutException e) {
-      return new Replies.Error(b.describe + " did not answer");
+      return new Values.Error(b.describe + " did not answer");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Replies.Error("interrupted");
+      return new Values.Error("interrupted");
     }
   }
 
   static String describeReply(Object reply) {
-    return reply instanceof Replies.Error e ? e.text() : String.valueOf(reply);
+    return reply instanceof Values.Error e ? e.text() : String.valueOf(reply);
   }
 
   static RingException rejected(String message) {

@@ -1,33 +1,15 @@
 package io.ringlb.proxy;
 
-import java.io.InputStream;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Locale;
-import java.util.Properties;
+import java.util.Map;
+import java.util.Set;
 
-/** The texts of INFO and RING NODES / STATS / LOCATE in proxy mode. */
+/** The texts of the proxy's INFO sections and of RING NODES / STATS / LOCATE. */
 final class ProxyInfo {
 
   private ProxyInfo() {}
-
-  static String version() {
-    Package p = ProxyInfo.class.getPackage();
-    String v = p == null ? null : p.getImplementationVersion();
-    if (v != null) {
-      return v;
-    }
-    try (InputStream in = ProxyInfo.class.getResourceAsStream(
-        "/META-INF/maven/io.ringlb/ringlb-server/pom.properties")) {
-      if (in != null) {
-        Properties props = new Properties();
-        props.load(in);
-        return props.getProperty("version", "unknown");
-      }
-    } catch (java.io.IOException e) {
-      // fall through
-    }
-    return "unknown";
-  }
 
   /** Returns the state RING NODES shows for {@code b}. */
   static String state(Topology t, Backend b) {
@@ -73,7 +55,7 @@ final class ProxyInfo {
       } else {
         sb.append(" migration=-");
       }
-      if (replies[i] instanceof Replies.Error e) {
+      if (replies[i] instanceof Values.Error e) {
         sb.append(" error=").append(e.text().replace(' ', '_'));
       }
       sb.append('\n');
@@ -125,70 +107,35 @@ final class ProxyInfo {
     return sb.toString();
   }
 
-  /** Returns whether INFO {@code section} shows the backends' key counts (DBSIZE of each). */
-  static boolean countsKeys(String section) {
-    return switch (section) {
-      case "all", "everything", "default", "keyspace", "ring" -> true;
-      default -> false;
-    };
+  /** Returns whether one of INFO's {@code sections} shows the backends' key counts. */
+  static boolean countsKeys(Set<String> sections) {
+    return sections.contains("keyspace") || sections.contains("ring");
   }
 
-  static String info(Proxy proxy, Topology t, String section, Backend[] backends,
-      Object[] replies) {
-    boolean all = section.equals("all") || section.equals("everything")
-        || section.equals("default");
-    StringBuilder sb = new StringBuilder();
-    if (all || section.equals("server")) {
-      sb.append("# Server\r\n")
-          .append("ringlb_version:").append(version()).append("\r\n")
-          .append("redis_version:7.0.0\r\n")
-          .append("ringlb_mode:proxy\r\n")
-          .append("process_id:").append(ProcessHandle.current().pid()).append("\r\n")
-          .append("tcp_port:").append(proxy.config().port()).append("\r\n")
-          .append("uptime_in_seconds:")
-          .append((System.currentTimeMillis() - proxy.startedMillis) / 1000).append("\r\n")
-          .append("\r\n");
-    }
-    if (all || section.equals("clients")) {
-      sb.append("# Clients\r\n")
-          .append("connected_clients:").append(proxy.clients.get()).append("\r\n")
-          .append("maxclients:").append(proxy.config().maxClients()).append("\r\n")
-          .append("\r\n");
-    }
-    if (all || section.equals("stats")) {
-      sb.append("# Stats\r\n")
-          .append("total_connections_received:").append(proxy.connectionsReceived.get())
-          .append("\r\n")
-          .append("total_commands_processed:").append(proxy.commands.sum()).append("\r\n")
-          .append("instantaneous_ops_per_sec:").append(proxy.instantaneousOpsPerSecond())
-          .append("\r\n")
-          .append("rejected_connections:").append(proxy.rejectedConnections.get())
-          .append("\r\n");
+  /**
+   * Returns the proxy's lines of each wanted INFO section, by section: backend failures in stats,
+   * and the keyspace, ring and migration sections; {@code replies} holds each backend's DBSIZE
+   * (or its error), or nulls when no section shows key counts.
+   */
+  static Map<String, String> info(Proxy proxy, Topology t, Set<String> sections,
+      Backend[] backends, Object[] replies) {
+    Map<String, String> out = new HashMap<>();
+    if (sections.contains("stats")) {
       long failures = 0;
       for (Backend b : backends) {
         failures += b.failures();
       }
-      sb.append("backend_failures:").append(failures).append("\r\n").append("\r\n");
+      out.put("stats", "backend_failures:" + failures + "\r\n");
     }
-    if (all || section.equals("memory")) {
-      Runtime rt = Runtime.getRuntime();
-      sb.append("# Memory\r\n")
-          .append("used_memory:").append(rt.totalMemory() - rt.freeMemory()).append("\r\n")
-          .append("\r\n");
-    }
-    if (all || section.equals("keyspace")) {
+    if (sections.contains("keyspace")) {
       long keys = 0;
       for (Object r : replies) {
         keys += Math.max(0, keys(r));
       }
-      sb.append("# Keyspace\r\n");
-      if (keys > 0) {
-        sb.append("db0:keys=").append(keys).append(",expires=0,avg_ttl=0\r\n");
-      }
-      sb.append("\r\n");
+      out.put("keyspace", keys > 0 ? "db0:keys=" + keys + ",expires=0,avg_ttl=0\r\n" : "");
     }
-    if (all || section.equals("ring")) {
-      sb.append("# Ring\r\n")
+    if (sections.contains("ring")) {
+      StringBuilder sb = new StringBuilder()
           .append("ring_placement:").append(proxy.placementName()).append("\r\n")
           .append("ring_hash_tag:").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
           .append("\r\n")
@@ -207,11 +154,11 @@ final class ProxyInfo {
             .append(",timeouts=").append(b.timeouts.get())
             .append("\r\n");
       }
-      sb.append("\r\n");
+      out.put("ring", sb.toString());
     }
-    if (all || section.equals("migration")) {
+    if (sections.contains("migration")) {
       Migration m = proxy.migration();
-      sb.append("# Migration\r\n")
+      StringBuilder sb = new StringBuilder()
           .append("migrations_running:").append(m == null ? 0 : 1).append("\r\n")
           .append("migrations_completed:").append(proxy.migrationsCompleted()).append("\r\n");
       if (m != null) {
@@ -221,9 +168,9 @@ final class ProxyInfo {
       if (last != null) {
         sb.append("last_migration:").append(last.describe()).append("\r\n");
       }
-      sb.append("\r\n");
+      out.put("migration", sb.toString());
     }
-    return sb.toString();
+    return out;
   }
 
   private static String fraction(double f) {

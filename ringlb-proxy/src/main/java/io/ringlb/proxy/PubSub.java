@@ -18,6 +18,7 @@ import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import io.ringlb.server.Session;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -40,7 +41,7 @@ final class PubSub {
   /** How long after losing a backend its subscriptions are made again. */
   private static final long RECONNECT_AFTER_MILLIS = 250;
 
-  private final ProxyHandler client;
+  private final Session client;
   private final Proxy proxy;
   private final Worker worker;
   /** Channel and pattern names, kept as ISO-8859-1 strings: one char per byte, exact. */
@@ -49,7 +50,7 @@ final class PubSub {
   private final Map<Backend, Link> links = new HashMap<>();
   private boolean closed;
 
-  PubSub(ProxyHandler client, Proxy proxy, Worker worker) {
+  PubSub(Session client, Proxy proxy, Worker worker) {
     this.client = client;
     this.proxy = proxy;
     this.worker = worker;
@@ -58,6 +59,11 @@ final class PubSub {
   /** Returns the number of channels and patterns subscribed, as Redis counts them. */
   int count() {
     return channels.size() + patterns.size();
+  }
+
+  /** Returns the number of patterns ({@code pattern}) or of channels subscribed. */
+  int count(boolean pattern) {
+    return pattern ? patterns.size() : channels.size();
   }
 
   /**
@@ -167,8 +173,8 @@ final class PubSub {
 
   private RedisMessage confirmation(String kind, byte[] name) {
     List<RedisMessage> parts = new ArrayList<>(3);
-    parts.add(Replies.bulk(kind));
-    parts.add(name == null ? FullBulkStringRedisMessage.NULL_INSTANCE : Replies.bulk(name));
+    parts.add(Values.bulk(kind));
+    parts.add(name == null ? FullBulkStringRedisMessage.NULL_INSTANCE : Values.bulk(name));
     parts.add(new IntegerRedisMessage(count()));
     return new ArrayRedisMessage(parts);
   }

@@ -32,6 +32,15 @@ final class Resp {
     }
   }
 
+  /** Writes the arguments of a client's request as an array of bulk strings. */
+  static void writeCommand(ByteBuf out, io.ringlb.server.Request r) {
+    int argc = r.argc();
+    writeHeader(out, '*', argc);
+    for (int i = 0; i < argc; i++) {
+      writeBulk(out, r.arg(i));
+    }
+  }
+
   static void writeBulk(ByteBuf out, ByteBuf content) {
     int len = content.readableBytes();
     writeHeader(out, '$', len);

@@ -2,18 +2,19 @@ package io.ringlb.proxy;
 
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import io.ringlb.server.TurnFlusher;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The proxy state owned by one I/O thread: its view of the topology, its requests in flight per
- * topology, its backend connections, and the writes to flush at the end of the loop turn.
+ * topology, the clients held while the topology changes, and its backend connections.
  *
  * <p>Everything here is touched only on {@link #loop}; other threads reach it through {@code
- * loop.execute}.
+ * loop.execute}. Writes to backends and clients are flushed once per loop turn by the loop's
+ * {@link TurnFlusher}.
  */
-final class Worker implements Runnable {
+final class Worker {
 
   final Proxy proxy;
   final int index;
@@ -26,25 +27,33 @@ final class Worker implements Runnable {
   private int inflight;
   private int previousInflight;
   private CompletableFuture<Void> drained;
-  private final ArrayList<ProxyHandler> parked = new ArrayList<>();
+  private final ArrayList<ProxyClient> parked = new ArrayList<>();
   /** The clients of this worker that have subscribed, to subscribe on backends that join. */
   final ArrayList<PubSub> subscribers = new ArrayList<>();
 
   private final ArrayList<BackendConnection> connections = new ArrayList<>();
-  private BackendConnection[] dirtyBackends = new BackendConnection[16];
-  private int dirtyBackendCount;
-  private ProxyHandler[] dirtyClients = new ProxyHandler[64];
-  private int dirtyClientCount;
-  private boolean flushScheduled;
-
-  /** Scratch space for hashing keys without allocating. */
-  byte[] scratch = new byte[256];
+  private final TurnFlusher flusher;
+  private final Router router;
+  private final SplitCommand split;
 
   Worker(Proxy proxy, int index, EventLoop loop, Topology topology) {
     this.proxy = proxy;
     this.index = index;
     this.loop = loop;
     this.topology = topology;
+    this.flusher = TurnFlusher.of(loop);
+    this.router = new Router(proxy, this);
+    this.split = new SplitCommand(proxy, this, router);
+  }
+
+  /** Returns the router of this thread's requests. */
+  Router router() {
+    return router;
+  }
+
+  /** Returns the splitter of this thread's MGET, MSET and DEL. */
+  SplitCommand split() {
+    return split;
   }
 
   void start() {
@@ -104,68 +113,23 @@ final class Worker implements Runnable {
     }
   }
 
-  /** Every worker drained the older topology: send what waited. */
+  /** Every worker drained the older topology: run what waited. */
   void markReady() {
     ready = true;
-    ProxyHandler[] waiting = parked.toArray(new ProxyHandler[0]);
+    ProxyClient[] waiting = parked.toArray(new ProxyClient[0]);
     parked.clear();
-    for (ProxyHandler handler : waiting) {
-      handler.unpark();
+    for (ProxyClient client : waiting) {
+      client.unpark();
     }
-    flushSoon();
   }
 
-  void park(ProxyHandler handler) {
-    parked.add(handler);
+  /** Holds {@code client}'s requests until the topology settles. */
+  void park(ProxyClient client) {
+    parked.add(client);
   }
 
-  // ---- flushing once per loop turn
-
+  /** Flushes {@code connection} at the end of this loop turn, before the clients. */
   void markDirty(BackendConnection connection) {
-    if (dirtyBackendCount == dirtyBackends.length) {
-      dirtyBackends = Arrays.copyOf(dirtyBackends, dirtyBackendCount * 2);
-    }
-    dirtyBackends[dirtyBackendCount++] = connection;
-    flushSoon();
-  }
-
-  void markDirty(ProxyHandler client) {
-    if (dirtyClientCount == dirtyClients.length) {
-      dirtyClients = Arrays.copyOf(dirtyClients, dirtyClientCount * 2);
-    }
-    dirtyClients[dirtyClientCount++] = client;
-    flushSoon();
-  }
-
-  void flushSoon() {
-    if (!flushScheduled) {
-      flushScheduled = true;
-      loop.execute(this);
-    }
-  }
-
-  /** Flushes every connection written to in this loop turn. */
-  @Override
-  public void run() {
-    flushScheduled = false;
-    // Backends first: their requests are under way while the client replies go out.
-    for (int i = 0; i < dirtyBackendCount; i++) {
-      dirtyBackends[i].flush();
-      dirtyBackends[i] = null;
-    }
-    dirtyBackendCount = 0;
-    for (int i = 0; i < dirtyClientCount; i++) {
-      dirtyClients[i].flush();
-      dirtyClients[i] = null;
-    }
-    dirtyClientCount = 0;
-  }
-
-  /** Ensures {@link #scratch} holds at least {@code n} bytes. */
-  byte[] scratch(int n) {
-    if (scratch.length < n) {
-      scratch = new byte[Math.max(n, scratch.length * 2)];
-    }
-    return scratch;
+    flusher.upstream(connection);
   }
 }

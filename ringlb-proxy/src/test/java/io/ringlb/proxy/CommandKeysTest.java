@@ -87,8 +87,8 @@ class CommandKeysTest {
     List<String> checked = new ArrayList<>();
     List<String> wrong = new ArrayList<>();
     try (Jedis jedis = server.client()) {
-      for (Commands.Spec spec : Commands.all()) {
-        if (spec.kind() == Commands.Kind.LOCAL || spec.kind() == Commands.Kind.REFUSED) {
+      for (ProxyCommand spec : ProxyCommands.all()) {
+        if (!spec.routedByKeys()) {
           continue;
         }
         List<String> words = new ArrayList<>();
@@ -99,9 +99,9 @@ class CommandKeysTest {
         } else {
           long arity = arity(jedis, spec.name());
           int n = (int) Math.abs(arity);
-          if (spec.kind() == Commands.Kind.MSET) {
+          if (spec.route() == ProxyCommand.Route.MSET) {
             words.addAll(List.of("k1", "v", "k2", "v"));
-          } else if (spec.kind() != Commands.Kind.KEY) {
+          } else if (spec.route() != ProxyCommand.Route.KEY) {
             words.addAll(List.of("k1", "k2"));
           } else {
             words.add("k1");
@@ -110,11 +110,7 @@ class CommandKeysTest {
             words.add("0");
           }
         }
-        ByteBuf[] args = new ByteBuf[words.size()];
-        for (int i = 0; i < args.length; i++) {
-          args[i] = Unpooled.copiedBuffer(words.get(i), StandardCharsets.UTF_8);
-        }
-        int[] ours = Commands.keysOfAny(spec, args, args.length);
+        int[] ours = spec.keys().find(KeyPositionsTest.request(words.toArray(new String[0])));
         List<String> ourKeys = new ArrayList<>();
         for (int i : ours) {
           ourKeys.add(words.get(i));

@@ -17,6 +17,8 @@ import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -31,12 +33,18 @@ import java.util.logging.Logger;
  * when the read batch ends, so a pipeline of N requests costs one write). Once a handler defers,
  * every later reply queues behind its slot in {@code pending} and the queue drains from the head
  * as slots complete; completions from other threads hop onto this connection's event loop first,
- * so the queue is only ever touched by that thread. Reading pauses while the queue is long, and a
- * client that pipelines without ever reading is disconnected past {@link
- * ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread replies, so neither can grow memory without
- * bound.
+ * so the queue is only ever touched by that thread. Replies that complete outside a read of this
+ * connection (a backend answered) are flushed once at the end of the loop's turn by the loop's
+ * {@link TurnFlusher}. Reading pauses while the queue is long, and a client that pipelines
+ * without ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread
+ * replies, so neither can grow memory without bound.
+ *
+ * <p>Holding. A data side that must not run requests for a while (a proxy switching topology)
+ * answers {@link CommandHandler#HELD}; the request and every later one are then kept, with their
+ * buffers retained, until {@link #resume()} runs them in order.
  */
-final class ClientHandler extends ChannelInboundHandlerAdapter implements Session {
+final class ClientHandler extends ChannelInboundHandlerAdapter
+    implements Session, TurnFlusher.Flushable {
 
   private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
   private static final int MAX_PENDING = 1024;
@@ -44,20 +52,27 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
 
   private final ServerContext server;
   private final long id;
-  private final long createdMillis = System.currentTimeMillis();
+  private final long createdNanos = System.nanoTime();
   private final Request request = new Request();
   private final ArrayDeque<Slot> pending = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
+  private TurnFlusher flusher;
+  private ConnectionState state = ConnectionState.NONE;
   private ByteBuf batch; // replies encoded in this read batch, not yet written
   private Slot current; // the slot the running handler took, if any
+  private ArrayDeque<ByteBuf[]> held; // requests held by the data side, oldest first
+  private boolean holding;
   private boolean authenticated;
   private boolean closing;
   private boolean closeWhenDrained;
   private boolean unflushed;
+  private boolean flushQueued;
   private boolean pausedReading;
   private boolean counted;
   private long processed;
+  // Read by CLIENT LIST from other threads without synchronization: a snapshot, as in Redis.
   private long totalCommands;
+  private long lastActiveNanos = createdNanos;
   private String name;
   private String libName;
   private String libVersion;
@@ -92,6 +107,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   }
 
   @Override
+  public ConnectionState state() {
+    return state;
+  }
+
+  @Override
   public DeferredReply defer() {
     if (!ctx.executor().inEventLoop()) {
       throw new IllegalStateException("defer() must be called from the command handler");
@@ -117,6 +137,59 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     }
     return length == 0 ? FullBulkStringRedisMessage.EMPTY_INSTANCE
         : new FullBulkStringRedisMessage(Unpooled.copiedBuffer(bytes, offset, length));
+  }
+
+  @Override
+  public void push(RedisMessage message) {
+    EventLoop loop = ctx.channel().eventLoop();
+    if (!loop.inEventLoop()) {
+      loop.execute(() -> push(message));
+      return;
+    }
+    if (closing) {
+      ReferenceCountUtil.release(message);
+      return;
+    }
+    send(message);
+    scheduleFlush();
+  }
+
+  @Override
+  public void resume() {
+    EventLoop loop = ctx.channel().eventLoop();
+    if (!loop.inEventLoop()) {
+      loop.execute(this::resume);
+      return;
+    }
+    holding = false;
+    ByteBuf[] next;
+    while (!holding && !closing && held != null && (next = held.poll()) != null) {
+      request.set(next);
+      boolean ran;
+      try {
+        ran = run();
+      } finally {
+        request.clear();
+      }
+      if (ran) {
+        release(next);
+      } else {
+        held.addFirst(next);
+        holding = true;
+      }
+      afterRequest();
+    }
+    if (closing) {
+      releaseHeld();
+    }
+    maybeResumeReading();
+    scheduleFlush();
+  }
+
+  @Override
+  public void closeAfterReply() {
+    closing = true;
+    closeWhenDrained = true;
   }
 
   /** The reply {@link #bulk} returns after encoding it into the output itself. */
@@ -147,24 +220,45 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     }
   }
 
-  /** Closes the connection once the reply of the running command has been written (QUIT). */
-  void closeAfterReply() {
-    closing = true;
-    closeWhenDrained = true;
+  /** Records the name of the command being run, for CLIENT LIST's {@code cmd}. */
+  void lastCommand(String fullName) {
+    lastCommand = fullName;
+  }
+
+  /** RESET: the connection's own state back to a new connection's, the data side's too. */
+  void reset() {
+    authenticated = server.password() == null;
+    name = null;
+    state.reset();
+  }
+
+  /** Returns the client's address as CLIENT LIST and CLIENT KILL name it. */
+  String remoteAddress() {
+    return address(ctx.channel().remoteAddress());
+  }
+
+  /** Closes the connection at once (CLIENT KILL of another client); from any thread. */
+  void kill() {
+    ctx.channel().close();
   }
 
   /** Returns this client's CLIENT LIST / CLIENT INFO line, without the line end. */
   String describe() {
-    long now = System.currentTimeMillis();
-    return "id=" + id + " addr=" + address(ctx.channel().remoteAddress()) + " laddr="
+    long now = System.nanoTime();
+    ConnectionState s = state;
+    return "id=" + id + " addr=" + remoteAddress() + " laddr="
         + address(ctx.channel().localAddress()) + " name=" + (name == null ? "" : name)
-        + " age=" + (now - createdMillis) / 1000 + " db=0 cmd=" + lastCommand
-        + " tot-cmds=" + totalCommands + " lib-name=" + (libName == null ? "" : libName)
+        + " age=" + (now - createdNanos) / 1_000_000_000L
+        + " idle=" + Math.max(0, now - lastActiveNanos) / 1_000_000_000L
+        + " db=0 sub=" + s.subscriptions() + " psub=" + s.patternSubscriptions()
+        + " multi=" + s.queued() + " watch=" + s.watched()
+        + " cmd=" + lastCommand + " tot-cmds=" + totalCommands
+        + " lib-name=" + (libName == null ? "" : libName)
         + " lib-ver=" + (libVersion == null ? "" : libVersion);
   }
 
-  private static String address(java.net.SocketAddress address) {
-    if (address instanceof java.net.InetSocketAddress inet) {
+  private static String address(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
       return inet.getAddress().getHostAddress() + ":" + inet.getPort();
     }
     return String.valueOf(address);
@@ -175,6 +269,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.flusher = TurnFlusher.of(ctx.channel().eventLoop());
   }
 
   @Override
@@ -185,6 +280,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       ctx.channel().config().setAutoRead(false);
       ctx.writeAndFlush(Replies.error("ERR max number of clients reached"))
           .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ConnectionState opened = server.dataSide().open(this);
+      state = opened == null ? ConnectionState.NONE : opened;
     }
     super.channelActive(ctx);
   }
@@ -204,7 +302,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     while ((slot = pending.poll()) != null) {
       slot.discard();
     }
+    releaseHeld();
     flushStats();
+    ConnectionState s = state;
+    state = ConnectionState.NONE;
+    s.closed();
     super.channelInactive(ctx);
   }
 
@@ -286,9 +388,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     return "";
   }
 
+  /** Runs the request just read, or holds it behind those already held. */
   private void execute() {
-    processed++;
-    totalCommands++;
+    if (holding || !run()) {
+      hold(request.retainAll());
+      return;
+    }
+    afterRequest();
+  }
+
+  /** Runs {@link #request}; returns false when the data side held it instead. */
+  private boolean run() {
     RedisMessage reply;
     try {
       reply = server.commands().dispatch(this, request, authenticated);
@@ -298,6 +408,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     }
     Slot slot = current;
     current = null;
+    if (reply == CommandHandler.HELD) {
+      if (slot != null) { // a contract breach: held after taking a slot
+        slot.complete(Replies.error("ERR internal error: request held after deferring"));
+        return true;
+      }
+      return false;
+    }
+    processed++;
+    totalCommands++;
     if (slot != null) {
       if (reply != CommandHandler.DEFERRED) {
         slot.complete(reply); // took a slot but answered at once: fine, in order
@@ -309,8 +428,39 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     } else {
       send(reply);
     }
+    return true;
+  }
+
+  private void hold(ByteBuf[] args) {
+    if (held == null) {
+      held = new ArrayDeque<>();
+    }
+    held.add(args);
+    holding = true;
+    if (held.size() >= MAX_PENDING) {
+      pauseReading();
+    }
+  }
+
+  private void releaseHeld() {
+    if (held != null) {
+      ByteBuf[] args;
+      while ((args = held.poll()) != null) {
+        release(args);
+      }
+    }
+  }
+
+  private static void release(ByteBuf[] args) {
+    for (ByteBuf arg : args) {
+      arg.release();
+    }
+  }
+
+  /** What follows every request run: drain, backpressure, the unread-reply limit, closing. */
+  private void afterRequest() {
     if (!pending.isEmpty() && pending.peek().done) {
-      drain(false);
+      drain();
     }
     if (pending.size() >= MAX_PENDING) {
       pauseReading();
@@ -369,6 +519,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    // Once per read rather than per command: what CLIENT LIST's idle needs, at little cost.
+    lastActiveNanos = System.nanoTime();
     if (unflushed) {
       unflushed = false;
       flushBatch();
@@ -376,6 +528,31 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     }
     flushStats();
     ctx.fireChannelReadComplete();
+  }
+
+  /** Flushes what was written outside a read of this connection; run by the loop's flusher. */
+  @Override
+  public void flush() {
+    flushQueued = false;
+    if (unflushed) {
+      unflushed = false;
+      flushBatch();
+      ctx.flush();
+    }
+    flushStats();
+    if (!ctx.channel().isWritable() && outputTooLarge()) {
+      LOG.warning("closing client " + id + ": more than " + ServerConfig.MAX_UNREAD_REPLY_BYTES
+          + " bytes of replies unread");
+      closing = true;
+      ctx.close();
+    }
+  }
+
+  private void scheduleFlush() {
+    if (unflushed && !flushQueued) {
+      flushQueued = true;
+      flusher.downstream(this);
+    }
   }
 
   private void flushStats() {
@@ -414,7 +591,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   }
 
   private void maybeResumeReading() {
-    if (pausedReading && !closing && pending.size() < MAX_PENDING / 2) {
+    if (pausedReading && !closing && pending.size() < MAX_PENDING / 2
+        && (held == null || held.size() < MAX_PENDING / 2)) {
       pausedReading = false;
       ctx.channel().config().setAutoRead(true);
     }
@@ -433,8 +611,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       return;
     }
     if (reply instanceof EncodedReply encoded) {
-      ByteBuf content = encoded.content();
-      batch(content.readableBytes()).writeBytes(content);
+      writeRaw(encoded.content());
       encoded.release();
       return;
     }
@@ -452,6 +629,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
     }
     flushBatch();
     ctx.write(reply, ctx.voidPromise());
+  }
+
+  /** Copies a reply already in RESP form into the output. */
+  private void writeRaw(ByteBuf resp) {
+    int length = resp.readableBytes();
+    batch(length).writeBytes(resp, resp.readerIndex(), length);
   }
 
   /** Returns the batch buffer with room for {@code bytes} more. */
@@ -474,23 +657,23 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
   }
 
   /** Writes the completed replies at the head of the queue; runs on the event loop. */
-  private void drain(boolean flush) {
+  private void drain() {
     boolean wrote = false;
     Slot head;
     while ((head = pending.peek()) != null && head.done) {
       pending.poll();
-      write(head.reply);
-      head.reply = null;
+      if (head.raw != null) {
+        writeRaw(head.raw);
+        head.raw.release();
+        head.raw = null;
+      } else {
+        write(head.reply);
+        head.reply = null;
+      }
       wrote = true;
     }
     if (wrote) {
-      if (flush) {
-        flushBatch();
-        ctx.flush();
-        unflushed = false;
-      } else {
-        unflushed = true;
-      }
+      unflushed = true;
     }
     if (closeWhenDrained) {
       closeIfDrained();
@@ -505,6 +688,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
 
     private volatile int completed;
     RedisMessage reply; // event loop only
+    ByteBuf raw; // event loop only: a reply held as RESP bytes
     boolean done; // event loop only
     boolean discarded; // event loop only
 
@@ -522,6 +706,23 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       }
     }
 
+    @Override
+    public void completeRaw(ByteBuf resp) {
+      if (!COMPLETED.compareAndSet(this, 0, 1)) {
+        throw new IllegalStateException("reply already completed");
+      }
+      EventLoop loop = ctx.channel().eventLoop();
+      if (!loop.inEventLoop()) {
+        ByteBuf copy = resp.copy();
+        loop.execute(() -> {
+          deliverRaw(copy);
+          copy.release();
+        });
+        return;
+      }
+      deliverRaw(resp);
+    }
+
     private void deliver(RedisMessage message) {
       if (discarded) {
         ReferenceCountUtil.release(message);
@@ -530,7 +731,24 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       reply = message;
       done = true;
       if (pending.peek() == this && current != this) {
-        drain(true);
+        drain();
+        scheduleFlush();
+      }
+    }
+
+    private void deliverRaw(ByteBuf resp) {
+      if (discarded) {
+        return;
+      }
+      done = true;
+      if (pending.peek() == this && current != this) {
+        pending.poll();
+        writeRaw(resp);
+        unflushed = true;
+        drain();
+        scheduleFlush();
+      } else {
+        raw = resp.copy();
       }
     }
 
@@ -539,6 +757,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Sessio
       if (reply != null) {
         ReferenceCountUtil.release(reply);
         reply = null;
+      }
+      if (raw != null) {
+        raw.release();
+        raw = null;
       }
     }
   }

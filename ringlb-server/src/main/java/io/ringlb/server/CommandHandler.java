@@ -17,13 +17,24 @@ import io.netty.handler.codec.redis.RedisMessage;
 public interface CommandHandler {
 
   /** The marker a handler returns after taking a slot with {@link Session#defer()}. */
-  RedisMessage DEFERRED = Deferred.INSTANCE;
+  RedisMessage DEFERRED = Marker.DEFERRED;
+
+  /**
+   * The marker a handler (or {@link ConnectionState#before}) returns, before doing anything else,
+   * to hold the command: the connection keeps it, and every request after it, unexecuted and in
+   * order, and runs them again (through the table, as if just received) after {@link
+   * Session#resume()}. A proxy holds requests while its topology changes.
+   */
+  RedisMessage HELD = Marker.HELD;
 
   /** Executes the command; {@code request.argc() >= 1} and the arity has been checked. */
   RedisMessage execute(Session session, Request request);
 
-  /** The type of {@link #DEFERRED}, never written to a connection. */
-  enum Deferred implements RedisMessage {
-    INSTANCE
+  /** The type of {@link #DEFERRED} and {@link #HELD}, never written to a connection. */
+  enum Marker implements RedisMessage {
+    /** {@link #DEFERRED}. */
+    DEFERRED,
+    /** {@link #HELD}. */
+    HELD
   }
 }

@@ -1,6 +1,6 @@
 package io.ringlb.server;
 
-/** Where the server and its {@link Backend} register commands, once, by lowercase name. */
+/** Where the server and its {@link DataSide} register commands, once, by lowercase name. */
 public interface CommandRegistry {
 
   /**
@@ -17,4 +17,7 @@ public interface CommandRegistry {
    * @throws IllegalArgumentException if the container is unknown or the subcommand registered
    */
   void registerSubcommand(String container, CommandSpec spec, CommandHandler handler);
+
+  /** Returns whether a command of that lowercase name is registered. */
+  boolean contains(String name);
 }

@@ -80,6 +80,11 @@ final class CommandTable implements CommandRegistry {
     size++;
   }
 
+  @Override
+  public boolean contains(String name) {
+    return lookup(name) != null;
+  }
+
   /** Returns the entry named {@code name} (any case), or null. */
   Entry lookup(String name) {
     byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
@@ -149,15 +154,18 @@ final class CommandTable implements CommandRegistry {
 
   /**
    * Runs the command {@code request} names, checking that it exists, its arity, its subcommand
-   * and that the client may run it, with Redis's error texts; returns the reply or {@link
-   * CommandHandler#DEFERRED}.
+   * and that the client may run it, with Redis's error texts, then lets the connection's {@link
+   * ConnectionState} see it before its handler runs; returns the reply, {@link
+   * CommandHandler#DEFERRED} or {@link CommandHandler#HELD}.
    */
-  RedisMessage dispatch(Session session, Request request, boolean authenticated) {
+  RedisMessage dispatch(ClientHandler client, Request request, boolean authenticated) {
     Entry entry = lookup(request.arg(0), request.scratch);
     if (entry == null) {
+      client.state().refused();
       return Replies.error(unknownCommand(request));
     }
     if (!entry.spec.acceptsArgc(request.argc())) {
+      client.state().refused();
       return Replies.error(Replies.wrongArity(entry.fullName));
     }
     if (entry.subcommands != null && request.argc() >= 2) {
@@ -166,19 +174,30 @@ final class CommandTable implements CommandRegistry {
         if (request.is(1, "help")) {
           return authenticated ? help(entry) : Replies.error(NOAUTH);
         }
+        client.state().refused();
         return Replies.error("ERR unknown subcommand '" + truncate(request.string(1), 128)
             + "'. Try " + entry.spec.name().toUpperCase(Locale.ROOT) + " HELP.");
       }
       if (!sub.spec.acceptsArgc(request.argc())) {
+        client.state().refused();
         return Replies.error(Replies.wrongArity(sub.fullName));
       }
       entry = sub;
     }
     if (!authenticated && !entry.spec.noAuth()) {
+      client.state().refused();
       return Replies.error(NOAUTH);
     }
     try {
-      return entry.handler.execute(session, request);
+      RedisMessage early = client.state().before(entry.spec, entry.handler, client, request);
+      if (early != null) {
+        if (early != CommandHandler.HELD) {
+          client.lastCommand(entry.fullName);
+        }
+        return early;
+      }
+      client.lastCommand(entry.fullName);
+      return entry.handler.execute(client, request);
     } catch (CommandException e) {
       return Replies.error(e.getMessage());
     }

@@ -9,11 +9,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * The commands every backend shares: PING, ECHO, QUIT, AUTH, HELLO, SELECT, CLIENT, COMMAND,
- * CONFIG GET, INFO, TIME.
+ * The commands every data side shares: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET, CLIENT,
+ * COMMAND, CONFIG GET, INFO, TIME.
  */
 final class ConnectionCommands {
 
@@ -21,6 +23,11 @@ final class ConnectionCommands {
   static final String REDIS_COMPATIBLE_VERSION = "7.0.0";
 
   private static final String[] FRONT_SECTIONS = {"server", "clients", "memory", "stats"};
+
+  /** Redis's answer to a HELLO with a protocol version it does not speak. */
+  static final String NOPROTO = "NOPROTO unsupported protocol version";
+
+  private static final RedisMessage RESET = Replies.simple("RESET");
 
   private final ServerContext server;
 
@@ -34,12 +41,16 @@ final class ConnectionCommands {
   }
 
   private void registerAll(CommandTable t) {
-    t.register(CommandSpec.of("ping", -1, "fast"), this::ping);
+    t.register(CommandSpec.of("ping", -1, "fast pubsub-context"), this::ping);
     t.register(CommandSpec.of("echo", 2, "fast"),
         (s, r) -> Replies.bulk(r.arg(1).retainedDuplicate()));
-    t.register(CommandSpec.of("quit", -1, "noauth fast"), (s, r) -> {
-      ((ClientHandler) s).closeAfterReply();
+    t.register(CommandSpec.of("quit", -1, "noauth fast no-queue pubsub-context"), (s, r) -> {
+      s.closeAfterReply();
       return Replies.OK;
+    });
+    t.register(CommandSpec.of("reset", 1, "noauth fast no-queue pubsub-context"), (s, r) -> {
+      ((ClientHandler) s).reset();
+      return RESET;
     });
     t.register(CommandSpec.of("auth", -2, "noauth fast"), this::auth);
     t.register(CommandSpec.of("hello", -1, "noauth fast"), this::hello);
@@ -69,16 +80,28 @@ final class ConnectionCommands {
         (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).describe() + "\n"));
     t.registerSubcommand("client", CommandSpec.of("list", -2, "admin"), (s, r) -> {
       StringBuilder sb = new StringBuilder();
-      server.channels().forEach(ch -> {
-        ClientHandler c = ch.pipeline().get(ClientHandler.class);
-        if (c != null && ch.isActive()) {
-          sb.append(c.describe()).append('\n');
-        }
-      });
+      for (ClientHandler c : clients()) {
+        sb.append(c.describe()).append('\n');
+      }
       return Replies.bulk(s.alloc(), sb.toString());
     });
+    t.registerSubcommand("client", CommandSpec.of("kill", -3, "admin"), this::kill);
+    t.registerSubcommand("client", CommandSpec.of("reply", 3, "fast"), (s, r) -> {
+      // Replies are matched to requests in order; a client that turned them off would be
+      // answered anyway and read them as replies to later commands, so only ON is taken.
+      if (!r.is(2, "on")) {
+        throw new CommandException("ERR ringlb: only CLIENT REPLY ON is supported");
+      }
+      return Replies.OK;
+    });
+    t.registerSubcommand("client", CommandSpec.of("no-evict", 3, "fast"), this::onOff);
+    t.registerSubcommand("client", CommandSpec.of("no-touch", 3, "fast"), this::onOff);
 
     t.register(CommandSpec.of("command", -1, ""), (s, r) -> {
+      RedisMessage better = server.dataSide().describeCommands(s, r);
+      if (better != null) {
+        return better;
+      }
       List<RedisMessage> all = new ArrayList<>();
       for (CommandTable.Entry e : server.commands().entries()) {
         all.add(describe(s.alloc(), e));
@@ -88,6 +111,10 @@ final class ConnectionCommands {
     t.registerSubcommand("command", CommandSpec.of("count", 2, ""),
         (s, r) -> Replies.integer(server.commands().entries().size()));
     t.registerSubcommand("command", CommandSpec.of("info", -2, ""), (s, r) -> {
+      RedisMessage better = server.dataSide().describeCommands(s, r);
+      if (better != null) {
+        return better;
+      }
       List<RedisMessage> found = new ArrayList<>();
       for (int i = 2; i < r.argc(); i++) {
         CommandTable.Entry e = server.commands().lookup(r.arg(i));
@@ -102,13 +129,117 @@ final class ConnectionCommands {
       }
       return Replies.array(s.alloc(), names);
     });
-    t.registerSubcommand("command", CommandSpec.of("docs", -2, ""), (s, r) -> Replies.EMPTY_ARRAY);
+    t.registerSubcommand("command", CommandSpec.of("docs", -2, ""), (s, r) -> {
+      RedisMessage better = server.dataSide().describeCommands(s, r);
+      return better != null ? better : Replies.EMPTY_ARRAY;
+    });
+    for (String getkeys : new String[] {"getkeys", "getkeysandflags"}) {
+      t.registerSubcommand("command", CommandSpec.of(getkeys, -3, ""), (s, r) -> {
+        RedisMessage better = server.dataSide().describeCommands(s, r);
+        if (better != null) {
+          return better;
+        }
+        throw new CommandException("ERR ringlb: COMMAND " + getkeys.toUpperCase(Locale.ROOT)
+            + " is not served by this data side");
+      });
+    }
 
     t.register(CommandSpec.of("config", -2, "admin"), (s, r) -> {
       throw CommandException.syntax();
     });
     t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
     t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
+  }
+
+  /** Returns the connected clients, ascending by id. */
+  private List<ClientHandler> clients() {
+    List<ClientHandler> all = new ArrayList<>();
+    server.channels().forEach(ch -> {
+      ClientHandler c = ch.pipeline().get(ClientHandler.class);
+      if (c != null && ch.isActive()) {
+        all.add(c);
+      }
+    });
+    all.sort((a, b) -> Long.compare(a.id(), b.id()));
+    return all;
+  }
+
+  /**
+   * CLIENT KILL addr, or CLIENT KILL with the filters ID, ADDR, LADDR and SKIPME, as Redis: the
+   * old form answers OK or "No such client", the new one the number of clients killed. The
+   * calling client, when it matches, is closed once this reply is written.
+   */
+  private RedisMessage kill(Session s, Request r) {
+    if (r.argc() == 3) {
+      String addr = r.string(2);
+      for (ClientHandler c : clients()) {
+        if (addr.equals(c.remoteAddress())) {
+          killOne(s, c);
+          return Replies.OK;
+        }
+      }
+      throw new CommandException("ERR No such client");
+    }
+    if (r.argc() % 2 != 0) {
+      throw CommandException.syntax();
+    }
+    Long id = null;
+    String addr = null;
+    boolean skipMe = true;
+    for (int i = 2; i < r.argc(); i += 2) {
+      if (r.is(i, "id")) {
+        long value = r.arg(i + 1).readableBytes() == 0 ? 0 : parseId(r, i + 1);
+        if (value <= 0) {
+          throw new CommandException("ERR client-id should be greater than 0");
+        }
+        id = value;
+      } else if (r.is(i, "addr")) {
+        addr = r.string(i + 1);
+      } else if (r.is(i, "skipme")) {
+        if (r.is(i + 1, "yes")) {
+          skipMe = true;
+        } else if (r.is(i + 1, "no")) {
+          skipMe = false;
+        } else {
+          throw CommandException.syntax();
+        }
+      } else {
+        throw new CommandException("ERR ringlb: CLIENT KILL filters by ID, ADDR and SKIPME, not "
+            + r.string(i).toLowerCase(Locale.ROOT));
+      }
+    }
+    int killed = 0;
+    for (ClientHandler c : clients()) {
+      if ((id == null || c.id() == id) && (addr == null || addr.equals(c.remoteAddress()))
+          && !(skipMe && c == s)) {
+        killOne(s, c);
+        killed++;
+      }
+    }
+    return Replies.integer(killed);
+  }
+
+  private static long parseId(Request r, int i) {
+    try {
+      return r.longValue(i);
+    } catch (CommandException e) {
+      throw new CommandException("ERR client-id should be greater than 0");
+    }
+  }
+
+  private static void killOne(Session caller, ClientHandler client) {
+    if (client == caller) {
+      caller.closeAfterReply();
+    } else {
+      client.kill();
+    }
+  }
+
+  private RedisMessage onOff(Session s, Request r) {
+    if (!r.is(2, "on") && !r.is(2, "off")) {
+      throw CommandException.syntax();
+    }
+    return Replies.OK;
   }
 
   private RedisMessage ping(Session s, Request r) {
@@ -149,7 +280,7 @@ final class ConnectionCommands {
         throw new CommandException("ERR Protocol version is not an integer or out of range");
       }
       if (version != 2) {
-        throw new CommandException("NOPROTO unsupported protocol version");
+        throw new CommandException(NOPROTO);
       }
     }
     boolean authOk = false;
@@ -281,9 +412,9 @@ final class ConnectionCommands {
   // ---- INFO ----------------------------------------------------------------------------------
 
   private RedisMessage info(Session s, Request r) {
-    Backend backend = server.backend();
+    DataSide dataSide = server.dataSide();
     List<String> all = new ArrayList<>(List.of(FRONT_SECTIONS));
-    for (String extra : backend.infoSections()) {
+    for (String extra : dataSide.infoSections()) {
       if (!all.contains(extra)) {
         all.add(extra);
       }
@@ -300,6 +431,25 @@ final class ConnectionCommands {
         wanted.add(section);
       }
     }
+    wanted.retainAll(all);
+    CompletableFuture<Map<String, String>> parts = dataSide.info(wanted).toCompletableFuture();
+    if (parts.isDone() && !parts.isCompletedExceptionally()) {
+      return Replies.bulk(s.alloc(), infoText(all, wanted, parts.join()));
+    }
+    DeferredReply slot = s.defer();
+    ByteBufAllocator alloc = s.alloc();
+    parts.whenComplete((lines, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+        slot.fail("ERR ringlb: INFO failed: " + cause.getMessage());
+      } else {
+        slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines)));
+      }
+    });
+    return CommandHandler.DEFERRED;
+  }
+
+  private String infoText(List<String> all, Set<String> wanted, Map<String, String> lines) {
     StringBuilder out = new StringBuilder();
     for (String section : all) {
       if (!wanted.contains(section)) {
@@ -311,9 +461,12 @@ final class ConnectionCommands {
       out.append("# ").append(Character.toUpperCase(section.charAt(0)))
           .append(section.substring(1)).append("\r\n");
       frontSection(section, out);
-      backend.info(section, out);
+      String more = lines.get(section);
+      if (more != null) {
+        out.append(more);
+      }
     }
-    return Replies.bulk(s.alloc(), out.toString());
+    return out.toString();
   }
 
   private void frontSection(String section, StringBuilder out) {
@@ -323,6 +476,7 @@ final class ConnectionCommands {
         long uptime = (System.currentTimeMillis() - server.startMillis()) / 1000;
         field(out, "redis_version", REDIS_COMPATIBLE_VERSION);
         field(out, "ringlb_version", RespServer.VERSION);
+        field(out, "ringlb_mode", server.dataSide().mode());
         field(out, "redis_mode", "standalone");
         field(out, "os", System.getProperty("os.name") + " " + System.getProperty("os.version")
             + " " + System.getProperty("os.arch"));
@@ -353,6 +507,7 @@ final class ConnectionCommands {
       case "stats" -> {
         field(out, "total_connections_received", Long.toString(server.totalConnectionsReceived()));
         field(out, "total_commands_processed", Long.toString(server.totalCommandsProcessed()));
+        field(out, "instantaneous_ops_per_sec", Long.toString(server.instantaneousOpsPerSecond()));
         field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
         field(out, "jvm_uptime_ms",
             Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));

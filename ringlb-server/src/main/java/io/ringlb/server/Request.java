@@ -153,6 +153,22 @@ public final class Request {
     argc = n;
   }
 
+  /** Points this request at {@code held} (owned by the caller), a request that was held. */
+  void set(ByteBuf[] held) {
+    ensure(held.length);
+    System.arraycopy(held, 0, args, 0, held.length);
+    argc = held.length;
+  }
+
+  /** Returns the arguments, each retained once more, for the caller to own (a held request). */
+  ByteBuf[] retainAll() {
+    ByteBuf[] copy = new ByteBuf[argc];
+    for (int i = 0; i < argc; i++) {
+      copy[i] = args[i].retain();
+    }
+    return copy;
+  }
+
   /** Points this request at arguments split from an inline command. */
   void setInline(List<byte[]> inline) {
     int n = inline.size();

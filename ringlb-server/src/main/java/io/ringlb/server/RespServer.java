@@ -6,25 +6,20 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollEventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.redis.FixedRedisMessagePool;
 import io.netty.handler.codec.redis.RedisArrayAggregator;
 import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A RESP2 server: Netty's Redis codec in front, a {@link Backend} behind.
+ * A RESP2 server: Netty's Redis codec in front, a {@link DataSide} behind. The embedded server
+ * memories and the sharding proxy are two data sides of this one front end.
  *
  * <p>Each connection's pipeline is {@code RedisDecoder} (inline commands on) → {@code
  * RequestLimits} (request shape and size limits, before anything is buffered) → {@code
@@ -33,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * RedisEncoder} on the way out. A request whose bulk strings each arrived whole, nearly every
  * one, goes from {@code RequestLimits} straight to the {@code ClientHandler}; the aggregators
  * finish only those split across reads. Start with {@link #start}; {@link #close} stops accepting,
- * finishes the replies of requests already read, closes every connection and the backend.
+ * finishes the replies of requests already read, closes every connection and the data side.
  */
 public final class RespServer implements AutoCloseable {
 
@@ -55,36 +50,42 @@ public final class RespServer implements AutoCloseable {
   }
 
   /**
-   * Registers the commands, binds and starts serving.
+   * Starts the data side on the server's event loops, registers the commands, binds and starts
+   * serving.
    *
-   * @throws java.io.IOException (sneakily, as Netty does) when the address cannot be bound
+   * @throws IOException when the address cannot be bound, or the data side cannot start; the
+   *     message names the address or the data side's reason
    * @throws InterruptedException if interrupted while binding
    */
-  public static RespServer start(ServerConfig config, Backend backend) throws InterruptedException {
+  public static RespServer start(ServerConfig config, DataSide dataSide)
+      throws IOException, InterruptedException {
     Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(backend, "backend");
+    Objects.requireNonNull(dataSide, "dataSide");
     if (System.getProperty("io.netty.leakDetection.level") == null
         && System.getProperty("io.netty.leakDetectionLevel") == null) {
       // Leak tracking touches every message on every handler hop; a server turns it off unless
       // asked (the tests run with -Dio.netty.leakDetection.level=paranoid).
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
     }
-    ServerContext context = new ServerContext(config, backend);
-    ConnectionCommands.register(context);
-    backend.register(context.commands());
-
-    boolean epoll = Epoll.isAvailable();
-    DefaultThreadFactory threads = new DefaultThreadFactory("ringlb-io", false);
-    EventLoopGroup group = epoll
-        ? new EpollEventLoopGroup(config.ioThreads(), threads)
-        : new NioEventLoopGroup(config.ioThreads(), threads);
-    Class<? extends ServerChannel> channelType =
-        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-    context.transport(epoll ? "epoll" : "nio");
+    ServerContext context = new ServerContext(config, dataSide);
+    Transport transport = Transport.best();
+    context.transport(transport.label());
+    EventLoopGroup group = transport.group(config.ioThreads(), "ringlb-io", false);
+    boolean started = false;
     try {
+      try {
+        dataSide.start(new ServerRuntime(group, transport, config));
+      } catch (IOException | RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IOException(e.getMessage(), e);
+      }
+      started = true;
+      ConnectionCommands.register(context);
+      dataSide.register(context.commands());
       ServerBootstrap bootstrap = new ServerBootstrap()
           .group(group)
-          .channel(channelType)
+          .channel(transport.serverChannel())
           .option(ChannelOption.SO_BACKLOG, 511)
           .option(ChannelOption.SO_REUSEADDR, true)
           .childOption(ChannelOption.TCP_NODELAY, true)
@@ -95,17 +96,24 @@ public final class RespServer implements AutoCloseable {
               initPipeline(ch.pipeline(), context);
             }
           });
-      Channel channel = bootstrap.bind(config.bind(), config.port()).sync().channel();
+      Channel channel;
+      try {
+        channel = bootstrap.bind(config.bind(), config.port()).sync().channel();
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) { // Netty rethrows bind failures (IOException) without declaring them
+        throw new IOException("cannot listen on " + config.bind() + ":" + config.port() + ": "
+            + e.getMessage(), e);
+      }
       context.port(((InetSocketAddress) channel.localAddress()).getPort());
-      backend.start(group);
+      group.next().scheduleAtFixedRate(context::sampleOps, 100, 100, TimeUnit.MILLISECONDS);
       return new RespServer(context, group, channel);
-    } catch (InterruptedException | RuntimeException e) {
+    } catch (InterruptedException | IOException | RuntimeException | Error e) {
+      if (started) {
+        dataSide.close();
+      }
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       throw e;
-    } catch (Exception e) { // Netty rethrows bind failures (IOException) without declaring them
-      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw new IllegalStateException("cannot listen on " + config.bind() + ":" + config.port()
-          + ": " + e.getMessage(), e);
     }
   }
 
@@ -144,6 +152,7 @@ public final class RespServer implements AutoCloseable {
     }
     closed = true;
     serverChannel.close().syncUninterruptibly();
+    context.dataSide().stopping();
     for (Channel ch : context.channels()) {
       ch.eventLoop().execute(() -> {
         ClientHandler client = ch.pipeline().get(ClientHandler.class);
@@ -157,7 +166,7 @@ public final class RespServer implements AutoCloseable {
     context.channels().newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     context.channels().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
     try {
-      context.backend().close();
+      context.dataSide().close();
     } finally {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

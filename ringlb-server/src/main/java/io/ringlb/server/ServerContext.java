@@ -11,12 +11,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
-/** What every connection of one server shares: configuration, commands, backend, counters. */
+/** What every connection of one server shares: configuration, commands, data side, counters. */
 final class ServerContext {
 
   private final ServerConfig config;
   private final CommandTable commands = new CommandTable();
-  private final Backend backend;
+  private final DataSide dataSide;
   private final byte[] password;
   private final AtomicLong clientIds = new AtomicLong();
   private final AtomicInteger connected = new AtomicInteger();
@@ -29,9 +29,16 @@ final class ServerContext {
   private volatile String transport = "embedded";
   private volatile int port;
 
-  ServerContext(ServerConfig config, Backend backend) {
+  /** Commands per second in the last 16 intervals of 100 ms, as Redis samples them. */
+  private final long[] opsSamples = new long[16];
+  private int opsSample;
+  private long lastCommands;
+  private long lastSampleNanos = System.nanoTime();
+  private volatile long opsPerSecond;
+
+  ServerContext(ServerConfig config, DataSide dataSide) {
     this.config = config;
-    this.backend = backend;
+    this.dataSide = dataSide;
     this.password = config.requirePass() == null
         ? null : config.requirePass().getBytes(StandardCharsets.UTF_8);
     byte[] id = new byte[20];
@@ -47,8 +54,8 @@ final class ServerContext {
     return commands;
   }
 
-  Backend backend() {
-    return backend;
+  DataSide dataSide() {
+    return dataSide;
   }
 
   byte[] password() {
@@ -84,6 +91,27 @@ final class ServerContext {
 
   long totalCommandsProcessed() {
     return commandsProcessed.sum();
+  }
+
+  /** Records the commands per second since the last sample; every 100 ms on one event loop. */
+  void sampleOps() {
+    long now = System.nanoTime();
+    long count = commandsProcessed.sum();
+    long elapsed = Math.max(1, now - lastSampleNanos);
+    opsSamples[opsSample++ & (opsSamples.length - 1)] =
+        (count - lastCommands) * 1_000_000_000L / elapsed;
+    lastCommands = count;
+    lastSampleNanos = now;
+    long sum = 0;
+    for (long sample : opsSamples) {
+      sum += sample;
+    }
+    opsPerSecond = sum / opsSamples.length;
+  }
+
+  /** Returns the commands per second over the last 1.6 s, as INFO's instantaneous_ops_per_sec. */
+  long instantaneousOpsPerSecond() {
+    return opsPerSecond;
   }
 
   long totalConnectionsReceived() {

@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.redis.RedisMessage;
 
-/** One client connection as a command handler sees it. */
+/** One client connection as a command handler and its {@link DataSide} see it. */
 public interface Session {
 
   /** Returns the connection's id, unique for the server's lifetime ({@code CLIENT ID}). */
@@ -19,6 +19,9 @@ public interface Session {
   /** Returns the event loop the connection runs on. */
   EventLoop eventLoop();
 
+  /** Returns the data side's state of this connection, from {@link DataSide#open}. */
+  ConnectionState state();
+
   /**
    * Returns a bulk-string reply holding a copy of {@code length} bytes of {@code bytes}. When no
    * reply is outstanding before this one, the copy is encoded straight into the connection's
@@ -29,8 +32,23 @@ public interface Session {
 
   /**
    * Takes the reply slot of the command being executed; the handler then returns {@link
-   * CommandHandler#DEFERRED} and completes the slot later, from any thread. Only callable from
-   * within {@link CommandHandler#execute}, once per command.
+   * CommandHandler#DEFERRED} and completes the slot later. Only callable from within {@link
+   * CommandHandler#execute} or {@link ConnectionState#before}, once per command.
    */
   DeferredReply defer();
+
+  /**
+   * Sends {@code message} to the client outside request/reply (a pub/sub message), after every
+   * reply already due; takes ownership of it. Callable from any thread.
+   */
+  void push(RedisMessage message);
+
+  /**
+   * Runs the requests held since a handler or {@link ConnectionState#before} returned {@link
+   * CommandHandler#HELD}, in order, then reads on. Callable from any thread.
+   */
+  void resume();
+
+  /** Closes the connection once the reply of the running command has been written (QUIT). */
+  void closeAfterReply();
 }

@@ -17,7 +17,7 @@ final class Fixtures {
   }
 
   /** Returns a channel with a connection's whole pipeline over {@code backend}. */
-  static EmbeddedChannel channel(ServerConfig config, Backend backend) {
+  static EmbeddedChannel channel(ServerConfig config, DataSide backend) {
     ServerContext context = new ServerContext(config, backend);
     ConnectionCommands.register(context);
     backend.register(context.commands());

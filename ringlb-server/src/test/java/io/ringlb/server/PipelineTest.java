@@ -244,7 +244,7 @@ class PipelineTest {
   }
 
   /** A backend whose SLOW command answers only when RELEASE runs, in reverse order. */
-  private static final class AsyncBackend implements Backend {
+  private static final class AsyncBackend implements DataSide {
     final List<DeferredReply> waiting = new ArrayList<>();
     final List<String> values = new ArrayList<>();
 
@@ -306,7 +306,7 @@ class PipelineTest {
   @Test
   void deferredReply_completedTwice_refused() {
     List<DeferredReply> slots = new ArrayList<>();
-    Backend backend = registry -> registry.register(CommandSpec.of("once", 1, ""), (s, q) -> {
+    DataSide backend = registry -> registry.register(CommandSpec.of("once", 1, ""), (s, q) -> {
       DeferredReply slot = s.defer();
       slots.add(slot);
       slot.complete(Replies.OK);

@@ -1,14 +1,15 @@
 package io.ringlb.server.embedded;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ringlb.core.HashRing;
 import io.ringlb.core.HashTag;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
-import io.ringlb.server.Backend;
+import io.netty.channel.EventLoopGroup;
+import io.ringlb.server.DataSide;
+import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.CommandException;
 import io.ringlb.server.CommandRegistry;
 import io.ringlb.server.CommandSpec;
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The default {@link Backend}: keys live in the server memories of a {@link LoadBalancer} inside
+ * The embedded {@link DataSide}: keys live in the server memories of a {@link LoadBalancer} inside
  * this process, and {@code RING ADD/REMOVE} change its topology live.
  *
  * <p>Concurrency: the balancer is not thread-safe, so every command runs with the keyspace lock
@@ -38,7 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Expiry deadlines are kept beside the balancer, keyed by key bytes, so they survive moves.
  * Details and measurements are in docs/ARCHITECTURE.md.
  */
-public final class EmbeddedBackend implements Backend {
+public final class EmbeddedBackend implements DataSide {
 
   /** Keys sampled per active-expiry round, and the share that expired above which it repeats. */
   private static final int EXPIRE_SAMPLES = 20;
@@ -467,7 +468,8 @@ public final class EmbeddedBackend implements Backend {
   }
 
   @Override
-  public void start(EventLoopGroup eventLoops) {
+  public void start(ServerRuntime runtime) {
+    EventLoopGroup eventLoops = runtime.eventLoops();
     expiryTask = eventLoops.next().scheduleAtFixedRate(this::activeExpiryCycle,
         EXPIRE_PERIOD_MS, EXPIRE_PERIOD_MS, TimeUnit.MILLISECONDS);
   }

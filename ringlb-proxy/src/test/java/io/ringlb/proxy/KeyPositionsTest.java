@@ -2,21 +2,25 @@ package io.ringlb.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.ringlb.server.Request;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
-class CommandsTest {
+class KeyPositionsTest {
+
+  static Request request(String... words) {
+    byte[][] args = new byte[words.length][];
+    for (int i = 0; i < words.length; i++) {
+      args[i] = words[i].getBytes(StandardCharsets.UTF_8);
+    }
+    return Request.of(args);
+  }
 
   private static int[] keys(String... words) {
-    ByteBuf[] args = new ByteBuf[words.length];
-    for (int i = 0; i < words.length; i++) {
-      args[i] = Unpooled.copiedBuffer(words[i], StandardCharsets.UTF_8);
-    }
-    Commands.Spec spec = Commands.lookup(args[0], new byte[32]);
-    assertThat(spec.kind()).isEqualTo(Commands.Kind.SAME);
-    return Commands.keys(spec, args, args.length);
+    ProxyCommand command = ProxyCommands.named(words[0].toLowerCase(Locale.ROOT));
+    assertThat(command.route()).isEqualTo(ProxyCommand.Route.SAME_SLOT);
+    return command.keys().find(request(words));
   }
 
   @Test
@@ -53,10 +57,17 @@ class CommandsTest {
   }
 
   @Test
-  void lookup_refusedCommandsCarryTheirReason() {
-    Commands.Spec spec =
-        Commands.lookup(Unpooled.copiedBuffer("BRPOP", StandardCharsets.US_ASCII), new byte[32]);
-    assertThat(spec.kind()).isEqualTo(Commands.Kind.REFUSED);
-    assertThat(spec.refusal()).contains("blocks its connection");
+  void named_refusedCommandsCarryTheirReason() {
+    ProxyCommand command = ProxyCommands.named("brpop");
+    assertThat(command.route()).isEqualTo(ProxyCommand.Route.REFUSED);
+    assertThat(command.refusal()).contains("blocks its connection");
+  }
+
+  @Test
+  void blocks_onlyXreadWithBlockBeforeStreams() {
+    KeyPositions streams = ProxyCommands.named("xread").keys();
+    assertThat(streams.blocks(request("XREAD", "BLOCK", "0", "STREAMS", "s", "0"))).isTrue();
+    assertThat(streams.blocks(request("XREAD", "COUNT", "1", "STREAMS", "block", "0"))).isFalse();
+    assertThat(ProxyCommands.named("get").keys().blocks(request("GET", "block"))).isFalse();
   }
 }

@@ -15,10 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** Conversions between RESP messages and plain values, for the administrative paths. */
-final class Replies {
+/** Conversions between RESP messages and plain values, for the proxy's administrative paths. */
+final class Values {
 
-  private Replies() {}
+  private Values() {}
 
   /** An error reply as a value: its text without the leading {@code -}. */
   record Error(String text) {

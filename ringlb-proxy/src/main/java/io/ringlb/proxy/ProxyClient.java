@@ -1,0 +1,181 @@
+package io.ringlb.proxy;
+
+import io.netty.handler.codec.redis.RedisMessage;
+import io.ringlb.server.CommandHandler;
+import io.ringlb.server.CommandSpec;
+import io.ringlb.server.ConnectionState;
+import io.ringlb.server.Replies;
+import io.ringlb.server.Request;
+import io.ringlb.server.Session;
+
+/**
+ * One client connection of the proxy, as the front end's {@link ConnectionState}: what it holds
+ * (a transaction, watched keys, subscriptions) and where each of its commands goes.
+ *
+ * <p>Every command passes {@link #before} (held while the worker switches topology, queued
+ * inside MULTI, checked in subscribed mode), then {@link #serve}, which reads how to route it
+ * from its {@link ProxyCommand} and hands it to the class that does: the {@link Router} (one key,
+ * or keys under one tag), {@link SplitCommand} (MGET, MSET, DEL...), or the command's own
+ * handler (transactions, subscriptions, fan-out, SCAN, RING). Everything runs on the
+ * connection's event loop, which is also the loop of the backend connections it uses.
+ */
+final class ProxyClient implements ConnectionState {
+
+  private final Session session;
+  private final Proxy proxy;
+  private final Worker worker;
+  private final Router router;
+  private final SplitCommand split;
+  private Transactions transactions;
+  private Subscriptions subscriptions;
+  private FanOut fanOut;
+  /** Waiting in the worker's list for the topology to settle. */
+  private boolean parked;
+
+  ProxyClient(Session session, Proxy proxy, Worker worker) {
+    this.session = session;
+    this.proxy = proxy;
+    this.worker = worker;
+    this.router = worker.router();
+    this.split = worker.split();
+  }
+
+  /** Returns the proxy's state of {@code session}'s connection. */
+  static ProxyClient of(Session session) {
+    return (ProxyClient) session.state();
+  }
+
+  Session session() {
+    return session;
+  }
+
+  /** Returns the client's id, which also picks its connection in each backend's pool. */
+  long id() {
+    return session.id();
+  }
+
+  Router router() {
+    return router;
+  }
+
+  @Override
+  public RedisMessage before(CommandSpec spec, CommandHandler handler, Session s, Request r) {
+    if (!worker.ready) {
+      if (!parked) {
+        parked = true;
+        worker.park(this);
+      }
+      return CommandHandler.HELD;
+    }
+    Transactions tx = transactions;
+    if (tx != null && tx.open() && !spec.flags().contains(ProxyCommand.NO_QUEUE)) {
+      return tx.queue(spec, handler, r);
+    }
+    Subscriptions sub = subscriptions;
+    if (sub != null && sub.active()) {
+      return sub.before(spec, r);
+    }
+    return null;
+  }
+
+  /** Every worker drained the older topology: run the requests held meanwhile. */
+  void unpark() {
+    parked = false;
+    session.resume();
+  }
+
+  /** Serves {@code command}, after {@link #before} let it through. */
+  RedisMessage serve(ProxyCommand command, Request r) {
+    return switch (command.route()) {
+      case KEY -> router.key(this, r);
+      case MGET, COUNT_KEYS, MSET -> split.send(this, command.route(), r);
+      case SAME_SLOT -> router.sameSlot(this, command, r);
+      case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' "
+          + command.refusal());
+      case LOCAL -> command.local().execute(session, r);
+    };
+  }
+
+  Transactions transactions() {
+    Transactions tx = transactions;
+    if (tx == null) {
+      tx = transactions = new Transactions(this, proxy, worker, router);
+    }
+    return tx;
+  }
+
+  Subscriptions pubsub() {
+    Subscriptions sub = subscriptions;
+    if (sub == null) {
+      sub = subscriptions = new Subscriptions(this, proxy, worker, router);
+    }
+    return sub;
+  }
+
+  FanOut fanOut() {
+    FanOut f = fanOut;
+    if (f == null) {
+      f = fanOut = new FanOut(this, worker);
+    }
+    return f;
+  }
+
+  RedisMessage scan(Request r) {
+    return ProxyScan.scan(fanOut(), worker.topology, r);
+  }
+
+  RedisMessage ring(Request r) {
+    return RingAdmin.ring(this, proxy, worker.topology, r);
+  }
+
+  @Override
+  public void refused() {
+    if (transactions != null) {
+      transactions.refused();
+    }
+  }
+
+  @Override
+  public void reset() {
+    if (transactions != null) {
+      transactions.reset();
+    }
+    if (subscriptions != null) {
+      subscriptions.close();
+    }
+  }
+
+  @Override
+  public int subscriptions() {
+    Subscriptions sub = subscriptions;
+    return sub == null ? 0 : sub.count(false);
+  }
+
+  @Override
+  public int patternSubscriptions() {
+    Subscriptions sub = subscriptions;
+    return sub == null ? 0 : sub.count(true);
+  }
+
+  @Override
+  public int queued() {
+    Transactions tx = transactions;
+    return tx == null ? -1 : tx.queuedCount();
+  }
+
+  @Override
+  public int watched() {
+    Transactions tx = transactions;
+    return tx == null ? 0 : tx.watchedCount();
+  }
+
+  @Override
+  public void closed() {
+    if (transactions != null) {
+      transactions.close();
+    }
+    if (subscriptions != null) {
+      subscriptions.close();
+    }
+  }
+}

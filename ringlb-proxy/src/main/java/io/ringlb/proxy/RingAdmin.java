@@ -1,0 +1,85 @@
+package io.ringlb.proxy;
+
+import io.netty.handler.codec.redis.RedisMessage;
+import io.ringlb.server.CommandHandler;
+import io.ringlb.server.DeferredReply;
+import io.ringlb.server.Replies;
+import io.ringlb.server.Request;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The RING command through the proxy: ADD and REMOVE [FORCE] handed to the control plane and
+ * answered when the change is done, NODES and STATS from the backends' key counts, LOCATE.
+ */
+final class RingAdmin {
+
+  private RingAdmin() {}
+
+  /** Serves RING {@code r} for {@code client}. */
+  static RedisMessage ring(ProxyClient client, Proxy proxy, Topology t, Request r) {
+    String sub = KeyPositions.lower(r.arg(1));
+    switch (sub) {
+      case "add" -> {
+        if (r.argc() != 4) {
+          return Replies.error("ERR ringlb: usage: RING ADD <id> <host:port>");
+        }
+        ProxyConfig.BackendSpec spec;
+        try {
+          int id = ProxyConfig.parseId(r.string(2), "RING ADD");
+          spec = ProxyConfig.BackendSpec.parse(id, r.string(3), "RING ADD");
+        } catch (IllegalArgumentException e) {
+          return Replies.error("ERR ringlb: " + e.getMessage());
+        }
+        return answerLater(client, proxy.ringAdd(spec));
+      }
+      case "remove" -> {
+        boolean force = r.argc() == 4 && r.is(3, "force");
+        if (r.argc() != 3 && !force) {
+          return Replies.error("ERR ringlb: usage: RING REMOVE <id> [FORCE]");
+        }
+        int id;
+        try {
+          id = ProxyConfig.parseId(r.string(2), "RING REMOVE");
+        } catch (IllegalArgumentException e) {
+          return Replies.error("ERR ringlb: " + e.getMessage());
+        }
+        return answerLater(client, force ? proxy.ringRemoveForce(id) : proxy.ringRemove(id));
+      }
+      case "nodes" -> {
+        return client.fanOut().send(t.backends(), new Object[] {"DBSIZE"},
+            (bs, replies) -> Values.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));
+      }
+      case "stats" -> {
+        return client.fanOut().send(t.backends(), new Object[] {"DBSIZE"},
+            (bs, replies) -> Values.bulk(ProxyInfo.stats(proxy, t, bs, replies)));
+      }
+      case "locate" -> {
+        if (r.argc() != 3) {
+          return Replies.error("ERR ringlb: usage: RING LOCATE <key>");
+        }
+        return Values.bulk(ProxyInfo.locate(t, client.router().hash(t, r.arg(2))));
+      }
+      default -> {
+        return Replies.error("ERR unknown subcommand '" + r.string(1)
+            + "'. Try RING ADD, REMOVE, NODES, LOCATE or STATS.");
+      }
+    }
+  }
+
+  /** Answers with the change's OK, or its error, when the control plane is done with it. */
+  private static RedisMessage answerLater(ProxyClient client, CompletableFuture<String> change) {
+    DeferredReply slot = client.session().defer();
+    change.whenComplete((ok, failure) -> {
+      if (failure == null) {
+        slot.complete(Replies.simple(ok));
+      } else {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        String text = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        slot.fail(text.startsWith("ERR ") ? text : "ERR ringlb: " + text);
+      }
+    });
+    return CommandHandler.DEFERRED;
+  }
+}

@@ -1,0 +1,137 @@
+package io.ringlb.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.ringlb.core.HashTag;
+import io.ringlb.server.CommandHandler;
+import io.ringlb.server.DeferredReply;
+import io.ringlb.server.Replies;
+import io.ringlb.server.Request;
+
+/**
+ * Routes a client's command to the backend owning its keys, on one I/O thread: hashes the keys,
+ * finds the owner in the worker's topology, and during a migration moves the keys whose owner
+ * changes before sending ({@link KeyMove}).
+ */
+final class Router {
+
+  private static final int[] FIRST_ARGUMENT = {1};
+
+  private final Proxy proxy;
+  private final Worker worker;
+  /** Scratch space for hashing keys without allocating. */
+  private byte[] scratch = new byte[256];
+
+  Router(Proxy proxy, Worker worker) {
+    this.proxy = proxy;
+    this.worker = worker;
+  }
+
+  /** Returns the routing hash of {@code key} in topology {@code t}. */
+  int hash(Topology t, ByteBuf key) {
+    int len = key.readableBytes();
+    if (key.hasArray()) {
+      return t.placement.hashKey(key.array(), key.arrayOffset() + key.readerIndex(), len);
+    }
+    if (scratch.length < len) {
+      scratch = new byte[Math.max(len, scratch.length * 2)];
+    }
+    key.getBytes(key.readerIndex(), scratch, 0, len);
+    return t.placement.hashKey(scratch, 0, len);
+  }
+
+  /** A command of one key, its first argument: sent to the key's owner. */
+  RedisMessage key(ProxyClient client, Request r) {
+    Topology t = worker.topology;
+    return sendToOwner(client, t, hash(t, r.arg(1)), r, FIRST_ARGUMENT);
+  }
+
+  /**
+   * A command whose keys must be routed as one (a hash tag): sent whole to their owner, or
+   * refused with the reason.
+   */
+  RedisMessage sameSlot(ProxyClient client, ProxyCommand command, Request r) {
+    String name = command.name();
+    if (command.keys().blocks(r)) {
+      return Replies.error("ERR ringlb: '" + name + "' with BLOCK blocks its connection until"
+          + " data arrives, and the proxy's connections to a redis-server are shared by its"
+          + " clients; poll without BLOCK");
+    }
+    int[] keys = command.keys().find(r);
+    if (keys == null && command.keys().first() == 2 && r.argc() >= 2) {
+      // MEMORY STATS, OBJECT HELP...: no key to route by
+      return Replies.error("ERR ringlb: '" + name + " " + KeyPositions.lower(r.arg(1))
+          + "' concerns one redis-server; run it on the backends directly");
+    }
+    if (keys == null) {
+      KeyPositions p = command.keys();
+      return Replies.error(p.numkeys() > 0
+          ? "ERR ringlb: '" + name + "' needs a number of keys of at least 1 and no more than the"
+              + " arguments after it (the proxy routes the command by its keys)"
+          : p.parser() == KeyPositions.Parser.STREAMS
+              ? "ERR ringlb: '" + name + "' needs STREAMS and as many keys as ids after its"
+                  + " options (the proxy routes the command by its keys)"
+              : Replies.wrongArity(name));
+    }
+    Topology t = worker.topology;
+    int h = hash(t, r.arg(keys[0]));
+    for (int i = 1; i < keys.length; i++) {
+      if (hash(t, r.arg(keys[i])) != h) {
+        return Replies.error("CROSSSLOT ringlb: the keys of '" + name + "' are not routed as one,"
+            + " so they may live on different backends; " + tagHint());
+      }
+    }
+    return sendToOwner(client, t, h, r, keys);
+  }
+
+  /** Returns how to route keys as one under the proxy's hash tag, for CROSSSLOT errors. */
+  String tagHint() {
+    HashTag tag = proxy.hashTag();
+    if (tag == null) {
+      return "hash tags are off (hash-tag: none), so only one key can be used";
+    }
+    String user = tag.toString().charAt(0) + "user1" + tag.toString().charAt(1);
+    return "give them one hash tag, as in " + user + ".a and " + user + ".b";
+  }
+
+  /**
+   * Sends a client's command to the owner of routing hash {@code h}. While a migration moves
+   * {@code h}, the command's keys (the arguments at {@code keys}) are moved to the new owner
+   * first.
+   */
+  RedisMessage sendToOwner(ProxyClient client, Topology t, int h, Request r, int[] keys) {
+    int owner = t.placement.serverFor(h);
+    if (owner < 0) {
+      return Replies.error(NO_BACKEND);
+    }
+    Backend target = t.backend(owner);
+    DeferredReply slot = client.session().defer();
+    ClientReply reply = new ClientReply(slot, worker, t);
+    if (t.previous != null) {
+      int before = t.previous.serverFor(h);
+      if (before != owner && before >= 0) {
+        byte[][] moving = new byte[keys.length][];
+        for (int i = 0; i < keys.length; i++) {
+          moving[i] = ByteBufUtil.getBytes(r.arg(keys[i]));
+        }
+        KeyMove.start(proxy, worker, client.id(), t, t.backend(before), target, moving,
+            Sender.encoded(encode(r), reply));
+        return CommandHandler.DEFERRED;
+      }
+    }
+    target.connection(worker, client.id()).send(r, reply);
+    return CommandHandler.DEFERRED;
+  }
+
+  /** The error of a command routed while the ring has no backend. */
+  static final String NO_BACKEND = "ERR ringlb: no backend in the ring";
+
+  /** Returns {@code r} as a RESP command in a buffer of its own. */
+  static ByteBuf encode(Request r) {
+    ByteBuf encoded = Unpooled.buffer(64);
+    Resp.writeCommand(encoded, r);
+    return encoded;
+  }
+}

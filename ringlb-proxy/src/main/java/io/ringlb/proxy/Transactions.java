@@ -1,0 +1,329 @@
+package io.ringlb.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.util.ReferenceCountUtil;
+import io.ringlb.server.CommandHandler;
+import io.ringlb.server.CommandSpec;
+import io.ringlb.server.DeferredReply;
+import io.ringlb.server.Replies;
+import io.ringlb.server.Request;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+
+/**
+ * One client's MULTI/EXEC/DISCARD and WATCH/UNWATCH through the proxy: a transaction holds
+ * commands on keys routed as one (a hash tag), and runs on their owner as one contiguous block.
+ *
+ * <p>The proxy answers QUEUED itself, then at EXEC sends MULTI, the queued commands and EXEC in
+ * one piece on the owner's connection, where no other command can cut in. WATCH goes to the
+ * watched keys' owner on a connection of the client's own, since a watch belongs to a connection;
+ * if a ring change moved the watched keys before EXEC, EXEC answers nil, as if they had changed.
+ */
+final class Transactions {
+
+  private static final RedisMessage QUEUED = Replies.simple("QUEUED");
+  private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] UNWATCH =
+      "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final ProxyClient client;
+  private final Proxy proxy;
+  private final Worker worker;
+  private final Router router;
+
+  /** The commands queued since MULTI, in RESP form; null outside a transaction. */
+  private ArrayList<ByteBuf> queued;
+  /** The keys of {@link #queued}, to move first while a migration moves them. */
+  private ArrayList<byte[]> queuedKeys;
+  /** The routing hash every key of {@link #queued} has. */
+  private int hash;
+  /** A command was refused while queuing: EXEC answers EXECABORT, as Redis does. */
+  private boolean failed;
+  /** This client's own connection to the backend its watched keys live on. */
+  private BackendConnection watchConnection;
+  private Backend watchBackend;
+  /** Keys are watched (on {@link #watchConnection}); they all have {@link #watchHash}. */
+  private int watched;
+  private int watchHash;
+
+  Transactions(ProxyClient client, Proxy proxy, Worker worker, Router router) {
+    this.client = client;
+    this.proxy = proxy;
+    this.worker = worker;
+    this.router = router;
+  }
+
+  /** Returns whether a MULTI is open. */
+  boolean open() {
+    return queued != null;
+  }
+
+  /** Returns the commands queued, or -1 outside a transaction (CLIENT LIST's multi). */
+  int queuedCount() {
+    ArrayList<ByteBuf> q = queued;
+    return q == null ? -1 : q.size();
+  }
+
+  /** Returns the keys watched (CLIENT LIST's watch). */
+  int watchedCount() {
+    return watched;
+  }
+
+  /** A command was refused before it ran: inside MULTI, EXEC will answer EXECABORT. */
+  void refused() {
+    if (queued != null) {
+      failed = true;
+    }
+  }
+
+  RedisMessage multi() {
+    if (queued != null) {
+      return Replies.error("ERR MULTI calls can not be nested");
+    }
+    queued = new ArrayList<>();
+    queuedKeys = new ArrayList<>();
+    return Replies.OK;
+  }
+
+  RedisMessage discard() {
+    if (queued == null) {
+      return Replies.error("ERR DISCARD without MULTI");
+    }
+    end();
+    unwatch();
+    return Replies.OK;
+  }
+
+  /** Queues a command of the transaction, or refuses it (and so the transaction). */
+  RedisMessage queue(CommandSpec spec, CommandHandler handler, Request r) {
+    String name = spec.name();
+    if (name.equals("unwatch")) {
+      // Queued by Redis too, and without effect: the watches are checked when EXEC starts.
+      return QUEUED;
+    }
+    ProxyCommand command = handler instanceof ProxyCommand c && c.routedByKeys() ? c : null;
+    int[] keys = command == null ? null : command.keys().find(r);
+    if (keys == null) {
+      failed = true;
+      return Replies.error(command == null
+          ? "ERR ringlb: '" + name + "' cannot be queued in a transaction through the proxy; a"
+              + " transaction holds commands on keys under one hash tag"
+          : Replies.wrongArity(name));
+    }
+    Topology t = worker.topology;
+    for (int i : keys) {
+      int h = router.hash(t, r.arg(i));
+      if (queuedKeys.isEmpty() && i == keys[0]) {
+        hash = h;
+      } else if (h != hash) {
+        failed = true;
+        return Replies.error("CROSSSLOT ringlb: a transaction's keys must all be routed as one,"
+            + " so that it runs on one backend; give them one hash tag");
+      }
+    }
+    for (int i : keys) {
+      queuedKeys.add(ByteBufUtil.getBytes(r.arg(i)));
+    }
+    queued.add(Router.encode(r));
+    return QUEUED;
+  }
+
+  /** EXEC: sends MULTI, the queued commands and EXEC to their backend in one piece. */
+  RedisMessage exec() {
+    if (queued == null) {
+      return Replies.error("ERR EXEC without MULTI");
+    }
+    ArrayList<ByteBuf> commands = queued;
+    queued = null;
+    byte[][] keys = queuedKeys.toArray(new byte[0][]);
+    queuedKeys = null;
+    boolean refused = failed;
+    failed = false;
+    if (refused || (commands.isEmpty() && watched == 0)) {
+      release(commands);
+      unwatch();
+      return refused
+          ? Replies.error("EXECABORT Transaction discarded because of previous errors.")
+          : ArrayRedisMessage.EMPTY_INSTANCE;
+    }
+    if (commands.isEmpty()) {
+      hash = watchHash; // MULTI, EXEC after WATCH: empty, or nil if a key changed
+    }
+    Topology t = worker.topology;
+    int owner = t.placement.serverFor(hash);
+    boolean wasWatching = watched > 0;
+    watched = 0;
+    if (owner < 0 || (wasWatching && (hash != watchHash || owner != watchBackend.id))) {
+      release(commands);
+      if (wasWatching) {
+        watchConnection.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Discarded());
+      }
+      if (owner < 0) {
+        return Replies.error(Router.NO_BACKEND);
+      }
+      if (hash != watchHash) {
+        return Replies.error("CROSSSLOT ringlb: a transaction must be routed as its WATCHed keys"
+            + " are; give them one hash tag");
+      }
+      // The watched keys changed owner since WATCH (a ring change): as if they were modified.
+      return ArrayRedisMessage.NULL_INSTANCE;
+    }
+    BackendConnection pinned = wasWatching ? watchConnection : null;
+    DeferredReply slot = client.session().defer();
+    ClientReply reply = new ClientReply(slot, worker, t);
+    Sender block = new Sender() {
+      @Override
+      public void sendTo(BackendConnection to) {
+        // One contiguous write on a connection no other command of this worker can cut into:
+        // redis-server runs the commands between MULTI and EXEC as one transaction.
+        to.sendEncoded(Unpooled.wrappedBuffer(MULTI), new Discarded());
+        for (ByteBuf command : commands) {
+          to.sendEncoded(command, new Discarded());
+          command.release();
+        }
+        to.sendEncoded(Unpooled.wrappedBuffer(EXEC), reply);
+      }
+
+      @Override
+      public void fail(String error) {
+        release(commands);
+        reply.fail(error);
+      }
+    };
+    Backend target = t.backend(owner);
+    Sender send = pinned == null ? block : Sender.on(pinned, block);
+    if (t.previous != null) {
+      int before = t.previous.serverFor(hash);
+      if (before != owner && before >= 0 && keys.length > 0) {
+        KeyMove.start(proxy, worker, client.id(), t, t.backend(before), target, keys, send);
+        return CommandHandler.DEFERRED;
+      }
+    }
+    send.sendTo(target.connection(worker, client.id()));
+    return CommandHandler.DEFERRED;
+  }
+
+  /**
+   * WATCH: the keys must be routed as one (and as keys watched before); the command goes to
+   * their owner on this client's own connection, after the keys moved there if a migration is
+   * moving them.
+   */
+  RedisMessage watch(Request r) {
+    if (queued != null) {
+      return Replies.error("ERR WATCH inside MULTI is not allowed");
+    }
+    Topology t = worker.topology;
+    int h = router.hash(t, r.arg(1));
+    for (int i = 2; i < r.argc(); i++) {
+      if (router.hash(t, r.arg(i)) != h) {
+        return Replies.error("CROSSSLOT ringlb: the keys of 'watch' are not routed as one; give"
+            + " them one hash tag");
+      }
+    }
+    if (watched > 0 && h != watchHash) {
+      return Replies.error("CROSSSLOT ringlb: keys watched together must be routed as one; give"
+          + " them one hash tag");
+    }
+    int owner = t.placement.serverFor(h);
+    if (owner < 0) {
+      return Replies.error(Router.NO_BACKEND);
+    }
+    Backend target = t.backend(owner);
+    if (watched > 0 && watchBackend != target) {
+      // Keys watched before moved with a ring change: their watch is gone with the old owner,
+      // and the transaction must not run as if it held.
+      return Replies.OK;
+    }
+    if (watchConnection == null || watchBackend != target) {
+      closeWatchConnection();
+      watchConnection = new BackendConnection(target, proxy, worker);
+      worker.register(watchConnection);
+      watchBackend = target;
+    }
+    watched += r.argc() - 1;
+    watchHash = h;
+    BackendConnection pinned = watchConnection;
+    DeferredReply slot = client.session().defer();
+    Sender send = Sender.encoded(Router.encode(r), new ClientReply(slot, worker, t));
+    if (t.previous != null) {
+      int before = t.previous.serverFor(h);
+      if (before != owner && before >= 0) {
+        byte[][] keys = new byte[r.argc() - 1][];
+        for (int i = 1; i < r.argc(); i++) {
+          keys[i - 1] = ByteBufUtil.getBytes(r.arg(i));
+        }
+        KeyMove.start(proxy, worker, client.id(), t, t.backend(before), target, keys,
+            Sender.on(pinned, send));
+        return CommandHandler.DEFERRED;
+      }
+    }
+    send.sendTo(pinned);
+    return CommandHandler.DEFERRED;
+  }
+
+  /** UNWATCH outside MULTI. */
+  RedisMessage unwatch() {
+    if (watched > 0) {
+      watched = 0;
+      watchConnection.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Discarded());
+    }
+    return Replies.OK;
+  }
+
+  /** RESET: out of MULTI, nothing watched. */
+  void reset() {
+    end();
+    unwatch();
+  }
+
+  /** The client left: drop what was queued and this client's own backend connection. */
+  void close() {
+    end();
+    closeWatchConnection();
+  }
+
+  private void closeWatchConnection() {
+    if (watchConnection != null) {
+      watchConnection.close("ERR ringlb: the client closed");
+      worker.unregister(watchConnection);
+      watchConnection = null;
+      watchBackend = null;
+      watched = 0;
+    }
+  }
+
+  /** Leaves a transaction, if one is open, dropping what it queued. */
+  private void end() {
+    if (queued != null) {
+      release(queued);
+    }
+    queued = null;
+    queuedKeys = null;
+    failed = false;
+  }
+
+  private static void release(ArrayList<ByteBuf> commands) {
+    for (ByteBuf command : commands) {
+      command.release();
+    }
+  }
+
+  /**
+   * The reply to MULTI or to a queued command inside a transaction sent to a backend, and to
+   * UNWATCH: dropped, since EXEC's reply says all (EXECABORT when redis-server refused one).
+   */
+  private static final class Discarded extends Pending {
+    @Override
+    void complete(RedisMessage reply) {
+      ReferenceCountUtil.release(reply);
+    }
+
+    @Override
+    void fail(String error) {}
+  }
+}
