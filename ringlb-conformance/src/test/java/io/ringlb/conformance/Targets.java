@@ -1,0 +1,129 @@
+package io.ringlb.conformance;
+
+import io.ringlb.core.HashRing;
+import io.ringlb.proxy.ProxyConfig;
+import io.ringlb.proxy.ProxyServer;
+import io.ringlb.server.RespServer;
+import io.ringlb.server.ServerConfig;
+import io.ringlb.server.embedded.EmbeddedBackend;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The three targets, started once: a redis-server (the oracle), ringlb's embedded server over
+ * servers 0, 1 and 2, and ringlb's proxy over three more redis-servers; each with a connection
+ * of its own that empties it before every exchange.
+ */
+final class Targets implements AutoCloseable {
+
+  /** One side of the comparison. */
+  enum Target {
+    REDIS("redis"), EMBEDDED("embedded"), PROXY("proxy");
+
+    final String label;
+
+    Target(String label) {
+      this.label = label;
+    }
+  }
+
+  private final Path dir;
+  private final List<AutoCloseable> started = new ArrayList<>();
+  private final Map<Target, InetSocketAddress> addresses = new EnumMap<>(Target.class);
+  private final Map<Target, Client> control = new EnumMap<>(Target.class);
+  private String redisVersion = "?";
+
+  private Targets(Path dir) {
+    this.dir = dir;
+  }
+
+  private void boot() throws Exception {
+    RedisProcess oracle = RedisProcess.start(dir);
+    started.add(oracle);
+    addresses.put(Target.REDIS, oracle.address());
+
+    RespServer embedded = RespServer.start(ServerConfig.defaults().withPort(0),
+        EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
+    started.add(embedded);
+    addresses.put(Target.EMBEDDED, embedded.address());
+
+    ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(2)
+        .requestTimeout(Duration.ofSeconds(5));
+    for (int i = 0; i < 3; i++) {
+      RedisProcess backend = RedisProcess.start(dir);
+      started.add(backend);
+      config.backend(i, "127.0.0.1", backend.address().getPort());
+    }
+    ProxyServer proxy = ProxyServer.start(config.build());
+    started.add(proxy);
+    addresses.put(Target.PROXY, proxy.address());
+
+    for (Target t : Target.values()) {
+      Client c = new Client(addresses.get(t), 5000);
+      started.add(c);
+      control.put(t, c);
+    }
+    String info = Client.text(control.get(Target.REDIS).command("INFO", "server"));
+    this.redisVersion = info.lines().filter(l -> l.startsWith("redis_version:"))
+        .map(l -> l.substring("redis_version:".length()).strip()).findFirst().orElse("?");
+  }
+
+  /** Starts every target; on a failure, stops those already started. */
+  static Targets start() throws Exception {
+    Targets targets = new Targets(Files.createTempDirectory("ringlb-conformance"));
+    try {
+      targets.boot();
+      return targets;
+    } catch (Exception | Error e) {
+      targets.close();
+      throw e;
+    }
+  }
+
+  /** The oracle's {@code redis_version}. */
+  String redisVersion() {
+    return redisVersion;
+  }
+
+  /** Where {@code target} listens. */
+  InetSocketAddress address(Target target) {
+    return addresses.get(target);
+  }
+
+  /** Empties every target (FLUSHALL), failing unless each answers OK. */
+  void flushAll() throws IOException {
+    for (Target t : Target.values()) {
+      Reply reply = control.get(t).command("FLUSHALL");
+      if (!"OK".equals(reply.text())) {
+        throw new IOException(t.label + " answered FLUSHALL with " + reply.rendered());
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (Exception e) {
+        // go on stopping the rest
+      }
+    }
+    delete(dir);
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
