@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * atomically per key on the old owner (the copy is restored on the new owner before the old one
  * is deleted), so a key is always on the old owner, the new one, or briefly both; never on
  * neither. Client requests for moving keys make the same move for their key first (see {@link
- * ProxyHandler}), so every write lands on the new owner after the old copy left. On an error the
+ * KeyMove}), so every write lands on the new owner after the old copy left. On an error the
  * migration keeps retrying, unless a RING REMOVE FORCE abandons it; see {@code
  * docs/ARCHITECTURE.md}.
  */
