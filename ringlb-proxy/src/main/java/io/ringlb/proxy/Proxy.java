@@ -256,7 +256,7 @@ final class Proxy {
       worker.loop.execute(() -> worker.adopt(next, signal));
     }
     // Every request in flight has a deadline, so this wait is bounded by the request timeouts.
-    CompletableFuture<Void> all = CompletableFuture.allOf(drained.toArray(new CompletableFuture[0]));
+    CompletableFuture<Void> all = CompletableFuture.allOf(drained.toArray(new CompletableFuture<?>[0]));
     while (true) {
       try {
         all.get(100, TimeUnit.MILLISECONDS);
