@@ -1,9 +1,8 @@
 package io.ringlb.proxy;
 
-import java.io.InputStream;
+import io.ringlb.server.Version;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.Properties;
 
 /** The texts of INFO and RING NODES / STATS / LOCATE in proxy mode. */
 final class ProxyInfo {
@@ -11,22 +10,7 @@ final class ProxyInfo {
   private ProxyInfo() {}
 
   static String version() {
-    Package p = ProxyInfo.class.getPackage();
-    String v = p == null ? null : p.getImplementationVersion();
-    if (v != null) {
-      return v;
-    }
-    try (InputStream in = ProxyInfo.class.getResourceAsStream(
-        "/META-INF/maven/io.ringlb/ringlb-server/pom.properties")) {
-      if (in != null) {
-        Properties props = new Properties();
-        props.load(in);
-        return props.getProperty("version", "unknown");
-      }
-    } catch (java.io.IOException e) {
-      // fall through
-    }
-    return "unknown";
+    return Version.current();
   }
 
   /** Returns the state RING NODES shows for {@code b}. */
