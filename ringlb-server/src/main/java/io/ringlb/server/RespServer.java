@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 public final class RespServer implements AutoCloseable {
 
   /** This server's version, as HELLO and INFO report it. */
-  public static final String VERSION = version();
+  public static final String VERSION = Version.current();
 
   /** Largest inline command line, as Redis's {@code PROTO_INLINE_MAX_SIZE}. */
   static final int MAX_INLINE = 64 * 1024;
@@ -170,10 +170,5 @@ public final class RespServer implements AutoCloseable {
     } finally {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
-  }
-
-  private static String version() {
-    String v = RespServer.class.getPackage().getImplementationVersion();
-    return v != null ? v : "0.1.0";
   }
 }

@@ -311,7 +311,7 @@ public final class Simulator {
     // each pass makes at least MIN_PASS_LOOKUPS calls, repeating the hashes for small key counts
     int repeat = (int) Math.max(1, (MIN_PASS_LOOKUPS + hashes.length - 1) / hashes.length);
     long calls = (long) repeat * hashes.length;
-    long sum = Placements.lookupLoop(p, hashes, (int) Math.max(1, 300_000 / hashes.length)); // warm-up
+    long sum = Placements.lookupLoop(p, hashes, Math.max(1, 300_000 / hashes.length)); // warm-up
     double best = Double.MAX_VALUE;
     long spent = 0;
     for (int pass = 0; pass < 5 && (pass < 2 || spent < TIMING_BUDGET_NANOS); pass++) {

@@ -247,6 +247,7 @@ class ServerEndToEndTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closes a mid-test to free its slot; the try closes it on failure
   void maxclients_refusesTheOneTooMany() throws Exception {
     try (RespServer small = RespServer.start(ServerConfig.defaults().withPort(0).withMaxClients(2),
             EmbeddedBackend.create(HashRing.seed(), 0));

@@ -7,6 +7,7 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,8 +60,8 @@ class RedisProgramTest {
 
   @Test
   void require_missingElsewhere_skipsWithTheSameMessage() {
-    for (Map<String, String> env : new Map[] {Map.of("PATH", dir.toString()),
-        Map.of("PATH", dir.toString(), "CI", "false")}) {
+    for (Map<String, String> env : List.of(Map.of("PATH", dir.toString()),
+        Map.of("PATH", dir.toString(), "CI", "false"))) {
       assertThatThrownBy(() -> RedisProgram.REDIS_SERVER.require(env))
           .isInstanceOf(TestAbortedException.class)
           .hasMessage("redis-server is not on PATH (" + dir + "); install Debian's redis-server"
