@@ -31,11 +31,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx2g"})
 public class BalancerBenchmark {
 
   /** Probed keys cycle through this many of the stored keys (and as many absent ones). */
   private static final int PROBES = 1 << 16;
+
   private static final int MASK = PROBES - 1;
 
   @Param({"100000", "1000000"})
@@ -51,8 +54,10 @@ public class BalancerBenchmark {
   private String[] presentStrings;
   private String[] valueStrings;
   private int i;
+
   /** Folds each retrieved value into {@link #seen}, so the retrieve cannot be optimized away. */
   private int seen;
+
   private final ValueSink sink = (buf, off, len) -> seen += buf[off] + len;
 
   @Setup
@@ -68,7 +73,8 @@ public class BalancerBenchmark {
       Fixtures.key(k, key);
       Fixtures.value(k, 0, value);
       balancer.store(Hashes.djb2(key, 0, key.length), key, 0, key.length, value, 0, value.length);
-      hashMap.put(new String(key, StandardCharsets.ISO_8859_1),
+      hashMap.put(
+          new String(key, StandardCharsets.ISO_8859_1),
           new String(value, StandardCharsets.ISO_8859_1));
     }
     present = new byte[PROBES][];

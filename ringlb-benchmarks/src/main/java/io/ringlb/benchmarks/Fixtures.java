@@ -6,7 +6,8 @@ import java.util.SplittableRandom;
 /** Deterministic inputs shared by the benchmarks: server ids, keys like the command files'. */
 final class Fixtures {
 
-  private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] HEX =
+      "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /** The length of a key: 32 hex characters, as in the command files. */
   static final int KEY_LENGTH = 32;
@@ -48,7 +49,9 @@ final class Fixtures {
     return out;
   }
 
-  /** Writes a 24-byte value for key {@code index}, version {@code version}, into {@code out} at 0. */
+  /**
+   * Writes a 24-byte value for key {@code index}, version {@code version}, into {@code out} at 0.
+   */
   static void value(long index, int version, byte[] out) {
     long v = mix(index * 31 + version);
     for (int i = 0; i < VALUE_LENGTH; i++) {

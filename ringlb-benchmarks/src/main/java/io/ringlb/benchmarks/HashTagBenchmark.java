@@ -52,8 +52,8 @@ public class HashTagBenchmark {
     for (int k = 0; k < KEYS; k++) {
       // the shapes redis-benchmark and applications use: key:000000012345, {user:12345}.cart
       untaggedKeys[k] = String.format("key:%012d", k * 7919L).getBytes(StandardCharsets.US_ASCII);
-      taggedKeys[k] = String.format("{user:%d}.cart", k * 7919L)
-          .getBytes(StandardCharsets.US_ASCII);
+      taggedKeys[k] =
+          String.format("{user:%d}.cart", k * 7919L).getBytes(StandardCharsets.US_ASCII);
     }
   }
 

@@ -12,8 +12,8 @@ import java.util.function.IntFunction;
 /**
  * Measures the heap retained per stored entry (32-byte key, 24-byte value) after a full GC, for a
  * {@link LoadBalancer} of 1000 servers (also after 100 servers joined and 100 left, which moves
- * about a fifth of the entries), a single {@link ServerMemory}, and {@code HashMap<String,
- * String>} holding the same entries, each measured the same way in the same JVM.
+ * about a fifth of the entries), a single {@link ServerMemory}, and {@code HashMap<String, String>}
+ * holding the same entries, each measured the same way in the same JVM.
  *
  * <p>Method: force full GCs until the used heap stops shrinking, build the structure (keys and
  * values are generated into reused buffers, so only what the structure keeps stays reachable),
@@ -35,8 +35,12 @@ public final class MemoryFootprint {
     if (entries <= 0) {
       throw new IllegalArgumentException("entries must be positive: " + entries);
     }
-    System.out.printf("entries: %d, key %d bytes, value %d bytes, JVM %s, %s%n", entries,
-        Fixtures.KEY_LENGTH, Fixtures.VALUE_LENGTH, System.getProperty("java.vm.version"),
+    System.out.printf(
+        "entries: %d, key %d bytes, value %d bytes, JVM %s, %s%n",
+        entries,
+        Fixtures.KEY_LENGTH,
+        Fixtures.VALUE_LENGTH,
+        System.getProperty("java.vm.version"),
         ManagementFactory.getGarbageCollectorMXBeans().get(0).getName());
     // warm the code paths once, small, so that class loading does not count
     measure("warm-up", 10_000, MemoryFootprint::balancer, false);
@@ -55,11 +59,12 @@ public final class MemoryFootprint {
     long after = usedAfterGc();
     double perEntry = (after - before) / (double) entries;
     if (print) {
-      String extra = structure instanceof LoadBalancer lb
-          ? String.format(" (its own estimate: %.1f)", lb.footprint() / (double) entries)
-          : structure instanceof ServerMemory m
-              ? String.format(" (its own estimate: %.1f)", m.footprint() / (double) entries)
-              : "";
+      String extra =
+          structure instanceof LoadBalancer lb
+              ? String.format(" (its own estimate: %.1f)", lb.footprint() / (double) entries)
+              : structure instanceof ServerMemory m
+                  ? String.format(" (its own estimate: %.1f)", m.footprint() / (double) entries)
+                  : "";
       System.out.printf("%-36s %8.1f bytes/entry retained%s%n", name, perEntry, extra);
     }
     // keep the structure reachable until the second measurement is done
@@ -113,7 +118,8 @@ public final class MemoryFootprint {
     for (int k = 0; k < entries; k++) {
       Fixtures.key(k, key);
       Fixtures.value(k, 0, value);
-      map.put(new String(key, StandardCharsets.ISO_8859_1),
+      map.put(
+          new String(key, StandardCharsets.ISO_8859_1),
           new String(value, StandardCharsets.ISO_8859_1));
     }
     return map;

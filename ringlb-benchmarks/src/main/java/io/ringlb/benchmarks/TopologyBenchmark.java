@@ -38,7 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx6g"})
 public class TopologyBenchmark {
 
   static final int SERVERS = 1000;
@@ -61,10 +63,18 @@ public class TopologyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      HashRing ring = HashRing.create("bench", Hashes.djb2(), (id, weight) -> id == PROBE
-          ? probePoints.clone()
-          : new int[] {Hashes.seedLabel(id), Hashes.seedLabel(100_000 + id),
-              Hashes.seedLabel(200_000 + id)});
+      HashRing ring =
+          HashRing.create(
+              "bench",
+              Hashes.djb2(),
+              (id, weight) ->
+                  id == PROBE
+                      ? probePoints.clone()
+                      : new int[] {
+                        Hashes.seedLabel(id),
+                        Hashes.seedLabel(100_000 + id),
+                        Hashes.seedLabel(200_000 + id)
+                      });
       balancer = LoadBalancer.builder().placement(ring).build();
       for (int id : Fixtures.serverIds(SERVERS, 11)) {
         balancer.addServer(id);
@@ -98,9 +108,15 @@ public class TopologyBenchmark {
 
     @TearDown(Level.Trial)
     public void report() {
-      System.out.printf("%n[topology] keys %d, asked to move %d: %d keys moved per add+remove"
-          + " (%d each way), probe has %d labels, %d neighbours holding %d keys%n",
-          keys, moved, movedPerOp, movedPerOp / 2, probePoints.length, neighbours.length,
+      System.out.printf(
+          "%n[topology] keys %d, asked to move %d: %d keys moved per add+remove"
+              + " (%d each way), probe has %d labels, %d neighbours holding %d keys%n",
+          keys,
+          moved,
+          movedPerOp,
+          movedPerOp / 2,
+          probePoints.length,
+          neighbours.length,
           Arrays.stream(neighbours).mapToLong(balancer::keys).sum());
     }
   }
@@ -130,8 +146,10 @@ public class TopologyBenchmark {
 
     @TearDown(Level.Trial)
     public void report() {
-      System.out.printf("%n[topology] keys %d: adding and removing seed server %d moves %d keys"
-          + " (%d each way)%n", keys, extra, movedPerOp, movedPerOp / 2);
+      System.out.printf(
+          "%n[topology] keys %d: adding and removing seed server %d moves %d keys"
+              + " (%d each way)%n",
+          keys, extra, movedPerOp, movedPerOp / 2);
     }
   }
 

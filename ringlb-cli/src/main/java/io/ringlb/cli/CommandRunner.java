@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * Executes a command file of the original design against a {@link LoadBalancer}, reading and
@@ -18,8 +17,8 @@ import java.util.Arrays;
  * output buffer, with no per-line allocation. Memory grows with the stored data, not the file.
  *
  * <p>A {@link LineReader} on a second thread reads the input ahead, cuts it into lines and locates
- * the key and value of the common store and retrieve lines; this thread executes the lines in
- * order and parses the others itself.
+ * the key and value of the common store and retrieve lines; this thread executes the lines in order
+ * and parses the others itself.
  */
 final class CommandRunner implements ValueSink {
 
@@ -42,17 +41,22 @@ final class CommandRunner implements ValueSink {
   private final OutputStream out;
   private final PrintStream err;
   private final String name;
+
   /** Hashes keys on the reader's thread when not null (it must be stateless). */
   private final KeyHash aheadHash;
 
   private byte[] in;
   private final byte[] buffer = new byte[WRITE_BUFFER];
   private int buffered;
+
   /** Scratch for retrieve keys, whose quotes are dropped. */
   private byte[] scratch = new byte[256];
+
   private long lineNumber;
+
   /** Lines whose table memory is read ahead at a time. */
   private static final int AHEAD = 32;
+
   private final int[] aheadHashes = new int[AHEAD];
   private boolean rejected;
   private boolean found;
@@ -65,8 +69,8 @@ final class CommandRunner implements ValueSink {
    * Creates a runner whose reader thread hashes keys with {@code aheadHash} (which must be the
    * balancer's key hash and stateless), or leaves hashing to this thread when it is null.
    */
-  CommandRunner(LoadBalancer balancer, OutputStream out, PrintStream err, String name,
-      KeyHash aheadHash) {
+  CommandRunner(
+      LoadBalancer balancer, OutputStream out, PrintStream err, String name, KeyHash aheadHash) {
     this.balancer = balancer;
     this.out = out;
     this.err = err;
@@ -121,15 +125,13 @@ final class CommandRunner implements ValueSink {
         lineNumber++;
         int keyOffset = chunk.keyOffsets[i];
         int keyLength = chunk.keyLengths[i];
-        int hash = aheadHash != null ? chunk.hashes[i]
-            : balancer.hashKey(in, keyOffset, keyLength);
+        int hash = aheadHash != null ? chunk.hashes[i] : balancer.hashKey(in, keyOffset, keyLength);
         store(in, keyOffset, keyLength, chunk.valueOffsets[i], chunk.valueLengths[i], hash);
       } else if (kind == LineReader.RETRIEVE) {
         lineNumber++;
         int keyOffset = chunk.keyOffsets[i];
         int keyLength = chunk.keyLengths[i];
-        int hash = aheadHash != null ? chunk.hashes[i]
-            : balancer.hashKey(in, keyOffset, keyLength);
+        int hash = aheadHash != null ? chunk.hashes[i] : balancer.hashKey(in, keyOffset, keyLength);
         retrieve(in, keyOffset, keyLength, hash);
       } else {
         line(chunk.starts[i], chunk.ends[i]);
@@ -138,8 +140,8 @@ final class CommandRunner implements ValueSink {
   }
 
   /**
-   * Has the balancer read ahead the table memory that lines {@code from} to {@code to} of the
-   * chunk will use, so that their cache misses overlap; their hashes are already known.
+   * Has the balancer read ahead the table memory that lines {@code from} to {@code to} of the chunk
+   * will use, so that their cache misses overlap; their hashes are already known.
    */
   private void prefetch(LineReader.Chunk chunk, int from, int to) {
     if (balancer.serverCount() == 0) {
@@ -213,19 +215,28 @@ final class CommandRunner implements ValueSink {
     int last = q3 < 0 ? -1 : lastIndexOf(in, q3 + 1, to, (byte) '"');
     if (last < 0) {
       int quotes = count(in, from, to, (byte) '"');
-      reject("store needs \"KEY\" \"VALUE\": found " + quotes + " quote"
-          + (quotes == 1 ? "" : "s") + ", expected at least 4");
+      reject(
+          "store needs \"KEY\" \"VALUE\": found "
+              + quotes
+              + " quote"
+              + (quotes == 1 ? "" : "s")
+              + ", expected at least 4");
       return;
     }
     int keyOffset = q1 + 1;
     int keyLength = q2 - keyOffset;
-    store(in, keyOffset, keyLength, q3 + 1, last - (q3 + 1),
+    store(
+        in,
+        keyOffset,
+        keyLength,
+        q3 + 1,
+        last - (q3 + 1),
         balancer.hashKey(in, keyOffset, keyLength));
   }
 
   /** Stores a located key and value; {@code hash} is the key's. */
-  private void store(byte[] in, int keyOffset, int keyLength, int valueOffset, int valueLength,
-      int hash) {
+  private void store(
+      byte[] in, int keyOffset, int keyLength, int valueOffset, int valueLength, int hash) {
     if (balancer.serverCount() == 0) {
       reject("store: no server to store on (add_server first)");
       return;
@@ -306,9 +317,13 @@ final class CommandRunner implements ValueSink {
       return;
     }
     if (balancer.serverCount() == 1 && balancer.keys(id) > 0) {
-      reject("remove_server: server " + id + " is the last server and holds "
-          + balancer.keys(id) + (balancer.keys(id) == 1 ? " key" : " keys")
-          + ", which would have nowhere to go");
+      reject(
+          "remove_server: server "
+              + id
+              + " is the last server and holds "
+              + balancer.keys(id)
+              + (balancer.keys(id) == 1 ? " key" : " keys")
+              + ", which would have nowhere to go");
       return;
     }
     balancer.removeServer(id);

@@ -1,7 +1,6 @@
 package io.ringlb.cli;
 
 import io.ringlb.core.KeyHash;
-import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -22,8 +21,10 @@ final class LineReader implements Runnable {
 
   /** A line the runner parses itself. */
   static final byte OTHER = 0;
+
   /** {@code store "K" "V..."}: key and value located. */
   static final byte STORE = 1;
+
   /** {@code retrieve "K"}: key located. */
   static final byte RETRIEVE = 2;
 
@@ -34,18 +35,23 @@ final class LineReader implements Runnable {
   static final class Chunk {
     byte[] bytes = new byte[CHUNK_BYTES];
     int count;
+
     /** Line {@code i} is {@code bytes[starts[i], ends[i])}, without its newline. */
     int[] starts = new int[8192];
+
     int[] ends = new int[8192];
     byte[] kinds = new byte[8192];
     int[] keyOffsets = new int[8192];
     int[] keyLengths = new int[8192];
     int[] valueOffsets = new int[8192];
     int[] valueLengths = new int[8192];
+
     /** The key's hash, when the reader was given a hash function. */
     int[] hashes = new int[8192];
+
     /** No chunk follows. */
     boolean last;
+
     /** Reading failed after the lines of this chunk; the run reports it. */
     Throwable failure;
 
@@ -178,8 +184,13 @@ final class LineReader implements Runnable {
       to--;
     }
     int n = to - from;
-    if (n >= 7 && b[from] == 's' && b[from + 1] == 't' && b[from + 2] == 'o'
-        && b[from + 3] == 'r' && b[from + 4] == 'e' && b[from + 5] == ' '
+    if (n >= 7
+        && b[from] == 's'
+        && b[from + 1] == 't'
+        && b[from + 2] == 'o'
+        && b[from + 3] == 'r'
+        && b[from + 4] == 'e'
+        && b[from + 5] == ' '
         && b[from + 6] == '"') {
       // the general rule: key between the 1st and 2nd quote, value from after the 3rd quote to
       // the last quote of the line
@@ -200,9 +211,16 @@ final class LineReader implements Runnable {
       chunk.keyLengths[i] = q2 - (from + 7);
       chunk.valueOffsets[i] = q3 + 1;
       chunk.valueLengths[i] = last - (q3 + 1);
-    } else if (n >= 10 && b[from] == 'r' && b[from + 1] == 'e' && b[from + 2] == 't'
-        && b[from + 3] == 'r' && b[from + 4] == 'i' && b[from + 5] == 'e'
-        && b[from + 6] == 'v' && b[from + 7] == 'e' && b[from + 8] == ' '
+    } else if (n >= 10
+        && b[from] == 'r'
+        && b[from + 1] == 'e'
+        && b[from + 2] == 't'
+        && b[from + 3] == 'r'
+        && b[from + 4] == 'i'
+        && b[from + 5] == 'e'
+        && b[from + 6] == 'v'
+        && b[from + 7] == 'e'
+        && b[from + 8] == ' '
         && b[from + 9] == '"') {
       // the key is what follows the first quote, every quote removed: here at most a last one
       int q = indexOf(b, from + 10, to);

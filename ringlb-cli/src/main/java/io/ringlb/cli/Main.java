@@ -14,8 +14,12 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     description = "A consistent-hashing load balancer for key-value data.",
-    subcommands = {RunCommand.class, ServeCommand.class, SimulateCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCommand.class,
+      ServeCommand.class,
+      SimulateCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   @Spec CommandSpec spec;
@@ -49,8 +53,8 @@ public final class Main implements Runnable {
   }
 
   /**
-   * Prints a command-line mistake as one line and a pointer to the help, instead of the whole
-   * usage text that would bury the message; exit status 2.
+   * Prints a command-line mistake as one line and a pointer to the help, instead of the whole usage
+   * text that would bury the message; exit status 2.
    */
   private static int reportUsageError(CommandLine.ParameterException e, String[] args) {
     CommandLine commandLine = e.getCommandLine();
@@ -63,8 +67,8 @@ public final class Main implements Runnable {
   }
 
   /** Prints a failure as one line naming it, never as a stack trace; exit status 2. */
-  private static int reportFailure(Exception e, CommandLine commandLine,
-      CommandLine.ParseResult parseResult) {
+  private static int reportFailure(
+      Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
     PrintWriter err = commandLine.getErr();
     String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     err.println(commandLine.getCommandSpec().qualifiedName() + ": " + message);
@@ -81,8 +85,10 @@ public final class Main implements Runnable {
   static final class ExitCode {
     /** Every line ran. */
     static final int OK = 0;
+
     /** At least one line was rejected; the rest ran. */
     static final int REJECTED = 1;
+
     /** The input could not be read at all, or the command line was wrong. */
     static final int UNREADABLE = 2;
 
@@ -95,7 +101,10 @@ public final class Main implements Runnable {
     public String[] getVersion() {
       return new String[] {
         "ringlb " + Version.current(),
-        "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name")
+        "Java "
+            + System.getProperty("java.version")
+            + " ("
+            + System.getProperty("java.vm.name")
             + ")"
       };
     }

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * A one-line progress bar on stderr, redrawn in place; it appears only once a run has taken half
- * a second, so short runs print nothing.
+ * A one-line progress bar on stderr, redrawn in place; it appears only once a run has taken half a
+ * second, so short runs print nothing.
  */
 final class ProgressBar implements Simulator.Progress {
 

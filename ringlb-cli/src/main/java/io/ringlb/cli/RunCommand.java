@@ -3,8 +3,8 @@ package io.ringlb.cli;
 import io.ringlb.core.Hashes;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.placement.Placements;
-import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,8 +37,9 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--summary",
-      description = "After the run, print a table per server to stderr: id, labels, keys held,"
-          + " share of keys, share of the ring.")
+      description =
+          "After the run, print a table per server to stderr: id, labels, keys held,"
+              + " share of keys, share of the ring.")
   boolean summary;
 
   @Option(
@@ -46,39 +47,47 @@ final class RunCommand implements Callable<Integer> {
       paramLabel = "SPEC",
       defaultValue = "seed",
       converter = StorePlacementConverter.class,
-      description = "How keys are placed on servers (default: ${DEFAULT-VALUE}, the original"
-          + " ring; see 'ringlb simulate --help' for the others, e.g. ring:160, ketama, slots)."
-          + " Outputs differ from the original design's unless it is seed.")
+      description =
+          "How keys are placed on servers (default: ${DEFAULT-VALUE}, the original"
+              + " ring; see 'ringlb simulate --help' for the others, e.g. ring:160, ketama, slots)."
+              + " Outputs differ from the original design's unless it is seed.")
   String placement = "seed";
 
   @Override
   public Integer call() {
-    return run(file, summary, placement, System.in, new FileOutputStream(FileDescriptor.out),
-        System.err);
+    return run(
+        file, summary, placement, System.in, new FileOutputStream(FileDescriptor.out), System.err);
   }
 
   /** Runs {@code file} ("-" for stdin) with the original ring on the standard streams. */
   static int runFile(String file) {
-    return run(file, false, "seed", System.in, new FileOutputStream(FileDescriptor.out),
-        System.err);
+    return run(
+        file, false, "seed", System.in, new FileOutputStream(FileDescriptor.out), System.err);
   }
 
   /** Runs {@code file} ("-" for {@code stdin}) with the original ring; returns the exit status. */
-  static int run(String file, boolean summary, InputStream stdin, OutputStream stdout,
-      PrintStream stderr) {
+  static int run(
+      String file, boolean summary, InputStream stdin, OutputStream stdout, PrintStream stderr) {
     return run(file, summary, "seed", stdin, stdout, stderr);
   }
 
   /** Runs {@code file} ("-" for {@code stdin}) with a placement; returns the exit status. */
-  static int run(String file, boolean summary, String placement, InputStream stdin,
-      OutputStream stdout, PrintStream stderr) {
+  static int run(
+      String file,
+      boolean summary,
+      String placement,
+      InputStream stdin,
+      OutputStream stdout,
+      PrintStream stderr) {
     String name = file.equals("-") ? "<stdin>" : file;
-    LoadBalancer balancer = placement.equals("seed")
-        ? LoadBalancer.seed()
-        : LoadBalancer.builder().placement(Placements.forStore(placement)).build();
+    LoadBalancer balancer =
+        placement.equals("seed")
+            ? LoadBalancer.seed()
+            : LoadBalancer.builder().placement(Placements.forStore(placement)).build();
     // the seed ring hashes keys with djb2, which is stateless: the reader thread may hash them
-    CommandRunner runner = new CommandRunner(balancer, stdout, stderr, name,
-        placement.equals("seed") ? Hashes.djb2() : null);
+    CommandRunner runner =
+        new CommandRunner(
+            balancer, stdout, stderr, name, placement.equals("seed") ? Hashes.djb2() : null);
     int status;
     try (InputStream in = file.equals("-") ? stdin : Files.newInputStream(Path.of(file))) {
       status = runner.run(in);

@@ -42,58 +42,93 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--port", defaultValue = "6380", paramLabel = "PORT",
+  @Option(
+      names = "--port",
+      defaultValue = "6380",
+      paramLabel = "PORT",
       description = "TCP port to listen on, 0 for any free one (default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "ADDR",
+  @Option(
+      names = "--bind",
+      defaultValue = "127.0.0.1",
+      paramLabel = "ADDR",
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--servers", defaultValue = "0,1,2", paramLabel = "IDS",
-      description = "Comma-separated ids of the initial server memories (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--servers",
+      defaultValue = "0,1,2",
+      paramLabel = "IDS",
+      description =
+          "Comma-separated ids of the initial server memories (default: ${DEFAULT-VALUE}).")
   String servers;
 
-  @Option(names = "--placement", defaultValue = "slots", paramLabel = "SPEC",
+  @Option(
+      names = "--placement",
+      defaultValue = "slots",
+      paramLabel = "SPEC",
       converter = StorePlacementConverter.class,
-      description = "How keys are placed on the server memories (default: ${DEFAULT-VALUE},"
-          + " balanced and exactly minimal-moving, see docs/PLACEMENT.md; seed is the original"
-          + " ring; see 'ringlb simulate --help' for the others).")
+      description =
+          "How keys are placed on the server memories (default: ${DEFAULT-VALUE},"
+              + " balanced and exactly minimal-moving, see docs/PLACEMENT.md; seed is the original"
+              + " ring; see 'ringlb simulate --help' for the others).")
   String placement;
 
-  @Option(names = "--hash-tag", paramLabel = "DELIMITERS",
-      description = "Route a key on the part between these two delimiters when it has one, so"
-          + " that {user1}.cart and {user1}.orders share a server and multi-key commands can use"
-          + " them together (default: {}; none routes every key on all of its bytes).")
+  @Option(
+      names = "--hash-tag",
+      paramLabel = "DELIMITERS",
+      description =
+          "Route a key on the part between these two delimiters when it has one, so"
+              + " that {user1}.cart and {user1}.orders share a server and multi-key commands can use"
+              + " them together (default: {}; none routes every key on all of its bytes).")
   String hashTag;
 
-  @Option(names = "--requirepass", paramLabel = "SECRET",
+  @Option(
+      names = "--requirepass",
+      paramLabel = "SECRET",
       description = "Password clients must AUTH with before any other command.")
   String requirePass;
 
-  @Option(names = "--maxclients", defaultValue = "10000", paramLabel = "N",
+  @Option(
+      names = "--maxclients",
+      defaultValue = "10000",
+      paramLabel = "N",
       description = "Most clients connected at once (default: ${DEFAULT-VALUE}).")
   int maxClients;
 
-  @Option(names = "--proto-max-bulk-len", defaultValue = "512mb", paramLabel = "BYTES",
-      description = "Largest bulk string a request may carry, e.g. 1048576, 64kb, 512mb"
-          + " (default: ${DEFAULT-VALUE}, at most 512mb).")
+  @Option(
+      names = "--proto-max-bulk-len",
+      defaultValue = "512mb",
+      paramLabel = "BYTES",
+      description =
+          "Largest bulk string a request may carry, e.g. 1048576, 64kb, 512mb"
+              + " (default: ${DEFAULT-VALUE}, at most 512mb).")
   String protoMaxBulkLen;
 
-  @Option(names = "--backend", paramLabel = "ID=HOST:PORT",
-      description = "Proxy mode: ring server ID is the redis-server at HOST:PORT (repeatable)."
-          + " Keys are sharded over the backends; RING ADD <id> <host:port> and RING REMOVE <id>"
-          + " move them live.")
+  @Option(
+      names = "--backend",
+      paramLabel = "ID=HOST:PORT",
+      description =
+          "Proxy mode: ring server ID is the redis-server at HOST:PORT (repeatable)."
+              + " Keys are sharded over the backends; RING ADD <id> <host:port> and RING REMOVE <id>"
+              + " move them live.")
   java.util.List<String> backends = new java.util.ArrayList<>();
 
-  @Option(names = "--config", paramLabel = "FILE",
-      description = "Proxy mode: a YAML file with listen address, placement, backends, timeouts,"
-          + " auth (see examples/proxy.yaml); options given on the command line override it.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Proxy mode: a YAML file with listen address, placement, backends, timeouts,"
+              + " auth (see examples/proxy.yaml); options given on the command line override it.")
   java.nio.file.Path configFile;
 
-  @Option(names = "--state", paramLabel = "FILE",
-      description = "Proxy mode: file recording the ring and any running migration, so that a"
-          + " restarted ringlb routes as before and resumes the migration.")
+  @Option(
+      names = "--state",
+      paramLabel = "FILE",
+      description =
+          "Proxy mode: file recording the ring and any running migration, so that a"
+              + " restarted ringlb routes as before and resumes the migration.")
   java.nio.file.Path stateFile;
 
   private final CountDownLatch stop = new CountDownLatch(1);
@@ -109,8 +144,13 @@ public final class ServeCommand implements Callable<Integer> {
     Placement ring;
     int[] ids;
     try {
-      config = ServerConfig.defaults().withBind(bind).withPort(port).withRequirePass(requirePass)
-          .withMaxClients(maxClients).withProtoMaxBulkLen(parseBytes(protoMaxBulkLen));
+      config =
+          ServerConfig.defaults()
+              .withBind(bind)
+              .withPort(port)
+              .withRequirePass(requirePass)
+              .withMaxClients(maxClients)
+              .withProtoMaxBulkLen(parseBytes(protoMaxBulkLen));
       ring = Placements.forStore(placement);
       HashTag tag = hashTag == null ? HashTag.BRACES : hashTag(hashTag);
       if (tag != null) {
@@ -138,9 +178,18 @@ public final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     installSignalHandlers();
-    out.println("ringlb serve: ready on " + server.address().getAddress().getHostAddress() + ":"
-        + server.address().getPort() + " (placement " + ring.name() + ", servers "
-        + joinIds(ids) + ", " + server.transport() + ")");
+    out.println(
+        "ringlb serve: ready on "
+            + server.address().getAddress().getHostAddress()
+            + ":"
+            + server.address().getPort()
+            + " (placement "
+            + ring.name()
+            + ", servers "
+            + joinIds(ids)
+            + ", "
+            + server.transport()
+            + ")");
     out.flush();
     stop.await();
     server.close();
@@ -153,19 +202,22 @@ public final class ServeCommand implements Callable<Integer> {
     io.ringlb.proxy.ProxyConfig config;
     try {
       if (parsed.hasMatchedOption("--servers")) {
-        throw new IllegalArgumentException("--servers names embedded server memories; with"
-            + " --backend or --config the ring servers are redis-servers");
+        throw new IllegalArgumentException(
+            "--servers names embedded server memories; with"
+                + " --backend or --config the ring servers are redis-servers");
       }
-      io.ringlb.proxy.ProxyConfig.Builder b = configFile == null
-          ? io.ringlb.proxy.ProxyConfig.builder()
-          : io.ringlb.proxy.ProxyConfig.load(configFile).toBuilder();
+      io.ringlb.proxy.ProxyConfig.Builder b =
+          configFile == null
+              ? io.ringlb.proxy.ProxyConfig.builder()
+              : io.ringlb.proxy.ProxyConfig.load(configFile).toBuilder();
       if (configFile == null || parsed.hasMatchedOption("--port")) {
         b.port(port);
       }
       if (configFile == null || parsed.hasMatchedOption("--bind")) {
         b.bind(bind);
       }
-      if (configFile == null || parsed.hasMatchedOption("--placement")
+      if (configFile == null
+          || parsed.hasMatchedOption("--placement")
           || b.build().placement() == null) {
         b.placement(placement);
       }
@@ -190,10 +242,11 @@ public final class ServeCommand implements Callable<Integer> {
       }
       b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
       config = b.build();
-      if (config.backends().isEmpty() && (config.stateFile() == null
-          || !java.nio.file.Files.exists(config.stateFile()))) {
-        throw new IllegalArgumentException("no backends: give --backend ID=HOST:PORT or list"
-            + " them under 'backends:' in the --config file");
+      if (config.backends().isEmpty()
+          && (config.stateFile() == null || !java.nio.file.Files.exists(config.stateFile()))) {
+        throw new IllegalArgumentException(
+            "no backends: give --backend ID=HOST:PORT or list"
+                + " them under 'backends:' in the --config file");
       }
     } catch (java.io.IOException e) {
       throw new ParameterException(spec.commandLine(), "--config: " + e.getMessage());
@@ -210,8 +263,16 @@ public final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     installSignalHandlers();
-    out.println("ringlb serve: ready on " + proxy.address().getAddress().getHostAddress() + ":"
-        + proxy.port() + " (proxy, " + proxy.describe() + ", " + proxy.transport() + ")");
+    out.println(
+        "ringlb serve: ready on "
+            + proxy.address().getAddress().getHostAddress()
+            + ":"
+            + proxy.port()
+            + " (proxy, "
+            + proxy.describe()
+            + ", "
+            + proxy.transport()
+            + ")");
     out.flush();
     stop.await();
     proxy.close();
@@ -244,27 +305,33 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       Class<?> signalType = Class.forName("sun.misc.Signal");
       Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
-      MethodHandle stop = MethodHandles.lookup()
-          .findVirtual(ServeCommand.class, "requestStop", MethodType.methodType(void.class))
-          .bindTo(this);
-      Object handler = MethodHandleProxies.asInterfaceInstance(handlerType,
-          MethodHandles.dropArguments(stop, 0, signalType));
+      MethodHandle stop =
+          MethodHandles.lookup()
+              .findVirtual(ServeCommand.class, "requestStop", MethodType.methodType(void.class))
+              .bindTo(this);
+      Object handler =
+          MethodHandleProxies.asInterfaceInstance(
+              handlerType, MethodHandles.dropArguments(stop, 0, signalType));
       for (String name : new String[] {"INT", "TERM"}) {
         Object signal = signalType.getConstructor(String.class).newInstance(name);
         signalType.getMethod("handle", signalType, handlerType).invoke(null, signal, handler);
       }
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       // Signals this platform does not have: fall back to a hook (exit status 128+signal then).
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        RespServer s = server;
-        if (s != null) {
-          s.close();
-        }
-        io.ringlb.proxy.ProxyServer p = proxy;
-        if (p != null) {
-          p.close();
-        }
-      }, "ringlb-shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    RespServer s = server;
+                    if (s != null) {
+                      s.close();
+                    }
+                    io.ringlb.proxy.ProxyServer p = proxy;
+                    if (p != null) {
+                      p.close();
+                    }
+                  },
+                  "ringlb-shutdown"));
     }
   }
 
@@ -288,8 +355,15 @@ public final class ServeCommand implements Callable<Integer> {
   static long parseBytes(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
     long unit = 1;
-    String[][] units = {{"kb", "1024"}, {"mb", "1048576"}, {"gb", "1073741824"}, {"k", "1000"},
-        {"m", "1000000"}, {"g", "1000000000"}, {"b", "1"}};
+    String[][] units = {
+      {"kb", "1024"},
+      {"mb", "1048576"},
+      {"gb", "1073741824"},
+      {"k", "1000"},
+      {"m", "1000000"},
+      {"g", "1000000000"},
+      {"b", "1"}
+    };
     for (String[] u : units) {
       if (t.endsWith(u[0])) {
         unit = Long.parseLong(u[1]);
@@ -304,13 +378,16 @@ public final class ServeCommand implements Callable<Integer> {
       }
       return n * unit;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--proto-max-bulk-len: '" + text
-          + "' is not a positive size (expected e.g. 1048576, 64kb, 512mb)");
+      throw new IllegalArgumentException(
+          "--proto-max-bulk-len: '"
+              + text
+              + "' is not a positive size (expected e.g. 1048576, 64kb, 512mb)");
     }
   }
 
   private static String joinIds(int[] ids) {
-    return java.util.Arrays.stream(ids).mapToObj(Integer::toString)
+    return java.util.Arrays.stream(ids)
+        .mapToObj(Integer::toString)
         .collect(Collectors.joining(","));
   }
 }

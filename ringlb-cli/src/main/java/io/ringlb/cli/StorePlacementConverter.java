@@ -10,8 +10,8 @@ import picocli.CommandLine.TypeConversionException;
  * {@link Placements#forStore(String, java.util.function.IntFunction)}.
  *
  * <p>Unknown specs get the list of valid ones; {@code jump} and {@code bounded} get the reason they
- * cannot hold a store. picocli prints the message as {@code Invalid value for option
- * '--placement': ...}.
+ * cannot hold a store. picocli prints the message as {@code Invalid value for option '--placement':
+ * ...}.
  */
 public final class StorePlacementConverter implements ITypeConverter<String> {
 

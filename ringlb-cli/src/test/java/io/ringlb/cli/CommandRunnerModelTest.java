@@ -36,11 +36,17 @@ class CommandRunnerModelTest {
       for (boolean hashAhead : new boolean[] {true, false}) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CommandRunner runner = new CommandRunner(LoadBalancer.seed(), out,
-            new PrintStream(err, true, ISO_8859_1), "model", hashAhead ? Hashes.djb2() : null);
+        CommandRunner runner =
+            new CommandRunner(
+                LoadBalancer.seed(),
+                out,
+                new PrintStream(err, true, ISO_8859_1),
+                "model",
+                hashAhead ? Hashes.djb2() : null);
         int status = runner.run(new ChoppyStream(input, new Random(seed)));
         assertThat(new String(out.toByteArray(), ISO_8859_1))
-            .as("seed %d", seed).isEqualTo(new String(expected, ISO_8859_1));
+            .as("seed %d", seed)
+            .isEqualTo(new String(expected, ISO_8859_1));
         assertThat(err.toString(ISO_8859_1).lines().count()).isEqualTo(model.rejected);
         assertThat(status).isEqualTo(model.rejected > 0 ? 1 : 0);
       }
@@ -50,35 +56,38 @@ class CommandRunnerModelTest {
   @Test
   void run_lineLongerThanSeveralChunks() throws IOException {
     String value = "v".repeat(3 << 20);
-    byte[] input = ("add_server 4\nstore \"big\" \"" + value + "\"\r\nretrieve \"big\"")
-        .getBytes(ISO_8859_1);
+    byte[] input =
+        ("add_server 4\nstore \"big\" \"" + value + "\"\r\nretrieve \"big\"").getBytes(ISO_8859_1);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CommandRunner runner = new CommandRunner(LoadBalancer.seed(), out, System.err, "long",
-        Hashes.djb2());
+    CommandRunner runner =
+        new CommandRunner(LoadBalancer.seed(), out, System.err, "long", Hashes.djb2());
     assertThat(runner.run(new ChoppyStream(input, new Random(9)))).isZero();
-    assertThat(out.toString(ISO_8859_1)).isEqualTo(
-        "Stored " + value + " on server 4.\nRetrieved " + value + " from server 4.\n");
+    assertThat(out.toString(ISO_8859_1))
+        .isEqualTo("Stored " + value + " on server 4.\nRetrieved " + value + " from server 4.\n");
   }
 
   @Test
   void run_readFailsMidway_linesBeforeRunThenFailure() {
-    byte[] good = "add_server 1\nstore \"a\" \"b\"\nretrieve \"a\"\nstore \"c\"".getBytes(ISO_8859_1);
-    InputStream failing = new InputStream() {
-      int next;
+    byte[] good =
+        "add_server 1\nstore \"a\" \"b\"\nretrieve \"a\"\nstore \"c\"".getBytes(ISO_8859_1);
+    InputStream failing =
+        new InputStream() {
+          int next;
 
-      @Override
-      public int read() throws IOException {
-        if (next == good.length) {
-          throw new IOException("disk on fire");
-        }
-        return good[next++];
-      }
-    };
+          @Override
+          public int read() throws IOException {
+            if (next == good.length) {
+              throw new IOException("disk on fire");
+            }
+            return good[next++];
+          }
+        };
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CommandRunner runner = new CommandRunner(LoadBalancer.seed(), out, System.err, "x",
-        Hashes.djb2());
+    CommandRunner runner =
+        new CommandRunner(LoadBalancer.seed(), out, System.err, "x", Hashes.djb2());
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> runner.run(failing))
-        .isInstanceOf(IOException.class).hasMessage("disk on fire");
+        .isInstanceOf(IOException.class)
+        .hasMessage("disk on fire");
     runner.flushQuietly();
     // the complete lines ran; the unfinished last line did not
     assertThat(out.toString(ISO_8859_1))
@@ -99,8 +108,10 @@ class CommandRunnerModelTest {
         line = (random.nextInt(20) == 0 ? "add_server 000" : "add_server ") + id;
         servers.add(id);
       } else if (kind < 3) {
-        int id = servers.isEmpty() || random.nextInt(4) == 0 ? random.nextInt(100_000)
-            : new ArrayList<>(servers).get(random.nextInt(servers.size()));
+        int id =
+            servers.isEmpty() || random.nextInt(4) == 0
+                ? random.nextInt(100_000)
+                : new ArrayList<>(servers).get(random.nextInt(servers.size()));
         line = "remove_server " + id;
         servers.remove(id);
       } else if (kind < 45) {
@@ -120,8 +131,13 @@ class CommandRunnerModelTest {
         String key = keys.isEmpty() || random.nextInt(7) == 0 ? key(random) : pick(random, keys);
         switch (random.nextInt(40)) {
           case 0 -> line = "retrieve \"" + key;
-          case 1 -> line = "retrieve \"" + key.substring(0, key.length() / 2) + "\""
-              + key.substring(key.length() / 2) + "\"";
+          case 1 ->
+              line =
+                  "retrieve \""
+                      + key.substring(0, key.length() / 2)
+                      + "\""
+                      + key.substring(key.length() / 2)
+                      + "\"";
           case 2 -> line = "retrieve \"" + key + "\" ";
           case 3 -> line = " retrieve \"" + key + "\"";
           case 4 -> line = "retrieve " + key;
@@ -141,8 +157,10 @@ class CommandRunnerModelTest {
     StringBuilder key = new StringBuilder();
     int length = random.nextInt(10) == 0 ? random.nextInt(4) : 32;
     for (int i = 0; i < length; i++) {
-      key.append(random.nextInt(30) == 0 ? (char) (0x80 + random.nextInt(128))
-          : "0123456789abcdef".charAt(random.nextInt(16)));
+      key.append(
+          random.nextInt(30) == 0
+              ? (char) (0x80 + random.nextInt(128))
+              : "0123456789abcdef".charAt(random.nextInt(16)));
     }
     return key.toString();
   }
@@ -176,12 +194,12 @@ class CommandRunnerModelTest {
   }
 
   /**
-   * SPEC.md written as plainly as possible: the ring as a sorted set of (position, id), the data
-   * as one map (an owner is a function of the hash, and nothing is ever dropped).
+   * SPEC.md written as plainly as possible: the ring as a sorted set of (position, id), the data as
+   * one map (an owner is a function of the hash, and nothing is ever dropped).
    */
   private static final class Model {
-    final TreeSet<long[]> ring = new TreeSet<>((a, b) ->
-        a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+    final TreeSet<long[]> ring =
+        new TreeSet<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
     final Map<String, String> data = new HashMap<>();
     long rejected;
 
@@ -191,8 +209,8 @@ class CommandRunnerModelTest {
       String[] lines = text.split("\n", -1);
       int count = text.endsWith("\n") ? lines.length - 1 : lines.length;
       for (int i = 0; i < count; i++) {
-        String line = lines[i].endsWith("\r")
-            ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
+        String line =
+            lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
         String reply = line(line);
         if (reply != null) {
           out.writeBytes(reply.getBytes(ISO_8859_1));
@@ -230,11 +248,14 @@ class CommandRunnerModelTest {
           }
           String key = line.substring(q1 + 1).replace("\"", "");
           String value = data.get(key);
-          return value == null ? "Key " + key + " not present.\n"
+          return value == null
+              ? "Key " + key + " not present.\n"
               : "Retrieved " + value + " from server " + owner(key) + ".\n";
         }
         case "add_server", "remove_server" -> {
-          if (words.length != 2 || !words[1].matches("[0-9]+") || words[1].length() > 9
+          if (words.length != 2
+              || !words[1].matches("[0-9]+")
+              || words[1].length() > 9
               || Integer.parseInt(words[1]) > 99_999) {
             rejected++;
             return null;

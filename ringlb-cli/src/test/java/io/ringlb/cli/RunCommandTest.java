@@ -12,10 +12,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 class RunCommandTest {
@@ -60,8 +60,8 @@ class RunCommandTest {
   @Test
   void retrieve_dropsEveryQuote() {
     Result result = run("add_server 0\nstore \"ab\" \"v\"\nretrieve \"a\"b\"\nretrieve \"zz\"\n");
-    assertThat(result.out()).isEqualTo(
-        "Stored v on server 0.\nRetrieved v from server 0.\nKey zz not present.\n");
+    assertThat(result.out())
+        .isEqualTo("Stored v on server 0.\nRetrieved v from server 0.\nKey zz not present.\n");
   }
 
   @Test
@@ -89,29 +89,32 @@ class RunCommandTest {
 
   @Test
   void store_restore_keepsLastValue() {
-    Result result = run("add_server 1\nadd_server 2\nstore \"k\" \"one\"\n"
-        + "store \"k\" \"a much longer second value\"\nstore \"k\" \"3\"\nretrieve \"k\"\n");
+    Result result =
+        run(
+            "add_server 1\nadd_server 2\nstore \"k\" \"one\"\n"
+                + "store \"k\" \"a much longer second value\"\nstore \"k\" \"3\"\nretrieve \"k\"\n");
     assertThat(result.out()).endsWith("Retrieved 3 from server 1.\n");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "frobnicate 1|unknown command 'frobnicate'",
-    "Store \"k\" \"v\"|unknown command 'Store'",
-    "store \"k\" \"v|found 3 quotes",
-    "store k v|found 0 quotes",
-    "retrieve k|no quote found",
-    "add_server|missing server id",
-    "add_server 12a|'12a' is not a number",
-    "add_server -1|'-1' is not a number",
-    "add_server 100000|above 99999",
-    "add_server 99999999999999999999999|above 99999",
-    "add_server 5 6|unexpected '6'",
-    "remove_server|missing server id",
-    "remove_server 1 x|unexpected 'x'",
-    "add_server 0|server 0 is already present",
-    "remove_server 42|server 42 is not present",
-  })
+  @ValueSource(
+      strings = {
+        "frobnicate 1|unknown command 'frobnicate'",
+        "Store \"k\" \"v\"|unknown command 'Store'",
+        "store \"k\" \"v|found 3 quotes",
+        "store k v|found 0 quotes",
+        "retrieve k|no quote found",
+        "add_server|missing server id",
+        "add_server 12a|'12a' is not a number",
+        "add_server -1|'-1' is not a number",
+        "add_server 100000|above 99999",
+        "add_server 99999999999999999999999|above 99999",
+        "add_server 5 6|unexpected '6'",
+        "remove_server|missing server id",
+        "remove_server 1 x|unexpected 'x'",
+        "add_server 0|server 0 is already present",
+        "remove_server 42|server 42 is not present",
+      })
   void run_malformedLine_diagnosedAndSkipped(String spec) {
     String[] parts = spec.split("\\|");
     Result result = run("add_server 0\n" + parts[0] + "\nstore \"k\" \"v\"\n");
@@ -125,9 +128,10 @@ class RunCommandTest {
   void run_noServer_storeAndRetrieveRejected() {
     Result result = run("store \"k\" \"v\"\nretrieve \"k\"\nadd_server 00012\nretrieve \"k\"\n");
     assertThat(result.out()).isEqualTo("Key k not present.\n");
-    assertThat(result.err().lines()).containsExactly(
-        "ringlb run: <stdin>:1: store: no server to store on (add_server first)",
-        "ringlb run: <stdin>:2: retrieve: no server to retrieve from (add_server first)");
+    assertThat(result.err().lines())
+        .containsExactly(
+            "ringlb run: <stdin>:1: store: no server to store on (add_server first)",
+            "ringlb run: <stdin>:2: retrieve: no server to retrieve from (add_server first)");
     assertThat(result.status).isEqualTo(1);
   }
 
@@ -135,7 +139,8 @@ class RunCommandTest {
   void removeServer_lastHoldingKeys_refusedAndKeysKept() {
     Result result = run("add_server 1\nstore \"k\" \"v\"\nremove_server 1\nretrieve \"k\"\n");
     assertThat(result.out()).isEqualTo("Stored v on server 1.\nRetrieved v from server 1.\n");
-    assertThat(result.err()).contains(":3: remove_server: server 1 is the last server and holds 1 key");
+    assertThat(result.err())
+        .contains(":3: remove_server: server 1 is the last server and holds 1 key");
     assertThat(result.status).isEqualTo(1);
   }
 
@@ -174,8 +179,13 @@ class RunCommandTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     String input = "add_server 1\nadd_server 2\nstore \"a\" \"1\"\nstore \"b\" \"2\"\n";
-    int status = RunCommand.run("-", true, new ByteArrayInputStream(input.getBytes(UTF_8)), out,
-        new PrintStream(err, true, UTF_8));
+    int status =
+        RunCommand.run(
+            "-",
+            true,
+            new ByteArrayInputStream(input.getBytes(UTF_8)),
+            out,
+            new PrintStream(err, true, UTF_8));
     assertThat(status).isZero();
     String table = err.toString(UTF_8);
     assertThat(table.lines()).hasSize(4);
@@ -196,12 +206,18 @@ class RunCommandTest {
     for (String placement : new String[] {"slots", "ring:160", "maglev", "memento"}) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int status = RunCommand.run("-", false, placement,
-          new ByteArrayInputStream(input.toString().getBytes(UTF_8)), out,
-          new PrintStream(err, true, UTF_8));
+      int status =
+          RunCommand.run(
+              "-",
+              false,
+              placement,
+              new ByteArrayInputStream(input.toString().getBytes(UTF_8)),
+              out,
+              new PrintStream(err, true, UTF_8));
       assertThat(status).as(placement).isZero();
       assertThat(out.toString(UTF_8).lines().filter(l -> l.startsWith("Retrieved v")))
-          .as(placement).hasSize(200);
+          .as(placement)
+          .hasSize(200);
     }
   }
 
@@ -248,16 +264,18 @@ class RunCommandTest {
   private static Result run(byte[] input) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = RunCommand.run("-", false, new ByteArrayInputStream(input), out,
-        new PrintStream(err, true, UTF_8));
+    int status =
+        RunCommand.run(
+            "-", false, new ByteArrayInputStream(input), out, new PrintStream(err, true, UTF_8));
     return new Result(status, out.toByteArray(), err.toByteArray());
   }
 
   private static Result runFile(String file) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = RunCommand.run(file, false, InputStream.nullInputStream(), out,
-        new PrintStream(err, true, UTF_8));
+    int status =
+        RunCommand.run(
+            file, false, InputStream.nullInputStream(), out, new PrintStream(err, true, UTF_8));
     return new Result(status, out.toByteArray(), err.toByteArray());
   }
 

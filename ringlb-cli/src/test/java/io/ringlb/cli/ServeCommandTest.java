@@ -32,9 +32,18 @@ class ServeCommandTest {
   @Test
   void serve_printsReadyLine_servesAndStopsWithZero() throws Exception {
     Run run = new Run();
-    CompletableFuture<Integer> status = CompletableFuture.supplyAsync(
-        () -> run.cli.execute("--port", "0", "--servers", "4,5", "--placement", "seed",
-            "--requirepass", "pw"));
+    CompletableFuture<Integer> status =
+        CompletableFuture.supplyAsync(
+            () ->
+                run.cli.execute(
+                    "--port",
+                    "0",
+                    "--servers",
+                    "4,5",
+                    "--placement",
+                    "seed",
+                    "--requirepass",
+                    "pw"));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (run.command.server() == null || run.out.toString().isEmpty()) {
       assertThat(System.nanoTime()).as("ready in time").isLessThan(deadline);
@@ -42,26 +51,35 @@ class ServeCommandTest {
       Thread.sleep(20);
     }
     int port = run.command.server().address().getPort();
-    assertThat(run.out.toString()).isEqualTo("ringlb serve: ready on 127.0.0.1:" + port
-        + " (placement seed, servers 4,5, " + run.command.server().transport() + ")"
-        + System.lineSeparator());
+    assertThat(run.out.toString())
+        .isEqualTo(
+            "ringlb serve: ready on 127.0.0.1:"
+                + port
+                + " (placement seed, servers 4,5, "
+                + run.command.server().transport()
+                + ")"
+                + System.lineSeparator());
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(5000);
-      s.getOutputStream().write(("GET k\r\nAUTH pw\r\nSET k v\r\nGET k\r\nRING NODES\r\n"
-          + "RING LOCATE {t}.a\r\nRING LOCATE t\r\nINFO ring\r\nQUIT\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write(
+              ("GET k\r\nAUTH pw\r\nSET k v\r\nGET k\r\nRING NODES\r\n"
+                      + "RING LOCATE {t}.a\r\nRING LOCATE t\r\nINFO ring\r\nQUIT\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
       InputStream in = s.getInputStream();
       String expected = "-NOAUTH Authentication required.\r\n+OK\r\n+OK\r\n$1\r\nv\r\n";
       assertThat(new String(in.readNBytes(expected.length()), StandardCharsets.US_ASCII))
           .isEqualTo(expected);
       String nodes = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-      assertThat(nodes).contains("id=4 labels=3", "id=5 labels=3", "ring_hash_tag:{}")
+      assertThat(nodes)
+          .contains("id=4 labels=3", "id=5 labels=3", "ring_hash_tag:{}")
           .endsWith("+OK\r\n");
       // the seed ring behind the default hash tag still shows its labels; {t}.a is placed as t
       String[] located = nodes.split("\\*8\r\n");
       assertThat(located).hasSize(3);
-      assertThat(located[1]).contains("label_index").isEqualTo(
-          located[2].substring(0, located[1].length()));
+      assertThat(located[1])
+          .contains("label_index")
+          .isEqualTo(located[2].substring(0, located[1].length()));
     }
     run.command.requestStop();
     assertThat(status.get(20, TimeUnit.SECONDS)).isZero();
@@ -82,20 +100,22 @@ class ServeCommandTest {
   @Test
   void serve_badOptions_clearMessageAndStatus2() {
     String[][] cases = {
-        {"--servers", "0,x", "--servers: 'x' is not a server id"},
-        {"--servers", "1,1", "--servers: server 1 is listed twice"},
-        {"--placement", "jump", "cannot hold a store"},
-        {"--placement", "nope", "unknown placement 'nope'"},
-        {"--proto-max-bulk-len", "0", "--proto-max-bulk-len: '0' is not a positive size"},
-        {"--proto-max-bulk-len", "1gb", "proto-max-bulk-len must be between 1 and 536870912"},
-        {"--maxclients", "0", "maxclients must be at least 1: 0"},
-        {"--port", "99999", "port must be between 0 and 65535: 99999"},
+      {"--servers", "0,x", "--servers: 'x' is not a server id"},
+      {"--servers", "1,1", "--servers: server 1 is listed twice"},
+      {"--placement", "jump", "cannot hold a store"},
+      {"--placement", "nope", "unknown placement 'nope'"},
+      {"--proto-max-bulk-len", "0", "--proto-max-bulk-len: '0' is not a positive size"},
+      {"--proto-max-bulk-len", "1gb", "proto-max-bulk-len must be between 1 and 536870912"},
+      {"--maxclients", "0", "maxclients must be at least 1: 0"},
+      {"--port", "99999", "port must be between 0 and 65535: 99999"},
     };
     for (String[] c : cases) {
       Run run = new Run();
       int status = run.cli.execute(c[0], c[1]);
       assertThat(status).as(c[0] + " " + c[1]).isEqualTo(2);
-      assertThat(run.err.toString()).as(c[0] + " " + c[1]).contains(c[2])
+      assertThat(run.err.toString())
+          .as(c[0] + " " + c[1])
+          .contains(c[2])
           .doesNotContain("Exception");
       assertThat(run.out.toString()).isEmpty();
     }

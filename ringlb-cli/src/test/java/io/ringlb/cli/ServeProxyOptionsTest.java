@@ -28,8 +28,10 @@ class ServeProxyOptionsTest {
   void backend_malformed() {
     String[] r = run("serve", "--backend", "127.0.0.1:7001");
     assertThat(r[0]).isEqualTo("2");
-    assertThat(r[1]).contains("--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001), not "
-        + "'127.0.0.1:7001'").doesNotContain("Exception");
+    assertThat(r[1])
+        .contains(
+            "--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001), not " + "'127.0.0.1:7001'")
+        .doesNotContain("Exception");
   }
 
   @Test
@@ -53,28 +55,32 @@ class ServeProxyOptionsTest {
     Files.writeString(file, "placement: nope\nbackends:\n  0: 127.0.0.1:7001\n");
     String[] r = run("serve", "--config", file.toString(), "--port", "0");
     assertThat(r[0]).isEqualTo("2");
-    assertThat(r[1].lines().findFirst()).contains("ringlb serve: " + file
-        + ": unknown placement 'nope'; valid: " + Placements.specs());
+    assertThat(r[1].lines().findFirst())
+        .contains(
+            "ringlb serve: " + file + ": unknown placement 'nope'; valid: " + Placements.specs());
     assertThat(r[1]).doesNotContain("Exception");
   }
 
   @Test
   void placement_unknown() {
-    String[] r = run("serve", "--backend", "0=127.0.0.1:7001", "--placement", "nope", "--port",
-        "0");
+    String[] r =
+        run("serve", "--backend", "0=127.0.0.1:7001", "--placement", "nope", "--port", "0");
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[1]).contains("unknown placement 'nope'");
   }
 
   @Test
   void hashTag_malformed_namesTheOption() {
-    for (String[] args : new String[][] {
-        {"serve", "--backend", "0=127.0.0.1:7001", "--hash-tag", "{", "--port", "0"},
-        {"serve", "--hash-tag", "<<>", "--port", "0"}}) {
+    for (String[] args :
+        new String[][] {
+          {"serve", "--backend", "0=127.0.0.1:7001", "--hash-tag", "{", "--port", "0"},
+          {"serve", "--hash-tag", "<<>", "--port", "0"}
+        }) {
       String[] r = run(args);
       assertThat(r[0]).isEqualTo("2");
-      assertThat(r[1]).contains("--hash-tag: a hash tag is two characters").doesNotContain(
-          "Exception");
+      assertThat(r[1])
+          .contains("--hash-tag: a hash tag is two characters")
+          .doesNotContain("Exception");
     }
   }
 }

@@ -45,9 +45,19 @@ class SimulateCommandTest {
     Path html = dir.resolve("out.html");
     Result r =
         simulate(
-            "--servers", "16", "--keys", "40000", "--seed", "9",
-            "--strategy", "ring:50,jump,memento,slots", "--json",
-            "--csv", csv.toString(), "--report", html.toString());
+            "--servers",
+            "16",
+            "--keys",
+            "40000",
+            "--seed",
+            "9",
+            "--strategy",
+            "ring:50,jump,memento,slots",
+            "--json",
+            "--csv",
+            csv.toString(),
+            "--report",
+            html.toString());
     assertThat(r.err).isEmpty();
     assertThat(r.status).isZero();
     JsonNode array = new ObjectMapper().readTree(r.out);
@@ -82,7 +92,8 @@ class SimulateCommandTest {
         squares += (load - mean) * (load - mean);
       }
       assertThat(o.get("peak_to_average").asDouble()).isCloseTo(max / mean, within(1e-6));
-      assertThat(o.get("stddev").asDouble()).isCloseTo(Math.sqrt(squares / 16) / mean, within(1e-6));
+      assertThat(o.get("stddev").asDouble())
+          .isCloseTo(Math.sqrt(squares / 16) / mean, within(1e-6));
 
       int removed = o.get("removed_server").asInt();
       if (names.get(s).equals("jump")) {
@@ -119,7 +130,8 @@ class SimulateCommandTest {
     assertThat(r.status).isEqualTo(2);
     assertThat(r.out).isEmpty();
     assertThat(r.err)
-        .startsWith("ringlb simulate: invalid --strategy: unknown placement 'consistent'; valid: seed,")
+        .startsWith(
+            "ringlb simulate: invalid --strategy: unknown placement 'consistent'; valid: seed,")
         .contains("memento, slots")
         .doesNotContain("Exception");
   }
@@ -139,7 +151,8 @@ class SimulateCommandTest {
   @Test
   void simulate_unwritableReport_failsBeforeTheRun() {
     Result r =
-        simulate("--servers", "3", "--keys", "10", "--report", dir.resolve("no/such/r.html").toString());
+        simulate(
+            "--servers", "3", "--keys", "10", "--report", dir.resolve("no/such/r.html").toString());
     assertThat(r.status).isEqualTo(2);
     assertThat(r.out).isEmpty();
     assertThat(r.err).contains("invalid --report: no such directory");

@@ -57,7 +57,6 @@ class StorePlacementConverterTest {
 
   @Test
   void convert_unknown_listsValidNames() {
-    assertThat(error("chord"))
-        .contains("unknown placement 'chord'; valid: seed, ring[:labels]");
+    assertThat(error("chord")).contains("unknown placement 'chord'; valid: seed, ring[:labels]");
   }
 }

@@ -12,15 +12,18 @@ import org.junit.jupiter.api.Test;
 /** The version ringlb prints is the pom's: run by failsafe once the jars are packaged. */
 class VersionIT {
 
-  private static final String POM_VERSION = Objects.requireNonNull(
-      System.getProperty("ringlb.pomVersion"), "ringlb.pomVersion (set by the failsafe plugin)");
+  private static final String POM_VERSION =
+      Objects.requireNonNull(
+          System.getProperty("ringlb.pomVersion"),
+          "ringlb.pomVersion (set by the failsafe plugin)");
 
   @Test
   void launcher_printsThePomVersion() throws Exception {
-    String launcher = Objects.requireNonNull(
-        System.getProperty("ringlb.launcher"), "ringlb.launcher (set by the failsafe plugin)");
-    ProcessBuilder builder = new ProcessBuilder("bash", launcher, "--version")
-        .redirectErrorStream(true);
+    String launcher =
+        Objects.requireNonNull(
+            System.getProperty("ringlb.launcher"), "ringlb.launcher (set by the failsafe plugin)");
+    ProcessBuilder builder =
+        new ProcessBuilder("bash", launcher, "--version").redirectErrorStream(true);
     builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
     Process process = builder.start();
     // two short lines: they fit in the pipe, so they are read once the process has exited
@@ -36,8 +39,9 @@ class VersionIT {
 
   @Test
   void shadedJar_manifestCarriesThePomVersion() throws Exception {
-    String jar = Objects.requireNonNull(
-        System.getProperty("ringlb.jar"), "ringlb.jar (set by the failsafe plugin)");
+    String jar =
+        Objects.requireNonNull(
+            System.getProperty("ringlb.jar"), "ringlb.jar (set by the failsafe plugin)");
     try (JarFile file = new JarFile(jar)) {
       Attributes main = file.getManifest().getMainAttributes();
       assertThat(main.getValue(Attributes.Name.IMPLEMENTATION_VERSION)).isEqualTo(POM_VERSION);

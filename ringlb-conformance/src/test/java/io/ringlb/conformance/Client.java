@@ -13,19 +13,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A raw-socket RESP client: one connection, requests written as given, replies read one at a
- * time by their framing and kept as their rendering.
+ * A raw-socket RESP client: one connection, requests written as given, replies read one at a time
+ * by their framing and kept as their rendering.
  */
 final class Client implements AutoCloseable {
 
   /** The step every exchange ends with, to compare the state it leaves the connection in. */
-  static final Exchange.Step AFTER = new Exchange.Step("(after) PING",
-      ExchangeFile.resp(List.of("PING")), 1, Normalizer.EXACT);
+  static final Exchange.Step AFTER =
+      new Exchange.Step("(after) PING", ExchangeFile.resp(List.of("PING")), 1, Normalizer.EXACT);
 
   /** What a step shows when the target closed the connection instead of answering. */
   static final String CLOSED = "(closed)";
+
   /** What a {@code raw 0} step shows: it reads nothing. */
   static final String NOTHING_READ = "(nothing read)";
+
   /** What the steps after a lost reply show: they are not sent. */
   static final String NOT_SENT = "(not sent)";
 
@@ -45,8 +47,8 @@ final class Client implements AutoCloseable {
   }
 
   /**
-   * Runs {@code exchange} on a new connection to {@code address}, then {@link #AFTER}, and
-   * returns one rendering per step (a {@code raw N} step's N replies one after the other).
+   * Runs {@code exchange} on a new connection to {@code address}, then {@link #AFTER}, and returns
+   * one rendering per step (a {@code raw N} step's N replies one after the other).
    */
   static List<String> run(Exchange exchange, InetSocketAddress address, int timeoutMillis)
       throws IOException {
@@ -67,8 +69,10 @@ final class Client implements AutoCloseable {
           continue;
         }
         for (int r = 0; r < step.replies(); r++) {
-          Outcome o = r == 0 ? client.ask(step.request(), step.normalizer())
-              : client.next(step.normalizer());
+          Outcome o =
+              r == 0
+                  ? client.ask(step.request(), step.normalizer())
+                  : client.next(step.normalizer());
           rendered.append(o.rendering());
           if (o.lost()) {
             lost = true;
@@ -123,17 +127,23 @@ final class Client implements AutoCloseable {
   private Outcome next(Normalizer normalizer) {
     try {
       Reply reply = reader.read();
-      return reply == null ? new Outcome(CLOSED, false)
+      return reply == null
+          ? new Outcome(CLOSED, false)
           : new Outcome(normalizer.render(reply), false);
     } catch (SocketTimeoutException e) {
       String partial = Rendering.escape(reader.seen());
-      return new Outcome("(no reply within " + timeoutMillis + " ms"
-          + (partial.isEmpty() ? "" : " after " + partial) + ")", true);
+      return new Outcome(
+          "(no reply within "
+              + timeoutMillis
+              + " ms"
+              + (partial.isEmpty() ? "" : " after " + partial)
+              + ")",
+          true);
     } catch (RespReader.MalformedReply e) {
       return new Outcome("(not RESP: " + e.getMessage() + ")", true);
     } catch (EOFException e) {
-      return new Outcome("(closed inside a reply after " + Rendering.escape(reader.seen()) + ")",
-          true);
+      return new Outcome(
+          "(closed inside a reply after " + Rendering.escape(reader.seen()) + ")", true);
     } catch (SocketException reset) {
       // a close with our next request unread arrives as a reset
       return new Outcome(CLOSED, false);

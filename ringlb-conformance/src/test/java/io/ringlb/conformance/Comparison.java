@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * One exchange's replies on the three targets, judged: each ringlb side must answer each step as
- * redis-server does, or exactly as an intended difference lists, and a listed difference must
- * still be one.
+ * redis-server does, or exactly as an intended difference lists, and a listed difference must still
+ * be one.
  */
 final class Comparison {
 
@@ -18,11 +18,10 @@ final class Comparison {
   private final List<String> problems = new ArrayList<>();
 
   /**
-   * Judges {@code replies} (one rendering per step, {@link Client#AFTER} last, per target)
-   * against {@code rows}, the exchange's intended differences.
+   * Judges {@code replies} (one rendering per step, {@link Client#AFTER} last, per target) against
+   * {@code rows}, the exchange's intended differences.
    */
-  Comparison(Exchange exchange, Map<Target, List<String>> replies,
-      List<Differences.Row> rows) {
+  Comparison(Exchange exchange, Map<Target, List<String>> replies, List<Differences.Row> rows) {
     this.exchange = exchange;
     this.replies = Map.copyOf(replies);
     exchange.steps().forEach(s -> steps.add(s.text()));
@@ -30,9 +29,18 @@ final class Comparison {
     for (Differences.Row row : rows) {
       long matches = steps.stream().filter(row.step()::equals).count();
       if (matches != 1) {
-        problems.add("docs/CONFORMANCE.md:" + row.line() + ": step `" + row.step() + "` is "
-            + (matches == 0 ? "not a step" : "written " + matches + " times") + " of "
-            + exchange.id() + " (steps: " + steps + ")");
+        problems.add(
+            "docs/CONFORMANCE.md:"
+                + row.line()
+                + ": step `"
+                + row.step()
+                + "` is "
+                + (matches == 0 ? "not a step" : "written " + matches + " times")
+                + " of "
+                + exchange.id()
+                + " (steps: "
+                + steps
+                + ")");
       }
     }
     List<String> oracle = replies.get(Target.REDIS);
@@ -42,14 +50,28 @@ final class Comparison {
         Differences.Row row = row(rows, steps.get(i), t);
         String expected = row != null ? row.reply() : oracle.get(i);
         if (row != null && row.reply().equals(oracle.get(i))) {
-          problems.add("step `" + steps.get(i) + "`: the difference listed for " + t.label
-              + " (docs/CONFORMANCE.md:" + row.line() + ") is what redis-server answers too");
+          problems.add(
+              "step `"
+                  + steps.get(i)
+                  + "`: the difference listed for "
+                  + t.label
+                  + " (docs/CONFORMANCE.md:"
+                  + row.line()
+                  + ") is what redis-server answers too");
         }
         if (!got.get(i).equals(expected)) {
-          problems.add("step `" + steps.get(i) + "`: " + t.label + " answers `" + got.get(i)
-              + "`, expected `" + expected + "` ("
-              + (row != null ? "docs/CONFORMANCE.md:" + row.line() : "redis-server's reply")
-              + ")");
+          problems.add(
+              "step `"
+                  + steps.get(i)
+                  + "`: "
+                  + t.label
+                  + " answers `"
+                  + got.get(i)
+                  + "`, expected `"
+                  + expected
+                  + "` ("
+                  + (row != null ? "docs/CONFORMANCE.md:" + row.line() : "redis-server's reply")
+                  + ")");
         }
       }
     }
@@ -89,10 +111,18 @@ final class Comparison {
       if (r.equals(e) && r.equals(p)) {
         continue;
       }
-      sb.append("    step `").append(steps.get(i)).append("`\n")
-          .append("      redis    `").append(r).append("`\n")
-          .append("      embedded `").append(e).append("`\n")
-          .append("      proxy    `").append(p).append("`\n");
+      sb.append("    step `")
+          .append(steps.get(i))
+          .append("`\n")
+          .append("      redis    `")
+          .append(r)
+          .append("`\n")
+          .append("      embedded `")
+          .append(e)
+          .append("`\n")
+          .append("      proxy    `")
+          .append(p)
+          .append("`\n");
     }
     return sb.toString();
   }

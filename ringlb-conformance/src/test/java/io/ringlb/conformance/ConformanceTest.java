@@ -27,33 +27,43 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Runs every exchange of {@code src/test/resources/conformance} on redis-server, the embedded
- * server and the proxy, and fails each one where a ringlb side answers other than redis-server
- * and other than docs/CONFORMANCE.md lists; see that document.
+ * server and the proxy, and fails each one where a ringlb side answers other than redis-server and
+ * other than docs/CONFORMANCE.md lists; see that document.
  */
 class ConformanceTest {
 
   /**
-   * Exchanges where ringlb today answers other than it should, not on purpose: each passes while
-   * it still differs (the suite's output shows the three replies) and fails once it no longer
-   * does, so the entry is removed then. The two sides share one front end, so most are both
-   * sides answering alike, not as redis-server.
+   * Exchanges where ringlb today answers other than it should, not on purpose: each passes while it
+   * still differs (the suite's output shows the three replies) and fails once it no longer does, so
+   * the entry is removed then. The two sides share one front end, so most are both sides answering
+   * alike, not as redis-server.
    */
-  static final Map<String, String> KNOWN_DRIFT = Map.ofEntries(
-      // both sides alike (the shared front end), not as redis-server
-      drift("connection/hello-auth-no-password-configured", "without a password set,"
-          + " redis-server takes any for user default; ringlb refuses with AUTH's one-argument"
-          + " text"),
-      drift("connection/auth-user-no-password-configured", "without a password set,"
-          + " redis-server takes AUTH default ANY; ringlb refuses"),
-      drift("connection/client-info", "ringlb's fields are its own (tot-cmds=0 while the"
-          + " command runs; no fd, flags, qbuf...)"),
-      drift("errors/unknown-command-long-arg", "ringlb cuts an argument at 127 bytes,"
-          + " redis-server at 128"),
-      drift("errors/unknown-command-binary", "ringlb quotes the bytes as UTF-8 with U+FFFD;"
-          + " redis-server quotes up to the first NUL"),
-      // the embedded data side alone
-      drift("strings/set-ex-twice", "the embedded server refuses EX given twice; redis-server"
-          + " takes the last"));
+  static final Map<String, String> KNOWN_DRIFT =
+      Map.ofEntries(
+          // both sides alike (the shared front end), not as redis-server
+          drift(
+              "connection/hello-auth-no-password-configured",
+              "without a password set,"
+                  + " redis-server takes any for user default; ringlb refuses with AUTH's one-argument"
+                  + " text"),
+          drift(
+              "connection/auth-user-no-password-configured",
+              "without a password set," + " redis-server takes AUTH default ANY; ringlb refuses"),
+          drift(
+              "connection/client-info",
+              "ringlb's fields are its own (tot-cmds=0 while the"
+                  + " command runs; no fd, flags, qbuf...)"),
+          drift(
+              "errors/unknown-command-long-arg",
+              "ringlb cuts an argument at 127 bytes," + " redis-server at 128"),
+          drift(
+              "errors/unknown-command-binary",
+              "ringlb quotes the bytes as UTF-8 with U+FFFD;"
+                  + " redis-server quotes up to the first NUL"),
+          // the embedded data side alone
+          drift(
+              "strings/set-ex-twice",
+              "the embedded server refuses EX given twice; redis-server" + " takes the last"));
 
   private static Map.Entry<String, String> drift(String exchange, String why) {
     return Map.entry(exchange, why);
@@ -80,15 +90,23 @@ class ConformanceTest {
 
   @BeforeAll
   static void start() throws Exception {
-    if (!require(Files.isExecutable(RedisProcess.BINARY), RedisProcess.BINARY
-        + " is missing (apt-get install redis-server): the conformance suite compares ringlb's"
-        + " replies with redis-server's")) {
+    if (!require(
+        Files.isExecutable(RedisProcess.BINARY),
+        RedisProcess.BINARY
+            + " is missing (apt-get install redis-server): the conformance suite compares ringlb's"
+            + " replies with redis-server's")) {
       return;
     }
     differences = differences();
     targets = Targets.start();
-    require(targets.redisVersion().startsWith(REDIS_VERSION), RedisProcess.BINARY + " is "
-        + targets.redisVersion() + "; the exchanges were checked against " + REDIS_VERSION + "x");
+    require(
+        targets.redisVersion().startsWith(REDIS_VERSION),
+        RedisProcess.BINARY
+            + " is "
+            + targets.redisVersion()
+            + "; the exchanges were checked against "
+            + REDIS_VERSION
+            + "x");
     deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BUDGET_MILLIS);
   }
 
@@ -144,7 +162,8 @@ class ConformanceTest {
     Map<String, List<DynamicNode>> families = new LinkedHashMap<>();
     for (Exchange exchange : exchangeFiles()) {
       String family = exchange.id().substring(0, exchange.id().indexOf('/'));
-      families.computeIfAbsent(family, k -> new ArrayList<>())
+      families
+          .computeIfAbsent(family, k -> new ArrayList<>())
           .add(DynamicTest.dynamicTest(exchange.id(), () -> check(exchange)));
     }
     return families.entrySet().stream()
@@ -153,8 +172,12 @@ class ConformanceTest {
 
   private static void check(Exchange exchange) throws IOException {
     if (System.nanoTime() > deadline) {
-      fail("the suite's budget of " + BUDGET_MILLIS + " ms is spent; " + exchange.id()
-          + " was not run");
+      fail(
+          "the suite's budget of "
+              + BUDGET_MILLIS
+              + " ms is spent; "
+              + exchange.id()
+              + " was not run");
     }
     targets.flushAll();
     Map<Target, List<String>> replies = new EnumMap<>(Target.class);
@@ -165,9 +188,14 @@ class ConformanceTest {
     String drift = KNOWN_DRIFT.get(exchange.id());
     if (drift != null) {
       if (c.conforms()) {
-        fail(exchange.id() + " (" + exchange.source() + ") is in KNOWN_DRIFT (\"" + drift
-            + "\") but no longer drifts: remove it from ConformanceTest.KNOWN_DRIFT\n"
-            + c.transcript());
+        fail(
+            exchange.id()
+                + " ("
+                + exchange.source()
+                + ") is in KNOWN_DRIFT (\""
+                + drift
+                + "\") but no longer drifts: remove it from ConformanceTest.KNOWN_DRIFT\n"
+                + c.transcript());
       }
       synchronized (drifting) {
         drifting.put(exchange.id(), c);
@@ -175,8 +203,14 @@ class ConformanceTest {
       return;
     }
     if (!c.conforms()) {
-      fail(exchange.id() + " (" + exchange.source() + "):\n  " + String.join("\n  ",
-          c.problems()) + "\n" + c.transcript());
+      fail(
+          exchange.id()
+              + " ("
+              + exchange.source()
+              + "):\n  "
+              + String.join("\n  ", c.problems())
+              + "\n"
+              + c.transcript());
     }
     synchronized (drifting) {
       if (differences.of(exchange.id()).isEmpty()) {
@@ -190,15 +224,23 @@ class ConformanceTest {
   private static String report() {
     StringBuilder sb = new StringBuilder();
     synchronized (drifting) {
-      sb.append(String.format("%nringlb conformance against redis-server %s: %d identical,"
-          + " %d as docs/CONFORMANCE.md lists, %d known drift (ConformanceTest.KNOWN_DRIFT)%n",
-          targets.redisVersion(), identical, asListed, drifting.size()));
+      sb.append(
+          String.format(
+              "%nringlb conformance against redis-server %s: %d identical,"
+                  + " %d as docs/CONFORMANCE.md lists, %d known drift (ConformanceTest.KNOWN_DRIFT)%n",
+              targets.redisVersion(), identical, asListed, drifting.size()));
       for (Comparison c : drifting.values()) {
         String id = c.exchange().id();
-        sb.append("  DRIFT ").append(id).append(" (").append(c.exchange().source())
-            .append("): ").append(KNOWN_DRIFT.get(id)).append('\n')
+        sb.append("  DRIFT ")
+            .append(id)
+            .append(" (")
+            .append(c.exchange().source())
+            .append("): ")
+            .append(KNOWN_DRIFT.get(id))
+            .append('\n')
             .append(c.sideBySide());
-        c.problems().stream().filter(p -> p.contains("docs/CONFORMANCE.md"))
+        c.problems().stream()
+            .filter(p -> p.contains("docs/CONFORMANCE.md"))
             .forEach(p -> sb.append("    - ").append(p).append('\n'));
       }
     }

@@ -82,14 +82,23 @@ final class Differences {
       }
       List<String> cells = cells(line);
       if (cells.size() != 5) {
-        throw new IllegalArgumentException(where + ": a row has 5 cells (exchange, step, target,"
-            + " ringlb answers, why), not " + cells.size());
+        throw new IllegalArgumentException(
+            where
+                + ": a row has 5 cells (exchange, step, target,"
+                + " ringlb answers, why), not "
+                + cells.size());
       }
-      Row row = new Row(code(cells.get(0)), code(cells.get(1)), cells.get(2),
-          code(cells.get(3)), cells.get(4), i + 1);
+      Row row =
+          new Row(
+              code(cells.get(0)),
+              code(cells.get(1)),
+              cells.get(2),
+              code(cells.get(3)),
+              cells.get(4),
+              i + 1);
       if (!TARGETS.contains(row.target())) {
-        throw new IllegalArgumentException(where + ": target '" + row.target()
-            + "' is not one of " + TARGETS);
+        throw new IllegalArgumentException(
+            where + ": target '" + row.target() + "' is not one of " + TARGETS);
       }
       if (row.why().isEmpty()) {
         throw new IllegalArgumentException(where + ": say why");

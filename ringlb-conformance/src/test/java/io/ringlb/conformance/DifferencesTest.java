@@ -14,11 +14,14 @@ import org.junit.jupiter.api.Test;
 /** The table's parser, and the table and KNOWN_DRIFT against the exchange files (no servers). */
 class DifferencesTest {
 
-  private static final String TABLE = Differences.BEGIN + "\n"
-      + "| exchange | step | target | ringlb answers | why |\n"
-      + "|---|---|---|---|---|\n"
-      + "| `a/b` | `CLIENT GETNAME \\| x` | proxy | `-ERR x\\r\\n` | because |\n"
-      + Differences.END + "\n";
+  private static final String TABLE =
+      Differences.BEGIN
+          + "\n"
+          + "| exchange | step | target | ringlb answers | why |\n"
+          + "|---|---|---|---|---|\n"
+          + "| `a/b` | `CLIENT GETNAME \\| x` | proxy | `-ERR x\\r\\n` | because |\n"
+          + Differences.END
+          + "\n";
 
   @Test
   void parse_rows() {
@@ -52,18 +55,22 @@ class DifferencesTest {
     Set<String> seen = new HashSet<>();
     for (Differences.Row row : ConformanceTest.differences().rows()) {
       Exchange e = exchanges.get(row.exchange());
-      assertThat(e).as("docs/CONFORMANCE.md:%d names exchange %s", row.line(), row.exchange())
+      assertThat(e)
+          .as("docs/CONFORMANCE.md:%d names exchange %s", row.line(), row.exchange())
           .isNotNull();
       List<String> steps = new java.util.ArrayList<>();
       e.steps().forEach(s -> steps.add(s.text()));
       steps.add(Client.AFTER.text());
-      assertThat(steps).as("docs/CONFORMANCE.md:%d: steps of %s", row.line(), e.id())
+      assertThat(steps)
+          .as("docs/CONFORMANCE.md:%d: steps of %s", row.line(), e.id())
           .containsOnlyOnce(row.step());
-      for (String t : row.target().equals("both") ? List.of("embedded", "proxy")
-          : List.of(row.target())) {
+      for (String t :
+          row.target().equals("both") ? List.of("embedded", "proxy") : List.of(row.target())) {
         assertThat(seen.add(row.exchange() + " " + row.step() + " " + t))
-            .as("docs/CONFORMANCE.md:%d lists %s %s for %s twice", row.line(), row.exchange(),
-                row.step(), t).isTrue();
+            .as(
+                "docs/CONFORMANCE.md:%d lists %s %s for %s twice",
+                row.line(), row.exchange(), row.step(), t)
+            .isTrue();
       }
     }
   }

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One exchange of an exchange file: steps sent in order on one fresh connection, after a
- * FLUSHALL, each of whose replies is compared between the targets.
+ * One exchange of an exchange file: steps sent in order on one fresh connection, after a FLUSHALL,
+ * each of whose replies is compared between the targets.
  *
  * @param id {@code family/name}: the file's name without {@code .txt}, and the {@code [name]}
  * @param source where it is written, {@code strings.txt:12}

@@ -16,11 +16,10 @@ import java.util.stream.Stream;
  * Reads exchange files (docs/CONFORMANCE.md, "Adding an exchange"): {@code [name]} opens an
  * exchange, each line after it is one step, {@code #} starts a comment line.
  *
- * <p>A step is a command's words, sent as a RESP array of bulk strings; a word in double quotes
- * may hold spaces and {@link Rendering} escapes ({@code ""} is the empty word). {@code raw
- * "BYTES"} sends BYTES exactly and reads one reply, {@code raw N "BYTES"} reads N (0: none). An unquoted
- * word starting with {@code ~} begins the step's marker ({@link Normalizer}), up to the line's
- * end.
+ * <p>A step is a command's words, sent as a RESP array of bulk strings; a word in double quotes may
+ * hold spaces and {@link Rendering} escapes ({@code ""} is the empty word). {@code raw "BYTES"}
+ * sends BYTES exactly and reads one reply, {@code raw N "BYTES"} reads N (0: none). An unquoted
+ * word starting with {@code ~} begins the step's marker ({@link Normalizer}), up to the line's end.
  */
 final class ExchangeFile {
 
@@ -40,8 +39,11 @@ final class ExchangeFile {
     List<Exchange> all = new ArrayList<>();
     for (Path file : files) {
       String name = file.getFileName().toString();
-      all.addAll(parse(name.substring(0, name.length() - ".txt".length()), name,
-          Files.readString(file, StandardCharsets.ISO_8859_1)));
+      all.addAll(
+          parse(
+              name.substring(0, name.length() - ".txt".length()),
+              name,
+              Files.readString(file, StandardCharsets.ISO_8859_1)));
     }
     return all;
   }
@@ -91,8 +93,8 @@ final class ExchangeFile {
   private static void add(Map<String, Exchange> exchanges, Exchange exchange) {
     Exchange earlier = exchanges.putIfAbsent(exchange.id(), exchange);
     if (earlier != null) {
-      throw new IllegalArgumentException(exchange.source() + ": exchange " + exchange.id()
-          + " is already at " + earlier.source());
+      throw new IllegalArgumentException(
+          exchange.source() + ": exchange " + exchange.id() + " is already at " + earlier.source());
     }
   }
 
@@ -102,8 +104,7 @@ final class ExchangeFile {
     }
     String name = line.substring(1, line.length() - 1).strip();
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("a name is lower-case letters, digits and '-': "
-          + line);
+      throw new IllegalArgumentException("a name is lower-case letters, digits and '-': " + line);
     }
     return name;
   }
@@ -121,8 +122,9 @@ final class ExchangeFile {
         i++;
       } else if (c == '"') {
         int close = closingQuote(line, i);
-        words.add(new String(Rendering.unescape(line.substring(i + 1, close)),
-            StandardCharsets.ISO_8859_1));
+        words.add(
+            new String(
+                Rendering.unescape(line.substring(i + 1, close)), StandardCharsets.ISO_8859_1));
         quoted.add(true);
         i = close + 1;
         if (i < line.length() && line.charAt(i) != ' ' && line.charAt(i) != '\t') {
@@ -157,8 +159,8 @@ final class ExchangeFile {
     return new Exchange.Step(text, resp(words), 1, normalizer);
   }
 
-  private static Exchange.Step raw(String text, List<String> words, List<Boolean> quoted,
-      Normalizer normalizer) {
+  private static Exchange.Step raw(
+      String text, List<String> words, List<Boolean> quoted, Normalizer normalizer) {
     int replies = 1;
     int bytesAt = 1;
     if (words.size() == 3 && !quoted.get(1)) {

@@ -15,7 +15,11 @@ class ExchangeFileTest {
 
   @Test
   void parse_exchangesAndSteps() {
-    List<Exchange> all = ExchangeFile.parse("strings", "strings.txt", """
+    List<Exchange> all =
+        ExchangeFile.parse(
+            "strings",
+            "strings.txt",
+            """
         # comment
         [set-get]
         SET {t}a "x y"

@@ -6,11 +6,11 @@ import java.util.Set;
 
 /**
  * How one step's reply is rendered before it is compared: exactly ({@link #EXACT}), or with the
- * parts that differ from run to run replaced by a {@code <placeholder>}, as its exchange file
- * asks with a {@code ~marker} at the end of the step's line.
+ * parts that differ from run to run replaced by a {@code <placeholder>}, as its exchange file asks
+ * with a {@code ~marker} at the end of the step's line.
  *
- * <p>A reply that does not have the shape a marker expects is rendered exactly, so the
- * difference shows.
+ * <p>A reply that does not have the shape a marker expects is rendered exactly, so the difference
+ * shows.
  */
 interface Normalizer {
 
@@ -62,8 +62,9 @@ interface Normalizer {
         Set<String> names = Set.of(arg.split(","));
         return "pairs".equals(name) ? reply -> pairs(reply, names) : reply -> fields(reply, names);
       }
-      default -> throw new IllegalArgumentException("unknown marker ~" + name + " (known: "
-          + MARKERS + ")");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown marker ~" + name + " (known: " + MARKERS + ")");
     }
   }
 
@@ -80,13 +81,14 @@ interface Normalizer {
       r.children().forEach(c -> sb.append(shape(c)));
       return sb.toString();
     }
-    String kind = switch (r.type()) {
-      case '+' -> "simple";
-      case '-' -> "error";
-      case ':' -> "integer";
-      case '$' -> "bulk";
-      default -> "value";
-    };
+    String kind =
+        switch (r.type()) {
+          case '+' -> "simple";
+          case '-' -> "error";
+          case ':' -> "integer";
+          case '$' -> "bulk";
+          default -> "value";
+        };
     boolean isNull = r.type() == '_' || (r.payload() == null && r.head().equals("-1"));
     return isNull ? r.rendered() : (char) r.type() + "<" + kind + ">\\r\\n";
   }

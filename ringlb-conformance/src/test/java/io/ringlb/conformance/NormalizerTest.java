@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 class NormalizerTest {
 
   private static String render(String marker, String reply) throws IOException {
-    Reply r = new RespReader(new ByteArrayInputStream(
-        reply.getBytes(StandardCharsets.ISO_8859_1))).read();
+    Reply r =
+        new RespReader(new ByteArrayInputStream(reply.getBytes(StandardCharsets.ISO_8859_1)))
+            .read();
     return Normalizer.parse(marker).render(r);
   }
 

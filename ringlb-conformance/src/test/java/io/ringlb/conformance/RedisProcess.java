@@ -9,14 +9,14 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One redis-server process on a free loopback port, persisting nothing, in its own directory
- * (which the caller removes).
+ * One redis-server process on a free loopback port, persisting nothing, in its own directory (which
+ * the caller removes).
  */
 final class RedisProcess implements AutoCloseable {
 
   /**
-   * Debian's redis-server, the oracle and the proxy's backends; the system property
-   * {@code conformance.redis-server} names another.
+   * Debian's redis-server, the oracle and the proxy's backends; the system property {@code
+   * conformance.redis-server} names another.
    */
   static final Path BINARY =
       Path.of(System.getProperty("conformance.redis-server", "/usr/bin/redis-server"));
@@ -39,18 +39,39 @@ final class RedisProcess implements AutoCloseable {
       int port = freePort();
       Path home = Files.createDirectories(dir.resolve("redis-" + port));
       Path log = home.resolve("redis.log");
-      Process process = new ProcessBuilder(BINARY.toString(),
-          "--port", Integer.toString(port), "--bind", "127.0.0.1",
-          "--save", "", "--appendonly", "no", "--dir", home.toString(),
-          "--protected-mode", "no", "--daemonize", "no")
-          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process process =
+          new ProcessBuilder(
+                  BINARY.toString(),
+                  "--port",
+                  Integer.toString(port),
+                  "--bind",
+                  "127.0.0.1",
+                  "--save",
+                  "",
+                  "--appendonly",
+                  "no",
+                  "--dir",
+                  home.toString(),
+                  "--protected-mode",
+                  "no",
+                  "--daemonize",
+                  "no")
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       RedisProcess redis = new RedisProcess(process, port);
       if (redis.awaitReady()) {
         return redis;
       }
       redis.close();
-      last = new IOException("redis-server did not answer PING on port " + port + " within "
-          + READY_MILLIS + " ms: " + Files.readString(log));
+      last =
+          new IOException(
+              "redis-server did not answer PING on port "
+                  + port
+                  + " within "
+                  + READY_MILLIS
+                  + " ms: "
+                  + Files.readString(log));
     }
     throw last;
   }

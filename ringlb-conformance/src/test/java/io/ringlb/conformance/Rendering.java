@@ -45,8 +45,8 @@ final class Rendering {
   }
 
   /**
-   * Returns the bytes {@code text} denotes: the inverse of {@link #escape}, also accepting
-   * {@code \"}.
+   * Returns the bytes {@code text} denotes: the inverse of {@link #escape}, also accepting {@code
+   * \"}.
    *
    * @throws IllegalArgumentException naming the bad escape, for one that is not in the notation
    */
@@ -55,8 +55,11 @@ final class Rendering {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c > 0xFF) {
-        throw new IllegalArgumentException("character U+" + Integer.toHexString(c)
-            + " is not a byte (write \\xHH escapes) in: " + text);
+        throw new IllegalArgumentException(
+            "character U+"
+                + Integer.toHexString(c)
+                + " is not a byte (write \\xHH escapes) in: "
+                + text);
       }
       if (c != '\\') {
         out.write(c);

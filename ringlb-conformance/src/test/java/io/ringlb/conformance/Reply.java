@@ -6,8 +6,8 @@ import java.util.List;
  * One RESP reply as read off the wire: its exact bytes and its parsed shape.
  *
  * <p>{@code type} is the RESP type byte ({@code +-:$*} and RESP3's {@code _#,(!=%~>|}); {@code
- * head} is the text after it on the first line (a simple string, an error, a number, or a length
- * or count); {@code payload} is a bulk, blob error or verbatim string's content, {@code null} for
+ * head} is the text after it on the first line (a simple string, an error, a number, or a length or
+ * count); {@code payload} is a bulk, blob error or verbatim string's content, {@code null} for
  * every other type and for a null bulk; {@code children} are an aggregate's elements (a map's keys
  * and values alternating), empty for every other type.
  */

@@ -9,17 +9,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads exactly one RESP2 or RESP3 reply at a time off a stream, by its framing alone, keeping
- * the bytes it read; the stream's own read timeout bounds the wait.
+ * Reads exactly one RESP2 or RESP3 reply at a time off a stream, by its framing alone, keeping the
+ * bytes it read; the stream's own read timeout bounds the wait.
  */
 final class RespReader {
 
   /** The longest first line accepted, CRLF included. */
   static final int MAX_LINE = 64 * 1024;
+
   /** The largest bulk accepted. */
   static final int MAX_BULK = 16 * 1024 * 1024;
+
   /** The most elements accepted in one aggregate. */
   static final int MAX_COUNT = 1024 * 1024;
+
   /** The deepest nesting accepted. */
   static final int MAX_DEPTH = 32;
 
@@ -61,13 +64,13 @@ final class RespReader {
     byte[] payload = null;
     List<Reply> children = new ArrayList<>();
     switch (type) {
-      case '+', '-', ':', '_', '#', ',', '(' -> { }
+      case '+', '-', ':', '_', '#', ',', '(' -> {}
       case '$', '!', '=' -> {
         long length = number(head);
         if (length >= 0) {
           if (length > MAX_BULK) {
-            throw new MalformedReply("bulk of " + length + " bytes (expected: <= " + MAX_BULK
-                + ")", seen());
+            throw new MalformedReply(
+                "bulk of " + length + " bytes (expected: <= " + MAX_BULK + ")", seen());
           }
           payload = exactly((int) length);
           if (!"\r\n".equals(new String(exactly(2), StandardCharsets.ISO_8859_1))) {
@@ -80,8 +83,8 @@ final class RespReader {
       case '*', '~', '>', '%', '|' -> {
         long count = number(head);
         if (count > MAX_COUNT) {
-          throw new MalformedReply("aggregate of " + count + " elements (expected: <= "
-              + MAX_COUNT + ")", seen());
+          throw new MalformedReply(
+              "aggregate of " + count + " elements (expected: <= " + MAX_COUNT + ")", seen());
         }
         long elements = type == '%' || type == '|' ? 2 * count : count;
         for (long i = 0; i < elements; i++) {
@@ -92,8 +95,8 @@ final class RespReader {
           children.add(read(next(), depth + 1));
         }
       }
-      default -> throw new MalformedReply("unknown type byte 0x"
-          + Integer.toHexString(type), seen());
+      default ->
+          throw new MalformedReply("unknown type byte 0x" + Integer.toHexString(type), seen());
     }
     byte[] all = seen.toByteArray();
     byte[] raw = java.util.Arrays.copyOfRange(all, start, all.length);

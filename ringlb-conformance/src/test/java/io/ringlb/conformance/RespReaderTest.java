@@ -44,9 +44,9 @@ class RespReaderTest {
   @Test
   void read_notResp_says() {
     assertThatThrownBy(() -> reader("hello\r\n").read())
-        .isInstanceOf(RespReader.MalformedReply.class).hasMessageContaining("unknown type byte");
-    assertThatThrownBy(() -> reader("$x\r\n").read())
-        .hasMessageContaining("'x' is not a number");
+        .isInstanceOf(RespReader.MalformedReply.class)
+        .hasMessageContaining("unknown type byte");
+    assertThatThrownBy(() -> reader("$x\r\n").read()).hasMessageContaining("'x' is not a number");
     assertThatThrownBy(() -> reader("$1\r\nab\r\n").read())
         .hasMessageContaining("not followed by CRLF");
   }

@@ -20,14 +20,16 @@ import java.util.stream.Stream;
 
 /**
  * The three targets, started once: a redis-server (the oracle), ringlb's embedded server over
- * servers 0, 1 and 2, and ringlb's proxy over three more redis-servers; each with a connection
- * of its own that empties it before every exchange.
+ * servers 0, 1 and 2, and ringlb's proxy over three more redis-servers; each with a connection of
+ * its own that empties it before every exchange.
  */
 final class Targets implements AutoCloseable {
 
   /** One side of the comparison. */
   enum Target {
-    REDIS("redis"), EMBEDDED("embedded"), PROXY("proxy");
+    REDIS("redis"),
+    EMBEDDED("embedded"),
+    PROXY("proxy");
 
     final String label;
 
@@ -51,13 +53,14 @@ final class Targets implements AutoCloseable {
     started.add(oracle);
     addresses.put(Target.REDIS, oracle.address());
 
-    RespServer embedded = RespServer.start(ServerConfig.defaults().withPort(0),
-        EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
+    RespServer embedded =
+        RespServer.start(
+            ServerConfig.defaults().withPort(0), EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
     started.add(embedded);
     addresses.put(Target.EMBEDDED, embedded.address());
 
-    ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(2)
-        .requestTimeout(Duration.ofSeconds(5));
+    ProxyConfig.Builder config =
+        ProxyConfig.builder().port(0).threads(2).requestTimeout(Duration.ofSeconds(5));
     for (int i = 0; i < 3; i++) {
       RedisProcess backend = RedisProcess.start(dir);
       started.add(backend);
@@ -73,8 +76,12 @@ final class Targets implements AutoCloseable {
       control.put(t, c);
     }
     String info = Client.text(control.get(Target.REDIS).command("INFO", "server"));
-    this.redisVersion = info.lines().filter(l -> l.startsWith("redis_version:"))
-        .map(l -> l.substring("redis_version:".length()).strip()).findFirst().orElse("?");
+    this.redisVersion =
+        info.lines()
+            .filter(l -> l.startsWith("redis_version:"))
+            .map(l -> l.substring("redis_version:".length()).strip())
+            .findFirst()
+            .orElse("?");
   }
 
   /** Starts every target; on a failure, stops those already started. */

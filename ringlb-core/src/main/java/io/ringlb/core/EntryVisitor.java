@@ -5,6 +5,12 @@ package io.ringlb.core;
 public interface EntryVisitor {
 
   /** Visits one entry: its routing hash, key bytes and value bytes. */
-  void visit(int hash, byte[] keys, int keyOffset, int keyLength, byte[] values, int valueOffset,
+  void visit(
+      int hash,
+      byte[] keys,
+      int keyOffset,
+      int keyLength,
+      byte[] values,
+      int valueOffset,
       int valueLength);
 }

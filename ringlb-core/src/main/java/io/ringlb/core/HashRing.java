@@ -11,10 +11,9 @@ import java.util.TreeMap;
  * <p>Label positions live in one sorted {@code int[]} (sign bit flipped, so a signed comparison
  * orders them as unsigned) beside a parallel {@code int[]} of server ids; the owner of a hash is
  * found through a lookup index (below), falling back to binary search. Labels are ordered by
- * (position, server id), so two servers landing on the same position are ordered
- * deterministically. Adding or removing a server merges or removes
- * its labels in one pass over the arrays, without sorting the rest again, and reports the arcs
- * that changed owner as hash ranges.
+ * (position, server id), so two servers landing on the same position are ordered deterministically.
+ * Adding or removing a server merges or removes its labels in one pass over the arrays, without
+ * sorting the rest again, and reports the arcs that changed owner as hash ranges.
  */
 public final class HashRing implements Placement {
 
@@ -42,15 +41,19 @@ public final class HashRing implements Placement {
   private final String name;
   private final KeyHash keyHash;
   private final PointFunction pointFunction;
+
   /** Server id to its [weight, label count]. */
   private final TreeMap<Integer, int[]> members = new TreeMap<>();
 
   /** Label positions, ascending, each xor {@link #FLIP}. */
   private int[] positions = new int[0];
+
   /** Server id of each label. */
   private int[] owners = new int[0];
+
   /** The lookup index: first label at or after the start of each bucket, then the count. */
   private int[] index = {0, 0};
+
   /** 32 minus the number of index bits: a hash's bucket is {@code hash >>> indexShift}. */
   private int indexShift = 31;
 
@@ -66,8 +69,8 @@ public final class HashRing implements Placement {
   }
 
   /**
-   * Returns a ring labelled as the original design ({@code r * 100000 + id} for {@code r <
-   * labels}, positions by {@code labelHash}) with the given number of labels per server.
+   * Returns a ring labelled as the original design ({@code r * 100000 + id} for {@code r < labels},
+   * positions by {@code labelHash}) with the given number of labels per server.
    */
   public static HashRing seed(int labels, KeyHash keyHash, LabelHash labelHash) {
     if (labels <= 0) {
@@ -111,8 +114,8 @@ public final class HashRing implements Placement {
   }
 
   /**
-   * Returns the index of the label owning {@code keyHash}: the first label whose position is at
-   * or after it, or label 0 when there is none; -1 when the ring is empty.
+   * Returns the index of the label owning {@code keyHash}: the first label whose position is at or
+   * after it, or label 0 when there is none; -1 when the ring is empty.
    */
   public int labelIndexFor(int keyHash) {
     final int[] positions = this.positions;

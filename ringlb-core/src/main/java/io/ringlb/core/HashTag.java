@@ -45,8 +45,11 @@ public final class HashTag {
       return null;
     }
     if (spec.length() != 2) {
-      throw new IllegalArgumentException("a hash tag is two characters, an opening and a closing "
-          + "delimiter such as {} (or none), not '" + spec + "'");
+      throw new IllegalArgumentException(
+          "a hash tag is two characters, an opening and a closing "
+              + "delimiter such as {} (or none), not '"
+              + spec
+              + "'");
     }
     return of(spec.charAt(0), spec.charAt(1));
   }
@@ -54,7 +57,9 @@ public final class HashTag {
   private static char printable(char c, String which) {
     if (c <= ' ' || c > '~') {
       throw new IllegalArgumentException(
-          "the " + which + " delimiter of a hash tag must be a printable ASCII character, not "
+          "the "
+              + which
+              + " delimiter of a hash tag must be a printable ASCII character, not "
               + (c < 128 ? "code " + (int) c : "'" + c + "'"));
     }
     return c;

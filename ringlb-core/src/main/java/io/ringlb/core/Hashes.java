@@ -1,8 +1,8 @@
 package io.ringlb.core;
 
 /**
- * The hash functions of the original design: djb2 over key bytes and an integer mixer over
- * server labels.
+ * The hash functions of the original design: djb2 over key bytes and an integer mixer over server
+ * labels.
  */
 public final class Hashes {
 
@@ -29,8 +29,12 @@ public final class Hashes {
     int i = offset;
     int end = offset + length;
     for (int stop = end - 3; i < stop; i += 4) {
-      h = h * 1185921 + (key[i] & 0xFF) * 35937 + (key[i + 1] & 0xFF) * 1089
-          + (key[i + 2] & 0xFF) * 33 + (key[i + 3] & 0xFF);
+      h =
+          h * 1185921
+              + (key[i] & 0xFF) * 35937
+              + (key[i + 1] & 0xFF) * 1089
+              + (key[i + 2] & 0xFF) * 33
+              + (key[i + 3] & 0xFF);
     }
     for (; i < end; i++) {
       h = h * 33 + (key[i] & 0xFF);

@@ -19,8 +19,10 @@ public final class LoadBalancer {
 
   private final Placement placement;
   private ServerMemory[] memories = new ServerMemory[16];
+
   /** Scratch for {@link #prefetch}: the segment and the home slot of each hash. */
   private Segment[] aheadSegments = new Segment[0];
+
   private long[] aheadSlots = new long[0];
 
   private LoadBalancer(Placement placement) {
@@ -113,8 +115,14 @@ public final class LoadBalancer {
   }
 
   /** Stores a value given as array slices under a key of known routing hash; returns the server. */
-  public int store(int hash, byte[] key, int keyOffset, int keyLength, byte[] value,
-      int valueOffset, int valueLength) {
+  public int store(
+      int hash,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] value,
+      int valueOffset,
+      int valueLength) {
     int server = placement.serverFor(hash);
     if (server < 0) {
       throw new IllegalStateException("no server to store on");
@@ -125,10 +133,10 @@ public final class LoadBalancer {
 
   /**
    * Reads ahead, changing nothing, the memory that stores and retrieves of keys with the given
-   * routing hashes will read first (the owner's table slot and the record it points to), so that
-   * a caller about to run a batch of them overlaps their cache misses instead of waiting for each
-   * in turn; Java has no prefetch instruction, and this is the portable equivalent. Returns a
-   * value derived from what was read, which callers may ignore.
+   * routing hashes will read first (the owner's table slot and the record it points to), so that a
+   * caller about to run a batch of them overlaps their cache misses instead of waiting for each in
+   * turn; Java has no prefetch instruction, and this is the portable equivalent. Returns a value
+   * derived from what was read, which callers may ignore.
    */
   public int prefetch(int[] hashes, int count) {
     Objects.checkFromIndexSize(0, count, hashes.length);
@@ -231,9 +239,13 @@ public final class LoadBalancer {
     }
     ServerMemory leaving = memories[serverId];
     if (placement.size() == 1 && !leaving.isEmpty()) {
-      throw new IllegalStateException("server " + serverId + " is the last server and holds "
-          + leaving.size() + (leaving.size() == 1 ? " key" : " keys")
-          + ", which would have nowhere to go");
+      throw new IllegalStateException(
+          "server "
+              + serverId
+              + " is the last server and holds "
+              + leaving.size()
+              + (leaving.size() == 1 ? " key" : " keys")
+              + ", which would have nowhere to go");
     }
     Moves moves = new Moves();
     placement.removeServer(serverId, moves);
@@ -241,10 +253,11 @@ public final class LoadBalancer {
     if (!leaving.isEmpty()) {
       // Whatever the placement did not describe as ranges goes to its owner key by key.
       int[] count = new int[1];
-      leaving.forEach((h, keys, ko, kl, values, vo, vl) -> {
-        memories[placement.serverFor(h)].put(h, keys, ko, kl, values, vo, vl);
-        count[0]++;
-      });
+      leaving.forEach(
+          (h, keys, ko, kl, values, vo, vl) -> {
+            memories[placement.serverFor(h)].put(h, keys, ko, kl, values, vo, vl);
+            count[0]++;
+          });
       moved += count[0];
       leaving.clear();
     }
@@ -269,8 +282,9 @@ public final class LoadBalancer {
         ServerMemory memory = memories[server];
         ServerMemory taken = memory.extractIf(h -> placement.serverFor(h) != server);
         moved += taken.size();
-        taken.forEach((h, keys, ko, kl, values, vo, vl) ->
-            memories[placement.serverFor(h)].put(h, keys, ko, kl, values, vo, vl));
+        taken.forEach(
+            (h, keys, ko, kl, values, vo, vl) ->
+                memories[placement.serverFor(h)].put(h, keys, ko, kl, values, vo, vl));
       }
     }
     return moved;

@@ -1,13 +1,13 @@
 package io.ringlb.core;
 
 /**
- * A placement decides which server owns each key and reports which keys change owner when
- * servers join or leave.
+ * A placement decides which server owns each key and reports which keys change owner when servers
+ * join or leave.
  *
  * <p>Keys are routed on a 32-bit hash ({@link #hashKey}); ownership depends on that hash alone, so
- * a server memory can be ordered by it and a topology change can be described as ranges of
- * hashes moving between servers. Server ids are non-negative ints. Implementations are not
- * thread-safe; callers serialize topology changes with lookups.
+ * a server memory can be ordered by it and a topology change can be described as ranges of hashes
+ * moving between servers. Server ids are non-negative ints. Implementations are not thread-safe;
+ * callers serialize topology changes with lookups.
  */
 public interface Placement {
 
@@ -53,8 +53,8 @@ public interface Placement {
   /**
    * Adds a server with a relative weight and reports what moves.
    *
-   * @throws IllegalArgumentException if the id is invalid or present, or the weight is not
-   *     positive or not supported by this strategy
+   * @throws IllegalArgumentException if the id is invalid or present, or the weight is not positive
+   *     or not supported by this strategy
    */
   void addServer(int serverId, int weight, MoveListener moves);
 
@@ -88,8 +88,8 @@ public interface Placement {
         };
 
     /**
-     * Keys whose hash lies in {@code [lo, hi]} (unsigned, inclusive) moved from {@code
-     * fromServer} to {@code toServer}.
+     * Keys whose hash lies in {@code [lo, hi]} (unsigned, inclusive) moved from {@code fromServer}
+     * to {@code toServer}.
      */
     void moved(int fromServer, int toServer, int lo, int hi);
 

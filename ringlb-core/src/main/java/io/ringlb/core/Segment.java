@@ -20,10 +20,14 @@ final class Segment {
 
   /** Unsigned lower and upper bound of the hashes this segment may hold, inclusive. */
   int lo;
+
   int hi;
+
   /** Conservative unsigned bounds of the hashes present (not narrowed on removal). */
   int minHash = -1;
+
   int maxHash = 0;
+
   /** Entries beyond which the owning memory splits this segment. */
   int splitLimit = ServerMemory.SPLIT_ENTRIES;
 
@@ -110,7 +114,13 @@ final class Segment {
   }
 
   /** Stores the entry; returns true when the key is new. */
-  boolean put(int hash, byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset,
+  boolean put(
+      int hash,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] value,
+      int valueOffset,
       int valueLength) {
     int index = find(hash, key, keyOffset, keyLength);
     if (index < 0) {
@@ -197,8 +207,8 @@ final class Segment {
     }
   }
 
-  private int append(byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset,
-      int valueLength) {
+  private int append(
+      byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset, int valueLength) {
     int need = varintSize(keyLength) + varintSize(valueLength) + keyLength + valueLength;
     if (used + need > data.length) {
       if (dead > 0 && dead >= (used >>> 1)) {
@@ -315,8 +325,12 @@ final class Segment {
         movingBytes += recordLength((int) slot - 1);
       }
     }
-    Segment out = new Segment(
-        ServerMemory.maxUnsigned(lo, from), ServerMemory.minUnsigned(hi, to), moving, movingBytes);
+    Segment out =
+        new Segment(
+            ServerMemory.maxUnsigned(lo, from),
+            ServerMemory.minUnsigned(hi, to),
+            moving,
+            movingBytes);
     if (moving == 0) {
       return out;
     }
@@ -374,7 +388,13 @@ final class Segment {
   }
 
   /** Adds an entry known to be absent. */
-  void putNew(int hash, byte[] keys, int keyOffset, int keyLength, byte[] values, int valueOffset,
+  void putNew(
+      int hash,
+      byte[] keys,
+      int keyOffset,
+      int keyLength,
+      byte[] values,
+      int valueOffset,
       int valueLength) {
     if ((size + 1) * 4L > slots.length * 3L) {
       resize(slots.length << 1);
@@ -408,7 +428,9 @@ final class Segment {
   }
 
   static int varintSize(int value) {
-    return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
+    return value < 0x80
+        ? 1
+        : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
   }
 
   static int writeVarint(byte[] data, int p, int value) {

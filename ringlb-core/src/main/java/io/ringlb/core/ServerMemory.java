@@ -20,8 +20,10 @@ public final class ServerMemory {
 
   /** Entries beyond which a segment splits in two. */
   static final int SPLIT_ENTRIES = 1024;
+
   /** Bytes beyond which a segment of several entries splits in two. */
   static final int SPLIT_BYTES = 16 << 20;
+
   /** Neighbouring segments whose sizes sum to at most this merge into one. */
   static final int MERGE_ENTRIES = SPLIT_ENTRIES / 4;
 
@@ -29,6 +31,7 @@ public final class ServerMemory {
 
   /** The lower bound of each segment, sign bit flipped, ascending. */
   private int[] lows = new int[4];
+
   private Segment[] segments = new Segment[4];
   private int count;
   private int size;
@@ -61,8 +64,14 @@ public final class ServerMemory {
   }
 
   /** Stores a value given as array slices; returns true when the key was not present. */
-  public boolean put(int hash, byte[] key, int keyOffset, int keyLength, byte[] value,
-      int valueOffset, int valueLength) {
+  public boolean put(
+      int hash,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] value,
+      int valueOffset,
+      int valueLength) {
     Objects.checkFromIndexSize(keyOffset, keyLength, key.length);
     Objects.checkFromIndexSize(valueOffset, valueLength, value.length);
     int index = segmentFor(hash);
@@ -73,8 +82,7 @@ public final class ServerMemory {
     boolean added = segment.put(hash, key, keyOffset, keyLength, value, valueOffset, valueLength);
     if (added) {
       size++;
-      if (segment.size > segment.splitLimit
-          || (segment.used > SPLIT_BYTES && segment.size > 1)) {
+      if (segment.size > segment.splitLimit || (segment.used > SPLIT_BYTES && segment.size > 1)) {
         split(index);
       }
     }
@@ -210,7 +218,9 @@ public final class ServerMemory {
     return taken;
   }
 
-  /** Removes the entries whose hash satisfies {@code predicate} and returns them as a new memory. */
+  /**
+   * Removes the entries whose hash satisfies {@code predicate} and returns them as a new memory.
+   */
   public ServerMemory extractIf(IntPredicate predicate) {
     ServerMemory taken = new ServerMemory();
     for (int k = 0; k < count; k++) {
@@ -226,13 +236,16 @@ public final class ServerMemory {
         continue;
       }
       Segment keep = new Segment(segment.lo, segment.hi, segment.size, 0);
-      segment.forEach(0, -1, (h, keys, ko, kl, values, vo, vl) -> {
-        if (predicate.test(h)) {
-          taken.put(h, keys, ko, kl, values, vo, vl);
-        } else {
-          keep.putNew(h, keys, ko, kl, values, vo, vl);
-        }
-      });
+      segment.forEach(
+          0,
+          -1,
+          (h, keys, ko, kl, values, vo, vl) -> {
+            if (predicate.test(h)) {
+              taken.put(h, keys, ko, kl, values, vo, vl);
+            } else {
+              keep.putNew(h, keys, ko, kl, values, vo, vl);
+            }
+          });
       size -= segment.size - keep.size;
       segments[k] = keep;
     }
@@ -366,10 +379,17 @@ public final class ServerMemory {
     int boundary = hashes[cut - 1] ^ FLIP;
     int share = (int) ((long) segment.liveBytes() * cut / n);
     Segment left = new Segment(segment.lo, boundary, cut, share + share / 8);
-    Segment right = new Segment(boundary + 1, segment.hi, n - cut,
-        segment.liveBytes() - share + (segment.liveBytes() - share) / 8);
-    segment.forEach(0, -1, (h, keys, ko, kl, values, vo, vl) ->
-        (le(h, boundary) ? left : right).putNew(h, keys, ko, kl, values, vo, vl));
+    Segment right =
+        new Segment(
+            boundary + 1,
+            segment.hi,
+            n - cut,
+            segment.liveBytes() - share + (segment.liveBytes() - share) / 8);
+    segment.forEach(
+        0,
+        -1,
+        (h, keys, ko, kl, values, vo, vl) ->
+            (le(h, boundary) ? left : right).putNew(h, keys, ko, kl, values, vo, vl));
     segments[index] = left;
     insertAt(index + 1, right);
   }
@@ -443,11 +463,15 @@ public final class ServerMemory {
         throw new AssertionError("segments " + (k - 1) + " and " + k + " overlap");
       }
       int k0 = k;
-      s.forEach(0, -1, (h, keys, ko, kl, values, vo, vl) -> {
-        if (lt(h, s.lo) || lt(s.hi, h)) {
-          throw new AssertionError("hash " + Integer.toUnsignedString(h) + " outside segment " + k0);
-        }
-      });
+      s.forEach(
+          0,
+          -1,
+          (h, keys, ko, kl, values, vo, vl) -> {
+            if (lt(h, s.lo) || lt(s.hi, h)) {
+              throw new AssertionError(
+                  "hash " + Integer.toUnsignedString(h) + " outside segment " + k0);
+            }
+          });
       total += s.size;
     }
     if (total != size) {
@@ -457,8 +481,12 @@ public final class ServerMemory {
 
   private static void checkRange(int lo, int hi) {
     if (lt(hi, lo)) {
-      throw new IllegalArgumentException("range is empty: [" + Integer.toUnsignedString(lo) + ", "
-          + Integer.toUnsignedString(hi) + "]");
+      throw new IllegalArgumentException(
+          "range is empty: ["
+              + Integer.toUnsignedString(lo)
+              + ", "
+              + Integer.toUnsignedString(hi)
+              + "]");
     }
   }
 

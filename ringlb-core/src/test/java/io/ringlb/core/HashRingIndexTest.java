@@ -28,9 +28,10 @@ class HashRingIndexTest {
     for (int id = 0; id < servers; id++) {
       int[] points = new int[1 + random.nextInt(12)];
       for (int i = 0; i < points.length; i++) {
-        points[i] = windows == 0
-            ? random.nextInt()
-            : windowStarts[random.nextInt(windows)] + random.nextInt(width);
+        points[i] =
+            windows == 0
+                ? random.nextInt()
+                : windowStarts[random.nextInt(windows)] + random.nextInt(width);
       }
       layout.put(id, points);
       ring.addServer(id, Placement.MoveListener.NONE);
@@ -40,7 +41,8 @@ class HashRingIndexTest {
     }
     for (int probe = 0; probe < 2000; probe++) {
       int hash = probeHash(ring, random);
-      assertThat(ring.labelIndexFor(hash)).as("hash %s", Integer.toUnsignedString(hash))
+      assertThat(ring.labelIndexFor(hash))
+          .as("hash %s", Integer.toUnsignedString(hash))
           .isEqualTo(scan(ring, hash));
     }
   }
@@ -53,9 +55,21 @@ class HashRingIndexTest {
     HashRing ring = HashRing.create("test", Hashes.djb2(), (id, weight) -> layout.get(id));
     ring.addServer(1, Placement.MoveListener.NONE);
     ring.addServer(2, Placement.MoveListener.NONE);
-    for (int hash : new int[] {0, 1, 2, -1, -2, -3, Integer.MIN_VALUE, Integer.MAX_VALUE,
-        Integer.MIN_VALUE + 1, Integer.MAX_VALUE - 1}) {
-      assertThat(ring.labelIndexFor(hash)).as("hash %s", Integer.toUnsignedString(hash))
+    for (int hash :
+        new int[] {
+          0,
+          1,
+          2,
+          -1,
+          -2,
+          -3,
+          Integer.MIN_VALUE,
+          Integer.MAX_VALUE,
+          Integer.MIN_VALUE + 1,
+          Integer.MAX_VALUE - 1
+        }) {
+      assertThat(ring.labelIndexFor(hash))
+          .as("hash %s", Integer.toUnsignedString(hash))
           .isEqualTo(scan(ring, hash));
     }
   }

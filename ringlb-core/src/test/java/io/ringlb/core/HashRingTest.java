@@ -49,8 +49,9 @@ class HashRingTest {
     for (int i = 0; i < ring.labelCount(); i++) {
       positions.add(ring.positionAt(i));
     }
-    assertThat(positions).containsExactlyInAnyOrder(
-        Hashes.seedLabel(1), Hashes.seedLabel(100_001), Hashes.seedLabel(200_001));
+    assertThat(positions)
+        .containsExactlyInAnyOrder(
+            Hashes.seedLabel(1), Hashes.seedLabel(100_001), Hashes.seedLabel(200_001));
     assertThat(ring.points(1)).isEqualTo(3);
     assertThat(ring.share(1)).isEqualTo(1.0);
   }
@@ -93,17 +94,18 @@ class HashRingTest {
     for (int step = 0; step < 30; step++) {
       int[] before = owners(ring, probes);
       List<int[]> moves = new ArrayList<>();
-      Placement.MoveListener listener = new Placement.MoveListener() {
-        @Override
-        public void moved(int from, int to, int lo, int hi) {
-          moves.add(new int[] {from, to, lo, hi});
-        }
+      Placement.MoveListener listener =
+          new Placement.MoveListener() {
+            @Override
+            public void moved(int from, int to, int lo, int hi) {
+              moves.add(new int[] {from, to, lo, hi});
+            }
 
-        @Override
-        public void reassigned() {
-          throw new AssertionError("a ring reports ranges");
-        }
-      };
+            @Override
+            public void reassigned() {
+              throw new AssertionError("a ring reports ranges");
+            }
+          };
       boolean add = present.isEmpty() || (present.size() < 8 && random.nextBoolean());
       if (add) {
         int id = random.nextInt(20);
@@ -127,7 +129,8 @@ class HashRingTest {
         int h = probes[p];
         int[] covering = null;
         for (int[] move : moves) {
-          if (Integer.compareUnsigned(h, move[2]) >= 0 && Integer.compareUnsigned(h, move[3]) <= 0) {
+          if (Integer.compareUnsigned(h, move[2]) >= 0
+              && Integer.compareUnsigned(h, move[3]) <= 0) {
             assertThat(covering).as("ranges overlap at %s", h).isNull();
             covering = move;
           }

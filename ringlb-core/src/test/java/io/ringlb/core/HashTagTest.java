@@ -57,7 +57,8 @@ class HashTagTest {
   @Property
   void keysSharingATag_shareAnOwner(
       @ForAll @AlphaChars @StringLength(min = 1, max = 12) String tag,
-      @ForAll @StringLength(max = 8) String a, @ForAll @StringLength(max = 8) String b) {
+      @ForAll @StringLength(max = 8) String a,
+      @ForAll @StringLength(max = 8) String b) {
     Placement placement = HashTag.BRACES.on(RING);
     String left = a.replace("{", "") + "{" + tag + "}" + a;
     String right = b.replace("{", "") + "{" + tag + "}" + b;

@@ -37,7 +37,8 @@ class LoadBalancerPrefetchTest {
     assertThat(balancer.size()).isEqualTo(100);
     for (int i = 0; i < 100; i++) {
       assertThat(balancer.retrieve(("key-" + i).getBytes(UTF_8)))
-          .asString(UTF_8).isEqualTo("value-" + i);
+          .asString(UTF_8)
+          .isEqualTo("value-" + i);
     }
   }
 

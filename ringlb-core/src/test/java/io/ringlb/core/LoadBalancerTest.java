@@ -87,9 +87,9 @@ class LoadBalancerTest {
   }
 
   /**
-   * Random sequences of add, remove, store and retrieve against a model that computes ownership
-   * by brute force: every stored key is retrievable with its last value, lives on its owner, and
-   * each topology change moves exactly the keys whose owner changed.
+   * Random sequences of add, remove, store and retrieve against a model that computes ownership by
+   * brute force: every stored key is retrievable with its last value, lives on its owner, and each
+   * topology change moves exactly the keys whose owner changed.
    */
   @Property(tries = 40)
   void randomOperations_matchBruteForceModel(@ForAll long seed) {
@@ -109,14 +109,15 @@ class LoadBalancerTest {
         Map<ByteBuffer, Integer> before = owners(model, servers);
         servers.add(id);
         Map<ByteBuffer, Integer> after = owners(model, servers);
-        long changed = before.keySet().stream()
-            .filter(k -> !before.get(k).equals(after.get(k))).count();
+        long changed =
+            before.keySet().stream().filter(k -> !before.get(k).equals(after.get(k))).count();
         assertThat(balancer.addServer(id)).isEqualTo(changed);
-        before.forEach((k, owner) -> {
-          if (!owner.equals(after.get(k))) {
-            assertThat(after.get(k)).isEqualTo(id);
-          }
-        });
+        before.forEach(
+            (k, owner) -> {
+              if (!owner.equals(after.get(k))) {
+                assertThat(after.get(k)).isEqualTo(id);
+              }
+            });
       } else if (choice < 7) {
         List<Integer> ids = new ArrayList<>(servers);
         int id = ids.get(random.nextInt(ids.size()));
@@ -130,11 +131,12 @@ class LoadBalancerTest {
         long held = before.values().stream().filter(o -> o == id).count();
         assertThat(balancer.removeServer(id)).isEqualTo(held);
         Map<ByteBuffer, Integer> after = owners(model, servers);
-        before.forEach((k, owner) -> {
-          if (owner != id) {
-            assertThat(after.get(k)).isEqualTo(owner);
-          }
-        });
+        before.forEach(
+            (k, owner) -> {
+              if (owner != id) {
+                assertThat(after.get(k)).isEqualTo(owner);
+              }
+            });
       } else if (choice < 60) {
         byte[] key = bytes("k" + random.nextInt(keySpace));
         byte[] value = new byte[random.nextInt(12)];
@@ -159,8 +161,8 @@ class LoadBalancerTest {
     model.forEach((k, v) -> assertThat(balancer.retrieve(k.array())).isEqualTo(v));
   }
 
-  private static Map<ByteBuffer, Integer> owners(Map<ByteBuffer, byte[]> model,
-      TreeSet<Integer> servers) {
+  private static Map<ByteBuffer, Integer> owners(
+      Map<ByteBuffer, byte[]> model, TreeSet<Integer> servers) {
     Map<ByteBuffer, Integer> owners = new HashMap<>();
     for (ByteBuffer key : model.keySet()) {
       owners.put(key, ownerOf(key.array(), servers));

@@ -9,13 +9,13 @@ import java.util.Arrays;
  * server may hold at most {@code ceil((1 + epsilon) * m / n)} of the {@code m} keys placed so far;
  * a key whose ring owner is full walks on clockwise to the first server below that capacity.
  *
- * <p><b>Not a placement for a store.</b> The owner of a key depends on the load of the servers
- * when the key arrived, not on its hash alone, so {@link #serverFor} has a side effect: the first
- * time it sees a hash it places it (and counts it) and remembers the answer, and later calls
- * return the remembered server. Deleted keys are never forgotten. A topology change re-places
- * every remembered key in its original order and reports {@code reassigned()}. That models a
- * static key set inserted in order, which is what the simulator measures; {@code ringlb run} and
- * {@code ringlb serve} refuse it. No weights.
+ * <p><b>Not a placement for a store.</b> The owner of a key depends on the load of the servers when
+ * the key arrived, not on its hash alone, so {@link #serverFor} has a side effect: the first time
+ * it sees a hash it places it (and counts it) and remembers the answer, and later calls return the
+ * remembered server. Deleted keys are never forgotten. A topology change re-places every remembered
+ * key in its original order and reports {@code reassigned()}. That models a static key set inserted
+ * in order, which is what the simulator measures; {@code ringlb run} and {@code ringlb serve}
+ * refuse it. No weights.
  */
 final class BoundedLoadPlacement implements Placement {
 
@@ -31,14 +31,18 @@ final class BoundedLoadPlacement implements Placement {
 
   /** Each label's dense server index, rebuilt on topology changes. */
   private int[] labelServer = new int[0];
+
   private int[] serverIds = new int[0];
   private int[] load = new int[0];
 
   /** Hashes in the order they were first placed. */
   private int[] order = new int[1024];
+
   private int placed;
+
   /** Open-addressing map from a placed hash to its dense server index. */
   private int[] mapKeys = new int[2048];
+
   private int[] mapValues = new int[2048];
   private boolean[] mapUsed = new boolean[2048];
 

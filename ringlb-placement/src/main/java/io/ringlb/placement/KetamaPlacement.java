@@ -33,9 +33,9 @@ import java.util.function.IntFunction;
  *       weighted servers this gives 39 digests (156 points), not 40.
  * </ul>
  *
- * <p>In the last two, adding or removing a server can change the point count of every other
- * server (that is how those implementations behave); the ring is then rebuilt and the arcs that
- * changed owner are reported, including moves between servers that stayed.
+ * <p>In the last two, adding or removing a server can change the point count of every other server
+ * (that is how those implementations behave); the ring is then rebuilt and the arcs that changed
+ * owner are reported, including moves between servers that stayed.
  */
 final class KetamaPlacement implements Placement {
 
@@ -51,7 +51,9 @@ final class KetamaPlacement implements Placement {
       this.spec = spec;
     }
 
-    /** Returns the digest count of a server with {@code weight} among {@code n} of {@code total}. */
+    /**
+     * Returns the digest count of a server with {@code weight} among {@code n} of {@code total}.
+     */
     int digests(int weight, long total, int n) {
       switch (this) {
         case FIXED:
@@ -116,7 +118,10 @@ final class KetamaPlacement implements Placement {
   }
 
   static int littleEndian(byte[] d, int at) {
-    return (d[at] & 0xFF) | (d[at + 1] & 0xFF) << 8 | (d[at + 2] & 0xFF) << 16 | (d[at + 3] & 0xFF) << 24;
+    return (d[at] & 0xFF)
+        | (d[at + 1] & 0xFF) << 8
+        | (d[at + 2] & 0xFF) << 16
+        | (d[at + 3] & 0xFF) << 24;
   }
 
   /** Returns the routing ring, for callers that want label positions. */
@@ -180,7 +185,8 @@ final class KetamaPlacement implements Placement {
     apply(next, serverId, false, moves);
   }
 
-  private void apply(TreeMap<Integer, Integer> next, int changed, boolean adding, MoveListener moves) {
+  private void apply(
+      TreeMap<Integer, Integer> next, int changed, boolean adding, MoveListener moves) {
     Map<Integer, Integer> plan = plan(next);
     boolean othersKeep = true;
     for (Map.Entry<Integer, Integer> e : plan.entrySet()) {

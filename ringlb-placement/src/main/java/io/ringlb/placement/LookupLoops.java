@@ -4,9 +4,9 @@ import io.ringlb.core.HashRing;
 import io.ringlb.core.Placement;
 
 /**
- * Runs {@code serverFor} over key hashes with one loop per placement class, so that each
- * strategy is timed through a call the JIT compiler binds to that one class and may inline, as in
- * a server that routes with a single placement, rather than through one call site shared (and made
+ * Runs {@code serverFor} over key hashes with one loop per placement class, so that each strategy
+ * is timed through a call the JIT compiler binds to that one class and may inline, as in a server
+ * that routes with a single placement, rather than through one call site shared (and made
  * megamorphic) by every strategy measured before it.
  */
 final class LookupLoops {

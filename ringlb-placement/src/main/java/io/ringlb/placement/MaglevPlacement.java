@@ -5,8 +5,8 @@ import java.util.Arrays;
 
 /**
  * Maglev hashing (Eisenbud et al., NSDI 2016): a lookup table of prime size {@code M} filled by
- * letting the servers take turns claiming their next free entry along their own permutation
- * {@code (offset + j * skip) mod M}; a key reads one entry.
+ * letting the servers take turns claiming their next free entry along their own permutation {@code
+ * (offset + j * skip) mod M}; a key reads one entry.
  *
  * <p>Near-perfect balance (each server holds {@code M/N} entries, give or take one) and constant
  * lookup time. The table is a function of the server set alone, rebuilt on every change; that

@@ -7,13 +7,13 @@ import java.util.Map;
 
 /**
  * MementoHash (Coluzzi, Brocco, Antonucci and Leidi, 2023): jump hashing over a bucket array plus a
- * memory of removed buckets, so that any server can leave while only its keys move, at jump's
- * speed when nothing was removed. No weights.
+ * memory of removed buckets, so that any server can leave while only its keys move, at jump's speed
+ * when nothing was removed. No weights.
  *
  * <p>A key first takes its jump bucket among all {@code n} buckets ever in use. If that bucket was
- * removed, the key is rehashed (with the bucket as salt) into the working set as it was right
- * after that removal, following replacement links for buckets removed earlier; the loop ends on a
- * live bucket because each removal recorded a strictly smaller working-set size. Adding a server
+ * removed, the key is rehashed (with the bucket as salt) into the working set as it was right after
+ * that removal, following replacement links for buckets removed earlier; the loop ends on a live
+ * bucket because each removal recorded a strictly smaller working-set size. Adding a server
  * restores the most recently removed bucket (the removals form a stack), or appends a bucket when
  * none is removed, so a key moves on an addition only to the new server.
  */

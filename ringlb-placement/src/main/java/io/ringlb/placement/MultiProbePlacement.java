@@ -13,9 +13,9 @@ import java.util.Arrays;
  * key's distance to a server depends on that server's point alone, so adding a server moves keys
  * only to it and removing one moves only its keys. No weights.
  *
- * <p>The probes are independent hashes of (key hash, probe index). Double hashing ({@code h1 + i
- * * h2}, as some implementations do) is cheaper but, measured on 100 servers, makes the probes of
- * a key an arithmetic progression and raises the peak-to-average from about 1.05 to about 1.1.
+ * <p>The probes are independent hashes of (key hash, probe index). Double hashing ({@code h1 + i *
+ * h2}, as some implementations do) is cheaper but, measured on 100 servers, makes the probes of a
+ * key an arithmetic progression and raises the peak-to-average from about 1.05 to about 1.1.
  */
 final class MultiProbePlacement implements Placement {
 
@@ -25,10 +25,13 @@ final class MultiProbePlacement implements Placement {
   private static final int FLIP = Integer.MIN_VALUE;
 
   private final int probes;
+
   /** Server points, ascending unsigned (stored with the sign bit flipped). */
   private int[] points = new int[0];
+
   /** The server at each point; ties of position ordered by id. */
   private int[] owners = new int[0];
+
   /** Each point's share of the keys, by point index; null until asked after a change. */
   private double[] shares;
 
@@ -122,8 +125,8 @@ final class MultiProbePlacement implements Placement {
   }
 
   /**
-   * Returns the fraction of keys this server wins, estimated from 65536 evenly spread key hashes
-   * (a key's owner depends on its probes, not on one arc); computed once per topology.
+   * Returns the fraction of keys this server wins, estimated from 65536 evenly spread key hashes (a
+   * key's owner depends on its probes, not on one arc); computed once per topology.
    */
   @Override
   public double share(int serverId) {

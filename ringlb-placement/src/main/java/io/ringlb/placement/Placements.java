@@ -36,8 +36,16 @@ public final class Placements {
   /** The strategy names, in the order the simulator shows them by default. */
   private static final List<String> NAMES =
       List.of(
-          "seed", "ring", "ketama", "jump", "rendezvous", "maglev", "bounded", "multiprobe",
-          "memento", "slots");
+          "seed",
+          "ring",
+          "ketama",
+          "jump",
+          "rendezvous",
+          "maglev",
+          "bounded",
+          "multiprobe",
+          "memento",
+          "slots");
 
   /** The default labels per server of {@code ring}. */
   static final int DEFAULT_RING_LABELS = 160;
@@ -106,7 +114,9 @@ public final class Placements {
         case "bounded":
           arity(spec, parts, 2);
           return new BoundedLoadPlacement(
-              parts.length > 1 ? decimal(parts[1], "epsilon") : BoundedLoadPlacement.DEFAULT_EPSILON,
+              parts.length > 1
+                  ? decimal(parts[1], "epsilon")
+                  : BoundedLoadPlacement.DEFAULT_EPSILON,
               parts.length > 2 ? integer(parts[2], "labels") : BoundedLoadPlacement.DEFAULT_LABELS);
         case "multiprobe":
           arity(spec, parts, 1);
@@ -259,17 +269,17 @@ public final class Placements {
   }
 
   /**
-   * Looks up every hash of {@code hashes} {@code repeat} times through a loop bound to {@code
-   * p}'s own class, so that a measurement times that strategy's lookup and not a call site shared
-   * by several; returns the sum of the owners, for the caller to consume.
+   * Looks up every hash of {@code hashes} {@code repeat} times through a loop bound to {@code p}'s
+   * own class, so that a measurement times that strategy's lookup and not a call site shared by
+   * several; returns the sum of the owners, for the caller to consume.
    */
   public static long lookupLoop(Placement p, int[] hashes, int repeat) {
     return LookupLoops.run(p, hashes, repeat);
   }
 
   /**
-   * Returns whether {@code p} can hold a store ({@code ringlb run}, {@code serve}): it reports
-   * the hash ranges or servers whose keys move when a server joins or leaves.
+   * Returns whether {@code p} can hold a store ({@code ringlb run}, {@code serve}): it reports the
+   * hash ranges or servers whose keys move when a server joins or leaves.
    */
   public static boolean canHoldStore(Placement p) {
     return !(p instanceof JumpPlacement || p instanceof BoundedLoadPlacement);

@@ -9,10 +9,10 @@ import net.openhft.hashing.LongHashFunction;
  * every key with a hash of the pair, and the highest score wins.
  *
  * <p>Optimal in balance and movement (a new server takes exactly the keys it now wins; a leaving
- * server's keys spread over all others) and needs no table, but a lookup costs one hash per
- * server. Weights use the logarithmic method (Schindler): the score of server {@code i} is {@code
- * -w_i / ln(u)} for the key's uniform {@code u} in (0, 1), which gives server {@code i} the share
- * {@code w_i / sum(w)} exactly.
+ * server's keys spread over all others) and needs no table, but a lookup costs one hash per server.
+ * Weights use the logarithmic method (Schindler): the score of server {@code i} is {@code -w_i /
+ * ln(u)} for the key's uniform {@code u} in (0, 1), which gives server {@code i} the share {@code
+ * w_i / sum(w)} exactly.
  */
 final class RendezvousPlacement implements Placement {
 

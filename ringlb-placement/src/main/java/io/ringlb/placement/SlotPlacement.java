@@ -12,29 +12,35 @@ import java.util.TreeMap;
  * deterministic.
  *
  * <p>Each server's target is its weighted share {@code S * w / sum(w)} of the slots. A joining
- * server takes its target, slot by slot from whichever server is then furthest above its own
- * target (ties to the lower id), each donor giving up its highest-numbered slots; a leaving
- * server's slots are counted out the same way to the servers furthest below their targets and
- * handed over in ascending runs. So a change moves keys only to the joining server or only from
- * the leaving one, as many as its share and no more, every server stays within one slot of its
- * target, and a lookup is one array read. Every slot is one hash range and moved slots stay in
- * few contiguous runs, so a change is reported as few ranges (about one per other server).
+ * server takes its target, slot by slot from whichever server is then furthest above its own target
+ * (ties to the lower id), each donor giving up its highest-numbered slots; a leaving server's slots
+ * are counted out the same way to the servers furthest below their targets and handed over in
+ * ascending runs. So a change moves keys only to the joining server or only from the leaving one,
+ * as many as its share and no more, every server stays within one slot of its target, and a lookup
+ * is one array read. Every slot is one hash range and moved slots stay in few contiguous runs, so a
+ * change is reported as few ranges (about one per other server).
  *
  * <p>The table depends on the order of past changes, not only on the current servers (as with
- * {@link MementoPlacement}): replaying the same additions and removals rebuilds it exactly, and
- * a process that restarts must do that (or keep the table) rather than add its servers afresh.
+ * {@link MementoPlacement}): replaying the same additions and removals rebuilds it exactly, and a
+ * process that restarts must do that (or keep the table) rather than add its servers afresh.
  */
 final class SlotPlacement implements Placement {
 
-  /** The default slot count: 4 times Redis Cluster's, within one slot of balance up to ~6500 servers. */
+  /**
+   * The default slot count: 4 times Redis Cluster's, within one slot of balance up to ~6500
+   * servers.
+   */
   static final int DEFAULT_SLOTS = 65_536;
 
   private final int slots;
   private final int shift;
+
   /** The server of each slot; replaced, never changed in place, so a reader sees one version. */
   private int[] table;
+
   /** Server id to its member record, ascending ids. */
   private final TreeMap<Integer, Member> members = new TreeMap<>();
+
   private long totalWeight;
 
   SlotPlacement(int slots) {

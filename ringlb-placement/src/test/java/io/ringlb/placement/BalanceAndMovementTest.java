@@ -9,8 +9,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Balance and movement on 50 servers and 200,000 seeded key hashes, within the published bounds
- * of each scheme (a noise margin of a few standard deviations of the key sampling, about 1.6% per
+ * Balance and movement on 50 servers and 200,000 seeded key hashes, within the published bounds of
+ * each scheme (a noise margin of a few standard deviations of the key sampling, about 1.6% per
  * server here, included).
  */
 class BalanceAndMovementTest {
@@ -34,7 +34,11 @@ class BalanceAndMovementTest {
     "bounded:0.05:16, 1.05, 0.70, 400, 0.70, 400",
   })
   void placement_50Servers_withinPublishedBounds(
-      String spec, double maxPeak, double addMin, double addMax, double removeMin,
+      String spec,
+      double maxPeak,
+      double addMin,
+      double addMax,
+      double removeMin,
       double removeMax) {
     Random random = new Random(42);
     int[] hashes = random.ints().distinct().limit(KEYS).toArray(); // bounded counts a hash once

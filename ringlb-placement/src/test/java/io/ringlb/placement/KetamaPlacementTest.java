@@ -18,8 +18,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Ketama against the golden vectors that libketama and spymemcached publish with their own
- * tests, kept here as data.
+ * Ketama against the golden vectors that libketama and spymemcached publish with their own tests,
+ * kept here as data.
  */
 class KetamaPlacementTest {
 
@@ -59,7 +59,8 @@ class KetamaPlacementTest {
     assertThat(owner(four, "noelani")).isEqualTo(2);
     assertThat(owner(four, "some other key")).isEqualTo(0);
     HashRing ring = ((KetamaPlacement) four).ring();
-    assertThat(Integer.toUnsignedLong(ring.positionAt(ring.labelCount() - 1))).isEqualTo(4294887009L);
+    assertThat(Integer.toUnsignedLong(ring.positionAt(ring.labelCount() - 1)))
+        .isEqualTo(4294887009L);
     for (String key : new String[] {"V5XS8C8N", "8KR2DKR2", "L9KH6X4X"}) {
       assertThat(owner(four, key)).as("%s wraps past the last point", key).isEqualTo(3);
     }
@@ -116,7 +117,8 @@ class KetamaPlacementTest {
           .append('\n');
       md5.update(line.toString().getBytes(US_ASCII));
     }
-    assertThat(HexFormat.of().formatHex(md5.digest())).isEqualTo("5672b131391f5aa2b280936aec1eea74");
+    assertThat(HexFormat.of().formatHex(md5.digest()))
+        .isEqualTo("5672b131391f5aa2b280936aec1eea74");
   }
 
   @Test

@@ -12,17 +12,25 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every store placement driving the core balancer through random joins and leaves: no key is
- * lost, each lives on its owner, and the keys counted as moved are exactly those whose owner
- * changed (whether the strategy reports ranges or reassignment).
+ * Every store placement driving the core balancer through random joins and leaves: no key is lost,
+ * each lives on its owner, and the keys counted as moved are exactly those whose owner changed
+ * (whether the strategy reports ranges or reassignment).
  */
 class LoadBalancerWithPlacementsTest {
 
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "seed", "ring:160", "ketama", "ketama:twemproxy", "rendezvous", "maglev:1009",
-        "multiprobe:21", "memento", "slots:65536", "slots:256"
+        "seed",
+        "ring:160",
+        "ketama",
+        "ketama:twemproxy",
+        "rendezvous",
+        "maglev:1009",
+        "multiprobe:21",
+        "memento",
+        "slots:65536",
+        "slots:256"
       })
   void balancer_randomJoinsAndLeaves_keepsEveryKeyOnItsOwner(String spec) {
     Random random = new Random(spec.hashCode());
@@ -65,7 +73,9 @@ class LoadBalancerWithPlacementsTest {
       for (int k = 0; k < keys; k++) {
         int version = k % 7 <= step % 7 ? step - (step % 7 - k % 7) : step - 7 + (k % 7 - step % 7);
         byte[] expected = version <= 0 ? value(k, 0) : value(k, version);
-        assertThat(balancer.retrieve(key(k))).as("%s step %d key %d", spec, step, k).isEqualTo(expected);
+        assertThat(balancer.retrieve(key(k)))
+            .as("%s step %d key %d", spec, step, k)
+            .isEqualTo(expected);
       }
     }
   }

@@ -21,21 +21,49 @@ class PlacementPropertiesTest {
   /** Strategies whose additions move keys only to the new server. */
   private static final Set<String> MINIMAL_ADD =
       Set.of(
-          "seed", "ring:160", "ring:7", "ketama", "jump", "rendezvous", "multiprobe:21",
-          "memento", "slots:65536", "slots:1024");
+          "seed",
+          "ring:160",
+          "ring:7",
+          "ketama",
+          "jump",
+          "rendezvous",
+          "multiprobe:21",
+          "memento",
+          "slots:65536",
+          "slots:1024");
 
   /** Strategies whose removals move only the removed server's keys (any server). */
   private static final Set<String> MINIMAL_REMOVE =
       Set.of(
-          "seed", "ring:160", "ring:7", "ketama", "rendezvous", "multiprobe:21", "memento",
-          "slots:65536", "slots:1024");
+          "seed",
+          "ring:160",
+          "ring:7",
+          "ketama",
+          "rendezvous",
+          "multiprobe:21",
+          "memento",
+          "slots:65536",
+          "slots:1024");
 
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "seed", "ring:160", "ring:7", "ketama", "ketama:libketama", "ketama:twemproxy", "jump",
-        "rendezvous", "maglev:65537", "maglev:1009", "bounded:0.25", "bounded:0.05:16",
-        "multiprobe:21", "memento", "slots:65536", "slots:1024"
+        "seed",
+        "ring:160",
+        "ring:7",
+        "ketama",
+        "ketama:libketama",
+        "ketama:twemproxy",
+        "jump",
+        "rendezvous",
+        "maglev:65537",
+        "maglev:1009",
+        "bounded:0.25",
+        "bounded:0.05:16",
+        "multiprobe:21",
+        "memento",
+        "slots:65536",
+        "slots:1024"
       })
   void serverFor_randomTopologies_everyKeyOnLiveServer(String spec) {
     Random random = new Random(spec.hashCode());
@@ -81,8 +109,16 @@ class PlacementPropertiesTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "seed", "ring:160", "ring:7", "ketama", "jump", "rendezvous", "multiprobe:21", "memento",
-        "slots:65536", "slots:1024"
+        "seed",
+        "ring:160",
+        "ring:7",
+        "ketama",
+        "jump",
+        "rendezvous",
+        "multiprobe:21",
+        "memento",
+        "slots:65536",
+        "slots:1024"
       })
   void addServer_afterChurn_movesKeysOnlyToNewServer(String spec) {
     assertThat(MINIMAL_ADD).contains(spec);
@@ -95,7 +131,10 @@ class PlacementPropertiesTest {
     }
     // some churn first, so that memento and slots add into a history of removals
     for (int r = 0; r < 8; r++) {
-      int id = p.supportsArbitraryRemoval() ? order.get(random.nextInt(order.size())) : order.get(order.size() - 1);
+      int id =
+          p.supportsArbitraryRemoval()
+              ? order.get(random.nextInt(order.size()))
+              : order.get(order.size() - 1);
       p.removeServer(id, MoveListener.NONE);
       order.remove(Integer.valueOf(id));
     }
@@ -118,8 +157,15 @@ class PlacementPropertiesTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "seed", "ring:160", "ring:7", "ketama", "rendezvous", "multiprobe:21", "memento",
-        "slots:65536", "slots:1024"
+        "seed",
+        "ring:160",
+        "ring:7",
+        "ketama",
+        "rendezvous",
+        "multiprobe:21",
+        "memento",
+        "slots:65536",
+        "slots:1024"
       })
   void removeServer_anyServer_movesOnlyItsKeys(String spec) {
     assertThat(MINIMAL_REMOVE).contains(spec);
@@ -149,8 +195,16 @@ class PlacementPropertiesTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "seed", "ring:160", "ring:7", "ketama", "ketama:libketama", "ketama:twemproxy",
-        "maglev:65537", "maglev:1009", "slots:65536", "slots:1024"
+        "seed",
+        "ring:160",
+        "ring:7",
+        "ketama",
+        "ketama:libketama",
+        "ketama:twemproxy",
+        "maglev:65537",
+        "maglev:1009",
+        "slots:65536",
+        "slots:1024"
       })
   void moves_rangeStrategies_reportExactlyTheKeysThatChangedOwner(String spec) {
     Random random = new Random(spec.hashCode() * 7L);
@@ -185,12 +239,16 @@ class PlacementPropertiesTest {
         int now = i < hashes.length ? after[i] : p.serverFor(h);
         if (range == null) {
           if (was != -2) {
-            assertThat(now).as("%s: hash %d moved outside the reported ranges", spec, h).isEqualTo(was);
+            assertThat(now)
+                .as("%s: hash %d moved outside the reported ranges", spec, h)
+                .isEqualTo(was);
           }
         } else {
           assertThat(now).as("%s: hash %d in a reported range", spec, h).isEqualTo(range[1]);
           if (was != -2) {
-            assertThat(was).as("%s: hash %d came from the reported server", spec, h).isEqualTo(range[0]);
+            assertThat(was)
+                .as("%s: hash %d came from the reported server", spec, h)
+                .isEqualTo(range[0]);
             assertThat(was).isNotEqualTo(now);
           }
         }
@@ -248,8 +306,16 @@ class PlacementPropertiesTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "seed", "ring:160", "ketama", "jump", "rendezvous", "maglev:1009", "bounded:0.25",
-        "multiprobe:21", "memento", "slots:1024"
+        "seed",
+        "ring:160",
+        "ketama",
+        "jump",
+        "rendezvous",
+        "maglev:1009",
+        "bounded:0.25",
+        "multiprobe:21",
+        "memento",
+        "slots:1024"
       })
   void topologyChanges_invalidIds_rejectedWithTheValue(String spec) {
     Placement p = Placements.byName(spec);
@@ -273,8 +339,16 @@ class PlacementPropertiesTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "seed", "ring:160", "ketama", "jump", "rendezvous", "maglev:1009", "bounded:0.25",
-        "multiprobe:21", "memento", "slots:1024"
+        "seed",
+        "ring:160",
+        "ketama",
+        "jump",
+        "rendezvous",
+        "maglev:1009",
+        "bounded:0.25",
+        "multiprobe:21",
+        "memento",
+        "slots:1024"
       })
   void share_servers_sumToOneAndPointsPositive(String spec) {
     Placement p = Placements.byName(spec);
@@ -362,7 +436,9 @@ class PlacementPropertiesTest {
       int sum = 0;
       for (var e : weights.entrySet()) {
         double target = 4096 * e.getValue() / total;
-        assertThat((double) a.points(e.getKey())).as("step %d", step).isCloseTo(target, org.assertj.core.data.Offset.offset(1.0));
+        assertThat((double) a.points(e.getKey()))
+            .as("step %d", step)
+            .isCloseTo(target, org.assertj.core.data.Offset.offset(1.0));
         sum += a.points(e.getKey());
       }
       assertThat(sum).isEqualTo(4096);
@@ -415,7 +491,8 @@ class PlacementPropertiesTest {
       Arrays.sort(sorted, (x, y) -> Integer.compareUnsigned(x[2], y[2]));
       for (int i = 1; i < sorted.length; i++) {
         assertThat(Integer.compareUnsigned(sorted[i - 1][3], sorted[i][2]))
-            .as("overlapping ranges").isLessThan(0);
+            .as("overlapping ranges")
+            .isLessThan(0);
       }
     }
 

@@ -44,8 +44,16 @@ class PlacementsTest {
   void names_listsEveryStrategyOnce() {
     assertThat(Placements.names())
         .containsExactly(
-            "seed", "ring", "ketama", "jump", "rendezvous", "maglev", "bounded", "multiprobe",
-            "memento", "slots");
+            "seed",
+            "ring",
+            "ketama",
+            "jump",
+            "rendezvous",
+            "maglev",
+            "bounded",
+            "multiprobe",
+            "memento",
+            "slots");
     for (String name : Placements.names()) {
       assertThat(Placements.byName(name)).isNotNull();
       assertThat(Placements.specs()).contains(name);
@@ -101,7 +109,10 @@ class PlacementsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("placement 'bounded:0.1' cannot hold a store")
         .hasMessageContaining("load");
-    for (String spec : new String[] {"seed", "ring", "ketama", "rendezvous", "maglev", "multiprobe", "memento", "slots"}) {
+    for (String spec :
+        new String[] {
+          "seed", "ring", "ketama", "rendezvous", "maglev", "multiprobe", "memento", "slots"
+        }) {
       assertThat(Placements.forStore(spec).supportsArbitraryRemoval()).isTrue();
     }
   }
@@ -122,7 +133,10 @@ class PlacementsTest {
   @Test
   void hashKey_xxh3Strategies_highHalfOfXxh3() {
     // XXH3-64 of the empty input is 0x2D06800538D394C2
-    for (String spec : new String[] {"ring", "jump", "rendezvous", "maglev", "multiprobe", "memento", "slots", "bounded"}) {
+    for (String spec :
+        new String[] {
+          "ring", "jump", "rendezvous", "maglev", "multiprobe", "memento", "slots", "bounded"
+        }) {
       assertThat(Placements.byName(spec).hashKey(new byte[0])).as(spec).isEqualTo(0x2D068005);
     }
   }

@@ -29,8 +29,10 @@ final class Backend {
   private final int id;
   private final ProxyConfig.BackendSpec spec;
   private final String address;
+
   /** Host and port as the arguments of MIGRATE name them. */
   private final byte[] hostBytes;
+
   private final byte[] portBytes;
   private final String describe;
 
@@ -41,23 +43,29 @@ final class Backend {
 
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
   private final AtomicLong failures = new AtomicLong();
+
   /** Commands sent to this backend: clients' and the proxy's own (migration, DBSIZE...). */
   private final LongAdder requests = new LongAdder();
+
   /** Error replies this backend gave (WRONGTYPE, NOSCRIPT...); not failures of the backend. */
   private final LongAdder errorReplies = new LongAdder();
+
   /** Times a request to this backend waited past the request timeout. */
   private final AtomicLong timeouts = new AtomicLong();
+
   private volatile String lastError;
+
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
   private volatile long ejectedUntil;
+
   private volatile boolean ejected;
 
   /**
-   * A backend with {@code pool} connections per worker of {@code workers} (the first also holds
-   * the administrative connection), telling {@code failureListener} of its failures.
+   * A backend with {@code pool} connections per worker of {@code workers} (the first also holds the
+   * administrative connection), telling {@code failureListener} of its failures.
    */
-  Backend(ProxyConfig.BackendSpec spec, Worker[] workers, int pool,
-      FailureListener failureListener) {
+  Backend(
+      ProxyConfig.BackendSpec spec, Worker[] workers, int pool, FailureListener failureListener) {
     this.id = spec.id();
     this.spec = spec;
     this.address = spec.address();
@@ -153,17 +161,20 @@ final class Backend {
   /** Closes every connection to this backend, each on its own loop. */
   void closeConnections() {
     for (Worker worker : workers) {
-      worker.loop().execute(() -> {
-        for (BackendConnection c : rows[worker.index()]) {
-          if (c != null) {
-            c.close("ERR ringlb: " + describe + " left the ring");
-          }
-        }
-        BackendConnection a = admin;
-        if (a != null && a.loop() == worker.loop()) {
-          a.close("ERR ringlb: " + describe + " left the ring");
-        }
-      });
+      worker
+          .loop()
+          .execute(
+              () -> {
+                for (BackendConnection c : rows[worker.index()]) {
+                  if (c != null) {
+                    c.close("ERR ringlb: " + describe + " left the ring");
+                  }
+                }
+                BackendConnection a = admin;
+                if (a != null && a.loop() == worker.loop()) {
+                  a.close("ERR ringlb: " + describe + " left the ring");
+                }
+              });
     }
   }
 

@@ -20,13 +20,13 @@ import java.util.ArrayDeque;
  * One pipelined connection to a redis-server, owned by one event loop.
  *
  * <p>Requests are appended, in RESP form, to one buffer and their {@link Pending}s queued in the
- * same order; each reply completes the head of the queue. The buffer is written once per
- * event-loop turn by the {@link Worker}, so requests of many clients share one system call.
- * Values are decoded by netty-codec-redis's {@code RedisDecoder} and assembled by a {@link
- * ReplyAssembler}. A request not answered within the
- * request timeout fails with every request behind it on the connection (their replies could no
- * longer be matched), and the connection is closed; the next request connects again. After a
- * failed connect, requests fail at once for a short while instead of piling up.
+ * same order; each reply completes the head of the queue. The buffer is written once per event-loop
+ * turn by the {@link Worker}, so requests of many clients share one system call. Values are decoded
+ * by netty-codec-redis's {@code RedisDecoder} and assembled by a {@link ReplyAssembler}. A request
+ * not answered within the request timeout fails with every request behind it on the connection
+ * (their replies could no longer be matched), and the connection is closed; the next request
+ * connects again. After a failed connect, requests fail at once for a short while instead of piling
+ * up.
  */
 final class BackendConnection implements TurnFlusher.Flushable {
 
@@ -44,12 +44,14 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private int generation;
   private long retryAt;
   private String downError;
+
   /** Requests sent or queued, oldest first; each reply completes the head. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+
   /** Commands encoded since the last flush (while connecting: since the start). */
   private ByteBuf out;
-  private final ReplyAssembler assembler =
-      new ReplyAssembler(Unpooled.buffer(256));
+
+  private final ReplyAssembler assembler = new ReplyAssembler(Unpooled.buffer(256));
   private boolean dirty;
 
   BackendConnection(Backend backend, Worker worker) {
@@ -148,8 +150,11 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private void connect() {
     connecting = true;
     int gen = ++generation;
-    ChannelFuture future = upstream.connect(worker.loop(), backend.spec(),
-        ch -> ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen)));
+    ChannelFuture future =
+        upstream.connect(
+            worker.loop(),
+            backend.spec(),
+            ch -> ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen)));
     future.addListener(f -> connected(future, gen));
   }
 
@@ -162,8 +167,12 @@ final class BackendConnection implements TurnFlusher.Flushable {
     if (!future.isSuccess()) {
       Throwable cause = future.cause();
       String reason =
-          cause instanceof ConnectException ? "connection refused" : String.valueOf(
-              cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
+          cause instanceof ConnectException
+              ? "connection refused"
+              : String.valueOf(
+                  cause.getMessage() != null
+                      ? cause.getMessage()
+                      : cause.getClass().getSimpleName());
       downError = "ERR ringlb: " + backend.describe() + " is down: " + reason;
       retryAt = System.nanoTime() + RETRY_AFTER_FAILURE_NANOS;
       failAll(downError);
@@ -179,19 +188,23 @@ final class BackendConnection implements TurnFlusher.Flushable {
     channel = ch;
     if (upstream.authenticates()) {
       // Upstream wrote AUTH first: its reply comes before those of the requests queued.
-      Pending check = new Pending() {
-        @Override
-        void complete(RedisMessage reply) {
-          if (reply instanceof ErrorRedisMessage error) {
-            abandon("ERR ringlb: " + backend.describe() + " refused the password: "
-                + error.content());
-          }
-          ReferenceCountUtil.release(reply);
-        }
+      Pending check =
+          new Pending() {
+            @Override
+            void complete(RedisMessage reply) {
+              if (reply instanceof ErrorRedisMessage error) {
+                abandon(
+                    "ERR ringlb: "
+                        + backend.describe()
+                        + " refused the password: "
+                        + error.content());
+              }
+              ReferenceCountUtil.release(reply);
+            }
 
-        @Override
-        void fail(String error) {}
-      };
+            @Override
+            void fail(String error) {}
+          };
       check.deadline(System.nanoTime() + timeoutNanos);
       waiting.addFirst(check);
     }
@@ -205,8 +218,12 @@ final class BackendConnection implements TurnFlusher.Flushable {
     Pending head = waiting.peek();
     if (head != null && now - head.deadline() > 0) {
       backend.countTimeout();
-      abandon("ERR ringlb: " + backend.describe() + " did not answer within "
-          + upstream.requestTimeoutMillis() + " ms");
+      abandon(
+          "ERR ringlb: "
+              + backend.describe()
+              + " did not answer within "
+              + upstream.requestTimeoutMillis()
+              + " ms");
     }
   }
 
@@ -250,7 +267,9 @@ final class BackendConnection implements TurnFlusher.Flushable {
     return waiting.size();
   }
 
-  /** The pipeline's last handler for one channel; events of a channel no longer current are dropped. */
+  /**
+   * The pipeline's last handler for one channel; events of a channel no longer current are dropped.
+   */
   private final class Handler extends ChannelInboundHandlerAdapter {
     private final int gen;
 
@@ -306,8 +325,13 @@ final class BackendConnection implements TurnFlusher.Flushable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (gen == generation && !closed) {
-        abandon("ERR ringlb: connection to " + backend.describe() + " failed: "
-            + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
+        abandon(
+            "ERR ringlb: connection to "
+                + backend.describe()
+                + " failed: "
+                + (cause.getMessage() != null
+                    ? cause.getMessage()
+                    : cause.getClass().getSimpleName()));
       }
       ctx.close();
     }

@@ -5,8 +5,8 @@ import io.netty.handler.codec.redis.RedisMessage;
 import io.ringlb.server.DeferredReply;
 
 /**
- * A backend's reply delivered as the reply of one client request, passed on as the backend's
- * RESP bytes; the end of the request is counted for the topology it was routed by.
+ * A backend's reply delivered as the reply of one client request, passed on as the backend's RESP
+ * bytes; the end of the request is counted for the topology it was routed by.
  */
 final class ClientReply extends Pending {
 

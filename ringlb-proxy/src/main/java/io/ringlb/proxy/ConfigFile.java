@@ -32,8 +32,11 @@ final class ConfigFile {
   static ProxyConfig load(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
     if (!Files.isReadable(file)) {
-      throw new IOException("cannot read " + file + ": "
-          + (Files.exists(file) ? "permission denied" : "no such file"));
+      throw new IOException(
+          "cannot read "
+              + file
+              + ": "
+              + (Files.exists(file) ? "permission denied" : "no such file"));
     }
     Object root;
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -49,8 +52,19 @@ final class ConfigFile {
   }
 
   private static final Set<String> KEYS =
-      Set.of("listen", "placement", "hash-tag", "backends", "timeouts", "auth", "pool",
-          "threads", "eject", "migration", "state", "maxclients");
+      Set.of(
+          "listen",
+          "placement",
+          "hash-tag",
+          "backends",
+          "timeouts",
+          "auth",
+          "pool",
+          "threads",
+          "eject",
+          "migration",
+          "state",
+          "maxclients");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -61,8 +75,12 @@ final class ConfigFile {
     Map<?, ?> map = asMap(root, "the file");
     for (Object key : map.keySet()) {
       if (!KEYS.contains(String.valueOf(key))) {
-        throw new IllegalArgumentException("unknown setting '" + key + "' (known: "
-            + String.join(", ", new TreeSet<>(KEYS)) + ")");
+        throw new IllegalArgumentException(
+            "unknown setting '"
+                + key
+                + "' (known: "
+                + String.join(", ", new TreeSet<>(KEYS))
+                + ")");
       }
     }
     Object listen = map.get("listen");
@@ -87,8 +105,8 @@ final class ConfigFile {
       } else {
         for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
           int id = ProxyConfig.parseId(String.valueOf(e.getKey()), "backends");
-          b.backend(ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()),
-              "backend " + id));
+          b.backend(
+              ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()), "backend " + id));
         }
       }
     }
@@ -156,8 +174,14 @@ final class ConfigFile {
     List<String> known = List.of(allowed);
     for (Object key : map.keySet()) {
       if (!known.contains(String.valueOf(key))) {
-        throw new IllegalArgumentException("unknown setting '" + where + "." + key + "' (known: "
-            + String.join(", ", known) + ")");
+        throw new IllegalArgumentException(
+            "unknown setting '"
+                + where
+                + "."
+                + key
+                + "' (known: "
+                + String.join(", ", known)
+                + ")");
       }
     }
   }

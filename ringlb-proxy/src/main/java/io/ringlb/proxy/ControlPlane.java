@@ -6,7 +6,6 @@ import io.ringlb.core.HashTag;
 import io.ringlb.core.Placement;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,8 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The proxy's control plane: the backends, and the control thread that changes the ring (RING ADD
- * / RING REMOVE [FORCE], and routing around the backends {@link Ejection} ejects), runs migrations
+ * The proxy's control plane: the backends, and the control thread that changes the ring (RING ADD /
+ * RING REMOVE [FORCE], and routing around the backends {@link Ejection} ejects), runs migrations
  * (resuming the one the state file records), publishes each resulting topology through {@link
  * Topologies} and records the ring in the {@link StateFile}.
  *
@@ -36,16 +35,21 @@ final class ControlPlane implements RingControl, Migration.Host {
   private final ConcurrentHashMap<Integer, Backend> backends = new ConcurrentHashMap<>();
   private final ScheduledExecutorService control;
   private final AtomicReference<Migration> migration = new AtomicReference<>();
+
   /** Set while a ring change is queued or running on the control thread. */
   private final AtomicBoolean changing = new AtomicBoolean();
+
   private final StateFile stateFile;
   private final Topologies topologies;
   private final Ejection ejection;
   private final String placementName;
+
   /** The tag keys are routed on, or null when they are routed on all their bytes. */
   private final HashTag hashTag;
+
   /** The ring's changes so far; control thread only (and the constructor). */
   private RingHistory history;
+
   private volatile CompletableFuture<String> pendingReply;
   private volatile boolean closed;
 
@@ -63,19 +67,27 @@ final class ControlPlane implements RingControl, Migration.Host {
     this.stats = stats;
     this.stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
     StateFile.State state = stateFile == null ? null : stateFile.read();
-    this.history = RingHistory.startingFrom(config, state,
-        stateFile == null ? null : stateFile.path());
+    this.history =
+        RingHistory.startingFrom(config, state, stateFile == null ? null : stateFile.path());
     this.placementName = history.placementName();
     this.hashTag = history.hashTag();
     Map<Integer, ProxyConfig.BackendSpec> specs =
         state != null ? state.backends() : config.backends();
-    this.control = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "ringlb-control");
-      t.setDaemon(true);
-      return t;
-    });
-    this.ejection = new Ejection(config, backends.values(), () -> closed,
-        () -> migration.get() != null, control, this::publishEjections);
+    this.control =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "ringlb-control");
+              t.setDaemon(true);
+              return t;
+            });
+    this.ejection =
+        new Ejection(
+            config,
+            backends.values(),
+            () -> closed,
+            () -> migration.get() != null,
+            control,
+            this::publishEjections);
     for (ProxyConfig.BackendSpec spec : specs.values()) {
       backends.put(spec.id(), newBackend(spec));
     }
@@ -87,26 +99,42 @@ final class ControlPlane implements RingControl, Migration.Host {
       Migration.Kind kind =
           "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
       RingHistory.Change change = history.resuming(kind, server);
-      resumed = new Migration(kind, server, backends.get(server), change.previous(),
-          change.current(), change.sources(), change.fractions());
+      resumed =
+          new Migration(
+              kind,
+              server,
+              backends.get(server),
+              change.previous(),
+              change.current(),
+              change.sources(),
+              change.fractions());
       current = change.current();
       migration.set(resumed);
       changing.set(true);
     }
-    this.topologies = new Topologies(workers, new Topology(1, current,
-        resumed == null ? null : resumed.previous(), history.ids(), backends.values(), resumed));
+    this.topologies =
+        new Topologies(
+            workers,
+            new Topology(
+                1,
+                current,
+                resumed == null ? null : resumed.previous(),
+                history.ids(),
+                backends.values(),
+                resumed));
     if (stateFile != null && state == null) {
       stateFile.write(stateOf(history, null));
     }
     if (resumed != null) {
       Migration m = resumed;
-      control.execute(() -> {
-        try {
-          finishMigration(m, null);
-        } finally {
-          changing.set(false);
-        }
-      });
+      control.execute(
+          () -> {
+            try {
+              finishMigration(m, null);
+            } finally {
+              changing.set(false);
+            }
+          });
     }
   }
 
@@ -165,40 +193,52 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
     Backend known = backends.get(spec.id());
     if (known != null && !known.spec().equals(spec)) {
-      reply.completeExceptionally(rejected("backend " + spec.id() + " is still known at "
-          + known.address()));
+      reply.completeExceptionally(
+          rejected("backend " + spec.id() + " is still known at " + known.address()));
       return reply;
     }
-    change(reply, () -> {
-      Topology now = topology();
-      checkNoEjected(now, -1);
-      if (now.inRing(spec.id())) {
-        throw rejected("backend " + spec.id() + " is already in the ring");
-      }
-      Backend b = backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
-      Object size = callQuietly(b, "DBSIZE");
-      if (!(size instanceof Long n)) {
-        forget(b);
-        throw rejected("cannot reach " + b.describe() + ": " + describeReply(size));
-      }
-      if (n != 0) {
-        forget(b);
-        throw rejected(b.describe() + " is not empty (DBSIZE " + n
-            + "); give ringlb an empty redis-server");
-      }
-      RingHistory.Change change;
-      try {
-        change = history.adding(spec.id());
-      } catch (RingException e) {
-        forget(b);
-        throw e;
-      }
-      Migration m = new Migration(Migration.Kind.ADD, spec.id(), b, change.previous(),
-          change.current(), change.sources(), change.fractions());
-      List<Backend> members = now.backendsList();
-      members.add(b);
-      migrate(m, change.next(), members, reply);
-    });
+    change(
+        reply,
+        () -> {
+          Topology now = topology();
+          checkNoEjected(now, -1);
+          if (now.inRing(spec.id())) {
+            throw rejected("backend " + spec.id() + " is already in the ring");
+          }
+          Backend b = backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+          Object size = callQuietly(b, "DBSIZE");
+          if (!(size instanceof Long n)) {
+            forget(b);
+            throw rejected("cannot reach " + b.describe() + ": " + describeReply(size));
+          }
+          if (n != 0) {
+            forget(b);
+            throw rejected(
+                b.describe()
+                    + " is not empty (DBSIZE "
+                    + n
+                    + "); give ringlb an empty redis-server");
+          }
+          RingHistory.Change change;
+          try {
+            change = history.adding(spec.id());
+          } catch (RingException e) {
+            forget(b);
+            throw e;
+          }
+          Migration m =
+              new Migration(
+                  Migration.Kind.ADD,
+                  spec.id(),
+                  b,
+                  change.previous(),
+                  change.current(),
+                  change.sources(),
+                  change.fractions());
+          List<Backend> members = now.backendsList();
+          members.add(b);
+          migrate(m, change.next(), members, reply);
+        });
     return reply;
   }
 
@@ -208,14 +248,23 @@ final class ControlPlane implements RingControl, Migration.Host {
     if (!removable(id, reply)) {
       return reply;
     }
-    change(reply, () -> {
-      Topology now = topology();
-      checkNoEjected(now, -1);
-      RingHistory.Change change = history.removing(id);
-      Migration m = new Migration(Migration.Kind.REMOVE, id, backends.get(id), change.previous(),
-          change.current(), change.sources(), change.fractions());
-      migrate(m, change.next(), now.backendsList(), reply);
-    });
+    change(
+        reply,
+        () -> {
+          Topology now = topology();
+          checkNoEjected(now, -1);
+          RingHistory.Change change = history.removing(id);
+          Migration m =
+              new Migration(
+                  Migration.Kind.REMOVE,
+                  id,
+                  backends.get(id),
+                  change.previous(),
+                  change.current(),
+                  change.sources(),
+                  change.fractions());
+          migrate(m, change.next(), now.backendsList(), reply);
+        });
     return reply;
   }
 
@@ -232,41 +281,49 @@ final class ControlPlane implements RingControl, Migration.Host {
     if (running != null && running.kind() == Migration.Kind.REMOVE && running.server() == id) {
       // The control thread is inside running.run(), retrying: probe without blocking anyone.
       Backend b = running.backend();
-      b.call("PING").whenComplete((pong, error) -> {
-        if (error == null && !(pong instanceof Values.Error)) {
-          reply.completeExceptionally(rejected(answersStill(b, id)));
-        } else {
-          running.abandon(reply);
-          if (migration.get() != running) { // it ended meanwhile: the backend is out already
-            reply.complete("OK");
-          }
-        }
-      });
+      b.call("PING")
+          .whenComplete(
+              (pong, error) -> {
+                if (error == null && !(pong instanceof Values.Error)) {
+                  reply.completeExceptionally(rejected(answersStill(b, id)));
+                } else {
+                  running.abandon(reply);
+                  if (migration.get()
+                      != running) { // it ended meanwhile: the backend is out already
+                    reply.complete("OK");
+                  }
+                }
+              });
       return reply;
     }
     if (!removable(id, reply)) {
       return reply;
     }
     Backend b = backends.get(id);
-    change(reply, () -> {
-      checkNoEjected(topology(), id);
-      if (!(callQuietly(b, "PING") instanceof Values.Error)) {
-        throw rejected(answersStill(b, id));
-      }
-      RingHistory.Change change = history.removing(id);
-      RingHistory next = change.next();
-      writeState(stateOf(next, null));
-      history = next;
-      int[] ring = next.ids();
-      topologies.publish(change.current(), null, ring, members(ring), null);
-      forget(b);
-      answerWhenDone(reply);
-    });
+    change(
+        reply,
+        () -> {
+          checkNoEjected(topology(), id);
+          if (!(callQuietly(b, "PING") instanceof Values.Error)) {
+            throw rejected(answersStill(b, id));
+          }
+          RingHistory.Change change = history.removing(id);
+          RingHistory next = change.next();
+          writeState(stateOf(next, null));
+          history = next;
+          int[] ring = next.ids();
+          topologies.publish(change.current(), null, ring, members(ring), null);
+          forget(b);
+          answerWhenDone(reply);
+        });
     return reply;
   }
 
   private static String answersStill(Backend b, int id) {
-    return b.describe() + " answers: RING REMOVE " + id + " moves its keys; FORCE is only for a "
+    return b.describe()
+        + " answers: RING REMOVE "
+        + id
+        + " moves its keys; FORCE is only for a "
         + "backend that is gone";
   }
 
@@ -296,15 +353,16 @@ final class ControlPlane implements RingControl, Migration.Host {
     if (!begin(reply)) {
       return;
     }
-    control.execute(() -> {
-      try {
-        body.run();
-      } catch (Throwable e) {
-        end(reply, e);
-      } finally {
-        changing.set(false);
-      }
-    });
+    control.execute(
+        () -> {
+          try {
+            body.run();
+          } catch (Throwable e) {
+            end(reply, e);
+          } finally {
+            changing.set(false);
+          }
+        });
   }
 
   /** Answers {@code reply} with the reason and returns false when {@code id} cannot leave. */
@@ -315,8 +373,9 @@ final class ControlPlane implements RingControl, Migration.Host {
       return false;
     }
     if (t.ringSize() == 1) {
-      reply.completeExceptionally(rejected("backend " + id
-          + " is the last one in the ring; its keys would have nowhere to go"));
+      reply.completeExceptionally(
+          rejected(
+              "backend " + id + " is the last one in the ring; its keys would have nowhere to go"));
       return false;
     }
     return true;
@@ -329,10 +388,15 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
     if (!changing.compareAndSet(false, true)) {
       Migration running = migration.get();
-      reply.completeExceptionally(rejected(running == null
-          ? "another ring change is under way; try again when it ends"
-          : "a migration is already running (" + running.kind().word() + " " + running.server()
-              + "); try again when it ends (see INFO migration)"));
+      reply.completeExceptionally(
+          rejected(
+              running == null
+                  ? "another ring change is under way; try again when it ends"
+                  : "a migration is already running ("
+                      + running.kind().word()
+                      + " "
+                      + running.server()
+                      + "); try again when it ends (see INFO migration)"));
       return false;
     }
     return true;
@@ -377,8 +441,9 @@ final class ControlPlane implements RingControl, Migration.Host {
    * Records {@code m} and the history it leads to, publishes the migration topology ({@code
    * m.current()} owning, {@code m.previous()} before it) over {@code members}, then runs it.
    */
-  private void migrate(Migration m, RingHistory next, List<Backend> members,
-      CompletableFuture<String> reply) throws IOException, InterruptedException {
+  private void migrate(
+      Migration m, RingHistory next, List<Backend> members, CompletableFuture<String> reply)
+      throws IOException, InterruptedException {
     migration.set(m);
     writeState(stateOf(next, m));
     history = next;
@@ -412,8 +477,8 @@ final class ControlPlane implements RingControl, Migration.Host {
       // Closing: the state file still records the migration, which resumes on the next start.
       Thread.currentThread().interrupt();
       if (reply != null) {
-        reply.completeExceptionally(rejected("ringlb is shutting down; the migration resumes "
-            + "when it starts again"));
+        reply.completeExceptionally(
+            rejected("ringlb is shutting down; the migration resumes " + "when it starts again"));
       }
       if (m.abandonedBy() != null) {
         m.abandonedBy().completeExceptionally(rejected("ringlb is shutting down"));
@@ -435,8 +500,15 @@ final class ControlPlane implements RingControl, Migration.Host {
   public void migrationStalled(Migration m, String error) {
     CompletableFuture<String> reply = pendingReply;
     if (reply != null) {
-      reply.completeExceptionally(rejected("migration " + m.kind().word() + " " + m.server()
-          + " stalled: " + error + "; it keeps retrying (see INFO migration)"));
+      reply.completeExceptionally(
+          rejected(
+              "migration "
+                  + m.kind().word()
+                  + " "
+                  + m.server()
+                  + " stalled: "
+                  + error
+                  + "; it keeps retrying (see INFO migration)"));
     }
   }
 

@@ -25,8 +25,13 @@ final class Ejection {
    * Watches {@code backends} (a live view), running {@code publish} on the {@code control} thread
    * when the set of ejected backends changed.
    */
-  Ejection(ProxyConfig config, Collection<Backend> backends, BooleanSupplier closed,
-      BooleanSupplier migrating, ScheduledExecutorService control, Runnable publish) {
+  Ejection(
+      ProxyConfig config,
+      Collection<Backend> backends,
+      BooleanSupplier closed,
+      BooleanSupplier migrating,
+      ScheduledExecutorService control,
+      Runnable publish) {
     this.afterFailures = config.ejectAfterFailures();
     this.retryNanos = config.ejectRetry().toNanos();
     this.pingTimeoutMillis = config.requestTimeout().toMillis() + 1000;
@@ -44,8 +49,11 @@ final class Ejection {
 
   /** A backend failed {@code consecutive} times in a row; eject it when configured so. */
   void backendFailed(Backend b, int consecutive) {
-    if (afterFailures <= 0 || consecutive < afterFailures || b.isEjected()
-        || closed.getAsBoolean() || migrating.getAsBoolean()) {
+    if (afterFailures <= 0
+        || consecutive < afterFailures
+        || b.isEjected()
+        || closed.getAsBoolean()
+        || migrating.getAsBoolean()) {
       return;
     }
     if (b.eject(System.nanoTime() + retryNanos)) {

@@ -17,11 +17,11 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * Commands one client sends to several backends at once, or to one that stands for all:
- * DBSIZE, FLUSHALL/FLUSHDB, SCRIPT and FUNCTION (on every backend, so that EVALSHA and FCALL find
- * them wherever their keys go), PUBSUB and COMMAND's descriptions (from one backend), INFO's key
- * counts, RING NODES and STATS. The replies come back as plain values ({@link Values}) and are
- * combined into one.
+ * Commands one client sends to several backends at once, or to one that stands for all: DBSIZE,
+ * FLUSHALL/FLUSHDB, SCRIPT and FUNCTION (on every backend, so that EVALSHA and FCALL find them
+ * wherever their keys go), PUBSUB and COMMAND's descriptions (from one backend), INFO's key counts,
+ * RING NODES and STATS. The replies come back as plain values ({@link Values}) and are combined
+ * into one.
  */
 final class FanOut {
 
@@ -54,36 +54,40 @@ final class FanOut {
     worker.begin();
     for (int i = 0; i < targets.length; i++) {
       int index = i;
-      targets[i].connection(worker, client.id()).send(command, new Pending() {
-        @Override
-        void complete(RedisMessage reply) {
-          try {
-            results[index] = Values.toValue(reply);
-          } finally {
-            ReferenceCountUtil.release(reply);
-          }
-          done();
-        }
+      targets[i]
+          .connection(worker, client.id())
+          .send(
+              command,
+              new Pending() {
+                @Override
+                void complete(RedisMessage reply) {
+                  try {
+                    results[index] = Values.toValue(reply);
+                  } finally {
+                    ReferenceCountUtil.release(reply);
+                  }
+                  done();
+                }
 
-        @Override
-        void fail(String error) {
-          results[index] = new Values.Error(error);
-          done();
-        }
+                @Override
+                void fail(String error) {
+                  results[index] = new Values.Error(error);
+                  done();
+                }
 
-        private void done() {
-          if (--remaining[0] == 0) {
-            RedisMessage combined;
-            try {
-              combined = gather.combine(targets, results);
-            } catch (RuntimeException e) {
-              combined = new ErrorRedisMessage("ERR ringlb: " + e.getMessage());
-            }
-            slot.complete(combined);
-            worker.end(t);
-          }
-        }
-      });
+                private void done() {
+                  if (--remaining[0] == 0) {
+                    RedisMessage combined;
+                    try {
+                      combined = gather.combine(targets, results);
+                    } catch (RuntimeException e) {
+                      combined = new ErrorRedisMessage("ERR ringlb: " + e.getMessage());
+                    }
+                    slot.complete(combined);
+                    worker.end(t);
+                  }
+                }
+              });
     }
     return CommandHandler.DEFERRED;
   }
@@ -92,8 +96,9 @@ final class FanOut {
   static Backend[] dataBackends(Topology t) {
     List<Backend> out = new ArrayList<>();
     for (Backend b : t.backends()) {
-      if (!b.isEjected() && (t.placement().contains(b.id())
-          || (t.previous() != null && t.previous().contains(b.id())))) {
+      if (!b.isEjected()
+          && (t.placement().contains(b.id())
+              || (t.previous() != null && t.previous().contains(b.id())))) {
         out.add(b);
       }
     }
@@ -102,16 +107,19 @@ final class FanOut {
 
   /** DBSIZE: the sum over the backends holding keys. */
   RedisMessage dbsize() {
-    return send(dataBackends(worker.topology()), new Object[] {"DBSIZE"}, (bs, replies) -> {
-      long total = 0;
-      for (Object r : replies) {
-        if (r instanceof Values.Error e) {
-          return new ErrorRedisMessage(e.text());
-        }
-        total += (Long) r;
-      }
-      return new IntegerRedisMessage(total);
-    });
+    return send(
+        dataBackends(worker.topology()),
+        new Object[] {"DBSIZE"},
+        (bs, replies) -> {
+          long total = 0;
+          for (Object r : replies) {
+            if (r instanceof Values.Error e) {
+              return new ErrorRedisMessage(e.text());
+            }
+            total += (Long) r;
+          }
+          return new IntegerRedisMessage(total);
+        });
   }
 
   /** FLUSHALL and FLUSHDB, with their options, on every backend holding keys. */
@@ -127,37 +135,47 @@ final class FanOut {
     String name = KeyPositions.lower(r.arg(0));
     String sub = KeyPositions.lower(r.arg(1));
     boolean exists = name.equals("script") && sub.equals("exists");
-    boolean served = name.equals("script")
-        ? sub.equals("load") || sub.equals("flush") || exists
-        : sub.equals("load") || sub.equals("delete") || sub.equals("flush");
+    boolean served =
+        name.equals("script")
+            ? sub.equals("load") || sub.equals("flush") || exists
+            : sub.equals("load") || sub.equals("delete") || sub.equals("flush");
     if (!served) {
-      return Replies.error("ERR ringlb: '" + name + " " + sub + "' concerns one redis-server;"
-          + " run it on the backends directly");
+      return Replies.error(
+          "ERR ringlb: '"
+              + name
+              + " "
+              + sub
+              + "' concerns one redis-server;"
+              + " run it on the backends directly");
     }
-    return send(dataBackends(worker.topology()), commandOf(r), (backends, replies) -> {
-      for (Object v : replies) {
-        if (v instanceof Values.Error e) {
-          return new ErrorRedisMessage(e.text());
-        }
-      }
-      if (replies.length == 0) {
-        return new ErrorRedisMessage(Router.NO_BACKEND);
-      }
-      if (exists) {
-        // A script exists when every backend has it.
-        List<RedisMessage> all = new ArrayList<>();
-        for (int i = 0; i < ((List<?>) replies[0]).size(); i++) {
-          long everywhere = 1;
+    return send(
+        dataBackends(worker.topology()),
+        commandOf(r),
+        (backends, replies) -> {
           for (Object v : replies) {
-            everywhere = Math.min(everywhere, (Long) ((List<?>) v).get(i));
+            if (v instanceof Values.Error e) {
+              return new ErrorRedisMessage(e.text());
+            }
           }
-          all.add(new IntegerRedisMessage(everywhere));
-        }
-        return new ArrayRedisMessage(all);
-      }
-      return replies[0] instanceof byte[] bytes ? Values.bulk(bytes)
-          : new SimpleStringRedisMessage(String.valueOf(replies[0]));
-    });
+          if (replies.length == 0) {
+            return new ErrorRedisMessage(Router.NO_BACKEND);
+          }
+          if (exists) {
+            // A script exists when every backend has it.
+            List<RedisMessage> all = new ArrayList<>();
+            for (int i = 0; i < ((List<?>) replies[0]).size(); i++) {
+              long everywhere = 1;
+              for (Object v : replies) {
+                everywhere = Math.min(everywhere, (Long) ((List<?>) v).get(i));
+              }
+              all.add(new IntegerRedisMessage(everywhere));
+            }
+            return new ArrayRedisMessage(all);
+          }
+          return replies[0] instanceof byte[] bytes
+              ? Values.bulk(bytes)
+              : new SimpleStringRedisMessage(String.valueOf(replies[0]));
+        });
   }
 
   /**
@@ -169,13 +187,15 @@ final class FanOut {
     if (all.length == 0) {
       return Replies.error(Router.NO_BACKEND);
     }
-    return send(new Backend[] {all[0]}, commandOf(r),
+    return send(
+        new Backend[] {all[0]},
+        commandOf(r),
         gather != null ? gather : (backends, replies) -> Values.toMessage(replies[0]));
   }
 
   /**
-   * COMMAND, COMMAND INFO, DOCS and GETKEYS: asked of a backend, which knows every command's
-   * arity, flags, keys and docs, and filtered to the commands the proxy serves ({@code served}).
+   * COMMAND, COMMAND INFO, DOCS and GETKEYS: asked of a backend, which knows every command's arity,
+   * flags, keys and docs, and filtered to the commands the proxy serves ({@code served}).
    */
   RedisMessage describeCommands(Request r, Predicate<byte[]> served) {
     String sub = r.argc() >= 2 ? KeyPositions.lower(r.arg(1)) : "";
@@ -183,33 +203,37 @@ final class FanOut {
       return null;
     }
     boolean named = sub.equals("info") && r.argc() > 2;
-    return askOne(r, (backends, replies) -> {
-      Object v = replies[0];
-      if (!(v instanceof List<?> items) || sub.startsWith("getkeys")) {
-        return Values.toMessage(v);
-      }
-      List<Object> out = new ArrayList<>();
-      for (int i = 0; i < items.size(); i++) {
-        Object item = items.get(i);
-        if (sub.equals("docs")) {
-          // name, docs, name, docs...
-          if (served.test((byte[]) item)) {
-            out.add(item);
-            out.add(items.get(i + 1));
+    return askOne(
+        r,
+        (backends, replies) -> {
+          Object v = replies[0];
+          if (!(v instanceof List<?> items) || sub.startsWith("getkeys")) {
+            return Values.toMessage(v);
           }
-          i++;
-        } else {
-          byte[] name = item instanceof List<?> entry ? (byte[]) entry.get(0)
-              : item instanceof byte[] b ? b : null;
-          if (name != null && served.test(name)) {
-            out.add(item);
-          } else if (named) {
-            out.add(null); // COMMAND INFO of a command the proxy does not serve: nil, as Redis
+          List<Object> out = new ArrayList<>();
+          for (int i = 0; i < items.size(); i++) {
+            Object item = items.get(i);
+            if (sub.equals("docs")) {
+              // name, docs, name, docs...
+              if (served.test((byte[]) item)) {
+                out.add(item);
+                out.add(items.get(i + 1));
+              }
+              i++;
+            } else {
+              byte[] name =
+                  item instanceof List<?> entry
+                      ? (byte[]) entry.get(0)
+                      : item instanceof byte[] b ? b : null;
+              if (name != null && served.test(name)) {
+                out.add(item);
+              } else if (named) {
+                out.add(null); // COMMAND INFO of a command the proxy does not serve: nil, as Redis
+              }
+            }
           }
-        }
-      }
-      return Values.toMessage(out);
-    });
+          return Values.toMessage(out);
+        });
   }
 
   private static RedisMessage okUnlessError(Backend[] backends, Object[] replies) {

@@ -11,8 +11,8 @@ import java.util.List;
  * owner to the new one with MIGRATE (no REPLACE), then the request is sent to the new owner.
  *
  * <p>A read therefore finds the key wherever it was, and a write lands on the new owner after the
- * old copy is gone, so no later copy can overwrite it. A key already on the new owner (BUSYKEY)
- * was written there after the move began and is the newer: the old copy is deleted instead.
+ * old copy is gone, so no later copy can overwrite it. A key already on the new owner (BUSYKEY) was
+ * written there after the move began and is the newer: the old copy is deleted instead.
  */
 final class KeyMove extends Pending {
 
@@ -22,14 +22,23 @@ final class KeyMove extends Pending {
   private final Backend from;
   private final Backend to;
   private final byte[][] keys;
+
   /** Sends the client's request to the new owner once the keys moved. */
   private final Sender then;
+
   /** The key being moved. */
   private int next;
+
   private boolean deleting;
 
-  private KeyMove(Worker worker, long client, Topology topology, Backend from,
-      Backend to, byte[][] keys, Sender then) {
+  private KeyMove(
+      Worker worker,
+      long client,
+      Topology topology,
+      Backend from,
+      Backend to,
+      byte[][] keys,
+      Sender then) {
     this.worker = worker;
     this.client = client;
     this.topology = topology;
@@ -43,8 +52,14 @@ final class KeyMove extends Pending {
    * Moves {@code keys} from {@code from} to {@code to} on the connections of {@code client}, then
    * lets {@code then} send to {@code to}.
    */
-  static void start(Worker worker, long client, Topology topology, Backend from,
-      Backend to, byte[][] keys, Sender then) {
+  static void start(
+      Worker worker,
+      long client,
+      Topology topology,
+      Backend from,
+      Backend to,
+      byte[][] keys,
+      Sender then) {
     new KeyMove(worker, client, topology, from, to, keys, then).moveNext();
   }
 
@@ -63,8 +78,13 @@ final class KeyMove extends Pending {
         return;
       }
       if (reply instanceof ErrorRedisMessage e) {
-        fail("ERR ringlb: could not move the key from " + from.describe() + " to " + to.describe()
-            + ": " + e.content());
+        fail(
+            "ERR ringlb: could not move the key from "
+                + from.describe()
+                + " to "
+                + to.describe()
+                + ": "
+                + e.content());
         return;
       }
       if (!deleting && reply instanceof SimpleStringRedisMessage s && "OK".equals(s.content())) {

@@ -34,10 +34,13 @@ record KeyPositions(int first, int last, int step, int numkeys, Parser parser) {
 
   /** The first argument, the key of most commands. */
   static final KeyPositions FIRST = new KeyPositions(1, 1, 1, 0, Parser.NONE);
+
   /** Every argument is a key (MGET, DEL). */
   static final KeyPositions ALL = new KeyPositions(1, -1, 1, 0, Parser.NONE);
+
   /** Key-value pairs (MSET, MSETNX). */
   static final KeyPositions PAIRS = new KeyPositions(1, -2, 2, 0, Parser.NONE);
+
   /** No keys. */
   static final KeyPositions NONE = new KeyPositions(0, 0, 1, 0, Parser.NONE);
 
@@ -72,7 +75,7 @@ record KeyPositions(int first, int last, int step, int numkeys, Parser parser) {
       case GEO -> {
         return geoKeys(r, argc);
       }
-      default -> { }
+      default -> {}
     }
     int fixed = 0;
     int end = last < 0 ? argc + last : last;
@@ -148,12 +151,13 @@ record KeyPositions(int first, int last, int step, int numkeys, Parser parser) {
         }
         return keys;
       }
-      i += switch (option) {
-        case "count", "block" -> 2;
-        case "noack" -> 1;
-        case "group" -> group ? 3 : argc;
-        default -> argc; // not an option of these commands: no keys
-      };
+      i +=
+          switch (option) {
+            case "count", "block" -> 2;
+            case "noack" -> 1;
+            case "group" -> group ? 3 : argc;
+            default -> argc; // not an option of these commands: no keys
+          };
     }
     return null;
   }
@@ -169,11 +173,12 @@ record KeyPositions(int first, int last, int step, int numkeys, Parser parser) {
       if (option.equals("store")) {
         return i + 1 < argc ? new int[] {1, i + 1} : null;
       }
-      i += switch (option) {
-        case "by", "get" -> 2;
-        case "limit" -> 3;
-        default -> 1; // ASC, DESC, ALPHA
-      };
+      i +=
+          switch (option) {
+            case "by", "get" -> 2;
+            case "limit" -> 3;
+            default -> 1; // ASC, DESC, ALPHA
+          };
     }
     return new int[] {1};
   }

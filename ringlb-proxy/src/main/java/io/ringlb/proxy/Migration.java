@@ -15,15 +15,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Moves the keys whose owner changes when a backend joins or leaves, and reports its progress.
  *
- * <p>It scans each old owner with SCAN, keeps the keys whose owner changes (by their routing
- * hash), and moves them in batches with {@code MIGRATE host port "" 0 timeout KEYS ...}: without
- * REPLACE, so a key already written on the new owner is never overwritten by an older copy, and
- * atomically per key on the old owner (the copy is restored on the new owner before the old one
- * is deleted), so a key is always on the old owner, the new one, or briefly both; never on
- * neither. Client requests for moving keys make the same move for their key first (see {@link
- * KeyMove}), so every write lands on the new owner after the old copy left. On an error the
- * migration keeps retrying, unless a RING REMOVE FORCE abandons it; see {@code
- * docs/ARCHITECTURE.md}.
+ * <p>It scans each old owner with SCAN, keeps the keys whose owner changes (by their routing hash),
+ * and moves them in batches with {@code MIGRATE host port "" 0 timeout KEYS ...}: without REPLACE,
+ * so a key already written on the new owner is never overwritten by an older copy, and atomically
+ * per key on the old owner (the copy is restored on the new owner before the old one is deleted),
+ * so a key is always on the old owner, the new one, or briefly both; never on neither. Client
+ * requests for moving keys make the same move for their key first (see {@link KeyMove}), so every
+ * write lands on the new owner after the old copy left. On an error the migration keeps retrying,
+ * unless a RING REMOVE FORCE abandons it; see {@code docs/ARCHITECTURE.md}.
  */
 final class Migration {
 
@@ -56,8 +55,10 @@ final class Migration {
   private final Backend backend;
   private final Placement previous;
   private final Placement current;
+
   /** The old owners whose keys move. */
   private final int[] sources;
+
   /** Per source, the fraction of its hash space that moves, for the estimate of keys left. */
   private final double[] movingFraction;
 
@@ -73,8 +74,14 @@ final class Migration {
   private volatile long finishedNanos;
   private volatile CompletableFuture<String> abandonedBy;
 
-  Migration(Kind kind, int server, Backend backend, Placement previous, Placement current,
-      int[] sources, double[] movingFraction) {
+  Migration(
+      Kind kind,
+      int server,
+      Backend backend,
+      Placement previous,
+      Placement current,
+      int[] sources,
+      double[] movingFraction) {
     this.kind = kind;
     this.server = server;
     this.backend = backend;
@@ -134,8 +141,8 @@ final class Migration {
   }
 
   /**
-   * Gives up on the keys not moved yet (RING REMOVE FORCE of a backend that is gone): {@link
-   * #run} returns at its next retry, and {@code reply} is answered when the ring is final.
+   * Gives up on the keys not moved yet (RING REMOVE FORCE of a backend that is gone): {@link #run}
+   * returns at its next retry, and {@code reply} is answered when the ring is final.
    */
   void abandon(CompletableFuture<String> reply) {
     abandonedBy = reply;
@@ -192,8 +199,13 @@ final class Migration {
         return;
       }
       if (pass + 1 >= REMOVE_PASSES) {
-        throw new MigrationException(backend.describe() + " still holds " + left + " keys after "
-            + REMOVE_PASSES + " passes");
+        throw new MigrationException(
+            backend.describe()
+                + " still holds "
+                + left
+                + " keys after "
+                + REMOVE_PASSES
+                + " passes");
       }
     }
   }
@@ -206,8 +218,13 @@ final class Migration {
     Object reply = call(from, args.toArray());
     if (reply instanceof Values.Error e) {
       if (!e.busyKey()) {
-        throw new MigrationException("moving keys from " + from.describe() + " to " + to.describe()
-            + " failed: " + e.text());
+        throw new MigrationException(
+            "moving keys from "
+                + from.describe()
+                + " to "
+                + to.describe()
+                + " failed: "
+                + e.text());
       }
       // Some keys exist on the new owner already: the new owner's copy is newer; drop ours.
       for (byte[] key : keys) {
@@ -215,8 +232,13 @@ final class Migration {
         Object r = call(from, one.toArray());
         if (r instanceof Values.Error busy) {
           if (!busy.busyKey()) {
-            throw new MigrationException("moving a key from " + from.describe() + " to "
-                + to.describe() + " failed: " + busy.text());
+            throw new MigrationException(
+                "moving a key from "
+                    + from.describe()
+                    + " to "
+                    + to.describe()
+                    + " failed: "
+                    + busy.text());
           }
           call(from, "DEL", key);
         }
@@ -343,18 +365,30 @@ final class Migration {
   /** Describes this migration as one INFO value: {@code kind=add,server=3,...}. */
   String describe() {
     StringBuilder sb = new StringBuilder();
-    sb.append("kind=").append(kind.word())
-        .append(",server=").append(server)
-        .append(",address=").append(backend.address())
-        .append(",state=").append(phase)
-        .append(",started=").append(Instant.ofEpochMilli(startedMillis))
-        .append(",start_time_unix=").append(startedMillis / 1000)
-        .append(",keys_moved=").append(moved())
-        .append(",keys_moved_by_clients=").append(movedByClients.get())
-        .append(",keys_scanned=").append(scanned.get())
-        .append(",keys_left=").append(left())
-        .append(",rate_keys_per_sec=").append(String.format(java.util.Locale.ROOT, "%.0f", rate()))
-        .append(",seconds=").append(String.format(java.util.Locale.ROOT, "%.2f", seconds()));
+    sb.append("kind=")
+        .append(kind.word())
+        .append(",server=")
+        .append(server)
+        .append(",address=")
+        .append(backend.address())
+        .append(",state=")
+        .append(phase)
+        .append(",started=")
+        .append(Instant.ofEpochMilli(startedMillis))
+        .append(",start_time_unix=")
+        .append(startedMillis / 1000)
+        .append(",keys_moved=")
+        .append(moved())
+        .append(",keys_moved_by_clients=")
+        .append(movedByClients.get())
+        .append(",keys_scanned=")
+        .append(scanned.get())
+        .append(",keys_left=")
+        .append(left())
+        .append(",rate_keys_per_sec=")
+        .append(String.format(java.util.Locale.ROOT, "%.0f", rate()))
+        .append(",seconds=")
+        .append(String.format(java.util.Locale.ROOT, "%.2f", seconds()));
     if (error != null) {
       sb.append(",last_error=").append(error.replace(',', ';').replace('\n', ' '));
     }

@@ -9,15 +9,15 @@ import io.ringlb.server.Request;
 import io.ringlb.server.Session;
 
 /**
- * One client connection of the proxy, as the front end's {@link ConnectionState}: what it holds
- * (a transaction, watched keys, subscriptions) and where each of its commands goes.
+ * One client connection of the proxy, as the front end's {@link ConnectionState}: what it holds (a
+ * transaction, watched keys, subscriptions) and where each of its commands goes.
  *
- * <p>Every command passes {@link #before} (held while the worker switches topology, queued
- * inside MULTI, checked in subscribed mode), then {@link #serve}, which reads how to route it
- * from its {@link ProxyCommand} and hands it to the class that does: the {@link Router} (one key,
- * or keys under one tag), {@link SplitCommand} (MGET, MSET, DEL...), or the command's own
- * handler (transactions, subscriptions, fan-out, SCAN, RING). Everything runs on the
- * connection's event loop, which is also the loop of the backend connections it uses.
+ * <p>Every command passes {@link #before} (held while the worker switches topology, queued inside
+ * MULTI, checked in subscribed mode), then {@link #serve}, which reads how to route it from its
+ * {@link ProxyCommand} and hands it to the class that does: the {@link Router} (one key, or keys
+ * under one tag), {@link SplitCommand} (MGET, MSET, DEL...), or the command's own handler
+ * (transactions, subscriptions, fan-out, SCAN, RING). Everything runs on the connection's event
+ * loop, which is also the loop of the backend connections it uses.
  */
 final class ProxyClient implements ConnectionState {
 
@@ -29,6 +29,7 @@ final class ProxyClient implements ConnectionState {
   private Transactions transactions;
   private Subscriptions subscriptions;
   private FanOut fanOut;
+
   /** Waiting in the worker's list for the topology to settle. */
   private boolean parked;
 
@@ -95,8 +96,7 @@ final class ProxyClient implements ConnectionState {
       case KEY -> router.key(this, r);
       case MGET, COUNT_KEYS, MSET -> split.send(this, command.route(), r);
       case SAME_SLOT -> router.sameSlot(this, command, r);
-      case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' "
-          + command.refusal());
+      case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' " + command.refusal());
       case LOCAL -> command.local().execute(session, r);
     };
   }

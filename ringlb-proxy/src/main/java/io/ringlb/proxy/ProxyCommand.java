@@ -18,8 +18,9 @@ import io.ringlb.server.Session;
  * @param refusal why the proxy does not serve it ({@link Route#REFUSED}), else null
  * @param local the handler of a command the proxy answers itself ({@link Route#LOCAL}), else null
  */
-record ProxyCommand(CommandSpec spec, Route route, KeyPositions keys, String refusal,
-    CommandHandler local) implements CommandHandler {
+record ProxyCommand(
+    CommandSpec spec, Route route, KeyPositions keys, String refusal, CommandHandler local)
+    implements CommandHandler {
 
   /** How the proxy serves a command. */
   enum Route {
@@ -44,6 +45,7 @@ record ProxyCommand(CommandSpec spec, Route route, KeyPositions keys, String ref
 
   /** Flag of a command that runs at once inside MULTI instead of being queued. */
   static final String NO_QUEUE = "no-queue";
+
   /** Flag of a command a subscribed client may run (RESP2). */
   static final String PUBSUB_CONTEXT = "pubsub-context";
 
@@ -53,8 +55,8 @@ record ProxyCommand(CommandSpec spec, Route route, KeyPositions keys, String ref
       throw new IllegalArgumentException("a refusal goes with REFUSED, and only: " + spec.name());
     }
     if ((route == Route.LOCAL) != (local != null)) {
-      throw new IllegalArgumentException("a local handler goes with LOCAL, and only: "
-          + spec.name());
+      throw new IllegalArgumentException(
+          "a local handler goes with LOCAL, and only: " + spec.name());
     }
   }
 

@@ -14,45 +14,151 @@ import java.util.Map;
  * The commands the proxy serves or refuses, each as one {@link ProxyCommand}, registered in the
  * front end's command table (which looks them up, checks their arity and authentication).
  *
- * <p>The connection commands (PING, AUTH, HELLO, CLIENT, COMMAND, CONFIG, INFO, QUIT, RESET...)
- * are the front end's own and are not listed here.
+ * <p>The connection commands (PING, AUTH, HELLO, CLIENT, COMMAND, CONFIG, INFO, QUIT, RESET...) are
+ * the front end's own and are not listed here.
  */
 final class ProxyCommands {
 
   private static final String[] KEY_COMMANDS = {
     // strings
-    "get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "append", "strlen",
-    "incr", "decr", "incrby", "decrby", "incrbyfloat", "getrange", "setrange", "substr",
-    "getbit", "setbit", "bitcount", "bitpos", "bitfield", "bitfield_ro",
+    "get",
+    "set",
+    "setnx",
+    "setex",
+    "psetex",
+    "getset",
+    "getdel",
+    "getex",
+    "append",
+    "strlen",
+    "incr",
+    "decr",
+    "incrby",
+    "decrby",
+    "incrbyfloat",
+    "getrange",
+    "setrange",
+    "substr",
+    "getbit",
+    "setbit",
+    "bitcount",
+    "bitpos",
+    "bitfield",
+    "bitfield_ro",
     // keys
-    "expire", "pexpire", "expireat", "pexpireat", "expiretime", "pexpiretime", "ttl", "pttl",
-    "persist", "type", "dump", "restore",
+    "expire",
+    "pexpire",
+    "expireat",
+    "pexpireat",
+    "expiretime",
+    "pexpiretime",
+    "ttl",
+    "pttl",
+    "persist",
+    "type",
+    "dump",
+    "restore",
     // hashes
-    "hset", "hsetnx", "hget", "hmset", "hmget", "hdel", "hlen", "hstrlen", "hkeys", "hvals",
-    "hgetall", "hexists", "hincrby", "hincrbyfloat", "hscan", "hrandfield",
+    "hset",
+    "hsetnx",
+    "hget",
+    "hmset",
+    "hmget",
+    "hdel",
+    "hlen",
+    "hstrlen",
+    "hkeys",
+    "hvals",
+    "hgetall",
+    "hexists",
+    "hincrby",
+    "hincrbyfloat",
+    "hscan",
+    "hrandfield",
     // lists
-    "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lindex", "lset", "lrange",
-    "ltrim", "lrem", "linsert", "lpos",
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "lpop",
+    "rpop",
+    "llen",
+    "lindex",
+    "lset",
+    "lrange",
+    "ltrim",
+    "lrem",
+    "linsert",
+    "lpos",
     // sets
-    "sadd", "srem", "scard", "sismember", "smismember", "smembers", "srandmember", "spop",
+    "sadd",
+    "srem",
+    "scard",
+    "sismember",
+    "smismember",
+    "smembers",
+    "srandmember",
+    "spop",
     "sscan",
     // sorted sets
-    "zadd", "zrem", "zcard", "zscore", "zmscore", "zincrby", "zrank", "zrevrank", "zrange",
-    "zrevrange", "zrangebyscore", "zrevrangebyscore", "zrangebylex", "zrevrangebylex", "zcount",
-    "zlexcount", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax",
-    "zrandmember", "zscan",
+    "zadd",
+    "zrem",
+    "zcard",
+    "zscore",
+    "zmscore",
+    "zincrby",
+    "zrank",
+    "zrevrank",
+    "zrange",
+    "zrevrange",
+    "zrangebyscore",
+    "zrevrangebyscore",
+    "zrangebylex",
+    "zrevrangebylex",
+    "zcount",
+    "zlexcount",
+    "zremrangebyrank",
+    "zremrangebyscore",
+    "zremrangebylex",
+    "zpopmin",
+    "zpopmax",
+    "zrandmember",
+    "zscan",
     // hyperloglog, geo, streams (single key forms)
-    "pfadd", "geoadd", "geopos", "geodist", "geohash", "geosearch", "georadius_ro",
-    "georadiusbymember_ro", "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim",
+    "pfadd",
+    "geoadd",
+    "geopos",
+    "geodist",
+    "geohash",
+    "geosearch",
+    "georadius_ro",
+    "georadiusbymember_ro",
+    "xadd",
+    "xlen",
+    "xrange",
+    "xrevrange",
+    "xdel",
+    "xtrim",
     // stream consumer groups
-    "xack", "xclaim", "xautoclaim", "xpending", "xsetid",
+    "xack",
+    "xclaim",
+    "xautoclaim",
+    "xpending",
+    "xsetid",
     // sorting (BY and GET patterns read keys of the key's own backend)
     "sort_ro",
   };
 
   /** Commands whose keys are two fixed arguments, the first two. */
   private static final String[] TWO_KEYS = {
-    "rename", "renamenx", "copy", "smove", "lmove", "rpoplpush", "zrangestore", "geosearchstore",
+    "rename",
+    "renamenx",
+    "copy",
+    "smove",
+    "lmove",
+    "rpoplpush",
+    "zrangestore",
+    "geosearchstore",
     "lcs",
   };
 
@@ -74,20 +180,61 @@ final class ProxyCommands {
   /** Commands with a subcommand, then the key (MEMORY USAGE key, XINFO STREAM key...). */
   private static final String[] SUBCOMMAND_THEN_KEY = {"memory", "object", "xgroup", "xinfo"};
 
-  private static final String BLOCKS = "blocks its connection until data arrives, and the proxy's"
-      + " connections to a redis-server are shared by its clients";
+  private static final String BLOCKS =
+      "blocks its connection until data arrives, and the proxy's"
+          + " connections to a redis-server are shared by its clients";
 
   private static final String[][] REFUSED = {
-    {BLOCKS, "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
-        "wait", "waitaof"},
-    {"(sharded publish/subscribe) is not served by the proxy; SUBSCRIBE, PSUBSCRIBE and PUBLISH"
-        + " are", "ssubscribe", "sunsubscribe", "spublish"},
-    {"would walk every backend at once; use SCAN, which the proxy walks backend by backend",
-        "keys"},
-    {"concerns one redis-server; run it on the backends directly", "randomkey", "move", "swapdb",
-        "migrate", "monitor", "sync", "psync", "replicaof", "slaveof", "shutdown", "debug", "save",
-        "bgsave", "bgrewriteaof", "lastsave", "cluster", "readonly", "readwrite", "asking",
-        "latency", "slowlog", "acl", "module", "failover"},
+    {
+      BLOCKS,
+      "blpop",
+      "brpop",
+      "brpoplpush",
+      "blmove",
+      "blmpop",
+      "bzpopmin",
+      "bzpopmax",
+      "bzmpop",
+      "wait",
+      "waitaof"
+    },
+    {
+      "(sharded publish/subscribe) is not served by the proxy; SUBSCRIBE, PSUBSCRIBE and PUBLISH"
+          + " are",
+      "ssubscribe",
+      "sunsubscribe",
+      "spublish"
+    },
+    {
+      "would walk every backend at once; use SCAN, which the proxy walks backend by backend", "keys"
+    },
+    {
+      "concerns one redis-server; run it on the backends directly",
+      "randomkey",
+      "move",
+      "swapdb",
+      "migrate",
+      "monitor",
+      "sync",
+      "psync",
+      "replicaof",
+      "slaveof",
+      "shutdown",
+      "debug",
+      "save",
+      "bgsave",
+      "bgrewriteaof",
+      "lastsave",
+      "cluster",
+      "readonly",
+      "readwrite",
+      "asking",
+      "latency",
+      "slowlog",
+      "acl",
+      "module",
+      "failover"
+    },
   };
 
   private static final Map<String, ProxyCommand> ALL = build();
@@ -132,8 +279,14 @@ final class ProxyCommands {
     }
     for (String[] group : REFUSED) {
       for (int i = 1; i < group.length; i++) {
-        add(all, new ProxyCommand(CommandSpec.of(group[i], -1, ""), Route.REFUSED,
-            KeyPositions.NONE, group[0], null));
+        add(
+            all,
+            new ProxyCommand(
+                CommandSpec.of(group[i], -1, ""),
+                Route.REFUSED,
+                KeyPositions.NONE,
+                group[0],
+                null));
       }
     }
 
@@ -147,22 +300,48 @@ final class ProxyCommands {
     }
     add(all, local("scan", -2, "readonly", (s, r) -> ProxyClient.of(s).scan(r)));
     add(all, local("ring", -2, "", (s, r) -> ProxyClient.of(s).ring(r)));
-    add(all, local("multi", 1, "fast " + ProxyCommand.NO_QUEUE,
-        (s, r) -> ProxyClient.of(s).transactions().multi()));
-    add(all, local("exec", 1, ProxyCommand.NO_QUEUE,
-        (s, r) -> ProxyClient.of(s).transactions().exec()));
-    add(all, local("discard", 1, "fast " + ProxyCommand.NO_QUEUE,
-        (s, r) -> ProxyClient.of(s).transactions().discard()));
-    add(all, local("watch", -2, "fast " + ProxyCommand.NO_QUEUE,
-        (s, r) -> ProxyClient.of(s).transactions().watch(r)));
+    add(
+        all,
+        local(
+            "multi",
+            1,
+            "fast " + ProxyCommand.NO_QUEUE,
+            (s, r) -> ProxyClient.of(s).transactions().multi()));
+    add(
+        all,
+        local("exec", 1, ProxyCommand.NO_QUEUE, (s, r) -> ProxyClient.of(s).transactions().exec()));
+    add(
+        all,
+        local(
+            "discard",
+            1,
+            "fast " + ProxyCommand.NO_QUEUE,
+            (s, r) -> ProxyClient.of(s).transactions().discard()));
+    add(
+        all,
+        local(
+            "watch",
+            -2,
+            "fast " + ProxyCommand.NO_QUEUE,
+            (s, r) -> ProxyClient.of(s).transactions().watch(r)));
     add(all, local("unwatch", 1, "fast", (s, r) -> ProxyClient.of(s).transactions().unwatch()));
     for (String name : new String[] {"subscribe", "psubscribe"}) {
-      add(all, local(name, -2, ProxyCommand.PUBSUB_CONTEXT,
-          (s, r) -> ProxyClient.of(s).pubsub().subscribe(r)));
+      add(
+          all,
+          local(
+              name,
+              -2,
+              ProxyCommand.PUBSUB_CONTEXT,
+              (s, r) -> ProxyClient.of(s).pubsub().subscribe(r)));
     }
     for (String name : new String[] {"unsubscribe", "punsubscribe"}) {
-      add(all, local(name, -1, ProxyCommand.PUBSUB_CONTEXT,
-          (s, r) -> ProxyClient.of(s).pubsub().unsubscribe(r)));
+      add(
+          all,
+          local(
+              name,
+              -1,
+              ProxyCommand.PUBSUB_CONTEXT,
+              (s, r) -> ProxyClient.of(s).pubsub().unsubscribe(r)));
     }
     add(all, local("publish", 3, "fast", (s, r) -> ProxyClient.of(s).pubsub().publish(r)));
     add(all, local("pubsub", -2, "", (s, r) -> ProxyClient.of(s).fanOut().askOne(r, null)));
@@ -178,8 +357,8 @@ final class ProxyCommands {
   }
 
   private static ProxyCommand local(String name, int arity, String flags, CommandHandler handler) {
-    return new ProxyCommand(CommandSpec.of(name, arity, flags), Route.LOCAL, KeyPositions.NONE,
-        null, handler);
+    return new ProxyCommand(
+        CommandSpec.of(name, arity, flags), Route.LOCAL, KeyPositions.NONE, null, handler);
   }
 
   private static void add(Map<String, ProxyCommand> all, ProxyCommand command) {

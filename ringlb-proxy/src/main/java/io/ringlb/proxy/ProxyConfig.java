@@ -11,13 +11,12 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * The settings of the sharding proxy: where it listens, how it places keys, which redis-servers
- * are its backends, and its timeouts, authentication, ejection and migration limits.
+ * The settings of the sharding proxy: where it listens, how it places keys, which redis-servers are
+ * its backends, and its timeouts, authentication, ejection and migration limits.
  *
  * <p>Built with {@link #builder()} or read from a YAML file with {@link #load(Path)} (see {@link
- * ConfigFile}); every
- * problem is reported as an {@link IllegalArgumentException} whose message names the setting and
- * the value.
+ * ConfigFile}); every problem is reported as an {@link IllegalArgumentException} whose message
+ * names the setting and the value.
  */
 public final class ProxyConfig {
 
@@ -64,7 +63,9 @@ public final class ProxyConfig {
     this.protoMaxBulkLen = b.protoMaxBulkLen;
   }
 
-  /** Returns a builder with the defaults: 127.0.0.1:6380, default placement, 3 s request timeout. */
+  /**
+   * Returns a builder with the defaults: 127.0.0.1:6380, default placement, 3 s request timeout.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -109,8 +110,8 @@ public final class ProxyConfig {
   }
 
   /**
-   * The hash tag spec as set ({@code {}}, two other delimiters, or {@code none}; checked when
-   * set), or null for the default, {@code {}}.
+   * The hash tag spec as set ({@code {}}, two other delimiters, or {@code none}; checked when set),
+   * or null for the default, {@code {}}.
    */
   public String hashTag() {
     return hashTag;
@@ -201,7 +202,11 @@ public final class ProxyConfig {
       // reported below
     }
     throw new IllegalArgumentException(
-        where + ": backend id must be a number from 0 to " + MAX_BACKEND_ID + ", not '" + text
+        where
+            + ": backend id must be a number from 0 to "
+            + MAX_BACKEND_ID
+            + ", not '"
+            + text
             + "'");
   }
 
@@ -244,8 +249,7 @@ public final class ProxyConfig {
             where + ": port must be a number, not '" + text.substring(colon + 1) + "'");
       }
       if (port <= 0 || port > 65535) {
-        throw new IllegalArgumentException(
-            where + ": port must be from 1 to 65535, not " + port);
+        throw new IllegalArgumentException(where + ": port must be from 1 to 65535, not " + port);
       }
       return new BackendSpec(id, host, port);
     }
@@ -340,8 +344,14 @@ public final class ProxyConfig {
     /** Adds a backend. */
     public Builder backend(BackendSpec spec) {
       if (backends.containsKey(spec.id())) {
-        throw new IllegalArgumentException("backend " + spec.id() + " is given twice ("
-            + backends.get(spec.id()).address() + " and " + spec.address() + ")");
+        throw new IllegalArgumentException(
+            "backend "
+                + spec.id()
+                + " is given twice ("
+                + backends.get(spec.id()).address()
+                + " and "
+                + spec.address()
+                + ")");
       }
       backends.put(spec.id(), spec);
       return this;
@@ -403,8 +413,8 @@ public final class ProxyConfig {
     /** Ejects a backend after this many consecutive failures; 0 never ejects. */
     public Builder ejectAfterFailures(int failures) {
       if (failures < 0) {
-        throw new IllegalArgumentException("eject.after-failures must not be negative: "
-            + failures);
+        throw new IllegalArgumentException(
+            "eject.after-failures must not be negative: " + failures);
       }
       this.ejectAfterFailures = failures;
       return this;
@@ -428,8 +438,7 @@ public final class ProxyConfig {
     /** Limits migration to this many keys per second; 0 means no limit. */
     public Builder migrationRate(int keysPerSecond) {
       if (keysPerSecond < 0) {
-        throw new IllegalArgumentException("migration rate must not be negative: "
-            + keysPerSecond);
+        throw new IllegalArgumentException("migration rate must not be negative: " + keysPerSecond);
       }
       this.migrationRate = keysPerSecond;
       return this;

@@ -1,29 +1,29 @@
 package io.ringlb.proxy;
 
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.util.concurrent.EventExecutor;
 import io.ringlb.server.CommandRegistry;
 import io.ringlb.server.ConnectionState;
 import io.ringlb.server.DataSide;
 import io.ringlb.server.Request;
 import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.Session;
-import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The proxy as a data side of the RESP front end: its commands ({@link ProxyCommands}), one
- * {@link ProxyClient} per connection, its INFO sections, and COMMAND's descriptions asked of a
- * backend. It starts one {@link Worker} per event loop of the front end and the {@link
- * ControlPlane}, which holds the backends, publishes the topology and runs ring changes.
+ * The proxy as a data side of the RESP front end: its commands ({@link ProxyCommands}), one {@link
+ * ProxyClient} per connection, its INFO sections, and COMMAND's descriptions asked of a backend. It
+ * starts one {@link Worker} per event loop of the front end and the {@link ControlPlane}, which
+ * holds the backends, publishes the topology and runs ring changes.
  */
 final class ProxyDataSide implements DataSide {
 
@@ -101,10 +101,14 @@ final class ProxyDataSide implements DataSide {
     CompletableFuture<?>[] counts = new CompletableFuture<?>[backends.length];
     for (int i = 0; i < backends.length; i++) {
       int index = i;
-      counts[i] = backends[i].call("DBSIZE").handle((n, failure) -> {
-        replies[index] = failure == null ? n : new Values.Error(failure.getMessage());
-        return null;
-      });
+      counts[i] =
+          backends[i]
+              .call("DBSIZE")
+              .handle(
+                  (n, failure) -> {
+                    replies[index] = failure == null ? n : new Values.Error(failure.getMessage());
+                    return null;
+                  });
     }
     return CompletableFuture.allOf(counts)
         .thenApply(done -> ProxyInfo.info(p, t, sections, backends, replies));

@@ -40,18 +40,29 @@ final class ProxyInfo {
       Backend b = backends[i];
       long keys = keys(replies[i]);
       Migration m = t.migration();
-      sb.append("id=").append(b.id())
-          .append(" address=").append(b.address())
-          .append(" state=").append(state(t, b))
-          .append(" labels=").append(t.placement().points(b.id()))
-          .append(" keys=").append(keys)
-          .append(" share_keys=").append(fraction(total == 0 || keys < 0 ? 0 : (double) keys / total))
-          .append(" share_ring=").append(fraction(t.placement().share(b.id())));
+      sb.append("id=")
+          .append(b.id())
+          .append(" address=")
+          .append(b.address())
+          .append(" state=")
+          .append(state(t, b))
+          .append(" labels=")
+          .append(t.placement().points(b.id()))
+          .append(" keys=")
+          .append(keys)
+          .append(" share_keys=")
+          .append(fraction(total == 0 || keys < 0 ? 0 : (double) keys / total))
+          .append(" share_ring=")
+          .append(fraction(t.placement().share(b.id())));
       if (m != null && m.server() == b.id()) {
-        sb.append(" migration=").append(m.kind().word())
-            .append(",moved:").append(m.moved())
-            .append(",left:").append(m.left())
-            .append(",rate:").append(String.format(Locale.ROOT, "%.0f", m.rate()));
+        sb.append(" migration=")
+            .append(m.kind().word())
+            .append(",moved:")
+            .append(m.moved())
+            .append(",left:")
+            .append(m.left())
+            .append(",rate:")
+            .append(String.format(Locale.ROOT, "%.0f", m.rate()));
       } else {
         sb.append(" migration=-");
       }
@@ -70,13 +81,15 @@ final class ProxyInfo {
     }
     StringBuilder sb = new StringBuilder();
     sb.append("placement:").append(proxy.ring().placementName()).append('\n');
-    sb.append("hash_tag:").append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
+    sb.append("hash_tag:")
+        .append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
         .append('\n');
     sb.append("servers:").append(t.ringSize()).append('\n');
     sb.append("labels:").append(labels(t)).append('\n');
     sb.append("keys:").append(total).append('\n');
     sb.append("epoch:").append(t.epoch()).append('\n');
-    sb.append("migration:").append(t.migration() == null ? "none" : t.migration().describe())
+    sb.append("migration:")
+        .append(t.migration() == null ? "none" : t.migration().describe())
         .append('\n');
     return sb.toString();
   }
@@ -92,8 +105,7 @@ final class ProxyInfo {
   static String locate(Topology t, int hash) {
     int owner = t.placement().serverFor(hash);
     StringBuilder sb = new StringBuilder();
-    sb.append("hash=").append(Integer.toUnsignedString(hash))
-        .append(" server=").append(owner);
+    sb.append("hash=").append(Integer.toUnsignedString(hash)).append(" server=").append(owner);
     Backend b = owner < 0 ? null : t.backend(owner);
     if (b != null) {
       sb.append(" address=").append(b.address());
@@ -114,11 +126,11 @@ final class ProxyInfo {
 
   /**
    * Returns the proxy's lines of each wanted INFO section, by section: backend failures in stats,
-   * and the keyspace, ring and migration sections; {@code replies} holds each backend's DBSIZE
-   * (or its error), or nulls when no section shows key counts.
+   * and the keyspace, ring and migration sections; {@code replies} holds each backend's DBSIZE (or
+   * its error), or nulls when no section shows key counts.
    */
-  static Map<String, String> info(ProxyContext proxy, Topology t, Set<String> sections,
-      Backend[] backends, Object[] replies) {
+  static Map<String, String> info(
+      ProxyContext proxy, Topology t, Set<String> sections, Backend[] backends, Object[] replies) {
     Map<String, String> out = new HashMap<>();
     if (sections.contains("stats")) {
       long failures = 0;
@@ -135,32 +147,57 @@ final class ProxyInfo {
       out.put("keyspace", keys > 0 ? "db0:keys=" + keys + ",expires=0,avg_ttl=0\r\n" : "");
     }
     if (sections.contains("ring")) {
-      StringBuilder sb = new StringBuilder()
-          .append("ring_placement:").append(proxy.ring().placementName()).append("\r\n")
-          .append("ring_hash_tag:").append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
-          .append("\r\n")
-          .append("ring_servers:").append(t.ring().length).append("\r\n")
-          .append("ring_labels:").append(labels(t)).append("\r\n")
-          .append("ring_epoch:").append(t.epoch()).append("\r\n");
+      StringBuilder sb =
+          new StringBuilder()
+              .append("ring_placement:")
+              .append(proxy.ring().placementName())
+              .append("\r\n")
+              .append("ring_hash_tag:")
+              .append(proxy.ring().hashTag() == null ? "none" : proxy.ring().hashTag())
+              .append("\r\n")
+              .append("ring_servers:")
+              .append(t.ring().length)
+              .append("\r\n")
+              .append("ring_labels:")
+              .append(labels(t))
+              .append("\r\n")
+              .append("ring_epoch:")
+              .append(t.epoch())
+              .append("\r\n");
       for (int i = 0; i < backends.length; i++) {
         Backend b = backends[i];
-        sb.append("backend").append(b.id()).append(":address=").append(b.address())
-            .append(",state=").append(state(t, b))
-            .append(",keys=").append(keys(replies[i]))
-            .append(",share_ring=").append(fraction(t.placement().share(b.id())))
-            .append(",failures=").append(b.failures())
-            .append(",requests=").append(b.requests())
-            .append(",error_replies=").append(b.errorReplies())
-            .append(",timeouts=").append(b.timeouts())
+        sb.append("backend")
+            .append(b.id())
+            .append(":address=")
+            .append(b.address())
+            .append(",state=")
+            .append(state(t, b))
+            .append(",keys=")
+            .append(keys(replies[i]))
+            .append(",share_ring=")
+            .append(fraction(t.placement().share(b.id())))
+            .append(",failures=")
+            .append(b.failures())
+            .append(",requests=")
+            .append(b.requests())
+            .append(",error_replies=")
+            .append(b.errorReplies())
+            .append(",timeouts=")
+            .append(b.timeouts())
             .append("\r\n");
       }
       out.put("ring", sb.toString());
     }
     if (sections.contains("migration")) {
       Migration m = proxy.ring().migration();
-      StringBuilder sb = new StringBuilder()
-          .append("migrations_running:").append(m == null ? 0 : 1).append("\r\n")
-          .append("migrations_completed:").append(proxy.stats().migrationsCompleted()).append("\r\n");
+      StringBuilder sb =
+          new StringBuilder()
+              .append("migrations_running:")
+              .append(m == null ? 0 : 1)
+              .append("\r\n")
+              .append("migrations_completed:")
+              .append(proxy.stats().migrationsCompleted())
+              .append("\r\n");
       if (m != null) {
         sb.append("migration0:").append(m.describe()).append("\r\n");
       }

@@ -10,14 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SCAN through the proxy: every backend one after the other, the cursor carrying the backend's
- * own cursor, the backend's place in the scan order and the topology's epoch.
+ * SCAN through the proxy: every backend one after the other, the cursor carrying the backend's own
+ * cursor, the backend's place in the scan order and the topology's epoch.
  *
  * <p>Redis's guarantee holds through ring changes: every key present from the first call to the
  * last is returned (some maybe twice). During a migration the backends keys leave are scanned
- * before those they go to, so a key that moves mid-iteration is found on one side or the other;
- * and a cursor made under another topology (the ring changed between two calls) starts the
- * iteration again from the first backend.
+ * before those they go to, so a key that moves mid-iteration is found on one side or the other; and
+ * a cursor made under another topology (the ring changed between two calls) starts the iteration
+ * again from the first backend.
  */
 final class ProxyScan {
 
@@ -26,6 +26,7 @@ final class ProxyScan {
    * backend's place in the scan order, then {@value #EPOCH_BITS} bits of the topology's epoch.
    */
   private static final int PLACE_BITS = 10;
+
   private static final int EPOCH_BITS = 16;
   private static final int SHIFT = PLACE_BITS + EPOCH_BITS;
 
@@ -44,8 +45,8 @@ final class ProxyScan {
     }
     Backend[] order = order(t);
     if (order.length > 1 << PLACE_BITS) {
-      return Replies.error("ERR ringlb: SCAN through the proxy covers at most "
-          + (1 << PLACE_BITS) + " backends");
+      return Replies.error(
+          "ERR ringlb: SCAN through the proxy covers at most " + (1 << PLACE_BITS) + " backends");
     }
     long epoch = t.epoch() & ((1L << EPOCH_BITS) - 1);
     int place = 0;
@@ -64,32 +65,40 @@ final class ProxyScan {
       command[i] = r.bytes(i);
     }
     int at = place;
-    return fanOut.send(new Backend[] {order[at]}, command, (bs, replies) -> {
-      Object v = replies[0];
-      if (v instanceof Values.Error e) {
-        return new ErrorRedisMessage(e.text());
-      }
-      List<?> pair = (List<?>) v;
-      long next = Long.parseUnsignedLong(new String((byte[]) pair.get(0), StandardCharsets.UTF_8));
-      if (Long.numberOfLeadingZeros(next) < SHIFT) {
-        return new ErrorRedisMessage("ERR ringlb: " + bs[0].describe() + " returned a SCAN cursor"
-            + " too large to carry through the proxy: " + Long.toUnsignedString(next));
-      }
-      long out;
-      if (next != 0) {
-        out = next << SHIFT | (long) at << EPOCH_BITS | epoch;
-      } else if (at + 1 < order.length) {
-        out = (long) (at + 1) << EPOCH_BITS | epoch;
-      } else {
-        out = 0;
-      }
-      List<RedisMessage> keys = new ArrayList<>();
-      for (Object k : (List<?>) pair.get(1)) {
-        keys.add(Values.bulk((byte[]) k));
-      }
-      return new ArrayRedisMessage(List.of(Values.bulk(Long.toUnsignedString(out)),
-          new ArrayRedisMessage(keys)));
-    });
+    return fanOut.send(
+        new Backend[] {order[at]},
+        command,
+        (bs, replies) -> {
+          Object v = replies[0];
+          if (v instanceof Values.Error e) {
+            return new ErrorRedisMessage(e.text());
+          }
+          List<?> pair = (List<?>) v;
+          long next =
+              Long.parseUnsignedLong(new String((byte[]) pair.get(0), StandardCharsets.UTF_8));
+          if (Long.numberOfLeadingZeros(next) < SHIFT) {
+            return new ErrorRedisMessage(
+                "ERR ringlb: "
+                    + bs[0].describe()
+                    + " returned a SCAN cursor"
+                    + " too large to carry through the proxy: "
+                    + Long.toUnsignedString(next));
+          }
+          long out;
+          if (next != 0) {
+            out = next << SHIFT | (long) at << EPOCH_BITS | epoch;
+          } else if (at + 1 < order.length) {
+            out = (long) (at + 1) << EPOCH_BITS | epoch;
+          } else {
+            out = 0;
+          }
+          List<RedisMessage> keys = new ArrayList<>();
+          for (Object k : (List<?>) pair.get(1)) {
+            keys.add(Values.bulk((byte[]) k));
+          }
+          return new ArrayRedisMessage(
+              List.of(Values.bulk(Long.toUnsignedString(out)), new ArrayRedisMessage(keys)));
+        });
   }
 
   /**

@@ -6,15 +6,14 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
- * A Redis-protocol sharding proxy over real redis-servers: each ring server is a redis-server,
- * each key goes to its owner, and RING ADD / RING REMOVE move exactly the keys whose owner changes
- * while clients keep reading and writing.
+ * A Redis-protocol sharding proxy over real redis-servers: each ring server is a redis-server, each
+ * key goes to its owner, and RING ADD / RING REMOVE move exactly the keys whose owner changes while
+ * clients keep reading and writing.
  *
  * <p>The proxy is a data side ({@link ProxyDataSide}) of the same RESP front end as the embedded
  * server ({@link RespServer}). Start with {@link #start(ProxyConfig)}; {@link #close()} stops
- * accepting, lets in-flight replies go out and closes the connections. A migration interrupted
- * by closing (or by a crash) is recorded in the configured state file and resumes on the next
- * start.
+ * accepting, lets in-flight replies go out and closes the connections. A migration interrupted by
+ * closing (or by a crash) is recorded in the configured state file and resumes on the next start.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -35,11 +34,18 @@ public final class ProxyServer implements AutoCloseable {
   public static ProxyServer start(ProxyConfig config) throws IOException, InterruptedException {
     // Default: half the processors (one on a 2-core machine). A proxy's work is mostly system
     // calls; the other half is left to the kernel's network work and to what runs beside it.
-    int threads = config.threads() > 0 ? config.threads()
-        : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    ServerConfig front = new ServerConfig(config.bindHost(), config.port(), config.requirePass(),
-        config.maxClients() > 0 ? config.maxClients() : ServerConfig.DEFAULT_MAX_CLIENTS,
-        config.protoMaxBulkLen(), threads);
+    int threads =
+        config.threads() > 0
+            ? config.threads()
+            : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    ServerConfig front =
+        new ServerConfig(
+            config.bindHost(),
+            config.port(),
+            config.requirePass(),
+            config.maxClients() > 0 ? config.maxClients() : ServerConfig.DEFAULT_MAX_CLIENTS,
+            config.protoMaxBulkLen(),
+            threads);
     ProxyDataSide dataSide = new ProxyDataSide(config);
     RespServer server = RespServer.start(front, dataSide);
     return new ProxyServer(server, dataSide.control());
@@ -62,16 +68,21 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Returns a one-line description of the ring: placement, hash tag and backends. */
   public String describe() {
-    StringBuilder sb = new StringBuilder("placement ").append(proxy.placementName())
-        .append(", hash tag ").append(proxy.hashTag() == null ? "none" : proxy.hashTag())
-        .append(", backends ");
+    StringBuilder sb =
+        new StringBuilder("placement ")
+            .append(proxy.placementName())
+            .append(", hash tag ")
+            .append(proxy.hashTag() == null ? "none" : proxy.hashTag())
+            .append(", backends ");
     Topology t = proxy.topology();
     for (int i = 0; i < t.ring().length; i++) {
       Backend b = t.backend(t.ring()[i]);
       sb.append(i == 0 ? "" : ",").append(b.id()).append('=').append(b.address());
     }
     if (t.migration() != null) {
-      sb.append(", resuming migration ").append(t.migration().kind().word()).append(' ')
+      sb.append(", resuming migration ")
+          .append(t.migration().kind().word())
+          .append(' ')
           .append(t.migration().server());
     }
     return sb.toString();

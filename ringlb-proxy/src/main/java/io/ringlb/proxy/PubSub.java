@@ -27,10 +27,10 @@ import java.util.Set;
  * connections: one to every backend holding keys, each subscribed to all of them.
  *
  * <p>A message exists on the one backend it was published to, so a client subscribed everywhere
- * receives it once, wherever PUBLISH sent it and whatever ring changes happen in between; a
- * backend joining the ring gets the subscriptions when a worker adopts the topology naming it.
- * The proxy answers subscribe and unsubscribe itself (the counts are the client's, across
- * backends) and passes on {@code message} and {@code pmessage} pushes. Event-loop confined.
+ * receives it once, wherever PUBLISH sent it and whatever ring changes happen in between; a backend
+ * joining the ring gets the subscriptions when a worker adopts the topology naming it. The proxy
+ * answers subscribe and unsubscribe itself (the counts are the client's, across backends) and
+ * passes on {@code message} and {@code pmessage} pushes. Event-loop confined.
  */
 final class PubSub {
 
@@ -39,8 +39,10 @@ final class PubSub {
 
   private final Session client;
   private final Worker worker;
+
   /** Channel and pattern names, kept as ISO-8859-1 strings: one char per byte, exact. */
   private final Set<String> channels = new LinkedHashSet<>();
+
   private final Set<String> patterns = new LinkedHashSet<>();
   private final Map<Backend, Link> links = new HashMap<>();
   private boolean closed;
@@ -61,12 +63,15 @@ final class PubSub {
   }
 
   /**
-   * SUBSCRIBE or PSUBSCRIBE ({@code pattern}) of {@code names}: subscribes every connection to
-   * the new ones, and runs {@code confirm} with the confirmations (one per name given) once every
-   * backend has confirmed, so that a message published after the client read them reaches it;
-   * or after the request timeout, if a backend does not answer.
+   * SUBSCRIBE or PSUBSCRIBE ({@code pattern}) of {@code names}: subscribes every connection to the
+   * new ones, and runs {@code confirm} with the confirmations (one per name given) once every
+   * backend has confirmed, so that a message published after the client read them reaches it; or
+   * after the request timeout, if a backend does not answer.
    */
-  void subscribe(boolean pattern, List<byte[]> names, Topology t,
+  void subscribe(
+      boolean pattern,
+      List<byte[]> names,
+      Topology t,
       java.util.function.Consumer<List<RedisMessage>> confirm) {
     Set<String> set = pattern ? patterns : channels;
     List<byte[]> added = new ArrayList<>();
@@ -96,8 +101,8 @@ final class PubSub {
   }
 
   /**
-   * UNSUBSCRIBE or PUNSUBSCRIBE of {@code names}, or of everything when none are given; returns
-   * the confirmations, as Redis gives them.
+   * UNSUBSCRIBE or PUNSUBSCRIBE of {@code names}, or of everything when none are given; returns the
+   * confirmations, as Redis gives them.
    */
   List<RedisMessage> unsubscribe(boolean pattern, List<byte[]> names) {
     Set<String> set = pattern ? patterns : channels;
@@ -138,8 +143,10 @@ final class PubSub {
       return;
     }
     for (Backend b : t.backends()) {
-      boolean holdsKeys = !b.isEjected() && (t.placement().contains(b.id())
-          || (t.previous() != null && t.previous().contains(b.id())));
+      boolean holdsKeys =
+          !b.isEjected()
+              && (t.placement().contains(b.id())
+                  || (t.previous() != null && t.previous().contains(b.id())));
       if (holdsKeys && !links.containsKey(b)) {
         connect(b);
       }
@@ -157,8 +164,12 @@ final class PubSub {
   }
 
   private void retrySoon() {
-    worker.loop().schedule(() -> ensure(worker.topology()), RECONNECT_AFTER_MILLIS,
-        java.util.concurrent.TimeUnit.MILLISECONDS);
+    worker
+        .loop()
+        .schedule(
+            () -> ensure(worker.topology()),
+            RECONNECT_AFTER_MILLIS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private static String key(byte[] name) {
@@ -185,42 +196,54 @@ final class PubSub {
 
   private void connect(Backend b) {
     // AUTH goes first, written by Upstream as the channel connects.
-    ChannelFuture future = worker.upstream().connect(worker.loop(), b.spec(),
-        ch -> ch.pipeline().addLast(new RedisDecoder(), new RedisBulkStringAggregator(),
-            new RedisArrayAggregator(), new Pushes(b)));
+    ChannelFuture future =
+        worker
+            .upstream()
+            .connect(
+                worker.loop(),
+                b.spec(),
+                ch ->
+                    ch.pipeline()
+                        .addLast(
+                            new RedisDecoder(),
+                            new RedisBulkStringAggregator(),
+                            new RedisArrayAggregator(),
+                            new Pushes(b)));
     Link link = new Link(future.channel());
     links.put(b, link);
-    future.addListener(f -> {
-      Channel ch = link.channel;
-      if (!f.isSuccess() || closed || links.get(b) != link) {
-        ch.close();
-        if (links.get(b) == link) {
-          links.remove(b);
-          if (!closed) {
-            retrySoon(); // the backend is down: try again while the client is subscribed
+    future.addListener(
+        f -> {
+          Channel ch = link.channel;
+          if (!f.isSuccess() || closed || links.get(b) != link) {
+            ch.close();
+            if (links.get(b) == link) {
+              links.remove(b);
+              if (!closed) {
+                retrySoon(); // the backend is down: try again while the client is subscribed
+              }
+            }
+            link.release();
+            return;
           }
-        }
-        link.release();
-        return;
-      }
-      // Everything subscribed so far: later changes are sent as they come.
-      if (!channels.isEmpty()) {
-        ch.write(command("SUBSCRIBE", bytes(channels)), ch.voidPromise());
-      }
-      if (!patterns.isEmpty()) {
-        ch.write(command("PSUBSCRIBE", bytes(patterns)), ch.voidPromise());
-      }
-      ch.flush();
-      link.acks.add(new Ack(channels.size() + patterns.size(), link.connecting));
-      link.connecting = new ArrayList<>();
-      link.settle();
-    });
+          // Everything subscribed so far: later changes are sent as they come.
+          if (!channels.isEmpty()) {
+            ch.write(command("SUBSCRIBE", bytes(channels)), ch.voidPromise());
+          }
+          if (!patterns.isEmpty()) {
+            ch.write(command("PSUBSCRIBE", bytes(patterns)), ch.voidPromise());
+          }
+          ch.flush();
+          link.acks.add(new Ack(channels.size() + patterns.size(), link.connecting));
+          link.connecting = new ArrayList<>();
+          link.settle();
+        });
   }
 
   /** A subscribing connection and the confirmations it owes, in the order it owes them. */
   private static final class Link {
     private final Channel channel;
     private final java.util.ArrayDeque<Ack> acks = new java.util.ArrayDeque<>();
+
     /** Subscriptions made while connecting, confirmed by those sent on connect. */
     private List<Waiter> connecting = new ArrayList<>();
 
@@ -281,8 +304,8 @@ final class PubSub {
     private int links;
     private boolean answered;
 
-    Waiter(List<RedisMessage> confirmations,
-        java.util.function.Consumer<List<RedisMessage>> confirm) {
+    Waiter(
+        List<RedisMessage> confirmations, java.util.function.Consumer<List<RedisMessage>> confirm) {
       this.confirmations = confirmations;
       this.confirm = confirm;
     }
@@ -292,8 +315,12 @@ final class PubSub {
       if (links == 0) {
         answer();
       } else {
-        worker.loop().schedule(this::answer, worker.upstream().requestTimeoutMillis(),
-            java.util.concurrent.TimeUnit.MILLISECONDS);
+        worker
+            .loop()
+            .schedule(
+                this::answer,
+                worker.upstream().requestTimeoutMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
       }
     }
 
@@ -329,7 +356,9 @@ final class PubSub {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (!closed && msg instanceof ArrayRedisMessage push && !push.children().isEmpty()
+      if (!closed
+          && msg instanceof ArrayRedisMessage push
+          && !push.children().isEmpty()
           && push.children().get(0) instanceof FullBulkStringRedisMessage kind) {
         String type = kind.content().toString(StandardCharsets.US_ASCII);
         // Only what the client is still subscribed to: a message the backend sent before it

@@ -30,8 +30,10 @@ final class ReplyAssembler {
   private boolean started;
   private int depth;
   private long[] remaining = new long[4];
+
   @SuppressWarnings("unchecked") // no array of List<RedisMessage> can be created directly
   private List<RedisMessage>[] lists = (List<RedisMessage>[]) new List<?>[4];
+
   private ByteBuf bulk;
   private RedisMessage message;
 
@@ -40,8 +42,8 @@ final class ReplyAssembler {
   }
 
   /**
-   * Feeds one decoded piece (not released here); returns true when it completes a reply, which
-   * is then in {@link #bytes()} (raw) or {@link #message()}.
+   * Feeds one decoded piece (not released here); returns true when it completes a reply, which is
+   * then in {@link #bytes()} (raw) or {@link #message()}.
    */
   boolean feed(Object piece, boolean wantRaw) {
     if (!started) {
@@ -83,8 +85,8 @@ final class ReplyAssembler {
       return elementDone();
     }
     if (piece instanceof BulkStringRedisContent content) {
-      bytes.writeBytes(content.content(), content.content().readerIndex(),
-          content.content().readableBytes());
+      bytes.writeBytes(
+          content.content(), content.content().readerIndex(), content.content().readableBytes());
       if (piece instanceof LastBulkStringRedisContent) {
         bytes.writeByte('\r').writeByte('\n');
         return elementDone();
@@ -110,12 +112,14 @@ final class ReplyAssembler {
 
   private boolean feedMessage(Object piece) {
     if (piece instanceof FullBulkStringRedisMessage full) {
-      return element(full.isNull() ? FullBulkStringRedisMessage.NULL_INSTANCE
-          : new FullBulkStringRedisMessage(Unpooled.copiedBuffer(full.content())));
+      return element(
+          full.isNull()
+              ? FullBulkStringRedisMessage.NULL_INSTANCE
+              : new FullBulkStringRedisMessage(Unpooled.copiedBuffer(full.content())));
     }
     if (piece instanceof BulkStringRedisContent content) {
-      bulk.writeBytes(content.content(), content.content().readerIndex(),
-          content.content().readableBytes());
+      bulk.writeBytes(
+          content.content(), content.content().readerIndex(), content.content().readableBytes());
       if (piece instanceof LastBulkStringRedisContent) {
         ByteBuf b = bulk;
         bulk = null;
@@ -139,7 +143,8 @@ final class ReplyAssembler {
       lists[depth - 1] = new ArrayList<>((int) Math.min(n, 1024));
       return false;
     }
-    if (piece instanceof SimpleStringRedisMessage || piece instanceof ErrorRedisMessage
+    if (piece instanceof SimpleStringRedisMessage
+        || piece instanceof ErrorRedisMessage
         || piece instanceof IntegerRedisMessage) {
       return element((RedisMessage) piece);
     }

@@ -16,8 +16,7 @@ import java.nio.charset.StandardCharsets;
  * forwarded commands and replies to one buffer per connection and writes it once per event-loop
  * turn, instead of one encoded message (and one outbound entry per part) at a time; the proxy's own
  * commands (AUTH, SUBSCRIBE, MIGRATE, SCAN...) go through {@link #writeCommand(ByteBuf,
- * Object...)}.
- * Decoding stays with netty-codec-redis's {@code RedisDecoder}.
+ * Object...)}. Decoding stays with netty-codec-redis's {@code RedisDecoder}.
  */
 final class Resp {
 
@@ -56,8 +55,9 @@ final class Resp {
       } else if (arg instanceof String text) {
         writeBulk(out, text.getBytes(StandardCharsets.UTF_8));
       } else {
-        throw new IllegalArgumentException("command argument must be a String or a byte[]: "
-            + (arg == null ? "null" : arg.getClass().getSimpleName()));
+        throw new IllegalArgumentException(
+            "command argument must be a String or a byte[]: "
+                + (arg == null ? "null" : arg.getClass().getSimpleName()));
       }
     }
   }

@@ -44,16 +44,24 @@ final class RingAdmin {
         } catch (IllegalArgumentException e) {
           return Replies.error("ERR ringlb: " + e.getMessage());
         }
-        return answerLater(client,
-            force ? proxy.ring().ringRemoveForce(id) : proxy.ring().ringRemove(id));
+        return answerLater(
+            client, force ? proxy.ring().ringRemoveForce(id) : proxy.ring().ringRemove(id));
       }
       case "nodes" -> {
-        return client.fanOut().send(t.backends(), new Object[] {"DBSIZE"},
-            (bs, replies) -> Values.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));
+        return client
+            .fanOut()
+            .send(
+                t.backends(),
+                new Object[] {"DBSIZE"},
+                (bs, replies) -> Values.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));
       }
       case "stats" -> {
-        return client.fanOut().send(t.backends(), new Object[] {"DBSIZE"},
-            (bs, replies) -> Values.bulk(ProxyInfo.stats(proxy, t, bs, replies)));
+        return client
+            .fanOut()
+            .send(
+                t.backends(),
+                new Object[] {"DBSIZE"},
+                (bs, replies) -> Values.bulk(ProxyInfo.stats(proxy, t, bs, replies)));
       }
       case "locate" -> {
         if (r.argc() != 3) {
@@ -62,8 +70,10 @@ final class RingAdmin {
         return Values.bulk(ProxyInfo.locate(t, client.router().hash(t, r.arg(2))));
       }
       default -> {
-        return Replies.error("ERR unknown subcommand '" + r.string(1)
-            + "'. Try RING ADD, REMOVE, NODES, LOCATE or STATS.");
+        return Replies.error(
+            "ERR unknown subcommand '"
+                + r.string(1)
+                + "'. Try RING ADD, REMOVE, NODES, LOCATE or STATS.");
       }
     }
   }
@@ -71,16 +81,19 @@ final class RingAdmin {
   /** Answers with the change's OK, or its error, when the control plane is done with it. */
   private static RedisMessage answerLater(ProxyClient client, CompletableFuture<String> change) {
     DeferredReply slot = client.session().defer();
-    change.whenComplete((ok, failure) -> {
-      if (failure == null) {
-        slot.complete(Replies.simple(ok));
-      } else {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure;
-        String text = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-        slot.fail(text.startsWith("ERR ") ? text : "ERR ringlb: " + text);
-      }
-    });
+    change.whenComplete(
+        (ok, failure) -> {
+          if (failure == null) {
+            slot.complete(Replies.simple(ok));
+          } else {
+            Throwable cause =
+                failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause()
+                    : failure;
+            String text = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+            slot.fail(text.startsWith("ERR ") ? text : "ERR ringlb: " + text);
+          }
+        });
     return CommandHandler.DEFERRED;
   }
 }

@@ -22,20 +22,22 @@ import java.util.function.Supplier;
 final class RingHistory {
 
   /**
-   * A change planned on a history: the history it leads to, who owns each key before and after,
-   * the old owners whose keys move, and per old owner the fraction of its hash space that moves.
+   * A change planned on a history: the history it leads to, who owns each key before and after, the
+   * old owners whose keys move, and per old owner the fraction of its hash space that moves.
    */
-  record Change(RingHistory next, Placement previous, Placement current, int[] sources,
-      double[] fractions) {}
+  record Change(
+      RingHistory next, Placement previous, Placement current, int[] sources, double[] fractions) {}
 
   private final String placementName;
+
   /** The tag keys are routed on, or null when they are routed on all their bytes. */
   private final HashTag hashTag;
+
   private final Supplier<Placement> placements;
   private final List<Integer> ops;
 
-  private RingHistory(String placementName, HashTag hashTag, Supplier<Placement> placements,
-      List<Integer> ops) {
+  private RingHistory(
+      String placementName, HashTag hashTag, Supplier<Placement> placements, List<Integer> ops) {
     this.placementName = placementName;
     this.hashTag = hashTag;
     this.placements = placements;
@@ -45,9 +47,10 @@ final class RingHistory {
   /** Returns the history {@code ops} under placement {@code placementName} and {@code hashTag}. */
   static RingHistory of(String placementName, HashTag hashTag, List<Integer> ops) {
     // The configuration and the state file have checked the name; each call makes an empty one.
-    Supplier<Placement> placements = hashTag == null
-        ? () -> Placements.forStore(placementName)
-        : () -> hashTag.on(Placements.forStore(placementName));
+    Supplier<Placement> placements =
+        hashTag == null
+            ? () -> Placements.forStore(placementName)
+            : () -> hashTag.on(Placements.forStore(placementName));
     return new RingHistory(placementName, hashTag, placements, ops);
   }
 
@@ -66,10 +69,15 @@ final class RingHistory {
     }
     HashTag tag = state.hashTag();
     if (config.hashTag() != null && !Objects.equals(HashTag.parse(config.hashTag()), tag)) {
-      throw new IOException(path + " records keys routed with hash tag "
-          + describe(tag) + ", but the configuration asks for " + config.hashTag()
-          + "; keys already stored would be looked for on the wrong backends. Set hash-tag to "
-          + describe(tag) + " or leave it out");
+      throw new IOException(
+          path
+              + " records keys routed with hash tag "
+              + describe(tag)
+              + ", but the configuration asks for "
+              + config.hashTag()
+              + "; keys already stored would be looked for on the wrong backends. Set hash-tag to "
+              + describe(tag)
+              + " or leave it out");
     }
     return of(state.placement(), tag, state.history());
   }
@@ -133,20 +141,22 @@ final class RingHistory {
     Placement current = placement();
     Map<Integer, Double> moving = new TreeMap<>();
     boolean[] foreign = {false};
-    current.addServer(id, new Placement.MoveListener() {
-      @Override
-      public void moved(int from, int to, int lo, int hi) {
-        double width = (Integer.toUnsignedLong(hi) - Integer.toUnsignedLong(lo) + 1)
-            / 4294967296.0;
-        moving.merge(from, width, Double::sum);
-        foreign[0] |= to != id;
-      }
+    current.addServer(
+        id,
+        new Placement.MoveListener() {
+          @Override
+          public void moved(int from, int to, int lo, int hi) {
+            double width =
+                (Integer.toUnsignedLong(hi) - Integer.toUnsignedLong(lo) + 1) / 4294967296.0;
+            moving.merge(from, width, Double::sum);
+            foreign[0] |= to != id;
+          }
 
-      @Override
-      public void reassigned() {
-        foreign[0] = true;
-      }
-    });
+          @Override
+          public void reassigned() {
+            foreign[0] = true;
+          }
+        });
     if (foreign[0]) {
       throw RingException.rejected(notStarShaped("adding", id));
     }
@@ -157,8 +167,7 @@ final class RingHistory {
     for (int i = 0; i < sources.length; i++) {
       double width = moving.get(sources[i]);
       double share = previous.share(sources[i]);
-      fractions[i] = Double.isNaN(width) || share <= 0 ? 1.0 / members
-          : Math.min(1, width / share);
+      fractions[i] = Double.isNaN(width) || share <= 0 ? 1.0 / members : Math.min(1, width / share);
     }
     return new Change(next, previous, current, sources, fractions);
   }
@@ -172,17 +181,19 @@ final class RingHistory {
     Placement previous = placement();
     Placement current = placement();
     boolean[] foreign = {false};
-    current.removeServer(id, new Placement.MoveListener() {
-      @Override
-      public void moved(int from, int to, int lo, int hi) {
-        foreign[0] |= from != id;
-      }
+    current.removeServer(
+        id,
+        new Placement.MoveListener() {
+          @Override
+          public void moved(int from, int to, int lo, int hi) {
+            foreign[0] |= from != id;
+          }
 
-      @Override
-      public void reassigned() {
-        foreign[0] = true;
-      }
-    });
+          @Override
+          public void reassigned() {
+            foreign[0] = true;
+          }
+        });
     if (foreign[0]) {
       throw RingException.rejected(notStarShaped("removing", id));
     }
@@ -213,13 +224,18 @@ final class RingHistory {
 
   /**
    * The proxy moves keys with MIGRATE, which blocks the source redis-server until the target
-   * answers: two servers migrating to each other at once would wait for each other. A change
-   * whose keys all go to the joining server (or all come from the leaving one) cannot form such
-   * a cycle; the others are refused.
+   * answers: two servers migrating to each other at once would wait for each other. A change whose
+   * keys all go to the joining server (or all come from the leaving one) cannot form such a cycle;
+   * the others are refused.
    */
   private String notStarShaped(String doing, int id) {
-    return "placement '" + placementName + "' moves keys between other servers when " + doing
-        + " backend " + id + "; the proxy only moves keys to a joining or from a leaving backend"
+    return "placement '"
+        + placementName
+        + "' moves keys between other servers when "
+        + doing
+        + " backend "
+        + id
+        + "; the proxy only moves keys to a joining or from a leaving backend"
         + " (see docs/ARCHITECTURE.md)";
   }
 }

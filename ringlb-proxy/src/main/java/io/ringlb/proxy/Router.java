@@ -20,6 +20,7 @@ final class Router {
   private static final int[] FIRST_ARGUMENT = {1};
 
   private final Worker worker;
+
   /** Scratch space for hashing keys without allocating. */
   private byte[] scratch = new byte[256];
 
@@ -47,38 +48,54 @@ final class Router {
   }
 
   /**
-   * A command whose keys must be routed as one (a hash tag): sent whole to their owner, or
-   * refused with the reason.
+   * A command whose keys must be routed as one (a hash tag): sent whole to their owner, or refused
+   * with the reason.
    */
   RedisMessage sameSlot(ProxyClient client, ProxyCommand command, Request r) {
     String name = command.name();
     if (command.keys().blocks(r)) {
-      return Replies.error("ERR ringlb: '" + name + "' with BLOCK blocks its connection until"
-          + " data arrives, and the proxy's connections to a redis-server are shared by its"
-          + " clients; poll without BLOCK");
+      return Replies.error(
+          "ERR ringlb: '"
+              + name
+              + "' with BLOCK blocks its connection until"
+              + " data arrives, and the proxy's connections to a redis-server are shared by its"
+              + " clients; poll without BLOCK");
     }
     int[] keys = command.keys().find(r);
     if (keys == null && command.keys().first() == 2 && r.argc() >= 2) {
       // MEMORY STATS, OBJECT HELP...: no key to route by
-      return Replies.error("ERR ringlb: '" + name + " " + KeyPositions.lower(r.arg(1))
-          + "' concerns one redis-server; run it on the backends directly");
+      return Replies.error(
+          "ERR ringlb: '"
+              + name
+              + " "
+              + KeyPositions.lower(r.arg(1))
+              + "' concerns one redis-server; run it on the backends directly");
     }
     if (keys == null) {
       KeyPositions p = command.keys();
-      return Replies.error(p.numkeys() > 0
-          ? "ERR ringlb: '" + name + "' needs a number of keys of at least 1 and no more than the"
-              + " arguments after it (the proxy routes the command by its keys)"
-          : p.parser() == KeyPositions.Parser.STREAMS
-              ? "ERR ringlb: '" + name + "' needs STREAMS and as many keys as ids after its"
-                  + " options (the proxy routes the command by its keys)"
-              : Replies.wrongArity(name));
+      return Replies.error(
+          p.numkeys() > 0
+              ? "ERR ringlb: '"
+                  + name
+                  + "' needs a number of keys of at least 1 and no more than the"
+                  + " arguments after it (the proxy routes the command by its keys)"
+              : p.parser() == KeyPositions.Parser.STREAMS
+                  ? "ERR ringlb: '"
+                      + name
+                      + "' needs STREAMS and as many keys as ids after its"
+                      + " options (the proxy routes the command by its keys)"
+                  : Replies.wrongArity(name));
     }
     Topology t = worker.topology();
     int h = hash(t, r.arg(keys[0]));
     for (int i = 1; i < keys.length; i++) {
       if (hash(t, r.arg(keys[i])) != h) {
-        return Replies.error("CROSSSLOT ringlb: the keys of '" + name + "' are not routed as one,"
-            + " so they may live on different backends; " + tagHint(client.ring().hashTag()));
+        return Replies.error(
+            "CROSSSLOT ringlb: the keys of '"
+                + name
+                + "' are not routed as one,"
+                + " so they may live on different backends; "
+                + tagHint(client.ring().hashTag()));
       }
     }
     return sendToOwner(client, t, h, r, keys);
@@ -94,9 +111,8 @@ final class Router {
   }
 
   /**
-   * Sends a client's command to the owner of routing hash {@code h}. While a migration moves
-   * {@code h}, the command's keys (the arguments at {@code keys}) are moved to the new owner
-   * first.
+   * Sends a client's command to the owner of routing hash {@code h}. While a migration moves {@code
+   * h}, the command's keys (the arguments at {@code keys}) are moved to the new owner first.
    */
   RedisMessage sendToOwner(ProxyClient client, Topology t, int h, Request r, int[] keys) {
     int owner = t.placement().serverFor(h);
@@ -113,7 +129,13 @@ final class Router {
         for (int i = 0; i < keys.length; i++) {
           moving[i] = ByteBufUtil.getBytes(r.arg(keys[i]));
         }
-        KeyMove.start(worker, client.id(), t, t.backend(before), target, moving,
+        KeyMove.start(
+            worker,
+            client.id(),
+            t,
+            t.backend(before),
+            target,
+            moving,
             Sender.encoded(encode(r), reply));
         return CommandHandler.DEFERRED;
       }

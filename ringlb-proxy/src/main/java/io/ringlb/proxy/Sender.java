@@ -3,8 +3,8 @@ package io.ringlb.proxy;
 import io.netty.buffer.ByteBuf;
 
 /**
- * What a request sends to its keys' owner once they are there: sent at once, or after a
- * migration moved the keys ({@link KeyMove}).
+ * What a request sends to its keys' owner once they are there: sent at once, or after a migration
+ * moved the keys ({@link KeyMove}).
  */
 interface Sender {
 

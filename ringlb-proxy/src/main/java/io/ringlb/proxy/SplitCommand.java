@@ -22,8 +22,8 @@ import java.util.Map;
 
 /**
  * MGET, MSET and the key-counting commands (DEL, EXISTS, UNLINK, TOUCH) split by owner: one part
- * per backend holding some of the keys (and, during a migration, one per key that moves, after
- * its move), and one reply assembled from the parts: values in key order, the sum, or OK.
+ * per backend holding some of the keys (and, during a migration, one per key that moves, after its
+ * move), and one reply assembled from the parts: values in key order, the sum, or OK.
  */
 final class SplitCommand {
 
@@ -67,7 +67,9 @@ final class SplitCommand {
     }
     DeferredReply slot = client.session().defer();
     if (!split) {
-      t.backend(owners[0]).connection(worker, client.id()).send(r, new ClientReply(slot, worker, t));
+      t.backend(owners[0])
+          .connection(worker, client.id())
+          .send(r, new ClientReply(slot, worker, t));
       return CommandHandler.DEFERRED;
     }
     // Group the keys staying put by owner; each moving key is a part of its own.
@@ -84,7 +86,8 @@ final class SplitCommand {
     for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
       int[] keys = group.getValue().stream().mapToInt(Integer::intValue).toArray();
       ByteBuf[] part = part(r, keys, step);
-      t.backend(group.getKey()).connection(worker, client.id())
+      t.backend(group.getKey())
+          .connection(worker, client.id())
           .send(part, part.length, gather.part(keys));
     }
     for (int i : moving) {
@@ -92,7 +95,12 @@ final class SplitCommand {
       ByteBuf[] part = part(r, keys, step);
       ByteBuf encoded = Unpooled.buffer(64);
       Resp.writeCommand(encoded, part, part.length);
-      KeyMove.start(worker, client.id(), t, t.backend(from[i]), t.backend(owners[i]),
+      KeyMove.start(
+          worker,
+          client.id(),
+          t,
+          t.backend(from[i]),
+          t.backend(owners[i]),
           new byte[][] {ByteBufUtil.getBytes(r.arg(1 + i * step))},
           Sender.encoded(encoded, gather.part(keys)));
     }
@@ -123,8 +131,7 @@ final class SplitCommand {
     private long sum;
     private String error;
 
-    Gather(DeferredReply slot, Worker worker, Topology topology, Route route, int keys,
-        int parts) {
+    Gather(DeferredReply slot, Worker worker, Topology topology, Route route, int keys, int parts) {
       this.slot = slot;
       this.worker = worker;
       this.topology = topology;
@@ -141,7 +148,8 @@ final class SplitCommand {
           try {
             if (reply instanceof ErrorRedisMessage e) {
               recordError(e.content());
-            } else if (route == Route.MGET && reply instanceof ArrayRedisMessage a
+            } else if (route == Route.MGET
+                && reply instanceof ArrayRedisMessage a
                 && a.children().size() == keys.length) {
               for (int j = 0; j < keys.length; j++) {
                 values[keys[j]] = ReferenceCountUtil.retain(a.children().get(j));

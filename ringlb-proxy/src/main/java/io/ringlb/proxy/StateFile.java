@@ -25,8 +25,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * The ring as it stands and the migration under way, kept in a small YAML file so that a
- * restarted proxy routes exactly as the stopped one did and finishes its migration.
+ * The ring as it stands and the migration under way, kept in a small YAML file so that a restarted
+ * proxy routes exactly as the stopped one did and finishes its migration.
  *
  * <p>The file is replaced atomically (written beside, forced to disk, renamed), before a migration
  * starts moving keys and again after it ends; see {@code docs/ARCHITECTURE.md} for what that
@@ -35,12 +35,18 @@ import org.yaml.snakeyaml.error.YAMLException;
 final class StateFile {
 
   /**
-   * What the file records. {@code hashTag} is null when keys are routed on all their bytes;
-   * {@code previous} and {@code migration} are null when none runs.
+   * What the file records. {@code hashTag} is null when keys are routed on all their bytes; {@code
+   * previous} and {@code migration} are null when none runs.
    */
-  record State(String placement, HashTag hashTag, Map<Integer, ProxyConfig.BackendSpec> backends,
+  record State(
+      String placement,
+      HashTag hashTag,
+      Map<Integer, ProxyConfig.BackendSpec> backends,
       int[] ring,
-      int[] previous, String migrationKind, int migrationServer, List<Integer> history) {
+      int[] previous,
+      String migrationKind,
+      int migrationServer,
+      List<Integer> history) {
 
     /**
      * What the file records for history {@code h} with {@code m} (its last change) running, or
@@ -61,8 +67,14 @@ final class StateFile {
       if (m != null) {
         backends.put(m.server(), m.backend().spec());
       }
-      return new State(h.placementName(), h.hashTag(), backends, ring, previous,
-          m == null ? null : m.kind().word(), m == null ? -1 : m.server(),
+      return new State(
+          h.placementName(),
+          h.hashTag(),
+          backends,
+          ring,
+          previous,
+          m == null ? null : m.kind().word(),
+          m == null ? -1 : m.server(),
           new ArrayList<>(h.ops()));
     }
   }
@@ -110,13 +122,15 @@ final class StateFile {
       String placement = String.valueOf(map.get("placement"));
       Placements.forStore(placement);
       // Files written before hash tags existed routed every key on all of its bytes.
-      HashTag hashTag = map.containsKey("hash-tag")
-          ? HashTag.parse(String.valueOf(map.get("hash-tag"))) : null;
+      HashTag hashTag =
+          map.containsKey("hash-tag") ? HashTag.parse(String.valueOf(map.get("hash-tag"))) : null;
       Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
       for (Map.Entry<?, ?> e : ((Map<?, ?>) map.get("backends")).entrySet()) {
         int id = ProxyConfig.parseId(String.valueOf(e.getKey()), path.toString());
-        backends.put(id, ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()),
-            path + ": backend " + id));
+        backends.put(
+            id,
+            ProxyConfig.BackendSpec.parse(
+                id, String.valueOf(e.getValue()), path + ": backend " + id));
       }
       int[] ring = ints(map.get("ring"));
       List<Integer> history = new ArrayList<>();
@@ -175,13 +189,18 @@ final class StateFile {
     }
     DumperOptions options = new DumperOptions();
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-    String text = "# ringlb proxy state: the ring and any migration under way. Written by ringlb.\n"
-        + new Yaml(options).dump(root);
+    String text =
+        "# ringlb proxy state: the ring and any migration under way. Written by ringlb.\n"
+            + new Yaml(options).dump(root);
     Path dir = path.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = dir.resolve(path.getFileName() + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
         ch.write(buf);

@@ -16,15 +16,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One client's publish/subscribe through the proxy: (P)SUBSCRIBE and (P)UNSUBSCRIBE answered by
- * the proxy over a {@link PubSub} that subscribes on every backend, PUBLISH to the channel's
- * owner, and what a subscribed client may still run.
+ * One client's publish/subscribe through the proxy: (P)SUBSCRIBE and (P)UNSUBSCRIBE answered by the
+ * proxy over a {@link PubSub} that subscribes on every backend, PUBLISH to the channel's owner, and
+ * what a subscribed client may still run.
  */
 final class Subscriptions {
 
   private final ProxyClient client;
   private final Worker worker;
   private final Router router;
+
   /** Subscriptions, while the client has any (or is being answered about them); else null. */
   private PubSub pubsub;
 
@@ -46,20 +47,27 @@ final class Subscriptions {
   }
 
   /**
-   * In subscribed mode: refuses what Redis refuses there (RESP2), answers PING as Redis does
-   * there, and lets the rest run (returns null).
+   * In subscribed mode: refuses what Redis refuses there (RESP2), answers PING as Redis does there,
+   * and lets the rest run (returns null).
    */
   RedisMessage before(CommandSpec spec, Request r) {
     if (!spec.flags().contains(ProxyCommand.PUBSUB_CONTEXT)) {
-      return Replies.error("ERR Can't execute '" + spec.name() + "': only (P)SUBSCRIBE /"
-          + " (P)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+      return Replies.error(
+          "ERR Can't execute '"
+              + spec.name()
+              + "': only (P)SUBSCRIBE /"
+              + " (P)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
     }
     if (spec.name().equals("ping") && r.argc() <= 2) {
       // Subscribed, Redis answers ["pong", message] (RESP2)
-      return new ArrayRedisMessage(List.of(Replies.bulk(Unpooled.wrappedBuffer(
-          "pong".getBytes(java.nio.charset.StandardCharsets.US_ASCII))), r.argc() == 2
-          ? new FullBulkStringRedisMessage(Unpooled.copiedBuffer(r.arg(1)))
-          : FullBulkStringRedisMessage.EMPTY_INSTANCE));
+      return new ArrayRedisMessage(
+          List.of(
+              Replies.bulk(
+                  Unpooled.wrappedBuffer(
+                      "pong".getBytes(java.nio.charset.StandardCharsets.US_ASCII))),
+              r.argc() == 2
+                  ? new FullBulkStringRedisMessage(Unpooled.copiedBuffer(r.arg(1)))
+                  : FullBulkStringRedisMessage.EMPTY_INSTANCE));
     }
     return null;
   }
@@ -69,8 +77,8 @@ final class Subscriptions {
     boolean pattern = r.is(0, "psubscribe");
     PubSub p = start();
     DeferredReply slot = client.session().defer();
-    p.subscribe(pattern, names(r), worker.topology(), confirmations -> confirm(slot,
-        confirmations));
+    p.subscribe(
+        pattern, names(r), worker.topology(), confirmations -> confirm(slot, confirmations));
     return CommandHandler.DEFERRED;
   }
 
@@ -87,8 +95,8 @@ final class Subscriptions {
   }
 
   /**
-   * PUBLISH to the backend owning the channel (as a key, hash tag and all). Subscribers through
-   * the proxy are subscribed on every backend, so one copy reaches each of them.
+   * PUBLISH to the backend owning the channel (as a key, hash tag and all). Subscribers through the
+   * proxy are subscribed on every backend, so one copy reaches each of them.
    */
   RedisMessage publish(Request r) {
     Topology t = worker.topology();

@@ -20,8 +20,10 @@ final class Topologies {
 
   private final Worker[] workers;
   private volatile Topology current;
+
   /** The epoch of {@link #current}; written by the control thread only. */
   private long epoch;
+
   private volatile boolean closed;
 
   /** Starts every worker of {@code workers} on {@code first}, before any of them serves. */
@@ -40,13 +42,18 @@ final class Topologies {
   }
 
   /**
-   * Publishes the next topology (the epoch after the current one) and waits until no request
-   * routed by an older topology is left; control thread only.
+   * Publishes the next topology (the epoch after the current one) and waits until no request routed
+   * by an older topology is left; control thread only.
    *
    * @throws InterruptedException when closing, as the wait would not end
    */
-  void publish(Placement placement, Placement previous, int[] ring,
-      Collection<Backend> backends, Migration migration) throws InterruptedException {
+  void publish(
+      Placement placement,
+      Placement previous,
+      int[] ring,
+      Collection<Backend> backends,
+      Migration migration)
+      throws InterruptedException {
     switchTo(new Topology(++epoch, placement, previous, ring, backends, migration));
   }
 

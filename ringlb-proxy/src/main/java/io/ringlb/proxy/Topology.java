@@ -6,30 +6,41 @@ import java.util.Collection;
 
 /**
  * One immutable state of the ring, as the I/O threads route by it: the placement that owns each
- * key, the placement before the running migration (null when none runs), and every backend
- * either names.
+ * key, the placement before the running migration (null when none runs), and every backend either
+ * names.
  *
  * <p>Topologies are replaced, never changed: a change publishes a new one with a higher epoch, and
- * requests routed by the older one are waited for before any request of the newer one is sent
- * (see {@link Topologies#switchTo}), so the two never interleave on a key.
+ * requests routed by the older one are waited for before any request of the newer one is sent (see
+ * {@link Topologies#switchTo}), so the two never interleave on a key.
  */
 final class Topology {
 
   private final long epoch;
+
   /** Who owns each key now; excludes ejected backends. */
   private final Placement placement;
+
   /** Who owned each key before the running migration, or null. */
   private final Placement previous;
+
   /** The ring members as configured (ejected ones included), ascending. */
   private final int[] ring;
+
   /** Every backend that {@link #placement}, {@link #previous} or {@link #ring} names, by id. */
   private final int[] ids;
+
   private final Backend[] backends;
+
   /** The running migration, or null. */
   private final Migration migration;
 
-  Topology(long epoch, Placement placement, Placement previous, int[] ring,
-      Collection<Backend> backends, Migration migration) {
+  Topology(
+      long epoch,
+      Placement placement,
+      Placement previous,
+      int[] ring,
+      Collection<Backend> backends,
+      Migration migration) {
     this.epoch = epoch;
     this.placement = placement;
     this.previous = previous;

@@ -15,13 +15,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 
 /**
- * One client's MULTI/EXEC/DISCARD and WATCH/UNWATCH through the proxy: a transaction holds
- * commands on keys routed as one (a hash tag), and runs on their owner as one contiguous block.
+ * One client's MULTI/EXEC/DISCARD and WATCH/UNWATCH through the proxy: a transaction holds commands
+ * on keys routed as one (a hash tag), and runs on their owner as one contiguous block.
  *
- * <p>The proxy answers QUEUED itself, then at EXEC sends MULTI, the queued commands and EXEC in
- * one piece on the owner's connection, where no other command can cut in. WATCH goes to the
- * watched keys' owner on a connection of the client's own, since a watch belongs to a connection;
- * if a ring change moved the watched keys before EXEC, EXEC answers nil, as if they had changed.
+ * <p>The proxy answers QUEUED itself, then at EXEC sends MULTI, the queued commands and EXEC in one
+ * piece on the owner's connection, where no other command can cut in. WATCH goes to the watched
+ * keys' owner on a connection of the client's own, since a watch belongs to a connection; if a ring
+ * change moved the watched keys before EXEC, EXEC answers nil, as if they had changed.
  */
 final class Transactions {
 
@@ -37,17 +37,24 @@ final class Transactions {
 
   /** The commands queued since MULTI, in RESP form; null outside a transaction. */
   private ArrayList<ByteBuf> queued;
+
   /** The keys of {@link #queued}, to move first while a migration moves them. */
   private ArrayList<byte[]> queuedKeys;
+
   /** The routing hash every key of {@link #queued} has. */
   private int hash;
+
   /** A command was refused while queuing: EXEC answers EXECABORT, as Redis does. */
   private boolean failed;
+
   /** This client's own connection to the backend its watched keys live on. */
   private BackendConnection watchConnection;
+
   private Backend watchBackend;
+
   /** Keys are watched (on {@link #watchConnection}); they all have {@link #watchHash}. */
   private int watched;
+
   private int watchHash;
 
   Transactions(ProxyClient client, Worker worker, Router router) {
@@ -108,10 +115,13 @@ final class Transactions {
     int[] keys = command == null ? null : command.keys().find(r);
     if (keys == null) {
       failed = true;
-      return Replies.error(command == null
-          ? "ERR ringlb: '" + name + "' cannot be queued in a transaction through the proxy; a"
-              + " transaction holds commands on keys under one hash tag"
-          : Replies.wrongArity(name));
+      return Replies.error(
+          command == null
+              ? "ERR ringlb: '"
+                  + name
+                  + "' cannot be queued in a transaction through the proxy; a"
+                  + " transaction holds commands on keys under one hash tag"
+              : Replies.wrongArity(name));
     }
     Topology t = worker.topology();
     for (int i : keys) {
@@ -120,8 +130,9 @@ final class Transactions {
         hash = h;
       } else if (h != hash) {
         failed = true;
-        return Replies.error("CROSSSLOT ringlb: a transaction's keys must all be routed as one,"
-            + " so that it runs on one backend; give them one hash tag");
+        return Replies.error(
+            "CROSSSLOT ringlb: a transaction's keys must all be routed as one,"
+                + " so that it runs on one backend; give them one hash tag");
       }
     }
     for (int i : keys) {
@@ -165,8 +176,9 @@ final class Transactions {
         return Replies.error(Router.NO_BACKEND);
       }
       if (hash != watchHash) {
-        return Replies.error("CROSSSLOT ringlb: a transaction must be routed as its WATCHed keys"
-            + " are; give them one hash tag");
+        return Replies.error(
+            "CROSSSLOT ringlb: a transaction must be routed as its WATCHed keys"
+                + " are; give them one hash tag");
       }
       // The watched keys changed owner since WATCH (a ring change): as if they were modified.
       return ArrayRedisMessage.NULL_INSTANCE;
@@ -174,25 +186,26 @@ final class Transactions {
     BackendConnection pinned = wasWatching ? watchConnection : null;
     DeferredReply slot = client.session().defer();
     ClientReply reply = new ClientReply(slot, worker, t);
-    Sender block = new Sender() {
-      @Override
-      public void sendTo(BackendConnection to) {
-        // One contiguous write on a connection no other command of this worker can cut into:
-        // redis-server runs the commands between MULTI and EXEC as one transaction.
-        to.sendEncoded(Unpooled.wrappedBuffer(MULTI), new Discarded());
-        for (ByteBuf command : commands) {
-          to.sendEncoded(command, new Discarded());
-          command.release();
-        }
-        to.sendEncoded(Unpooled.wrappedBuffer(EXEC), reply);
-      }
+    Sender block =
+        new Sender() {
+          @Override
+          public void sendTo(BackendConnection to) {
+            // One contiguous write on a connection no other command of this worker can cut into:
+            // redis-server runs the commands between MULTI and EXEC as one transaction.
+            to.sendEncoded(Unpooled.wrappedBuffer(MULTI), new Discarded());
+            for (ByteBuf command : commands) {
+              to.sendEncoded(command, new Discarded());
+              command.release();
+            }
+            to.sendEncoded(Unpooled.wrappedBuffer(EXEC), reply);
+          }
 
-      @Override
-      public void fail(String error) {
-        release(commands);
-        reply.fail(error);
-      }
-    };
+          @Override
+          public void fail(String error) {
+            release(commands);
+            reply.fail(error);
+          }
+        };
     Backend target = t.backend(owner);
     Sender send = pinned == null ? block : Sender.on(pinned, block);
     if (t.previous() != null) {
@@ -207,9 +220,9 @@ final class Transactions {
   }
 
   /**
-   * WATCH: the keys must be routed as one (and as keys watched before); the command goes to
-   * their owner on this client's own connection, after the keys moved there if a migration is
-   * moving them.
+   * WATCH: the keys must be routed as one (and as keys watched before); the command goes to their
+   * owner on this client's own connection, after the keys moved there if a migration is moving
+   * them.
    */
   RedisMessage watch(Request r) {
     if (queued != null) {
@@ -219,13 +232,15 @@ final class Transactions {
     int h = router.hash(t, r.arg(1));
     for (int i = 2; i < r.argc(); i++) {
       if (router.hash(t, r.arg(i)) != h) {
-        return Replies.error("CROSSSLOT ringlb: the keys of 'watch' are not routed as one; give"
-            + " them one hash tag");
+        return Replies.error(
+            "CROSSSLOT ringlb: the keys of 'watch' are not routed as one; give"
+                + " them one hash tag");
       }
     }
     if (watched > 0 && h != watchHash) {
-      return Replies.error("CROSSSLOT ringlb: keys watched together must be routed as one; give"
-          + " them one hash tag");
+      return Replies.error(
+          "CROSSSLOT ringlb: keys watched together must be routed as one; give"
+              + " them one hash tag");
     }
     int owner = t.placement().serverFor(h);
     if (owner < 0) {
@@ -255,8 +270,8 @@ final class Transactions {
         for (int i = 1; i < r.argc(); i++) {
           keys[i - 1] = ByteBufUtil.getBytes(r.arg(i));
         }
-        KeyMove.start(worker, client.id(), t, t.backend(before), target, keys,
-            Sender.on(pinned, send));
+        KeyMove.start(
+            worker, client.id(), t, t.backend(before), target, keys, Sender.on(pinned, send));
         return CommandHandler.DEFERRED;
       }
     }

@@ -12,9 +12,9 @@ import io.ringlb.server.Transport;
 import java.util.function.Consumer;
 
 /**
- * How the proxy reaches its redis-servers: the one place that connects a channel to a backend (on
- * a given event loop, with the transport, socket options and connect timeout configured) and
- * gives the backend password first, and the timeouts and password its requests carry.
+ * How the proxy reaches its redis-servers: the one place that connects a channel to a backend (on a
+ * given event loop, with the transport, socket options and connect timeout configured) and gives
+ * the backend password first, and the timeouts and password its requests carry.
  *
  * <p>Used by the pooled {@link BackendConnection}s and by {@link PubSub}'s subscribing links.
  */
@@ -25,6 +25,7 @@ final class Upstream {
   private final long requestTimeoutMillis;
   private final long requestTimeoutNanos;
   private final String password;
+
   /** AUTH with the backend password, encoded once; null when backends take no password. */
   private final byte[] auth;
 
@@ -46,9 +47,9 @@ final class Upstream {
   }
 
   /**
-   * Connects to {@code backend} on {@code loop}, {@code init} filling each channel's pipeline.
-   * Once connected, AUTH is written (not flushed) before the listeners the caller adds to the
-   * returned future run, so whatever they write goes after it; its reply is the channel's first.
+   * Connects to {@code backend} on {@code loop}, {@code init} filling each channel's pipeline. Once
+   * connected, AUTH is written (not flushed) before the listeners the caller adds to the returned
+   * future run, so whatever they write goes after it; its reply is the channel's first.
    */
   ChannelFuture connect(EventLoop loop, ProxyConfig.BackendSpec backend, Consumer<Channel> init) {
     ChannelFuture future =
@@ -67,11 +68,13 @@ final class Upstream {
                 })
             .connect(backend.host(), backend.port());
     if (auth != null) {
-      future.addListener((ChannelFutureListener) f -> {
-        if (f.isSuccess()) {
-          f.channel().write(Unpooled.wrappedBuffer(auth), f.channel().voidPromise());
-        }
-      });
+      future.addListener(
+          (ChannelFutureListener)
+              f -> {
+                if (f.isSuccess()) {
+                  f.channel().write(Unpooled.wrappedBuffer(auth), f.channel().voidPromise());
+                }
+              });
     }
     return future;
   }

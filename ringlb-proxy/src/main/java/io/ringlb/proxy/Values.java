@@ -57,7 +57,9 @@ final class Values {
     return new Error("ERR unexpected reply " + reply.getClass().getSimpleName());
   }
 
-  /** Completes a future with the reply as plain values; fails it with a {@link BackendException}. */
+  /**
+   * Completes a future with the reply as plain values; fails it with a {@link BackendException}.
+   */
   static final class FuturePending extends Pending {
     private final CompletableFuture<Object> future;
 

@@ -22,12 +22,15 @@ final class Worker {
 
   /** The topology new requests are routed by. */
   private Topology topology;
+
   /** False between adopting a topology and learning that every worker drained the one before. */
   private boolean ready = true;
+
   private int inflight;
   private int previousInflight;
   private CompletableFuture<Void> drained;
   private final ArrayList<ProxyClient> parked = new ArrayList<>();
+
   /** The clients of this worker that have subscribed, to subscribe on backends that join. */
   private final ArrayList<PubSub> subscribers = new ArrayList<>();
 
@@ -63,10 +66,11 @@ final class Worker {
 
   /** Starts checking the requests in flight for timeouts; from any thread. */
   void start() {
-    loop.execute(() -> {
-      long period = Math.max(5, Math.min(100, upstream.requestTimeoutMillis() / 20));
-      loop.scheduleAtFixedRate(this::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
-    });
+    loop.execute(
+        () -> {
+          long period = Math.max(5, Math.min(100, upstream.requestTimeoutMillis() / 20));
+          loop.scheduleAtFixedRate(this::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
+        });
   }
 
   /** This worker's place among the workers, from 0. */

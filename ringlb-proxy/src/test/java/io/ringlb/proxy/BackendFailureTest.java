@@ -79,7 +79,8 @@ class BackendFailureTest {
       redis.server(1).kill();
       for (int attempt = 0; attempt < 3; attempt++) {
         long start = System.nanoTime();
-        assertThatThrownBy(() -> jedis.get(lost)).isInstanceOf(JedisDataException.class)
+        assertThatThrownBy(() -> jedis.get(lost))
+            .isInstanceOf(JedisDataException.class)
             .hasMessageContaining("backend 1 (" + redis.server(1).address() + ")");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
         assertThat(jedis.get(kept)).isEqualTo(attempt == 0 ? "b" : "c" + (attempt - 1));
@@ -100,7 +101,8 @@ class BackendFailureTest {
       jedis.set(frozen, "a");
       redis.server(2).pause();
       long start = System.nanoTime();
-      assertThatThrownBy(() -> jedis.get(frozen)).isInstanceOf(JedisDataException.class)
+      assertThatThrownBy(() -> jedis.get(frozen))
+          .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("did not answer within 800 ms");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
       // A pipeline mixing keys of the frozen backend and others: every reply comes, in order.
@@ -115,8 +117,10 @@ class BackendFailureTest {
       long before = System.nanoTime();
       assertThat(jedis.info("stats")).contains("total_commands_processed:");
       assertThat(Duration.ofNanos(System.nanoTime() - before))
-          .as("INFO stats does not wait for the frozen backend").isLessThan(Duration.ofMillis(700));
-      assertThat(jedis.info("ring")).containsPattern("backend2:[^\r]*,timeouts=[1-9]")
+          .as("INFO stats does not wait for the frozen backend")
+          .isLessThan(Duration.ofMillis(700));
+      assertThat(jedis.info("ring"))
+          .containsPattern("backend2:[^\r]*,timeouts=[1-9]")
           .containsPattern("backend0:[^\r]*,timeouts=0\r");
       redis.server(2).resume();
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -136,8 +140,11 @@ class BackendFailureTest {
   @Test
   @Timeout(30)
   void ejection_remapsTheKeysOfADeadBackend() throws Exception {
-    startProxy(ProxyConfig.builder().requestTimeout(Duration.ofSeconds(1))
-        .ejectAfterFailures(2).ejectRetry(Duration.ofSeconds(60)));
+    startProxy(
+        ProxyConfig.builder()
+            .requestTimeout(Duration.ofSeconds(1))
+            .ejectAfterFailures(2)
+            .ejectRetry(Duration.ofSeconds(60)));
     String key = keyOf(0, true);
     try (Jedis jedis = client()) {
       redis.server(0).kill();
@@ -179,7 +186,8 @@ class BackendFailureTest {
           .hasMessageContaining("backend 1 (" + redis.server(1).address() + ") answers");
       redis.server(1).kill();
       assertThatThrownBy(() -> ring(jedis, "REMOVE", "1"))
-          .isInstanceOf(JedisDataException.class).hasMessageContaining("stalled");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("stalled");
       assertThatThrownBy(() -> ring(jedis, "REMOVE", "2"))
           .hasMessageContaining("a migration is already running (remove 1)");
 

@@ -73,8 +73,9 @@ class MigrationTest {
   }
 
   private static long lastMoved(Jedis jedis) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("last_migration:.*?keys_moved=(\\d+)")
-        .matcher(jedis.info("migration"));
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("last_migration:.*?keys_moved=(\\d+)")
+            .matcher(jedis.info("migration"));
     return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
@@ -94,8 +95,7 @@ class MigrationTest {
   @ParameterizedTest
   @ValueSource(strings = {"seed", "slots"})
   @Timeout(120)
-  void ringChanges_underLoad_loseNothingAndReadNothingStale(String placementName)
-      throws Exception {
+  void ringChanges_underLoad_loseNothingAndReadNothingStale(String placementName) throws Exception {
     proxy = ProxyServer.start(config(3).migrationRate(3000).placement(placementName).build());
     int keys = 1200;
     int writers = 4;
@@ -114,108 +114,125 @@ class MigrationTest {
     }
     for (int w = 0; w < writers; w++) {
       int first = w;
-      tasks.add(pool.submit(() -> {
-        try (Jedis jedis = client()) {
-          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
-          while (!stop.get() && System.nanoTime() < deadline) {
-            for (int i = first; i < keys && !stop.get(); i += writers) {
-              long next = acked.get(i) + 1;
-              try {
-                String r = jedis.set(key(i), Long.toString(next));
-                if ("OK".equals(r)) {
-                  acked.set(i, next);
-                  writes.incrementAndGet();
-                } else {
-                  problems.add("SET " + key(i) + " answered " + r);
+      tasks.add(
+          pool.submit(
+              () -> {
+                try (Jedis jedis = client()) {
+                  long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
+                  while (!stop.get() && System.nanoTime() < deadline) {
+                    for (int i = first; i < keys && !stop.get(); i += writers) {
+                      long next = acked.get(i) + 1;
+                      try {
+                        String r = jedis.set(key(i), Long.toString(next));
+                        if ("OK".equals(r)) {
+                          acked.set(i, next);
+                          writes.incrementAndGet();
+                        } else {
+                          problems.add("SET " + key(i) + " answered " + r);
+                        }
+                      } catch (RuntimeException e) {
+                        problems.add("SET " + key(i) + " failed: " + e.getMessage());
+                        return;
+                      }
+                    }
+                  }
                 }
-              } catch (RuntimeException e) {
-                problems.add("SET " + key(i) + " failed: " + e.getMessage());
-                return;
-              }
-            }
-          }
-        }
-      }));
+              }));
     }
     // A transaction writer, group after group: MULTI, INCR {gN}.a, INCR {gN}.b, EXEC on even
     // groups; on odd ones an optimistic increment (WATCH, GET, MULTI, SET, INCR, EXEC, again
     // when EXEC answers nil, as it does when a ring change moved the watched keys).
     int groups = 60;
     AtomicLongArray committed = new AtomicLongArray(groups);
-    tasks.add(pool.submit(() -> {
-      try (Jedis jedis = client()) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
-        while (!stop.get() && System.nanoTime() < deadline) {
-          for (int g = 0; g < groups && !stop.get(); g++) {
-            long n = committed.get(g) + 1;
-            try {
-              List<Object> r = null;
-              for (int attempt = 0; r == null && attempt < 1000; attempt++) {
-                if (g % 2 == 1) {
-                  jedis.watch(group(g, "a"));
-                  String a = jedis.get(group(g, "a"));
-                  redis.clients.jedis.Transaction tx = jedis.multi();
-                  tx.set(group(g, "a"), Long.toString(a == null ? 1 : Long.parseLong(a) + 1));
-                  tx.incr(group(g, "b"));
-                  r = tx.exec();
-                  if (r != null) {
-                    r = List.of(Long.parseLong(String.valueOf(jedis.get(group(g, "a")))),
-                        r.get(1));
+    tasks.add(
+        pool.submit(
+            () -> {
+              try (Jedis jedis = client()) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
+                while (!stop.get() && System.nanoTime() < deadline) {
+                  for (int g = 0; g < groups && !stop.get(); g++) {
+                    long n = committed.get(g) + 1;
+                    try {
+                      List<Object> r = null;
+                      for (int attempt = 0; r == null && attempt < 1000; attempt++) {
+                        if (g % 2 == 1) {
+                          jedis.watch(group(g, "a"));
+                          String a = jedis.get(group(g, "a"));
+                          redis.clients.jedis.Transaction tx = jedis.multi();
+                          tx.set(
+                              group(g, "a"), Long.toString(a == null ? 1 : Long.parseLong(a) + 1));
+                          tx.incr(group(g, "b"));
+                          r = tx.exec();
+                          if (r != null) {
+                            r =
+                                List.of(
+                                    Long.parseLong(String.valueOf(jedis.get(group(g, "a")))),
+                                    r.get(1));
+                          }
+                        } else {
+                          redis.clients.jedis.Transaction tx = jedis.multi();
+                          tx.incr(group(g, "a"));
+                          tx.incr(group(g, "b"));
+                          r = tx.exec();
+                        }
+                      }
+                      if (!List.of(n, n).equals(r)) {
+                        problems.add("transaction on group " + g + " answered " + r + ", not " + n);
+                        return;
+                      }
+                      committed.set(g, n);
+                    } catch (RuntimeException e) {
+                      problems.add("transaction on group " + g + " failed: " + e.getMessage());
+                      return;
+                    }
                   }
-                } else {
-                  redis.clients.jedis.Transaction tx = jedis.multi();
-                  tx.incr(group(g, "a"));
-                  tx.incr(group(g, "b"));
-                  r = tx.exec();
                 }
               }
-              if (!List.of(n, n).equals(r)) {
-                problems.add("transaction on group " + g + " answered " + r + ", not " + n);
-                return;
-              }
-              committed.set(g, n);
-            } catch (RuntimeException e) {
-              problems.add("transaction on group " + g + " failed: " + e.getMessage());
-              return;
-            }
-          }
-        }
-      }
-    }));
+            }));
     for (int r = 0; r < 2; r++) {
       boolean useMget = r == 1;
-      tasks.add(pool.submit(() -> {
-        try (Jedis jedis = client()) {
-          ThreadLocalRandom random = ThreadLocalRandom.current();
-          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
-          while (!stop.get() && System.nanoTime() < deadline) {
-            int[] sample = {random.nextInt(keys), random.nextInt(keys), random.nextInt(keys)};
-            long[] before = new long[sample.length];
-            for (int j = 0; j < sample.length; j++) {
-              before[j] = acked.get(sample[j]);
-            }
-            List<String> values;
-            try {
-              if (useMget) {
-                values = jedis.mget(key(sample[0]), key(sample[1]), key(sample[2]));
-              } else {
-                values = List.of(String.valueOf(jedis.get(key(sample[0]))));
-              }
-            } catch (RuntimeException e) {
-              problems.add("read failed: " + e.getMessage());
-              return;
-            }
-            for (int j = 0; j < values.size(); j++) {
-              String v = values.get(j);
-              if (v == null || v.equals("null") || Long.parseLong(v) < before[j]) {
-                problems.add("stale read of " + key(sample[j]) + ": " + v + " after " + before[j]
-                    + " was acknowledged");
-              }
-            }
-            reads.incrementAndGet();
-          }
-        }
-      }));
+      tasks.add(
+          pool.submit(
+              () -> {
+                try (Jedis jedis = client()) {
+                  ThreadLocalRandom random = ThreadLocalRandom.current();
+                  long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
+                  while (!stop.get() && System.nanoTime() < deadline) {
+                    int[] sample = {
+                      random.nextInt(keys), random.nextInt(keys), random.nextInt(keys)
+                    };
+                    long[] before = new long[sample.length];
+                    for (int j = 0; j < sample.length; j++) {
+                      before[j] = acked.get(sample[j]);
+                    }
+                    List<String> values;
+                    try {
+                      if (useMget) {
+                        values = jedis.mget(key(sample[0]), key(sample[1]), key(sample[2]));
+                      } else {
+                        values = List.of(String.valueOf(jedis.get(key(sample[0]))));
+                      }
+                    } catch (RuntimeException e) {
+                      problems.add("read failed: " + e.getMessage());
+                      return;
+                    }
+                    for (int j = 0; j < values.size(); j++) {
+                      String v = values.get(j);
+                      if (v == null || v.equals("null") || Long.parseLong(v) < before[j]) {
+                        problems.add(
+                            "stale read of "
+                                + key(sample[j])
+                                + ": "
+                                + v
+                                + " after "
+                                + before[j]
+                                + " was acknowledged");
+                      }
+                    }
+                    reads.incrementAndGet();
+                  }
+                }
+              }));
     }
 
     // Servers 0..2 start in the ring; 3 and 4 are spare. Twelve live changes.
@@ -227,15 +244,16 @@ class MigrationTest {
     try (Jedis admin = client()) {
       for (String[] change : changes) {
         int id = Integer.parseInt(change[1]);
-        Object reply = change[0].equals("ADD")
-            ? ring(admin, "ADD", change[1], redis.server(id).address())
-            : ring(admin, "REMOVE", change[1]);
+        Object reply =
+            change[0].equals("ADD")
+                ? ring(admin, "ADD", change[1], redis.server(id).address())
+                : ring(admin, "REMOVE", change[1]);
         assertThat(String.valueOf(reply)).as("RING %s %s", change[0], change[1]).isEqualTo("OK");
-        assertThat(lastMoved(admin)).as("keys moved by RING %s %s", change[0], change[1])
+        assertThat(lastMoved(admin))
+            .as("keys moved by RING %s %s", change[0], change[1])
             .isPositive();
         if (change[0].equals("REMOVE")) {
-          assertThat(redis.server(id).dbsize()).as("keys left on drained backend %d", id)
-              .isZero();
+          assertThat(redis.server(id).dbsize()).as("keys left on drained backend %d", id).isZero();
         }
         assertThat(problems).as("problems after RING %s %s", change[0], change[1]).isEmpty();
         Thread.sleep(100);
@@ -268,7 +286,8 @@ class MigrationTest {
         assertThat(jedis.get(key(i))).as(key(i)).isEqualTo(Long.toString(acked.get(i)));
         int owner = ring.serverFor(ring.hashKey(key(i).getBytes(StandardCharsets.UTF_8)));
         try (Jedis direct = redis.server(owner).client()) {
-          assertThat(direct.get(key(i))).as("%s on backend %d", key(i), owner)
+          assertThat(direct.get(key(i)))
+              .as("%s on backend %d", key(i), owner)
               .isEqualTo(Long.toString(acked.get(i)));
         }
       }
@@ -277,8 +296,9 @@ class MigrationTest {
         String n = Long.toString(committed.get(g));
         int owner = ring.serverFor(ring.hashKey(("g" + g).getBytes(StandardCharsets.UTF_8)));
         try (Jedis direct = redis.server(owner).client()) {
-          assertThat(direct.mget(group(g, "a"), group(g, "b"))).as("group %d on backend %d", g,
-              owner).containsExactly(n, n);
+          assertThat(direct.mget(group(g, "a"), group(g, "b")))
+              .as("group %d on backend %d", g, owner)
+              .containsExactly(n, n);
         }
       }
       assertThat(jedis.dbSize()).isEqualTo(keys + 2L * groups);
@@ -305,13 +325,15 @@ class MigrationTest {
       jedis.expire(key(0), 1000);
     }
     ExecutorService admin = Executors.newSingleThreadExecutor();
-    Future<Object> add = admin.submit(() -> {
-      try (Jedis jedis = client()) {
-        return ring(jedis, "ADD", "3", redis.server(3).address());
-      } catch (RuntimeException e) {
-        return e.getMessage();
-      }
-    });
+    Future<Object> add =
+        admin.submit(
+            () -> {
+              try (Jedis jedis = client()) {
+                return ring(jedis, "ADD", "3", redis.server(3).address());
+              } catch (RuntimeException e) {
+                return e.getMessage();
+              }
+            });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (redis.server(3).dbsize() < 40 && System.nanoTime() < deadline) {
       Thread.sleep(20);
@@ -338,7 +360,8 @@ class MigrationTest {
           && System.nanoTime() < until) {
         Thread.sleep(20);
       }
-      assertThat(jedis.info("migration")).contains("migrations_running:0")
+      assertThat(jedis.info("migration"))
+          .contains("migrations_running:0")
           .contains("kind=add,server=3");
       for (int i = 0; i < keys; i++) {
         String expected = (i % 11 == 1 ? "w" : "v") + i;
@@ -354,11 +377,12 @@ class MigrationTest {
     }
     Map<Integer, Long> expected = new TreeMap<>();
     for (int i = 0; i < keys; i++) {
-      expected.merge(ring.serverFor(ring.hashKey(key(i).getBytes(StandardCharsets.UTF_8))), 1L,
-          Long::sum);
+      expected.merge(
+          ring.serverFor(ring.hashKey(key(i).getBytes(StandardCharsets.UTF_8))), 1L, Long::sum);
     }
     for (int id = 0; id < 4; id++) {
-      assertThat(redis.server(id).dbsize()).as("keys on backend %d", id)
+      assertThat(redis.server(id).dbsize())
+          .as("keys on backend %d", id)
           .isEqualTo(expected.getOrDefault(id, 0L));
     }
   }
@@ -368,10 +392,19 @@ class MigrationTest {
   void scan_duringRingChanges_returnsEveryKeyPresentThroughout() throws Exception {
     // Backends 1, 2, 3; then 0 joins (keys move to the lowest id) and 3 leaves (keys move from the
     // highest): the orders in which a SCAN that ignored migrations would miss moving keys.
-    proxy = ProxyServer.start(ProxyConfig.builder().port(0).threads(2).migrationBatch(20)
-        .migrationRate(600).requestTimeout(Duration.ofSeconds(5)).placement("slots")
-        .backend("1=" + redis.server(0).address()).backend("2=" + redis.server(1).address())
-        .backend("3=" + redis.server(2).address()).build());
+    proxy =
+        ProxyServer.start(
+            ProxyConfig.builder()
+                .port(0)
+                .threads(2)
+                .migrationBatch(20)
+                .migrationRate(600)
+                .requestTimeout(Duration.ofSeconds(5))
+                .placement("slots")
+                .backend("1=" + redis.server(0).address())
+                .backend("2=" + redis.server(1).address())
+                .backend("3=" + redis.server(2).address())
+                .build());
     int keys = 1200;
     java.util.Set<String> all = new java.util.HashSet<>();
     try (Jedis jedis = client()) {
@@ -382,13 +415,15 @@ class MigrationTest {
     }
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Jedis jedis = client()) {
-      Future<?> changes = pool.submit(() -> {
-        try (Jedis admin = client()) {
-          ring(admin, "ADD", "0", redis.server(3).address());
-          ring(admin, "REMOVE", "3");
-        }
-        return null;
-      });
+      Future<?> changes =
+          pool.submit(
+              () -> {
+                try (Jedis admin = client()) {
+                  ring(admin, "ADD", "0", redis.server(3).address());
+                  ring(admin, "REMOVE", "3");
+                }
+                return null;
+              });
       int iterations = 0;
       while (!changes.isDone()) {
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -419,7 +454,8 @@ class MigrationTest {
         jedis.set(key(i), "v");
       }
       for (int round = 0; round < 15; round++) {
-        assertThat(ring(jedis, "ADD", "3", redis.server(3).address())).as("ADD, round %d", round)
+        assertThat(ring(jedis, "ADD", "3", redis.server(3).address()))
+            .as("ADD, round %d", round)
             .isEqualTo("OK");
         assertThat(ring(jedis, "REMOVE", "3")).as("REMOVE, round %d", round).isEqualTo("OK");
       }

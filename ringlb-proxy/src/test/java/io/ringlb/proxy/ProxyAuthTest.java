@@ -13,35 +13,41 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /** A proxy with requirepass in front of redis-servers that require a password of their own. */
 class ProxyAuthTest {
 
-  @RegisterExtension
-  static final RedisServersExtension redis = RedisServersExtension.servers(2);
+  @RegisterExtension static final RedisServersExtension redis = RedisServersExtension.servers(2);
 
   /** The proxy, started once the backends require their password. */
-  private static final Supplier<ProxyServer> proxy = redis.front(servers -> {
-    ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(1)
-        .requirePass("s3cret").backendPassword("backend-pw");
-    for (int i = 0; i < servers.size(); i++) {
-      try (Jedis direct = servers.get(i).client()) {
-        direct.configSet("requirepass", "backend-pw");
-      }
-      config.backend(i + "=" + servers.get(i).address());
-    }
-    return ProxyServer.start(config.build());
-  });
+  private static final Supplier<ProxyServer> proxy =
+      redis.front(
+          servers -> {
+            ProxyConfig.Builder config =
+                ProxyConfig.builder()
+                    .port(0)
+                    .threads(1)
+                    .requirePass("s3cret")
+                    .backendPassword("backend-pw");
+            for (int i = 0; i < servers.size(); i++) {
+              try (Jedis direct = servers.get(i).client()) {
+                direct.configSet("requirepass", "backend-pw");
+              }
+              config.backend(i + "=" + servers.get(i).address());
+            }
+            return ProxyServer.start(config.build());
+          });
 
   private static String exchange(String request) throws Exception {
     return ProxyFixtures.exchange(proxy.get().port(), request);
   }
 
   @Test
-  void commands_refusedUntilAuthenticated_thenReachTheBackendsWithTheirPassword()
-      throws Exception {
+  void commands_refusedUntilAuthenticated_thenReachTheBackendsWithTheirPassword() throws Exception {
     assertThat(exchange("GET k\r\nAUTH wrong\r\nAUTH s3cret\r\nSET k v\r\nGET k\r\nQUIT\r\n"))
-        .isEqualTo("-NOAUTH Authentication required.\r\n"
-            + "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
-            + "+OK\r\n+OK\r\n$1\r\nv\r\n+OK\r\n");
+        .isEqualTo(
+            "-NOAUTH Authentication required.\r\n"
+                + "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+                + "+OK\r\n+OK\r\n$1\r\nv\r\n+OK\r\n");
     try (Jedis jedis = new Jedis("127.0.0.1", proxy.get().port(), 5000)) {
-      assertThatThrownBy(() -> jedis.get("k")).isInstanceOf(JedisDataException.class)
+      assertThatThrownBy(() -> jedis.get("k"))
+          .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("NOAUTH");
       jedis.auth("s3cret");
       assertThat(jedis.get("k")).isEqualTo("v");
@@ -69,8 +75,10 @@ class ProxyAuthTest {
 
   @Test
   void inlineCommands_followRedisQuoting() throws Exception {
-    assertThat(exchange("AUTH s3cret\r\nSET \"a b\" 'c d'\r\nGET \"a b\"\r\n"
-        + "ECHO \"\\x41\\n\"\r\nQUIT\r\n"))
+    assertThat(
+            exchange(
+                "AUTH s3cret\r\nSET \"a b\" 'c d'\r\nGET \"a b\"\r\n"
+                    + "ECHO \"\\x41\\n\"\r\nQUIT\r\n"))
         .isEqualTo("+OK\r\n+OK\r\n$3\r\nc d\r\n$2\r\nA\n\r\n+OK\r\n");
     assertThat(exchange("AUTH s3cret\r\nSET \"unbalanced k\r\n"))
         .isEqualTo("+OK\r\n-ERR Protocol error: unbalanced quotes in request\r\n");

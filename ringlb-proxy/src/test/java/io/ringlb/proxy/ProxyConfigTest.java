@@ -29,13 +29,15 @@ class ProxyConfigTest {
     assertThat(config.backends()).hasSize(3);
     assertThat(config.backends().get(2).address()).isEqualTo("127.0.0.1:7003");
     assertThat(config.requestTimeout()).isEqualTo(Duration.ofSeconds(3));
-    assertThat(config.stateFile()).isEqualTo(
-        example.toAbsolutePath().getParent().resolve("proxy-state.yaml"));
+    assertThat(config.stateFile())
+        .isEqualTo(example.toAbsolutePath().getParent().resolve("proxy-state.yaml"));
   }
 
   @Test
   void load_everySetting() throws Exception {
-    ProxyConfig config = load("""
+    ProxyConfig config =
+        load(
+            """
         listen: 0.0.0.0:7000
         backends:
           5: redis.local:6379
@@ -66,12 +68,13 @@ class ProxyConfigTest {
     assertThatThrownBy(() -> load("backends:\n  x: 127.0.0.1:1\n"))
         .hasMessageContaining("backend id must be a number from 0 to 99999, not 'x'");
     assertThatThrownBy(() -> load("timeouts: {request: soon}\n"))
-        .hasMessageContaining("timeouts.request must be a duration such as 500ms, 3s or 1m, not 'soon'");
+        .hasMessageContaining(
+            "timeouts.request must be a duration such as 500ms, 3s or 1m, not 'soon'");
     assertThatThrownBy(() -> load("colour: blue\n"))
         .hasMessageContaining("unknown setting 'colour'");
-    assertThatThrownBy(() -> load("backends: [\n"))
-        .hasMessageContaining("not valid YAML");
-    assertThatThrownBy(() -> load("pool: 0\n")).hasMessageContaining("pool must be from 1 to 64: 0");
+    assertThatThrownBy(() -> load("backends: [\n")).hasMessageContaining("not valid YAML");
+    assertThatThrownBy(() -> load("pool: 0\n"))
+        .hasMessageContaining("pool must be from 1 to 64: 0");
   }
 
   @Test
@@ -89,8 +92,9 @@ class ProxyConfigTest {
     assertThat(load("hash-tag:\n").hashTag()).isEqualTo("none");
     assertThat(load("listen: 127.0.0.1:7000\n").hashTag()).isNull();
     assertThatThrownBy(() -> load("hash-tag: \"{\"\n"))
-        .hasMessageEndingWith("proxy.yaml: a hash tag is two characters, an opening and a closing"
-            + " delimiter such as {} (or none), not '{'");
+        .hasMessageEndingWith(
+            "proxy.yaml: a hash tag is two characters, an opening and a closing"
+                + " delimiter such as {} (or none), not '{'");
   }
 
   @Test

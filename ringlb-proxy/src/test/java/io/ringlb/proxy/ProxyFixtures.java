@@ -14,12 +14,12 @@ final class ProxyFixtures {
   private ProxyFixtures() {}
 
   /**
-   * Returns a proxy configuration on an ephemeral port with two I/O threads, a 5 s request
-   * timeout, and the first {@code backends} of {@code servers} as backends 0, 1, ...
+   * Returns a proxy configuration on an ephemeral port with two I/O threads, a 5 s request timeout,
+   * and the first {@code backends} of {@code servers} as backends 0, 1, ...
    */
   static ProxyConfig.Builder config(List<RedisServer> servers, int backends) {
-    ProxyConfig.Builder b = ProxyConfig.builder().port(0).threads(2)
-        .requestTimeout(Duration.ofSeconds(5));
+    ProxyConfig.Builder b =
+        ProxyConfig.builder().port(0).threads(2).requestTimeout(Duration.ofSeconds(5));
     for (int i = 0; i < backends; i++) {
       b.backend(i + "=" + servers.get(i).address());
     }

@@ -110,15 +110,17 @@ class ProxyMultiKeyTest {
       jedis.rpush("{n}.list", "3", "1", "2");
       assertThat(call(jedis, "SORT", "{n}.list", "STORE", "{n}.sorted")).isEqualTo(3L);
       assertThat(jedis.lrange("{n}.sorted", 0, -1)).containsExactly("1", "2", "3");
-      assertThat(jedis.sortReadonly("{n}.list", new redis.clients.jedis.params.SortingParams()
-          .desc())).containsExactly("3", "2", "1");
+      assertThat(
+              jedis.sortReadonly("{n}.list", new redis.clients.jedis.params.SortingParams().desc()))
+          .containsExactly("3", "2", "1");
       assertThatThrownBy(() -> call(jedis, "SORT", "{n}.list", "STORE", "{m}.sorted"))
-          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("CROSSSLOT");
 
       jedis.geoadd("{g}.points", 0.1, 0.1, "a");
       jedis.geoadd("{g}.points", 0.2, 0.2, "b");
-      assertThat(call(jedis, "GEORADIUS", "{g}.points", "0", "0", "100", "km", "STORE",
-          "{g}.near")).isEqualTo(2L);
+      assertThat(call(jedis, "GEORADIUS", "{g}.points", "0", "0", "100", "km", "STORE", "{g}.near"))
+          .isEqualTo(2L);
       assertThat(jedis.zcard("{g}.near")).isEqualTo(2L);
 
       jedis.rpush("{l}.src", "1", "2");
@@ -188,9 +190,11 @@ class ProxyMultiKeyTest {
     proxy = null;
     assertThatThrownBy(() -> ProxyServer.start(config(3).stateFile(state).hashTag("none").build()))
         .isInstanceOf(java.io.IOException.class)
-        .hasMessage(state + " records keys routed with hash tag {}, but the configuration asks"
-            + " for none; keys already stored would be looked for on the wrong backends. Set"
-            + " hash-tag to {} or leave it out");
+        .hasMessage(
+            state
+                + " records keys routed with hash tag {}, but the configuration asks"
+                + " for none; keys already stored would be looked for on the wrong backends. Set"
+                + " hash-tag to {} or leave it out");
     // left out, the state file's tag is used
     proxy = ProxyServer.start(config(3).stateFile(state).build());
     try (Jedis jedis = client()) {
@@ -221,8 +225,11 @@ class ProxyMultiKeyTest {
       try (Jedis direct = redis.server(0).client()) {
         direct.scriptLoad("return 2");
       }
-      String two = java.util.HexFormat.of().formatHex(java.security.MessageDigest
-          .getInstance("SHA-1").digest("return 2".getBytes(StandardCharsets.UTF_8)));
+      String two =
+          java.util.HexFormat.of()
+              .formatHex(
+                  java.security.MessageDigest.getInstance("SHA-1")
+                      .digest("return 2".getBytes(StandardCharsets.UTF_8)));
       assertThat(jedis.scriptExists(two)).isFalse();
       assertThat(jedis.scriptFlush()).isEqualTo("OK");
       assertThatThrownBy(() -> jedis.evalsha(sha, 1, "k"))
@@ -285,14 +292,17 @@ class ProxyMultiKeyTest {
       assertThat(call(jedis, "MULTI")).isEqualTo("OK");
       assertThat(call(jedis, "SET", "{a}.x", "2")).isEqualTo("QUEUED");
       assertThatThrownBy(() -> call(jedis, "SET", "{b}.x", "2"))
-          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("CROSSSLOT");
       assertThatThrownBy(() -> call(jedis, "MULTI"))
-          .isInstanceOf(JedisDataException.class).hasMessage("ERR MULTI calls can not be nested");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR MULTI calls can not be nested");
       assertThatThrownBy(() -> call(jedis, "PING"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("'ping' cannot be queued in a transaction");
       assertThatThrownBy(() -> call(jedis, "EXEC"))
-          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("EXECABORT");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("EXECABORT");
       assertThat(jedis.get("{a}.x")).isEqualTo("1");
 
       // redis-server refusing a queued command (GET's arity) aborts it the same way
@@ -300,12 +310,15 @@ class ProxyMultiKeyTest {
       assertThat(call(jedis, "SET", "{a}.x", "3")).isEqualTo("QUEUED");
       assertThat(call(jedis, "GET", "{a}.x", "extra")).isEqualTo("QUEUED");
       assertThatThrownBy(() -> call(jedis, "EXEC"))
-          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("EXECABORT");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("EXECABORT");
 
       assertThatThrownBy(() -> call(jedis, "EXEC"))
-          .isInstanceOf(JedisDataException.class).hasMessage("ERR EXEC without MULTI");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR EXEC without MULTI");
       assertThatThrownBy(() -> call(jedis, "DISCARD"))
-          .isInstanceOf(JedisDataException.class).hasMessage("ERR DISCARD without MULTI");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR DISCARD without MULTI");
       assertThat(jedis.get("{a}.x")).isEqualTo("1");
     }
   }
@@ -313,7 +326,8 @@ class ProxyMultiKeyTest {
   @Test
   void watch_optimisticLocking_asOnOneRedisServer() throws Exception {
     proxy = ProxyServer.start(config(3).build());
-    try (Jedis a = client(); Jedis b = client()) {
+    try (Jedis a = client();
+        Jedis b = client()) {
       a.set("{w}.balance", "10");
       // nobody else writes: the transaction runs
       assertThat(a.watch("{w}.balance", "{w}.log")).isEqualTo("OK");
@@ -350,7 +364,8 @@ class ProxyMultiKeyTest {
       assertThat(tx.exec()).containsExactly(301L);
 
       assertThatThrownBy(() -> a.watch("{w}.balance", "{other}.x"))
-          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("CROSSSLOT");
       assertThat(call(a, "MULTI")).isEqualTo("OK");
       assertThatThrownBy(() -> call(a, "WATCH", "{w}.balance"))
           .isInstanceOf(JedisDataException.class)
@@ -374,7 +389,8 @@ class ProxyMultiKeyTest {
       }
     }
     String key = "{" + tag + "}.v";
-    try (Jedis a = client(); Jedis admin = client()) {
+    try (Jedis a = client();
+        Jedis admin = client()) {
       a.set(key, "1");
       a.watch(key);
       assertThat(call(admin, "RING", "ADD", "3", redis.server(3).address())).isEqualTo("OK");
@@ -404,8 +420,19 @@ class ProxyMultiKeyTest {
         assertThat(call(jedis, "XGROUP", "CREATE", stream, "workers", "$", "MKSTREAM"))
             .isEqualTo("OK");
         call(jedis, "XADD", stream, "*", "job", "j" + i);
-        List<?> read = (List<?>) call(jedis, "XREADGROUP", "GROUP", "workers", "w1", "COUNT",
-            "10", "STREAMS", stream, ">");
+        List<?> read =
+            (List<?>)
+                call(
+                    jedis,
+                    "XREADGROUP",
+                    "GROUP",
+                    "workers",
+                    "w1",
+                    "COUNT",
+                    "10",
+                    "STREAMS",
+                    stream,
+                    ">");
         assertThat(read).as(stream).hasSize(1);
         List<?> entries = (List<?>) ((List<?>) read.get(0)).get(1);
         String id = new String((byte[]) ((List<?>) entries.get(0)).get(0), StandardCharsets.UTF_8);
@@ -416,13 +443,15 @@ class ProxyMultiKeyTest {
       // two streams under one tag in one XREAD
       call(jedis, "XADD", "{q}.a", "*", "f", "1");
       call(jedis, "XADD", "{q}.b", "*", "f", "2");
-      assertThat((List<?>) call(jedis, "XREAD", "COUNT", "5", "STREAMS", "{q}.a", "{q}.b", "0",
-          "0")).hasSize(2);
+      assertThat(
+              (List<?>) call(jedis, "XREAD", "COUNT", "5", "STREAMS", "{q}.a", "{q}.b", "0", "0"))
+          .hasSize(2);
       assertThatThrownBy(() -> call(jedis, "XREAD", "BLOCK", "100", "STREAMS", "{q}.a", "$"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("'xread' with BLOCK blocks its connection");
       assertThatThrownBy(() -> call(jedis, "XREAD", "STREAMS", "{q}.a", "{r}.b", "0", "0"))
-          .isInstanceOf(JedisDataException.class).hasMessageStartingWith("CROSSSLOT");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("CROSSSLOT");
     }
   }
 
@@ -453,11 +482,13 @@ class ProxyMultiKeyTest {
     }
     ExecutorService admin = Executors.newSingleThreadExecutor();
     try {
-      Future<Object> add = admin.submit(() -> {
-        try (Jedis jedis = client()) {
-          return call(jedis, "RING", "ADD", "3", redis.server(3).address());
-        }
-      });
+      Future<Object> add =
+          admin.submit(
+              () -> {
+                try (Jedis jedis = client()) {
+                  return call(jedis, "RING", "ADD", "3", redis.server(3).address());
+                }
+              });
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
       while (redis.server(3).dbsize() < 4 && System.nanoTime() < deadline) {
         Thread.sleep(10);
@@ -489,10 +520,12 @@ class ProxyMultiKeyTest {
       assertThat(jedis.dbSize()).isEqualTo(2 * pairs);
     }
     try (Jedis jedis = client()) {
-      java.util.regex.Matcher m = java.util.regex.Pattern
-          .compile("keys_moved_by_clients=(\\d+)").matcher(jedis.info("migration"));
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("keys_moved_by_clients=(\\d+)")
+              .matcher(jedis.info("migration"));
       assertThat(m.find()).isTrue();
-      assertThat(Long.parseLong(m.group(1))).as("keys RENAME moved ahead of the migration")
+      assertThat(Long.parseLong(m.group(1)))
+          .as("keys RENAME moved ahead of the migration")
           .isPositive();
     }
     // every key is where the ring now says, and nowhere else

@@ -77,15 +77,17 @@ class ProxyPubSubTest {
 
     Listener listen(String[] channels, String pattern) throws InterruptedException {
       Jedis jedis = client();
-      listening = new Thread(() -> {
-        try {
-          jedis.subscribe(this, channels);
-        } catch (RuntimeException ignored) {
-          // closed by the test
-        } finally {
-          jedis.close();
-        }
-      });
+      listening =
+          new Thread(
+              () -> {
+                try {
+                  jedis.subscribe(this, channels);
+                } catch (RuntimeException ignored) {
+                  // closed by the test
+                } finally {
+                  jedis.close();
+                }
+              });
       listening.start();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!isSubscribed() && System.nanoTime() < deadline) {
@@ -119,8 +121,9 @@ class ProxyPubSubTest {
   @Test
   @Timeout(60)
   void subscribers_receiveEveryMessageOnce_whicheverBackendItWasPublishedTo() throws Exception {
-    String[] channels = {channelOwnedBy(0, 3, "c"), channelOwnedBy(1, 3, "c"),
-        channelOwnedBy(2, 3, "c")};
+    String[] channels = {
+      channelOwnedBy(0, 3, "c"), channelOwnedBy(1, 3, "c"), channelOwnedBy(2, 3, "c")
+    };
     Listener listener = new Listener().listen(channels, "news.*");
     try (Jedis publisher = client()) {
       for (String channel : channels) {
@@ -141,8 +144,13 @@ class ProxyPubSubTest {
       assertThat(publisher.pubsubNumSub(channels[0]).get(channels[0])).isEqualTo(1L);
 
       // a backend that joins gets the subscriptions: messages published to it arrive
-      assertThat(publisher.sendCommand(() -> "RING".getBytes(StandardCharsets.US_ASCII), "ADD",
-          "3", redis.server(3).address())).isNotNull();
+      assertThat(
+              publisher.sendCommand(
+                  () -> "RING".getBytes(StandardCharsets.US_ASCII),
+                  "ADD",
+                  "3",
+                  redis.server(3).address()))
+          .isNotNull();
       String moved = channelOwnedBy(3, 4, "c");
       listener.subscribe(moved);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -155,7 +163,8 @@ class ProxyPubSubTest {
       assertThat(listener.take(1)).containsExactly(moved + "=after");
       try (Jedis direct = redis.server(3).client()) {
         assertThat(direct.pubsubNumSub(channels[0]).get(channels[0]))
-            .as("subscribed on the new backend too").isEqualTo(1L);
+            .as("subscribed on the new backend too")
+            .isEqualTo(1L);
       }
 
       listener.unsubscribe();
@@ -220,7 +229,8 @@ class ProxyPubSubTest {
   @Timeout(60)
   void backendRestarted_subscriptionsMadeAgain() throws Exception {
     String channel = channelOwnedBy(1, 3, "r");
-    try (Jedis subscriber = client(); Jedis publisher = client()) {
+    try (Jedis subscriber = client();
+        Jedis publisher = client()) {
       subscriber.getConnection().sendCommand(Command.SUBSCRIBE, channel);
       assertThat(subscriber.getConnection().getObjectMultiBulkReply().get(2)).isEqualTo(1L);
       redis.restart(redis.server(1));

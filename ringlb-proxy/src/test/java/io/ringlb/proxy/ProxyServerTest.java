@@ -20,16 +20,17 @@ import redis.clients.jedis.exceptions.JedisDataException;
 class ProxyServerTest {
 
   @RegisterExtension
-  static final RedisServersExtension redis =
-      RedisServersExtension.servers(3).flushBeforeEachTest();
+  static final RedisServersExtension redis = RedisServersExtension.servers(3).flushBeforeEachTest();
 
-  private static final Supplier<ProxyServer> proxy = redis.front(servers -> {
-    ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(2);
-    for (int i = 0; i < servers.size(); i++) {
-      config.backend(i + "=" + servers.get(i).address());
-    }
-    return ProxyServer.start(config.build());
-  });
+  private static final Supplier<ProxyServer> proxy =
+      redis.front(
+          servers -> {
+            ProxyConfig.Builder config = ProxyConfig.builder().port(0).threads(2);
+            for (int i = 0; i < servers.size(); i++) {
+              config.backend(i + "=" + servers.get(i).address());
+            }
+            return ProxyServer.start(config.build());
+          });
 
   private static Jedis client() {
     return new Jedis("127.0.0.1", proxy.get().port(), 5000);
@@ -117,7 +118,8 @@ class ProxyServerTest {
       jedis.hset("h", "f", "v");
       assertThat(jedis.hget("h", "f")).isEqualTo("v");
       assertThat(jedis.lpush("l", "a", "b")).isEqualTo(2);
-      assertThatThrownBy(() -> jedis.get("h")).isInstanceOf(JedisDataException.class)
+      assertThatThrownBy(() -> jedis.get("h"))
+          .isInstanceOf(JedisDataException.class)
           .hasMessageStartingWith("WRONGTYPE");
       assertThatThrownBy(() -> jedis.sendCommand(() -> "NOSUCH".getBytes(), "a"))
           .hasMessageStartingWith("ERR unknown command 'NOSUCH'");
@@ -152,8 +154,10 @@ class ProxyServerTest {
       jedis.set("a", "1");
       String nodes = new String((byte[]) jedis.sendCommand(() -> "RING".getBytes(), "NODES"));
       assertThat(nodes.lines()).hasSize(3);
-      assertThat(nodes).contains("address=" + redis.server(0).address())
-          .contains("state=serving").contains("keys=1");
+      assertThat(nodes)
+          .contains("address=" + redis.server(0).address())
+          .contains("state=serving")
+          .contains("keys=1");
     }
   }
 
@@ -165,8 +169,7 @@ class ProxyServerTest {
   void malformedInput_protocolErrorAndClose_othersUnaffected() throws Exception {
     try (Jedis other = client()) {
       other.set("still", "here");
-      assertThat(exchange("*2\r\n$3\r\nGET\r\n:12\r\n"))
-          .startsWith("-ERR Protocol error: ");
+      assertThat(exchange("*2\r\n$3\r\nGET\r\n:12\r\n")).startsWith("-ERR Protocol error: ");
       assertThat(exchange("*1\r\n$600000000\r\n")).startsWith("-ERR Protocol error: ");
       assertThat(exchange("PING\r\nQUIT\r\nPING\r\n")).isEqualTo("+PONG\r\n+OK\r\n");
       assertThat(exchange("CLIENT REPLY OFF\r\nCLIENT REPLY ON\r\nPING\r\nQUIT\r\n"))
@@ -191,35 +194,40 @@ class ProxyServerTest {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.get().port())) {
       socket.setSoTimeout(20_000);
       long[] read = {0};
-      Thread reader = new Thread(() -> {
-        try {
-          // Starts reading only once every request is written, like a naive pipelining client.
-          synchronized (read) {
-            while (read[0] == 0) {
-              read.wait();
-            }
-          }
-          byte[] buf = new byte[1 << 16];
-          long n = 0;
-          for (int r; (r = socket.getInputStream().read(buf)) > 0; ) {
-            n += r;
-          }
-          synchronized (read) {
-            read[0] = n;
-          }
-        } catch (Exception e) {
-          synchronized (read) {
-            read[0] = -1;
-          }
-        }
-      });
+      Thread reader =
+          new Thread(
+              () -> {
+                try {
+                  // Starts reading only once every request is written, like a naive pipelining
+                  // client.
+                  synchronized (read) {
+                    while (read[0] == 0) {
+                      read.wait();
+                    }
+                  }
+                  byte[] buf = new byte[1 << 16];
+                  long n = 0;
+                  for (int r; (r = socket.getInputStream().read(buf)) > 0; ) {
+                    n += r;
+                  }
+                  synchronized (read) {
+                    read[0] = n;
+                  }
+                } catch (Exception e) {
+                  synchronized (read) {
+                    read[0] = -1;
+                  }
+                }
+              });
       reader.start();
       java.util.concurrent.ExecutorService writer =
           java.util.concurrent.Executors.newSingleThreadExecutor();
-      var written = writer.submit(() -> {
-        socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
-        return true;
-      });
+      var written =
+          writer.submit(
+              () -> {
+                socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
+                return true;
+              });
       boolean done;
       try {
         done = written.get(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -271,10 +279,10 @@ class ProxyServerTest {
         jedis.set(MigrationTest.key(i), "v");
       }
       assertThatThrownBy(() -> jedis.lpush(MigrationTest.key(0), "x"))
-          .isInstanceOf(JedisDataException.class).hasMessageContaining("WRONGTYPE");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("WRONGTYPE");
       // 100 SETs, the LPUSH and two INFOs (this one counted before it answers)
-      assertThat(field(jedis.info("stats"), "total_commands_processed"))
-          .isEqualTo(commands + 103);
+      assertThat(field(jedis.info("stats"), "total_commands_processed")).isEqualTo(commands + 103);
       ring = jedis.info("ring");
       // the SETs, the LPUSH, and the DBSIZE this INFO ring asks each backend for its keys
       // (INFO stats asks none)
@@ -298,56 +306,77 @@ class ProxyServerTest {
   @Test
   void command_describesTheCommandsTheProxyServes() throws Exception {
     try (Jedis jedis = client()) {
-      long count = (Long) jedis.sendCommand(() -> "COMMAND".getBytes(StandardCharsets.US_ASCII),
-          "COUNT");
+      long count =
+          (Long) jedis.sendCommand(() -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "COUNT");
       assertThat(count).isGreaterThan(150);
-      List<?> info = (List<?>) jedis.sendCommand(
-          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "INFO", "get", "blpop", "rename");
+      List<?> info =
+          (List<?>)
+              jedis.sendCommand(
+                  () -> "COMMAND".getBytes(StandardCharsets.US_ASCII),
+                  "INFO",
+                  "get",
+                  "blpop",
+                  "rename");
       assertThat(info).hasSize(3);
       List<?> get = (List<?>) info.get(0);
       assertThat(new String((byte[]) get.get(0), StandardCharsets.UTF_8)).isEqualTo("get");
       assertThat(get.get(1)).isEqualTo(2L); // arity, from redis-server
       assertThat(info.get(1)).as("BLPOP is refused by the proxy").isNull();
       assertThat(info.get(2)).isNotNull();
-      List<?> all = (List<?>) jedis.sendCommand(
-          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII));
+      List<?> all =
+          (List<?>) jedis.sendCommand(() -> "COMMAND".getBytes(StandardCharsets.US_ASCII));
       List<String> names = new ArrayList<>();
       for (Object entry : all) {
         names.add(new String((byte[]) ((List<?>) entry).get(0), StandardCharsets.UTF_8));
       }
-      assertThat(names).contains("get", "mset", "eval", "multi", "subscribe")
+      assertThat(names)
+          .contains("get", "mset", "eval", "multi", "subscribe")
           .doesNotContain("blpop", "ssubscribe", "keys");
-      List<?> keys = (List<?>) jedis.sendCommand(
-          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "GETKEYS", "MSET", "a", "1", "b",
-          "2");
+      List<?> keys =
+          (List<?>)
+              jedis.sendCommand(
+                  () -> "COMMAND".getBytes(StandardCharsets.US_ASCII),
+                  "GETKEYS",
+                  "MSET",
+                  "a",
+                  "1",
+                  "b",
+                  "2");
       assertThat(keys).hasSize(2);
-      List<?> docs = (List<?>) jedis.sendCommand(
-          () -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "DOCS", "get", "blpop");
+      List<?> docs =
+          (List<?>)
+              jedis.sendCommand(
+                  () -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "DOCS", "get", "blpop");
       assertThat(docs).hasSize(2); // get and its docs; blpop left out
     }
   }
 
   @Test
   void client_listInfoAndKill() throws Exception {
-    try (Jedis a = client(); Jedis b = client()) {
+    try (Jedis a = client();
+        Jedis b = client()) {
       a.clientSetname("worker-a");
       long idA = a.clientId();
       long idB = b.clientId();
       b.get("x");
       String list = a.clientList();
-      assertThat(list).contains("id=" + idA + " ", "name=worker-a", "id=" + idB + " ",
-          "cmd=get", "db=0");
+      assertThat(list)
+          .contains("id=" + idA + " ", "name=worker-a", "id=" + idB + " ", "cmd=get", "db=0");
       assertThat(list.lines().filter(l -> l.startsWith("id=" + idB + " ")).findFirst().get())
-          .contains("multi=-1", "watch=0").containsPattern("addr=127\\.0\\.0\\.1:\\d+");
+          .contains("multi=-1", "watch=0")
+          .containsPattern("addr=127\\.0\\.0\\.1:\\d+");
       assertThat(a.clientInfo()).startsWith("id=" + idA + " ").contains("cmd=client");
-      assertThat(a.clientKill(new redis.clients.jedis.params.ClientKillParams().id(
-          Long.toString(idB)))).isEqualTo(1);
+      assertThat(
+              a.clientKill(
+                  new redis.clients.jedis.params.ClientKillParams().id(Long.toString(idB))))
+          .isEqualTo(1);
       assertThatThrownBy(() -> b.get("x"))
           .isInstanceOf(redis.clients.jedis.exceptions.JedisConnectionException.class);
       assertThat(a.clientKill(new redis.clients.jedis.params.ClientKillParams().id("999999")))
           .isZero();
       assertThatThrownBy(() -> a.clientKill("10.1.2.3:4"))
-          .isInstanceOf(JedisDataException.class).hasMessage("ERR No such client");
+          .isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR No such client");
       long deadline = System.nanoTime() + 5_000_000_000L;
       while (a.clientList().contains("id=" + idB + " ") && System.nanoTime() < deadline) {
         Thread.sleep(10);

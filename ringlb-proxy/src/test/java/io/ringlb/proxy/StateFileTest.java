@@ -23,10 +23,20 @@ class StateFileTest {
 
   private StateFile written(String placement, HashTag tag) throws IOException {
     StateFile file = new StateFile(dir.resolve("state.yaml"));
-    file.write(new StateFile.State(placement, tag,
-        Map.of(0, new ProxyConfig.BackendSpec(0, "127.0.0.1", 7001),
-            1, new ProxyConfig.BackendSpec(1, "127.0.0.1", 7002)),
-        new int[] {0, 1}, null, null, -1, List.of(0, 1, ~0, 0)));
+    file.write(
+        new StateFile.State(
+            placement,
+            tag,
+            Map.of(
+                0,
+                new ProxyConfig.BackendSpec(0, "127.0.0.1", 7001),
+                1,
+                new ProxyConfig.BackendSpec(1, "127.0.0.1", 7002)),
+            new int[] {0, 1},
+            null,
+            null,
+            -1,
+            List.of(0, 1, ~0, 0)));
     return file;
   }
 
@@ -61,11 +71,13 @@ class StateFileTest {
   @Test
   void read_placementUnknown_namesTheFileAndTheValidOnes() throws IOException {
     StateFile file = written("slots");
-    Files.writeString(file.path(),
-        Files.readString(file.path()).replace("placement: slots", "placement: chord"));
+    Files.writeString(
+        file.path(), Files.readString(file.path()).replace("placement: slots", "placement: chord"));
     assertThatThrownBy(file::read)
         .isInstanceOf(IOException.class)
-        .hasMessage(file.path() + ": not a ringlb state file: unknown placement 'chord'; valid: "
-            + Placements.specs());
+        .hasMessage(
+            file.path()
+                + ": not a ringlb state file: unknown placement 'chord'; valid: "
+                + Placements.specs());
   }
 }

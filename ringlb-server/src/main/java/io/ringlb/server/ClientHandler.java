@@ -16,9 +16,9 @@ import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -29,15 +29,15 @@ import java.util.logging.Logger;
  * The last inbound handler of a connection: turns each request into a {@link Request}, runs it
  * through the {@link CommandTable} and writes the replies in request order.
  *
- * <p>Ordering. While no reply is outstanding, a synchronous reply is written at once (flushed
- * when the read batch ends, so a pipeline of N requests costs one write). Once a handler defers,
- * every later reply queues behind its slot in {@code pending} and the queue drains from the head
- * as slots complete; completions from other threads hop onto this connection's event loop first,
- * so the queue is only ever touched by that thread. Replies that complete outside a read of this
+ * <p>Ordering. While no reply is outstanding, a synchronous reply is written at once (flushed when
+ * the read batch ends, so a pipeline of N requests costs one write). Once a handler defers, every
+ * later reply queues behind its slot in {@code pending} and the queue drains from the head as slots
+ * complete; completions from other threads hop onto this connection's event loop first, so the
+ * queue is only ever touched by that thread. Replies that complete outside a read of this
  * connection (a backend answered) are flushed once at the end of the loop's turn by the loop's
- * {@link TurnFlusher}. Reading pauses while the queue is long, and a client that pipelines
- * without ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread
- * replies, so neither can grow memory without bound.
+ * {@link TurnFlusher}. Reading pauses while the queue is long, and a client that pipelines without
+ * ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread replies,
+ * so neither can grow memory without bound.
  *
  * <p>Holding. A data side that must not run requests for a while (a proxy switching topology)
  * answers {@link CommandHandler#HELD}; the request and every later one are then kept, with their
@@ -135,7 +135,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       EncodedReplies.writeBulk(batch(length + EncodedReplies.BULK_OVERHEAD), bytes, offset, length);
       return Written.INSTANCE;
     }
-    return length == 0 ? FullBulkStringRedisMessage.EMPTY_INSTANCE
+    return length == 0
+        ? FullBulkStringRedisMessage.EMPTY_INSTANCE
         : new FullBulkStringRedisMessage(Unpooled.copiedBuffer(bytes, offset, length));
   }
 
@@ -246,15 +247,34 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   String describe() {
     long now = System.nanoTime();
     ConnectionState s = state;
-    return "id=" + id + " addr=" + remoteAddress() + " laddr="
-        + address(ctx.channel().localAddress()) + " name=" + (name == null ? "" : name)
-        + " age=" + (now - createdNanos) / 1_000_000_000L
-        + " idle=" + Math.max(0, now - lastActiveNanos) / 1_000_000_000L
-        + " db=0 sub=" + s.subscriptions() + " psub=" + s.patternSubscriptions()
-        + " multi=" + s.queued() + " watch=" + s.watched()
-        + " cmd=" + lastCommand + " tot-cmds=" + totalCommands
-        + " lib-name=" + (libName == null ? "" : libName)
-        + " lib-ver=" + (libVersion == null ? "" : libVersion);
+    return "id="
+        + id
+        + " addr="
+        + remoteAddress()
+        + " laddr="
+        + address(ctx.channel().localAddress())
+        + " name="
+        + (name == null ? "" : name)
+        + " age="
+        + (now - createdNanos) / 1_000_000_000L
+        + " idle="
+        + Math.max(0, now - lastActiveNanos) / 1_000_000_000L
+        + " db=0 sub="
+        + s.subscriptions()
+        + " psub="
+        + s.patternSubscriptions()
+        + " multi="
+        + s.queued()
+        + " watch="
+        + s.watched()
+        + " cmd="
+        + lastCommand
+        + " tot-cmds="
+        + totalCommands
+        + " lib-name="
+        + (libName == null ? "" : libName)
+        + " lib-ver="
+        + (libVersion == null ? "" : libVersion);
   }
 
   private static String address(SocketAddress address) {
@@ -368,9 +388,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   }
 
   /**
-   * Returns the line of an inline command. Redis reads any line that does not start with
-   * {@code *} as one, so a line the decoder took for a simple string, error or integer gets its
-   * type character back ({@code +PING} is an unknown command, as in Redis).
+   * Returns the line of an inline command. Redis reads any line that does not start with {@code *}
+   * as one, so a line the decoder took for a simple string, error or integer gets its type
+   * character back ({@code +PING} is an unknown command, as in Redis).
    */
   private static String inlineText(RedisMessage msg) {
     if (msg instanceof InlineCommandRedisMessage inline) {
@@ -466,8 +486,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       pauseReading();
     }
     if (!ctx.channel().isWritable() && outputTooLarge()) {
-      LOG.warning("closing client " + id + ": more than " + ServerConfig.MAX_UNREAD_REPLY_BYTES
-          + " bytes of replies unread");
+      LOG.warning(
+          "closing client "
+              + id
+              + ": more than "
+              + ServerConfig.MAX_UNREAD_REPLY_BYTES
+              + " bytes of replies unread");
       closing = true;
       ctx.close();
     }
@@ -541,8 +565,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
     flushStats();
     if (!ctx.channel().isWritable() && outputTooLarge()) {
-      LOG.warning("closing client " + id + ": more than " + ServerConfig.MAX_UNREAD_REPLY_BYTES
-          + " bytes of replies unread");
+      LOG.warning(
+          "closing client "
+              + id
+              + ": more than "
+              + ServerConfig.MAX_UNREAD_REPLY_BYTES
+              + " bytes of replies unread");
       closing = true;
       ctx.close();
     }
@@ -591,7 +619,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   }
 
   private void maybeResumeReading() {
-    if (pausedReading && !closing && pending.size() < MAX_PENDING / 2
+    if (pausedReading
+        && !closing
+        && pending.size() < MAX_PENDING / 2
         && (held == null || held.size() < MAX_PENDING / 2)) {
       pausedReading = false;
       ctx.channel().config().setAutoRead(true);
@@ -601,8 +631,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   /**
    * Writes one reply. Small replies of the common shapes (status, integer, null, short bulk
    * strings, and frames a handler encoded itself) are encoded straight into one batch buffer per
-   * read batch, so a pipeline of N replies is one buffer and one write; anything else goes
-   * through RedisEncoder after the batch so far.
+   * read batch, so a pipeline of N replies is one buffer and one write; anything else goes through
+   * RedisEncoder after the batch so far.
    */
   private void write(RedisMessage reply) {
     ByteBuf frame = EncodedReplies.constantFrame(reply);
@@ -615,7 +645,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       encoded.release();
       return;
     }
-    if (reply instanceof FullBulkStringRedisMessage bulk && !bulk.isNull()
+    if (reply instanceof FullBulkStringRedisMessage bulk
+        && !bulk.isNull()
         && bulk.content().readableBytes() <= EncodedReplies.MAX_INLINED_BULK) {
       ByteBuf content = bulk.content();
       int length = content.readableBytes();
@@ -714,10 +745,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       EventLoop loop = ctx.channel().eventLoop();
       if (!loop.inEventLoop()) {
         ByteBuf copy = resp.copy();
-        loop.execute(() -> {
-          deliverRaw(copy);
-          copy.release();
-        });
+        loop.execute(
+            () -> {
+              deliverRaw(copy);
+              copy.release();
+            });
         return;
       }
       deliverRaw(resp);

@@ -1,8 +1,8 @@
 package io.ringlb.server;
 
 /**
- * Thrown by a command handler to answer with an error reply; the message is the reply text
- * without the leading {@code -}, e.g. {@code ERR syntax error}.
+ * Thrown by a command handler to answer with an error reply; the message is the reply text without
+ * the leading {@code -}, e.g. {@code ERR syntax error}.
  */
 public final class CommandException extends RuntimeException {
 

@@ -11,8 +11,8 @@ public interface CommandRegistry {
   void register(CommandSpec spec, CommandHandler handler);
 
   /**
-   * Registers a subcommand of a registered container command ({@code CLIENT SETNAME}); its
-   * arity counts from the container name and errors name it {@code container|name}.
+   * Registers a subcommand of a registered container command ({@code CLIENT SETNAME}); its arity
+   * counts from the container name and errors name it {@code container|name}.
    *
    * @throws IllegalArgumentException if the container is unknown or the subcommand registered
    */

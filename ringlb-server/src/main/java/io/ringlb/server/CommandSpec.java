@@ -4,12 +4,12 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The name, arity, flags and key positions of a command, as the dispatcher checks them and
- * {@code COMMAND} reports them.
+ * The name, arity, flags and key positions of a command, as the dispatcher checks them and {@code
+ * COMMAND} reports them.
  *
- * <p>Arity counts the way Redis counts it, the command name included: {@code n > 0} means exactly
- * n arguments, {@code -n} at least n. A subcommand's arity counts from the container name, so
- * {@code CLIENT SETNAME name} has arity 3.
+ * <p>Arity counts the way Redis counts it, the command name included: {@code n > 0} means exactly n
+ * arguments, {@code -n} at least n. A subcommand's arity counts from the container name, so {@code
+ * CLIENT SETNAME name} has arity 3.
  *
  * @param name lowercase ASCII name
  * @param arity exact ({@code > 0}) or minimum ({@code < 0}) number of arguments
@@ -18,15 +18,17 @@ import java.util.Set;
  * @param lastKey position of the last key argument, -1 for the last argument
  * @param step distance between key arguments
  */
-public record CommandSpec(String name, int arity, Set<String> flags, int firstKey, int lastKey,
-    int step) {
+public record CommandSpec(
+    String name, int arity, Set<String> flags, int firstKey, int lastKey, int step) {
 
   /** Flag of a command that runs before authentication (AUTH, HELLO, QUIT). */
   public static final String NO_AUTH = "noauth";
 
   /** Validates the fields. */
   public CommandSpec {
-    if (name == null || name.isEmpty() || !name.equals(name.toLowerCase(Locale.ROOT))
+    if (name == null
+        || name.isEmpty()
+        || !name.equals(name.toLowerCase(Locale.ROOT))
         || name.chars().anyMatch(c -> c <= ' ' || c > '~')) {
       throw new IllegalArgumentException("command name must be non-empty lowercase ASCII: " + name);
     }
@@ -45,8 +47,8 @@ public record CommandSpec(String name, int arity, Set<String> flags, int firstKe
   }
 
   /** Returns a spec whose keys are at {@code firstKey..lastKey} every {@code step}. */
-  public static CommandSpec of(String name, int arity, String flags, int firstKey, int lastKey,
-      int step) {
+  public static CommandSpec of(
+      String name, int arity, String flags, int firstKey, int lastKey, int step) {
     return new CommandSpec(name, arity, parseFlags(flags), firstKey, lastKey, step);
   }
 

@@ -61,8 +61,8 @@ final class CommandTable implements CommandRegistry {
 
   private void add(Entry entry) {
     if (entry.name.length > MAX_NAME) {
-      throw new IllegalArgumentException("command name is longer than " + MAX_NAME + " bytes: "
-          + entry.spec.name());
+      throw new IllegalArgumentException(
+          "command name is longer than " + MAX_NAME + " bytes: " + entry.spec.name());
     }
     if (lookup(entry.spec.name()) != null) {
       throw new IllegalArgumentException("command already registered: " + entry.fullName);
@@ -153,8 +153,8 @@ final class CommandTable implements CommandRegistry {
   }
 
   /**
-   * Runs the command {@code request} names, checking that it exists, its arity, its subcommand
-   * and that the client may run it, with Redis's error texts, then lets the connection's {@link
+   * Runs the command {@code request} names, checking that it exists, its arity, its subcommand and
+   * that the client may run it, with Redis's error texts, then lets the connection's {@link
    * ConnectionState} see it before its handler runs; returns the reply, {@link
    * CommandHandler#DEFERRED} or {@link CommandHandler#HELD}.
    */
@@ -175,8 +175,12 @@ final class CommandTable implements CommandRegistry {
           return authenticated ? help(entry) : Replies.error(NOAUTH);
         }
         client.state().refused();
-        return Replies.error("ERR unknown subcommand '" + truncate(request.string(1), 128)
-            + "'. Try " + entry.spec.name().toUpperCase(Locale.ROOT) + " HELP.");
+        return Replies.error(
+            "ERR unknown subcommand '"
+                + truncate(request.string(1), 128)
+                + "'. Try "
+                + entry.spec.name().toUpperCase(Locale.ROOT)
+                + " HELP.");
       }
       if (!sub.spec.acceptsArgc(request.argc())) {
         client.state().refused();
@@ -221,8 +225,10 @@ final class CommandTable implements CommandRegistry {
     for (int i = 1; i < request.argc() && args.length() < 128; i++) {
       args.append('\'').append(truncate(request.string(i), 128 - args.length())).append("' ");
     }
-    return "ERR unknown command '" + truncate(request.string(0), 128)
-        + "', with args beginning with: " + args;
+    return "ERR unknown command '"
+        + truncate(request.string(0), 128)
+        + "', with args beginning with: "
+        + args;
   }
 
   private static String truncate(String s, int max) {

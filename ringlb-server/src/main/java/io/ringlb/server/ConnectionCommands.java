@@ -42,111 +42,154 @@ final class ConnectionCommands {
 
   private void registerAll(CommandTable t) {
     t.register(CommandSpec.of("ping", -1, "fast pubsub-context"), this::ping);
-    t.register(CommandSpec.of("echo", 2, "fast"),
-        (s, r) -> Replies.bulk(r.arg(1).retainedDuplicate()));
-    t.register(CommandSpec.of("quit", -1, "noauth fast no-queue pubsub-context"), (s, r) -> {
-      s.closeAfterReply();
-      return Replies.OK;
-    });
-    t.register(CommandSpec.of("reset", 1, "noauth fast no-queue pubsub-context"), (s, r) -> {
-      ((ClientHandler) s).reset();
-      return RESET;
-    });
+    t.register(
+        CommandSpec.of("echo", 2, "fast"), (s, r) -> Replies.bulk(r.arg(1).retainedDuplicate()));
+    t.register(
+        CommandSpec.of("quit", -1, "noauth fast no-queue pubsub-context"),
+        (s, r) -> {
+          s.closeAfterReply();
+          return Replies.OK;
+        });
+    t.register(
+        CommandSpec.of("reset", 1, "noauth fast no-queue pubsub-context"),
+        (s, r) -> {
+          ((ClientHandler) s).reset();
+          return RESET;
+        });
     t.register(CommandSpec.of("auth", -2, "noauth fast"), this::auth);
     t.register(CommandSpec.of("hello", -1, "noauth fast"), this::hello);
-    t.register(CommandSpec.of("select", 2, "fast"), (s, r) -> {
-      long db = r.longValue(1);
-      if (db != 0) {
-        throw new CommandException("ERR DB index is out of range");
-      }
-      return Replies.OK;
-    });
-    t.register(CommandSpec.of("time", 1, "fast"), (s, r) -> {
-      long micros = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
-      return Replies.array(List.of(Replies.bulk(s.alloc(), Long.toString(micros / 1_000_000)),
-          Replies.bulk(s.alloc(), Long.toString(micros % 1_000_000))));
-    });
+    t.register(
+        CommandSpec.of("select", 2, "fast"),
+        (s, r) -> {
+          long db = r.longValue(1);
+          if (db != 0) {
+            throw new CommandException("ERR DB index is out of range");
+          }
+          return Replies.OK;
+        });
+    t.register(
+        CommandSpec.of("time", 1, "fast"),
+        (s, r) -> {
+          long micros = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+          return Replies.array(
+              List.of(
+                  Replies.bulk(s.alloc(), Long.toString(micros / 1_000_000)),
+                  Replies.bulk(s.alloc(), Long.toString(micros % 1_000_000))));
+        });
     t.register(CommandSpec.of("info", -1, ""), this::info);
 
-    t.register(CommandSpec.of("client", -2, ""), (s, r) -> {
-      throw CommandException.syntax(); // reached only for a bare CLIENT, which arity refuses
-    });
-    t.registerSubcommand("client", CommandSpec.of("id", 2, "fast"), (s, r) -> Replies.integer(s.id()));
-    t.registerSubcommand("client", CommandSpec.of("getname", 2, "fast"),
+    t.register(
+        CommandSpec.of("client", -2, ""),
+        (s, r) -> {
+          throw CommandException.syntax(); // reached only for a bare CLIENT, which arity refuses
+        });
+    t.registerSubcommand(
+        "client", CommandSpec.of("id", 2, "fast"), (s, r) -> Replies.integer(s.id()));
+    t.registerSubcommand(
+        "client",
+        CommandSpec.of("getname", 2, "fast"),
         (s, r) -> s.name() == null ? Replies.NULL : Replies.bulk(s.alloc(), s.name()));
     t.registerSubcommand("client", CommandSpec.of("setname", 3, "fast"), this::setName);
     t.registerSubcommand("client", CommandSpec.of("setinfo", 4, "fast"), this::setInfo);
-    t.registerSubcommand("client", CommandSpec.of("info", 2, ""),
+    t.registerSubcommand(
+        "client",
+        CommandSpec.of("info", 2, ""),
         (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).describe() + "\n"));
-    t.registerSubcommand("client", CommandSpec.of("list", -2, "admin"), (s, r) -> {
-      StringBuilder sb = new StringBuilder();
-      for (ClientHandler c : clients()) {
-        sb.append(c.describe()).append('\n');
-      }
-      return Replies.bulk(s.alloc(), sb.toString());
-    });
+    t.registerSubcommand(
+        "client",
+        CommandSpec.of("list", -2, "admin"),
+        (s, r) -> {
+          StringBuilder sb = new StringBuilder();
+          for (ClientHandler c : clients()) {
+            sb.append(c.describe()).append('\n');
+          }
+          return Replies.bulk(s.alloc(), sb.toString());
+        });
     t.registerSubcommand("client", CommandSpec.of("kill", -3, "admin"), this::kill);
-    t.registerSubcommand("client", CommandSpec.of("reply", 3, "fast"), (s, r) -> {
-      // Replies are matched to requests in order; a client that turned them off would be
-      // answered anyway and read them as replies to later commands, so only ON is taken.
-      if (!r.is(2, "on")) {
-        throw new CommandException("ERR ringlb: only CLIENT REPLY ON is supported");
-      }
-      return Replies.OK;
-    });
+    t.registerSubcommand(
+        "client",
+        CommandSpec.of("reply", 3, "fast"),
+        (s, r) -> {
+          // Replies are matched to requests in order; a client that turned them off would be
+          // answered anyway and read them as replies to later commands, so only ON is taken.
+          if (!r.is(2, "on")) {
+            throw new CommandException("ERR ringlb: only CLIENT REPLY ON is supported");
+          }
+          return Replies.OK;
+        });
     t.registerSubcommand("client", CommandSpec.of("no-evict", 3, "fast"), this::onOff);
     t.registerSubcommand("client", CommandSpec.of("no-touch", 3, "fast"), this::onOff);
 
-    t.register(CommandSpec.of("command", -1, ""), (s, r) -> {
-      RedisMessage better = server.dataSide().describeCommands(s, r);
-      if (better != null) {
-        return better;
-      }
-      List<RedisMessage> all = new ArrayList<>();
-      for (CommandTable.Entry e : server.commands().entries()) {
-        all.add(describe(s.alloc(), e));
-      }
-      return Replies.array(all);
-    });
-    t.registerSubcommand("command", CommandSpec.of("count", 2, ""),
+    t.register(
+        CommandSpec.of("command", -1, ""),
+        (s, r) -> {
+          RedisMessage better = server.dataSide().describeCommands(s, r);
+          if (better != null) {
+            return better;
+          }
+          List<RedisMessage> all = new ArrayList<>();
+          for (CommandTable.Entry e : server.commands().entries()) {
+            all.add(describe(s.alloc(), e));
+          }
+          return Replies.array(all);
+        });
+    t.registerSubcommand(
+        "command",
+        CommandSpec.of("count", 2, ""),
         (s, r) -> Replies.integer(server.commands().entries().size()));
-    t.registerSubcommand("command", CommandSpec.of("info", -2, ""), (s, r) -> {
-      RedisMessage better = server.dataSide().describeCommands(s, r);
-      if (better != null) {
-        return better;
-      }
-      List<RedisMessage> found = new ArrayList<>();
-      for (int i = 2; i < r.argc(); i++) {
-        CommandTable.Entry e = server.commands().lookup(r.arg(i));
-        found.add(e == null ? Replies.NULL : describe(s.alloc(), e));
-      }
-      return Replies.array(found);
-    });
-    t.registerSubcommand("command", CommandSpec.of("list", -2, ""), (s, r) -> {
-      List<String> names = new ArrayList<>();
-      for (CommandTable.Entry e : server.commands().entries()) {
-        names.add(e.spec.name());
-      }
-      return Replies.array(s.alloc(), names);
-    });
-    t.registerSubcommand("command", CommandSpec.of("docs", -2, ""), (s, r) -> {
-      RedisMessage better = server.dataSide().describeCommands(s, r);
-      return better != null ? better : Replies.EMPTY_ARRAY;
-    });
+    t.registerSubcommand(
+        "command",
+        CommandSpec.of("info", -2, ""),
+        (s, r) -> {
+          RedisMessage better = server.dataSide().describeCommands(s, r);
+          if (better != null) {
+            return better;
+          }
+          List<RedisMessage> found = new ArrayList<>();
+          for (int i = 2; i < r.argc(); i++) {
+            CommandTable.Entry e = server.commands().lookup(r.arg(i));
+            found.add(e == null ? Replies.NULL : describe(s.alloc(), e));
+          }
+          return Replies.array(found);
+        });
+    t.registerSubcommand(
+        "command",
+        CommandSpec.of("list", -2, ""),
+        (s, r) -> {
+          List<String> names = new ArrayList<>();
+          for (CommandTable.Entry e : server.commands().entries()) {
+            names.add(e.spec.name());
+          }
+          return Replies.array(s.alloc(), names);
+        });
+    t.registerSubcommand(
+        "command",
+        CommandSpec.of("docs", -2, ""),
+        (s, r) -> {
+          RedisMessage better = server.dataSide().describeCommands(s, r);
+          return better != null ? better : Replies.EMPTY_ARRAY;
+        });
     for (String getkeys : new String[] {"getkeys", "getkeysandflags"}) {
-      t.registerSubcommand("command", CommandSpec.of(getkeys, -3, ""), (s, r) -> {
-        RedisMessage better = server.dataSide().describeCommands(s, r);
-        if (better != null) {
-          return better;
-        }
-        throw new CommandException("ERR ringlb: COMMAND " + getkeys.toUpperCase(Locale.ROOT)
-            + " is not served by this data side");
-      });
+      t.registerSubcommand(
+          "command",
+          CommandSpec.of(getkeys, -3, ""),
+          (s, r) -> {
+            RedisMessage better = server.dataSide().describeCommands(s, r);
+            if (better != null) {
+              return better;
+            }
+            throw new CommandException(
+                "ERR ringlb: COMMAND "
+                    + getkeys.toUpperCase(Locale.ROOT)
+                    + " is not served by this data side");
+          });
     }
 
-    t.register(CommandSpec.of("config", -2, "admin"), (s, r) -> {
-      throw CommandException.syntax();
-    });
+    t.register(
+        CommandSpec.of("config", -2, "admin"),
+        (s, r) -> {
+          throw CommandException.syntax();
+        });
     t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
     t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
   }
@@ -154,20 +197,23 @@ final class ConnectionCommands {
   /** Returns the connected clients, ascending by id. */
   private List<ClientHandler> clients() {
     List<ClientHandler> all = new ArrayList<>();
-    server.channels().forEach(ch -> {
-      ClientHandler c = ch.pipeline().get(ClientHandler.class);
-      if (c != null && ch.isActive()) {
-        all.add(c);
-      }
-    });
+    server
+        .channels()
+        .forEach(
+            ch -> {
+              ClientHandler c = ch.pipeline().get(ClientHandler.class);
+              if (c != null && ch.isActive()) {
+                all.add(c);
+              }
+            });
     all.sort((a, b) -> Long.compare(a.id(), b.id()));
     return all;
   }
 
   /**
-   * CLIENT KILL addr, or CLIENT KILL with the filters ID, ADDR, LADDR and SKIPME, as Redis: the
-   * old form answers OK or "No such client", the new one the number of clients killed. The
-   * calling client, when it matches, is closed once this reply is written.
+   * CLIENT KILL addr, or CLIENT KILL with the filters ID, ADDR, LADDR and SKIPME, as Redis: the old
+   * form answers OK or "No such client", the new one the number of clients killed. The calling
+   * client, when it matches, is closed once this reply is written.
    */
   private RedisMessage kill(Session s, Request r) {
     if (r.argc() == 3) {
@@ -204,13 +250,15 @@ final class ConnectionCommands {
           throw CommandException.syntax();
         }
       } else {
-        throw new CommandException("ERR ringlb: CLIENT KILL filters by ID, ADDR and SKIPME, not "
-            + r.string(i).toLowerCase(Locale.ROOT));
+        throw new CommandException(
+            "ERR ringlb: CLIENT KILL filters by ID, ADDR and SKIPME, not "
+                + r.string(i).toLowerCase(Locale.ROOT));
       }
     }
     int killed = 0;
     for (ClientHandler c : clients()) {
-      if ((id == null || c.id() == id) && (addr == null || addr.equals(c.remoteAddress()))
+      if ((id == null || c.id() == id)
+          && (addr == null || addr.equals(c.remoteAddress()))
           && !(skipMe && c == s)) {
         killOne(s, c);
         killed++;
@@ -258,13 +306,13 @@ final class ConnectionCommands {
       throw CommandException.syntax();
     }
     if (server.password() == null) {
-      throw new CommandException("ERR AUTH <password> called without any password configured for"
-          + " the default user. Are you sure your configuration is correct?");
+      throw new CommandException(
+          "ERR AUTH <password> called without any password configured for"
+              + " the default user. Are you sure your configuration is correct?");
     }
     boolean userOk = r.argc() == 2 || r.is(1, "default");
     if (!userOk || !checkPassword(r.bytes(r.argc() - 1))) {
-      throw new CommandException(
-          "WRONGPASS invalid username-password pair or user is disabled.");
+      throw new CommandException("WRONGPASS invalid username-password pair or user is disabled.");
     }
     ((ClientHandler) s).authenticated(true);
     return Replies.OK;
@@ -288,11 +336,12 @@ final class ConnectionCommands {
     for (int i = 2; i < r.argc(); i++) {
       int more = r.argc() - i - 1;
       if (r.is(i, "auth") && more >= 2) {
-        boolean passOk = server.password() != null && r.is(i + 1, "default")
-            && checkPassword(r.bytes(i + 2));
+        boolean passOk =
+            server.password() != null && r.is(i + 1, "default") && checkPassword(r.bytes(i + 2));
         if (server.password() == null) {
-          throw new CommandException("ERR AUTH <password> called without any password configured"
-              + " for the default user. Are you sure your configuration is correct?");
+          throw new CommandException(
+              "ERR AUTH <password> called without any password configured"
+                  + " for the default user. Are you sure your configuration is correct?");
         }
         if (!passOk) {
           throw new CommandException(
@@ -309,9 +358,10 @@ final class ConnectionCommands {
       }
     }
     if (!client.authenticated() && !authOk) {
-      throw new CommandException("NOAUTH HELLO must be called with the client already"
-          + " authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to"
-          + " authenticate the client and select the RESP protocol version at the same time");
+      throw new CommandException(
+          "NOAUTH HELLO must be called with the client already"
+              + " authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to"
+              + " authenticate the client and select the RESP protocol version at the same time");
     }
     if (authOk) {
       client.authenticated(true);
@@ -320,14 +370,15 @@ final class ConnectionCommands {
       client.name(newName.isEmpty() ? null : newName);
     }
     ByteBufAllocator alloc = s.alloc();
-    return Replies.array(List.of(
-        Replies.bulk(alloc, "server"), Replies.bulk(alloc, "ringlb"),
-        Replies.bulk(alloc, "version"), Replies.bulk(alloc, RespServer.VERSION),
-        Replies.bulk(alloc, "proto"), Replies.integer(2),
-        Replies.bulk(alloc, "id"), Replies.integer(s.id()),
-        Replies.bulk(alloc, "mode"), Replies.bulk(alloc, "standalone"),
-        Replies.bulk(alloc, "role"), Replies.bulk(alloc, "master"),
-        Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
+    return Replies.array(
+        List.of(
+            Replies.bulk(alloc, "server"), Replies.bulk(alloc, "ringlb"),
+            Replies.bulk(alloc, "version"), Replies.bulk(alloc, RespServer.VERSION),
+            Replies.bulk(alloc, "proto"), Replies.integer(2),
+            Replies.bulk(alloc, "id"), Replies.integer(s.id()),
+            Replies.bulk(alloc, "mode"), Replies.bulk(alloc, "standalone"),
+            Replies.bulk(alloc, "role"), Replies.bulk(alloc, "master"),
+            Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
   }
 
   private static void checkName(String name) {
@@ -352,8 +403,8 @@ final class ConnectionCommands {
     checkName(value.replace(' ', '_'));
     if (r.is(2, "lib-name")) {
       if (value.indexOf(' ') >= 0) {
-        throw new CommandException("ERR lib-name cannot contain spaces, newlines or special"
-            + " characters.");
+        throw new CommandException(
+            "ERR lib-name cannot contain spaces, newlines or special" + " characters.");
       }
       ((ClientHandler) s).libInfo(value, null);
     } else if (r.is(2, "lib-ver")) {
@@ -367,16 +418,16 @@ final class ConnectionCommands {
   private RedisMessage configGet(Session s, Request r) {
     ServerConfig c = server.config();
     String[][] params = {
-        {"port", Integer.toString(server.port())},
-        {"bind", c.bind()},
-        {"maxclients", Integer.toString(c.maxClients())},
-        {"proto-max-bulk-len", Long.toString(c.protoMaxBulkLen())},
-        {"requirepass", c.requirePass() == null ? "" : c.requirePass()},
-        {"databases", "1"},
-        {"save", ""},
-        {"appendonly", "no"},
-        {"timeout", "0"},
-        {"io-threads", Integer.toString(c.ioThreads())},
+      {"port", Integer.toString(server.port())},
+      {"bind", c.bind()},
+      {"maxclients", Integer.toString(c.maxClients())},
+      {"proto-max-bulk-len", Long.toString(c.protoMaxBulkLen())},
+      {"requirepass", c.requirePass() == null ? "" : c.requirePass()},
+      {"databases", "1"},
+      {"save", ""},
+      {"appendonly", "no"},
+      {"timeout", "0"},
+      {"io-threads", Integer.toString(c.ioThreads())},
     };
     Set<String> matched = new LinkedHashSet<>();
     List<RedisMessage> out = new ArrayList<>();
@@ -403,10 +454,18 @@ final class ConnectionCommands {
         subs.add(describe(alloc, sub));
       }
     }
-    return Replies.array(List.of(Replies.bulk(alloc, e.fullName), Replies.integer(e.spec.arity()),
-        Replies.array(flags), Replies.integer(e.spec.firstKey()),
-        Replies.integer(e.spec.lastKey()), Replies.integer(e.spec.step()), Replies.EMPTY_ARRAY,
-        Replies.EMPTY_ARRAY, Replies.EMPTY_ARRAY, Replies.array(subs)));
+    return Replies.array(
+        List.of(
+            Replies.bulk(alloc, e.fullName),
+            Replies.integer(e.spec.arity()),
+            Replies.array(flags),
+            Replies.integer(e.spec.firstKey()),
+            Replies.integer(e.spec.lastKey()),
+            Replies.integer(e.spec.step()),
+            Replies.EMPTY_ARRAY,
+            Replies.EMPTY_ARRAY,
+            Replies.EMPTY_ARRAY,
+            Replies.array(subs)));
   }
 
   // ---- INFO ----------------------------------------------------------------------------------
@@ -438,14 +497,15 @@ final class ConnectionCommands {
     }
     DeferredReply slot = s.defer();
     ByteBufAllocator alloc = s.alloc();
-    parts.whenComplete((lines, failure) -> {
-      if (failure != null) {
-        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-        slot.fail("ERR ringlb: INFO failed: " + cause.getMessage());
-      } else {
-        slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines)));
-      }
-    });
+    parts.whenComplete(
+        (lines, failure) -> {
+          if (failure != null) {
+            Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+            slot.fail("ERR ringlb: INFO failed: " + cause.getMessage());
+          } else {
+            slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines)));
+          }
+        });
     return CommandHandler.DEFERRED;
   }
 
@@ -458,8 +518,10 @@ final class ConnectionCommands {
       if (out.length() > 0) {
         out.append("\r\n");
       }
-      out.append("# ").append(Character.toUpperCase(section.charAt(0)))
-          .append(section.substring(1)).append("\r\n");
+      out.append("# ")
+          .append(Character.toUpperCase(section.charAt(0)))
+          .append(section.substring(1))
+          .append("\r\n");
       frontSection(section, out);
       String more = lines.get(section);
       if (more != null) {
@@ -478,8 +540,14 @@ final class ConnectionCommands {
         field(out, "ringlb_version", RespServer.VERSION);
         field(out, "ringlb_mode", server.dataSide().mode());
         field(out, "redis_mode", "standalone");
-        field(out, "os", System.getProperty("os.name") + " " + System.getProperty("os.version")
-            + " " + System.getProperty("os.arch"));
+        field(
+            out,
+            "os",
+            System.getProperty("os.name")
+                + " "
+                + System.getProperty("os.version")
+                + " "
+                + System.getProperty("os.arch"));
         field(out, "arch_bits", "64");
         field(out, "multiplexing_api", server.transport());
         field(out, "java_version", System.getProperty("java.version"));
@@ -509,10 +577,10 @@ final class ConnectionCommands {
         field(out, "total_commands_processed", Long.toString(server.totalCommandsProcessed()));
         field(out, "instantaneous_ops_per_sec", Long.toString(server.instantaneousOpsPerSecond()));
         field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
-        field(out, "jvm_uptime_ms",
-            Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
+        field(
+            out, "jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
       }
-      default -> { }
+      default -> {}
     }
   }
 

@@ -14,15 +14,14 @@ public interface ConnectionState {
   ConnectionState NONE = new ConnectionState() {};
 
   /**
-   * Sees a command after the front end found it, checked its arity and the client's
-   * authentication, and before its handler runs: returns null to let the handler run, or the
-   * reply instead (QUEUED inside MULTI, a refusal in subscribed mode, {@link
-   * CommandHandler#HELD} to hold it and every later request until {@link Session#resume()}, or
-   * {@link CommandHandler#DEFERRED} after taking a slot). The front end's own commands (PING,
-   * CLIENT, INFO...) come here too.
+   * Sees a command after the front end found it, checked its arity and the client's authentication,
+   * and before its handler runs: returns null to let the handler run, or the reply instead (QUEUED
+   * inside MULTI, a refusal in subscribed mode, {@link CommandHandler#HELD} to hold it and every
+   * later request until {@link Session#resume()}, or {@link CommandHandler#DEFERRED} after taking a
+   * slot). The front end's own commands (PING, CLIENT, INFO...) come here too.
    */
-  default RedisMessage before(CommandSpec spec, CommandHandler handler, Session session,
-      Request request) {
+  default RedisMessage before(
+      CommandSpec spec, CommandHandler handler, Session session, Request request) {
     return null;
   }
 

@@ -8,8 +8,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The data side of a {@link RespServer}: the commands that read and write keys, and whatever
- * holds the keys.
+ * The data side of a {@link RespServer}: the commands that read and write keys, and whatever holds
+ * the keys.
  *
  * <p>This is the server's extension point; ringlb has two, the embedded server memories ({@code
  * io.ringlb.server.embedded}) and the sharding proxy over redis-servers ({@code io.ringlb.proxy}).
@@ -24,20 +24,20 @@ import java.util.concurrent.CompletionStage;
  *       connection's event loop and either returns its reply, or takes a slot with {@link
  *       Session#defer()}, returns {@link CommandHandler#DEFERRED} and completes the slot later,
  *       from any thread, with a message ({@link DeferredReply#complete}) or, on the event loop,
- *       with RESP bytes passed through as they are ({@link DeferredReply#completeRaw}, what a
- *       proxy does with a backend's reply). Replies are written in request order whatever order
- *       slots complete in, and at most once per event-loop turn.
+ *       with RESP bytes passed through as they are ({@link DeferredReply#completeRaw}, what a proxy
+ *       does with a backend's reply). Replies are written in request order whatever order slots
+ *       complete in, and at most once per event-loop turn.
  *   <li><b>Per-connection state</b>, from {@link #open}: a {@link ConnectionState} that sees every
  *       command of its connection before its handler ({@link ConnectionState#before}), so that it
  *       can queue commands inside MULTI, refuse them in subscribed mode, or hold them (return
- *       {@link CommandHandler#HELD}, then {@link Session#resume()}) while the data side changes
- *       its topology; it is told when its connection is RESET and closed.
+ *       {@link CommandHandler#HELD}, then {@link Session#resume()}) while the data side changes its
+ *       topology; it is told when its connection is RESET and closed.
  *   <li><b>Its own parts of INFO</b> ({@link #infoSections}, {@link #info}), which may be gathered
  *       asynchronously, and a better source for COMMAND's descriptions ({@link #describeCommands})
  *       when the data side knows more than its command table.
  *   <li><b>Lifecycle</b>: {@link #start} once the event loops run (before the port is bound),
- *       {@link #stopping} when the server stops accepting, {@link #close} after the last
- *       connection closed.
+ *       {@link #stopping} when the server stops accepting, {@link #close} after the last connection
+ *       closed.
  * </ol>
  *
  * <p>Messages pushed to a client outside request/reply (pub/sub) go through {@link Session#push}.
@@ -93,8 +93,8 @@ public interface DataSide extends AutoCloseable {
   }
 
   /**
-   * Appends this data side's lines of INFO section {@code section} at once; what the default
-   * {@link #info(Set)} calls for each section, for a data side whose INFO needs no waiting.
+   * Appends this data side's lines of INFO section {@code section} at once; what the default {@link
+   * #info(Set)} calls for each section, for a data side whose INFO needs no waiting.
    */
   default void info(String section, StringBuilder out) {}
 
@@ -108,9 +108,9 @@ public interface DataSide extends AutoCloseable {
   }
 
   /**
-   * The server stopped accepting and is about to finish the replies of requests already read:
-   * end long work now (a proxy stops its migration, which stays recorded, and answers the ring
-   * change waiting for it), so that no reply waits for it.
+   * The server stopped accepting and is about to finish the replies of requests already read: end
+   * long work now (a proxy stops its migration, which stays recorded, and answers the ring change
+   * waiting for it), so that no reply waits for it.
    */
   default void stopping() {}
 

@@ -15,8 +15,8 @@ public interface DeferredReply {
   void complete(RedisMessage reply);
 
   /**
-   * Delivers the reply as RESP bytes, passed to the client as they are (a backend's reply through
-   * a proxy). The readable bytes of {@code resp} are copied during the call and not owned. On the
+   * Delivers the reply as RESP bytes, passed to the client as they are (a backend's reply through a
+   * proxy). The readable bytes of {@code resp} are copied during the call and not owned. On the
    * connection's event loop the bytes go straight into its output when no earlier reply is
    * outstanding; from another thread they are copied first.
    *

@@ -14,8 +14,10 @@ final class EncodedReplies {
 
   /** Longest bulk string encoded into the batch; longer ones go through RedisEncoder as is. */
   static final int MAX_INLINED_BULK = 16 * 1024;
+
   /** Bytes around a bulk string's content: {@code $}, up to 19 digits, two CRLFs. */
   static final int BULK_OVERHEAD = 1 + 19 + 4;
+
   /** Longest integer frame: {@code :}, sign, 19 digits, CRLF. */
   static final int INTEGER_MAX = 1 + 20 + 2;
 
@@ -28,7 +30,7 @@ final class EncodedReplies {
 
   private static ByteBuf frame(String text) {
     return Unpooled.unreleasableBuffer(
-        Unpooled.directBuffer().writeBytes(text.getBytes(StandardCharsets.US_ASCII)))
+            Unpooled.directBuffer().writeBytes(text.getBytes(StandardCharsets.US_ASCII)))
         .asReadOnly();
   }
 

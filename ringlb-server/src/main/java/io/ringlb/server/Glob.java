@@ -18,8 +18,8 @@ public final class Glob {
    * Returns whether a slice of {@code subject} matches {@code pattern}, ignoring ASCII case when
    * {@code noCase}.
    */
-  public static boolean matches(byte[] pattern, byte[] subject, int offset, int length,
-      boolean noCase) {
+  public static boolean matches(
+      byte[] pattern, byte[] subject, int offset, int length, boolean noCase) {
     int p = 0;
     int s = offset;
     int end = offset + length;

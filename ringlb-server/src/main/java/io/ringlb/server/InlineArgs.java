@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * Splits an inline command line into arguments with Redis's quoting rules ({@code sdssplitargs}):
- * blanks separate arguments; double quotes allow {@code \n \r \t \b \a \\ \" \xHH}; single
- * quotes allow {@code \'}; a closing quote must be followed by a blank or the end.
+ * blanks separate arguments; double quotes allow {@code \n \r \t \b \a \\ \" \xHH}; single quotes
+ * allow {@code \'}; a closing quote must be followed by a blank or the end.
  */
 public final class InlineArgs {
 
@@ -53,14 +53,15 @@ public final class InlineArgs {
           } else if (c == '\\' && i + 1 < n) {
             i++;
             byte e = p[i];
-            current.write(switch (e) {
-              case 'n' -> '\n';
-              case 'r' -> '\r';
-              case 't' -> '\t';
-              case 'b' -> '\b';
-              case 'a' -> 7;
-              default -> e;
-            });
+            current.write(
+                switch (e) {
+                  case 'n' -> '\n';
+                  case 'r' -> '\r';
+                  case 't' -> '\t';
+                  case 'b' -> '\b';
+                  case 'a' -> 7;
+                  default -> e;
+                });
           } else if (c == '"') {
             if (i + 1 < n && !isSpace(p[i + 1])) {
               throw new UnbalancedQuotes();

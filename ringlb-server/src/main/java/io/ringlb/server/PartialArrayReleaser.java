@@ -9,8 +9,8 @@ import java.util.Arrays;
 
 /**
  * Sits right before {@code RedisArrayAggregator} and remembers the elements of the array it is
- * assembling, so that a connection that closes (or breaks the protocol) mid-request releases
- * them: the aggregator keeps a half-built array's buffers forever otherwise.
+ * assembling, so that a connection that closes (or breaks the protocol) mid-request releases them:
+ * the aggregator keeps a half-built array's buffers forever otherwise.
  */
 final class PartialArrayReleaser extends ChannelInboundHandlerAdapter {
 

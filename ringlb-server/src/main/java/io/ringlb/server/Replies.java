@@ -18,19 +18,25 @@ public final class Replies {
 
   /** {@code ERR syntax error}. */
   public static final String SYNTAX_ERROR = "ERR syntax error";
+
   /** {@code ERR value is not an integer or out of range}. */
   public static final String NOT_INTEGER = "ERR value is not an integer or out of range";
 
   /** {@code +OK}. */
   public static final RedisMessage OK = new SimpleStringRedisMessage("OK");
+
   /** {@code +PONG}. */
   public static final RedisMessage PONG = new SimpleStringRedisMessage("PONG");
+
   /** The null bulk string {@code $-1}. */
   public static final RedisMessage NULL = FullBulkStringRedisMessage.NULL_INSTANCE;
+
   /** The empty array {@code *0}. */
   public static final RedisMessage EMPTY_ARRAY = ArrayRedisMessage.EMPTY_INSTANCE;
+
   /** {@code :0}. */
   public static final RedisMessage ZERO = integer(0);
+
   /** {@code :1}. */
   public static final RedisMessage ONE = integer(1);
 

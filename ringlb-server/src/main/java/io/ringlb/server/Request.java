@@ -11,13 +11,14 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The arguments of one command, the name first; valid only while its handler runs (the
- * connection reuses the object and releases the buffers afterwards).
+ * The arguments of one command, the name first; valid only while its handler runs (the connection
+ * reuses the object and releases the buffers afterwards).
  */
 public final class Request {
 
   /** Room for a command name, so that the table looks names up without allocating. */
   final byte[] scratch = new byte[CommandTable.MAX_NAME];
+
   private ByteBuf[] args = new ByteBuf[8];
   private int argc;
 

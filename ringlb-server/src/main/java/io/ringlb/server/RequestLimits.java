@@ -19,14 +19,13 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * Sits between {@code RedisDecoder} and the aggregators and enforces what a request may be before
  * anything is buffered: an array of bulk strings (or an inline command), at most {@value
- * ServerConfig#MAX_MULTIBULK} elements, bulk strings no longer than {@code proto-max-bulk-len},
- * and Redis's tighter limits before authentication. A violation, or a decoder error, becomes one
- * {@link ProtocolError} passed down in order; everything after it is dropped. It also assembles
- * the common case of a request on a fast path and runs it through {@link
- * ClientHandler#runAssembled} (see {@link #channelRead}).
+ * ServerConfig#MAX_MULTIBULK} elements, bulk strings no longer than {@code proto-max-bulk-len}, and
+ * Redis's tighter limits before authentication. A violation, or a decoder error, becomes one {@link
+ * ProtocolError} passed down in order; everything after it is dropped. It also assembles the common
+ * case of a request on a fast path and runs it through {@link ClientHandler#runAssembled} (see
+ * {@link #channelRead}).
  */
 final class RequestLimits extends ChannelInboundHandlerAdapter {
-
 
   private final ClientHandler client;
   private final long maxBulk;
@@ -234,7 +233,9 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
     if (m.startsWith("length: ") && m.contains("(expected: <= 65536)")) {
       return "too big inline request";
     }
-    if (m.startsWith("length: ") || m.startsWith("bad byte in number") || m.startsWith("no number")
+    if (m.startsWith("length: ")
+        || m.startsWith("bad byte in number")
+        || m.startsWith("no number")
         || m.startsWith("too many characters")) {
       return remaining == 0 ? "invalid multibulk length" : "invalid bulk length";
     }

@@ -23,11 +23,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each connection's pipeline is {@code RedisDecoder} (inline commands on) → {@code
  * RequestLimits} (request shape and size limits, before anything is buffered) → {@code
- * RedisBulkStringAggregator} → {@code PartialArrayReleaser} → {@code RedisArrayAggregator} →
- * {@code ClientHandler} (command table, authentication, replies in request order), with {@code
- * RedisEncoder} on the way out. A request whose bulk strings each arrived whole, nearly every
- * one, goes from {@code RequestLimits} straight to the {@code ClientHandler}; the aggregators
- * finish only those split across reads. Start with {@link #start}; {@link #close} stops accepting,
+ * RedisBulkStringAggregator} → {@code PartialArrayReleaser} → {@code RedisArrayAggregator} → {@code
+ * ClientHandler} (command table, authentication, replies in request order), with {@code
+ * RedisEncoder} on the way out. A request whose bulk strings each arrived whole, nearly every one,
+ * goes from {@code RequestLimits} straight to the {@code ClientHandler}; the aggregators finish
+ * only those split across reads. Start with {@link #start}; {@link #close} stops accepting,
  * finishes the replies of requests already read, closes every connection and the data side.
  */
 public final class RespServer implements AutoCloseable {
@@ -83,27 +83,29 @@ public final class RespServer implements AutoCloseable {
       started = true;
       ConnectionCommands.register(context);
       dataSide.register(context.commands());
-      ServerBootstrap bootstrap = new ServerBootstrap()
-          .group(group)
-          .channel(transport.serverChannel())
-          .option(ChannelOption.SO_BACKLOG, 511)
-          .option(ChannelOption.SO_REUSEADDR, true)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childOption(ChannelOption.SO_KEEPALIVE, true)
-          .childHandler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              initPipeline(ch.pipeline(), context);
-            }
-          });
+      ServerBootstrap bootstrap =
+          new ServerBootstrap()
+              .group(group)
+              .channel(transport.serverChannel())
+              .option(ChannelOption.SO_BACKLOG, 511)
+              .option(ChannelOption.SO_REUSEADDR, true)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childOption(ChannelOption.SO_KEEPALIVE, true)
+              .childHandler(
+                  new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      initPipeline(ch.pipeline(), context);
+                    }
+                  });
       Channel channel;
       try {
         channel = bootstrap.bind(config.bind(), config.port()).sync().channel();
       } catch (InterruptedException e) {
         throw e;
       } catch (Exception e) { // Netty rethrows bind failures (IOException) without declaring them
-        throw new IOException("cannot listen on " + config.bind() + ":" + config.port() + ": "
-            + e.getMessage(), e);
+        throw new IOException(
+            "cannot listen on " + config.bind() + ":" + config.port() + ": " + e.getMessage(), e);
       }
       context.port(((InetSocketAddress) channel.localAddress()).getPort());
       group.next().scheduleAtFixedRate(context::sampleOps, 100, 100, TimeUnit.MILLISECONDS);
@@ -141,9 +143,9 @@ public final class RespServer implements AutoCloseable {
   }
 
   /**
-   * Shuts down gracefully: stops accepting, lets each connection write the replies of the
-   * requests it has read (up to a few seconds for replies still outstanding), closes the
-   * connections, the backend and the event loops. Idempotent.
+   * Shuts down gracefully: stops accepting, lets each connection write the replies of the requests
+   * it has read (up to a few seconds for replies still outstanding), closes the connections, the
+   * backend and the event loops. Idempotent.
    */
   @Override
   public void close() {
@@ -154,14 +156,16 @@ public final class RespServer implements AutoCloseable {
     serverChannel.close().syncUninterruptibly();
     context.dataSide().stopping();
     for (Channel ch : context.channels()) {
-      ch.eventLoop().execute(() -> {
-        ClientHandler client = ch.pipeline().get(ClientHandler.class);
-        if (client != null) {
-          client.shutdown();
-        } else {
-          ch.close();
-        }
-      });
+      ch.eventLoop()
+          .execute(
+              () -> {
+                ClientHandler client = ch.pipeline().get(ClientHandler.class);
+                if (client != null) {
+                  client.shutdown();
+                } else {
+                  ch.close();
+                }
+              });
     }
     context.channels().newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     context.channels().close().awaitUninterruptibly(1, TimeUnit.SECONDS);

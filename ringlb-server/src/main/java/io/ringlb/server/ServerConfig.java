@@ -10,32 +10,46 @@ package io.ringlb.server;
  * @param protoMaxBulkLen the largest bulk string a request may carry (default 512 MB, as Redis)
  * @param ioThreads the event loop threads that read, execute and write
  */
-public record ServerConfig(String bind, int port, String requirePass, int maxClients,
-    long protoMaxBulkLen, int ioThreads) {
+public record ServerConfig(
+    String bind,
+    int port,
+    String requirePass,
+    int maxClients,
+    long protoMaxBulkLen,
+    int ioThreads) {
 
   /** The default port of {@code ringlb serve}. */
   public static final int DEFAULT_PORT = 6380;
+
   /** Redis's default {@code proto-max-bulk-len}: 512 MB. */
   public static final long DEFAULT_PROTO_MAX_BULK_LEN = 512L * 1024 * 1024;
+
   /** The largest bulk length netty-codec-redis decodes (512 MB), so the largest limit accepted. */
   public static final long MAX_PROTO_MAX_BULK_LEN = 512L * 1024 * 1024;
+
   /** The most elements one request array may have, as Redis. */
   public static final int MAX_MULTIBULK = 1024 * 1024;
+
   /** The most elements a request may have before its client has authenticated, as Redis. */
   public static final int UNAUTHENTICATED_MULTIBULK = 10;
+
   /** The longest bulk string a request may carry before its client has authenticated, as Redis. */
   public static final int UNAUTHENTICATED_BULK = 16384;
+
   /**
    * Unread replies past which a client is disconnected, as Redis's client-output-buffer-limit
-   * would: reading goes on while the socket is not writable, because clients such as Jedis write
-   * a whole pipeline before reading any reply, and pausing would deadlock them.
+   * would: reading goes on while the socket is not writable, because clients such as Jedis write a
+   * whole pipeline before reading any reply, and pausing would deadlock them.
    */
   public static final long MAX_UNREAD_REPLY_BYTES = 256L << 20;
+
   /** Redis's default {@code maxclients}. */
   public static final int DEFAULT_MAX_CLIENTS = 10_000;
+
   /**
-   * The default event loop count: one, like Redis. Measured on two cores against redis-benchmark,
-   * a second loop competes with the clients for the CPU and gains nothing; see docs/ARCHITECTURE.md and docs/BENCHMARKS.md.
+   * The default event loop count: one, like Redis. Measured on two cores against redis-benchmark, a
+   * second loop competes with the clients for the CPU and gains nothing; see docs/ARCHITECTURE.md
+   * and docs/BENCHMARKS.md.
    */
   public static final int DEFAULT_IO_THREADS = 1;
 
@@ -54,8 +68,11 @@ public record ServerConfig(String bind, int port, String requirePass, int maxCli
       throw new IllegalArgumentException("maxclients must be at least 1: " + maxClients);
     }
     if (protoMaxBulkLen < 1 || protoMaxBulkLen > MAX_PROTO_MAX_BULK_LEN) {
-      throw new IllegalArgumentException("proto-max-bulk-len must be between 1 and "
-          + MAX_PROTO_MAX_BULK_LEN + ": " + protoMaxBulkLen);
+      throw new IllegalArgumentException(
+          "proto-max-bulk-len must be between 1 and "
+              + MAX_PROTO_MAX_BULK_LEN
+              + ": "
+              + protoMaxBulkLen);
     }
     if (ioThreads < 1) {
       throw new IllegalArgumentException("io threads must be at least 1: " + ioThreads);
@@ -64,8 +81,13 @@ public record ServerConfig(String bind, int port, String requirePass, int maxCli
 
   /** Returns the defaults: 127.0.0.1:6380, no password, Redis's limits. */
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", DEFAULT_PORT, null, DEFAULT_MAX_CLIENTS,
-        DEFAULT_PROTO_MAX_BULK_LEN, DEFAULT_IO_THREADS);
+    return new ServerConfig(
+        "127.0.0.1",
+        DEFAULT_PORT,
+        null,
+        DEFAULT_MAX_CLIENTS,
+        DEFAULT_PROTO_MAX_BULK_LEN,
+        DEFAULT_IO_THREADS);
   }
 
   /** Returns a copy listening on {@code bind}. */
@@ -100,8 +122,18 @@ public record ServerConfig(String bind, int port, String requirePass, int maxCli
 
   @Override
   public String toString() {
-    return "ServerConfig[bind=" + bind + ", port=" + port + ", requirePass="
-        + (requirePass == null ? "none" : "set") + ", maxClients=" + maxClients
-        + ", protoMaxBulkLen=" + protoMaxBulkLen + ", ioThreads=" + ioThreads + "]";
+    return "ServerConfig[bind="
+        + bind
+        + ", port="
+        + port
+        + ", requirePass="
+        + (requirePass == null ? "none" : "set")
+        + ", maxClients="
+        + maxClients
+        + ", protoMaxBulkLen="
+        + protoMaxBulkLen
+        + ", ioThreads="
+        + ioThreads
+        + "]";
   }
 }

@@ -31,6 +31,7 @@ final class ServerContext {
 
   /** Commands per second in the last 16 intervals of 100 ms, as Redis samples them. */
   private final long[] opsSamples = new long[16];
+
   private int opsSample;
   private long lastCommands;
   private long lastSampleNanos = System.nanoTime();
@@ -39,8 +40,8 @@ final class ServerContext {
   ServerContext(ServerConfig config, DataSide dataSide) {
     this.config = config;
     this.dataSide = dataSide;
-    this.password = config.requirePass() == null
-        ? null : config.requirePass().getBytes(StandardCharsets.UTF_8);
+    this.password =
+        config.requirePass() == null ? null : config.requirePass().getBytes(StandardCharsets.UTF_8);
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
     this.runId = HexFormat.of().formatHex(id);

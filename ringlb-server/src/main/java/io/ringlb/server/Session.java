@@ -24,9 +24,9 @@ public interface Session {
 
   /**
    * Returns a bulk-string reply holding a copy of {@code length} bytes of {@code bytes}. When no
-   * reply is outstanding before this one, the copy is encoded straight into the connection's
-   * output and the result is a marker, which the handler must return as its reply and use for
-   * nothing else. Only callable from within {@link CommandHandler#execute}.
+   * reply is outstanding before this one, the copy is encoded straight into the connection's output
+   * and the result is a marker, which the handler must return as its reply and use for nothing
+   * else. Only callable from within {@link CommandHandler#execute}.
    */
   RedisMessage bulk(byte[] bytes, int offset, int length);
 

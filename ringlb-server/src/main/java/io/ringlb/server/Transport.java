@@ -14,8 +14,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.Locale;
 
 /**
- * The Netty transport: native epoll on Linux when the application ships Netty's native library
- * (the {@code ringlb} command does), NIO otherwise.
+ * The Netty transport: native epoll on Linux when the application ships Netty's native library (the
+ * {@code ringlb} command does), NIO otherwise.
  */
 public enum Transport {
   /** Linux's epoll through Netty's native library. */

@@ -7,15 +7,15 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * Flushes, once at the end of an event loop's turn, every connection written to during it:
- * upstream connections (a proxy's to its backends) first, so that their requests are under way
- * while the replies to clients go out, then client connections.
+ * Flushes, once at the end of an event loop's turn, every connection written to during it: upstream
+ * connections (a proxy's to its backends) first, so that their requests are under way while the
+ * replies to clients go out, then client connections.
  *
  * <p>A connection that writes during a turn registers itself once ({@link #upstream} or {@link
- * #downstream}); the first registration of a turn queues this flusher as a task of the loop,
- * which Netty runs after the I/O events of the turn. So replies that several backends send in one
- * turn reach a client in one write, and requests of many clients reach a backend in one. One per
- * event loop ({@link #of}); touched only from that loop's thread.
+ * #downstream}); the first registration of a turn queues this flusher as a task of the loop, which
+ * Netty runs after the I/O events of the turn. So replies that several backends send in one turn
+ * reach a client in one write, and requests of many clients reach a backend in one. One per event
+ * loop ({@link #of}); touched only from that loop's thread.
  */
 public final class TurnFlusher implements Runnable {
 

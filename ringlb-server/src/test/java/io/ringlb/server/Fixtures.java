@@ -39,8 +39,11 @@ final class Fixtures {
   static String resp(String... args) {
     StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
     for (String a : args) {
-      sb.append('$').append(a.getBytes(StandardCharsets.ISO_8859_1).length).append("\r\n")
-          .append(a).append("\r\n");
+      sb.append('$')
+          .append(a.getBytes(StandardCharsets.ISO_8859_1).length)
+          .append("\r\n")
+          .append(a)
+          .append("\r\n");
     }
     return sb.toString();
   }

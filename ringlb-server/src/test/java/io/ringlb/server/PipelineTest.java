@@ -18,23 +18,25 @@ import org.junit.jupiter.api.Test;
 /** The whole per-connection pipeline, driven through an EmbeddedChannel. */
 class PipelineTest {
 
-  private static final String COMMANDS = resp("SET", "k", "hello")
-      + resp("GET", "k")
-      + "PING\r\n"
-      + resp("SET", "e", "")
-      + resp("GET", "e")
-      + resp("APPEND", "k", " world")
-      + resp("get", "k")
-      + "ECHO \"a b\\x41\"\r\n"
-      + resp("MGET", "k", "nope", "e")
-      + resp("INCR", "n")
-      + resp("INCRBY", "n", "41")
-      + resp("DEL", "k", "e", "n", "x")
-      + resp("GET", "k");
+  private static final String COMMANDS =
+      resp("SET", "k", "hello")
+          + resp("GET", "k")
+          + "PING\r\n"
+          + resp("SET", "e", "")
+          + resp("GET", "e")
+          + resp("APPEND", "k", " world")
+          + resp("get", "k")
+          + "ECHO \"a b\\x41\"\r\n"
+          + resp("MGET", "k", "nope", "e")
+          + resp("INCR", "n")
+          + resp("INCRBY", "n", "41")
+          + resp("DEL", "k", "e", "n", "x")
+          + resp("GET", "k");
 
-  private static final String REPLIES = "+OK\r\n$5\r\nhello\r\n+PONG\r\n+OK\r\n$0\r\n\r\n:11\r\n"
-      + "$11\r\nhello world\r\n$4\r\na bA\r\n*3\r\n$11\r\nhello world\r\n$-1\r\n$0\r\n\r\n"
-      + ":1\r\n:42\r\n:3\r\n$-1\r\n";
+  private static final String REPLIES =
+      "+OK\r\n$5\r\nhello\r\n+PONG\r\n+OK\r\n$0\r\n\r\n:11\r\n"
+          + "$11\r\nhello world\r\n$4\r\na bA\r\n*3\r\n$11\r\nhello world\r\n$-1\r\n$0\r\n\r\n"
+          + ":1\r\n:42\r\n:3\r\n$-1\r\n";
 
   @Test
   void pipeline_wholeInOneRead() {
@@ -72,8 +74,8 @@ class PipelineTest {
   void bulkString_largerThanOneRead_goesThroughTheAggregators() {
     String big = "x".repeat(100_000);
     EmbeddedChannel ch = Fixtures.channel();
-    byte[] all = Fixtures.bytes(resp("SET", "big", big) + resp("STRLEN", "big")
-        + resp("GET", "big"));
+    byte[] all =
+        Fixtures.bytes(resp("SET", "big", big) + resp("STRLEN", "big") + resp("GET", "big"));
     for (int i = 0; i < all.length; i += 1000) {
       ch.writeInbound(Unpooled.wrappedBuffer(all, i, Math.min(1000, all.length - i)));
     }
@@ -84,22 +86,31 @@ class PipelineTest {
   @Test
   void errors_wordedAsRedis() {
     EmbeddedChannel ch = Fixtures.channel();
-    write(ch, resp("FOO", "a", "b") + resp("GET") + resp("CLIENT", "nope") + resp("CLIENT",
-        "SETNAME") + resp("SET", "k", "v", "EX", "0") + resp("SET", "k", "v", "NX", "XX")
-        + resp("INCRBY", "k", "1.5") + resp("SELECT", "1") + resp("AUTH", "x")
-        + resp("HELLO", "3"));
-    assertThat(output(ch)).isEqualTo(
-        "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n"
-            + "-ERR wrong number of arguments for 'get' command\r\n"
-            + "-ERR unknown subcommand 'nope'. Try CLIENT HELP.\r\n"
-            + "-ERR wrong number of arguments for 'client|setname' command\r\n"
-            + "-ERR invalid expire time in 'set' command\r\n"
-            + "-ERR syntax error\r\n"
-            + "-ERR value is not an integer or out of range\r\n"
-            + "-ERR DB index is out of range\r\n"
-            + "-ERR AUTH <password> called without any password configured for the default"
-            + " user. Are you sure your configuration is correct?\r\n"
-            + "-NOPROTO unsupported protocol version\r\n");
+    write(
+        ch,
+        resp("FOO", "a", "b")
+            + resp("GET")
+            + resp("CLIENT", "nope")
+            + resp("CLIENT", "SETNAME")
+            + resp("SET", "k", "v", "EX", "0")
+            + resp("SET", "k", "v", "NX", "XX")
+            + resp("INCRBY", "k", "1.5")
+            + resp("SELECT", "1")
+            + resp("AUTH", "x")
+            + resp("HELLO", "3"));
+    assertThat(output(ch))
+        .isEqualTo(
+            "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n"
+                + "-ERR wrong number of arguments for 'get' command\r\n"
+                + "-ERR unknown subcommand 'nope'. Try CLIENT HELP.\r\n"
+                + "-ERR wrong number of arguments for 'client|setname' command\r\n"
+                + "-ERR invalid expire time in 'set' command\r\n"
+                + "-ERR syntax error\r\n"
+                + "-ERR value is not an integer or out of range\r\n"
+                + "-ERR DB index is out of range\r\n"
+                + "-ERR AUTH <password> called without any password configured for the default"
+                + " user. Are you sure your configuration is correct?\r\n"
+                + "-NOPROTO unsupported protocol version\r\n");
     assertThat(ch.isActive()).isTrue();
     ch.finishAndReleaseAll();
   }
@@ -115,36 +126,47 @@ class PipelineTest {
 
   @Test
   void requirepass_refusesUntilAuth() {
-    EmbeddedChannel ch = Fixtures.channel(ServerConfig.defaults().withRequirePass("s3cret"),
-        Fixtures.embedded());
-    write(ch, resp("GET", "k") + resp("PING") + resp("FOO") + resp("AUTH", "bad")
-        + resp("HELLO", "2") + resp("AUTH", "s3cret") + resp("PING"));
-    assertThat(output(ch)).isEqualTo("-NOAUTH Authentication required.\r\n"
-        + "-NOAUTH Authentication required.\r\n"
-        + "-ERR unknown command 'FOO', with args beginning with: \r\n"
-        + "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
-        + "-NOAUTH HELLO must be called with the client already authenticated, otherwise the"
-        + " HELLO AUTH <user> <pass> option can be used to authenticate the client and select"
-        + " the RESP protocol version at the same time\r\n"
-        + "+OK\r\n+PONG\r\n");
+    EmbeddedChannel ch =
+        Fixtures.channel(ServerConfig.defaults().withRequirePass("s3cret"), Fixtures.embedded());
+    write(
+        ch,
+        resp("GET", "k")
+            + resp("PING")
+            + resp("FOO")
+            + resp("AUTH", "bad")
+            + resp("HELLO", "2")
+            + resp("AUTH", "s3cret")
+            + resp("PING"));
+    assertThat(output(ch))
+        .isEqualTo(
+            "-NOAUTH Authentication required.\r\n"
+                + "-NOAUTH Authentication required.\r\n"
+                + "-ERR unknown command 'FOO', with args beginning with: \r\n"
+                + "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+                + "-NOAUTH HELLO must be called with the client already authenticated, otherwise the"
+                + " HELLO AUTH <user> <pass> option can be used to authenticate the client and select"
+                + " the RESP protocol version at the same time\r\n"
+                + "+OK\r\n+PONG\r\n");
     ch.finishAndReleaseAll();
   }
 
   @Test
   void requirepass_helloAuthAuthenticates() {
-    EmbeddedChannel ch = Fixtures.channel(ServerConfig.defaults().withRequirePass("pw"),
-        Fixtures.embedded());
-    write(ch, resp("HELLO", "2", "AUTH", "default", "pw", "SETNAME", "me")
-        + resp("CLIENT", "GETNAME"));
-    assertThat(output(ch)).startsWith("*14\r\n$6\r\nserver\r\n$6\r\nringlb\r\n")
+    EmbeddedChannel ch =
+        Fixtures.channel(ServerConfig.defaults().withRequirePass("pw"), Fixtures.embedded());
+    write(
+        ch,
+        resp("HELLO", "2", "AUTH", "default", "pw", "SETNAME", "me") + resp("CLIENT", "GETNAME"));
+    assertThat(output(ch))
+        .startsWith("*14\r\n$6\r\nserver\r\n$6\r\nringlb\r\n")
         .endsWith("$2\r\nme\r\n");
     ch.finishAndReleaseAll();
   }
 
   @Test
   void requirepass_unauthenticatedFramesAreSmall() {
-    EmbeddedChannel ch = Fixtures.channel(ServerConfig.defaults().withRequirePass("pw"),
-        Fixtures.embedded());
+    EmbeddedChannel ch =
+        Fixtures.channel(ServerConfig.defaults().withRequirePass("pw"), Fixtures.embedded());
     write(ch, "*20\r\n");
     assertThat(output(ch)).isEqualTo("-ERR Protocol error: unauthenticated multibulk length\r\n");
     assertThat(ch.isActive()).isFalse();
@@ -159,22 +181,23 @@ class PipelineTest {
   @Test
   void malformed_protocolErrorThenClose() {
     String[][] cases = {
-        {"*1\r\n*1\r\n", "expected '$', got '*'"},
-        {"*x\r\n", "invalid multibulk length"},
-        {"*1\r\n$x\r\n", "invalid bulk length"},
-        {"*1\r\n:1\r\n", "expected '$', got ':'"},
-        {"*3000000000\r\n", "invalid multibulk length"},
-        {"*1\r\n$600000000\r\n", "invalid bulk length"},
-        {"*2\r\n$4\r\nECHO\r\n$-1\r\n", "invalid bulk length"},
-        {"\"PING\r\n", "unbalanced quotes in request"},
-        {"*1\r\n$4\r\nPINGxx", "expected CRLF at the end of a line or bulk string"},
-        {"$4\r\nPING\r\n", "expected '*', got '$'"},
-        {"PING" + "x".repeat(70_000), "too big inline request"},
+      {"*1\r\n*1\r\n", "expected '$', got '*'"},
+      {"*x\r\n", "invalid multibulk length"},
+      {"*1\r\n$x\r\n", "invalid bulk length"},
+      {"*1\r\n:1\r\n", "expected '$', got ':'"},
+      {"*3000000000\r\n", "invalid multibulk length"},
+      {"*1\r\n$600000000\r\n", "invalid bulk length"},
+      {"*2\r\n$4\r\nECHO\r\n$-1\r\n", "invalid bulk length"},
+      {"\"PING\r\n", "unbalanced quotes in request"},
+      {"*1\r\n$4\r\nPINGxx", "expected CRLF at the end of a line or bulk string"},
+      {"$4\r\nPING\r\n", "expected '*', got '$'"},
+      {"PING" + "x".repeat(70_000), "too big inline request"},
     };
     for (String[] c : cases) {
       EmbeddedChannel ch = Fixtures.channel();
       write(ch, resp("PING") + c[0]);
-      assertThat(output(ch)).as(c[0].substring(0, Math.min(20, c[0].length())))
+      assertThat(output(ch))
+          .as(c[0].substring(0, Math.min(20, c[0].length())))
           .isEqualTo("+PONG\r\n-ERR Protocol error: " + c[1] + "\r\n");
       assertThat(ch.isActive()).isFalse();
       ch.finishAndReleaseAll();
@@ -183,11 +206,10 @@ class PipelineTest {
 
   @Test
   void protoMaxBulkLen_refusesLongerBulkBeforeBuffering() {
-    EmbeddedChannel ch = Fixtures.channel(ServerConfig.defaults().withProtoMaxBulkLen(10),
-        Fixtures.embedded());
+    EmbeddedChannel ch =
+        Fixtures.channel(ServerConfig.defaults().withProtoMaxBulkLen(10), Fixtures.embedded());
     write(ch, resp("SET", "k", "0123456789") + "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$11\r\n");
-    assertThat(output(ch))
-        .isEqualTo("+OK\r\n-ERR Protocol error: invalid bulk length\r\n");
+    assertThat(output(ch)).isEqualTo("+OK\r\n-ERR Protocol error: invalid bulk length\r\n");
     assertThat(ch.isActive()).isFalse();
     ch.finishAndReleaseAll();
   }
@@ -248,8 +270,11 @@ class PipelineTest {
 
   @Test
   void halfAssembledRequest_releasedWhenTheConnectionCloses() {
-    for (String partial : List.of("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n",
-        "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nab", "*2\r\n$4\r\nECHO\r\n")) {
+    for (String partial :
+        List.of(
+            "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n",
+            "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nab",
+            "*2\r\n$4\r\nECHO\r\n")) {
       EmbeddedChannel ch = Fixtures.channel();
       ByteBuf in = Unpooled.copiedBuffer(Fixtures.bytes(partial));
       ch.writeInbound(in);
@@ -274,31 +299,38 @@ class PipelineTest {
 
     @Override
     public void register(CommandRegistry registry) {
-      registry.register(CommandSpec.of("slow", 2, ""), (s, q) -> {
-        waiting.add(s.defer());
-        values.add(q.string(1));
-        return CommandHandler.DEFERRED;
-      });
-      registry.register(CommandSpec.of("bulk", 2, ""), (s, q) -> {
-        byte[] value = ("<" + q.string(1) + ">").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return s.bulk(value, 1, value.length - 2);
-      });
-      registry.register(CommandSpec.of("release", 1, ""), (s, q) -> {
-        for (int i = waiting.size() - 1; i >= 0; i--) {
-          String v = values.get(i);
-          DeferredReply slot = waiting.get(i);
-          Thread t = new Thread(() -> slot.complete(Replies.simple(v)));
-          t.start();
-          try {
-            t.join();
-          } catch (InterruptedException e) {
-            throw new AssertionError(e);
-          }
-        }
-        waiting.clear();
-        values.clear();
-        return Replies.OK;
-      });
+      registry.register(
+          CommandSpec.of("slow", 2, ""),
+          (s, q) -> {
+            waiting.add(s.defer());
+            values.add(q.string(1));
+            return CommandHandler.DEFERRED;
+          });
+      registry.register(
+          CommandSpec.of("bulk", 2, ""),
+          (s, q) -> {
+            byte[] value =
+                ("<" + q.string(1) + ">").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return s.bulk(value, 1, value.length - 2);
+          });
+      registry.register(
+          CommandSpec.of("release", 1, ""),
+          (s, q) -> {
+            for (int i = waiting.size() - 1; i >= 0; i--) {
+              String v = values.get(i);
+              DeferredReply slot = waiting.get(i);
+              Thread t = new Thread(() -> slot.complete(Replies.simple(v)));
+              t.start();
+              try {
+                t.join();
+              } catch (InterruptedException e) {
+                throw new AssertionError(e);
+              }
+            }
+            waiting.clear();
+            values.clear();
+            return Replies.OK;
+          });
     }
   }
 
@@ -322,20 +354,23 @@ class PipelineTest {
     write(ch, resp("SLOW", "a") + resp("BULK", "yz") + resp("BULK", "") + resp("PING"));
     assertThat(output(ch)).isEmpty();
     write(ch, resp("RELEASE") + resp("BULK", "w"));
-    assertThat(output(ch))
-        .isEqualTo("+a\r\n$2\r\nyz\r\n$0\r\n\r\n+PONG\r\n+OK\r\n$1\r\nw\r\n");
+    assertThat(output(ch)).isEqualTo("+a\r\n$2\r\nyz\r\n$0\r\n\r\n+PONG\r\n+OK\r\n$1\r\nw\r\n");
     ch.finishAndReleaseAll();
   }
 
   @Test
   void deferredReply_completedTwice_refused() {
     List<DeferredReply> slots = new ArrayList<>();
-    DataSide backend = registry -> registry.register(CommandSpec.of("once", 1, ""), (s, q) -> {
-      DeferredReply slot = s.defer();
-      slots.add(slot);
-      slot.complete(Replies.OK);
-      return CommandHandler.DEFERRED;
-    });
+    DataSide backend =
+        registry ->
+            registry.register(
+                CommandSpec.of("once", 1, ""),
+                (s, q) -> {
+                  DeferredReply slot = s.defer();
+                  slots.add(slot);
+                  slot.complete(Replies.OK);
+                  return CommandHandler.DEFERRED;
+                });
     EmbeddedChannel ch = Fixtures.channel(ServerConfig.defaults(), backend);
     write(ch, resp("ONCE") + resp("PING"));
     assertThat(output(ch)).isEqualTo("+OK\r\n+PONG\r\n");

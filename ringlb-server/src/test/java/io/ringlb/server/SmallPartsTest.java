@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 class SmallPartsTest {
 
   private static boolean glob(String pattern, String s) {
-    return Glob.matches(pattern.getBytes(StandardCharsets.UTF_8),
-        s.getBytes(StandardCharsets.UTF_8));
+    return Glob.matches(
+        pattern.getBytes(StandardCharsets.UTF_8), s.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -60,14 +60,16 @@ class SmallPartsTest {
       for (int k = random.nextInt(7); k > 0; k--) {
         s.append(alphabet.charAt(random.nextInt(2)));
       }
-      assertThat(glob(p.toString(), s.toString())).as("%s ~ %s", p, s)
+      assertThat(glob(p.toString(), s.toString()))
+          .as("%s ~ %s", p, s)
           .isEqualTo(Pattern.matches(regex.toString(), s));
     }
   }
 
   private static List<String> split(String line) throws InlineArgs.UnbalancedQuotes {
     return InlineArgs.split(line).stream()
-        .map(b -> new String(b, StandardCharsets.ISO_8859_1)).toList();
+        .map(b -> new String(b, StandardCharsets.ISO_8859_1))
+        .toList();
   }
 
   @Test
@@ -94,13 +96,26 @@ class SmallPartsTest {
     assertThat(parse("-1")).isEqualTo(-1);
     assertThat(parse("9223372036854775807")).isEqualTo(Long.MAX_VALUE);
     assertThat(parse("-9223372036854775807")).isEqualTo(-Long.MAX_VALUE);
-    for (String bad : new String[] {"", "-", "+1", "01", " 1", "1 ", "1.5", "9223372036854775808",
-        "-9223372036854775809", "abc", "-0x"}) {
+    for (String bad :
+        new String[] {
+          "",
+          "-",
+          "+1",
+          "01",
+          " 1",
+          "1 ",
+          "1.5",
+          "9223372036854775808",
+          "-9223372036854775809",
+          "abc",
+          "-0x"
+        }) {
       assertThat(parse(bad)).as(bad).isEqualTo(Long.MIN_VALUE);
     }
     Request r = Request.of("x".getBytes(), "-9223372036854775808".getBytes(), "12a".getBytes());
     assertThat(r.longValue(1)).isEqualTo(Long.MIN_VALUE);
-    assertThatThrownBy(() -> r.longValue(2)).isInstanceOf(CommandException.class)
+    assertThatThrownBy(() -> r.longValue(2))
+        .isInstanceOf(CommandException.class)
         .hasMessage(Replies.NOT_INTEGER);
   }
 
@@ -115,9 +130,11 @@ class SmallPartsTest {
         .isNotNull();
     assertThat(table.lookup("cmd200")).isNull();
     assertThatThrownBy(() -> table.register(CommandSpec.of("cmd3", 2, ""), (s, q) -> Replies.OK))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cmd3");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cmd3");
     assertThatThrownBy(() -> CommandSpec.of("Get", 2, ""))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Get");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Get");
   }
 
   @Test

@@ -17,11 +17,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The RESP front end answers byte for byte the same however a client's bytes are cut into
- * reads: each request set is fed to a connection's pipeline ({@link RespServer#initPipeline}
- * over an {@code EmbeddedChannel}) whole, split in two at every byte boundary, one byte per
- * read, and in seeded random chunkings, and every run must write the same replies (and close, or
- * not, the same way) as the unsplit run, which must write the expected ones.
+ * The RESP front end answers byte for byte the same however a client's bytes are cut into reads:
+ * each request set is fed to a connection's pipeline ({@link RespServer#initPipeline} over an
+ * {@code EmbeddedChannel}) whole, split in two at every byte boundary, one byte per read, and in
+ * seeded random chunkings, and every run must write the same replies (and close, or not, the same
+ * way) as the unsplit run, which must write the expected ones.
  *
  * <p>The contract is written once for every data side; a subclass says which through {@link
  * #newDataSide()}. Today only the embedded data side runs behind {@code RespServer} ({@link
@@ -45,13 +45,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * }
  * }</pre>
  *
- * <p>Every case sets each key it reads and deletes what it created, so one data side serves all
- * the runs of a case; any data side that behaves as Redis does must write the expected replies.
+ * <p>Every case sets each key it reads and deletes what it created, so one data side serves all the
+ * runs of a case; any data side that behaves as Redis does must write the expected replies.
  */
 public abstract class SplitFramesContract {
 
   /** Random chunkings per case, and the seed of the first. */
   private static final int CHUNKINGS = 25;
+
   private static final long SEED = 20_240_601L;
   private static final int MAX_ONE_BYTE_READS = 16 * 1024;
 
@@ -62,8 +63,8 @@ public abstract class SplitFramesContract {
   protected abstract DataSide newDataSide() throws Exception;
 
   /**
-   * Returns everything {@code channel} has written so far, as ISO-8859-1 text, once the replies
-   * of the requests it read are written. The default suits a data side that answers within the
+   * Returns everything {@code channel} has written so far, as ISO-8859-1 text, once the replies of
+   * the requests it read are written. The default suits a data side that answers within the
    * request's read (the embedded one); one that answers on other threads waits, bounded in time,
    * until {@code expected} bytes are there or the channel closed.
    */
@@ -88,26 +89,52 @@ public abstract class SplitFramesContract {
   static Stream<Arguments> cases() {
     String big = binary(600);
     return Stream.of(
-        Arguments.of("plain", resp("SET", "plain", "v") + resp("GET", "plain")
-            + resp("DEL", "plain"), "+OK\r\n$1\r\nv\r\n:1\r\n"),
-        Arguments.of("pipelined", resp("SET", "p", "hello") + resp("GET", "p") + resp("PING")
-            + resp("SET", "e", "") + resp("GET", "e") + resp("APPEND", "p", " world")
-            + resp("MGET", "p", "nope", "e") + resp("SET", "n", "41") + resp("INCR", "n")
-            + resp("ECHO", "a\r\nb") + resp("DEL", "p", "e", "n", "nope") + resp("GET", "p"),
+        Arguments.of(
+            "plain",
+            resp("SET", "plain", "v") + resp("GET", "plain") + resp("DEL", "plain"),
+            "+OK\r\n$1\r\nv\r\n:1\r\n"),
+        Arguments.of(
+            "pipelined",
+            resp("SET", "p", "hello")
+                + resp("GET", "p")
+                + resp("PING")
+                + resp("SET", "e", "")
+                + resp("GET", "e")
+                + resp("APPEND", "p", " world")
+                + resp("MGET", "p", "nope", "e")
+                + resp("SET", "n", "41")
+                + resp("INCR", "n")
+                + resp("ECHO", "a\r\nb")
+                + resp("DEL", "p", "e", "n", "nope")
+                + resp("GET", "p"),
             "+OK\r\n$5\r\nhello\r\n+PONG\r\n+OK\r\n$0\r\n\r\n:11\r\n"
                 + "*3\r\n$11\r\nhello world\r\n$-1\r\n$0\r\n\r\n+OK\r\n:42\r\n$4\r\na\r\nb\r\n"
                 + ":3\r\n$-1\r\n"),
-        Arguments.of("large bulk strings", resp("SET", "big", big) + resp("STRLEN", "big")
-            + resp("GET", "big") + resp("ECHO", big) + resp("DEL", "big"),
+        Arguments.of(
+            "large bulk strings",
+            resp("SET", "big", big)
+                + resp("STRLEN", "big")
+                + resp("GET", "big")
+                + resp("ECHO", big)
+                + resp("DEL", "big"),
             "+OK\r\n:600\r\n$600\r\n" + big + "\r\n$600\r\n" + big + "\r\n:1\r\n"),
-        Arguments.of("inline commands", "PING\r\nSET inline \"a b\"\r\nGET inline\r\n"
-            + "ECHO 'x y' \"\\x41\"\r\nDEL inline\r\n" + resp("PING"),
+        Arguments.of(
+            "inline commands",
+            "PING\r\nSET inline \"a b\"\r\nGET inline\r\n"
+                + "ECHO 'x y' \"\\x41\"\r\nDEL inline\r\n"
+                + resp("PING"),
             "+PONG\r\n+OK\r\n$3\r\na b\r\n-ERR wrong number of arguments for 'echo' command\r\n"
                 + ":1\r\n+PONG\r\n"),
-        Arguments.of("empty arrays and lines", "*0\r\n" + resp("PING") + "*-1\r\n\r\n"
-            + "*0\r\nECHO x\r\n", "+PONG\r\n$1\r\nx\r\n"),
-        Arguments.of("protocol error", resp("SET", "err", "v") + resp("DEL", "err")
-            + "*2\r\n$4\r\nECHO\r\n$x\r\n" + resp("PING"),
+        Arguments.of(
+            "empty arrays and lines",
+            "*0\r\n" + resp("PING") + "*-1\r\n\r\n" + "*0\r\nECHO x\r\n",
+            "+PONG\r\n$1\r\nx\r\n"),
+        Arguments.of(
+            "protocol error",
+            resp("SET", "err", "v")
+                + resp("DEL", "err")
+                + "*2\r\n$4\r\nECHO\r\n$x\r\n"
+                + resp("PING"),
             "+OK\r\n:1\r\n-ERR Protocol error: invalid bulk length\r\n<closed>"));
   }
 
@@ -119,16 +146,21 @@ public abstract class SplitFramesContract {
     assertThat(whole).as("%s, unsplit", name).isEqualTo(expected);
     for (int cut = 1; cut < bytes.length; cut++) {
       assertThat(run(bytes, List.of(cut, bytes.length - cut), expected.length()))
-          .as("%s, split after byte %d of %d", name, cut, bytes.length).isEqualTo(whole);
+          .as("%s, split after byte %d of %d", name, cut, bytes.length)
+          .isEqualTo(whole);
     }
   }
 
   /** The cases, and a bulk string of 100 KB: too long to split at every byte, not to chunk. */
   static Stream<Arguments> chunkingCases() {
     String huge = binary(100_000);
-    return Stream.concat(cases(), Stream.of(Arguments.of("100 KB bulk string",
-        resp("SET", "huge", huge) + resp("GET", "huge") + resp("DEL", "huge"),
-        "+OK\r\n$100000\r\n" + huge + "\r\n:1\r\n")));
+    return Stream.concat(
+        cases(),
+        Stream.of(
+            Arguments.of(
+                "100 KB bulk string",
+                resp("SET", "huge", huge) + resp("GET", "huge") + resp("DEL", "huge"),
+                "+OK\r\n$100000\r\n" + huge + "\r\n:1\r\n")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -142,13 +174,15 @@ public abstract class SplitFramesContract {
       for (int i = 0; i < bytes.length; i++) {
         oneByteEach.add(1);
       }
-      assertThat(run(bytes, oneByteEach, expected.length())).as("%s, one byte per read", name)
+      assertThat(run(bytes, oneByteEach, expected.length()))
+          .as("%s, one byte per read", name)
           .isEqualTo(whole);
     }
     for (int k = 0; k < CHUNKINGS; k++) {
       List<Integer> sizes = chunking(new Random(SEED + k), bytes.length);
       assertThat(run(bytes, sizes, expected.length()))
-          .as("%s, chunking %d (seed %d): %s", name, k, SEED + k, sizes).isEqualTo(whole);
+          .as("%s, chunking %d (seed %d): %s", name, k, SEED + k, sizes)
+          .isEqualTo(whole);
     }
   }
 
@@ -167,8 +201,8 @@ public abstract class SplitFramesContract {
   /**
    * Feeds {@code bytes} to a new connection in reads of {@code sizes} and returns what it wrote,
    * with {@code <closed>} if it closed; checks that every read buffer was released once the
-   * connection ended. (The reads are unpooled: paranoid leak tracking of every byte read would
-   * make the thousands of runs slow; refCnt shows a buffer kept.)
+   * connection ended. (The reads are unpooled: paranoid leak tracking of every byte read would make
+   * the thousands of runs slow; refCnt shows a buffer kept.)
    */
   private String run(byte[] bytes, List<Integer> sizes, int expected) {
     EmbeddedChannel ch = new EmbeddedChannel();
@@ -191,7 +225,8 @@ public abstract class SplitFramesContract {
     String outcome = out + (ch.isOpen() ? "" : "<closed>");
     ch.finishAndReleaseAll();
     for (int i = 0; i < reads.size(); i++) {
-      assertThat(reads.get(i).refCnt()).as("read %d of %s, after the connection ended", i, sizes)
+      assertThat(reads.get(i).refCnt())
+          .as("read %d of %s, after the connection ended", i, sizes)
           .isZero();
     }
     return outcome;

@@ -182,14 +182,7 @@ final class SimulationReport {
           fmt(
               "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\">"
                   + "<title>server %d: %,d keys (%.3f of average)</title></rect>\n",
-              x + 0.1,
-              topPad + plotH - h,
-              Math.max(barW - 0.2, 0.3),
-              h,
-              color,
-              i,
-              loads[i],
-              rel));
+              x + 0.1, topPad + plotH - h, Math.max(barW - 0.2, 0.3), h, color, i, loads[i], rel));
       if (rel > top && x - lastLabel > 22) {
         text(out, x + barW / 2, topPad - 3, "middle", "clip", fmt("%.1f", rel));
         lastLabel = x;
@@ -199,10 +192,7 @@ final class SimulationReport {
     out.append(
         fmt(
             "<line x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\" class=\"avg\"/>\n",
-            left,
-            avgY,
-            left + plotW,
-            avgY));
+            left, avgY, left + plotW, avgY));
     text(out, left + plotW / 2.0, height - 5, "middle", "tick", "server id 0.." + (n - 1));
     out.append("</svg>\n</figure>\n");
   }
@@ -235,8 +225,7 @@ final class SimulationReport {
     out.append(
         fmt(
             "<line x1=\"%d\" y1=\"12\" x2=\"%d\" y2=\"22\" class=\"opt\"/>",
-            left + 530,
-            left + 530));
+            left + 530, left + 530));
     text(out, left + 537, 20, "start", "tick", "optimal");
     double step = tickStep(max * 100);
     for (double t = 0; t <= max * 100 + 1e-9; t += step) {
@@ -290,20 +279,12 @@ final class SimulationReport {
     out.append(
         fmt(
             "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
-            left,
-            y,
-            Math.max(w - strayW, 0),
-            h,
-            color));
+            left, y, Math.max(w - strayW, 0), h, color));
     if (strayW > 0) {
       out.append(
           fmt(
               "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
-              left + w - strayW,
-              y,
-              strayW,
-              h,
-              STRAY_COLOR));
+              left + w - strayW, y, strayW, h, STRAY_COLOR));
     }
   }
 
@@ -311,7 +292,9 @@ final class SimulationReport {
       StringBuilder out, double left, double y, double plotW, double max, double value, double h) {
     double x = left + value / max * plotW;
     out.append(
-        fmt("<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" class=\"opt\"/>\n", x, y, x, y + h));
+        fmt(
+            "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" class=\"opt\"/>\n",
+            x, y, x, y + h));
   }
 
   private static void sweepChart(StringBuilder out, Simulation s) {
@@ -334,7 +317,8 @@ final class SimulationReport {
     out.append("<figure class=\"wide\">\n");
     svgOpen(out, width, height, "Ring balance against labels per server");
     legend(out, left, 16, ADD_COLOR, "peak / average of keys");
-    legend(out, left + 200, 16, "#aaaaaa", "largest arc share \u00d7 N (dotted; close to the keys)");
+    legend(
+        out, left + 200, 16, "#aaaaaa", "largest arc share \u00d7 N (dotted; close to the keys)");
     double yStep = maxY > 3 ? 0.5 : 0.25;
     for (double y = 1.0; y <= maxY + 1e-9; y += yStep) {
       double py = topPad + plotH - (y - 1.0) / (maxY - 1.0) * plotH;
@@ -345,23 +329,14 @@ final class SimulationReport {
     out.append(
         fmt(
             "<line x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\" class=\"target\"/>\n",
-            left,
-            target,
-            left + plotW,
-            target));
+            left, target, left + plotW, target));
     text(out, left + 4, target - 4, "start", "tick", fmt("target %.2f", TARGET_PEAK));
     for (Simulation.LabelBalance p : points) {
       double x = left + (Math.log10(p.labels()) - minX) / (maxX - minX) * plotW;
       line(out, x, topPad + plotH, x, topPad + plotH + 4, "axis");
       text(out, x, topPad + plotH + 16, "middle", "tick", Integer.toString(p.labels()));
     }
-    text(
-        out,
-        left + plotW / 2.0,
-        height - 6,
-        "middle",
-        "tick",
-        "labels per server (log scale)");
+    text(out, left + plotW / 2.0, height - 6, "middle", "tick", "labels per server (log scale)");
     polyline(out, points, true, left, topPad, plotW, plotH, minX, maxX, maxY, "#aaaaaa");
     polyline(out, points, false, left, topPad, plotW, plotH, minX, maxX, maxY, ADD_COLOR);
     out.append("</svg>\n</figure>\n");
@@ -390,18 +365,12 @@ final class SimulationReport {
           fmt(
               "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"><title>%d labels: %.3f"
                   + "</title></circle>\n",
-              x,
-              y,
-              color,
-              p.labels(),
-              v));
+              x, y, color, p.labels(), v));
       if (!share) {
         dots.append(
             fmt(
                 "<text x=\"%.2f\" y=\"%.2f\" class=\"value\" text-anchor=\"start\">%.2f</text>\n",
-                x + 5,
-                y - 7,
-                v));
+                x + 5, y - 7, v));
       }
     }
     out.append(
@@ -436,16 +405,19 @@ final class SimulationReport {
     for (int e = (int) lo; e <= hi; e++) {
       double x = left + (e - lo) / (hi - lo) * plotW;
       line(out, x, topPad, x, height - 30, e == lo ? "axis" : "grid");
-      text(out, x, height - 16, "middle", "tick", e < 0 ? fmt("%." + (-e) + "f ns", Math.pow(10, e)) : fmt("%.0f ns", Math.pow(10, e)));
+      text(
+          out,
+          x,
+          height - 16,
+          "middle",
+          "tick",
+          e < 0 ? fmt("%." + (-e) + "f ns", Math.pow(10, e)) : fmt("%.0f ns", Math.pow(10, e)));
     }
     double tx = left + (Math.log10(TARGET_LOOKUP_NS) - lo) / (hi - lo) * plotW;
     out.append(
         fmt(
             "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" class=\"target\"/>\n",
-            tx,
-            topPad,
-            tx,
-            height - 30));
+            tx, topPad, tx, height - 30));
     int row = 0;
     for (StrategyResult r : results) {
       double y = topPad + row * rowH;
@@ -469,9 +441,7 @@ final class SimulationReport {
     out.append(
         fmt(
             "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"10\" fill=\"%s\"/>",
-            x,
-            y - 8,
-            color));
+            x, y - 8, color));
     text(out, x + 17, y + 1, "start", "tick", label);
   }
 
@@ -501,22 +471,15 @@ final class SimulationReport {
         fmt(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\""
                 + " height=\"%d\" role=\"img\" aria-label=\"%s\">\n",
-            width,
-            height,
-            width,
-            height,
-            escape(label)));
+            width, height, width, height, escape(label)));
   }
 
-  private static void line(StringBuilder out, double x1, double y1, double x2, double y2, String cls) {
+  private static void line(
+      StringBuilder out, double x1, double y1, double x2, double y2, String cls) {
     out.append(
         fmt(
             "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" class=\"%s\"/>\n",
-            x1,
-            y1,
-            x2,
-            y2,
-            cls));
+            x1, y1, x2, y2, cls));
   }
 
   private static void text(
@@ -524,11 +487,7 @@ final class SimulationReport {
     out.append(
         fmt(
             "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" class=\"%s\">%s</text>\n",
-            x,
-            y,
-            anchor,
-            cls,
-            escape(content)));
+            x, y, anchor, cls, escape(content)));
   }
 
   static String escape(String text) {

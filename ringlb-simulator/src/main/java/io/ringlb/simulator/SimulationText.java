@@ -195,7 +195,9 @@ final class SimulationText {
   }
 
   private static String csvCell(String text) {
-    if (text.indexOf(',') < 0 && text.indexOf('"') < 0 && text.indexOf('\n') < 0
+    if (text.indexOf(',') < 0
+        && text.indexOf('"') < 0
+        && text.indexOf('\n') < 0
         && text.indexOf('\r') < 0) {
       return text;
     }

@@ -1,25 +1,25 @@
 package io.ringlb.simulator;
 
 import io.ringlb.core.Placement;
-import io.ringlb.placement.Placements;
 import io.ringlb.core.Placement.MoveListener;
+import io.ringlb.placement.Placements;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
- * Measures placement strategies on the same keys: balance over N servers, keys moved when a
- * server joins and when an arbitrary one leaves, and the cost of a lookup.
+ * Measures placement strategies on the same keys: balance over N servers, keys moved when a server
+ * joins and when an arbitrary one leaves, and the cost of a lookup.
  *
- * <p>The keys are {@code K} random 32-character hex strings drawn from the seed, each hashed by
- * the strategy's own key hash. Servers have ids {@code 0..N-1}, added in order; server {@code N}
- * joins for the addition, and one server drawn from the seed (the same for every strategy) leaves
- * a fresh N-server placement for the removal. Moved keys are counted by asking every key's owner
- * before and after. Lookup cost is the best of a few timed passes of {@code serverFor} over all
- * key hashes in random order (repeated to at least a million calls), each strategy through a loop
- * of its own ({@link Placements#lookupLoop}): the throughput of independent lookups, a measurement rather
- * than a benchmark.
+ * <p>The keys are {@code K} random 32-character hex strings drawn from the seed, each hashed by the
+ * strategy's own key hash. Servers have ids {@code 0..N-1}, added in order; server {@code N} joins
+ * for the addition, and one server drawn from the seed (the same for every strategy) leaves a fresh
+ * N-server placement for the removal. Moved keys are counted by asking every key's owner before and
+ * after. Lookup cost is the best of a few timed passes of {@code serverFor} over all key hashes in
+ * random order (repeated to at least a million calls), each strategy through a loop of its own
+ * ({@link Placements#lookupLoop}): the throughput of independent lookups, a measurement rather than
+ * a benchmark.
  */
 public final class Simulator {
 
@@ -105,8 +105,8 @@ public final class Simulator {
     public Builder strategies(List<String> specs) {
       Objects.requireNonNull(specs, "specs");
       if (specs.isEmpty()) {
-        throw new IllegalArgumentException("at least one strategy is needed; valid: "
-            + Placements.specs());
+        throw new IllegalArgumentException(
+            "at least one strategy is needed; valid: " + Placements.specs());
       }
       for (String spec : specs) {
         Placements.byName(spec);
@@ -175,8 +175,7 @@ public final class Simulator {
         for (int id = 0; id < servers; id++) {
           maxShare = Math.max(maxShare, ring.share(id));
         }
-        ringSweep.add(
-            new Simulation.LabelBalance(labels, peak(loads), maxShare * servers));
+        ringSweep.add(new Simulation.LabelBalance(labels, peak(loads), maxShare * servers));
       }
     }
     progress.update("done", 1);

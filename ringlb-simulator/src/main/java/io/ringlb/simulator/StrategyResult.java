@@ -13,8 +13,8 @@ import java.util.Objects;
  * @param movedAdd fraction of keys that changed server when one server was added
  * @param optimalAdd the least fraction that must move then, {@code 1/(N+1)}
  * @param strayAdd fraction of keys that moved between servers that were already there
- * @param movedRemove fraction of keys that changed server when one arbitrary server was removed,
- *     or null when the strategy cannot remove an arbitrary server
+ * @param movedRemove fraction of keys that changed server when one arbitrary server was removed, or
+ *     null when the strategy cannot remove an arbitrary server
  * @param optimalRemove the least fraction that must move then, {@code 1/N}
  * @param strayRemove fraction of keys that moved although their server stayed, or null
  * @param lookupNs nanoseconds per {@code serverFor} of a routing hash (best of several passes)

@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringlb.core.Placement;
-import io.ringlb.placement.Placements;
 import io.ringlb.core.Placement.MoveListener;
+import io.ringlb.placement.Placements;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -72,7 +72,12 @@ class SimulatorTest {
   @Test
   void toJson_parsesAsOneFlatObjectPerStrategy() throws Exception {
     Simulation s =
-        Simulator.builder().servers(5).keys(2000).strategies(List.of("jump", "slots")).build().run();
+        Simulator.builder()
+            .servers(5)
+            .keys(2000)
+            .strategies(List.of("jump", "slots"))
+            .build()
+            .run();
     JsonNode array = new ObjectMapper().readTree(s.toJson());
     assertThat(array.isArray()).isTrue();
     assertThat(array).hasSize(2);
@@ -85,7 +90,12 @@ class SimulatorTest {
     assertThat(slots.get("moves_as").asText()).isEqualTo("ranges");
     for (String field :
         new String[] {
-          "peak_to_average", "stddev", "moved_add", "optimal_add", "moved_remove", "optimal_remove",
+          "peak_to_average",
+          "stddev",
+          "moved_add",
+          "optimal_add",
+          "moved_remove",
+          "optimal_remove",
           "lookup_ns"
         }) {
       assertThat(slots.get(field).isNumber()).as(field).isTrue();
@@ -97,7 +107,13 @@ class SimulatorTest {
 
   @Test
   void toCsv_headerAndOneRowPerStrategy() {
-    Simulation s = Simulator.builder().servers(4).keys(1000).strategies(List.of("jump", "ring:8")).build().run();
+    Simulation s =
+        Simulator.builder()
+            .servers(4)
+            .keys(1000)
+            .strategies(List.of("jump", "ring:8"))
+            .build()
+            .run();
     String[] lines = s.toCsv().split("\n");
     assertThat(lines).hasSize(3);
     assertThat(lines[0]).startsWith("strategy,servers,keys,peak_to_average,stddev,");
@@ -109,13 +125,22 @@ class SimulatorTest {
   @Test
   void toHtml_selfContainedWithAChartPerStrategy() {
     Simulation s =
-        Simulator.builder().servers(6).keys(3000).strategies(List.of("ring:20", "memento")).build().run();
+        Simulator.builder()
+            .servers(6)
+            .keys(3000)
+            .strategies(List.of("ring:20", "memento"))
+            .build()
+            .run();
     String html = s.toHtml();
     assertThat(html).startsWith("<!DOCTYPE html>").contains("</html>");
     // nothing loaded from elsewhere: no scripts, stylesheets, images or links
     assertThat(html).doesNotContain("src=", "href=", "<link", "@import", "<script");
-    assertThat(html.split("<svg ", -1).length - 1).isEqualTo(2 + 3); // two load charts; moves, ring sweep, lookups
-    assertThat(html).contains("ring:20").contains("memento").contains("Ring balance against labels");
+    assertThat(html.split("<svg ", -1).length - 1)
+        .isEqualTo(2 + 3); // two load charts; moves, ring sweep, lookups
+    assertThat(html)
+        .contains("ring:20")
+        .contains("memento")
+        .contains("Ring balance against labels");
   }
 
   @Test
@@ -141,6 +166,7 @@ class SimulatorTest {
   void keys_sameSeed_sameKeys() {
     assertThat(Simulator.keys(100, 3)).isEqualTo(Simulator.keys(100, 3));
     assertThat(Simulator.keys(100, 3)).isNotEqualTo(Simulator.keys(100, 4));
-    assertThat(new String(Simulator.keys(1, 3), java.nio.charset.StandardCharsets.US_ASCII)).matches("[0-9a-f]{32}");
+    assertThat(new String(Simulator.keys(1, 3), java.nio.charset.StandardCharsets.US_ASCII))
+        .matches("[0-9a-f]{32}");
   }
 }

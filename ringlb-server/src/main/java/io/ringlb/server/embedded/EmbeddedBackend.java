@@ -1,21 +1,21 @@
 package io.ringlb.server.embedded;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ringlb.core.HashRing;
 import io.ringlb.core.HashTag;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
-import io.netty.channel.EventLoopGroup;
-import io.ringlb.server.DataSide;
-import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.CommandException;
 import io.ringlb.server.CommandRegistry;
 import io.ringlb.server.CommandSpec;
+import io.ringlb.server.DataSide;
 import io.ringlb.server.Glob;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.Session;
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
@@ -32,19 +32,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * this process, and {@code RING ADD/REMOVE} change its topology live.
  *
  * <p>Concurrency: the balancer is not thread-safe, so every command runs with the keyspace lock
- * held, from the first lookup to the last write of its reply data; a topology change holds the
- * same lock while the keys that change owner move. A command therefore sees the ring either
- * entirely before or entirely after a change, which is what makes "no acknowledged write lost,
- * no stale read" hold by construction: a write acknowledged before {@code RING ADD} has moved
- * with its key by the time any later command runs, and a write after it goes to the new owner.
- * Expiry deadlines are kept beside the balancer, keyed by key bytes, so they survive moves, and
- * are read against an {@link InstantSource} (the system clock unless one is given). Details and
- * measurements are in docs/ARCHITECTURE.md.
+ * held, from the first lookup to the last write of its reply data; a topology change holds the same
+ * lock while the keys that change owner move. A command therefore sees the ring either entirely
+ * before or entirely after a change, which is what makes "no acknowledged write lost, no stale
+ * read" hold by construction: a write acknowledged before {@code RING ADD} has moved with its key
+ * by the time any later command runs, and a write after it goes to the new owner. Expiry deadlines
+ * are kept beside the balancer, keyed by key bytes, so they survive moves, and are read against an
+ * {@link InstantSource} (the system clock unless one is given). Details and measurements are in
+ * docs/ARCHITECTURE.md.
  */
 public final class EmbeddedBackend implements DataSide {
 
   /** Keys sampled per active-expiry round, and the share that expired above which it repeats. */
   private static final int EXPIRE_SAMPLES = 20;
+
   private static final long EXPIRE_PERIOD_MS = 100;
   private static final long EXPIRE_BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
 
@@ -73,8 +74,8 @@ public final class EmbeddedBackend implements DataSide {
    * against {@code clock} (epoch milliseconds) instead of the system clock, e.g. a test's.
    */
   public static EmbeddedBackend over(LoadBalancer balancer, InstantSource clock) {
-    return new EmbeddedBackend(Objects.requireNonNull(balancer, "balancer"),
-        Objects.requireNonNull(clock, "clock"));
+    return new EmbeddedBackend(
+        Objects.requireNonNull(balancer, "balancer"), Objects.requireNonNull(clock, "clock"));
   }
 
   /** Returns a backend over a new balancer routing by {@code placement} with {@code servers}. */
@@ -107,38 +108,40 @@ public final class EmbeddedBackend implements DataSide {
     r.register(CommandSpec.of("type", 2, "readonly fast", 1, 1, 1), this::type);
     r.register(CommandSpec.of("mget", -2, "readonly fast", 1, -1, 1), this::mget);
     r.register(CommandSpec.of("mset", -3, "write", 1, -1, 2), this::mset);
-    r.register(CommandSpec.of("incr", 2, "write fast", 1, 1, 1),
-        (s, q) -> incrBy(q, 1));
-    r.register(CommandSpec.of("decr", 2, "write fast", 1, 1, 1),
-        (s, q) -> incrBy(q, -1));
-    r.register(CommandSpec.of("incrby", 3, "write fast", 1, 1, 1),
-        (s, q) -> incrBy(q, q.longValue(2)));
-    r.register(CommandSpec.of("decrby", 3, "write fast", 1, 1, 1), (s, q) -> {
-      long by = q.longValue(2);
-      if (by == Long.MIN_VALUE) {
-        throw new CommandException("ERR decrement would overflow");
-      }
-      return incrBy(q, -by);
-    });
+    r.register(CommandSpec.of("incr", 2, "write fast", 1, 1, 1), (s, q) -> incrBy(q, 1));
+    r.register(CommandSpec.of("decr", 2, "write fast", 1, 1, 1), (s, q) -> incrBy(q, -1));
+    r.register(
+        CommandSpec.of("incrby", 3, "write fast", 1, 1, 1), (s, q) -> incrBy(q, q.longValue(2)));
+    r.register(
+        CommandSpec.of("decrby", 3, "write fast", 1, 1, 1),
+        (s, q) -> {
+          long by = q.longValue(2);
+          if (by == Long.MIN_VALUE) {
+            throw new CommandException("ERR decrement would overflow");
+          }
+          return incrBy(q, -by);
+        });
     r.register(CommandSpec.of("append", 3, "write fast", 1, 1, 1), this::append);
     r.register(CommandSpec.of("strlen", 2, "readonly fast", 1, 1, 1), this::strlen);
-    r.register(CommandSpec.of("expire", -3, "write fast", 1, 1, 1),
-        (s, q) -> expire(q, 1000, "expire"));
-    r.register(CommandSpec.of("pexpire", -3, "write fast", 1, 1, 1),
-        (s, q) -> expire(q, 1, "pexpire"));
+    r.register(
+        CommandSpec.of("expire", -3, "write fast", 1, 1, 1), (s, q) -> expire(q, 1000, "expire"));
+    r.register(
+        CommandSpec.of("pexpire", -3, "write fast", 1, 1, 1), (s, q) -> expire(q, 1, "pexpire"));
     r.register(CommandSpec.of("ttl", 2, "readonly fast", 1, 1, 1), (s, q) -> ttl(q, true));
     r.register(CommandSpec.of("pttl", 2, "readonly fast", 1, 1, 1), (s, q) -> ttl(q, false));
     r.register(CommandSpec.of("persist", 2, "write fast", 1, 1, 1), this::persist);
     r.register(CommandSpec.of("scan", -2, "readonly"), this::scan);
     r.register(CommandSpec.of("keys", 2, "readonly"), this::keys);
-    r.register(CommandSpec.of("dbsize", 1, "readonly fast"), (s, q) -> {
-      lock.lock();
-      try {
-        return Replies.integer(keyspace.balancer().size());
-      } finally {
-        lock.unlock();
-      }
-    });
+    r.register(
+        CommandSpec.of("dbsize", 1, "readonly fast"),
+        (s, q) -> {
+          lock.lock();
+          try {
+            return Replies.integer(keyspace.balancer().size());
+          } finally {
+            lock.unlock();
+          }
+        });
     r.register(CommandSpec.of("flushall", -1, "write"), this::flush);
     r.register(CommandSpec.of("flushdb", -1, "write"), this::flush);
     RingCommands.register(r, keyspace);
@@ -175,7 +178,9 @@ public final class EmbeddedBackend implements DataSide {
       } else if (q.is(i, "keepttl") && !expiry) {
         keepTtl = true;
       } else if ((q.is(i, "ex") || q.is(i, "px") || q.is(i, "exat") || q.is(i, "pxat"))
-          && !expiry && !keepTtl && hasNext) {
+          && !expiry
+          && !keepTtl
+          && hasNext) {
         expiry = true;
         boolean seconds = q.is(i, "ex") || q.is(i, "exat");
         boolean absolute = q.is(i, "exat") || q.is(i, "pxat");
@@ -422,15 +427,16 @@ public final class EmbeddedBackend implements DataSide {
       }
     }
     if (nx && (xx || gt || lt)) {
-      throw new CommandException("ERR NX and XX, GT or LT options at the same time are not"
-          + " compatible");
+      throw new CommandException(
+          "ERR NX and XX, GT or LT options at the same time are not" + " compatible");
     }
     if (gt && lt) {
       throw new CommandException("ERR GT and LT options at the same time are not compatible");
     }
     long amount = q.longValue(2);
     long now = clock.millis();
-    if (amount > Long.MAX_VALUE / unitMillis || amount < Long.MIN_VALUE / unitMillis
+    if (amount > Long.MAX_VALUE / unitMillis
+        || amount < Long.MIN_VALUE / unitMillis
         || (amount > 0 && amount * unitMillis > Long.MAX_VALUE - now)) {
       throw new CommandException("ERR invalid expire time in '" + name + "' command");
     }
@@ -444,7 +450,9 @@ public final class EmbeddedBackend implements DataSide {
       }
       long current = keyspace.deadline(hash, key);
       boolean has = current != ExpiryTable.NONE;
-      if ((nx && has) || (xx && !has) || (gt && (!has || deadline <= current))
+      if ((nx && has)
+          || (xx && !has)
+          || (gt && (!has || deadline <= current))
           || (lt && has && deadline >= current)) {
         return Replies.ZERO;
       }
@@ -496,8 +504,11 @@ public final class EmbeddedBackend implements DataSide {
   @Override
   public void start(ServerRuntime runtime) {
     EventLoopGroup eventLoops = runtime.eventLoops();
-    expiryTask = eventLoops.next().scheduleAtFixedRate(this::activeExpiryCycle,
-        EXPIRE_PERIOD_MS, EXPIRE_PERIOD_MS, TimeUnit.MILLISECONDS);
+    expiryTask =
+        eventLoops
+            .next()
+            .scheduleAtFixedRate(
+                this::activeExpiryCycle, EXPIRE_PERIOD_MS, EXPIRE_PERIOD_MS, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -558,8 +569,8 @@ public final class EmbeddedBackend implements DataSide {
         }
       }
     }
-    return Replies.array(List.of(Replies.bulk(s.alloc(), Long.toString(page.next())),
-        Replies.array(keys)));
+    return Replies.array(
+        List.of(Replies.bulk(s.alloc(), Long.toString(page.next())), Replies.array(keys)));
   }
 
   private static long parseCursor(Request q) {
@@ -578,11 +589,14 @@ public final class EmbeddedBackend implements DataSide {
     List<byte[]> found = new ArrayList<>();
     lock.lock();
     try {
-      keyspace.balancer().forEach((h, kb, ko, kl, vb, vo, vl) -> {
-        if (all || Glob.matches(pattern, kb, ko, kl, false)) {
-          found.add(Arrays.copyOfRange(kb, ko, ko + kl));
-        }
-      });
+      keyspace
+          .balancer()
+          .forEach(
+              (h, kb, ko, kl, vb, vo, vl) -> {
+                if (all || Glob.matches(pattern, kb, ko, kl, false)) {
+                  found.add(Arrays.copyOfRange(kb, ko, ko + kl));
+                }
+              });
       found.removeIf(k -> keyspace.expireIfNeeded(keyspace.hash(k), k));
     } finally {
       lock.unlock();
@@ -639,17 +653,24 @@ public final class EmbeddedBackend implements DataSide {
           if (keys > 0) {
             long now = clock.millis();
             long[] ttl = new long[2];
-            keyspace.expires().forEach((h, k, deadline) -> {
-              ttl[0] += Math.max(0, deadline - now);
-              ttl[1]++;
-            });
-            out.append("db0:keys=").append(keys).append(",expires=")
-                .append(keyspace.expires().size()).append(",avg_ttl=")
-                .append(ttl[1] == 0 ? 0 : ttl[0] / ttl[1]).append("\r\n");
+            keyspace
+                .expires()
+                .forEach(
+                    (h, k, deadline) -> {
+                      ttl[0] += Math.max(0, deadline - now);
+                      ttl[1]++;
+                    });
+            out.append("db0:keys=")
+                .append(keys)
+                .append(",expires=")
+                .append(keyspace.expires().size())
+                .append(",avg_ttl=")
+                .append(ttl[1] == 0 ? 0 : ttl[0] / ttl[1])
+                .append("\r\n");
           }
         }
         case "ring" -> RingCommands.info(keyspace, out);
-        default -> { }
+        default -> {}
       }
     } finally {
       lock.unlock();

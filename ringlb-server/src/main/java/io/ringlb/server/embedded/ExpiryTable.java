@@ -3,11 +3,11 @@ package io.ringlb.server.embedded;
 import java.util.Arrays;
 
 /**
- * Expiry deadlines of the keys that have one, like Redis's {@code expires} dict: a side table
- * keyed by the key's bytes (and routing hash), not by server, so a deadline survives every
- * topology change that moves its key. Open addressing with linear probing and backward-shift
- * deletion over primitive arrays; a rolling cursor lets active expiry sample slots incrementally.
- * Not thread-safe.
+ * Expiry deadlines of the keys that have one, like Redis's {@code expires} dict: a side table keyed
+ * by the key's bytes (and routing hash), not by server, so a deadline survives every topology
+ * change that moves its key. Open addressing with linear probing and backward-shift deletion over
+ * primitive arrays; a rolling cursor lets active expiry sample slots incrementally. Not
+ * thread-safe.
  */
 final class ExpiryTable {
 
@@ -86,8 +86,8 @@ final class ExpiryTable {
   }
 
   /**
-   * Looks at up to {@code samples} keys from the rolling cursor on and removes those whose
-   * deadline is at or before {@code now}, telling {@code sink}; returns how many expired.
+   * Looks at up to {@code samples} keys from the rolling cursor on and removes those whose deadline
+   * is at or before {@code now}, telling {@code sink}; returns how many expired.
    */
   int sample(int samples, long now, Expired sink) {
     int expired = 0;

@@ -18,8 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code RING ADD id [weight]}, {@code RING REMOVE id}, {@code RING NODES}, {@code RING LOCATE
- * key}, {@code RING STATS}: the topology of the embedded balancer, changed live under the
- * keyspace lock.
+ * key}, {@code RING STATS}: the topology of the embedded balancer, changed live under the keyspace
+ * lock.
  */
 final class RingCommands {
 
@@ -33,9 +33,11 @@ final class RingCommands {
 
   static void register(CommandRegistry r, Keyspace keyspace) {
     RingCommands ring = new RingCommands(keyspace);
-    r.register(CommandSpec.of("ring", -2, "admin"), (s, q) -> {
-      throw CommandException.syntax(); // a bare RING fails the arity check first
-    });
+    r.register(
+        CommandSpec.of("ring", -2, "admin"),
+        (s, q) -> {
+          throw CommandException.syntax(); // a bare RING fails the arity check first
+        });
     r.registerSubcommand("ring", CommandSpec.of("add", -3, "admin"), ring::add);
     r.registerSubcommand("ring", CommandSpec.of("remove", 3, "admin"), ring::remove);
     r.registerSubcommand("ring", CommandSpec.of("nodes", 2, "admin"), ring::nodes);
@@ -51,8 +53,8 @@ final class RingCommands {
       throw new CommandException("ERR server id is not an integer: " + q.string(i));
     }
     if (id < 0 || id > LoadBalancer.MAX_SERVER_ID) {
-      throw new CommandException("ERR server id must be between 0 and "
-          + LoadBalancer.MAX_SERVER_ID + ": " + id);
+      throw new CommandException(
+          "ERR server id must be between 0 and " + LoadBalancer.MAX_SERVER_ID + ": " + id);
     }
     return (int) id;
   }
@@ -114,11 +116,16 @@ final class RingCommands {
       long total = lb.size();
       for (int id : lb.servers()) {
         int keys = lb.keys(id);
-        out.append("id=").append(id)
-            .append(" labels=").append(lb.placement().points(id))
-            .append(" keys=").append(keys)
-            .append(" keys_share=").append(fraction(total == 0 ? 0 : (double) keys / total))
-            .append(" ring_share=").append(fraction(lb.placement().share(id)))
+        out.append("id=")
+            .append(id)
+            .append(" labels=")
+            .append(lb.placement().points(id))
+            .append(" keys=")
+            .append(keys)
+            .append(" keys_share=")
+            .append(fraction(total == 0 ? 0 : (double) keys / total))
+            .append(" ring_share=")
+            .append(fraction(lb.placement().share(id)))
             .append('\n');
       }
     } finally {
@@ -174,12 +181,14 @@ final class RingCommands {
       out.append("ring_keys_stddev:")
           .append(fraction(servers.length == 0 ? 0 : Math.sqrt(var / servers.length)))
           .append("\r\n");
-      out.append("ring_peak_to_average:").append(fraction(mean == 0 ? 0 : max / mean))
+      out.append("ring_peak_to_average:")
+          .append(fraction(mean == 0 ? 0 : max / mean))
           .append("\r\n");
       out.append("ring_adds:").append(keyspace.ringAdds).append("\r\n");
       out.append("ring_removes:").append(keyspace.ringRemoves).append("\r\n");
       out.append("ring_keys_moved_total:").append(keyspace.keysMovedTotal).append("\r\n");
-      out.append("ring_last_change_keys_moved:").append(keyspace.lastChangeKeysMoved)
+      out.append("ring_last_change_keys_moved:")
+          .append(keyspace.lastChangeKeysMoved)
           .append("\r\n");
       out.append("ring_last_change_us:").append(keyspace.lastChangeMicros).append("\r\n");
     } finally {
@@ -205,10 +214,17 @@ final class RingCommands {
     out.append("ring_keys:").append(total).append("\r\n");
     for (int id : lb.servers()) {
       int keys = lb.keys(id);
-      out.append("server").append(id).append(":labels=").append(p.points(id))
-          .append(",keys=").append(keys)
-          .append(",keys_share=").append(fraction(total == 0 ? 0 : (double) keys / total))
-          .append(",ring_share=").append(fraction(p.share(id))).append("\r\n");
+      out.append("server")
+          .append(id)
+          .append(":labels=")
+          .append(p.points(id))
+          .append(",keys=")
+          .append(keys)
+          .append(",keys_share=")
+          .append(fraction(total == 0 ? 0 : (double) keys / total))
+          .append(",ring_share=")
+          .append(fraction(p.share(id)))
+          .append("\r\n");
     }
   }
 

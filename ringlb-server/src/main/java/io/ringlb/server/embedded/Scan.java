@@ -9,12 +9,12 @@ import java.util.List;
  * SCAN over every server memory with a cursor in routing-hash space.
  *
  * <p>The cursor is the unsigned 32-bit routing hash where the next page starts. Ownership is a
- * function of the hash, and topology changes move whole hash ranges between server memories
- * without changing any key's hash, so a cursor stays meaningful across RING ADD/REMOVE: a key
- * present from the first call to the last is returned (at least, and here exactly) once, the
- * guarantee Redis gives. A page takes every key of a hash window, grown from an estimate until it
- * holds COUNT keys, then cut after the COUNT-th key in hash order but never between two keys of
- * equal hash, which is what makes the next cursor exact.
+ * function of the hash, and topology changes move whole hash ranges between server memories without
+ * changing any key's hash, so a cursor stays meaningful across RING ADD/REMOVE: a key present from
+ * the first call to the last is returned (at least, and here exactly) once, the guarantee Redis
+ * gives. A page takes every key of a hash window, grown from an estimate until it holds COUNT keys,
+ * then cut after the COUNT-th key in hash order but never between two keys of equal hash, which is
+ * what makes the next cursor exact.
  */
 final class Scan {
 

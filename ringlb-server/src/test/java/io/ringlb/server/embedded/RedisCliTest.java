@@ -17,21 +17,22 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Drives the real redis-cli (Debian's redis-tools) against the server; without it on PATH the
- * class fails under CI=true and is skipped elsewhere.
+ * Drives the real redis-cli (Debian's redis-tools) against the server; without it on PATH the class
+ * fails under CI=true and is skipped elsewhere.
  */
 @Timeout(60)
 class RedisCliTest {
 
-  @RegisterExtension
-  static final RedisCliExtension redisCli = new RedisCliExtension();
+  @RegisterExtension static final RedisCliExtension redisCli = new RedisCliExtension();
 
   private RespServer server;
 
   @BeforeEach
   void start() throws Exception {
-    server = RespServer.start(ServerConfig.defaults().withPort(0).withRequirePass("pw"),
-        EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
+    server =
+        RespServer.start(
+            ServerConfig.defaults().withPort(0).withRequirePass("pw"),
+            EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
   }
 
   @AfterEach
@@ -42,8 +43,15 @@ class RedisCliTest {
   }
 
   private String cli(String stdin, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(redisCli.path().toString(), "-p",
-        Integer.toString(server.address().getPort()), "-a", "pw", "--no-auth-warning"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                redisCli.path().toString(),
+                "-p",
+                Integer.toString(server.address().getPort()),
+                "-a",
+                "pw",
+                "--no-auth-warning"));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
@@ -64,7 +72,10 @@ class RedisCliTest {
     assertThat(cli("SET a 1\nSET b 2\nMGET a b\n")).isEqualTo("OK\nOK\n1\n2\n");
     StringBuilder mass = new StringBuilder();
     for (int i = 0; i < 500; i++) {
-      mass.append("*3\r\n$3\r\nSET\r\n$").append(("m" + i).length()).append("\r\nm").append(i)
+      mass.append("*3\r\n$3\r\nSET\r\n$")
+          .append(("m" + i).length())
+          .append("\r\nm")
+          .append(i)
           .append("\r\n$1\r\nx\r\n");
     }
     assertThat(cli(mass.toString(), "--pipe")).contains("errors: 0, replies: 500");

@@ -35,6 +35,7 @@ class ServerEndToEndTest {
 
   /** The data side's clock: keys expire when a test moves it, never while it waits. */
   private final ManualClock clock = new ManualClock();
+
   private EmbeddedBackend backend;
   private RespServer server;
   private Jedis jedis;
@@ -67,7 +68,8 @@ class ServerEndToEndTest {
     assertThat(jedis.decr("a")).isEqualTo(1);
     assertThat(jedis.incrBy("a", 100)).isEqualTo(101);
     assertThat(jedis.decrBy("a", 1)).isEqualTo(100);
-    assertThatThrownBy(() -> jedis.incr("k")).isInstanceOf(JedisDataException.class)
+    assertThatThrownBy(() -> jedis.incr("k"))
+        .isInstanceOf(JedisDataException.class)
         .hasMessage("ERR value is not an integer or out of range");
     assertThat(jedis.append("k", "yz")).isEqualTo(3);
     assertThat(jedis.strlen("k")).isEqualTo(3);
@@ -154,10 +156,15 @@ class ServerEndToEndTest {
     for (int i = 0; i < 1000; i++) {
       jedis.set("key" + i, "v" + i);
     }
-    String nodes = new String((byte[]) jedis.sendCommand(() -> "RING".getBytes(), "NODES"),
-        StandardCharsets.UTF_8);
-    assertThat(nodes.lines()).hasSize(3).allMatch(l -> l.matches(
-        "id=\\d+ labels=3 keys=\\d+ keys_share=\\d\\.\\d{4} ring_share=\\d\\.\\d{4}"));
+    String nodes =
+        new String(
+            (byte[]) jedis.sendCommand(() -> "RING".getBytes(), "NODES"), StandardCharsets.UTF_8);
+    assertThat(nodes.lines())
+        .hasSize(3)
+        .allMatch(
+            l ->
+                l.matches(
+                    "id=\\d+ labels=3 keys=\\d+ keys_share=\\d\\.\\d{4} ring_share=\\d\\.\\d{4}"));
     long moved = (Long) jedis.sendCommand(() -> "RING".getBytes(), "ADD", "7");
     long removed = (Long) jedis.sendCommand(() -> "RING".getBytes(), "REMOVE", "0");
     assertThat(moved + removed).isPositive();
@@ -166,8 +173,8 @@ class ServerEndToEndTest {
     assertThatThrownBy(() -> jedis.sendCommand(() -> "RING".getBytes(), "REMOVE", "0"))
         .hasMessage("ERR server 0 is not present");
     @SuppressWarnings("unchecked")
-    List<Object> located = (List<Object>) jedis.sendCommand(() -> "RING".getBytes(), "LOCATE",
-        "key1");
+    List<Object> located =
+        (List<Object>) jedis.sendCommand(() -> "RING".getBytes(), "LOCATE", "key1");
     assertThat(new String((byte[]) located.get(0))).isEqualTo("hash");
     assertThat(new String((byte[]) located.get(located.size() - 2))).isEqualTo("server");
     String stats = new String((byte[]) jedis.sendCommand(() -> "RING".getBytes(), "STATS"));
@@ -191,8 +198,17 @@ class ServerEndToEndTest {
   @Test
   void info_hasTheSections() {
     String info = jedis.info();
-    assertThat(info).contains("# Server", "# Clients", "# Memory", "# Stats", "# Keyspace",
-        "# Ring", "redis_version:", "connected_clients:1", "total_commands_processed:");
+    assertThat(info)
+        .contains(
+            "# Server",
+            "# Clients",
+            "# Memory",
+            "# Stats",
+            "# Keyspace",
+            "# Ring",
+            "redis_version:",
+            "connected_clients:1",
+            "total_commands_processed:");
     jedis.set("k", "v");
     assertThat(jedis.info("keyspace")).contains("db0:keys=1,expires=0");
     assertThat(jedis.clientId()).isPositive();
@@ -228,8 +244,9 @@ class ServerEndToEndTest {
       }
       for (int i = 0; i < n; i++) {
         OutputStream out = sockets.get(i).getOutputStream();
-        out.write(("*3\r\n$3\r\nSET\r\n$" + Integer.toString(i).length() + "\r\n" + i
-            + "\r\n$1\r\nv\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("*3\r\n$3\r\nSET\r\n$" + Integer.toString(i).length() + "\r\n" + i + "\r\n$1\r\nv\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
       }
       for (Socket s : sockets) {
@@ -249,8 +266,10 @@ class ServerEndToEndTest {
   @Test
   @SuppressWarnings("try") // closes a mid-test to free its slot; the try closes it on failure
   void maxclients_refusesTheOneTooMany() throws Exception {
-    try (RespServer small = RespServer.start(ServerConfig.defaults().withPort(0).withMaxClients(2),
-            EmbeddedBackend.create(HashRing.seed(), 0));
+    try (RespServer small =
+            RespServer.start(
+                ServerConfig.defaults().withPort(0).withMaxClients(2),
+                EmbeddedBackend.create(HashRing.seed(), 0));
         Jedis a = new Jedis("127.0.0.1", small.address().getPort(), 15_000);
         Jedis b = new Jedis("127.0.0.1", small.address().getPort(), 15_000);
         // connects lazily, on its first command, so that the refusal shows there
@@ -268,9 +287,10 @@ class ServerEndToEndTest {
 
   @Test
   void requirepass_endToEnd() throws Exception {
-    try (RespServer secured = RespServer.start(
-            ServerConfig.defaults().withPort(0).withRequirePass("s3cret"),
-            EmbeddedBackend.create(HashRing.seed(), 0));
+    try (RespServer secured =
+            RespServer.start(
+                ServerConfig.defaults().withPort(0).withRequirePass("s3cret"),
+                EmbeddedBackend.create(HashRing.seed(), 0));
         Jedis client = new Jedis("127.0.0.1", secured.address().getPort(), 15_000)) {
       assertThatThrownBy(() -> client.get("k")).hasMessage("NOAUTH Authentication required.");
       assertThatThrownBy(() -> client.auth("wrong")).hasMessageContaining("WRONGPASS");

@@ -40,8 +40,12 @@ public final class LeakDetectionExtension implements AfterEachCallback, AfterAll
   static void check(String culprit) throws InterruptedException {
     List<String> leaks = LeakRecorder.INSTANCE.detect(Duration.ofSeconds(TIMEOUT_SECONDS));
     if (!leaks.isEmpty()) {
-      throw new AssertionError(leaks.size() + " resource leak(s) found after " + culprit
-          + " by Netty's leak detector:\n" + String.join("\n", leaks));
+      throw new AssertionError(
+          leaks.size()
+              + " resource leak(s) found after "
+              + culprit
+              + " by Netty's leak detector:\n"
+              + String.join("\n", leaks));
     }
   }
 }

@@ -40,7 +40,9 @@ class LeakDetectionExtensionTest {
     assertThat(LeakRecorder.INSTANCE.detect(TIMEOUT)).isEmpty(); // nothing left by others
     leakOneBuffer("check_reportsABufferNeverReleased_once");
     List<String> leaks = LeakRecorder.INSTANCE.detect(TIMEOUT);
-    assertThat(leaks).singleElement().asString()
+    assertThat(leaks)
+        .singleElement()
+        .asString()
         .startsWith("LEAK: ByteBuf.release() was not called")
         .contains(HINT + " in check_reportsABufferNeverReleased_once")
         .contains("leakOneBuffer"); // where it was allocated
@@ -61,26 +63,32 @@ class LeakDetectionExtensionTest {
   @Test
   void extension_failsTheTestThatLeaked_andOnlyIt() {
     Map<String, TestExecutionResult> results = new ConcurrentHashMap<>();
-    TestExecutionListener listener = new TestExecutionListener() {
-      @Override
-      public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-        if (id.isTest()) {
-          results.put(id.getDisplayName(), result);
-        }
-      }
-    };
-    LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request()
-        .selectors(selectClass(LeakingFixture.class))
-        .filters(EngineFilter.includeEngines("junit-jupiter"))
-        .configurationParameter(FIXTURES, "run")
-        .build(), listener);
+    TestExecutionListener listener =
+        new TestExecutionListener() {
+          @Override
+          public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (id.isTest()) {
+              results.put(id.getDisplayName(), result);
+            }
+          }
+        };
+    LauncherFactory.create()
+        .execute(
+            LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(LeakingFixture.class))
+                .filters(EngineFilter.includeEngines("junit-jupiter"))
+                .configurationParameter(FIXTURES, "run")
+                .build(),
+            listener);
 
     assertThat(results).containsOnlyKeys("leaks()", "releases()");
     assertThat(results.get("releases()").getStatus())
         .isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
     TestExecutionResult leaks = results.get("leaks()");
     assertThat(leaks.getStatus()).isEqualTo(TestExecutionResult.Status.FAILED);
-    assertThat(leaks.getThrowable()).get().isInstanceOf(AssertionError.class)
+    assertThat(leaks.getThrowable())
+        .get()
+        .isInstanceOf(AssertionError.class)
         .asString()
         .contains("1 resource leak(s) found after this test by Netty's leak detector")
         .contains(HINT + " in LeakingFixture.leaks");

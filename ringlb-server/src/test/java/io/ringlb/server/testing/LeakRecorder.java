@@ -14,14 +14,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Netty's leak detectors, made to record the leaks they find instead of only logging them, and
- * a way to make them look now.
+ * Netty's leak detectors, made to record the leaks they find instead of only logging them, and a
+ * way to make them look now.
  *
- * <p>A detector only learns of a leak when the garbage collector has cleared a tracked object
- * that was never released and the detector next tracks something (it polls its reference queue
- * then). {@link #detect} therefore plants a canary, a tracked object that is never released,
- * and repeats {@code System.gc()} plus one forced tracking per detector until the canary is
- * reported; leaks that became unreachable before the canary are reported by then too.
+ * <p>A detector only learns of a leak when the garbage collector has cleared a tracked object that
+ * was never released and the detector next tracks something (it polls its reference queue then).
+ * {@link #detect} therefore plants a canary, a tracked object that is never released, and repeats
+ * {@code System.gc()} plus one forced tracking per detector until the canary is reported; leaks
+ * that became unreachable before the canary are reported by then too.
  *
  * <p>The factory must be installed before the first {@code ByteBuf} class is initialized, since
  * Netty creates the buffer detector once in a static initializer; {@link #install} checks that it
@@ -52,10 +52,12 @@ final class LeakRecorder extends ResourceLeakDetectorFactory {
     }
     ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(INSTANCE);
     ByteBufAllocator.DEFAULT.buffer(1).release(); // initializes the buffer classes, if not yet
-    INSTANCE.notInstalled = INSTANCE.buffers != null ? null
-        : "Netty's ByteBuf leak detector was created before the leak recorder was installed "
-            + "(a ByteBuf was allocated before the JUnit extensions were loaded): leaks would go "
-            + "unnoticed";
+    INSTANCE.notInstalled =
+        INSTANCE.buffers != null
+            ? null
+            : "Netty's ByteBuf leak detector was created before the leak recorder was installed "
+                + "(a ByteBuf was allocated before the JUnit extensions were loaded): leaks would go "
+                + "unnoticed";
   }
 
   @Override
@@ -80,8 +82,8 @@ final class LeakRecorder extends ResourceLeakDetectorFactory {
    * Makes every detector look for leaks, for up to {@code timeout}, and returns (and forgets) the
    * leak reports recorded since the last call; returns at once when nothing was tracked since.
    *
-   * @throws IllegalStateException when the recorder was not installed in time, or detection did
-   *     not finish within {@code timeout}
+   * @throws IllegalStateException when the recorder was not installed in time, or detection did not
+   *     finish within {@code timeout}
    */
   List<String> detect(Duration timeout) throws InterruptedException {
     if (notInstalled != null) {
@@ -111,8 +113,12 @@ final class LeakRecorder extends ResourceLeakDetectorFactory {
     int rounds = 0;
     while (canarySeen.get() < canary) {
       if (System.nanoTime() > deadline || rounds++ > 1000) {
-        throw new IllegalStateException("leak detection did not finish within " + timeout
-            + " (" + rounds + " rounds of System.gc(); is -XX:+DisableExplicitGC set?)");
+        throw new IllegalStateException(
+            "leak detection did not finish within "
+                + timeout
+                + " ("
+                + rounds
+                + " rounds of System.gc(); is -XX:+DisableExplicitGC set?)");
       }
       System.gc();
       Thread.sleep(rounds < 5 ? 1 : 10); // the reference handler enqueues what GC cleared
@@ -166,16 +172,23 @@ final class LeakRecorder extends ResourceLeakDetectorFactory {
       if (records.contains(CANARY)) {
         canary(records);
       } else {
-        leaks.add("LEAK: " + resourceType + ".release() was not called before it was "
-            + "garbage-collected." + records);
+        leaks.add(
+            "LEAK: "
+                + resourceType
+                + ".release() was not called before it was "
+                + "garbage-collected."
+                + records);
       }
     }
 
     @Override
     protected void reportUntracedLeak(String resourceType) {
-      leaks.add("LEAK: " + resourceType + ".release() was not called before it was "
-          + "garbage-collected (no access records: run with "
-          + "-Dio.netty.leakDetection.level=paranoid)");
+      leaks.add(
+          "LEAK: "
+              + resourceType
+              + ".release() was not called before it was "
+              + "garbage-collected (no access records: run with "
+              + "-Dio.netty.leakDetection.level=paranoid)");
     }
 
     @Override

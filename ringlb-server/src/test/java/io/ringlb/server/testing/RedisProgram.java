@@ -39,8 +39,8 @@ public enum RedisProgram {
   }
 
   /**
-   * Returns the absolute path of the program on this process's {@code PATH}; fails the calling
-   * test (under {@code CI=true}) or aborts it (elsewhere) when it is not there.
+   * Returns the absolute path of the program on this process's {@code PATH}; fails the calling test
+   * (under {@code CI=true}) or aborts it (elsewhere) when it is not there.
    */
   public Path require() {
     return require(System.getenv());
@@ -60,8 +60,8 @@ public enum RedisProgram {
   }
 
   /**
-   * Returns whether a test class that needs the program runs: disabled, with the reason, when
-   * the program is missing outside CI, so that the build reports its tests as skipped; enabled
+   * Returns whether a test class that needs the program runs: disabled, with the reason, when the
+   * program is missing outside CI, so that the build reports its tests as skipped; enabled
    * otherwise (under {@code CI=true} the class then fails in {@link #require()}).
    */
   public ConditionEvaluationResult condition() {
@@ -78,8 +78,8 @@ public enum RedisProgram {
 
   /** Returns the message for the program missing: where it was looked for, how to install it. */
   private String missing(Map<String, String> environment) {
-    String install = "install Debian's " + debianPackage + " package: apt-get install "
-        + debianPackage;
+    String install =
+        "install Debian's " + debianPackage + " package: apt-get install " + debianPackage;
     String notFound = binary + " is not on PATH (" + environment.getOrDefault("PATH", "") + ")";
     return isCi(environment)
         ? notFound + " and CI=true requires it; " + install

@@ -17,12 +17,12 @@ import org.opentest4j.TestAbortedException;
 /** Finding redis-server and redis-cli on PATH; failing under CI=true, skipping elsewhere. */
 class RedisProgramTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Path executable(Path where, String name) throws Exception {
     Files.createDirectories(where);
-    return Files.createFile(where.resolve(name),
+    return Files.createFile(
+        where.resolve(name),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
   }
 
@@ -31,8 +31,13 @@ class RedisProgramTest {
     Path first = executable(dir.resolve("a"), "redis-server");
     executable(dir.resolve("b"), "redis-server");
     Files.createFile(dir.resolve("plain")); // not executable: passed over
-    String path = String.join(File.pathSeparator, "", dir.resolve("none").toString(),
-        dir.resolve("a").toString(), dir.resolve("b").toString());
+    String path =
+        String.join(
+            File.pathSeparator,
+            "",
+            dir.resolve("none").toString(),
+            dir.resolve("a").toString(),
+            dir.resolve("b").toString());
     assertThat(RedisProgram.find("redis-server", path)).contains(first);
     assertThat(RedisProgram.find("plain", dir.toString())).isEmpty();
     assertThat(RedisProgram.find("redis-cli", path)).isEmpty();
@@ -50,8 +55,11 @@ class RedisProgramTest {
     Map<String, String> ci = Map.of("PATH", dir.toString(), "CI", "true");
     assertThatThrownBy(() -> RedisProgram.REDIS_SERVER.require(ci))
         .isInstanceOf(AssertionFailedError.class)
-        .hasMessage("redis-server is not on PATH (" + dir + ") and CI=true requires it; install"
-            + " Debian's redis-server package: apt-get install redis-server");
+        .hasMessage(
+            "redis-server is not on PATH ("
+                + dir
+                + ") and CI=true requires it; install"
+                + " Debian's redis-server package: apt-get install redis-server");
     assertThatThrownBy(() -> RedisProgram.REDIS_CLI.require(Map.of("CI", "TRUE")))
         .isInstanceOf(AssertionFailedError.class)
         .hasMessageContaining("redis-cli is not on PATH ()")
@@ -60,12 +68,15 @@ class RedisProgramTest {
 
   @Test
   void require_missingElsewhere_skipsWithTheSameMessage() {
-    for (Map<String, String> env : List.of(Map.of("PATH", dir.toString()),
-        Map.of("PATH", dir.toString(), "CI", "false"))) {
+    for (Map<String, String> env :
+        List.of(Map.of("PATH", dir.toString()), Map.of("PATH", dir.toString(), "CI", "false"))) {
       assertThatThrownBy(() -> RedisProgram.REDIS_SERVER.require(env))
           .isInstanceOf(TestAbortedException.class)
-          .hasMessage("redis-server is not on PATH (" + dir + "); install Debian's redis-server"
-              + " package: apt-get install redis-server (skipped here; under CI=true this fails)");
+          .hasMessage(
+              "redis-server is not on PATH ("
+                  + dir
+                  + "); install Debian's redis-server"
+                  + " package: apt-get install redis-server (skipped here; under CI=true this fails)");
     }
   }
 
@@ -74,10 +85,15 @@ class RedisProgramTest {
     String empty = dir.toString();
     assertThat(RedisProgram.REDIS_SERVER.condition(Map.of("PATH", empty)).isDisabled()).isTrue();
     assertThat(RedisProgram.REDIS_SERVER.condition(Map.of("PATH", empty)).getReason())
-        .contains("redis-server is not on PATH (" + empty + "); install Debian's redis-server"
-            + " package: apt-get install redis-server (skipped here; under CI=true this fails)");
-    assertThat(RedisProgram.REDIS_SERVER.condition(Map.of("PATH", empty, "CI", "true"))
-        .isDisabled()).as("under CI the class runs, and fails").isFalse();
+        .contains(
+            "redis-server is not on PATH ("
+                + empty
+                + "); install Debian's redis-server"
+                + " package: apt-get install redis-server (skipped here; under CI=true this fails)");
+    assertThat(
+            RedisProgram.REDIS_SERVER.condition(Map.of("PATH", empty, "CI", "true")).isDisabled())
+        .as("under CI the class runs, and fails")
+        .isFalse();
     executable(dir, "redis-server");
     assertThat(RedisProgram.REDIS_SERVER.condition(Map.of("PATH", empty)).isDisabled()).isFalse();
   }

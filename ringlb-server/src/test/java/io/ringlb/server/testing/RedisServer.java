@@ -31,18 +31,26 @@ public final class RedisServer {
   /** Launches {@code program} on {@code port} in {@code home}; see {@link #awaitReady}. */
   static RedisServer launch(Path program, int port, Path home) throws IOException {
     Files.createDirectories(home);
-    Process process = new ProcessBuilder(
-            program.toString(),
-            "--port", Integer.toString(port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", home.toString(),
-            "--protected-mode", "no",
-            "--daemonize", "no")
-        .redirectErrorStream(true)
-        .redirectOutput(home.resolve("redis.log").toFile())
-        .start();
+    Process process =
+        new ProcessBuilder(
+                program.toString(),
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                home.toString(),
+                "--protected-mode",
+                "no",
+                "--daemonize",
+                "no")
+            .redirectErrorStream(true)
+            .redirectOutput(home.resolve("redis.log").toFile())
+            .start();
     return new RedisServer(port, process, home);
   }
 
@@ -103,8 +111,10 @@ public final class RedisServer {
 
   private void signal(String name) throws IOException, InterruptedException {
     if (process.isAlive()) {
-      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
-          .redirectErrorStream(true).start();
+      Process kill =
+          new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .start();
       if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
         kill.destroyForcibly();
         throw new IOException("kill -" + name + " " + process.pid() + " failed");

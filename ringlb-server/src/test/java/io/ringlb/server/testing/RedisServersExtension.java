@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Starts real redis-servers (and optionally something in front of them, such as a proxy) for a
- * test class, and stops them after it.
+ * Starts real redis-servers (and optionally something in front of them, such as a proxy) for a test
+ * class, and stops them after it.
  *
  * <pre>{@code
  * @RegisterExtension
@@ -31,8 +31,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *     RedisServersExtension.servers(3).flushBeforeEachTest();
  * }</pre>
  *
- * <p>{@code redis-server} is looked up on {@code PATH} ({@link RedisProgram#REDIS_SERVER}): when
- * it is missing the class fails under {@code CI=true} and is skipped (disabled) elsewhere, with a
+ * <p>{@code redis-server} is looked up on {@code PATH} ({@link RedisProgram#REDIS_SERVER}): when it
+ * is missing the class fails under {@code CI=true} and is skipped (disabled) elsewhere, with a
  * message naming the binary and its Debian package. Each server listens on a free loopback port,
  * persists nothing ({@code --save ''}, {@code --appendonly no}) and works in its own temporary
  * directory; each is ready (answers PING, within 10 s) before any test runs.
@@ -42,8 +42,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * instead, for tests that kill, freeze or reconfigure them. Register it in a {@code static} field.
  */
 public final class RedisServersExtension
-    implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
-    ExecutionCondition {
+    implements BeforeAllCallback,
+        AfterAllCallback,
+        BeforeEachCallback,
+        AfterEachCallback,
+        ExecutionCondition {
 
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
   private static final int PORT_ATTEMPTS = 5;
@@ -141,12 +144,13 @@ public final class RedisServersExtension
       throw new IllegalArgumentException("not one of these servers: " + old);
     }
     old.kill();
-    RedisServer server = RedisServer.launch(program, old.port(), dir.resolve(
-        "redis-" + old.port() + "-" + System.nanoTime()));
+    RedisServer server =
+        RedisServer.launch(
+            program, old.port(), dir.resolve("redis-" + old.port() + "-" + System.nanoTime()));
     if (!server.awaitReady(READY_TIMEOUT)) {
       server.stop();
-      throw new IOException("redis-server did not start again on port " + old.port() + ": "
-          + server.log());
+      throw new IOException(
+          "redis-server did not start again on port " + old.port() + ": " + server.log());
     }
     running.set(index, server);
     return server;
@@ -257,8 +261,9 @@ public final class RedisServersExtension
 
   private void checkRunning() {
     if (dir == null) {
-      throw new IllegalStateException("the redis-servers are not running (not inside a test or "
-          + "@BeforeAll/@AfterAll of the class that registers the extension)");
+      throw new IllegalStateException(
+          "the redis-servers are not running (not inside a test or "
+              + "@BeforeAll/@AfterAll of the class that registers the extension)");
     }
   }
 

@@ -23,8 +23,7 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 class RedisServersExtensionTest {
 
   @RegisterExtension
-  static final RedisServersExtension redis =
-      RedisServersExtension.servers(2).flushBeforeEachTest();
+  static final RedisServersExtension redis = RedisServersExtension.servers(2).flushBeforeEachTest();
 
   /** What the front saw when it started, and how often it was closed. */
   private static final AtomicInteger closed = new AtomicInteger();
@@ -49,8 +48,8 @@ class RedisServersExtensionTest {
   static void runningBeforeTheClassStarts() {
     first = List.copyOf(redis.servers());
     assertThat(first).hasSize(2).allMatch(RedisServer::isAlive);
-    assertThat(front.get().addresses()).containsExactly(first.get(0).address(),
-        first.get(1).address());
+    assertThat(front.get().addresses())
+        .containsExactly(first.get(0).address(), first.get(1).address());
   }
 
   @AfterAll
@@ -92,7 +91,8 @@ class RedisServersExtensionTest {
     assertThat(fresh.port()).isEqualTo(old.port());
     assertThat(fresh.dbsize()).isZero();
     assertThat(redis.server(1)).isSameAs(fresh);
-    assertThatThrownBy(() -> redis.restart(old)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> redis.restart(old))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not one of these servers");
   }
 
@@ -102,11 +102,13 @@ class RedisServersExtensionTest {
     RedisServer server = redis.server(0);
     server.pause();
     try {
-      assertThatThrownBy(() -> {
-        try (Jedis jedis = new Jedis("127.0.0.1", server.port(), 300)) {
-          jedis.ping();
-        }
-      }).isInstanceOf(JedisConnectionException.class);
+      assertThatThrownBy(
+              () -> {
+                try (Jedis jedis = new Jedis("127.0.0.1", server.port(), 300)) {
+                  jedis.ping();
+                }
+              })
+          .isInstanceOf(JedisConnectionException.class);
     } finally {
       server.resume();
     }
