@@ -11,6 +11,7 @@ import io.ringlb.server.CommandHandler;
 import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.Session;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -34,10 +35,10 @@ final class FanOut {
   private static final Set<String> DESCRIPTIONS =
       Set.of("", "info", "docs", "getkeys", "getkeysandflags");
 
-  private final ProxyClient client;
+  private final Session client;
   private final Worker worker;
 
-  FanOut(ProxyClient client, Worker worker) {
+  FanOut(Session client, Worker worker) {
     this.client = client;
     this.worker = worker;
   }
@@ -48,7 +49,7 @@ final class FanOut {
     if (targets.length == 0) {
       return gather.combine(targets, new Object[0]);
     }
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     Object[] results = new Object[targets.length];
     int[] remaining = {targets.length};
     worker.begin();

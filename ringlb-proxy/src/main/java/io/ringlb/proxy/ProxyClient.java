@@ -37,31 +37,13 @@ final class ProxyClient implements ConnectionState {
     this.session = session;
     this.proxy = proxy;
     this.worker = worker;
-    this.router = worker.router();
-    this.split = worker.split();
+    this.router = new Router(worker);
+    this.split = new SplitCommand(worker, router);
   }
 
   /** Returns the proxy's state of {@code session}'s connection. */
   static ProxyClient of(Session session) {
     return (ProxyClient) session.state();
-  }
-
-  Session session() {
-    return session;
-  }
-
-  /** Returns the client's id, which also picks its connection in each backend's pool. */
-  long id() {
-    return session.id();
-  }
-
-  Router router() {
-    return router;
-  }
-
-  /** Returns what this client sees of the control plane. */
-  RingControl ring() {
-    return proxy.ring();
   }
 
   @Override
@@ -74,7 +56,7 @@ final class ProxyClient implements ConnectionState {
       return CommandHandler.HELD;
     }
     Transactions tx = transactions;
-    if (tx != null && tx.open() && !spec.flags().contains(ProxyCommand.NO_QUEUE)) {
+    if (tx != null && tx.open() && !spec.flags().contains(CommandSpec.NO_QUEUE)) {
       return tx.queue(spec, handler, r);
     }
     Subscriptions sub = subscriptions;
@@ -93,9 +75,9 @@ final class ProxyClient implements ConnectionState {
   /** Serves {@code command}, after {@link #before} let it through. */
   RedisMessage serve(ProxyCommand command, Request r) {
     return switch (command.route()) {
-      case KEY -> router.key(this, r);
-      case MGET, COUNT_KEYS, MSET -> split.send(this, command.route(), r);
-      case SAME_SLOT -> router.sameSlot(this, command, r);
+      case KEY -> router.key(session, r);
+      case MGET, COUNT_KEYS, MSET -> split.send(session, command.route(), r);
+      case SAME_SLOT -> router.sameSlot(session, proxy.ring().hashTag(), command, r);
       case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' " + command.refusal());
       case LOCAL -> command.local().execute(session, r);
     };
@@ -104,7 +86,7 @@ final class ProxyClient implements ConnectionState {
   Transactions transactions() {
     Transactions tx = transactions;
     if (tx == null) {
-      tx = transactions = new Transactions(this, worker, router);
+      tx = transactions = new Transactions(session, worker, router);
     }
     return tx;
   }
@@ -112,7 +94,7 @@ final class ProxyClient implements ConnectionState {
   Subscriptions pubsub() {
     Subscriptions sub = subscriptions;
     if (sub == null) {
-      sub = subscriptions = new Subscriptions(this, worker, router);
+      sub = subscriptions = new Subscriptions(session, worker, router);
     }
     return sub;
   }
@@ -120,7 +102,7 @@ final class ProxyClient implements ConnectionState {
   FanOut fanOut() {
     FanOut f = fanOut;
     if (f == null) {
-      f = fanOut = new FanOut(this, worker);
+      f = fanOut = new FanOut(session, worker);
     }
     return f;
   }
@@ -130,7 +112,7 @@ final class ProxyClient implements ConnectionState {
   }
 
   RedisMessage ring(Request r) {
-    return RingAdmin.ring(this, proxy, worker.topology(), r);
+    return RingAdmin.ring(session, proxy, fanOut(), router, worker.topology(), r);
   }
 
   @Override

@@ -10,7 +10,8 @@ import io.ringlb.server.Session;
  * Everything the proxy knows of one command, read from this one record after the front end looked
  * the command up: how it is routed, where its keys are, why it is refused, and which handler
  * answers it when the proxy answers it itself. What it may do inside MULTI or while subscribed is
- * in its {@link CommandSpec}'s flags ({@code no-queue}, {@code pubsub-context}).
+ * in its {@link CommandSpec}'s flags ({@link CommandSpec#NO_QUEUE}, {@link
+ * CommandSpec#PUBSUB_CONTEXT}).
  *
  * @param spec the name, arity and flags the front end checks
  * @param route how the proxy serves the command
@@ -42,12 +43,6 @@ record ProxyCommand(
     /** Known but not served through the proxy: {@link #refusal} says why. */
     REFUSED
   }
-
-  /** Flag of a command that runs at once inside MULTI instead of being queued. */
-  static final String NO_QUEUE = "no-queue";
-
-  /** Flag of a command a subscribed client may run (RESP2). */
-  static final String PUBSUB_CONTEXT = "pubsub-context";
 
   /** Validates that the fields the route needs are there. */
   ProxyCommand {

@@ -305,24 +305,24 @@ final class ProxyCommands {
         local(
             "multi",
             1,
-            "fast " + ProxyCommand.NO_QUEUE,
+            "fast " + CommandSpec.NO_QUEUE,
             (s, r) -> ProxyClient.of(s).transactions().multi()));
     add(
         all,
-        local("exec", 1, ProxyCommand.NO_QUEUE, (s, r) -> ProxyClient.of(s).transactions().exec()));
+        local("exec", 1, CommandSpec.NO_QUEUE, (s, r) -> ProxyClient.of(s).transactions().exec()));
     add(
         all,
         local(
             "discard",
             1,
-            "fast " + ProxyCommand.NO_QUEUE,
+            "fast " + CommandSpec.NO_QUEUE,
             (s, r) -> ProxyClient.of(s).transactions().discard()));
     add(
         all,
         local(
             "watch",
             -2,
-            "fast " + ProxyCommand.NO_QUEUE,
+            "fast " + CommandSpec.NO_QUEUE,
             (s, r) -> ProxyClient.of(s).transactions().watch(r)));
     add(all, local("unwatch", 1, "fast", (s, r) -> ProxyClient.of(s).transactions().unwatch()));
     for (String name : new String[] {"subscribe", "psubscribe"}) {
@@ -331,7 +331,7 @@ final class ProxyCommands {
           local(
               name,
               -2,
-              ProxyCommand.PUBSUB_CONTEXT,
+              CommandSpec.PUBSUB_CONTEXT,
               (s, r) -> ProxyClient.of(s).pubsub().subscribe(r)));
     }
     for (String name : new String[] {"unsubscribe", "punsubscribe"}) {
@@ -340,7 +340,7 @@ final class ProxyCommands {
           local(
               name,
               -1,
-              ProxyCommand.PUBSUB_CONTEXT,
+              CommandSpec.PUBSUB_CONTEXT,
               (s, r) -> ProxyClient.of(s).pubsub().unsubscribe(r)));
     }
     add(all, local("publish", 3, "fast", (s, r) -> ProxyClient.of(s).pubsub().publish(r)));

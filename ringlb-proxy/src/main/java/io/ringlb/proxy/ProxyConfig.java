@@ -177,7 +177,7 @@ public final class ProxyConfig {
     return stateFile;
   }
 
-  /** The most client connections served at once; 0 means no limit. */
+  /** The most client connections served at once (default 10000, as Redis); 0 means no limit. */
   public int maxClients() {
     return maxClients;
   }
@@ -289,7 +289,7 @@ public final class ProxyConfig {
     private int migrationBatch = 100;
     private int migrationRate;
     private Path stateFile;
-    private int maxClients;
+    private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
 
     private Builder() {}
@@ -450,7 +450,7 @@ public final class ProxyConfig {
       return this;
     }
 
-    /** Limits client connections; 0 means no limit. */
+    /** Limits client connections (default 10000, as Redis); 0 means no limit. */
     public Builder maxClients(int max) {
       if (max < 0) {
         throw new IllegalArgumentException("maxclients must not be negative: " + max);

@@ -43,7 +43,7 @@ public final class ProxyServer implements AutoCloseable {
             config.bindHost(),
             config.port(),
             config.requirePass(),
-            config.maxClients() > 0 ? config.maxClients() : ServerConfig.DEFAULT_MAX_CLIENTS,
+            config.maxClients() > 0 ? config.maxClients() : Integer.MAX_VALUE,
             config.protoMaxBulkLen(),
             threads);
     ProxyDataSide dataSide = new ProxyDataSide(config);

@@ -5,6 +5,7 @@ import io.ringlb.server.CommandHandler;
 import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.Session;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -17,7 +18,8 @@ final class RingAdmin {
   private RingAdmin() {}
 
   /** Serves RING {@code r} for {@code client}. */
-  static RedisMessage ring(ProxyClient client, ProxyContext proxy, Topology t, Request r) {
+  static RedisMessage ring(
+      Session client, ProxyContext proxy, FanOut fanOut, Router router, Topology t, Request r) {
     String sub = KeyPositions.lower(r.arg(1));
     switch (sub) {
       case "add" -> {
@@ -48,26 +50,22 @@ final class RingAdmin {
             client, force ? proxy.ring().ringRemoveForce(id) : proxy.ring().ringRemove(id));
       }
       case "nodes" -> {
-        return client
-            .fanOut()
-            .send(
-                t.backends(),
-                new Object[] {"DBSIZE"},
-                (bs, replies) -> Values.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));
+        return fanOut.send(
+            t.backends(),
+            new Object[] {"DBSIZE"},
+            (bs, replies) -> Values.bulk(ProxyInfo.nodes(proxy, t, bs, replies)));
       }
       case "stats" -> {
-        return client
-            .fanOut()
-            .send(
-                t.backends(),
-                new Object[] {"DBSIZE"},
-                (bs, replies) -> Values.bulk(ProxyInfo.stats(proxy, t, bs, replies)));
+        return fanOut.send(
+            t.backends(),
+            new Object[] {"DBSIZE"},
+            (bs, replies) -> Values.bulk(ProxyInfo.stats(proxy, t, bs, replies)));
       }
       case "locate" -> {
         if (r.argc() != 3) {
           return Replies.error("ERR ringlb: usage: RING LOCATE <key>");
         }
-        return Values.bulk(ProxyInfo.locate(t, client.router().hash(t, r.arg(2))));
+        return Values.bulk(ProxyInfo.locate(t, router.hash(t, r.arg(2))));
       }
       default -> {
         return Replies.error(
@@ -79,8 +77,8 @@ final class RingAdmin {
   }
 
   /** Answers with the change's OK, or its error, when the control plane is done with it. */
-  private static RedisMessage answerLater(ProxyClient client, CompletableFuture<String> change) {
-    DeferredReply slot = client.session().defer();
+  private static RedisMessage answerLater(Session client, CompletableFuture<String> change) {
+    DeferredReply slot = client.defer();
     change.whenComplete(
         (ok, failure) -> {
           if (failure == null) {

@@ -9,6 +9,7 @@ import io.ringlb.server.CommandHandler;
 import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.Session;
 
 /**
  * Routes a client's command to the backend owning its keys, on one I/O thread: hashes the keys,
@@ -42,7 +43,7 @@ final class Router {
   }
 
   /** A command of one key, its first argument: sent to the key's owner. */
-  RedisMessage key(ProxyClient client, Request r) {
+  RedisMessage key(Session client, Request r) {
     Topology t = worker.topology();
     return sendToOwner(client, t, hash(t, r.arg(1)), r, FIRST_ARGUMENT);
   }
@@ -51,7 +52,7 @@ final class Router {
    * A command whose keys must be routed as one (a hash tag): sent whole to their owner, or refused
    * with the reason.
    */
-  RedisMessage sameSlot(ProxyClient client, ProxyCommand command, Request r) {
+  RedisMessage sameSlot(Session client, HashTag tag, ProxyCommand command, Request r) {
     String name = command.name();
     if (command.keys().blocks(r)) {
       return Replies.error(
@@ -95,7 +96,7 @@ final class Router {
                 + name
                 + "' are not routed as one,"
                 + " so they may live on different backends; "
-                + tagHint(client.ring().hashTag()));
+                + tagHint(tag));
       }
     }
     return sendToOwner(client, t, h, r, keys);
@@ -114,13 +115,13 @@ final class Router {
    * Sends a client's command to the owner of routing hash {@code h}. While a migration moves {@code
    * h}, the command's keys (the arguments at {@code keys}) are moved to the new owner first.
    */
-  RedisMessage sendToOwner(ProxyClient client, Topology t, int h, Request r, int[] keys) {
+  RedisMessage sendToOwner(Session client, Topology t, int h, Request r, int[] keys) {
     int owner = t.placement().serverFor(h);
     if (owner < 0) {
       return Replies.error(NO_BACKEND);
     }
     Backend target = t.backend(owner);
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     ClientReply reply = new ClientReply(slot, worker, t);
     if (t.previous() != null) {
       int before = t.previous().serverFor(h);

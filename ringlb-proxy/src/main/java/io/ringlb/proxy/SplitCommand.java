@@ -14,6 +14,7 @@ import io.ringlb.server.CommandHandler;
 import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.Session;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -36,7 +37,7 @@ final class SplitCommand {
   }
 
   /** Serves {@code r}, a command of route MGET, COUNT_KEYS or MSET. */
-  RedisMessage send(ProxyClient client, Route route, Request r) {
+  RedisMessage send(Session client, Route route, Request r) {
     int argc = r.argc();
     int step = route == Route.MSET ? 2 : 1;
     if (route == Route.MSET && argc % 2 == 0) {
@@ -65,7 +66,7 @@ final class SplitCommand {
         split = true;
       }
     }
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     if (!split) {
       t.backend(owners[0])
           .connection(worker, client.id())

@@ -12,6 +12,7 @@ import io.ringlb.server.CommandSpec;
 import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.Session;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,14 +23,14 @@ import java.util.List;
  */
 final class Subscriptions {
 
-  private final ProxyClient client;
+  private final Session client;
   private final Worker worker;
   private final Router router;
 
   /** Subscriptions, while the client has any (or is being answered about them); else null. */
   private PubSub pubsub;
 
-  Subscriptions(ProxyClient client, Worker worker, Router router) {
+  Subscriptions(Session client, Worker worker, Router router) {
     this.client = client;
     this.worker = worker;
     this.router = router;
@@ -51,7 +52,7 @@ final class Subscriptions {
    * and lets the rest run (returns null).
    */
   RedisMessage before(CommandSpec spec, Request r) {
-    if (!spec.flags().contains(ProxyCommand.PUBSUB_CONTEXT)) {
+    if (!spec.flags().contains(CommandSpec.PUBSUB_CONTEXT)) {
       return Replies.error(
           "ERR Can't execute '"
               + spec.name()
@@ -76,7 +77,7 @@ final class Subscriptions {
   RedisMessage subscribe(Request r) {
     boolean pattern = r.is(0, "psubscribe");
     PubSub p = start();
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     p.subscribe(
         pattern, names(r), worker.topology(), confirmations -> confirm(slot, confirmations));
     return CommandHandler.DEFERRED;
@@ -86,7 +87,7 @@ final class Subscriptions {
   RedisMessage unsubscribe(Request r) {
     boolean pattern = r.is(0, "punsubscribe");
     PubSub p = start();
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     confirm(slot, p.unsubscribe(pattern, names(r)));
     if (p.count() == 0) {
       close(); // subscribed to nothing: the client is out of subscribed mode
@@ -104,7 +105,7 @@ final class Subscriptions {
     if (owner < 0) {
       return Replies.error(Router.NO_BACKEND);
     }
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     t.backend(owner).connection(worker, client.id()).send(r, new ClientReply(slot, worker, t));
     return CommandHandler.DEFERRED;
   }
@@ -120,7 +121,7 @@ final class Subscriptions {
 
   private PubSub start() {
     if (pubsub == null) {
-      pubsub = new PubSub(client.session(), worker);
+      pubsub = new PubSub(client, worker);
       worker.addSubscriber(pubsub);
     }
     return pubsub;

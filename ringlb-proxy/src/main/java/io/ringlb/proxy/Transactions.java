@@ -11,6 +11,7 @@ import io.ringlb.server.CommandSpec;
 import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.Session;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 
@@ -31,7 +32,7 @@ final class Transactions {
   private static final byte[] UNWATCH =
       "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
-  private final ProxyClient client;
+  private final Session client;
   private final Worker worker;
   private final Router router;
 
@@ -57,7 +58,7 @@ final class Transactions {
 
   private int watchHash;
 
-  Transactions(ProxyClient client, Worker worker, Router router) {
+  Transactions(Session client, Worker worker, Router router) {
     this.client = client;
     this.worker = worker;
     this.router = router;
@@ -184,7 +185,7 @@ final class Transactions {
       return ArrayRedisMessage.NULL_INSTANCE;
     }
     BackendConnection pinned = wasWatching ? watchConnection : null;
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     ClientReply reply = new ClientReply(slot, worker, t);
     Sender block =
         new Sender() {
@@ -261,7 +262,7 @@ final class Transactions {
     watched += r.argc() - 1;
     watchHash = h;
     BackendConnection pinned = watchConnection;
-    DeferredReply slot = client.session().defer();
+    DeferredReply slot = client.defer();
     Sender send = Sender.encoded(Router.encode(r), new ClientReply(slot, worker, t));
     if (t.previous() != null) {
       int before = t.previous().serverFor(h);

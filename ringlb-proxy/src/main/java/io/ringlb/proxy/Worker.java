@@ -36,8 +36,6 @@ final class Worker {
 
   private final ArrayList<BackendConnection> connections = new ArrayList<>();
   private final TurnFlusher flusher;
-  private final Router router;
-  private final SplitCommand split;
 
   /** Worker {@code index}, on {@code loop}, reaching backends through {@code upstream}. */
   Worker(int index, EventLoop loop, Upstream upstream) {
@@ -45,18 +43,6 @@ final class Worker {
     this.loop = loop;
     this.upstream = upstream;
     this.flusher = TurnFlusher.of(loop);
-    this.router = new Router(this);
-    this.split = new SplitCommand(this, router);
-  }
-
-  /** Returns the router of this thread's requests. */
-  Router router() {
-    return router;
-  }
-
-  /** Returns the splitter of this thread's MGET, MSET and DEL. */
-  SplitCommand split() {
-    return split;
   }
 
   /** Routes by {@code first} from the start; before any request, before {@link #start}. */

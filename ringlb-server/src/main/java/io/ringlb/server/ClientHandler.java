@@ -485,16 +485,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (pending.size() >= MAX_PENDING) {
       pauseReading();
     }
-    if (!ctx.channel().isWritable() && outputTooLarge()) {
-      LOG.warning(
-          "closing client "
-              + id
-              + ": more than "
-              + ServerConfig.MAX_UNREAD_REPLY_BYTES
-              + " bytes of replies unread");
-      closing = true;
-      ctx.close();
-    }
+    closeIfOutputTooLarge();
     if (closeWhenDrained) {
       closeIfDrained();
     }
@@ -564,16 +555,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       ctx.flush();
     }
     flushStats();
-    if (!ctx.channel().isWritable() && outputTooLarge()) {
-      LOG.warning(
-          "closing client "
-              + id
-              + ": more than "
-              + ServerConfig.MAX_UNREAD_REPLY_BYTES
-              + " bytes of replies unread");
-      closing = true;
-      ctx.close();
-    }
+    closeIfOutputTooLarge();
   }
 
   private void scheduleFlush() {
@@ -603,6 +585,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
     closing = true;
     ctx.close();
+  }
+
+  /** Disconnects a client whose unread replies exceed the unread-reply limit. */
+  private void closeIfOutputTooLarge() {
+    if (!ctx.channel().isWritable() && outputTooLarge()) {
+      LOG.warning(
+          "closing client "
+              + id
+              + ": more than "
+              + ServerConfig.MAX_UNREAD_REPLY_BYTES
+              + " bytes of replies unread");
+      closing = true;
+      ctx.close();
+    }
   }
 
   /** Returns whether the client's unread replies exceed the unread-reply limit. */

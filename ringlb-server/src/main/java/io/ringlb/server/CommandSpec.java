@@ -24,6 +24,15 @@ public record CommandSpec(
   /** Flag of a command that runs before authentication (AUTH, HELLO, QUIT). */
   public static final String NO_AUTH = "noauth";
 
+  /**
+   * Flag of a command that runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD,
+   * WATCH, QUIT, RESET), for a data side that queues transactions.
+   */
+  public static final String NO_QUEUE = "no-queue";
+
+  /** Flag of a command a client in subscribed mode may still run (RESP2), as Redis allows. */
+  public static final String PUBSUB_CONTEXT = "pubsub-context";
+
   /** Validates the fields. */
   public CommandSpec {
     if (name == null
