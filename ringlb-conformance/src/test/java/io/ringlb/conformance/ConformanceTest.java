@@ -40,11 +40,6 @@ class ConformanceTest {
    */
   static final Map<String, String> KNOWN_DRIFT = Map.ofEntries(
       // both sides alike (the shared front end), not as redis-server
-      drift("connection/hello-auth-no-password-configured", "without a password set,"
-          + " redis-server takes any for user default; ringlb refuses with AUTH's one-argument"
-          + " text"),
-      drift("connection/auth-user-no-password-configured", "without a password set,"
-          + " redis-server takes AUTH default ANY; ringlb refuses"),
       drift("connection/client-info", "ringlb's fields are its own (tot-cmds=0 while the"
           + " command runs; no fd, flags, qbuf...)"),
       drift("errors/unknown-command-long-arg", "ringlb cuts an argument at 127 bytes,"
