@@ -42,10 +42,6 @@ class ConformanceTest {
       // both sides alike (the shared front end), not as redis-server
       drift("connection/client-info", "ringlb's fields are its own (tot-cmds=0 while the"
           + " command runs; no fd, flags, qbuf...)"),
-      drift("errors/unknown-command-long-arg", "ringlb cuts an argument at 127 bytes,"
-          + " redis-server at 128"),
-      drift("errors/unknown-command-binary", "ringlb quotes the bytes as UTF-8 with U+FFFD;"
-          + " redis-server quotes up to the first NUL"),
       // the embedded data side alone
       drift("strings/set-ex-twice", "the embedded server refuses EX given twice; redis-server"
           + " takes the last"));
