@@ -41,10 +41,7 @@ class ConformanceTest {
   static final Map<String, String> KNOWN_DRIFT = Map.ofEntries(
       // both sides alike (the shared front end), not as redis-server
       drift("connection/client-info", "ringlb's fields are its own (tot-cmds=0 while the"
-          + " command runs; no fd, flags, qbuf...)"),
-      // the embedded data side alone
-      drift("strings/set-ex-twice", "the embedded server refuses EX given twice; redis-server"
-          + " takes the last"));
+          + " command runs; no fd, flags, qbuf...)"));
 
   private static Map.Entry<String, String> drift(String exchange, String why) {
     return Map.entry(exchange, why);
