@@ -38,10 +38,7 @@ class ConformanceTest {
    * does, so the entry is removed then. The two sides share one front end, so most are both
    * sides answering alike, not as redis-server.
    */
-  static final Map<String, String> KNOWN_DRIFT = Map.ofEntries(
-      // both sides alike (the shared front end), not as redis-server
-      drift("connection/client-info", "ringlb's fields are its own (tot-cmds=0 while the"
-          + " command runs; no fd, flags, qbuf...)"));
+  static final Map<String, String> KNOWN_DRIFT = Map.of();
 
   private static Map.Entry<String, String> drift(String exchange, String why) {
     return Map.entry(exchange, why);
