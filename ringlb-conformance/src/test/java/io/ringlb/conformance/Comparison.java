@@ -101,32 +101,6 @@ final class Comparison {
     return problems;
   }
 
-  /** The steps where the three replies are not all the same, each with the three replies. */
-  String sideBySide() {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < steps.size(); i++) {
-      String r = replies.get(Target.REDIS).get(i);
-      String e = replies.get(Target.EMBEDDED).get(i);
-      String p = replies.get(Target.PROXY).get(i);
-      if (r.equals(e) && r.equals(p)) {
-        continue;
-      }
-      sb.append("    step `")
-          .append(steps.get(i))
-          .append("`\n")
-          .append("      redis    `")
-          .append(r)
-          .append("`\n")
-          .append("      embedded `")
-          .append(e)
-          .append("`\n")
-          .append("      proxy    `")
-          .append(p)
-          .append("`\n");
-    }
-    return sb.toString();
-  }
-
   /** Every step with the three replies. */
   String transcript() {
     StringBuilder sb = new StringBuilder();

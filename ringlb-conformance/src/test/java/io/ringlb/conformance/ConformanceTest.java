@@ -2,9 +2,9 @@ package io.ringlb.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ringlb.conformance.Targets.Target;
+import io.ringlb.server.testing.RedisServersExtension;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -16,14 +16,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Runs every exchange of {@code src/test/resources/conformance} on redis-server, the embedded
@@ -31,43 +35,6 @@ import org.junit.jupiter.api.TestFactory;
  * other than docs/CONFORMANCE.md lists; see that document.
  */
 class ConformanceTest {
-
-  /**
-   * Exchanges where ringlb today answers other than it should, not on purpose: each passes while it
-   * still differs (the suite's output shows the three replies) and fails once it no longer does, so
-   * the entry is removed then. The two sides share one front end, so most are both sides answering
-   * alike, not as redis-server.
-   */
-  static final Map<String, String> KNOWN_DRIFT =
-      Map.ofEntries(
-          // both sides alike (the shared front end), not as redis-server
-          drift(
-              "connection/hello-auth-no-password-configured",
-              "without a password set,"
-                  + " redis-server takes any for user default; ringlb refuses with AUTH's one-argument"
-                  + " text"),
-          drift(
-              "connection/auth-user-no-password-configured",
-              "without a password set," + " redis-server takes AUTH default ANY; ringlb refuses"),
-          drift(
-              "connection/client-info",
-              "ringlb's fields are its own (tot-cmds=0 while the"
-                  + " command runs; no fd, flags, qbuf...)"),
-          drift(
-              "errors/unknown-command-long-arg",
-              "ringlb cuts an argument at 127 bytes," + " redis-server at 128"),
-          drift(
-              "errors/unknown-command-binary",
-              "ringlb quotes the bytes as UTF-8 with U+FFFD;"
-                  + " redis-server quotes up to the first NUL"),
-          // the embedded data side alone
-          drift(
-              "strings/set-ex-twice",
-              "the embedded server refuses EX given twice; redis-server" + " takes the last"));
-
-  private static Map.Entry<String, String> drift(String exchange, String why) {
-    return Map.entry(exchange, why);
-  }
 
   /** How long one reply may take. */
   static final int REPLY_TIMEOUT_MILLIS = 2000;
@@ -78,79 +45,56 @@ class ConformanceTest {
   /** The oracle's versions whose replies the exchanges and the table were checked against. */
   static final String REDIS_VERSION = "7.0.";
 
-  private static Targets targets;
+  /** The oracle, then the proxy's three backends. */
+  @RegisterExtension static final RedisServersExtension redis = RedisServersExtension.servers(4);
+
+  private static final Supplier<Targets> targets = redis.front(Targets::start);
+
   private static Differences differences;
   private static long deadline;
-  private static final Map<String, Comparison> drifting = new LinkedHashMap<>();
-  private static int identical;
-  private static int asListed;
-
-  /** Why the suite is skipped (a missing prerequisite, outside CI), or {@code null}. */
-  private static String skipped;
+  private static final AtomicInteger identical = new AtomicInteger();
+  private static final AtomicInteger asListed = new AtomicInteger();
 
   @BeforeAll
-  static void start() throws Exception {
-    if (!require(
-        Files.isExecutable(RedisProcess.BINARY),
-        RedisProcess.BINARY
-            + " is missing (apt-get install redis-server): the conformance suite compares ringlb's"
-            + " replies with redis-server's")) {
-      return;
+  static void start() throws IOException {
+    String version = targets.get().redisVersion();
+    if (!version.startsWith(REDIS_VERSION)) {
+      String message =
+          "redis-server is "
+              + version
+              + "; the exchanges were checked against "
+              + REDIS_VERSION
+              + "x";
+      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+        fail(message);
+      }
+      Assumptions.abort(message);
     }
     differences = differences();
-    targets = Targets.start();
-    require(
-        targets.redisVersion().startsWith(REDIS_VERSION),
-        RedisProcess.BINARY
-            + " is "
-            + targets.redisVersion()
-            + "; the exchanges were checked against "
-            + REDIS_VERSION
-            + "x");
     deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BUDGET_MILLIS);
   }
 
-  /**
-   * Returns {@code condition}; when it is false, fails under CI, and elsewhere records why the
-   * tests are skipped, which each test then reports as its assumption.
-   */
-  private static boolean require(boolean condition, String message) {
-    if (!condition) {
-      if ("true".equals(System.getenv("CI"))) {
-        throw new AssertionError(message);
-      }
-      skipped = message;
-    }
-    return condition;
-  }
-
-  private static void assumeRunnable() {
-    assumeTrue(skipped == null, skipped);
-  }
-
   @AfterAll
-  static void stop() throws IOException {
-    try {
-      if (targets != null && skipped == null) {
-        String report = report();
-        System.out.print(report);
-        Path out = Path.of("target", "conformance-report.txt");
-        if (Files.isDirectory(out.getParent())) {
-          Files.writeString(out, report);
-        }
-      }
-    } finally {
-      if (targets != null) {
-        targets.close();
-      }
+  static void report() throws IOException {
+    if (differences == null) {
+      return; // aborted before any exchange ran
+    }
+    String report =
+        String.format(
+            "%nringlb conformance against redis-server %s: %d identical,"
+                + " %d as docs/CONFORMANCE.md lists%n",
+            targets.get().redisVersion(), identical.get(), asListed.get());
+    System.out.print(report);
+    Path out = Path.of("target", "conformance-report.txt");
+    if (Files.isDirectory(out.getParent())) {
+      Files.writeString(out, report);
     }
   }
 
   @Test
   void everyTarget_answersPing() throws IOException {
-    assumeRunnable();
     for (Target t : Target.values()) {
-      try (Client client = new Client(targets.address(t), REPLY_TIMEOUT_MILLIS)) {
+      try (Client client = new Client(targets.get().address(t), REPLY_TIMEOUT_MILLIS)) {
         assertThat(client.command("PING").rendered()).as(t.label).isEqualTo("+PONG\\r\\n");
       }
     }
@@ -158,7 +102,6 @@ class ConformanceTest {
 
   @TestFactory
   Stream<DynamicNode> exchanges() throws IOException {
-    assumeRunnable();
     Map<String, List<DynamicNode>> families = new LinkedHashMap<>();
     for (Exchange exchange : exchangeFiles()) {
       String family = exchange.id().substring(0, exchange.id().indexOf('/'));
@@ -179,29 +122,13 @@ class ConformanceTest {
               + exchange.id()
               + " was not run");
     }
-    targets.flushAll();
+    Targets all = targets.get();
+    all.flushAll();
     Map<Target, List<String>> replies = new EnumMap<>(Target.class);
     for (Target t : Target.values()) {
-      replies.put(t, Client.run(exchange, targets.address(t), REPLY_TIMEOUT_MILLIS));
+      replies.put(t, Client.run(exchange, all.address(t), REPLY_TIMEOUT_MILLIS));
     }
     Comparison c = new Comparison(exchange, replies, differences.of(exchange.id()));
-    String drift = KNOWN_DRIFT.get(exchange.id());
-    if (drift != null) {
-      if (c.conforms()) {
-        fail(
-            exchange.id()
-                + " ("
-                + exchange.source()
-                + ") is in KNOWN_DRIFT (\""
-                + drift
-                + "\") but no longer drifts: remove it from ConformanceTest.KNOWN_DRIFT\n"
-                + c.transcript());
-      }
-      synchronized (drifting) {
-        drifting.put(exchange.id(), c);
-      }
-      return;
-    }
     if (!c.conforms()) {
       fail(
           exchange.id()
@@ -212,39 +139,7 @@ class ConformanceTest {
               + "\n"
               + c.transcript());
     }
-    synchronized (drifting) {
-      if (differences.of(exchange.id()).isEmpty()) {
-        identical++;
-      } else {
-        asListed++;
-      }
-    }
-  }
-
-  private static String report() {
-    StringBuilder sb = new StringBuilder();
-    synchronized (drifting) {
-      sb.append(
-          String.format(
-              "%nringlb conformance against redis-server %s: %d identical,"
-                  + " %d as docs/CONFORMANCE.md lists, %d known drift (ConformanceTest.KNOWN_DRIFT)%n",
-              targets.redisVersion(), identical, asListed, drifting.size()));
-      for (Comparison c : drifting.values()) {
-        String id = c.exchange().id();
-        sb.append("  DRIFT ")
-            .append(id)
-            .append(" (")
-            .append(c.exchange().source())
-            .append("): ")
-            .append(KNOWN_DRIFT.get(id))
-            .append('\n')
-            .append(c.sideBySide());
-        c.problems().stream()
-            .filter(p -> p.contains("docs/CONFORMANCE.md"))
-            .forEach(p -> sb.append("    - ").append(p).append('\n'));
-      }
-    }
-    return sb.toString();
+    (differences.of(exchange.id()).isEmpty() ? identical : asListed).incrementAndGet();
   }
 
   /** Every exchange of the resource folder {@code conformance}. */

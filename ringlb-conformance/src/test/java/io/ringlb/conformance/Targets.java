@@ -6,22 +6,20 @@ import io.ringlb.proxy.ProxyServer;
 import io.ringlb.server.RespServer;
 import io.ringlb.server.ServerConfig;
 import io.ringlb.server.embedded.EmbeddedBackend;
+import io.ringlb.server.testing.RedisServer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
- * The three targets, started once: a redis-server (the oracle), ringlb's embedded server over
- * servers 0, 1 and 2, and ringlb's proxy over three more redis-servers; each with a connection of
- * its own that empties it before every exchange.
+ * The three targets, started once over four running redis-servers: the first is the oracle, the
+ * other three are the backends of ringlb's proxy; and ringlb's embedded server over servers 0, 1
+ * and 2. Each target has a connection of its own that empties it before every exchange.
  */
 final class Targets implements AutoCloseable {
 
@@ -38,20 +36,15 @@ final class Targets implements AutoCloseable {
     }
   }
 
-  private final Path dir;
   private final List<AutoCloseable> started = new ArrayList<>();
   private final Map<Target, InetSocketAddress> addresses = new EnumMap<>(Target.class);
   private final Map<Target, Client> control = new EnumMap<>(Target.class);
   private String redisVersion = "?";
 
-  private Targets(Path dir) {
-    this.dir = dir;
-  }
+  private Targets() {}
 
-  private void boot() throws Exception {
-    RedisProcess oracle = RedisProcess.start(dir);
-    started.add(oracle);
-    addresses.put(Target.REDIS, oracle.address());
+  private void boot(List<RedisServer> servers) throws Exception {
+    addresses.put(Target.REDIS, address(servers.get(0)));
 
     RespServer embedded =
         RespServer.start(
@@ -62,9 +55,7 @@ final class Targets implements AutoCloseable {
     ProxyConfig.Builder config =
         ProxyConfig.builder().port(0).threads(2).requestTimeout(Duration.ofSeconds(5));
     for (int i = 0; i < 3; i++) {
-      RedisProcess backend = RedisProcess.start(dir);
-      started.add(backend);
-      config.backend(i, "127.0.0.1", backend.address().getPort());
+      config.backend(i, "127.0.0.1", servers.get(i + 1).port());
     }
     ProxyServer proxy = ProxyServer.start(config.build());
     started.add(proxy);
@@ -84,11 +75,22 @@ final class Targets implements AutoCloseable {
             .orElse("?");
   }
 
-  /** Starts every target; on a failure, stops those already started. */
-  static Targets start() throws Exception {
-    Targets targets = new Targets(Files.createTempDirectory("ringlb-conformance"));
+  private static InetSocketAddress address(RedisServer server) {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+  }
+
+  /**
+   * Starts the ringlb targets over {@code servers} (at least four, running); on a failure, stops
+   * those already started.
+   */
+  static Targets start(List<RedisServer> servers) throws Exception {
+    if (servers.size() < 4) {
+      throw new IllegalArgumentException(
+          "servers must be four (the oracle, three backends): " + servers);
+    }
+    Targets targets = new Targets();
     try {
-      targets.boot();
+      targets.boot(servers);
       return targets;
     } catch (Exception | Error e) {
       targets.close();
@@ -116,21 +118,15 @@ final class Targets implements AutoCloseable {
     }
   }
 
+  /** Stops the ringlb targets and the control connections; the redis-servers stay up. */
   @Override
-  public void close() throws IOException {
+  public void close() {
     for (int i = started.size() - 1; i >= 0; i--) {
       try {
         started.get(i).close();
       } catch (Exception e) {
         // go on stopping the rest
       }
-    }
-    delete(dir);
-  }
-
-  private static void delete(Path dir) throws IOException {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
   }
 }

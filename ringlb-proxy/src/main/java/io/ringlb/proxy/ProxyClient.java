@@ -151,12 +151,6 @@ final class ProxyClient implements ConnectionState {
   }
 
   @Override
-  public int watched() {
-    Transactions tx = transactions;
-    return tx == null ? 0 : tx.watchedCount();
-  }
-
-  @Override
   public void closed() {
     if (transactions != null) {
       transactions.close();

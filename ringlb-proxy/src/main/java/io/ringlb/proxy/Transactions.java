@@ -75,11 +75,6 @@ final class Transactions {
     return q == null ? -1 : q.size();
   }
 
-  /** Returns the keys watched (CLIENT LIST's watch). */
-  int watchedCount() {
-    return watched;
-  }
-
   /** A command was refused before it ran: inside MULTI, EXEC will answer EXECABORT. */
   void refused() {
     if (queued != null) {

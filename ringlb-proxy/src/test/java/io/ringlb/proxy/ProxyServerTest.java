@@ -363,7 +363,7 @@ class ProxyServerTest {
       assertThat(list)
           .contains("id=" + idA + " ", "name=worker-a", "id=" + idB + " ", "cmd=get", "db=0");
       assertThat(list.lines().filter(l -> l.startsWith("id=" + idB + " ")).findFirst().get())
-          .contains("multi=-1", "watch=0")
+          .contains("flags=N", "multi=-1", "user=default")
           .containsPattern("addr=127\\.0\\.0\\.1:\\d+");
       assertThat(a.clientInfo()).startsWith("id=" + idA + " ").contains("cmd=client");
       assertThat(

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
@@ -243,38 +244,75 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.channel().close();
   }
 
-  /** Returns this client's CLIENT LIST / CLIENT INFO line, without the line end. */
+  /**
+   * Returns this client's CLIENT LIST / CLIENT INFO line, without the line end: Redis 7.0's fields
+   * in Redis 7.0's order, so that tools that read Redis's lines read these. The sizes of Redis's
+   * own per-client buffers ({@code qbuf} to {@code tot-mem}) are 0: ringlb's buffers are Netty's,
+   * shared by the connections of an event loop. {@code fd} is the socket's descriptor on epoll and
+   * -1 where the transport does not tell it. {@code lib-name} and {@code lib-ver} follow, as in
+   * Redis 7.2, once the client has set either with CLIENT SETINFO.
+   */
   String describe() {
     long now = System.nanoTime();
     ConnectionState s = state;
-    return "id="
-        + id
-        + " addr="
-        + remoteAddress()
-        + " laddr="
-        + address(ctx.channel().localAddress())
-        + " name="
-        + (name == null ? "" : name)
-        + " age="
-        + (now - createdNanos) / 1_000_000_000L
-        + " idle="
-        + Math.max(0, now - lastActiveNanos) / 1_000_000_000L
-        + " db=0 sub="
-        + s.subscriptions()
-        + " psub="
-        + s.patternSubscriptions()
-        + " multi="
-        + s.queued()
-        + " watch="
-        + s.watched()
-        + " cmd="
-        + lastCommand
-        + " tot-cmds="
-        + totalCommands
-        + " lib-name="
-        + (libName == null ? "" : libName)
-        + " lib-ver="
-        + (libVersion == null ? "" : libVersion);
+    StringBuilder sb =
+        new StringBuilder(320)
+            .append("id=")
+            .append(id)
+            .append(" addr=")
+            .append(remoteAddress())
+            .append(" laddr=")
+            .append(address(ctx.channel().localAddress()))
+            .append(" fd=")
+            .append(fd())
+            .append(" name=")
+            .append(name == null ? "" : name)
+            .append(" age=")
+            .append((now - createdNanos) / 1_000_000_000L)
+            .append(" idle=")
+            .append(Math.max(0, now - lastActiveNanos) / 1_000_000_000L)
+            .append(" flags=")
+            .append(flags(s))
+            .append(" db=0 sub=")
+            .append(s.subscriptions())
+            .append(" psub=")
+            .append(s.patternSubscriptions())
+            .append(" ssub=0 multi=")
+            .append(s.queued())
+            .append(
+                " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0"
+                    + " tot-mem=0 events=")
+            .append(ctx.channel().config().isAutoRead() ? "r" : "")
+            .append(" cmd=")
+            .append(lastCommand)
+            .append(" user=default redir=-1 resp=2");
+    if (libName != null || libVersion != null) {
+      sb.append(" lib-name=")
+          .append(libName == null ? "" : libName)
+          .append(" lib-ver=")
+          .append(libVersion == null ? "" : libVersion);
+    }
+    return sb.toString();
+  }
+
+  /** Returns CLIENT LIST's flags: P subscribed, x in MULTI, c closing after the reply, or N. */
+  private String flags(ConnectionState s) {
+    StringBuilder flags = new StringBuilder(4);
+    if (s.subscriptions() > 0 || s.patternSubscriptions() > 0) {
+      flags.append('P');
+    }
+    if (s.queued() >= 0) {
+      flags.append('x');
+    }
+    if (closeWhenDrained) {
+      flags.append('c');
+    }
+    return flags.length() == 0 ? "N" : flags.toString();
+  }
+
+  /** Returns the socket's file descriptor, or -1 where the transport does not tell it. */
+  private int fd() {
+    return ctx.channel() instanceof UnixChannel unix ? unix.fd().intValue() : -1;
   }
 
   private static String address(SocketAddress address) {

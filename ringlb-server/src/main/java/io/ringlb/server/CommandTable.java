@@ -18,6 +18,9 @@ final class CommandTable implements CommandRegistry {
   static final int MAX_NAME = 64;
   static final String NOAUTH = "NOAUTH Authentication required.";
 
+  /** The most bytes of a client's words an unknown-command error quotes, as in Redis. */
+  static final int MAX_QUOTED = 128;
+
   /** One registered command or subcommand. */
   static final class Entry {
     final CommandSpec spec;
@@ -162,7 +165,7 @@ final class CommandTable implements CommandRegistry {
     Entry entry = lookup(request.arg(0), request.scratch);
     if (entry == null) {
       client.state().refused();
-      return Replies.error(unknownCommand(request));
+      return unknownCommand(request);
     }
     if (!entry.spec.acceptsArgc(request.argc())) {
       client.state().refused();
@@ -175,12 +178,10 @@ final class CommandTable implements CommandRegistry {
           return authenticated ? help(entry) : Replies.error(NOAUTH);
         }
         client.state().refused();
-        return Replies.error(
-            "ERR unknown subcommand '"
-                + truncate(request.string(1), 128)
-                + "'. Try "
-                + entry.spec.name().toUpperCase(Locale.ROOT)
-                + " HELP.");
+        return new QuotedError("ERR unknown subcommand '")
+            .quote(request.arg(1), MAX_QUOTED)
+            .text("'. Try " + entry.spec.name().toUpperCase(Locale.ROOT) + " HELP.")
+            .reply();
       }
       if (!sub.spec.acceptsArgc(request.argc())) {
         client.state().refused();
@@ -219,20 +220,22 @@ final class CommandTable implements CommandRegistry {
     return Replies.array(lines);
   }
 
-  /** Returns Redis's text for an unknown command, quoting the first arguments. */
-  static String unknownCommand(Request request) {
-    StringBuilder args = new StringBuilder();
-    for (int i = 1; i < request.argc() && args.length() < 128; i++) {
-      args.append('\'').append(truncate(request.string(i), 128 - args.length())).append("' ");
+  /**
+   * Returns Redis's error for an unknown command: the name, then the first arguments each quoted,
+   * as long as the arguments quoted so far (quotes and spaces counted) are under {@link
+   * #MAX_QUOTED} bytes, each cut to what is left of that; every quote ends at a NUL byte.
+   */
+  static RedisMessage unknownCommand(Request request) {
+    QuotedError error =
+        new QuotedError("ERR unknown command '")
+            .quote(request.arg(0), MAX_QUOTED)
+            .text("', with args beginning with: ");
+    int start = error.length();
+    for (int i = 1; i < request.argc() && error.length() - start < MAX_QUOTED; i++) {
+      int room = MAX_QUOTED - (error.length() - start);
+      error.text("'").quote(request.arg(i), room).text("' ");
     }
-    return "ERR unknown command '"
-        + truncate(request.string(0), 128)
-        + "', with args beginning with: "
-        + args;
-  }
-
-  private static String truncate(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, Math.max(0, max));
+    return error.reply();
   }
 
   /** Returns the entries, subcommands included, that satisfy {@code filter}. */

@@ -29,6 +29,16 @@ final class ConnectionCommands {
 
   private static final RedisMessage RESET = Replies.simple("RESET");
 
+  /** The one user, as AUTH and HELLO AUTH name it. */
+  private static final byte[] DEFAULT_USER = "default".getBytes(StandardCharsets.US_ASCII);
+
+  private static final String WRONGPASS =
+      "WRONGPASS invalid username-password pair or user is disabled.";
+
+  private static final String NO_PASSWORD_CONFIGURED =
+      "ERR AUTH <password> called without any"
+          + " password configured for the default user. Are you sure your configuration is correct?";
+
   private final ServerContext server;
 
   private ConnectionCommands(ServerContext server) {
@@ -297,27 +307,43 @@ final class ConnectionCommands {
     return r.argc() == 1 ? Replies.PONG : Replies.bulk(r.arg(1).retainedDuplicate());
   }
 
-  private boolean checkPassword(byte[] given) {
-    return MessageDigest.isEqual(server.password(), given);
+  /**
+   * Returns whether {@code user} and {@code password} log in, as Redis's ACL checks them: the only
+   * user is {@code default} (the name compared byte for byte), which takes any password while none
+   * is configured ({@code nopass}) and only the configured one otherwise.
+   */
+  private boolean authenticates(byte[] user, byte[] password) {
+    if (!MessageDigest.isEqual(DEFAULT_USER, user)) {
+      return false;
+    }
+    byte[] configured = server.password();
+    return configured == null || MessageDigest.isEqual(configured, password);
   }
 
+  /**
+   * AUTH password, or AUTH default password. With no password configured the one-argument form is
+   * refused as a likely mistake, while the user form logs in with any password, as in Redis.
+   */
   private RedisMessage auth(Session s, Request r) {
     if (r.argc() > 3) {
       throw CommandException.syntax();
     }
-    if (server.password() == null) {
-      throw new CommandException(
-          "ERR AUTH <password> called without any password configured for"
-              + " the default user. Are you sure your configuration is correct?");
+    if (r.argc() == 2 && server.password() == null) {
+      throw new CommandException(NO_PASSWORD_CONFIGURED);
     }
-    boolean userOk = r.argc() == 2 || r.is(1, "default");
-    if (!userOk || !checkPassword(r.bytes(r.argc() - 1))) {
-      throw new CommandException("WRONGPASS invalid username-password pair or user is disabled.");
+    byte[] user = r.argc() == 2 ? DEFAULT_USER : r.bytes(1);
+    if (!authenticates(user, r.bytes(r.argc() - 1))) {
+      throw new CommandException(WRONGPASS);
     }
     ((ClientHandler) s).authenticated(true);
     return Replies.OK;
   }
 
+  /**
+   * HELLO [2 [AUTH user password] [SETNAME name]]: the options take effect one by one, left to
+   * right, as in Redis, so an error stops at the option it names and keeps what came before it (a
+   * login, a name); an unauthenticated client then gets NOAUTH.
+   */
   private RedisMessage hello(Session s, Request r) {
     ClientHandler client = (ClientHandler) s;
     if (r.argc() >= 2) {
@@ -331,43 +357,28 @@ final class ConnectionCommands {
         throw new CommandException(NOPROTO);
       }
     }
-    boolean authOk = false;
-    String newName = null;
     for (int i = 2; i < r.argc(); i++) {
       int more = r.argc() - i - 1;
       if (r.is(i, "auth") && more >= 2) {
-        boolean passOk =
-            server.password() != null && r.is(i + 1, "default") && checkPassword(r.bytes(i + 2));
-        if (server.password() == null) {
-          throw new CommandException(
-              "ERR AUTH <password> called without any password configured"
-                  + " for the default user. Are you sure your configuration is correct?");
+        if (!authenticates(r.bytes(i + 1), r.bytes(i + 2))) {
+          throw new CommandException(WRONGPASS);
         }
-        if (!passOk) {
-          throw new CommandException(
-              "WRONGPASS invalid username-password pair or user is disabled.");
-        }
-        authOk = true;
+        client.authenticated(true);
         i += 2;
       } else if (r.is(i, "setname") && more >= 1) {
-        newName = r.string(i + 1);
-        checkName(newName);
+        String name = r.string(i + 1);
+        checkName(name);
+        client.name(name.isEmpty() ? null : name);
         i += 1;
       } else {
         throw new CommandException("ERR Syntax error in HELLO option '" + r.string(i) + "'");
       }
     }
-    if (!client.authenticated() && !authOk) {
+    if (!client.authenticated()) {
       throw new CommandException(
           "NOAUTH HELLO must be called with the client already"
               + " authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to"
               + " authenticate the client and select the RESP protocol version at the same time");
-    }
-    if (authOk) {
-      client.authenticated(true);
-    }
-    if (newName != null) {
-      client.name(newName.isEmpty() ? null : newName);
     }
     ByteBufAllocator alloc = s.alloc();
     return Replies.array(

@@ -49,11 +49,6 @@ public interface ConnectionState {
     return -1;
   }
 
-  /** Returns how many keys this client watches (CLIENT LIST's {@code watch}). */
-  default int watched() {
-    return 0;
-  }
-
   /** The connection closed: release what this state holds. */
   default void closed() {}
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,32 +17,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The RESP front end answers byte for byte the same however a client's bytes are cut into reads:
- * each request set is fed to a connection's pipeline ({@link RespServer#initPipeline} over an
- * {@code EmbeddedChannel}) whole, split in two at every byte boundary, one byte per read, and in
- * seeded random chunkings, and every run must write the same replies (and close, or not, the same
- * way) as the unsplit run, which must write the expected ones.
+ * each request set is fed to a connection's pipeline ({@link RespServer#initPipeline}) whole, split
+ * in two at every byte boundary, one byte per read, and in seeded random chunkings, and every run
+ * must write the same replies (and close, or not, the same way) as the unsplit run, which must
+ * write the expected ones.
  *
  * <p>The contract is written once for every data side; a subclass says which through {@link
- * #newDataSide()}. Today only the embedded data side runs behind {@code RespServer} ({@link
- * EmbeddedSplitFramesTest}). To add the proxy's once it does (after the redesign, when {@code
- * DataSide} is {@code DataSide}), add to ringlb-proxy's tests (it has ringlb-server's test-jar):
- *
- * <pre>{@code
- * class ProxySplitFramesTest extends SplitFramesContract {
- *   @RegisterExtension
- *   static final RedisServersExtension redis = RedisServersExtension.servers(3);
- *
- *   @Override
- *   protected DataSide newDataSide() {
- *     return ...; // the proxy's data side over redis.servers()
- *   }
- *
- *   @Override
- *   protected String replies(EmbeddedChannel channel, int expected) {
- *     ...; // wait, bounded, until the backends' answers are written (see replies below)
- *   }
- * }
- * }</pre>
+ * #newDataSide()}. A data side that answers within the request's read (the embedded one, {@link
+ * EmbeddedSplitFramesTest}) runs each connection over an {@code EmbeddedChannel}, on the test's
+ * thread. One that answers from connections of its own (the proxy, from its backends) says so with
+ * {@link #onEventLoop()}: it is then started on a real event loop, as {@link RespServer} starts it,
+ * each read is handed to the connection's pipeline on that loop, and the replies are awaited,
+ * bounded in time ({@link EventLoopFeeds}).
  *
  * <p>Every case sets each key it reads and deletes what it created, so one data side serves all the
  * runs of a case; any data side that behaves as Redis does must write the expected replies.
@@ -55,34 +40,44 @@ public abstract class SplitFramesContract {
 
   private static final long SEED = 20_240_601L;
   private static final int MAX_ONE_BYTE_READS = 16 * 1024;
+  private static final String CLOSED = "<closed>";
 
   private DataSide dataSide;
   private ServerContext context;
+  private EventLoopFeeds feeds;
 
   /** Returns a new data side to run the cases against; closed after each case. */
   protected abstract DataSide newDataSide() throws Exception;
 
   /**
-   * Returns everything {@code channel} has written so far, as ISO-8859-1 text, once the replies of
-   * the requests it read are written. The default suits a data side that answers within the
-   * request's read (the embedded one); one that answers on other threads waits, bounded in time,
-   * until {@code expected} bytes are there or the channel closed.
+   * Returns whether the data side must run on a real event loop (it answers from connections of its
+   * own, which need one); false, the default, runs every connection over an {@code
+   * EmbeddedChannel}.
    */
-  protected String replies(EmbeddedChannel channel, int expected) {
-    return Fixtures.output(channel);
+  protected boolean onEventLoop() {
+    return false;
   }
 
   @BeforeEach
   final void startDataSide() throws Exception {
     dataSide = newDataSide();
     context = new ServerContext(ServerConfig.defaults(), dataSide);
+    if (onEventLoop()) {
+      feeds = new EventLoopFeeds(context);
+    }
     ConnectionCommands.register(context);
     dataSide.register(context.commands());
   }
 
   @AfterEach
   final void closeDataSide() {
-    dataSide.close();
+    try {
+      dataSide.close();
+    } finally {
+      if (feeds != null) {
+        feeds.close();
+      }
+    }
   }
 
   /** The request sets: name, the bytes a client sends, the replies Redis writes for them. */
@@ -142,10 +137,10 @@ public abstract class SplitFramesContract {
   @MethodSource("cases")
   final void splitInTwoAtEveryByte_sameReplies(String name, String request, String expected) {
     byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
-    String whole = run(bytes, List.of(bytes.length), expected.length());
+    String whole = run(bytes, List.of(bytes.length), expected);
     assertThat(whole).as("%s, unsplit", name).isEqualTo(expected);
     for (int cut = 1; cut < bytes.length; cut++) {
-      assertThat(run(bytes, List.of(cut, bytes.length - cut), expected.length()))
+      assertThat(run(bytes, List.of(cut, bytes.length - cut), expected))
           .as("%s, split after byte %d of %d", name, cut, bytes.length)
           .isEqualTo(whole);
     }
@@ -167,20 +162,20 @@ public abstract class SplitFramesContract {
   @MethodSource("chunkingCases")
   final void randomChunkings_sameReplies(String name, String request, String expected) {
     byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
-    String whole = run(bytes, List.of(bytes.length), expected.length());
+    String whole = run(bytes, List.of(bytes.length), expected);
     assertThat(whole).as("%s, unsplit", name).isEqualTo(expected);
     if (bytes.length <= MAX_ONE_BYTE_READS) {
       List<Integer> oneByteEach = new ArrayList<>();
       for (int i = 0; i < bytes.length; i++) {
         oneByteEach.add(1);
       }
-      assertThat(run(bytes, oneByteEach, expected.length()))
+      assertThat(run(bytes, oneByteEach, expected))
           .as("%s, one byte per read", name)
           .isEqualTo(whole);
     }
     for (int k = 0; k < CHUNKINGS; k++) {
       List<Integer> sizes = chunking(new Random(SEED + k), bytes.length);
-      assertThat(run(bytes, sizes, expected.length()))
+      assertThat(run(bytes, sizes, expected))
           .as("%s, chunking %d (seed %d): %s", name, k, SEED + k, sizes)
           .isEqualTo(whole);
     }
@@ -200,30 +195,37 @@ public abstract class SplitFramesContract {
 
   /**
    * Feeds {@code bytes} to a new connection in reads of {@code sizes} and returns what it wrote,
-   * with {@code <closed>} if it closed; checks that every read buffer was released once the
-   * connection ended. (The reads are unpooled: paranoid leak tracking of every byte read would make
-   * the thousands of runs slow; refCnt shows a buffer kept.)
+   * with {@code <closed>} if it closed, once the {@code expected} replies' worth is there; checks
+   * that every read buffer was released once the connection ended. (The reads are unpooled:
+   * paranoid leak tracking of every byte read would make the thousands of runs slow; refCnt shows a
+   * buffer kept.)
    */
-  private String run(byte[] bytes, List<Integer> sizes, int expected) {
-    EmbeddedChannel ch = new EmbeddedChannel();
-    RespServer.initPipeline(ch.pipeline(), context);
-    ch.pipeline().fireChannelActive();
-    List<ByteBuf> reads = new ArrayList<>(sizes.size());
-    int offset = 0;
-    for (int size : sizes) {
-      ch.runPendingTasks();
-      if (!ch.isOpen()) {
-        break; // closed after a protocol error: the rest is never read
-      }
-      ByteBuf read = Unpooled.wrappedBuffer(bytes, offset, size);
-      reads.add(read);
-      ch.writeInbound(read);
-      offset += size;
+  private String run(byte[] bytes, List<Integer> sizes, String expected) {
+    ClientFeed feed;
+    try {
+      feed = feeds != null ? feeds.open() : new EmbeddedChannelFeed(context);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while connecting", e);
     }
-    String out = replies(ch, expected);
-    ch.runPendingTasks();
-    String outcome = out + (ch.isOpen() ? "" : "<closed>");
-    ch.finishAndReleaseAll();
+    List<ByteBuf> reads = new ArrayList<>(sizes.size());
+    String outcome;
+    try {
+      int offset = 0;
+      for (int size : sizes) {
+        if (!feed.isOpen()) {
+          break; // closed after a protocol error: the rest is never read
+        }
+        ByteBuf read = Unpooled.wrappedBuffer(bytes, offset, size);
+        reads.add(read);
+        feed.read(read);
+        offset += size;
+      }
+      boolean closes = expected.endsWith(CLOSED);
+      outcome = feed.replies(expected.length() - (closes ? CLOSED.length() : 0), closes);
+    } finally {
+      feed.close();
+    }
     for (int i = 0; i < reads.size(); i++) {
       assertThat(reads.get(i).refCnt())
           .as("read %d of %s, after the connection ended", i, sizes)

@@ -159,43 +159,67 @@ public final class EmbeddedBackend implements DataSide {
     }
   }
 
+  /** The expiry options of SET, by their index in {@link #EXPIRY_OPTIONS}. */
+  private static final String[] EXPIRY_OPTIONS = {"ex", "px", "exat", "pxat"};
+
+  /** Returns the index of the expiry option argument {@code i} is, or -1. */
+  private static int expiryOption(Request q, int i) {
+    for (int k = 0; k < EXPIRY_OPTIONS.length; k++) {
+      if (q.is(i, EXPIRY_OPTIONS[k])) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL], with Redis's rules:
+   * options in any order, each may come again (the last expiry given counts, and only its value is
+   * read, once every option is known), but NX with XX, two kinds of expiry, or an expiry with
+   * KEEPTTL is a syntax error.
+   */
   private RedisMessage set(Session s, Request q) {
     boolean nx = false;
     boolean xx = false;
     boolean get = false;
     boolean keepTtl = false;
-    long ttlMillis = -1; // relative
-    long atMillis = -1; // absolute
-    boolean expiry = false;
+    int expiryKind = -1; // an index in EXPIRY_OPTIONS
+    int expiryArg = -1; // where its value is
     for (int i = 3; i < q.argc(); i++) {
       boolean hasNext = i + 1 < q.argc();
+      int kind;
       if (q.is(i, "nx") && !xx) {
         nx = true;
       } else if (q.is(i, "xx") && !nx) {
         xx = true;
       } else if (q.is(i, "get")) {
         get = true;
-      } else if (q.is(i, "keepttl") && !expiry) {
+      } else if (q.is(i, "keepttl") && expiryKind < 0) {
         keepTtl = true;
-      } else if ((q.is(i, "ex") || q.is(i, "px") || q.is(i, "exat") || q.is(i, "pxat"))
-          && !expiry
+      } else if ((kind = expiryOption(q, i)) >= 0
+          && (expiryKind < 0 || expiryKind == kind)
           && !keepTtl
           && hasNext) {
-        expiry = true;
-        boolean seconds = q.is(i, "ex") || q.is(i, "exat");
-        boolean absolute = q.is(i, "exat") || q.is(i, "pxat");
-        long v = q.longValue(++i);
-        if (v <= 0 || (seconds && v > Long.MAX_VALUE / 1000)) {
-          throw new CommandException("ERR invalid expire time in 'set' command");
-        }
-        long ms = seconds ? v * 1000 : v;
-        if (absolute) {
-          atMillis = ms;
-        } else {
-          ttlMillis = ms;
-        }
+        expiryKind = kind;
+        expiryArg = ++i;
       } else {
         throw CommandException.syntax();
+      }
+    }
+    boolean expiry = expiryKind >= 0;
+    long ttlMillis = -1; // relative
+    long atMillis = -1; // absolute
+    if (expiry) {
+      boolean seconds = expiryKind == 0 || expiryKind == 2;
+      long v = q.longValue(expiryArg);
+      if (v <= 0 || (seconds && v > Long.MAX_VALUE / 1000)) {
+        throw new CommandException("ERR invalid expire time in 'set' command");
+      }
+      long ms = seconds ? v * 1000 : v;
+      if (expiryKind >= 2) {
+        atMillis = ms;
+      } else {
+        ttlMillis = ms;
       }
     }
     byte[] key = q.bytes(1);
