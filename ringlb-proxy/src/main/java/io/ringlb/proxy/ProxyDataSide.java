@@ -119,6 +119,12 @@ final class ProxyDataSide implements DataSide {
     return ProxyClient.of(session).fanOut().describeCommands(request, this::served);
   }
 
+  @Override
+  public boolean serves(String name) {
+    ProxyCommand command = ProxyCommands.named(name);
+    return command == null || command.served();
+  }
+
   /** Returns whether a client may run the command named {@code name} through the proxy. */
   private boolean served(byte[] name) {
     String lower = new String(name, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT);

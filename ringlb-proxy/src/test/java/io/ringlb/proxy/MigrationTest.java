@@ -398,7 +398,7 @@ class MigrationTest {
                 .port(0)
                 .threads(2)
                 .migrationBatch(20)
-                .migrationRate(600)
+                .migrationRate(200) // slow enough for several SCAN iterations on a loaded machine
                 .requestTimeout(Duration.ofSeconds(5))
                 .placement("slots")
                 .backend("1=" + redis.server(0).address())

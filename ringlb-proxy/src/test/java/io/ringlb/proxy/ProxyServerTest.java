@@ -332,6 +332,17 @@ class ProxyServerTest {
       assertThat(names)
           .contains("get", "mset", "eval", "multi", "subscribe")
           .doesNotContain("blpop", "ssubscribe", "keys");
+      List<String> listed = new ArrayList<>();
+      for (Object name :
+          (List<?>)
+              jedis.sendCommand(() -> "COMMAND".getBytes(StandardCharsets.US_ASCII), "LIST")) {
+        listed.add(new String((byte[]) name, StandardCharsets.UTF_8));
+      }
+      assertThat(listed)
+          .as("COMMAND LIST: what a client may run through the proxy")
+          .contains("get", "ring", "client", "multi")
+          .doesNotContain("blpop", "ssubscribe", "keys");
+      assertThat(count).as("COMMAND COUNT counts what COMMAND LIST lists").isEqualTo(listed.size());
       List<?> keys =
           (List<?>)
               jedis.sendCommand(

@@ -49,7 +49,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
   private static final int MAX_PENDING = 1024;
-  private static final int BATCH_BYTES = 8192;
 
   private final ServerContext server;
   private final long id;
@@ -59,7 +58,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private ChannelHandlerContext ctx;
   private TurnFlusher flusher;
   private ConnectionState state = ConnectionState.NONE;
-  private ByteBuf batch; // replies encoded in this read batch, not yet written
+  private ReplyBatch out; // replies encoded in this read batch, not yet written
   private Slot current; // the slot the running handler took, if any
   private ArrayDeque<ByteBuf[]> held; // requests held by the data side, oldest first
   private boolean holding;
@@ -132,8 +131,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (!ctx.executor().inEventLoop()) {
       throw new IllegalStateException("bulk() must be called from the command handler");
     }
-    if (pending.isEmpty() && current == null && length <= EncodedReplies.MAX_INLINED_BULK) {
-      EncodedReplies.writeBulk(batch(length + EncodedReplies.BULK_OVERHEAD), bytes, offset, length);
+    if (pending.isEmpty() && current == null && out.writeBulk(bytes, offset, length)) {
       return Written.INSTANCE;
     }
     return length == 0
@@ -328,6 +326,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.flusher = TurnFlusher.of(ctx.channel().eventLoop());
+    this.out = new ReplyBatch(ctx);
   }
 
   @Override
@@ -352,10 +351,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       server.clientDisconnected();
     }
     closing = true;
-    if (batch != null) {
-      batch.release();
-      batch = null;
-    }
+    out.release();
     Slot slot;
     while ((slot = pending.poll()) != null) {
       slot.discard();
@@ -532,7 +528,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   /** Writes a reply now if nothing is outstanding, else queues it behind the outstanding ones. */
   private void send(RedisMessage reply) {
     if (pending.isEmpty()) {
-      write(reply);
+      out.write(reply);
       unflushed = true;
     } else {
       Slot slot = new Slot();
@@ -553,7 +549,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private void closeIfDrained() {
     if (pending.isEmpty()) {
       closeWhenDrained = false;
-      flushBatch();
+      out.writeOut();
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       unflushed = false;
     }
@@ -576,7 +572,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     lastActiveNanos = System.nanoTime();
     if (unflushed) {
       unflushed = false;
-      flushBatch();
+      out.writeOut();
       ctx.flush();
     }
     flushStats();
@@ -589,7 +585,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     flushQueued = false;
     if (unflushed) {
       unflushed = false;
-      flushBatch();
+      out.writeOut();
       ctx.flush();
     }
     flushStats();
@@ -662,65 +658,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
   }
 
-  /**
-   * Writes one reply. Small replies of the common shapes (status, integer, null, short bulk
-   * strings, and frames a handler encoded itself) are encoded straight into one batch buffer per
-   * read batch, so a pipeline of N replies is one buffer and one write; anything else goes through
-   * RedisEncoder after the batch so far.
-   */
-  private void write(RedisMessage reply) {
-    ByteBuf frame = EncodedReplies.constantFrame(reply);
-    if (frame != null) {
-      batch(frame.readableBytes()).writeBytes(frame, frame.readerIndex(), frame.readableBytes());
-      return;
-    }
-    if (reply instanceof EncodedReply encoded) {
-      writeRaw(encoded.content());
-      encoded.release();
-      return;
-    }
-    if (reply instanceof FullBulkStringRedisMessage bulk
-        && !bulk.isNull()
-        && bulk.content().readableBytes() <= EncodedReplies.MAX_INLINED_BULK) {
-      ByteBuf content = bulk.content();
-      int length = content.readableBytes();
-      EncodedReplies.writeBulk(batch(length + EncodedReplies.BULK_OVERHEAD), content, length);
-      bulk.release();
-      return;
-    }
-    if (reply instanceof IntegerRedisMessage integer) {
-      EncodedReplies.writeInteger(batch(EncodedReplies.INTEGER_MAX), integer.value());
-      return;
-    }
-    flushBatch();
-    ctx.write(reply, ctx.voidPromise());
-  }
-
-  /** Copies a reply already in RESP form into the output. */
-  private void writeRaw(ByteBuf resp) {
-    int length = resp.readableBytes();
-    batch(length).writeBytes(resp, resp.readerIndex(), length);
-  }
-
-  /** Returns the batch buffer with room for {@code bytes} more. */
-  private ByteBuf batch(int bytes) {
-    ByteBuf b = batch;
-    if (b != null && b.writableBytes() >= bytes) {
-      return b;
-    }
-    flushBatch();
-    batch = b = ctx.alloc().ioBuffer(Math.max(BATCH_BYTES, bytes));
-    return b;
-  }
-
-  private void flushBatch() {
-    ByteBuf b = batch;
-    if (b != null) {
-      batch = null;
-      ctx.write(b, ctx.voidPromise());
-    }
-  }
-
   /** Writes the completed replies at the head of the queue; runs on the event loop. */
   private void drain() {
     boolean wrote = false;
@@ -728,11 +665,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     while ((head = pending.peek()) != null && head.done) {
       pending.poll();
       if (head.raw != null) {
-        writeRaw(head.raw);
+        out.writeRaw(head.raw);
         head.raw.release();
         head.raw = null;
       } else {
-        write(head.reply);
+        out.write(head.reply);
         head.reply = null;
       }
       wrote = true;
@@ -809,7 +746,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       done = true;
       if (pending.peek() == this && current != this) {
         pending.poll();
-        writeRaw(resp);
+        out.writeRaw(resp);
         unflushed = true;
         drain();
         scheduleFlush();

@@ -29,6 +29,9 @@ final class ConnectionCommands {
 
   private static final RedisMessage RESET = Replies.simple("RESET");
 
+  /** QUIT and RESET run at once inside MULTI and in subscribed mode, as in Redis. */
+  private static final String ANY_TIME = CommandSpec.NO_QUEUE + " " + CommandSpec.PUBSUB_CONTEXT;
+
   /** The one user, as AUTH and HELLO AUTH name it. */
   private static final byte[] DEFAULT_USER = "default".getBytes(StandardCharsets.US_ASCII);
 
@@ -51,17 +54,17 @@ final class ConnectionCommands {
   }
 
   private void registerAll(CommandTable t) {
-    t.register(CommandSpec.of("ping", -1, "fast pubsub-context"), this::ping);
+    t.register(CommandSpec.of("ping", -1, "fast " + CommandSpec.PUBSUB_CONTEXT), this::ping);
     t.register(
         CommandSpec.of("echo", 2, "fast"), (s, r) -> Replies.bulk(r.arg(1).retainedDuplicate()));
     t.register(
-        CommandSpec.of("quit", -1, "noauth fast no-queue pubsub-context"),
+        CommandSpec.of("quit", -1, "noauth fast " + ANY_TIME),
         (s, r) -> {
           s.closeAfterReply();
           return Replies.OK;
         });
     t.register(
-        CommandSpec.of("reset", 1, "noauth fast no-queue pubsub-context"),
+        CommandSpec.of("reset", 1, "noauth fast " + ANY_TIME),
         (s, r) -> {
           ((ClientHandler) s).reset();
           return RESET;
@@ -138,15 +141,13 @@ final class ConnectionCommands {
             return better;
           }
           List<RedisMessage> all = new ArrayList<>();
-          for (CommandTable.Entry e : server.commands().entries()) {
+          for (CommandTable.Entry e : served()) {
             all.add(describe(s.alloc(), e));
           }
           return Replies.array(all);
         });
     t.registerSubcommand(
-        "command",
-        CommandSpec.of("count", 2, ""),
-        (s, r) -> Replies.integer(server.commands().entries().size()));
+        "command", CommandSpec.of("count", 2, ""), (s, r) -> Replies.integer(served().size()));
     t.registerSubcommand(
         "command",
         CommandSpec.of("info", -2, ""),
@@ -167,7 +168,7 @@ final class ConnectionCommands {
         CommandSpec.of("list", -2, ""),
         (s, r) -> {
           List<String> names = new ArrayList<>();
-          for (CommandTable.Entry e : server.commands().entries()) {
+          for (CommandTable.Entry e : served()) {
             names.add(e.spec.name());
           }
           return Replies.array(s.alloc(), names);
@@ -202,6 +203,20 @@ final class ConnectionCommands {
         });
     t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
     t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
+  }
+
+  /**
+   * Returns the commands clients may run, sorted by name: those of the table that the data side
+   * serves (a proxy registers the commands it refuses, to say why, but does not serve them).
+   */
+  private List<CommandTable.Entry> served() {
+    List<CommandTable.Entry> served = new ArrayList<>();
+    for (CommandTable.Entry e : server.commands().entries()) {
+      if (server.dataSide().serves(e.spec().name())) {
+        served.add(e);
+      }
+    }
+    return served;
   }
 
   /** Returns the connected clients, ascending by id. */

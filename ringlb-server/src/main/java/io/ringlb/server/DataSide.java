@@ -63,6 +63,15 @@ public interface DataSide extends AutoCloseable {
     return ConnectionState.NONE;
   }
 
+  /**
+   * Returns whether clients may run the registered command {@code name} (lowercase): false for a
+   * command registered only to be refused with its reason. COMMAND COUNT and COMMAND LIST count and
+   * list the commands served.
+   */
+  default boolean serves(String name) {
+    return true;
+  }
+
   /** Returns the name INFO shows as {@code ringlb_mode} ({@code embedded}, {@code proxy}). */
   default String mode() {
     return "embedded";
