@@ -192,7 +192,7 @@ class ProxyServerTest {
     }
     request.append("*1\r\n$4\r\nQUIT\r\n");
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.get().port())) {
-      socket.setSoTimeout(20_000);
+      socket.setSoTimeout(60_000);
       long[] read = {0};
       Thread reader =
           new Thread(
@@ -230,7 +230,8 @@ class ProxyServerTest {
               });
       boolean done;
       try {
-        done = written.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        // A deadlock never ends; 60 s leaves room for paranoid leak tracking on a loaded machine.
+        done = written.get(60, java.util.concurrent.TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         done = false;
       } finally {
@@ -241,7 +242,7 @@ class ProxyServerTest {
         read.notifyAll();
       }
       assertThat(done).as("all requests written while no reply was read").isTrue();
-      reader.join(20_000);
+      reader.join(60_000);
       synchronized (read) {
         assertThat(read[0]).isEqualTo(64_000L * ("$512\r\n".length() + 512 + 2) + 5);
       }
