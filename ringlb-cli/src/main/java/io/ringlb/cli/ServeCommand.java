@@ -87,8 +87,31 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--requirepass",
       paramLabel = "SECRET",
-      description = "Password clients must AUTH with before any other command.")
+      description =
+          "Password of the default user, which clients must AUTH with before any other command"
+              + " (visible in ps: prefer --requirepass-file).")
   String requirePass;
+
+  @Option(
+      names = "--requirepass-file",
+      paramLabel = "FILE",
+      description = "As --requirepass, the password read from FILE (one line; keep it mode 600).")
+  java.nio.file.Path requirePassFile;
+
+  @Option(
+      names = "--user",
+      paramLabel = "NAME:ROLE:FILE",
+      description =
+          "A user clients log in as with AUTH NAME PASSWORD (repeatable): ROLE is data (reads and"
+              + " writes data) or admin (also RING ADD/REMOVE, FLUSHALL, CLIENT KILL, CONFIG,"
+              + " SCRIPT/FUNCTION FLUSH); the password is read from FILE.")
+  java.util.List<String> userOptions = new java.util.ArrayList<>();
+
+  @Option(
+      names = "--default-role",
+      paramLabel = "ROLE",
+      description = "Role of the default user (the requirepass one): admin (default) or data.")
+  String defaultRole;
 
   @Option(
       names = "--maxclients",
@@ -124,6 +147,22 @@ public final class ServeCommand implements Callable<Integer> {
   java.nio.file.Path configFile;
 
   @Option(
+      names = "--backend-password-file",
+      paramLabel = "FILE",
+      description =
+          "Proxy mode: the password ringlb AUTHs to every redis-server with, read from FILE.")
+  java.nio.file.Path backendPasswordFile;
+
+  @Option(
+      names = "--allow-backend",
+      paramLabel = "ADDR",
+      description =
+          "Proxy mode: a host, address or CIDR network, with an optional port, that backends"
+              + " (RING ADD) may be at (repeatable; e.g. 10.1.0.0/16, db7:6379). Default: the"
+              + " hosts of the backends ringlb starts with.")
+  java.util.List<String> allowBackends = new java.util.ArrayList<>();
+
+  @Option(
       names = "--state",
       paramLabel = "FILE",
       description =
@@ -144,13 +183,19 @@ public final class ServeCommand implements Callable<Integer> {
     Placement ring;
     int[] ids;
     try {
+      if (parsedOption("--backend-password-file") || parsedOption("--allow-backend")) {
+        throw new IllegalArgumentException(
+            "--backend-password-file and --allow-backend are for the proxy (--backend or"
+                + " --config)");
+      }
       config =
           ServerConfig.defaults()
               .withBind(bind)
               .withPort(port)
-              .withRequirePass(requirePass)
+              .withRequirePass(requirePass())
               .withMaxClients(maxClients)
-              .withProtoMaxBulkLen(parseBytes(protoMaxBulkLen));
+              .withProtoMaxBulkLen(parseBytes(protoMaxBulkLen))
+              .withUsers(users(io.ringlb.server.Users.none()));
       ring = Placements.forStore(placement);
       HashTag tag = hashTag == null ? HashTag.BRACES : hashTag(hashTag);
       if (tag != null) {
@@ -225,8 +270,23 @@ public final class ServeCommand implements Callable<Integer> {
         hashTag(hashTag); // checked here to name the option
         b.hashTag(hashTag);
       }
-      if (requirePass != null) {
-        b.requirePass(requirePass);
+      String password = requirePass();
+      if (password != null) {
+        b.requirePass(password);
+      }
+      if (backendPasswordFile != null) {
+        b.backendPassword(
+            io.ringlb.server.SecretFiles.read(backendPasswordFile, "--backend-password-file"));
+        warnIfShared(backendPasswordFile);
+      }
+      for (String user : userOptions) {
+        b.user(user(user));
+      }
+      if (defaultRole != null) {
+        b.defaultRole(io.ringlb.server.UserRole.parse(defaultRole, "--default-role"));
+      }
+      for (String allow : allowBackends) {
+        b.allowBackend(allow);
       }
       if (configFile == null || parsed.hasMatchedOption("--maxclients")) {
         b.maxClients(maxClients);
@@ -242,6 +302,9 @@ public final class ServeCommand implements Callable<Integer> {
       }
       b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
       config = b.build();
+      if (configFile != null && config.holdsSecrets()) {
+        warnIfShared(configFile);
+      }
       if (config.backends().isEmpty()
           && (config.stateFile() == null || !java.nio.file.Files.exists(config.stateFile()))) {
         throw new IllegalArgumentException(
@@ -277,6 +340,60 @@ public final class ServeCommand implements Callable<Integer> {
     stop.await();
     proxy.close();
     return 0;
+  }
+
+  private boolean parsedOption(String name) {
+    return spec.commandLine().getParseResult().hasMatchedOption(name);
+  }
+
+  /** Returns the default user's password: --requirepass, --requirepass-file, or null. */
+  private String requirePass() {
+    if (requirePassFile == null) {
+      return requirePass;
+    }
+    if (requirePass != null) {
+      throw new IllegalArgumentException("give --requirepass or --requirepass-file, not both");
+    }
+    String password = io.ringlb.server.SecretFiles.read(requirePassFile, "--requirepass-file");
+    warnIfShared(requirePassFile);
+    return password;
+  }
+
+  /** Returns {@code base} with the --user and --default-role options. */
+  private io.ringlb.server.Users users(io.ringlb.server.Users base) {
+    io.ringlb.server.Users users = base;
+    for (String user : userOptions) {
+      users = users.with(user(user));
+    }
+    if (defaultRole != null) {
+      users = users.withDefaultRole(io.ringlb.server.UserRole.parse(defaultRole, "--default-role"));
+    }
+    return users;
+  }
+
+  /** Parses {@code --user NAME:ROLE:FILE}, reading the password from FILE. */
+  private io.ringlb.server.User user(String text) {
+    String[] parts = text.split(":", 3);
+    if (parts.length != 3 || parts[0].isEmpty() || parts[2].isEmpty()) {
+      throw new IllegalArgumentException(
+          "--user must be NAME:ROLE:FILE (e.g. app:data:/etc/ringlb/app.pass), not '" + text + "'");
+    }
+    String where = "--user " + parts[0];
+    io.ringlb.server.UserRole role = io.ringlb.server.UserRole.parse(parts[1], where);
+    java.nio.file.Path file = java.nio.file.Path.of(parts[2]);
+    String password = io.ringlb.server.SecretFiles.read(file, where);
+    warnIfShared(file);
+    return io.ringlb.server.User.withPassword(parts[0], password, role);
+  }
+
+  /** Warns on stderr, in one line, when {@code file} holds a password others may read. */
+  private void warnIfShared(java.nio.file.Path file) {
+    String warning = io.ringlb.server.SecretFiles.warningIfShared(file);
+    if (warning != null) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("ringlb serve: " + warning);
+      err.flush();
+    }
   }
 
   private static HashTag hashTag(String spec) {

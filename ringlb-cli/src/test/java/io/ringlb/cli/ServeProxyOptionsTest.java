@@ -83,4 +83,46 @@ class ServeProxyOptionsTest {
           .doesNotContain("Exception");
     }
   }
+
+  @Test
+  void secretFiles_readableByOthers_warnInOneLineNamingFileAndMode(@TempDir Path dir)
+      throws Exception {
+    Path pass = dir.resolve("requirepass");
+    Files.writeString(pass, "s3cret\n");
+    Files.setPosixFilePermissions(
+        pass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Path backend = dir.resolve("backend-password");
+    Files.writeString(backend, "b4ckend\n");
+    Files.setPosixFilePermissions(
+        backend, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    // A bad --allow-backend stops the start after the secrets were read.
+    String[] r =
+        run(
+            "serve",
+            "--backend",
+            "0=127.0.0.1:7001",
+            "--requirepass-file",
+            pass.toString(),
+            "--backend-password-file",
+            backend.toString(),
+            "--allow-backend",
+            "not a host!",
+            "--port",
+            "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1].lines().filter(l -> l.contains("warning")))
+        .containsExactly(
+            "ringlb serve: warning: "
+                + pass
+                + " holds a password and is readable by others (mode 0644 rw-r--r--); chmod 600 "
+                + pass);
+    assertThat(r[1]).contains("allow-backends: 'not a host!' is not a host, address or CIDR");
+  }
+
+  @Test
+  void user_malformed() {
+    String[] r = run("serve", "--user", "app:data", "--port", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--user must be NAME:ROLE:FILE (e.g. app:data:/etc/ringlb/app.pass)");
+  }
 }

@@ -1,5 +1,7 @@
 package io.ringlb.proxy;
 
+import io.ringlb.server.User;
+import io.ringlb.server.UserRole;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -64,7 +66,10 @@ final class ConfigFile {
           "eject",
           "migration",
           "state",
-          "maxclients");
+          "maxclients",
+          "users",
+          "default-role",
+          "allow-backends");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -163,11 +168,51 @@ final class ConfigFile {
         b.migrationRate(integer(m.get("rate"), "migration.rate"));
       }
     }
+    Object users = map.get("users");
+    if (users != null) {
+      for (Map.Entry<?, ?> e : asMap(users, "users").entrySet()) {
+        b.user(user(String.valueOf(e.getKey()), e.getValue()));
+      }
+    }
+    if (map.get("default-role") != null) {
+      b.defaultRole(UserRole.parse(String.valueOf(map.get("default-role")), "default-role"));
+    }
+    Object allow = map.get("allow-backends");
+    if (allow != null) {
+      if (!(allow instanceof List<?> list)) {
+        throw new IllegalArgumentException(
+            "allow-backends must be a list such as [127.0.0.1, 10.1.0.0/16, db7:6379], not '"
+                + allow
+                + "'");
+      }
+      for (Object item : list) {
+        b.allowBackend(String.valueOf(item));
+      }
+    }
     if (map.get("state") != null) {
       Path state = Path.of(String.valueOf(map.get("state")));
       b.stateFile(base == null ? state : base.resolve(state));
     }
     return b.build();
+  }
+
+  /** Reads {@code users.NAME}: {@code {password: ..., role: data}} or password-sha256. */
+  private static User user(String name, Object value) {
+    String where = "users." + name;
+    Map<?, ?> u = asMap(value, where);
+    only(u, where, "password", "password-sha256", "role");
+    if (u.get("role") == null) {
+      throw new IllegalArgumentException(where + ".role must be given: data or admin");
+    }
+    UserRole role = UserRole.parse(String.valueOf(u.get("role")), where + ".role");
+    Object password = u.get("password");
+    Object hash = u.get("password-sha256");
+    if ((password == null) == (hash == null)) {
+      throw new IllegalArgumentException(where + " must have one of password and password-sha256");
+    }
+    return password != null
+        ? User.withPassword(name, String.valueOf(password), role)
+        : User.withSha256(name, String.valueOf(hash), role);
   }
 
   private static void only(Map<?, ?> map, String where, String... allowed) {

@@ -88,7 +88,15 @@ final class ControlPlane implements RingControl, Migration.Host {
             () -> migration.get() != null,
             control,
             this::publishEjections);
+    upstream.startingWith(specs.values());
     for (ProxyConfig.BackendSpec spec : specs.values()) {
+      try {
+        upstream.admit(spec);
+      } catch (BackendAllowList.UnresolvedException e) {
+        // resolved again at each connect; until then the backend is down
+      } catch (IllegalArgumentException e) {
+        throw new IOException(e.getMessage(), e);
+      }
       backends.put(spec.id(), newBackend(spec));
     }
 
@@ -200,6 +208,11 @@ final class ControlPlane implements RingControl, Migration.Host {
     change(
         reply,
         () -> {
+          try {
+            upstream.admit(spec); // before any connection to it is made
+          } catch (IllegalArgumentException e) {
+            throw rejected(e.getMessage());
+          }
           Topology now = topology();
           checkNoEjected(now, -1);
           if (now.inRing(spec.id())) {

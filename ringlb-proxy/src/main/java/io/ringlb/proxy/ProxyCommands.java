@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The commands the proxy serves or refuses, each as one {@link ProxyCommand}, registered in the
@@ -231,11 +232,41 @@ final class ProxyCommands {
       "asking",
       "latency",
       "slowlog",
-      "acl",
       "module",
       "failover"
     },
   };
+
+  /** Refused commands that Redis keeps to administrators: a data user gets NOPERM first. */
+  private static final Set<String> ADMIN_REFUSED =
+      Set.of(
+          "shutdown",
+          "debug",
+          "monitor",
+          "sync",
+          "psync",
+          "replicaof",
+          "slaveof",
+          "save",
+          "bgsave",
+          "bgrewriteaof",
+          "module",
+          "failover",
+          "latency",
+          "slowlog");
+
+  /**
+   * The subcommands of the proxy's containers, each {@code name flags...}: registered in the front
+   * end's table with the container's handler, so that the table checks each one's permission.
+   */
+  private static final Map<String, List<String>> SUBCOMMANDS =
+      Map.of(
+          "ring",
+          List.of("add admin", "remove admin", "nodes admin", "stats admin", "locate readonly"),
+          "script",
+          List.of("load", "exists", "flush admin", "kill", "debug"),
+          "function",
+          List.of("load", "delete", "flush admin", "dump", "kill", "list", "restore", "stats"));
 
   private static final Map<String, ProxyCommand> ALL = build();
 
@@ -282,7 +313,7 @@ final class ProxyCommands {
         add(
             all,
             new ProxyCommand(
-                CommandSpec.of(group[i], -1, ""),
+                CommandSpec.of(group[i], -1, ADMIN_REFUSED.contains(group[i]) ? "admin" : ""),
                 Route.REFUSED,
                 KeyPositions.NONE,
                 group[0],
@@ -293,7 +324,7 @@ final class ProxyCommands {
     // Answered by the proxy, or fanned out to the backends.
     add(all, local("dbsize", 1, "readonly", (s, r) -> ProxyClient.of(s).fanOut().dbsize()));
     for (String name : new String[] {"flushall", "flushdb"}) {
-      add(all, local(name, -1, "write", (s, r) -> ProxyClient.of(s).fanOut().flush(r)));
+      add(all, local(name, -1, "write admin", (s, r) -> ProxyClient.of(s).fanOut().flush(r)));
     }
     for (String name : new String[] {"script", "function"}) {
       add(all, local(name, -2, "", (s, r) -> ProxyClient.of(s).fanOut().everywhere(r)));
@@ -371,6 +402,12 @@ final class ProxyCommands {
   static void registerAll(CommandRegistry registry) {
     for (ProxyCommand command : ALL.values()) {
       registry.register(command.spec(), command);
+      for (String sub : SUBCOMMANDS.getOrDefault(command.name(), List.of())) {
+        int space = sub.indexOf(' ');
+        String name = space < 0 ? sub : sub.substring(0, space);
+        String flags = space < 0 ? "" : sub.substring(space + 1);
+        registry.registerSubcommand(command.name(), CommandSpec.of(name, -2, flags), command);
+      }
     }
   }
 

@@ -2,17 +2,23 @@ package io.ringlb.proxy;
 
 import io.ringlb.placement.Placements;
 import io.ringlb.server.ServerConfig;
+import io.ringlb.server.User;
+import io.ringlb.server.UserRole;
+import io.ringlb.server.Users;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
 /**
  * The settings of the sharding proxy: where it listens, how it places keys, which redis-servers are
- * its backends, and its timeouts, authentication, ejection and migration limits.
+ * its backends and which others it may reach, its users, and its timeouts, ejection and migration
+ * limits.
  *
  * <p>Built with {@link #builder()} or read from a YAML file with {@link #load(Path)} (see {@link
  * ConfigFile}); every problem is reported as an {@link IllegalArgumentException} whose message
@@ -41,6 +47,8 @@ public final class ProxyConfig {
   private final Path stateFile;
   private final int maxClients;
   private final long protoMaxBulkLen;
+  private final Users users;
+  private final List<String> allowBackends;
 
   private ProxyConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -61,6 +69,8 @@ public final class ProxyConfig {
     this.stateFile = b.stateFile;
     this.maxClients = b.maxClients;
     this.protoMaxBulkLen = b.protoMaxBulkLen;
+    this.users = b.users;
+    this.allowBackends = b.allowBackends == null ? null : List.copyOf(b.allowBackends);
   }
 
   /**
@@ -91,6 +101,8 @@ public final class ProxyConfig {
     b.stateFile = stateFile;
     b.maxClients = maxClients;
     b.protoMaxBulkLen = protoMaxBulkLen;
+    b.users = users;
+    b.allowBackends = allowBackends == null ? null : new ArrayList<>(allowBackends);
     return b;
   }
 
@@ -185,6 +197,24 @@ public final class ProxyConfig {
   /** The largest bulk string a client request may carry, as Redis's proto-max-bulk-len. */
   public long protoMaxBulkLen() {
     return protoMaxBulkLen;
+  }
+
+  /** The named users clients log in as, and the role of {@code default} ({@link #requirePass}). */
+  public Users users() {
+    return users;
+  }
+
+  /**
+   * The backend addresses RING ADD may name and ringlb may connect to (hosts, addresses or CIDR
+   * networks, each with an optional port), or null for the default: the starting backends' hosts.
+   */
+  public List<String> allowBackends() {
+    return allowBackends;
+  }
+
+  /** Returns whether this configuration holds a password (client, backend or a user's). */
+  public boolean holdsSecrets() {
+    return requirePass != null || backendPassword != null || !users.named().isEmpty();
   }
 
   /** Reads a YAML configuration; see {@code examples/proxy.yaml} and {@link ConfigFile}. */
@@ -291,8 +321,32 @@ public final class ProxyConfig {
     private Path stateFile;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
+    private Users users = Users.none();
+    private List<String> allowBackends;
 
     private Builder() {}
+
+    /** Adds a user clients may log in as. */
+    public Builder user(User user) {
+      this.users = users.with(user);
+      return this;
+    }
+
+    /** Sets the role of the {@code default} user (admin unless set). */
+    public Builder defaultRole(UserRole role) {
+      this.users = users.withDefaultRole(role);
+      return this;
+    }
+
+    /** Allows backends at {@code entry}: a host, address or CIDR network, optional port. */
+    public Builder allowBackend(String entry) {
+      BackendAllowList.check(entry, "allow-backends");
+      if (allowBackends == null) {
+        allowBackends = new ArrayList<>();
+      }
+      allowBackends.add(entry.trim());
+      return this;
+    }
 
     /** Sets the listen address. */
     public Builder bind(String host) {

@@ -45,7 +45,8 @@ public final class ProxyServer implements AutoCloseable {
             config.requirePass(),
             config.maxClients() > 0 ? config.maxClients() : Integer.MAX_VALUE,
             config.protoMaxBulkLen(),
-            threads);
+            threads,
+            config.users());
     ProxyDataSide dataSide = new ProxyDataSide(config);
     RespServer server = RespServer.start(front, dataSide);
     return new ProxyServer(server, dataSide.control());

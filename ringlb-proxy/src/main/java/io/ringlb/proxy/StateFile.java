@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -194,18 +195,18 @@ final class StateFile {
             + new Yaml(options).dump(root);
     Path dir = path.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path tmp = dir.resolve(path.getFileName() + ".tmp");
-    try (FileChannel ch =
-        FileChannel.open(
-            tmp,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE)) {
+    // A fresh temporary file of a unique name, created (never opened) and readable by the owner
+    // only: a symlink or file planted under any name is neither followed nor overwritten.
+    Path tmp = createPrivate(dir, path.getFileName() + ".");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
         ch.write(buf);
       }
       ch.force(true);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
     }
     Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
@@ -213,6 +214,21 @@ final class StateFile {
     } catch (IOException ignored) {
       // some file systems cannot sync a directory; the rename itself is atomic
     }
+  }
+
+  /**
+   * Creates an empty file of a unique name starting with {@code prefix} in {@code dir}, mode 0600
+   * where the file system has POSIX permissions; creation fails rather than follow a symlink.
+   */
+  private static Path createPrivate(Path dir, String prefix) throws IOException {
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return Files.createTempFile(
+          dir,
+          prefix,
+          ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
+    return Files.createTempFile(dir, prefix, ".tmp");
   }
 
   private static List<Integer> list(int[] ids) {

@@ -8,13 +8,21 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.ringlb.server.Transport;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
  * How the proxy reaches its redis-servers: the one place that connects a channel to a backend (on a
  * given event loop, with the transport, socket options and connect timeout configured) and gives
- * the backend password first, and the timeouts and password its requests carry.
+ * the backend password first, and the timeouts and password its requests carry. It connects only to
+ * addresses its {@link BackendAllowList} admits, so the password goes nowhere else.
  *
  * <p>Used by the pooled {@link BackendConnection}s and by {@link PubSub}'s subscribing links.
  */
@@ -29,7 +37,21 @@ final class Upstream {
   /** AUTH with the backend password, encoded once; null when backends take no password. */
   private final byte[] auth;
 
+  /** Where connections may go: as configured, or the hosts of the starting backends. */
+  private volatile BackendAllowList allowList;
+
+  /** The backends admitted so far, each resolved once, by spec. */
+  private final ConcurrentHashMap<ProxyConfig.BackendSpec, InetSocketAddress> admitted =
+      new ConcurrentHashMap<>();
+
+  private final ProxyConfig config;
+
   Upstream(ProxyConfig config, Transport transport) {
+    this.config = config;
+    this.allowList =
+        config.allowBackends() != null
+            ? BackendAllowList.of(config.allowBackends(), "allow-backends")
+            : BackendAllowList.hostsOf(config.backends().values());
     this.transport = transport;
     this.connectTimeoutMillis =
         (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis());
@@ -47,11 +69,46 @@ final class Upstream {
   }
 
   /**
+   * With no configured allow-list, allows the hosts of {@code starting} too (the backends a state
+   * file records) besides those of the configured backends.
+   */
+  void startingWith(Collection<ProxyConfig.BackendSpec> starting) {
+    if (config.allowBackends() == null) {
+      List<ProxyConfig.BackendSpec> all = new ArrayList<>(config.backends().values());
+      all.addAll(starting);
+      allowList = BackendAllowList.hostsOf(all);
+    }
+  }
+
+  /**
+   * Returns the address {@code backend} is reached at, resolved once and checked against the
+   * allow-list before any connection to it is made.
+   *
+   * @throws IllegalArgumentException naming the backend and the allow-list when it is not allowed,
+   *     or its host when that does not resolve ({@link BackendAllowList.UnresolvedException})
+   */
+  InetSocketAddress admit(ProxyConfig.BackendSpec backend) {
+    InetSocketAddress known = admitted.get(backend);
+    if (known != null) {
+      return known;
+    }
+    InetSocketAddress address = allowList.admit(backend);
+    InetSocketAddress raced = admitted.putIfAbsent(backend, address);
+    return raced != null ? raced : address;
+  }
+
+  /**
    * Connects to {@code backend} on {@code loop}, {@code init} filling each channel's pipeline. Once
    * connected, AUTH is written (not flushed) before the listeners the caller adds to the returned
    * future run, so whatever they write goes after it; its reply is the channel's first.
    */
   ChannelFuture connect(EventLoop loop, ProxyConfig.BackendSpec backend, Consumer<Channel> init) {
+    InetSocketAddress address;
+    try {
+      address = admit(backend); // the last guard: never a connection, nor AUTH, elsewhere
+    } catch (IllegalArgumentException e) {
+      return new EmbeddedChannel().newFailedFuture(new ConnectException(e.getMessage()));
+    }
     ChannelFuture future =
         new Bootstrap()
             .group(loop)
@@ -66,7 +123,7 @@ final class Upstream {
                     init.accept(ch);
                   }
                 })
-            .connect(backend.host(), backend.port());
+            .connect(address);
     if (auth != null) {
       future.addListener(
           (ChannelFutureListener)

@@ -34,6 +34,42 @@ class ProxyConfigTest {
   }
 
   @Test
+  void load_usersRolesAndAllowList() throws Exception {
+    ProxyConfig config =
+        load(
+            """
+        backends: {0: 127.0.0.1:7001}
+        users: {app: {password: app-secret, role: data}, ops: {password: ops-secret, role: admin},
+                ci: {password-sha256: 32323CFA9EC9D62750DAAD0836A4CF3D7B60D23723B7852A529667DEED01669F,
+                     role: admin}}
+        default-role: data
+        allow-backends: [127.0.0.1, 10.1.0.0/16, "db7:6379", "[::1]:7001"]
+        """);
+    assertThat(config.users().named().keySet()).containsExactly("app", "ci", "ops");
+    assertThat(config.users().named().get("app").role()).isEqualTo(io.ringlb.server.UserRole.DATA);
+    assertThat(config.users().defaultRole()).isEqualTo(io.ringlb.server.UserRole.DATA);
+    assertThat(config.allowBackends())
+        .containsExactly("127.0.0.1", "10.1.0.0/16", "db7:6379", "[::1]:7001");
+    assertThat(config.holdsSecrets()).isTrue();
+    BackendAllowList allow = BackendAllowList.of(config.allowBackends(), "allow-backends");
+    assertThat(allow.admit(new ProxyConfig.BackendSpec(1, "10.1.200.3", 6379)).getPort())
+        .isEqualTo(6379);
+    assertThatThrownBy(() -> allow.admit(new ProxyConfig.BackendSpec(1, "10.2.0.1", 6379)))
+        .hasMessage(
+            "backend 10.2.0.1:6379 (address 10.2.0.1) is not allowed by allow-backends [127.0.0.1,"
+                + " 10.1.0.0/16, db7:6379, [::1]:7001]; list it in allow-backends in the config"
+                + " file or with --allow-backend");
+    assertThatThrownBy(() -> allow.admit(new ProxyConfig.BackendSpec(1, "::1", 7002)))
+        .hasMessageContaining("not allowed");
+    assertThatThrownBy(() -> load("users: {app: {password: x}}\n"))
+        .hasMessageEndingWith("users.app.role must be given: data or admin");
+    assertThatThrownBy(() -> load("users: {app: {role: data}}\n"))
+        .hasMessageEndingWith("users.app must have one of password and password-sha256");
+    assertThatThrownBy(() -> load("allow-backends: [10.0.0.0/33]\n"))
+        .hasMessageContaining("allow-backends: '10.0.0.0/33' is not a host, address or CIDR");
+  }
+
+  @Test
   void load_everySetting() throws Exception {
     ProxyConfig config =
         load(

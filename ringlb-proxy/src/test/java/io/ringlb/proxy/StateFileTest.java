@@ -8,6 +8,7 @@ import io.ringlb.placement.Placements;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,23 @@ class StateFileTest {
             -1,
             List.of(0, 1, ~0, 0)));
     return file;
+  }
+
+  @Test
+  void write_plantedSymlinkAtTheOldTemporaryName_isNotFollowed() throws IOException {
+    Path target = dir.resolve("precious.txt");
+    Files.writeString(target, "precious");
+    Files.createSymbolicLink(dir.resolve("state.yaml.tmp"), target);
+    StateFile file = written("slots");
+    assertThat(Files.readString(target)).isEqualTo("precious");
+    assertThat(Files.isSymbolicLink(dir.resolve("state.yaml.tmp"))).isTrue();
+    assertThat(file.read().ring()).containsExactly(0, 1);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.path())))
+        .isEqualTo("rw-------");
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("precious.txt", "state.yaml", "state.yaml.tmp");
+    }
   }
 
   @Test

@@ -62,7 +62,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private Slot current; // the slot the running handler took, if any
   private ArrayDeque<ByteBuf[]> held; // requests held by the data side, oldest first
   private boolean holding;
-  private boolean authenticated;
+  private User user; // null until authenticated
+  private final AuthThrottle.Attempts authAttempts = new AuthThrottle.Attempts();
   private boolean closing;
   private boolean closeWhenDrained;
   private boolean unflushed;
@@ -81,7 +82,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   ClientHandler(ServerContext server) {
     this.server = server;
     this.id = server.nextClientId();
-    this.authenticated = server.password() == null;
+    this.user = server.autoLogin();
   }
 
   // ---- Session -------------------------------------------------------------------------------
@@ -200,11 +201,22 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   // ---- connection state used by the connection commands --------------------------------------
 
   boolean authenticated() {
-    return authenticated;
+    return user != null;
   }
 
-  void authenticated(boolean value) {
-    authenticated = value;
+  /** Returns the user the connection is logged in as, or null before it authenticates. */
+  User user() {
+    return user;
+  }
+
+  /** Logs the connection in as {@code user}. */
+  void login(User user) {
+    this.user = user;
+  }
+
+  /** Returns the connection's failed logins, which RESET keeps. */
+  AuthThrottle.Attempts authAttempts() {
+    return authAttempts;
   }
 
   void name(String value) {
@@ -227,7 +239,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   /** RESET: the connection's own state back to a new connection's, the data side's too. */
   void reset() {
-    authenticated = server.password() == null;
+    user = server.autoLogin();
     name = null;
     state.reset();
   }
@@ -455,7 +467,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private boolean run() {
     RedisMessage reply;
     try {
-      reply = server.commands().dispatch(this, request, authenticated);
+      reply = server.commands().dispatch(this, request, user);
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "command " + request.string(0) + " failed", e);
       reply = Replies.error("ERR internal error: " + e);

@@ -13,13 +13,22 @@ import java.util.Set;
  *
  * @param name lowercase ASCII name
  * @param arity exact ({@code > 0}) or minimum ({@code < 0}) number of arguments
- * @param flags Redis command flags; {@code noauth} lets the command run before authentication
+ * @param flags Redis command flags; {@code noauth} lets the command run before authentication,
+ *     {@code admin} keeps it to admin users
  * @param firstKey position of the first key argument, 0 when there is none
  * @param lastKey position of the last key argument, -1 for the last argument
  * @param step distance between key arguments
  */
 public record CommandSpec(
     String name, int arity, Set<String> flags, int firstKey, int lastKey, int step) {
+
+  /**
+   * Flag of an administrative command (ring changes, flushes, CLIENT KILL, CONFIG, SCRIPT/FUNCTION
+   * FLUSH, SHUTDOWN): only a user whose role is {@link UserRole#ADMIN} may run it; any other gets
+   * Redis's {@code NOPERM}. A subcommand carries its own flag (CLIENT KILL is admin, CLIENT ID is
+   * not).
+   */
+  public static final String ADMIN = "admin";
 
   /** Flag of a command that runs before authentication (AUTH, HELLO, QUIT). */
   public static final String NO_AUTH = "noauth";
@@ -69,6 +78,11 @@ public record CommandSpec(
   /** Returns whether this command may run before the client authenticates. */
   public boolean noAuth() {
     return flags.contains(NO_AUTH);
+  }
+
+  /** Returns whether only an admin user may run this command. */
+  public boolean admin() {
+    return flags.contains(ADMIN);
   }
 
   private static Set<String> parseFlags(String flags) {

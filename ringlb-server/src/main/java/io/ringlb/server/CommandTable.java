@@ -7,11 +7,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 
 /**
  * The command table: commands registered once by lowercase name, looked up case-insensitively
- * without allocating, with arity, subcommands and authentication checked here and only here.
+ * without allocating, with arity, subcommands, authentication and permission (a command whose spec
+ * is {@code admin} is refused to a {@link UserRole#DATA} user with Redis's NOPERM) checked here and
+ * only here.
  */
 final class CommandTable implements CommandRegistry {
 
@@ -44,6 +47,31 @@ final class CommandTable implements CommandRegistry {
 
   private Entry[] slots = new Entry[64];
   private int size;
+  private final LongAdder deniedCommands = new LongAdder();
+
+  /** Returns how many commands were refused with NOPERM. */
+  long deniedCommands() {
+    return deniedCommands.sum();
+  }
+
+  /** Returns the full names of the administrative commands and subcommands, sorted. */
+  List<String> adminCommands() {
+    List<String> names = new ArrayList<>();
+    for (Entry e : entries()) {
+      if (e.subcommands == null) {
+        if (e.spec.admin()) {
+          names.add(e.fullName);
+        }
+      } else {
+        for (Entry sub : e.subcommands.entries()) {
+          if (sub.spec.admin()) {
+            names.add(sub.fullName);
+          }
+        }
+      }
+    }
+    return names;
+  }
 
   @Override
   public void register(CommandSpec spec, CommandHandler handler) {
@@ -161,7 +189,7 @@ final class CommandTable implements CommandRegistry {
    * ConnectionState} see it before its handler runs; returns the reply, {@link
    * CommandHandler#DEFERRED} or {@link CommandHandler#HELD}.
    */
-  RedisMessage dispatch(ClientHandler client, Request request, boolean authenticated) {
+  RedisMessage dispatch(ClientHandler client, Request request, User user) {
     Entry entry = lookup(request.arg(0), request.scratch);
     if (entry == null) {
       client.state().refused();
@@ -175,7 +203,7 @@ final class CommandTable implements CommandRegistry {
       Entry sub = entry.subcommands.lookup(request.arg(1), request.scratch);
       if (sub == null) {
         if (request.is(1, "help")) {
-          return authenticated ? help(entry) : Replies.error(NOAUTH);
+          return user != null ? help(entry) : Replies.error(NOAUTH);
         }
         client.state().refused();
         return new QuotedError("ERR unknown subcommand '")
@@ -189,9 +217,15 @@ final class CommandTable implements CommandRegistry {
       }
       entry = sub;
     }
-    if (!authenticated && !entry.spec.noAuth()) {
+    if (user == null && !entry.spec.noAuth()) {
       client.state().refused();
       return Replies.error(NOAUTH);
+    }
+    if (entry.spec.admin() && (user == null || !user.admin())) {
+      client.state().refused();
+      deniedCommands.increment();
+      return Replies.error(
+          "NOPERM this user has no permissions to run the '" + entry.fullName + "' command");
     }
     try {
       RedisMessage early = client.state().before(entry.spec, entry.handler, client, request);

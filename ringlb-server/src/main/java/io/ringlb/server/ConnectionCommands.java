@@ -4,18 +4,19 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.redis.RedisMessage;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The commands every data side shares: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET, CLIENT,
- * COMMAND, CONFIG GET, INFO, TIME.
+ * The commands every data side shares: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET, CLIENT, ACL
+ * (WHOAMI, LIST, USERS), COMMAND, CONFIG GET, INFO, TIME.
  */
 final class ConnectionCommands {
 
@@ -32,7 +33,7 @@ final class ConnectionCommands {
   /** QUIT and RESET run at once inside MULTI and in subscribed mode, as in Redis. */
   private static final String ANY_TIME = CommandSpec.NO_QUEUE + " " + CommandSpec.PUBSUB_CONTEXT;
 
-  /** The one user, as AUTH and HELLO AUTH name it. */
+  /** The user AUTH password logs in as. */
   private static final byte[] DEFAULT_USER = "default".getBytes(StandardCharsets.US_ASCII);
 
   private static final String WRONGPASS =
@@ -197,6 +198,21 @@ final class ConnectionCommands {
     }
 
     t.register(
+        CommandSpec.of("acl", -2, ""),
+        (s, r) -> {
+          throw CommandException.syntax(); // reached only for a bare ACL, which arity refuses
+        });
+    t.registerSubcommand(
+        "acl",
+        CommandSpec.of("whoami", 2, ""),
+        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).user().name()));
+    t.registerSubcommand("acl", CommandSpec.of("list", 2, "admin"), this::aclList);
+    t.registerSubcommand(
+        "acl",
+        CommandSpec.of("users", 2, "admin"),
+        (s, r) -> Replies.array(s.alloc(), new ArrayList<>(users().keySet())));
+
+    t.register(
         CommandSpec.of("config", -2, "admin"),
         (s, r) -> {
           throw CommandException.syntax();
@@ -217,6 +233,46 @@ final class ConnectionCommands {
       }
     }
     return served;
+  }
+
+  /** Returns every user by name, {@code default} included while it is on or has a password. */
+  private Map<String, User> users() {
+    Map<String, User> all = new TreeMap<>(server.config().users().named());
+    User d = server.defaultUser();
+    if (d != null) {
+      all.put(User.DEFAULT, d);
+    }
+    return all;
+  }
+
+  /**
+   * ACL LIST in Redis's rules: {@code user NAME on #SHA256 ~* &* +@all}, a data user followed by
+   * {@code -command} for each administrative command; {@code default} shows {@code nopass} without
+   * a password, and {@code off} when named users replace it.
+   */
+  private RedisMessage aclList(Session s, Request r) {
+    Map<String, User> all = users();
+    if (server.defaultUser() == null) {
+      all.put(User.DEFAULT, null);
+    }
+    List<String> denied = server.commands().adminCommands();
+    List<String> lines = new ArrayList<>();
+    all.forEach(
+        (name, u) -> {
+          if (u == null) {
+            lines.add("user default off resetpass ~* &* -@all");
+            return;
+          }
+          StringBuilder line = new StringBuilder("user ").append(name).append(" on ");
+          line.append(u.noPassword() ? "nopass" : "#" + u.passwordHash()).append(" ~* &* +@all");
+          if (!u.admin()) {
+            for (String command : denied) {
+              line.append(" -").append(command);
+            }
+          }
+          lines.add(line.toString());
+        });
+    return Replies.array(s.alloc(), lines);
   }
 
   /** Returns the connected clients, ascending by id. */
@@ -323,34 +379,56 @@ final class ConnectionCommands {
   }
 
   /**
-   * Returns whether {@code user} and {@code password} log in, as Redis's ACL checks them: the only
-   * user is {@code default} (the name compared byte for byte), which takes any password while none
-   * is configured ({@code nopass}) and only the configured one otherwise.
+   * Returns the user {@code user} and {@code password} log in as, as Redis's ACL checks them: the
+   * name compared byte for byte, then the password's SHA-256 with the user's; null when they do
+   * not.
    */
-  private boolean authenticates(byte[] user, byte[] password) {
-    if (!MessageDigest.isEqual(DEFAULT_USER, user)) {
-      return false;
-    }
-    byte[] configured = server.password();
-    return configured == null || MessageDigest.isEqual(configured, password);
+  private User authenticate(byte[] user, byte[] password) {
+    User u = server.user(user);
+    return u != null && u.accepts(password) ? u : null;
   }
 
   /**
-   * AUTH password, or AUTH default password. With no password configured the one-argument form is
-   * refused as a likely mistake, while the user form logs in with any password, as in Redis.
+   * Answers a failed login with WRONGPASS: at once, or later when the connection or its address
+   * failed too often ({@link AuthThrottle}), through a deferred reply scheduled on the connection's
+   * event loop.
+   */
+  private RedisMessage wrongPassword(Session s) {
+    ClientHandler client = (ClientHandler) s;
+    long wait =
+        server
+            .authThrottle()
+            .failed(
+                client.authAttempts(),
+                AuthThrottle.host(client.remoteAddress()),
+                System.nanoTime());
+    if (wait == 0) {
+      return Replies.error(WRONGPASS);
+    }
+    DeferredReply slot = s.defer();
+    s.eventLoop().schedule(() -> slot.fail(WRONGPASS), wait, TimeUnit.NANOSECONDS);
+    return CommandHandler.DEFERRED;
+  }
+
+  /**
+   * AUTH password, or AUTH username password. With no password configured for {@code default} the
+   * one-argument form is refused as a likely mistake, while the user form logs in as {@code
+   * default} with any password, as in Redis.
    */
   private RedisMessage auth(Session s, Request r) {
     if (r.argc() > 3) {
       throw CommandException.syntax();
     }
-    if (r.argc() == 2 && server.password() == null) {
+    User configuredDefault = server.defaultUser();
+    if (r.argc() == 2 && configuredDefault != null && configuredDefault.noPassword()) {
       throw new CommandException(NO_PASSWORD_CONFIGURED);
     }
-    byte[] user = r.argc() == 2 ? DEFAULT_USER : r.bytes(1);
-    if (!authenticates(user, r.bytes(r.argc() - 1))) {
-      throw new CommandException(WRONGPASS);
+    byte[] name = r.argc() == 2 ? DEFAULT_USER : r.bytes(1);
+    User user = authenticate(name, r.bytes(r.argc() - 1));
+    if (user == null) {
+      return wrongPassword(s);
     }
-    ((ClientHandler) s).authenticated(true);
+    ((ClientHandler) s).login(user);
     return Replies.OK;
   }
 
@@ -375,10 +453,11 @@ final class ConnectionCommands {
     for (int i = 2; i < r.argc(); i++) {
       int more = r.argc() - i - 1;
       if (r.is(i, "auth") && more >= 2) {
-        if (!authenticates(r.bytes(i + 1), r.bytes(i + 2))) {
-          throw new CommandException(WRONGPASS);
+        User user = authenticate(r.bytes(i + 1), r.bytes(i + 2));
+        if (user == null) {
+          return wrongPassword(s);
         }
-        client.authenticated(true);
+        client.login(user);
         i += 2;
       } else if (r.is(i, "setname") && more >= 1) {
         String name = r.string(i + 1);
@@ -448,7 +527,8 @@ final class ConnectionCommands {
       {"bind", c.bind()},
       {"maxclients", Integer.toString(c.maxClients())},
       {"proto-max-bulk-len", Long.toString(c.protoMaxBulkLen())},
-      {"requirepass", c.requirePass() == null ? "" : c.requirePass()},
+      // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
+      {"requirepass", ""},
       {"databases", "1"},
       {"save", ""},
       {"appendonly", "no"},
@@ -603,6 +683,11 @@ final class ConnectionCommands {
         field(out, "total_commands_processed", Long.toString(server.totalCommandsProcessed()));
         field(out, "instantaneous_ops_per_sec", Long.toString(server.instantaneousOpsPerSecond()));
         field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
+        AuthThrottle throttle = server.authThrottle();
+        field(out, "acl_access_denied_auth", Long.toString(throttle.failures()));
+        field(out, "acl_access_denied_cmd", Long.toString(server.commands().deniedCommands()));
+        field(out, "auth_failures_delayed", Long.toString(throttle.delayed()));
+        field(out, "auth_failure_addresses", Integer.toString(throttle.trackedAddresses()));
         field(
             out, "jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
       }

@@ -9,6 +9,8 @@ package io.ringlb.server;
  * @param maxClients the most connections served at once (default 10000, as Redis)
  * @param protoMaxBulkLen the largest bulk string a request may carry (default 512 MB, as Redis)
  * @param ioThreads the event loop threads that read, execute and write
+ * @param users the named users and the role of {@code default}, whose password is {@code
+ *     requirePass}
  */
 public record ServerConfig(
     String bind,
@@ -16,7 +18,8 @@ public record ServerConfig(
     String requirePass,
     int maxClients,
     long protoMaxBulkLen,
-    int ioThreads) {
+    int ioThreads,
+    Users users) {
 
   /** The default port of {@code ringlb serve}. */
   public static final int DEFAULT_PORT = 6380;
@@ -77,6 +80,20 @@ public record ServerConfig(
     if (ioThreads < 1) {
       throw new IllegalArgumentException("io threads must be at least 1: " + ioThreads);
     }
+    if (users == null) {
+      throw new IllegalArgumentException("users must not be null (Users.none() for none)");
+    }
+  }
+
+  /** A configuration without named users, {@code default} an admin. */
+  public ServerConfig(
+      String bind,
+      int port,
+      String requirePass,
+      int maxClients,
+      long protoMaxBulkLen,
+      int ioThreads) {
+    this(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads, Users.none());
   }
 
   /** Returns the defaults: 127.0.0.1:6380, no password, Redis's limits. */
@@ -92,32 +109,37 @@ public record ServerConfig(
 
   /** Returns a copy listening on {@code bind}. */
   public ServerConfig withBind(String bind) {
-    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads);
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads, users);
   }
 
   /** Returns a copy listening on {@code port}. */
   public ServerConfig withPort(int port) {
-    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads);
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads, users);
   }
 
   /** Returns a copy requiring {@code password} (null for none). */
   public ServerConfig withRequirePass(String password) {
-    return new ServerConfig(bind, port, password, maxClients, protoMaxBulkLen, ioThreads);
+    return new ServerConfig(bind, port, password, maxClients, protoMaxBulkLen, ioThreads, users);
   }
 
   /** Returns a copy serving at most {@code maxClients} connections. */
   public ServerConfig withMaxClients(int maxClients) {
-    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads);
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads, users);
   }
 
   /** Returns a copy accepting bulk strings up to {@code bytes}. */
   public ServerConfig withProtoMaxBulkLen(long bytes) {
-    return new ServerConfig(bind, port, requirePass, maxClients, bytes, ioThreads);
+    return new ServerConfig(bind, port, requirePass, maxClients, bytes, ioThreads, users);
   }
 
   /** Returns a copy with {@code threads} event loops. */
   public ServerConfig withIoThreads(int threads) {
-    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, threads);
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, threads, users);
+  }
+
+  /** Returns a copy accepting {@code users} besides {@code default}. */
+  public ServerConfig withUsers(Users users) {
+    return new ServerConfig(bind, port, requirePass, maxClients, protoMaxBulkLen, ioThreads, users);
   }
 
   @Override
@@ -134,6 +156,8 @@ public record ServerConfig(
         + protoMaxBulkLen
         + ", ioThreads="
         + ioThreads
+        + ", users="
+        + users
         + "]";
   }
 }

@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,7 +16,8 @@ final class ServerContext {
   private final ServerConfig config;
   private final CommandTable commands = new CommandTable();
   private final DataSide dataSide;
-  private final byte[] password;
+  private final User defaultUser; // null: off
+  private final AuthThrottle authThrottle = new AuthThrottle();
   private final AtomicLong clientIds = new AtomicLong();
   private final AtomicInteger connected = new AtomicInteger();
   private final LongAdder commandsProcessed = new LongAdder();
@@ -40,8 +40,7 @@ final class ServerContext {
   ServerContext(ServerConfig config, DataSide dataSide) {
     this.config = config;
     this.dataSide = dataSide;
-    this.password =
-        config.requirePass() == null ? null : config.requirePass().getBytes(StandardCharsets.UTF_8);
+    this.defaultUser = config.users().defaultUser(config.requirePass());
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
     this.runId = HexFormat.of().formatHex(id);
@@ -59,8 +58,31 @@ final class ServerContext {
     return dataSide;
   }
 
-  byte[] password() {
-    return password;
+  /** Returns the {@code default} user, or null when it is off (named users, no requirepass). */
+  User defaultUser() {
+    return defaultUser;
+  }
+
+  /** Returns the user a new connection starts as: {@code default} without a password, or null. */
+  User autoLogin() {
+    return defaultUser != null && defaultUser.noPassword() ? defaultUser : null;
+  }
+
+  /** Returns the user named {@code name}, byte for byte, or null. */
+  User user(byte[] name) {
+    if (defaultUser != null && defaultUser.named(name)) {
+      return defaultUser;
+    }
+    for (User u : config.users().named().values()) {
+      if (u.named(name)) {
+        return u;
+      }
+    }
+    return null;
+  }
+
+  AuthThrottle authThrottle() {
+    return authThrottle;
   }
 
   long nextClientId() {

@@ -142,8 +142,8 @@ public final class EmbeddedBackend implements DataSide {
             lock.unlock();
           }
         });
-    r.register(CommandSpec.of("flushall", -1, "write"), this::flush);
-    r.register(CommandSpec.of("flushdb", -1, "write"), this::flush);
+    r.register(CommandSpec.of("flushall", -1, "write admin"), this::flush);
+    r.register(CommandSpec.of("flushdb", -1, "write admin"), this::flush);
     RingCommands.register(r, keyspace);
   }
 
