@@ -187,7 +187,8 @@ final class CommandRunner implements ValueSink {
     final int[] hashes = aheadHashes;
     int n = 0;
     for (int i = from; i < to; i++) {
-      if (chunk.kinds[i] != LineReader.OTHER) {
+      byte kind = chunk.kinds[i];
+      if (kind == LineReader.STORE || kind == LineReader.RETRIEVE) {
         hashes[n++] = chunk.hashes[i];
       }
     }
