@@ -23,6 +23,10 @@ import java.nio.charset.StandardCharsets;
 final class CommandRunner implements ValueSink {
 
   private static final int WRITE_BUFFER = 1 << 20;
+
+  /** The longest line run by default, in bytes, when the heap is large enough: 512 MiB. */
+  static final int DEFAULT_LINE_LIMIT = 512 << 20;
+
   private static final int MAX_ID = 99_999;
 
   private static final byte[] STORED = RunCommand.ascii("Stored ");
@@ -44,6 +48,9 @@ final class CommandRunner implements ValueSink {
 
   /** Hashes keys on the reader's thread when not null (it must be stateless). */
   private final KeyHash aheadHash;
+
+  /** Lines longer than this, in bytes without the newline, are skipped. */
+  private final int maxLine;
 
   private byte[] in;
   private final byte[] buffer = new byte[WRITE_BUFFER];
@@ -71,11 +78,33 @@ final class CommandRunner implements ValueSink {
    */
   CommandRunner(
       LoadBalancer balancer, OutputStream out, PrintStream err, String name, KeyHash aheadHash) {
+    this(balancer, out, err, name, aheadHash, defaultLineLimit());
+  }
+
+  /** Creates a runner that skips, with a diagnostic, lines longer than {@code maxLine} bytes. */
+  CommandRunner(
+      LoadBalancer balancer,
+      OutputStream out,
+      PrintStream err,
+      String name,
+      KeyHash aheadHash,
+      int maxLine) {
     this.balancer = balancer;
     this.out = out;
     this.err = err;
     this.name = name;
     this.aheadHash = aheadHash;
+    this.maxLine = maxLine;
+  }
+
+  /**
+   * Returns the default line limit: {@link #DEFAULT_LINE_LIMIT}, or an eighth of the largest heap
+   * the JVM may use when that is less (a line is held in the read buffer, then stored), in whole
+   * KiB and at least 64 KiB.
+   */
+  static int defaultLineLimit() {
+    long eighth = Runtime.getRuntime().maxMemory() / 8;
+    return (int) Math.max(64 << 10, Math.min(DEFAULT_LINE_LIMIT, eighth & ~1023L));
   }
 
   LoadBalancer balancer() {
@@ -84,7 +113,7 @@ final class CommandRunner implements ValueSink {
 
   /** Runs every line of {@code input}; returns 0 when all ran, 1 when any was rejected. */
   int run(InputStream input) throws IOException {
-    LineReader reader = new LineReader(input, aheadHash);
+    LineReader reader = new LineReader(input, aheadHash, maxLine);
     Thread thread = new Thread(reader, "ringlb-reader");
     thread.setDaemon(true);
     thread.start();
@@ -133,6 +162,14 @@ final class CommandRunner implements ValueSink {
         int keyLength = chunk.keyLengths[i];
         int hash = aheadHash != null ? chunk.hashes[i] : balancer.hashKey(in, keyOffset, keyLength);
         retrieve(in, keyOffset, keyLength, hash);
+      } else if (kind == LineReader.TOO_LONG) {
+        lineNumber++;
+        reject(
+            "line longer than "
+                + maxLine
+                + " bytes, the limit, skipped; it starts '"
+                + text(in, chunk.starts[i], chunk.ends[i])
+                + "'");
       } else {
         line(chunk.starts[i], chunk.ends[i]);
       }
@@ -150,7 +187,8 @@ final class CommandRunner implements ValueSink {
     final int[] hashes = aheadHashes;
     int n = 0;
     for (int i = from; i < to; i++) {
-      if (chunk.kinds[i] != LineReader.OTHER) {
+      byte kind = chunk.kinds[i];
+      if (kind == LineReader.STORE || kind == LineReader.RETRIEVE) {
         hashes[n++] = chunk.hashes[i];
       }
     }
@@ -479,10 +517,26 @@ final class CommandRunner implements ValueSink {
     return n;
   }
 
-  /** Renders input bytes for a diagnostic, shortened when long. */
-  private static String text(byte[] bytes, int from, int to) {
+  /**
+   * Renders input bytes for a diagnostic, shortened when long, with control characters (C0, DEL,
+   * C1) and backslashes escaped so that no input byte reaches the terminal as a control.
+   */
+  static String text(byte[] bytes, int from, int to) {
     int shown = Math.min(to - from, 40);
     String s = new String(bytes, from, shown, StandardCharsets.UTF_8);
-    return to - from > shown ? s + "..." : s;
+    StringBuilder out = new StringBuilder(s.length() + 8);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\') {
+        out.append("\\\\");
+      } else if (c < 0x20 || c == 0x7f) {
+        out.append(String.format("\\x%02x", (int) c));
+      } else if (c >= 0x80 && c < 0xa0) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return to - from > shown ? out + "..." : out.toString();
   }
 }

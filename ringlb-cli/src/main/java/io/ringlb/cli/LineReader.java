@@ -1,6 +1,7 @@
 package io.ringlb.cli;
 
 import io.ringlb.core.KeyHash;
+import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -15,7 +16,8 @@ import java.util.concurrent.BlockingQueue;
  * start of the line, one space after the command; for them the offsets found are exactly those the
  * runner's general parser would find. Every other line is marked {@link #OTHER} and parsed by the
  * runner. Three chunks circulate between the two threads, so the reader stays at most two chunks
- * ahead and memory does not grow with the file.
+ * ahead and memory does not grow with the file. A line longer than the limit is not buffered: the
+ * reader keeps its first bytes, skips the rest up to its newline and marks it {@link #TOO_LONG}.
  */
 final class LineReader implements Runnable {
 
@@ -27,6 +29,15 @@ final class LineReader implements Runnable {
 
   /** {@code retrieve "K"}: key located. */
   static final byte RETRIEVE = 2;
+
+  /** A line longer than the limit, skipped: only its first bytes are kept. */
+  static final byte TOO_LONG = 3;
+
+  /** The bytes kept of a line too long. */
+  static final int KEPT_OF_TOO_LONG = 64;
+
+  /** The longest line a byte array can hold with its newline, in a JVM's largest array. */
+  static final int MAX_LINE_LIMIT = Integer.MAX_VALUE - 16;
 
   private static final int CHUNK_BYTES = 1 << 20;
   private static final int CHUNKS = 3;
@@ -70,16 +81,28 @@ final class LineReader implements Runnable {
 
   private final InputStream input;
   private final KeyHash keyHash;
+  private final int maxLine;
   private final BlockingQueue<Chunk> free = new ArrayBlockingQueue<>(CHUNKS);
   private final BlockingQueue<Chunk> full = new ArrayBlockingQueue<>(CHUNKS);
 
   /**
    * Creates a reader of {@code input}; {@code keyHash}, when not null, hashes the keys it locates
-   * and must be safe to call from the reader's thread.
+   * and must be safe to call from the reader's thread; lines longer than {@code maxLine} bytes
+   * (newline excluded) are skipped.
    */
-  LineReader(InputStream input, KeyHash keyHash) {
+  LineReader(InputStream input, KeyHash keyHash, int maxLine) {
+    if (maxLine < KEPT_OF_TOO_LONG || maxLine > MAX_LINE_LIMIT) {
+      throw new IllegalArgumentException(
+          "line limit must be between "
+              + KEPT_OF_TOO_LONG
+              + " and "
+              + MAX_LINE_LIMIT
+              + ": "
+              + maxLine);
+    }
     this.input = input;
     this.keyHash = keyHash;
+    this.maxLine = maxLine;
     for (int i = 0; i < CHUNKS; i++) {
       free.add(new Chunk());
     }
@@ -104,6 +127,8 @@ final class LineReader implements Runnable {
       return;
     }
     int length = 0;
+    int from = 0;
+    boolean skipping = false;
     try {
       while (true) {
         boolean eof = false;
@@ -115,18 +140,34 @@ final class LineReader implements Runnable {
           }
           length += n;
         }
-        int cut = cut(chunk, length, eof);
+        int cut = cut(chunk, from, length, eof);
+        from = 0;
         if (eof) {
           chunk.last = true;
           full.put(chunk);
           return;
         }
         if (cut == 0) {
-          // not one whole line in a full buffer: make room for a longer line
-          chunk.bytes = Arrays.copyOf(chunk.bytes, chunk.bytes.length * 2);
+          if (length > maxLine) {
+            // the line so far fills the buffer and is already too long: skip it
+            skipping = true;
+            length = skipLine(chunk, length);
+            skipping = false;
+            if (length < 0) {
+              chunk.last = true;
+              full.put(chunk);
+              return;
+            }
+            from = KEPT_OF_TOO_LONG;
+          } else {
+            // not one whole line in a full buffer: make room for a longer line, up to the limit
+            long grown = Math.min(chunk.bytes.length * 2L, maxLine + 1L);
+            chunk.bytes = Arrays.copyOf(chunk.bytes, (int) grown);
+          }
           continue;
         }
         Chunk next = free.take();
+        reset(next);
         int tail = length - cut;
         if (next.bytes.length < tail) {
           next.bytes = new byte[chunk.bytes.length];
@@ -140,7 +181,9 @@ final class LineReader implements Runnable {
       // the run is over
     } catch (Throwable failure) {
       // the whole lines read before the failure still run, then the run reports it
-      cut(chunk, length, false);
+      if (!skipping) {
+        cut(chunk, from, length, false);
+      }
       chunk.failure = failure;
       chunk.last = true;
       full.add(chunk);
@@ -148,16 +191,50 @@ final class LineReader implements Runnable {
   }
 
   /**
-   * Records the whole lines of {@code bytes[0, length)} (and, at the end of the input, a last line
-   * without newline); returns the offset just after the last newline.
+   * Skips the rest of a line too long whose first {@code length} bytes fill the buffer, reading up
+   * to its newline through the same buffer, and records it as the chunk's first line, {@link
+   * #TOO_LONG}, its first bytes kept. Returns where the bytes read after the newline end (they
+   * follow the kept bytes), or -1 when the input ended within the line.
    */
-  private int cut(Chunk chunk, int length, boolean eof) {
+  private int skipLine(Chunk chunk, int length) throws IOException {
     final byte[] bytes = chunk.bytes;
+    final int kept = KEPT_OF_TOO_LONG;
+    reset(chunk);
+    add(chunk, 0, kept);
+    chunk.kinds[0] = TOO_LONG;
+    int end = length;
+    int scan = kept;
+    while (true) {
+      for (int i = scan; i < end; i++) {
+        if (bytes[i] == '\n') {
+          System.arraycopy(bytes, i + 1, bytes, kept, end - (i + 1));
+          return kept + end - (i + 1);
+        }
+      }
+      int n = input.read(bytes, kept, bytes.length - kept);
+      if (n < 0) {
+        return -1;
+      }
+      scan = kept;
+      end = kept + n;
+    }
+  }
+
+  private static void reset(Chunk chunk) {
     chunk.count = 0;
     chunk.last = false;
     chunk.failure = null;
-    int start = 0;
-    for (int i = 0; i < length; i++) {
+  }
+
+  /**
+   * Records the whole lines of {@code bytes[from, length)} after those already recorded (and, at
+   * the end of the input, a last line without newline); returns the offset just after the last
+   * newline, or {@code from} when there is none.
+   */
+  private int cut(Chunk chunk, int from, int length, boolean eof) {
+    final byte[] bytes = chunk.bytes;
+    int start = from;
+    for (int i = from; i < length; i++) {
       if (bytes[i] == '\n') {
         add(chunk, start, i);
         start = i + 1;
@@ -179,6 +256,11 @@ final class LineReader implements Runnable {
     chunk.starts[i] = from;
     chunk.ends[i] = to;
     chunk.kinds[i] = OTHER;
+    if (to - from > maxLine) {
+      chunk.kinds[i] = TOO_LONG;
+      chunk.ends[i] = from + KEPT_OF_TOO_LONG;
+      return;
+    }
     final byte[] b = chunk.bytes;
     if (to > from && b[to - 1] == '\r') {
       to--;

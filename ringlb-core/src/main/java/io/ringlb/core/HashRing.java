@@ -1,6 +1,8 @@
 package io.ringlb.core;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.TreeMap;
 
@@ -8,27 +10,14 @@ import java.util.TreeMap;
  * A consistent-hashing ring: each server has labels at positions on a 32-bit circle, and a key is
  * owned by the first label at or after its hash, wrapping to the first label of the ring.
  *
- * <p>Label positions live in one sorted {@code int[]} (sign bit flipped, so a signed comparison
- * orders them as unsigned) beside a parallel {@code int[]} of server ids; the owner of a hash is
- * found through a lookup index (below), falling back to binary search. Labels are ordered by
- * (position, server id), so two servers landing on the same position are ordered deterministically.
- * Adding or removing a server merges or removes its labels in one pass over the arrays, without
- * sorting the rest again, and reports the arcs that changed owner as hash ranges.
+ * <p>Labels are ordered by (position, server id), so two servers landing on the same position are
+ * ordered deterministically. They live in a {@link LabelTable}, in buckets by position: the owner
+ * of a hash is found by reading one bucket, and adding or removing a server changes the buckets of
+ * its own labels and their neighbours only, in O(1) expected per label with positions spread as a
+ * hash spreads them, then reports the arcs that changed owner as hash ranges. The methods that take
+ * a label's index in ring order list the labels once after each change.
  */
 public final class HashRing implements Placement {
-
-  /*
-   * Lookup index. The circle is cut into 2^b equal buckets, 2^b being the first power of two at
-   * or above the label count, and index[k] holds the first label whose position is at or after
-   * the start of bucket k (index[2^b] = label count). The owner of a hash in bucket k is then
-   * among labels index[k] .. index[k + 1], and that span holds about one label: a lookup is two
-   * reads of the index and a scan of a label or two, with no data-dependent branches to
-   * mispredict as a binary search over the whole ring has. A bucket holding many labels (when
-   * positions cluster) is searched by bisection. The index is rebuilt, in O(buckets + labels),
-   * whenever the labels change.
-   */
-  private static final int MAX_INDEX_BITS = 22;
-  private static final int LINEAR_SPAN = 8;
 
   /** The largest server id of the original design: labels are {@code r * 100000 + id}. */
   public static final int SEED_MAX_SERVER_ID = 99_999;
@@ -42,20 +31,19 @@ public final class HashRing implements Placement {
   private final KeyHash keyHash;
   private final PointFunction pointFunction;
 
-  /** Server id to its [weight, label count]. */
-  private final TreeMap<Integer, int[]> members = new TreeMap<>();
+  /** Server id to its weight and its labels' cells, ascending. */
+  private final TreeMap<Integer, Member> members = new TreeMap<>();
 
-  /** Label positions, ascending, each xor {@link #FLIP}. */
-  private int[] positions = new int[0];
+  /** The labels, in buckets by position: what lookups and topology changes read and change. */
+  private final LabelTable labels = new LabelTable();
 
-  /** Server id of each label. */
-  private int[] owners = new int[0];
+  /**
+   * The labels in ring order, positions xor {@link #FLIP} and server ids side by side, for the
+   * methods that take a label's index; built when first needed after a change, null until then.
+   */
+  private int[] positions;
 
-  /** The lookup index: first label at or after the start of each bucket, then the count. */
-  private int[] index = {0, 0};
-
-  /** 32 minus the number of index bits: a hash's bucket is {@code hash >>> indexShift}. */
-  private int indexShift = 31;
+  private int[] owners;
 
   private HashRing(String name, KeyHash keyHash, PointFunction pointFunction) {
     this.name = Objects.requireNonNull(name, "name");
@@ -109,78 +97,76 @@ public final class HashRing implements Placement {
 
   @Override
   public int serverFor(int keyHash) {
-    int index = labelIndexFor(keyHash);
-    return index < 0 ? -1 : owners[index];
+    long cell = labels.ceiling(keyHash);
+    return cell == LabelTable.NONE ? -1 : LabelTable.server(cell);
   }
 
   /**
    * Returns the index of the label owning {@code keyHash}: the first label whose position is at or
-   * after it, or label 0 when there is none; -1 when the ring is empty.
+   * after it, or label 0 when there is none; -1 when the ring is empty. The first call after a
+   * change lists the labels in ring order, in O(labels).
    */
   public int labelIndexFor(int keyHash) {
-    final int[] positions = this.positions;
-    final int[] index = this.index;
+    final int[] positions = ringOrder();
     int n = positions.length;
     if (n == 0) {
       return -1;
     }
-    int bucket = keyHash >>> indexShift;
-    int lo = index[bucket];
-    int hi = index[bucket + 1];
     int key = keyHash ^ FLIP;
-    if (hi - lo <= LINEAR_SPAN) {
-      while (lo < hi && positions[lo] < key) {
-        lo++;
-      }
-    } else {
-      while (lo < hi) {
-        int mid = (lo + hi) >>> 1;
-        if (positions[mid] < key) {
-          lo = mid + 1;
-        } else {
-          hi = mid;
-        }
+    int lo = 0;
+    int hi = n;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (positions[mid] < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
       }
     }
     return lo == n ? 0 : lo;
   }
 
-  /** Rebuilds the lookup index over the current labels. */
-  private void rebuildIndex() {
-    final int[] positions = this.positions;
-    int n = positions.length;
-    int bits = 1;
-    while (bits < MAX_INDEX_BITS && (1 << bits) < n) {
-      bits++;
-    }
-    int buckets = 1 << bits;
-    int shift = 32 - bits;
-    int[] index = new int[buckets + 1];
-    int label = 0;
-    for (int k = 0; k < buckets; k++) {
-      while (label < n && ((positions[label] ^ FLIP) >>> shift) < k) {
-        label++;
+  /** Returns the positions in ring order (xor FLIP), listing the labels after a change. */
+  private int[] ringOrder() {
+    int[] positions = this.positions;
+    if (positions == null) {
+      long[] cells = labels.toArray();
+      positions = new int[cells.length];
+      int[] owners = new int[cells.length];
+      for (int i = 0; i < cells.length; i++) {
+        positions[i] = LabelTable.position(cells[i]) ^ FLIP;
+        owners[i] = LabelTable.server(cells[i]);
       }
-      index[k] = label;
+      this.owners = owners;
+      this.positions = positions;
     }
-    index[buckets] = n;
-    this.index = index;
-    this.indexShift = shift;
+    return positions;
   }
 
   /** Returns the number of labels on the ring. */
   public int labelCount() {
-    return positions.length;
+    return labels.size();
   }
 
   /** Returns the unsigned position of label {@code index}, in ring order. */
   public int positionAt(int index) {
-    return positions[index] ^ FLIP;
+    return ringOrder()[index] ^ FLIP;
   }
 
   /** Returns the server id of label {@code index}, in ring order. */
   public int serverAt(int index) {
+    ringOrder();
     return owners[index];
+  }
+
+  /** Returns the index work done by topology changes so far, for tests: see {@link LabelTable}. */
+  long indexWork() {
+    return labels.work();
+  }
+
+  /** Returns the label table, for tests. */
+  LabelTable labelTable() {
+    return labels;
   }
 
   @Override
@@ -200,33 +186,33 @@ public final class HashRing implements Placement {
 
   @Override
   public int points(int serverId) {
-    int[] member = members.get(serverId);
-    return member == null ? 0 : member[1];
+    Member member = members.get(serverId);
+    return member == null ? 0 : member.cells.length;
   }
 
   @Override
   public double share(int serverId) {
-    if (!members.containsKey(serverId)) {
+    Member member = members.get(serverId);
+    if (member == null) {
       return 0;
     }
     long owned = 0;
-    for (int i = 0; i < owners.length; i++) {
-      if (owners[i] == serverId) {
-        owned += arcLength(i);
+    boolean[] wrapped = new boolean[1];
+    long[] cells = member.cells;
+    for (int i = 0; i < cells.length; i++) {
+      if (i > 0 && cells[i] == cells[i - 1]) {
+        continue; // a repeated label owns nothing: the one before it has the arc
+      }
+      long here = Integer.toUnsignedLong(LabelTable.position(cells[i]));
+      long before =
+          Integer.toUnsignedLong(LabelTable.position(labels.predecessor(cells[i], wrapped)));
+      if (wrapped[0]) {
+        owned += before == here ? 1L << 32 : (1L << 32) - before + here;
+      } else {
+        owned += here - before;
       }
     }
     return owned / 4294967296.0;
-  }
-
-  /** Returns how many hashes label {@code index} owns. */
-  private long arcLength(int index) {
-    int n = positions.length;
-    long here = Integer.toUnsignedLong(positions[index] ^ FLIP);
-    if (index == 0) {
-      long last = Integer.toUnsignedLong(positions[n - 1] ^ FLIP);
-      return last == here ? 1L << 32 : (1L << 32) - last + here;
-    }
-    return here - Integer.toUnsignedLong(positions[index - 1] ^ FLIP);
   }
 
   @Override
@@ -240,147 +226,109 @@ public final class HashRing implements Placement {
     if (weight <= 0) {
       throw new IllegalArgumentException("weight must be positive: " + weight);
     }
-    int[] points = pointFunction.points(serverId, weight).clone();
+    int[] points = pointFunction.points(serverId, weight);
     if (points.length == 0) {
       throw new IllegalArgumentException("server " + serverId + " has no labels");
     }
+    long[] cells = new long[points.length];
     for (int i = 0; i < points.length; i++) {
-      points[i] ^= FLIP;
+      cells[i] = LabelTable.cell(points[i], serverId);
     }
-    Arrays.sort(points);
-
-    // Merge the new labels into the sorted arrays in one pass; ties go by server id.
-    int[] oldPositions = positions;
-    int[] oldOwners = owners;
-    int n = oldPositions.length;
-    int k = points.length;
-    int[] newPositions = new int[n + k];
-    int[] newOwners = new int[n + k];
-    boolean[] added = new boolean[n + k];
-    int i = 0;
-    int j = 0;
-    int out = 0;
-    while (i < n || j < k) {
-      boolean takeNew =
-          i == n
-              || (j < k
-                  && (points[j] < oldPositions[i]
-                      || (points[j] == oldPositions[i] && serverId < oldOwners[i])));
-      if (takeNew) {
-        newPositions[out] = points[j++];
-        newOwners[out] = serverId;
-        added[out++] = true;
-      } else {
-        newPositions[out] = oldPositions[i];
-        newOwners[out++] = oldOwners[i++];
-      }
+    Arrays.sort(cells);
+    boolean others = labels.size() > 0;
+    for (long cell : cells) {
+      labels.insert(cell);
     }
-    positions = newPositions;
-    owners = newOwners;
-    rebuildIndex();
-    members.put(serverId, new int[] {weight, k});
-    if (n > 0) {
-      reportArcs(added, false, moves);
+    positions = null;
+    owners = null;
+    members.put(serverId, new Member(weight, cells));
+    if (others) {
+      reportArcs(serverId, cells, false, moves);
     }
   }
 
   @Override
   public void removeServer(int serverId, MoveListener moves) {
-    int[] member = members.get(serverId);
+    Member member = members.get(serverId);
     if (member == null) {
       throw new IllegalArgumentException("server " + serverId + " is not present");
     }
-    int n = positions.length;
-    boolean[] removed = new boolean[n];
-    for (int i = 0; i < n; i++) {
-      removed[i] = owners[i] == serverId;
-    }
     // Arcs are computed on the ring before the change, then reported after it.
-    Move[] pending = members.size() > 1 ? collectArcs(removed, true) : new Move[0];
-    int m = n - member[1];
-    int[] newPositions = new int[m];
-    int[] newOwners = new int[m];
-    for (int i = 0, out = 0; i < n; i++) {
-      if (!removed[i]) {
-        newPositions[out] = positions[i];
-        newOwners[out++] = owners[i];
-      }
+    List<Move> pending = members.size() > 1 ? collectArcs(serverId, member.cells, true) : List.of();
+    for (long cell : member.cells) {
+      labels.remove(cell);
     }
-    positions = newPositions;
-    owners = newOwners;
-    rebuildIndex();
+    positions = null;
+    owners = null;
     members.remove(serverId);
     for (Move move : pending) {
       moves.moved(move.from, move.to, move.lo, move.hi);
     }
   }
 
-  private void reportArcs(boolean[] changed, boolean leaving, MoveListener moves) {
-    for (Move move : collectArcs(changed, leaving)) {
+  private void reportArcs(int serverId, long[] cells, boolean leaving, MoveListener moves) {
+    for (Move move : collectArcs(serverId, cells, leaving)) {
       moves.moved(move.from, move.to, move.lo, move.hi);
     }
   }
 
   /**
-   * Collects the arcs of the {@code changed} labels with the server on the other side of the move:
-   * for labels joining, the keys come from the next label that did not join; for labels leaving,
-   * they go to the next label that does not leave. Adjacent arcs with the same endpoints merge.
+   * Collects the arcs of the server's labels ({@code cells}, ascending, on the ring) with the
+   * server on the other side of the move, in ring order: for labels joining, the keys come from the
+   * next label of another server; for labels leaving, they go to it. Adjacent arcs with the same
+   * endpoints merge.
    */
-  private Move[] collectArcs(boolean[] changed, boolean leaving) {
-    int n = positions.length;
-    Move[] out = new Move[8];
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-      if (!changed[i]) {
-        continue;
+  private List<Move> collectArcs(int serverId, long[] cells, boolean leaving) {
+    List<Move> out = new ArrayList<>();
+    boolean[] wrapped = new boolean[1];
+    for (int c = 0; c < cells.length; c++) {
+      long cell = cells[c];
+      if (c > 0 && cell == cells[c - 1]) {
+        continue; // a repeated label owns nothing
       }
-      int next = (i + 1) % n;
-      while (changed[next]) {
-        next = (next + 1) % n;
-      }
-      int from = leaving ? owners[i] : owners[next];
-      int to = leaving ? owners[next] : owners[i];
-      int here = positions[i] ^ FLIP;
+      int other = LabelTable.server(labels.nextOfOtherServer(cell, serverId));
+      int from = leaving ? serverId : other;
+      int to = leaving ? other : serverId;
+      int here = LabelTable.position(cell);
+      int before = LabelTable.position(labels.predecessor(cell, wrapped));
       int[][] ranges;
-      if (i == 0) {
-        int last = positions[n - 1] ^ FLIP;
-        if (last == here) {
+      if (wrapped[0]) {
+        if (before == here) {
           ranges = new int[][] {{0, -1}};
-        } else if (last == -1) {
+        } else if (before == -1) {
           ranges = new int[][] {{0, here}};
         } else {
-          ranges = new int[][] {{last + 1, -1}, {0, here}};
+          ranges = new int[][] {{before + 1, -1}, {0, here}};
         }
       } else {
-        int previous = positions[i - 1] ^ FLIP;
-        if (previous == here) {
+        if (before == here) {
           continue;
         }
-        ranges = new int[][] {{previous + 1, here}};
+        ranges = new int[][] {{before + 1, here}};
       }
       for (int[] range : ranges) {
-        if (count > 0) {
-          Move last = out[count - 1];
+        if (!out.isEmpty()) {
+          Move last = out.get(out.size() - 1);
           if (last.from == from && last.to == to && last.hi + 1 == range[0] && last.hi != -1) {
-            out[count - 1] = new Move(from, to, last.lo, range[1]);
+            out.set(out.size() - 1, new Move(from, to, last.lo, range[1]));
             continue;
           }
         }
-        if (count == out.length) {
-          out = Arrays.copyOf(out, count * 2);
-        }
-        out[count++] = new Move(from, to, range[0], range[1]);
+        out.add(new Move(from, to, range[0], range[1]));
       }
     }
-    return Arrays.copyOf(out, count);
+    return out;
   }
 
   @Override
   public String toString() {
-    return name + " ring (" + members.size() + " servers, " + positions.length + " labels)";
+    return name + " ring (" + members.size() + " servers, " + labels.size() + " labels)";
   }
 
   private record Move(int from, int to, int lo, int hi) {}
+
+  /** A server's weight and the cells of its labels, ascending. */
+  private record Member(int weight, long[] cells) {}
 
   /** The label scheme of the original design. */
   private static final class SeedPoints implements PointFunction {
