@@ -9,6 +9,8 @@
 #
 #   bench/ab-builds.sh JAR_A JAR_B [ROUNDS] [REQUESTS]     (defaults: 5 rounds, 500000 requests)
 #
+# REQUESTS is per unpipelined run; a pipelined run sends PIPELINED_REQUESTS (default 8 times as
+# many), so that it lasts as long and its CPU time spans enough clock ticks.
 # JAR_A and JAR_B are ringlb.jar files (ringlb-cli/target/ringlb.jar of each build), started with
 # `java -jar JAR serve`. Environment: BASE_PORT picks the first of the loopback ports used (default
 # 27400: redis 27401-27403, embedded A/B 27410/27411, proxy A/B 27420/27421); KEYSPACE is
@@ -24,6 +26,7 @@ REQUESTS=${4:-500000}
 BASE_PORT=${BASE_PORT:-27400}
 KEYSPACE=${KEYSPACE:-100000}
 WARMUP_REQUESTS=${WARMUP_REQUESTS:-1000000}
+PIPELINED_REQUESTS=${PIPELINED_REQUESTS:-$((8 * REQUESTS))}
 REDIS_PORTS=($((BASE_PORT + 1)) $((BASE_PORT + 2)) $((BASE_PORT + 3)))
 EMBEDDED_A=$((BASE_PORT + 10))
 EMBEDDED_B=$((BASE_PORT + 11))
@@ -62,14 +65,15 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # run NAME PORT PID PIPELINE -> appends "NAME PIPELINE TEST RPS CPU_US_PER_REQUEST" to results
 run() {
-  local name=$1 port=$2 pid=$3 pipeline=$4 test t0 t1
+  local name=$1 port=$2 pid=$3 pipeline=$4 test t0 t1 n=$REQUESTS
+  ((pipeline == 1)) || n=$PIPELINED_REQUESTS
   for test in set get; do
     t0=$(ticks "$pid")
-    redis-benchmark -p "$port" -P "$pipeline" -t "$test" -c 50 -n "$REQUESTS" -r "$KEYSPACE" \
+    redis-benchmark -p "$port" -P "$pipeline" -t "$test" -c 50 -n "$n" -r "$KEYSPACE" \
       -q --csv | awk -F'"' -v name="$name" -v p="$pipeline" '/^"[A-Z]/ { print name, p, $2, $4 }' \
       > "$WORK/one"
     t1=$(ticks "$pid")
-    awk -v cpu=$((t1 - t0)) -v tick="$TICK" -v n="$REQUESTS" \
+    awk -v cpu=$((t1 - t0)) -v tick="$TICK" -v n="$n" \
       '{ printf "%s %.3f\n", $0, cpu * 1e6 / tick / n }' "$WORK/one" >> "$WORK/results"
   done
 }
@@ -94,7 +98,8 @@ median_of() { # NAME PIPELINE TEST COLUMN
   awk -v n="$1" -v p="$2" -v t="$3" -v c="$4" '$1 == n && $2 == p && $3 == t { print $c }' \
     "$WORK/results" | median
 }
-echo "redis-benchmark -c 50 -n $REQUESTS -r $KEYSPACE, $ROUNDS alternating rounds, medians;" \
+echo "redis-benchmark -c 50 -n $REQUESTS (-P 1) / $PIPELINED_REQUESTS (-P 16) -r $KEYSPACE," \
+  "$ROUNDS alternating rounds, medians;" \
   "A = $JAR_A, B = $JAR_B"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for side in embedded proxy; do

@@ -35,6 +35,10 @@ final class CommandTable implements CommandRegistry {
     final CommandHandler handler;
     final String fullName;
     final byte[] name;
+
+    /** {@code spec.admin()}, read once per command on the hot path without a set lookup. */
+    final boolean admin;
+
     CommandTable subcommands;
 
     Entry(CommandSpec spec, CommandHandler handler, String fullName) {
@@ -42,6 +46,7 @@ final class CommandTable implements CommandRegistry {
       this.handler = handler;
       this.fullName = fullName;
       this.name = spec.name().getBytes(StandardCharsets.US_ASCII);
+      this.admin = spec.admin();
     }
   }
 
@@ -221,7 +226,7 @@ final class CommandTable implements CommandRegistry {
       client.state().refused();
       return Replies.error(NOAUTH);
     }
-    if (entry.spec.admin() && (user == null || !user.admin())) {
+    if (entry.admin && (user == null || !user.admin())) {
       client.state().refused();
       deniedCommands.increment();
       return Replies.error(
