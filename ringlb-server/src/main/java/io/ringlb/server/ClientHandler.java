@@ -2,6 +2,7 @@ package io.ringlb.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -392,9 +393,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
         protocolError(error.reason());
         return;
       } else if (msg instanceof RedisMessage) {
+        String line = inlineText((RedisMessage) msg);
+        // The decoder checks an inline line's length only while its CRLF has not arrived; a
+        // whole line read at once is checked here, as Redis refuses any over 64 KB.
+        if (line.length() > RespServer.MAX_INLINE / 3
+            && ByteBufUtil.utf8Bytes(line) > RespServer.MAX_INLINE) {
+          protocolError("too big inline request");
+          return;
+        }
         List<byte[]> args;
         try {
-          args = InlineArgs.split(inlineText((RedisMessage) msg));
+          args = InlineArgs.split(line);
         } catch (InlineArgs.UnbalancedQuotes e) {
           protocolError(e.getMessage());
           return;

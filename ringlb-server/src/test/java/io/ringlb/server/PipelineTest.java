@@ -192,6 +192,9 @@ class PipelineTest {
       {"*1\r\n$4\r\nPINGxx", "expected CRLF at the end of a line or bulk string"},
       {"$4\r\nPING\r\n", "expected '*', got '$'"},
       {"PING" + "x".repeat(70_000), "too big inline request"},
+      // The whole line, CRLF included, in one read: refused all the same, as Redis does.
+      {"ECHO " + "x".repeat(70_000) + "\r\n", "too big inline request"},
+      {"ECHO " + "\u00e9".repeat(33_000) + "\r\n", "too big inline request"},
     };
     for (String[] c : cases) {
       EmbeddedChannel ch = Fixtures.channel();
@@ -202,6 +205,16 @@ class PipelineTest {
       assertThat(ch.isActive()).isFalse();
       ch.finishAndReleaseAll();
     }
+  }
+
+  @Test
+  void inline_upToTheLimit_isServed() {
+    EmbeddedChannel ch = Fixtures.channel();
+    String arg = "x".repeat(RespServer.MAX_INLINE - "ECHO ".length());
+    write(ch, "ECHO " + arg + "\r\n");
+    assertThat(output(ch)).isEqualTo("$" + arg.length() + "\r\n" + arg + "\r\n");
+    assertThat(ch.isActive()).isTrue();
+    ch.finishAndReleaseAll();
   }
 
   @Test
