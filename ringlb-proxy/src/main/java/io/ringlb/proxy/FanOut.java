@@ -246,7 +246,9 @@ final class FanOut {
     return Replies.OK;
   }
 
-  /** Returns a client's command as arguments for {@link Values#command}, bytes as they are. */
+  /**
+   * Returns a client's command as the arguments {@link Resp#writeCommand} takes, bytes as they are.
+   */
   static Object[] commandOf(Request r) {
     Object[] command = new Object[r.argc()];
     for (int i = 0; i < r.argc(); i++) {

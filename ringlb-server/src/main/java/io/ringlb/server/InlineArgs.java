@@ -10,10 +10,10 @@ import java.util.List;
  * blanks separate arguments; double quotes allow {@code \n \r \t \b \a \\ \" \xHH}; single quotes
  * allow {@code \'}; a closing quote must be followed by a blank or the end.
  */
-public final class InlineArgs {
+final class InlineArgs {
 
   /** Thrown for a line whose quotes do not balance. */
-  public static final class UnbalancedQuotes extends Exception {
+  static final class UnbalancedQuotes extends Exception {
     private static final long serialVersionUID = 1L;
 
     UnbalancedQuotes() {
@@ -24,7 +24,7 @@ public final class InlineArgs {
   private InlineArgs() {}
 
   /** Returns the arguments of {@code line}; empty for a blank line. */
-  public static List<byte[]> split(String line) throws UnbalancedQuotes {
+  static List<byte[]> split(String line) throws UnbalancedQuotes {
     byte[] p = line.getBytes(StandardCharsets.UTF_8);
     List<byte[]> args = new ArrayList<>();
     int i = 0;
