@@ -8,22 +8,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
-import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
-import io.netty.handler.codec.redis.InlineCommandRedisMessage;
-import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
-import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -53,16 +45,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   private final ServerContext server;
   private final long id;
-  private final long createdNanos = System.nanoTime();
+  private final ClientInfo info = new ClientInfo();
   private final Request request = new Request();
-  private final ArrayDeque<Slot> pending = new ArrayDeque<>();
+  private final ArrayDeque<ReplySlot> pending = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private TurnFlusher flusher;
   private ConnectionState state = ConnectionState.NONE;
   private ReplyBatch out; // replies encoded in this read batch, not yet written
-  private Slot current; // the slot the running handler took, if any
-  private ArrayDeque<ByteBuf[]> held; // requests held by the data side, oldest first
-  private boolean holding;
+  private ReplySlot current; // the slot the running handler took, if any
+  private final HeldRequests held = new HeldRequests();
   private User user; // null until authenticated
   private final AuthThrottle.Attempts authAttempts = new AuthThrottle.Attempts();
   private boolean closing;
@@ -72,13 +63,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private boolean pausedReading;
   private boolean counted;
   private long processed;
-  // Read by CLIENT LIST from other threads without synchronization: a snapshot, as in Redis.
-  private long totalCommands;
-  private long lastActiveNanos = createdNanos;
-  private String name;
-  private String libName;
-  private String libVersion;
-  private String lastCommand = "NULL";
 
   ClientHandler(ServerContext server) {
     this.server = server;
@@ -95,7 +79,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   @Override
   public String name() {
-    return name;
+    return info.name();
   }
 
   @Override
@@ -121,7 +105,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (current != null) {
       throw new IllegalStateException("defer() called twice for one command");
     }
-    Slot slot = new Slot();
+    ReplySlot slot = new ReplySlot(this, ctx.channel().eventLoop());
     pending.add(slot);
     current = slot;
     return slot;
@@ -163,9 +147,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       loop.execute(this::resume);
       return;
     }
-    holding = false;
+    held.resume();
     ByteBuf[] next;
-    while (!holding && !closing && held != null && (next = held.poll()) != null) {
+    while (!closing && (next = held.next()) != null) {
       request.set(next);
       boolean ran;
       try {
@@ -174,15 +158,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
         request.clear();
       }
       if (ran) {
-        release(next);
+        HeldRequests.release(next);
       } else {
-        held.addFirst(next);
-        holding = true;
+        held.putBack(next);
       }
       afterRequest();
     }
     if (closing) {
-      releaseHeld();
+      held.releaseAll();
     }
     maybeResumeReading();
     scheduleFlush();
@@ -220,34 +203,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     return authAttempts;
   }
 
-  void name(String value) {
-    name = value;
-  }
-
-  void libInfo(String libName, String libVersion) {
-    if (libName != null) {
-      this.libName = libName;
-    }
-    if (libVersion != null) {
-      this.libVersion = libVersion;
-    }
-  }
-
-  /** Records the name of the command being run, for CLIENT LIST's {@code cmd}. */
-  void lastCommand(String fullName) {
-    lastCommand = fullName;
+  /** Returns what CLIENT LIST shows of this connection besides the data side's state. */
+  ClientInfo info() {
+    return info;
   }
 
   /** RESET: the connection's own state back to a new connection's, the data side's too. */
   void reset() {
     user = server.autoLogin();
-    name = null;
+    info.name(null);
     state.reset();
   }
 
   /** Returns the client's address as CLIENT LIST and CLIENT KILL name it. */
   String remoteAddress() {
-    return address(ctx.channel().remoteAddress());
+    return ClientInfo.address(ctx.channel().remoteAddress());
   }
 
   /** Closes the connection at once (CLIENT KILL of another client); from any thread. */
@@ -255,82 +225,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.channel().close();
   }
 
-  /**
-   * Returns this client's CLIENT LIST / CLIENT INFO line, without the line end: Redis 7.0's fields
-   * in Redis 7.0's order, so that tools that read Redis's lines read these. The sizes of Redis's
-   * own per-client buffers ({@code qbuf} to {@code tot-mem}) are 0: ringlb's buffers are Netty's,
-   * shared by the connections of an event loop. {@code fd} is the socket's descriptor on epoll and
-   * -1 where the transport does not tell it. {@code lib-name} and {@code lib-ver} follow, as in
-   * Redis 7.2, once the client has set either with CLIENT SETINFO.
-   */
+  /** Returns this client's CLIENT LIST / CLIENT INFO line, without the line end. */
   String describe() {
-    long now = System.nanoTime();
-    ConnectionState s = state;
-    StringBuilder sb =
-        new StringBuilder(320)
-            .append("id=")
-            .append(id)
-            .append(" addr=")
-            .append(remoteAddress())
-            .append(" laddr=")
-            .append(address(ctx.channel().localAddress()))
-            .append(" fd=")
-            .append(fd())
-            .append(" name=")
-            .append(name == null ? "" : name)
-            .append(" age=")
-            .append((now - createdNanos) / 1_000_000_000L)
-            .append(" idle=")
-            .append(Math.max(0, now - lastActiveNanos) / 1_000_000_000L)
-            .append(" flags=")
-            .append(flags(s))
-            .append(" db=0 sub=")
-            .append(s.subscriptions())
-            .append(" psub=")
-            .append(s.patternSubscriptions())
-            .append(" ssub=0 multi=")
-            .append(s.queued())
-            .append(
-                " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0"
-                    + " tot-mem=0 events=")
-            .append(ctx.channel().config().isAutoRead() ? "r" : "")
-            .append(" cmd=")
-            .append(lastCommand)
-            .append(" user=default redir=-1 resp=2");
-    if (libName != null || libVersion != null) {
-      sb.append(" lib-name=")
-          .append(libName == null ? "" : libName)
-          .append(" lib-ver=")
-          .append(libVersion == null ? "" : libVersion);
-    }
-    return sb.toString();
-  }
-
-  /** Returns CLIENT LIST's flags: P subscribed, x in MULTI, c closing after the reply, or N. */
-  private String flags(ConnectionState s) {
-    StringBuilder flags = new StringBuilder(4);
-    if (s.subscriptions() > 0 || s.patternSubscriptions() > 0) {
-      flags.append('P');
-    }
-    if (s.queued() >= 0) {
-      flags.append('x');
-    }
-    if (closeWhenDrained) {
-      flags.append('c');
-    }
-    return flags.length() == 0 ? "N" : flags.toString();
-  }
-
-  /** Returns the socket's file descriptor, or -1 where the transport does not tell it. */
-  private int fd() {
-    return ctx.channel() instanceof UnixChannel unix ? unix.fd().intValue() : -1;
-  }
-
-  private static String address(SocketAddress address) {
-    if (address instanceof InetSocketAddress inet) {
-      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
-    }
-    return String.valueOf(address);
+    return info.line(id, ctx.channel(), state, user, closeWhenDrained);
   }
 
   // ---- channel events ------------------------------------------------------------------------
@@ -365,11 +262,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
     closing = true;
     out.release();
-    Slot slot;
+    ReplySlot slot;
     while ((slot = pending.poll()) != null) {
       slot.discard();
     }
-    releaseHeld();
+    held.releaseAll();
     flushStats();
     ConnectionState s = state;
     state = ConnectionState.NONE;
@@ -393,7 +290,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
         protocolError(error.reason());
         return;
       } else if (msg instanceof RedisMessage) {
-        String line = inlineText((RedisMessage) msg);
+        String line = InlineArgs.lineOf((RedisMessage) msg);
         // The decoder checks an inline line's length only while its CRLF has not arrived; a
         // whole line read at once is checked here, as Redis refuses any over 64 KB.
         if (line.length() > RespServer.MAX_INLINE / 3
@@ -442,31 +339,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
   }
 
-  /**
-   * Returns the line of an inline command. Redis reads any line that does not start with {@code *}
-   * as one, so a line the decoder took for a simple string, error or integer gets its type
-   * character back ({@code +PING} is an unknown command, as in Redis).
-   */
-  private static String inlineText(RedisMessage msg) {
-    if (msg instanceof InlineCommandRedisMessage inline) {
-      return inline.content();
-    }
-    if (msg instanceof SimpleStringRedisMessage simple) {
-      return "+" + simple.content();
-    }
-    if (msg instanceof ErrorRedisMessage error) {
-      return "-" + error.content();
-    }
-    if (msg instanceof IntegerRedisMessage integer) {
-      return ":" + integer.value();
-    }
-    return "";
-  }
-
   /** Runs the request just read, or holds it behind those already held. */
   private void execute() {
-    if (holding || !run()) {
-      hold(request.retainAll());
+    if (held.holding() || !run()) {
+      held.add(request.retainAll());
+      if (held.size() >= MAX_PENDING) {
+        pauseReading();
+      }
       return;
     }
     afterRequest();
@@ -481,7 +360,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       LOG.log(Level.WARNING, "command " + request.string(0) + " failed", e);
       reply = Replies.error("ERR internal error: " + e);
     }
-    Slot slot = current;
+    ReplySlot slot = current;
     current = null;
     if (reply == CommandHandler.HELD) {
       if (slot != null) { // a contract breach: held after taking a slot
@@ -491,7 +370,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       return false;
     }
     processed++;
-    totalCommands++;
     if (slot != null) {
       if (reply != CommandHandler.DEFERRED) {
         slot.complete(reply); // took a slot but answered at once: fine, in order
@@ -504,32 +382,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       send(reply);
     }
     return true;
-  }
-
-  private void hold(ByteBuf[] args) {
-    if (held == null) {
-      held = new ArrayDeque<>();
-    }
-    held.add(args);
-    holding = true;
-    if (held.size() >= MAX_PENDING) {
-      pauseReading();
-    }
-  }
-
-  private void releaseHeld() {
-    if (held != null) {
-      ByteBuf[] args;
-      while ((args = held.poll()) != null) {
-        release(args);
-      }
-    }
-  }
-
-  private static void release(ByteBuf[] args) {
-    for (ByteBuf arg : args) {
-      arg.release();
-    }
   }
 
   /** What follows every request run: drain, backpressure, the unread-reply limit, closing. */
@@ -552,10 +404,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       out.write(reply);
       unflushed = true;
     } else {
-      Slot slot = new Slot();
-      slot.reply = reply;
-      slot.done = true;
-      pending.add(slot);
+      pending.add(ReplySlot.ready(reply));
     }
   }
 
@@ -590,7 +439,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Once per read rather than per command: what CLIENT LIST's idle needs, at little cost.
-    lastActiveNanos = System.nanoTime();
+    info.active();
     if (unflushed) {
       unflushed = false;
       out.writeOut();
@@ -673,7 +522,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (pausedReading
         && !closing
         && pending.size() < MAX_PENDING / 2
-        && (held == null || held.size() < MAX_PENDING / 2)) {
+        && held.size() < MAX_PENDING / 2) {
       pausedReading = false;
       ctx.channel().config().setAutoRead(true);
     }
@@ -682,7 +531,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   /** Writes the completed replies at the head of the queue; runs on the event loop. */
   private void drain() {
     boolean wrote = false;
-    Slot head;
+    ReplySlot head;
     while ((head = pending.peek()) != null && head.done) {
       pending.poll();
       if (head.raw != null) {
@@ -704,88 +553,27 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     maybeResumeReading();
   }
 
-  /** A reply slot in request order; {@link #complete} may be called from any thread, once. */
-  private final class Slot implements DeferredReply {
-    private static final AtomicIntegerFieldUpdater<Slot> COMPLETED =
-        AtomicIntegerFieldUpdater.newUpdater(Slot.class, "completed");
-
-    private volatile int completed;
-    RedisMessage reply; // event loop only
-    ByteBuf raw; // event loop only: a reply held as RESP bytes
-    boolean done; // event loop only
-    boolean discarded; // event loop only
-
-    @Override
-    public void complete(RedisMessage message) {
-      if (!COMPLETED.compareAndSet(this, 0, 1)) {
-        ReferenceCountUtil.release(message);
-        throw new IllegalStateException("reply already completed");
-      }
-      EventLoop loop = ctx.channel().eventLoop();
-      if (loop.inEventLoop()) {
-        deliver(message);
-      } else {
-        loop.execute(() -> deliver(message));
-      }
+  /** {@code slot}'s reply arrived, on the event loop: written now if it is the head. */
+  void delivered(ReplySlot slot) {
+    if (pending.peek() == slot && current != slot) {
+      drain();
+      scheduleFlush();
     }
+  }
 
-    @Override
-    public void completeRaw(ByteBuf resp) {
-      if (!COMPLETED.compareAndSet(this, 0, 1)) {
-        throw new IllegalStateException("reply already completed");
-      }
-      EventLoop loop = ctx.channel().eventLoop();
-      if (!loop.inEventLoop()) {
-        ByteBuf copy = resp.copy();
-        loop.execute(
-            () -> {
-              deliverRaw(copy);
-              copy.release();
-            });
-        return;
-      }
-      deliverRaw(resp);
+  /**
+   * {@code slot}'s reply arrived as RESP bytes, on the event loop; returns whether they were
+   * written straight into the output (the slot was the head), else the slot keeps a copy.
+   */
+  boolean deliveredRaw(ReplySlot slot, ByteBuf resp) {
+    if (pending.peek() != slot || current == slot) {
+      return false;
     }
-
-    private void deliver(RedisMessage message) {
-      if (discarded) {
-        ReferenceCountUtil.release(message);
-        return;
-      }
-      reply = message;
-      done = true;
-      if (pending.peek() == this && current != this) {
-        drain();
-        scheduleFlush();
-      }
-    }
-
-    private void deliverRaw(ByteBuf resp) {
-      if (discarded) {
-        return;
-      }
-      done = true;
-      if (pending.peek() == this && current != this) {
-        pending.poll();
-        out.writeRaw(resp);
-        unflushed = true;
-        drain();
-        scheduleFlush();
-      } else {
-        raw = resp.copy();
-      }
-    }
-
-    void discard() {
-      discarded = true;
-      if (reply != null) {
-        ReferenceCountUtil.release(reply);
-        reply = null;
-      }
-      if (raw != null) {
-        raw.release();
-        raw = null;
-      }
-    }
+    pending.poll();
+    out.writeRaw(resp);
+    unflushed = true;
+    drain();
+    scheduleFlush();
+    return true;
   }
 }

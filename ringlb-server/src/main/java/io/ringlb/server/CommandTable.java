@@ -236,11 +236,11 @@ final class CommandTable implements CommandRegistry {
       RedisMessage early = client.state().before(entry.spec, entry.handler, client, request);
       if (early != null) {
         if (early != CommandHandler.HELD) {
-          client.lastCommand(entry.fullName);
+          client.info().lastCommand(entry.fullName);
         }
         return early;
       }
-      client.lastCommand(entry.fullName);
+      client.info().lastCommand(entry.fullName);
       return entry.handler.execute(client, request);
     } catch (CommandException e) {
       return Replies.error(e.getMessage());

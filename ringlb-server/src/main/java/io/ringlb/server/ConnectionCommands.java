@@ -2,7 +2,6 @@ package io.ringlb.server;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.redis.RedisMessage;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -11,19 +10,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The commands every data side shares: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET, CLIENT, ACL
- * (WHOAMI, LIST, USERS), COMMAND, CONFIG GET, INFO, TIME.
+ * The connection commands every data side shares: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT,
+ * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG GET; {@link #register} adds CLIENT, COMMAND and INFO
+ * from their own classes.
  */
 final class ConnectionCommands {
-
-  /** The Redis version whose commands and replies this server follows, as INFO reports it. */
-  static final String REDIS_COMPATIBLE_VERSION = "7.0.0";
-
-  private static final String[] FRONT_SECTIONS = {"server", "clients", "memory", "stats"};
 
   /** Redis's answer to a HELLO with a protocol version it does not speak. */
   static final String NOPROTO = "NOPROTO unsupported protocol version";
@@ -49,9 +43,15 @@ final class ConnectionCommands {
     this.server = server;
   }
 
-  /** Registers the connection commands in {@code server}'s table. */
+  /**
+   * Registers the commands every data side shares in {@code server}'s table: these, and CLIENT
+   * ({@link ClientCommands}), COMMAND ({@link CommandDescriptions}) and INFO ({@link InfoCommand}).
+   */
   static void register(ServerContext server) {
     new ConnectionCommands(server).registerAll(server.commands());
+    new ClientCommands(server).registerAll(server.commands());
+    new CommandDescriptions(server).registerAll(server.commands());
+    new InfoCommand(server).registerAll(server.commands());
   }
 
   private void registerAll(CommandTable t) {
@@ -90,112 +90,6 @@ final class ConnectionCommands {
                   Replies.bulk(s.alloc(), Long.toString(micros / 1_000_000)),
                   Replies.bulk(s.alloc(), Long.toString(micros % 1_000_000))));
         });
-    t.register(CommandSpec.of("info", -1, ""), this::info);
-
-    t.register(
-        CommandSpec.of("client", -2, ""),
-        (s, r) -> {
-          throw CommandException.syntax(); // reached only for a bare CLIENT, which arity refuses
-        });
-    t.registerSubcommand(
-        "client", CommandSpec.of("id", 2, "fast"), (s, r) -> Replies.integer(s.id()));
-    t.registerSubcommand(
-        "client",
-        CommandSpec.of("getname", 2, "fast"),
-        (s, r) -> s.name() == null ? Replies.NULL : Replies.bulk(s.alloc(), s.name()));
-    t.registerSubcommand("client", CommandSpec.of("setname", 3, "fast"), this::setName);
-    t.registerSubcommand("client", CommandSpec.of("setinfo", 4, "fast"), this::setInfo);
-    t.registerSubcommand(
-        "client",
-        CommandSpec.of("info", 2, ""),
-        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).describe() + "\n"));
-    t.registerSubcommand(
-        "client",
-        CommandSpec.of("list", -2, "admin"),
-        (s, r) -> {
-          StringBuilder sb = new StringBuilder();
-          for (ClientHandler c : clients()) {
-            sb.append(c.describe()).append('\n');
-          }
-          return Replies.bulk(s.alloc(), sb.toString());
-        });
-    t.registerSubcommand("client", CommandSpec.of("kill", -3, "admin"), this::kill);
-    t.registerSubcommand(
-        "client",
-        CommandSpec.of("reply", 3, "fast"),
-        (s, r) -> {
-          // Replies are matched to requests in order; a client that turned them off would be
-          // answered anyway and read them as replies to later commands, so only ON is taken.
-          if (!r.is(2, "on")) {
-            throw new CommandException("ERR ringlb: only CLIENT REPLY ON is supported");
-          }
-          return Replies.OK;
-        });
-    t.registerSubcommand("client", CommandSpec.of("no-evict", 3, "fast"), this::onOff);
-    t.registerSubcommand("client", CommandSpec.of("no-touch", 3, "fast"), this::onOff);
-
-    t.register(
-        CommandSpec.of("command", -1, ""),
-        (s, r) -> {
-          RedisMessage better = server.dataSide().describeCommands(s, r);
-          if (better != null) {
-            return better;
-          }
-          List<RedisMessage> all = new ArrayList<>();
-          for (CommandTable.Entry e : served()) {
-            all.add(describe(s.alloc(), e));
-          }
-          return Replies.array(all);
-        });
-    t.registerSubcommand(
-        "command", CommandSpec.of("count", 2, ""), (s, r) -> Replies.integer(served().size()));
-    t.registerSubcommand(
-        "command",
-        CommandSpec.of("info", -2, ""),
-        (s, r) -> {
-          RedisMessage better = server.dataSide().describeCommands(s, r);
-          if (better != null) {
-            return better;
-          }
-          List<RedisMessage> found = new ArrayList<>();
-          for (int i = 2; i < r.argc(); i++) {
-            CommandTable.Entry e = server.commands().lookup(r.arg(i));
-            found.add(e == null ? Replies.NULL : describe(s.alloc(), e));
-          }
-          return Replies.array(found);
-        });
-    t.registerSubcommand(
-        "command",
-        CommandSpec.of("list", -2, ""),
-        (s, r) -> {
-          List<String> names = new ArrayList<>();
-          for (CommandTable.Entry e : served()) {
-            names.add(e.spec.name());
-          }
-          return Replies.array(s.alloc(), names);
-        });
-    t.registerSubcommand(
-        "command",
-        CommandSpec.of("docs", -2, ""),
-        (s, r) -> {
-          RedisMessage better = server.dataSide().describeCommands(s, r);
-          return better != null ? better : Replies.EMPTY_ARRAY;
-        });
-    for (String getkeys : new String[] {"getkeys", "getkeysandflags"}) {
-      t.registerSubcommand(
-          "command",
-          CommandSpec.of(getkeys, -3, ""),
-          (s, r) -> {
-            RedisMessage better = server.dataSide().describeCommands(s, r);
-            if (better != null) {
-              return better;
-            }
-            throw new CommandException(
-                "ERR ringlb: COMMAND "
-                    + getkeys.toUpperCase(Locale.ROOT)
-                    + " is not served by this data side");
-          });
-    }
 
     t.register(
         CommandSpec.of("acl", -2, ""),
@@ -219,20 +113,6 @@ final class ConnectionCommands {
         });
     t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
     t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
-  }
-
-  /**
-   * Returns the commands clients may run, sorted by name: those of the table that the data side
-   * serves (a proxy registers the commands it refuses, to say why, but does not serve them).
-   */
-  private List<CommandTable.Entry> served() {
-    List<CommandTable.Entry> served = new ArrayList<>();
-    for (CommandTable.Entry e : server.commands().entries()) {
-      if (server.dataSide().serves(e.spec().name())) {
-        served.add(e);
-      }
-    }
-    return served;
   }
 
   /** Returns every user by name, {@code default} included while it is on or has a password. */
@@ -273,102 +153,6 @@ final class ConnectionCommands {
           lines.add(line.toString());
         });
     return Replies.array(s.alloc(), lines);
-  }
-
-  /** Returns the connected clients, ascending by id. */
-  private List<ClientHandler> clients() {
-    List<ClientHandler> all = new ArrayList<>();
-    server
-        .channels()
-        .forEach(
-            ch -> {
-              ClientHandler c = ch.pipeline().get(ClientHandler.class);
-              if (c != null && ch.isActive()) {
-                all.add(c);
-              }
-            });
-    all.sort((a, b) -> Long.compare(a.id(), b.id()));
-    return all;
-  }
-
-  /**
-   * CLIENT KILL addr, or CLIENT KILL with the filters ID, ADDR, LADDR and SKIPME, as Redis: the old
-   * form answers OK or "No such client", the new one the number of clients killed. The calling
-   * client, when it matches, is closed once this reply is written.
-   */
-  private RedisMessage kill(Session s, Request r) {
-    if (r.argc() == 3) {
-      String addr = r.string(2);
-      for (ClientHandler c : clients()) {
-        if (addr.equals(c.remoteAddress())) {
-          killOne(s, c);
-          return Replies.OK;
-        }
-      }
-      throw new CommandException("ERR No such client");
-    }
-    if (r.argc() % 2 != 0) {
-      throw CommandException.syntax();
-    }
-    Long id = null;
-    String addr = null;
-    boolean skipMe = true;
-    for (int i = 2; i < r.argc(); i += 2) {
-      if (r.is(i, "id")) {
-        long value = r.arg(i + 1).readableBytes() == 0 ? 0 : parseId(r, i + 1);
-        if (value <= 0) {
-          throw new CommandException("ERR client-id should be greater than 0");
-        }
-        id = value;
-      } else if (r.is(i, "addr")) {
-        addr = r.string(i + 1);
-      } else if (r.is(i, "skipme")) {
-        if (r.is(i + 1, "yes")) {
-          skipMe = true;
-        } else if (r.is(i + 1, "no")) {
-          skipMe = false;
-        } else {
-          throw CommandException.syntax();
-        }
-      } else {
-        throw new CommandException(
-            "ERR ringlb: CLIENT KILL filters by ID, ADDR and SKIPME, not "
-                + r.string(i).toLowerCase(Locale.ROOT));
-      }
-    }
-    int killed = 0;
-    for (ClientHandler c : clients()) {
-      if ((id == null || c.id() == id)
-          && (addr == null || addr.equals(c.remoteAddress()))
-          && !(skipMe && c == s)) {
-        killOne(s, c);
-        killed++;
-      }
-    }
-    return Replies.integer(killed);
-  }
-
-  private static long parseId(Request r, int i) {
-    try {
-      return r.longValue(i);
-    } catch (CommandException e) {
-      throw new CommandException("ERR client-id should be greater than 0");
-    }
-  }
-
-  private static void killOne(Session caller, ClientHandler client) {
-    if (client == caller) {
-      caller.closeAfterReply();
-    } else {
-      client.kill();
-    }
-  }
-
-  private RedisMessage onOff(Session s, Request r) {
-    if (!r.is(2, "on") && !r.is(2, "off")) {
-      throw CommandException.syntax();
-    }
-    return Replies.OK;
   }
 
   private RedisMessage ping(Session s, Request r) {
@@ -461,8 +245,8 @@ final class ConnectionCommands {
         i += 2;
       } else if (r.is(i, "setname") && more >= 1) {
         String name = r.string(i + 1);
-        checkName(name);
-        client.name(name.isEmpty() ? null : name);
+        ClientCommands.checkName(name);
+        client.info().name(name.isEmpty() ? null : name);
         i += 1;
       } else {
         throw new CommandException("ERR Syntax error in HELLO option '" + r.string(i) + "'");
@@ -484,40 +268,6 @@ final class ConnectionCommands {
             Replies.bulk(alloc, "mode"), Replies.bulk(alloc, "standalone"),
             Replies.bulk(alloc, "role"), Replies.bulk(alloc, "master"),
             Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
-  }
-
-  private static void checkName(String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c < '!' || c > '~') {
-        throw new CommandException(
-            "ERR Client names cannot contain spaces, newlines or special characters.");
-      }
-    }
-  }
-
-  private RedisMessage setName(Session s, Request r) {
-    String name = r.string(2);
-    checkName(name);
-    ((ClientHandler) s).name(name.isEmpty() ? null : name);
-    return Replies.OK;
-  }
-
-  private RedisMessage setInfo(Session s, Request r) {
-    String value = r.string(3);
-    checkName(value.replace(' ', '_'));
-    if (r.is(2, "lib-name")) {
-      if (value.indexOf(' ') >= 0) {
-        throw new CommandException(
-            "ERR lib-name cannot contain spaces, newlines or special" + " characters.");
-      }
-      ((ClientHandler) s).libInfo(value, null);
-    } else if (r.is(2, "lib-ver")) {
-      ((ClientHandler) s).libInfo(null, value);
-    } else {
-      throw new CommandException("ERR Unrecognized option '" + r.string(2) + "'");
-    }
-    return Replies.OK;
   }
 
   private RedisMessage configGet(Session s, Request r) {
@@ -547,169 +297,5 @@ final class ConnectionCommands {
       }
     }
     return Replies.array(out);
-  }
-
-  private RedisMessage describe(ByteBufAllocator alloc, CommandTable.Entry e) {
-    List<RedisMessage> flags = new ArrayList<>();
-    for (String f : e.spec.flags()) {
-      flags.add(Replies.simple(f));
-    }
-    List<RedisMessage> subs = new ArrayList<>();
-    if (e.subcommands != null) {
-      for (CommandTable.Entry sub : e.subcommands.entries()) {
-        subs.add(describe(alloc, sub));
-      }
-    }
-    return Replies.array(
-        List.of(
-            Replies.bulk(alloc, e.fullName),
-            Replies.integer(e.spec.arity()),
-            Replies.array(flags),
-            Replies.integer(e.spec.firstKey()),
-            Replies.integer(e.spec.lastKey()),
-            Replies.integer(e.spec.step()),
-            Replies.EMPTY_ARRAY,
-            Replies.EMPTY_ARRAY,
-            Replies.EMPTY_ARRAY,
-            Replies.array(subs)));
-  }
-
-  // ---- INFO ----------------------------------------------------------------------------------
-
-  private RedisMessage info(Session s, Request r) {
-    DataSide dataSide = server.dataSide();
-    List<String> all = new ArrayList<>(List.of(FRONT_SECTIONS));
-    for (String extra : dataSide.infoSections()) {
-      if (!all.contains(extra)) {
-        all.add(extra);
-      }
-    }
-    Set<String> wanted = new LinkedHashSet<>();
-    if (r.argc() == 1) {
-      wanted.addAll(all);
-    }
-    for (int i = 1; i < r.argc(); i++) {
-      String section = r.string(i).toLowerCase(Locale.ROOT);
-      if (section.equals("all") || section.equals("default") || section.equals("everything")) {
-        wanted.addAll(all);
-      } else {
-        wanted.add(section);
-      }
-    }
-    wanted.retainAll(all);
-    CompletableFuture<Map<String, String>> parts = dataSide.info(wanted).toCompletableFuture();
-    if (parts.isDone() && !parts.isCompletedExceptionally()) {
-      return Replies.bulk(s.alloc(), infoText(all, wanted, parts.join()));
-    }
-    DeferredReply slot = s.defer();
-    ByteBufAllocator alloc = s.alloc();
-    parts.whenComplete(
-        (lines, failure) -> {
-          if (failure != null) {
-            Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-            slot.fail("ERR ringlb: INFO failed: " + cause.getMessage());
-          } else {
-            slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines)));
-          }
-        });
-    return CommandHandler.DEFERRED;
-  }
-
-  private String infoText(List<String> all, Set<String> wanted, Map<String, String> lines) {
-    StringBuilder out = new StringBuilder();
-    for (String section : all) {
-      if (!wanted.contains(section)) {
-        continue;
-      }
-      if (out.length() > 0) {
-        out.append("\r\n");
-      }
-      out.append("# ")
-          .append(Character.toUpperCase(section.charAt(0)))
-          .append(section.substring(1))
-          .append("\r\n");
-      frontSection(section, out);
-      String more = lines.get(section);
-      if (more != null) {
-        out.append(more);
-      }
-    }
-    return out.toString();
-  }
-
-  private void frontSection(String section, StringBuilder out) {
-    Runtime rt = Runtime.getRuntime();
-    switch (section) {
-      case "server" -> {
-        long uptime = (System.currentTimeMillis() - server.startMillis()) / 1000;
-        field(out, "redis_version", REDIS_COMPATIBLE_VERSION);
-        field(out, "ringlb_version", RespServer.VERSION);
-        field(out, "ringlb_mode", server.dataSide().mode());
-        field(out, "redis_mode", "standalone");
-        field(
-            out,
-            "os",
-            System.getProperty("os.name")
-                + " "
-                + System.getProperty("os.version")
-                + " "
-                + System.getProperty("os.arch"));
-        field(out, "arch_bits", "64");
-        field(out, "multiplexing_api", server.transport());
-        field(out, "java_version", System.getProperty("java.version"));
-        field(out, "process_id", Long.toString(ProcessHandle.current().pid()));
-        field(out, "run_id", server.runId());
-        field(out, "tcp_port", Integer.toString(server.port()));
-        field(out, "uptime_in_seconds", Long.toString(uptime));
-        field(out, "uptime_in_days", Long.toString(uptime / 86400));
-        field(out, "io_threads_active", Integer.toString(server.config().ioThreads()));
-      }
-      case "clients" -> {
-        field(out, "connected_clients", Integer.toString(server.connectedClients()));
-        field(out, "maxclients", Integer.toString(server.config().maxClients()));
-        field(out, "blocked_clients", "0");
-      }
-      case "memory" -> {
-        long used = rt.totalMemory() - rt.freeMemory();
-        field(out, "used_memory", Long.toString(used));
-        field(out, "used_memory_human", human(used));
-        field(out, "used_memory_heap_committed", Long.toString(rt.totalMemory()));
-        field(out, "used_memory_heap_max", Long.toString(rt.maxMemory()));
-        field(out, "maxmemory", "0");
-        field(out, "maxmemory_policy", "noeviction");
-      }
-      case "stats" -> {
-        field(out, "total_connections_received", Long.toString(server.totalConnectionsReceived()));
-        field(out, "total_commands_processed", Long.toString(server.totalCommandsProcessed()));
-        field(out, "instantaneous_ops_per_sec", Long.toString(server.instantaneousOpsPerSecond()));
-        field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
-        AuthThrottle throttle = server.authThrottle();
-        field(out, "acl_access_denied_auth", Long.toString(throttle.failures()));
-        field(out, "acl_access_denied_cmd", Long.toString(server.commands().deniedCommands()));
-        field(out, "auth_failures_delayed", Long.toString(throttle.delayed()));
-        field(out, "auth_failure_addresses", Integer.toString(throttle.trackedAddresses()));
-        field(
-            out, "jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
-      }
-      default -> {}
-    }
-  }
-
-  private static void field(StringBuilder out, String name, String value) {
-    out.append(name).append(':').append(value).append("\r\n");
-  }
-
-  static String human(long bytes) {
-    if (bytes < 1024) {
-      return bytes + "B";
-    }
-    String units = "KMGTP";
-    double v = bytes;
-    int u = -1;
-    while (v >= 1024 && u < units.length() - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.2f%c", v, units.charAt(u));
   }
 }

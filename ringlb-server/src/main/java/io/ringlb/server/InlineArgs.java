@@ -1,5 +1,10 @@
 package io.ringlb.server;
 
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.InlineCommandRedisMessage;
+import io.netty.handler.codec.redis.IntegerRedisMessage;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -120,5 +125,26 @@ final class InlineArgs {
 
   private static int hex(byte c) {
     return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+  }
+
+  /**
+   * Returns the line of an inline command. Redis reads any line that does not start with {@code *}
+   * as one, so a line the decoder took for a simple string, error or integer gets its type
+   * character back ({@code +PING} is an unknown command, as in Redis).
+   */
+  static String lineOf(RedisMessage msg) {
+    if (msg instanceof InlineCommandRedisMessage inline) {
+      return inline.content();
+    }
+    if (msg instanceof SimpleStringRedisMessage simple) {
+      return "+" + simple.content();
+    }
+    if (msg instanceof ErrorRedisMessage error) {
+      return "-" + error.content();
+    }
+    if (msg instanceof IntegerRedisMessage integer) {
+      return ":" + integer.value();
+    }
+    return "";
   }
 }

@@ -1,0 +1,172 @@
+package io.ringlb.server;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.redis.RedisMessage;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * INFO: the server, clients, memory and stats sections every data side shares, then the data side's
+ * own lines and sections, gathered asynchronously when the data side needs to.
+ */
+final class InfoCommand {
+
+  /** The Redis version whose commands and replies this server follows, as INFO reports it. */
+  static final String REDIS_COMPATIBLE_VERSION = "7.0.0";
+
+  private static final String[] FRONT_SECTIONS = {"server", "clients", "memory", "stats"};
+
+  private final ServerContext server;
+
+  InfoCommand(ServerContext server) {
+    this.server = server;
+  }
+
+  /** Registers this class's commands in {@code t}. */
+  void registerAll(CommandTable t) {
+    t.register(CommandSpec.of("info", -1, ""), this::info);
+  }
+
+  private RedisMessage info(Session s, Request r) {
+    DataSide dataSide = server.dataSide();
+    List<String> all = new ArrayList<>(List.of(FRONT_SECTIONS));
+    for (String extra : dataSide.infoSections()) {
+      if (!all.contains(extra)) {
+        all.add(extra);
+      }
+    }
+    Set<String> wanted = new LinkedHashSet<>();
+    if (r.argc() == 1) {
+      wanted.addAll(all);
+    }
+    for (int i = 1; i < r.argc(); i++) {
+      String section = r.string(i).toLowerCase(Locale.ROOT);
+      if (section.equals("all") || section.equals("default") || section.equals("everything")) {
+        wanted.addAll(all);
+      } else {
+        wanted.add(section);
+      }
+    }
+    wanted.retainAll(all);
+    CompletableFuture<Map<String, String>> parts = dataSide.info(wanted).toCompletableFuture();
+    if (parts.isDone() && !parts.isCompletedExceptionally()) {
+      return Replies.bulk(s.alloc(), infoText(all, wanted, parts.join()));
+    }
+    DeferredReply slot = s.defer();
+    ByteBufAllocator alloc = s.alloc();
+    parts.whenComplete(
+        (lines, failure) -> {
+          if (failure != null) {
+            Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+            slot.fail("ERR ringlb: INFO failed: " + cause.getMessage());
+          } else {
+            slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines)));
+          }
+        });
+    return CommandHandler.DEFERRED;
+  }
+
+  private String infoText(List<String> all, Set<String> wanted, Map<String, String> lines) {
+    StringBuilder out = new StringBuilder();
+    for (String section : all) {
+      if (!wanted.contains(section)) {
+        continue;
+      }
+      if (out.length() > 0) {
+        out.append("\r\n");
+      }
+      out.append("# ")
+          .append(Character.toUpperCase(section.charAt(0)))
+          .append(section.substring(1))
+          .append("\r\n");
+      frontSection(section, out);
+      String more = lines.get(section);
+      if (more != null) {
+        out.append(more);
+      }
+    }
+    return out.toString();
+  }
+
+  private void frontSection(String section, StringBuilder out) {
+    Runtime rt = Runtime.getRuntime();
+    switch (section) {
+      case "server" -> {
+        long uptime = (System.currentTimeMillis() - server.startMillis()) / 1000;
+        field(out, "redis_version", REDIS_COMPATIBLE_VERSION);
+        field(out, "ringlb_version", RespServer.VERSION);
+        field(out, "ringlb_mode", server.dataSide().mode());
+        field(out, "redis_mode", "standalone");
+        field(
+            out,
+            "os",
+            System.getProperty("os.name")
+                + " "
+                + System.getProperty("os.version")
+                + " "
+                + System.getProperty("os.arch"));
+        field(out, "arch_bits", "64");
+        field(out, "multiplexing_api", server.transport());
+        field(out, "java_version", System.getProperty("java.version"));
+        field(out, "process_id", Long.toString(ProcessHandle.current().pid()));
+        field(out, "run_id", server.runId());
+        field(out, "tcp_port", Integer.toString(server.port()));
+        field(out, "uptime_in_seconds", Long.toString(uptime));
+        field(out, "uptime_in_days", Long.toString(uptime / 86400));
+        field(out, "io_threads_active", Integer.toString(server.config().ioThreads()));
+      }
+      case "clients" -> {
+        field(out, "connected_clients", Integer.toString(server.connectedClients()));
+        field(out, "maxclients", Integer.toString(server.config().maxClients()));
+        field(out, "blocked_clients", "0");
+      }
+      case "memory" -> {
+        long used = rt.totalMemory() - rt.freeMemory();
+        field(out, "used_memory", Long.toString(used));
+        field(out, "used_memory_human", human(used));
+        field(out, "used_memory_heap_committed", Long.toString(rt.totalMemory()));
+        field(out, "used_memory_heap_max", Long.toString(rt.maxMemory()));
+        field(out, "maxmemory", "0");
+        field(out, "maxmemory_policy", "noeviction");
+      }
+      case "stats" -> {
+        field(out, "total_connections_received", Long.toString(server.totalConnectionsReceived()));
+        field(out, "total_commands_processed", Long.toString(server.totalCommandsProcessed()));
+        field(out, "instantaneous_ops_per_sec", Long.toString(server.instantaneousOpsPerSecond()));
+        field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
+        AuthThrottle throttle = server.authThrottle();
+        field(out, "acl_access_denied_auth", Long.toString(throttle.failures()));
+        field(out, "acl_access_denied_cmd", Long.toString(server.commands().deniedCommands()));
+        field(out, "auth_failures_delayed", Long.toString(throttle.delayed()));
+        field(out, "auth_failure_addresses", Integer.toString(throttle.trackedAddresses()));
+        field(
+            out, "jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
+      }
+      default -> {}
+    }
+  }
+
+  private static void field(StringBuilder out, String name, String value) {
+    out.append(name).append(':').append(value).append("\r\n");
+  }
+
+  static String human(long bytes) {
+    if (bytes < 1024) {
+      return bytes + "B";
+    }
+    String units = "KMGTP";
+    double v = bytes;
+    int u = -1;
+    while (v >= 1024 && u < units.length() - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.2f%c", v, units.charAt(u));
+  }
+}

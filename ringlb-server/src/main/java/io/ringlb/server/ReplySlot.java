@@ -1,0 +1,108 @@
+package io.ringlb.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+/**
+ * The reply slot of one command of a {@link ClientHandler}, in request order: completed once, from
+ * any thread; the reply waits here until every earlier reply of the connection is written. Its
+ * fields other than the completion flag are touched only on the connection's event loop.
+ */
+final class ReplySlot implements DeferredReply {
+
+  private static final AtomicIntegerFieldUpdater<ReplySlot> COMPLETED =
+      AtomicIntegerFieldUpdater.newUpdater(ReplySlot.class, "completed");
+
+  private final ClientHandler owner;
+  private final EventLoop loop;
+  private volatile int completed;
+
+  /** The reply, once it came as a message. */
+  RedisMessage reply;
+
+  /** The reply, once it came as RESP bytes that could not be written at once. */
+  ByteBuf raw;
+
+  boolean done;
+  private boolean discarded;
+
+  ReplySlot(ClientHandler owner, EventLoop loop) {
+    this.owner = owner;
+    this.loop = loop;
+  }
+
+  /** Returns a slot holding {@code reply} already, queued behind replies still outstanding. */
+  static ReplySlot ready(RedisMessage reply) {
+    ReplySlot slot = new ReplySlot(null, null);
+    slot.completed = 1;
+    slot.reply = reply;
+    slot.done = true;
+    return slot;
+  }
+
+  @Override
+  public void complete(RedisMessage message) {
+    if (!COMPLETED.compareAndSet(this, 0, 1)) {
+      ReferenceCountUtil.release(message);
+      throw new IllegalStateException("reply already completed");
+    }
+    if (loop.inEventLoop()) {
+      deliver(message);
+    } else {
+      loop.execute(() -> deliver(message));
+    }
+  }
+
+  @Override
+  public void completeRaw(ByteBuf resp) {
+    if (!COMPLETED.compareAndSet(this, 0, 1)) {
+      throw new IllegalStateException("reply already completed");
+    }
+    if (!loop.inEventLoop()) {
+      ByteBuf copy = resp.copy();
+      loop.execute(
+          () -> {
+            deliverRaw(copy);
+            copy.release();
+          });
+      return;
+    }
+    deliverRaw(resp);
+  }
+
+  private void deliver(RedisMessage message) {
+    if (discarded) {
+      ReferenceCountUtil.release(message);
+      return;
+    }
+    reply = message;
+    done = true;
+    owner.delivered(this);
+  }
+
+  private void deliverRaw(ByteBuf resp) {
+    if (discarded) {
+      return;
+    }
+    done = true;
+    if (!owner.deliveredRaw(this, resp)) {
+      raw = resp.copy();
+    }
+  }
+
+  /** The connection closed: a reply that comes later is dropped, one held is released. */
+  void discard() {
+    discarded = true;
+    if (reply != null) {
+      ReferenceCountUtil.release(reply);
+      reply = null;
+    }
+    if (raw != null) {
+      raw.release();
+      raw = null;
+    }
+  }
+}
