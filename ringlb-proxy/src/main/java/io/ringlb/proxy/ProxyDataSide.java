@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -127,13 +128,9 @@ final class ProxyDataSide implements DataSide {
 
   /** Returns whether a client may run the command named {@code name} through the proxy. */
   private boolean served(byte[] name) {
-    String lower = new String(name, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT);
-    ProxyCommand command = ProxyCommands.named(lower);
-    if (command != null) {
-      return command.served();
-    }
+    String lower = new String(name, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
     CommandRegistry r = registry;
-    return r != null && r.contains(lower);
+    return r != null && r.contains(lower) && serves(lower);
   }
 
   @Override

@@ -67,12 +67,9 @@ final class RingAdmin {
         }
         return Values.bulk(ProxyInfo.locate(t, router.hash(t, r.arg(2))));
       }
-      default -> {
-        return Replies.error(
-            "ERR unknown subcommand '"
-                + r.string(1)
-                + "'. Try RING ADD, REMOVE, NODES, LOCATE or STATS.");
-      }
+      default ->
+          // The front end's table knows RING's subcommands and answers any other one itself.
+          throw new IllegalStateException("RING " + sub + " is registered but not served");
     }
   }
 
