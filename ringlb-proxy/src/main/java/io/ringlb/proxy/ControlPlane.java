@@ -19,9 +19,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The proxy's control plane: the backends, and the control thread that changes the ring (RING ADD /
- * RING REMOVE [FORCE], and routing around the backends {@link Ejection} ejects), runs migrations
- * (resuming the one the state file records), publishes each resulting topology through {@link
- * Topologies} and records the ring in the {@link StateFile}.
+ * RING REMOVE [FORCE] / RING ABORT, and routing around the backends {@link Ejection} ejects), runs
+ * migrations (resuming the one the state file records) with a {@link MigrationWatch} on them,
+ * publishes each resulting topology through {@link Topologies} and records the ring in the {@link
+ * StateFile}.
  *
  * <p>One ring change runs at a time, on the control thread; the I/O threads only read the
  * topologies it publishes, and tell it of backend failures.
@@ -34,6 +35,10 @@ final class ControlPlane implements RingControl, Migration.Host {
   private final ProxyStats stats;
   private final ConcurrentHashMap<Integer, Backend> backends = new ConcurrentHashMap<>();
   private final ScheduledExecutorService control;
+
+  /** Runs the {@link MigrationWatch} of the running migration. */
+  private final ScheduledExecutorService watchTimer;
+
   private final AtomicReference<Migration> migration = new AtomicReference<>();
 
   /** Set while a ring change is queued or running on the control thread. */
@@ -51,6 +56,10 @@ final class ControlPlane implements RingControl, Migration.Host {
   private RingHistory history;
 
   private volatile CompletableFuture<String> pendingReply;
+
+  /** The watch of the running migration, or null. */
+  private volatile MigrationWatch watching;
+
   private volatile boolean closed;
 
   /**
@@ -73,13 +82,8 @@ final class ControlPlane implements RingControl, Migration.Host {
     this.hashTag = history.hashTag();
     Map<Integer, ProxyConfig.BackendSpec> specs =
         state != null ? state.backends() : config.backends();
-    this.control =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "ringlb-control");
-              t.setDaemon(true);
-              return t;
-            });
+    this.control = daemon("ringlb-control");
+    this.watchTimer = daemon("ringlb-migration-watch");
     this.ejection =
         new Ejection(
             config,
@@ -106,7 +110,11 @@ final class ControlPlane implements RingControl, Migration.Host {
       int server = state.migrationServer();
       Migration.Kind kind =
           "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
-      RingHistory.Change change = history.resuming(kind, server);
+      boolean undoing = state.undone() != null;
+      RingHistory.Change change =
+          undoing
+              ? history.resumingUndo(kind, server, history.withOps(state.undone()))
+              : history.resuming(kind, server);
       resumed =
           new Migration(
               kind,
@@ -115,7 +123,8 @@ final class ControlPlane implements RingControl, Migration.Host {
               change.previous(),
               change.current(),
               change.sources(),
-              change.fractions());
+              change.fractions(),
+              undoing);
       current = change.current();
       migration.set(resumed);
       changing.set(true);
@@ -144,6 +153,15 @@ final class ControlPlane implements RingControl, Migration.Host {
             }
           });
     }
+  }
+
+  private static ScheduledExecutorService daemon(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   private Backend newBackend(ProxyConfig.BackendSpec spec) {
@@ -346,10 +364,23 @@ final class ControlPlane implements RingControl, Migration.Host {
    * one is still under way.
    */
   private void answerWhenDone(CompletableFuture<String> reply) {
+    answerWhenDone(reply, "OK", null);
+  }
+
+  /** Like {@link #answerWhenDone(CompletableFuture)}: {@code ok}, or {@code error} if not null. */
+  private void answerWhenDone(CompletableFuture<String> reply, String ok, String error) {
+    Runnable answer =
+        () -> {
+          if (error == null) {
+            reply.complete(ok);
+          } else {
+            reply.completeExceptionally(rejected(error));
+          }
+        };
     try {
-      control.execute(() -> reply.complete("OK"));
+      control.execute(answer);
     } catch (RejectedExecutionException closing) {
-      reply.complete("OK");
+      answer.run();
     }
   }
 
@@ -406,10 +437,9 @@ final class ControlPlane implements RingControl, Migration.Host {
               running == null
                   ? "another ring change is under way; try again when it ends"
                   : "a migration is already running ("
-                      + running.kind().word()
-                      + " "
-                      + running.server()
-                      + "); try again when it ends (see INFO migration)"));
+                      + running.label()
+                      + "); try again when it ends, or end it with RING ABORT"
+                      + " (see INFO migration)"));
       return false;
     }
     return true;
@@ -464,11 +494,26 @@ final class ControlPlane implements RingControl, Migration.Host {
     finishMigration(m, reply);
   }
 
-  /** Runs {@code m} to its end, publishes the final ring, and answers {@code reply}. */
+  /**
+   * Runs {@code m} to its end, publishes the final ring, and answers {@code reply}: OK, or the keys
+   * lost meanwhile. A migration RING ABORT stopped ends in {@link #aborted} instead.
+   */
   private void finishMigration(Migration m, CompletableFuture<String> reply) {
     pendingReply = reply;
+    MigrationWatch watch = watch(m);
+    watching = watch;
     try {
-      m.run(this);
+      try {
+        m.run(this);
+        watch.poll(); // a restart just before the end is seen too
+      } finally {
+        watch.close();
+        watching = null;
+      }
+      if (m.aborted()) {
+        aborted(m, watch, reply);
+        return;
+      }
       Topology now = topology();
       int[] ring = now.ring();
       topologies.publish(now.placement(), null, ring, members(ring), null);
@@ -480,8 +525,14 @@ final class ControlPlane implements RingControl, Migration.Host {
       m.finished();
       stats.migrationCompleted(m);
       migration.set(null);
+      String lost = m.dataLoss();
       if (reply != null) {
-        answerWhenDone(reply);
+        answerWhenDone(
+            reply,
+            m.undoing() ? RingAbort.done(m, 0) : "OK",
+            lost == null
+                ? null
+                : "RING " + m.label() + " is done, but keys were lost during it: " + lost);
       }
       if (m.abandonedBy() != null) {
         answerWhenDone(m.abandonedBy());
@@ -508,21 +559,136 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
   }
 
+  /** Starts watching the backends {@code m} moves keys between. */
+  private MigrationWatch watch(Migration m) {
+    java.util.TreeSet<Integer> ids = new java.util.TreeSet<>();
+    for (int id : m.previous().servers()) {
+      ids.add(id);
+    }
+    for (int id : m.current().servers()) {
+      ids.add(id);
+    }
+    ids.add(m.server());
+    List<Backend> watched = new ArrayList<>();
+    for (int id : ids) {
+      Backend b = backends.get(id);
+      if (b != null) {
+        watched.add(b);
+      }
+    }
+    return new MigrationWatch(m, watched, watchTimer, config.requestTimeout().toMillis());
+  }
+
   /** A migration step failed and will be retried: tell the client waiting for it, once. */
   @Override
   public void migrationStalled(Migration m, String error) {
     CompletableFuture<String> reply = pendingReply;
-    if (reply != null) {
+    if (reply != null && !reply.isDone()) {
+      MigrationWatch watch = watching;
+      if (watch != null) {
+        try {
+          watch.poll(); // a backend that restarted is likely why
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      String lost = m.dataLoss();
       reply.completeExceptionally(
           rejected(
               "migration "
-                  + m.kind().word()
-                  + " "
-                  + m.server()
+                  + m.label()
                   + " stalled: "
                   + error
+                  + (lost == null ? "" : "; keys were lost: " + lost)
                   + "; it keeps retrying (see INFO migration)"));
     }
+  }
+
+  // ---- RING ABORT
+
+  @Override
+  public CompletableFuture<String> ringAbort() {
+    CompletableFuture<String> reply = new CompletableFuture<>();
+    Migration running = migration.get();
+    if (running == null) {
+      reply.completeExceptionally(rejected("no ring change is running; nothing to abort"));
+      return reply;
+    }
+    // The control thread is inside running.run(): probe the backend without blocking anyone.
+    Backend b = running.backend();
+    b.call("PING")
+        .orTimeout(config.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (pong, error) -> {
+              boolean answers = error == null && !(pong instanceof Values.Error);
+              String refusal = RingAbort.refusal(running, answers, error != null ? error : pong);
+              if (refusal != null) {
+                reply.completeExceptionally(rejected(refusal));
+              } else if (!running.abort(reply)) {
+                reply.completeExceptionally(
+                    rejected("RING " + running.label() + " ended before it could be aborted"));
+              }
+            });
+    return reply;
+  }
+
+  /**
+   * Ends {@code m}, which RING ABORT stopped: routes by the ring before its change, moving back the
+   * keys that moved where the backend holding them answers, and answers the abort with the keys
+   * moved back and lost; {@code reply} (the change's own) is told it was aborted.
+   */
+  private void aborted(Migration m, MigrationWatch watch, CompletableFuture<String> reply)
+      throws IOException, InterruptedException {
+    CompletableFuture<String> abort = m.abandonedBy();
+    m.finished();
+    stats.migrationCompleted(m);
+    if (reply != null) {
+      reply.completeExceptionally(rejected("RING " + m.label() + " was aborted by RING ABORT"));
+    }
+    Backend b = m.backend();
+    if (m.undoing() || m.kind() == Migration.Kind.ADD) {
+      // The keys that moved are on b, the backend joining (or leaving the ring again).
+      Object size = callQuietly(b, "DBSIZE");
+      if (m.undoing() || !(size instanceof Long n) || n == 0) {
+        long lost = size instanceof Long n ? n : watch.keysOn(b.id());
+        RingHistory before = m.undoing() ? history : history.beforeLast();
+        writeState(stateOf(before, null));
+        history = before;
+        int[] ring = before.ids();
+        topologies.publish(before.placement(), null, ring, members(ring), null);
+        forget(b);
+        migration.set(null);
+        String why = size instanceof Long ? "answers" : "is unreachable: " + describeReply(size);
+        RingAbort.log(m, lost, why);
+        answerWhenDone(abort, RingAbort.ended(m, lost, b, why), null);
+        return;
+      }
+    }
+    // Move back: from the joining backend to the owners before it, or to the leaving one.
+    RingHistory undone = history;
+    RingHistory before = history.beforeLast();
+    int[] ring = before.ids();
+    Migration.Kind kind = m.kind().opposite();
+    RingHistory.Change change = before.resumingUndo(kind, m.server(), undone);
+    Migration u =
+        new Migration(
+            kind,
+            m.server(),
+            b,
+            change.previous(),
+            change.current(),
+            change.sources(),
+            change.fractions(),
+            true);
+    List<Backend> members = members(ring);
+    if (kind == Migration.Kind.REMOVE) {
+      members.add(b);
+    }
+    migration.set(u);
+    writeState(stateOf(before, u, undone));
+    history = before;
+    topologies.publish(u.current(), u.previous(), ring, members, u);
+    finishMigration(u, abort);
   }
 
   // ---- the state file
@@ -534,7 +700,11 @@ final class ControlPlane implements RingControl, Migration.Host {
   }
 
   private StateFile.State stateOf(RingHistory h, Migration m) {
-    return StateFile.State.of(h, m, id -> backends.get(id).spec());
+    return stateOf(h, m, null);
+  }
+
+  private StateFile.State stateOf(RingHistory h, Migration m, RingHistory undone) {
+    return StateFile.State.of(h, m, undone, id -> backends.get(id).spec());
   }
 
   // ---- ejection (decided by Ejection)
@@ -573,6 +743,7 @@ final class ControlPlane implements RingControl, Migration.Host {
   void close() {
     closed = true;
     topologies.close();
+    watchTimer.shutdownNow();
     control.shutdownNow();
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);
