@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>One ring change runs at a time, on the control thread; the I/O threads only read the
  * topologies it publishes, and tell it of backend failures.
  */
-final class ControlPlane implements RingControl, Migration.Host {
+final class ControlPlane implements RingControl, Migrations.Host {
 
   private final ProxyConfig config;
   private final Upstream upstream;
@@ -36,8 +36,8 @@ final class ControlPlane implements RingControl, Migration.Host {
   private final ConcurrentHashMap<Integer, Backend> backends = new ConcurrentHashMap<>();
   private final ScheduledExecutorService control;
 
-  /** Runs the {@link MigrationWatch} of the running migration. */
-  private final ScheduledExecutorService watchTimer;
+  /** Runs the migrations, on the control thread. */
+  private final Migrations migrations;
 
   private final AtomicReference<Migration> migration = new AtomicReference<>();
 
@@ -54,11 +54,6 @@ final class ControlPlane implements RingControl, Migration.Host {
 
   /** The ring's changes so far; control thread only (and the constructor). */
   private RingHistory history;
-
-  private volatile CompletableFuture<String> pendingReply;
-
-  /** The watch of the running migration, or null. */
-  private volatile MigrationWatch watching;
 
   private volatile boolean closed;
 
@@ -83,7 +78,7 @@ final class ControlPlane implements RingControl, Migration.Host {
     Map<Integer, ProxyConfig.BackendSpec> specs =
         state != null ? state.backends() : config.backends();
     this.control = daemon("ringlb-control");
-    this.watchTimer = daemon("ringlb-migration-watch");
+    this.migrations = new Migrations(this, daemon("ringlb-migration-watch"));
     this.ejection =
         new Ejection(
             config,
@@ -147,7 +142,7 @@ final class ControlPlane implements RingControl, Migration.Host {
       control.execute(
           () -> {
             try {
-              finishMigration(m, null);
+              migrations.finish(m, null);
             } finally {
               changing.set(false);
             }
@@ -368,7 +363,8 @@ final class ControlPlane implements RingControl, Migration.Host {
   }
 
   /** Like {@link #answerWhenDone(CompletableFuture)}: {@code ok}, or {@code error} if not null. */
-  private void answerWhenDone(CompletableFuture<String> reply, String ok, String error) {
+  @Override
+  public void answerWhenDone(CompletableFuture<String> reply, String ok, String error) {
     Runnable answer =
         () -> {
           if (error == null) {
@@ -464,7 +460,8 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
   }
 
-  private List<Backend> members(int[] ring) {
+  @Override
+  public List<Backend> members(int[] ring) {
     List<Backend> members = new ArrayList<>();
     for (int id : ring) {
       members.add(backends.get(id));
@@ -473,7 +470,8 @@ final class ControlPlane implements RingControl, Migration.Host {
   }
 
   /** The backend left the ring, or never joined it: drop it and its connections. */
-  private void forget(Backend b) {
+  @Override
+  public void forget(Backend b) {
     backends.remove(b.id());
     b.closeConnections();
   }
@@ -487,208 +485,47 @@ final class ControlPlane implements RingControl, Migration.Host {
   private void migrate(
       Migration m, RingHistory next, List<Backend> members, CompletableFuture<String> reply)
       throws IOException, InterruptedException {
-    migration.set(m);
-    writeState(stateOf(next, m));
-    history = next;
-    topologies.publish(m.current(), m.previous(), next.ids(), members, m);
-    finishMigration(m, reply);
+    adopt(next, m, null, members);
+    migrations.finish(m, reply);
   }
 
-  /**
-   * Runs {@code m} to its end, publishes the final ring, and answers {@code reply}: OK, or the keys
-   * lost meanwhile. A migration RING ABORT stopped ends in {@link #aborted} instead.
-   */
-  private void finishMigration(Migration m, CompletableFuture<String> reply) {
-    pendingReply = reply;
-    MigrationWatch watch = watch(m);
-    watching = watch;
-    try {
-      try {
-        m.run(this);
-        watch.poll(); // a restart just before the end is seen too
-      } finally {
-        watch.close();
-        watching = null;
-      }
-      if (m.aborted()) {
-        aborted(m, watch, reply);
-        return;
-      }
-      Topology now = topology();
-      int[] ring = now.ring();
-      topologies.publish(now.placement(), null, ring, members(ring), null);
-      writeState(stateOf(history, null));
-      if (m.kind() == Migration.Kind.REMOVE) {
-        backends.remove(m.server());
-        m.backend().closeConnections();
-      }
-      m.finished();
-      stats.migrationCompleted(m);
-      migration.set(null);
-      String lost = m.dataLoss();
-      if (reply != null) {
-        answerWhenDone(
-            reply,
-            m.undoing() ? RingAbort.done(m, 0) : "OK",
-            lost == null
-                ? null
-                : "RING " + m.label() + " is done, but keys were lost during it: " + lost);
-      }
-      if (m.abandonedBy() != null) {
-        answerWhenDone(m.abandonedBy());
-      }
-    } catch (InterruptedException e) {
-      // Closing: the state file still records the migration, which resumes on the next start.
-      Thread.currentThread().interrupt();
-      if (reply != null) {
-        reply.completeExceptionally(
-            rejected("ringlb is shutting down; the migration resumes " + "when it starts again"));
-      }
-      if (m.abandonedBy() != null) {
-        m.abandonedBy().completeExceptionally(rejected("ringlb is shutting down"));
-      }
-    } catch (Throwable e) {
-      if (reply != null) {
-        reply.completeExceptionally(e);
-      }
-      if (m.abandonedBy() != null) {
-        m.abandonedBy().completeExceptionally(e);
-      }
-    } finally {
-      pendingReply = null;
-    }
-  }
-
-  /** Starts watching the backends {@code m} moves keys between. */
-  private MigrationWatch watch(Migration m) {
-    java.util.TreeSet<Integer> ids = new java.util.TreeSet<>();
-    for (int id : m.previous().servers()) {
-      ids.add(id);
-    }
-    for (int id : m.current().servers()) {
-      ids.add(id);
-    }
-    ids.add(m.server());
-    List<Backend> watched = new ArrayList<>();
-    for (int id : ids) {
-      Backend b = backends.get(id);
-      if (b != null) {
-        watched.add(b);
-      }
-    }
-    return new MigrationWatch(m, watched, watchTimer, config.requestTimeout().toMillis());
-  }
-
-  /** A migration step failed and will be retried: tell the client waiting for it, once. */
   @Override
-  public void migrationStalled(Migration m, String error) {
-    CompletableFuture<String> reply = pendingReply;
-    if (reply != null && !reply.isDone()) {
-      MigrationWatch watch = watching;
-      if (watch != null) {
-        try {
-          watch.poll(); // a backend that restarted is likely why
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      String lost = m.dataLoss();
-      reply.completeExceptionally(
-          rejected(
-              "migration "
-                  + m.label()
-                  + " stalled: "
-                  + error
-                  + (lost == null ? "" : "; keys were lost: " + lost)
-                  + "; it keeps retrying (see INFO migration)"));
-    }
+  public void finishMigration(Migration m, CompletableFuture<String> reply) {
+    migrations.finish(m, reply);
   }
 
-  // ---- RING ABORT
+  // ---- RING ABORT (decided by RingAbort)
 
   @Override
   public CompletableFuture<String> ringAbort() {
-    CompletableFuture<String> reply = new CompletableFuture<>();
-    Migration running = migration.get();
-    if (running == null) {
-      reply.completeExceptionally(rejected("no ring change is running; nothing to abort"));
-      return reply;
-    }
-    // The control thread is inside running.run(): probe the backend without blocking anyone.
-    Backend b = running.backend();
-    b.call("PING")
-        .orTimeout(config.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
-        .whenComplete(
-            (pong, error) -> {
-              boolean answers = error == null && !(pong instanceof Values.Error);
-              String refusal = RingAbort.refusal(running, answers, error != null ? error : pong);
-              if (refusal != null) {
-                reply.completeExceptionally(rejected(refusal));
-              } else if (!running.abort(reply)) {
-                reply.completeExceptionally(
-                    rejected("RING " + running.label() + " ended before it could be aborted"));
-              }
-            });
-    return reply;
+    return RingAbort.request(migration.get(), config.requestTimeout().toMillis() + 1000);
   }
 
-  /**
-   * Ends {@code m}, which RING ABORT stopped: routes by the ring before its change, moving back the
-   * keys that moved where the backend holding them answers, and answers the abort with the keys
-   * moved back and lost; {@code reply} (the change's own) is told it was aborted.
-   */
-  private void aborted(Migration m, MigrationWatch watch, CompletableFuture<String> reply)
+  @Override
+  public RingHistory history() {
+    return history;
+  }
+
+  @Override
+  public void adopt(RingHistory h, Migration running, RingHistory undone, List<Backend> members)
       throws IOException, InterruptedException {
-    CompletableFuture<String> abort = m.abandonedBy();
+    if (running != null) {
+      migration.set(running);
+    }
+    writeState(stateOf(h, running, undone));
+    history = h;
+    if (running == null) {
+      topologies.publish(h.placement(), null, h.ids(), members, null);
+      migration.set(null);
+    } else {
+      topologies.publish(running.current(), running.previous(), h.ids(), members, running);
+    }
+  }
+
+  @Override
+  public void completed(Migration m) {
     m.finished();
     stats.migrationCompleted(m);
-    if (reply != null) {
-      reply.completeExceptionally(rejected("RING " + m.label() + " was aborted by RING ABORT"));
-    }
-    Backend b = m.backend();
-    if (m.undoing() || m.kind() == Migration.Kind.ADD) {
-      // The keys that moved are on b, the backend joining (or leaving the ring again).
-      Object size = callQuietly(b, "DBSIZE");
-      if (m.undoing() || !(size instanceof Long n) || n == 0) {
-        long lost = size instanceof Long n ? n : watch.keysOn(b.id());
-        RingHistory before = m.undoing() ? history : history.beforeLast();
-        writeState(stateOf(before, null));
-        history = before;
-        int[] ring = before.ids();
-        topologies.publish(before.placement(), null, ring, members(ring), null);
-        forget(b);
-        migration.set(null);
-        String why = size instanceof Long ? "answers" : "is unreachable: " + describeReply(size);
-        RingAbort.log(m, lost, why);
-        answerWhenDone(abort, RingAbort.ended(m, lost, b, why), null);
-        return;
-      }
-    }
-    // Move back: from the joining backend to the owners before it, or to the leaving one.
-    RingHistory undone = history;
-    RingHistory before = history.beforeLast();
-    int[] ring = before.ids();
-    Migration.Kind kind = m.kind().opposite();
-    RingHistory.Change change = before.resumingUndo(kind, m.server(), undone);
-    Migration u =
-        new Migration(
-            kind,
-            m.server(),
-            b,
-            change.previous(),
-            change.current(),
-            change.sources(),
-            change.fractions(),
-            true);
-    List<Backend> members = members(ring);
-    if (kind == Migration.Kind.REMOVE) {
-      members.add(b);
-    }
-    migration.set(u);
-    writeState(stateOf(before, u, undone));
-    history = before;
-    topologies.publish(u.current(), u.previous(), ring, members, u);
-    finishMigration(u, abort);
   }
 
   // ---- the state file
@@ -731,7 +568,8 @@ final class ControlPlane implements RingControl, Migration.Host {
 
   // ---- helpers
 
-  private Object callQuietly(Backend b, Object... args) {
+  @Override
+  public Object callQuietly(Backend b, Object... args) {
     return b.callQuietly(config.requestTimeout().toMillis() + 1000, args);
   }
 
@@ -743,7 +581,7 @@ final class ControlPlane implements RingControl, Migration.Host {
   void close() {
     closed = true;
     topologies.close();
-    watchTimer.shutdownNow();
+    migrations.close();
     control.shutdownNow();
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);
