@@ -299,6 +299,47 @@ class RingAbortTest {
 
   @Test
   @Timeout(120)
+  void keyOnBothOwners_theCopyOnTheOwnerBeforeTheChangeWins() throws Exception {
+    // A MIGRATE that timed out after the new owner restored the key leaves a copy there while
+    // the old owner keeps its own, which requests served by the old owner may have changed since:
+    // the old owner's copy is the newest.
+    proxy = ProxyServer.start(config(3).migrationRate(2).build());
+    writeKeys();
+    Future<Object> add = ringLater("ADD", "3", redis.server(3).address());
+    Placement before = seed(0, 1, 2);
+    Placement after = seed(0, 1, 2, 3);
+    try (Jedis jedis = client()) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      // This connection's requests are routed by the migration's topology.
+      while (!ring(jedis, "NODES").toString().contains("state=importing")
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      int ghosts = 0;
+      for (int i = 0; i < KEYS && ghosts < 5; i++) {
+        if (owner(after, key(i)) != 3) {
+          continue;
+        }
+        try (Jedis old = redis.server(owner(before, key(i))).client();
+            Jedis joining = redis.server(3).client()) {
+          if (("v" + i).equals(old.get(key(i))) && old.set(key(i), "newest" + i).equals("OK")) {
+            joining.set(key(i), "older" + i);
+            assertThat(jedis.get(key(i))).as(key(i)).isEqualTo("newest" + i);
+            assertThat(joining.get(key(i))).isEqualTo("newest" + i);
+            assertThat(old.exists(key(i))).isFalse();
+            ghosts++;
+          }
+        }
+      }
+      assertThat(ghosts).isEqualTo(5);
+      assertThat(String.valueOf(ring(jedis, "ABORT"))).startsWith("aborted add 3");
+      assertThat(String.valueOf(add.get(30, TimeUnit.SECONDS))).contains("aborted");
+      assertThat(redis.server(3).dbsize()).isZero();
+    }
+  }
+
+  @Test
+  @Timeout(120)
   void remove_whoseBackendRestartsEmpty_reportsTheLoss() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     writeKeys();
