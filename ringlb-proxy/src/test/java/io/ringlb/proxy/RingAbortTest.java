@@ -41,7 +41,7 @@ class RingAbortTest {
   private ProxyServer proxy;
   private Path dir;
   private Path state;
-  private final ExecutorService admin = Executors.newSingleThreadExecutor();
+  private final ExecutorService admin = Executors.newFixedThreadPool(2);
 
   @BeforeEach
   void start() throws Exception {
@@ -276,6 +276,51 @@ class RingAbortTest {
       }
       assertThat(Files.readString(state)).doesNotContain("migration:").doesNotContain("+3");
       assertThat(ring(jedis, "ABORT").toString()).contains("no ring change is running");
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void restart_whileAnAbortMovesKeysBack_resumesTheMovingBack() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    writeKeys();
+    Future<Object> add = ringLater("ADD", "3", redis.server(3).address());
+    Future<Object> abort;
+    try (Jedis jedis = client()) {
+      awaitMoved(jedis, 60);
+      abort = ringLater("ABORT");
+      assertThat(String.valueOf(add.get(30, TimeUnit.SECONDS))).contains("aborted");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!jedis.info("migration").contains("migration0:kind=abort-add,server=3")
+          && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(jedis.info("migration")).contains("migration0:kind=abort-add,server=3");
+    }
+    proxy.close(); // mid-way: the state file records the moving back
+    assertThat(String.valueOf(abort.get(30, TimeUnit.SECONDS))).contains("shutting down");
+    assertThat(Files.readString(state)).contains("undoes:").contains("kind: remove");
+
+    proxy = ProxyServer.start(ProxyFixtures.config(redis.servers(), 1).stateFile(state).build());
+    try (Jedis jedis = client()) {
+      assertThat(failingReads(jedis, "v")).isEmpty();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!jedis.info("migration").contains("migrations_running:0")
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(jedis.info("migration"))
+          .contains("migrations_running:0")
+          .contains("last_migration:kind=abort-add,server=3");
+      assertThat(redis.server(3).dbsize()).isZero();
+      assertThat(ring(jedis, "NODES").toString()).doesNotContain("id=3 ");
+    }
+    assertThat(Files.readString(state)).doesNotContain("migration:").doesNotContain("+3");
+    Placement before = seed(0, 1, 2);
+    for (int i = 0; i < KEYS; i++) {
+      try (Jedis direct = redis.server(owner(before, key(i))).client()) {
+        assertThat(direct.get(key(i))).as("%s on its owner", key(i)).isEqualTo("v" + i);
+      }
     }
   }
 
