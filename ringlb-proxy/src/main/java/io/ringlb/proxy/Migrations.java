@@ -2,6 +2,7 @@ package io.ringlb.proxy;
 
 import static io.ringlb.proxy.RingException.rejected;
 
+import java.nio.channels.ClosedByInterruptException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
@@ -94,8 +95,9 @@ final class Migrations implements Migration.Host {
       if (m.abandonedBy() != null) {
         host.answerWhenDone(m.abandonedBy(), "OK", null);
       }
-    } catch (InterruptedException e) {
-      // Closing: the state file still records the migration, which resumes on the next start.
+    } catch (InterruptedException | ClosedByInterruptException e) {
+      // Closing: the state file still records the migration, which resumes on the next start
+      // (or, if the interrupted write was RING ABORT's, the change it was aborting).
       Thread.currentThread().interrupt();
       if (reply != null) {
         reply.completeExceptionally(
