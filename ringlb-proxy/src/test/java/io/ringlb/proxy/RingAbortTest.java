@@ -386,6 +386,29 @@ class RingAbortTest {
 
   @Test
   @Timeout(120)
+  void abort_ofARemoveWhoseBackendDied_isRefused() throws Exception {
+    proxy = ProxyServer.start(config(3).build());
+    writeKeys();
+    Future<Object> remove = ringLater("REMOVE", "2");
+    try (Jedis jedis = client()) {
+      awaitMoved(jedis, 20);
+      redis.server(2).kill();
+      assertThat(String.valueOf(remove.get(30, TimeUnit.SECONDS))).contains("stalled");
+      assertThat(ring(jedis, "ABORT").toString())
+          .startsWith("-ERR ringlb: backend 2 (")
+          .contains("is unreachable")
+          .contains("RING REMOVE 2 FORCE");
+      // Nothing changed: the removal still runs, and keys of the other backends are served.
+      assertThat(jedis.info("migration")).contains("migration0:kind=remove,server=2");
+      Placement before = seed(0, 1, 2);
+      for (int i : failingReads(jedis, "v")) {
+        assertThat(owner(before, key(i))).as("owner of %s, which failed", key(i)).isEqualTo(2);
+      }
+    }
+  }
+
+  @Test
+  @Timeout(120)
   void remove_whoseBackendRestartsEmpty_reportsTheLoss() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     writeKeys();
