@@ -19,14 +19,15 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The proxy's control plane: the backends, and the control thread that changes the ring (RING ADD /
- * RING REMOVE [FORCE], and routing around the backends {@link Ejection} ejects), runs migrations
- * (resuming the one the state file records), publishes each resulting topology through {@link
- * Topologies} and records the ring in the {@link StateFile}.
+ * RING REMOVE [FORCE] / RING ABORT, and routing around the backends {@link Ejection} ejects), runs
+ * migrations (resuming the one the state file records) with a {@link MigrationWatch} on them,
+ * publishes each resulting topology through {@link Topologies} and records the ring in the {@link
+ * StateFile}.
  *
  * <p>One ring change runs at a time, on the control thread; the I/O threads only read the
  * topologies it publishes, and tell it of backend failures.
  */
-final class ControlPlane implements RingControl, Migration.Host {
+final class ControlPlane implements RingControl, Migrations.Host {
 
   private final ProxyConfig config;
   private final Upstream upstream;
@@ -34,6 +35,10 @@ final class ControlPlane implements RingControl, Migration.Host {
   private final ProxyStats stats;
   private final ConcurrentHashMap<Integer, Backend> backends = new ConcurrentHashMap<>();
   private final ScheduledExecutorService control;
+
+  /** Runs the migrations, on the control thread. */
+  private final Migrations migrations;
+
   private final AtomicReference<Migration> migration = new AtomicReference<>();
 
   /** Set while a ring change is queued or running on the control thread. */
@@ -50,7 +55,6 @@ final class ControlPlane implements RingControl, Migration.Host {
   /** The ring's changes so far; control thread only (and the constructor). */
   private RingHistory history;
 
-  private volatile CompletableFuture<String> pendingReply;
   private volatile boolean closed;
 
   /**
@@ -73,13 +77,8 @@ final class ControlPlane implements RingControl, Migration.Host {
     this.hashTag = history.hashTag();
     Map<Integer, ProxyConfig.BackendSpec> specs =
         state != null ? state.backends() : config.backends();
-    this.control =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "ringlb-control");
-              t.setDaemon(true);
-              return t;
-            });
+    this.control = daemon("ringlb-control");
+    this.migrations = new Migrations(this, daemon("ringlb-migration-watch"));
     this.ejection =
         new Ejection(
             config,
@@ -106,7 +105,11 @@ final class ControlPlane implements RingControl, Migration.Host {
       int server = state.migrationServer();
       Migration.Kind kind =
           "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
-      RingHistory.Change change = history.resuming(kind, server);
+      boolean undoing = state.undone() != null;
+      RingHistory.Change change =
+          undoing
+              ? history.resumingUndo(kind, server, history.withOps(state.undone()))
+              : history.resuming(kind, server);
       resumed =
           new Migration(
               kind,
@@ -115,7 +118,8 @@ final class ControlPlane implements RingControl, Migration.Host {
               change.previous(),
               change.current(),
               change.sources(),
-              change.fractions());
+              change.fractions(),
+              undoing);
       current = change.current();
       migration.set(resumed);
       changing.set(true);
@@ -138,12 +142,21 @@ final class ControlPlane implements RingControl, Migration.Host {
       control.execute(
           () -> {
             try {
-              finishMigration(m, null);
+              migrations.finish(m, null);
             } finally {
               changing.set(false);
             }
           });
     }
+  }
+
+  private static ScheduledExecutorService daemon(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   private Backend newBackend(ProxyConfig.BackendSpec spec) {
@@ -346,10 +359,24 @@ final class ControlPlane implements RingControl, Migration.Host {
    * one is still under way.
    */
   private void answerWhenDone(CompletableFuture<String> reply) {
+    answerWhenDone(reply, "OK", null);
+  }
+
+  /** Like {@link #answerWhenDone(CompletableFuture)}: {@code ok}, or {@code error} if not null. */
+  @Override
+  public void answerWhenDone(CompletableFuture<String> reply, String ok, String error) {
+    Runnable answer =
+        () -> {
+          if (error == null) {
+            reply.complete(ok);
+          } else {
+            reply.completeExceptionally(rejected(error));
+          }
+        };
     try {
-      control.execute(() -> reply.complete("OK"));
+      control.execute(answer);
     } catch (RejectedExecutionException closing) {
-      reply.complete("OK");
+      answer.run();
     }
   }
 
@@ -406,10 +433,9 @@ final class ControlPlane implements RingControl, Migration.Host {
               running == null
                   ? "another ring change is under way; try again when it ends"
                   : "a migration is already running ("
-                      + running.kind().word()
-                      + " "
-                      + running.server()
-                      + "); try again when it ends (see INFO migration)"));
+                      + running.label()
+                      + "); try again when it ends, or end it with RING ABORT"
+                      + " (see INFO migration)"));
       return false;
     }
     return true;
@@ -434,7 +460,8 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
   }
 
-  private List<Backend> members(int[] ring) {
+  @Override
+  public List<Backend> members(int[] ring) {
     List<Backend> members = new ArrayList<>();
     for (int id : ring) {
       members.add(backends.get(id));
@@ -443,7 +470,8 @@ final class ControlPlane implements RingControl, Migration.Host {
   }
 
   /** The backend left the ring, or never joined it: drop it and its connections. */
-  private void forget(Backend b) {
+  @Override
+  public void forget(Backend b) {
     backends.remove(b.id());
     b.closeConnections();
   }
@@ -457,72 +485,47 @@ final class ControlPlane implements RingControl, Migration.Host {
   private void migrate(
       Migration m, RingHistory next, List<Backend> members, CompletableFuture<String> reply)
       throws IOException, InterruptedException {
-    migration.set(m);
-    writeState(stateOf(next, m));
-    history = next;
-    topologies.publish(m.current(), m.previous(), next.ids(), members, m);
-    finishMigration(m, reply);
+    adopt(next, m, null, members);
+    migrations.finish(m, reply);
   }
 
-  /** Runs {@code m} to its end, publishes the final ring, and answers {@code reply}. */
-  private void finishMigration(Migration m, CompletableFuture<String> reply) {
-    pendingReply = reply;
-    try {
-      m.run(this);
-      Topology now = topology();
-      int[] ring = now.ring();
-      topologies.publish(now.placement(), null, ring, members(ring), null);
-      writeState(stateOf(history, null));
-      if (m.kind() == Migration.Kind.REMOVE) {
-        backends.remove(m.server());
-        m.backend().closeConnections();
-      }
-      m.finished();
-      stats.migrationCompleted(m);
-      migration.set(null);
-      if (reply != null) {
-        answerWhenDone(reply);
-      }
-      if (m.abandonedBy() != null) {
-        answerWhenDone(m.abandonedBy());
-      }
-    } catch (InterruptedException e) {
-      // Closing: the state file still records the migration, which resumes on the next start.
-      Thread.currentThread().interrupt();
-      if (reply != null) {
-        reply.completeExceptionally(
-            rejected("ringlb is shutting down; the migration resumes " + "when it starts again"));
-      }
-      if (m.abandonedBy() != null) {
-        m.abandonedBy().completeExceptionally(rejected("ringlb is shutting down"));
-      }
-    } catch (Throwable e) {
-      if (reply != null) {
-        reply.completeExceptionally(e);
-      }
-      if (m.abandonedBy() != null) {
-        m.abandonedBy().completeExceptionally(e);
-      }
-    } finally {
-      pendingReply = null;
-    }
-  }
-
-  /** A migration step failed and will be retried: tell the client waiting for it, once. */
   @Override
-  public void migrationStalled(Migration m, String error) {
-    CompletableFuture<String> reply = pendingReply;
-    if (reply != null) {
-      reply.completeExceptionally(
-          rejected(
-              "migration "
-                  + m.kind().word()
-                  + " "
-                  + m.server()
-                  + " stalled: "
-                  + error
-                  + "; it keeps retrying (see INFO migration)"));
+  public void finishMigration(Migration m, CompletableFuture<String> reply) {
+    migrations.finish(m, reply);
+  }
+
+  // ---- RING ABORT (decided by RingAbort)
+
+  @Override
+  public CompletableFuture<String> ringAbort() {
+    return RingAbort.request(migration.get(), config.requestTimeout().toMillis() + 1000);
+  }
+
+  @Override
+  public RingHistory history() {
+    return history;
+  }
+
+  @Override
+  public void adopt(RingHistory h, Migration running, RingHistory undone, List<Backend> members)
+      throws IOException, InterruptedException {
+    if (running != null) {
+      migration.set(running);
     }
+    writeState(stateOf(h, running, undone));
+    history = h;
+    if (running == null) {
+      topologies.publish(h.placement(), null, h.ids(), members, null);
+      migration.set(null);
+    } else {
+      topologies.publish(running.current(), running.previous(), h.ids(), members, running);
+    }
+  }
+
+  @Override
+  public void completed(Migration m) {
+    m.finished();
+    stats.migrationCompleted(m);
   }
 
   // ---- the state file
@@ -534,7 +537,11 @@ final class ControlPlane implements RingControl, Migration.Host {
   }
 
   private StateFile.State stateOf(RingHistory h, Migration m) {
-    return StateFile.State.of(h, m, id -> backends.get(id).spec());
+    return stateOf(h, m, null);
+  }
+
+  private StateFile.State stateOf(RingHistory h, Migration m, RingHistory undone) {
+    return StateFile.State.of(h, m, undone, id -> backends.get(id).spec());
   }
 
   // ---- ejection (decided by Ejection)
@@ -561,7 +568,8 @@ final class ControlPlane implements RingControl, Migration.Host {
 
   // ---- helpers
 
-  private Object callQuietly(Backend b, Object... args) {
+  @Override
+  public Object callQuietly(Backend b, Object... args) {
     return b.callQuietly(config.requestTimeout().toMillis() + 1000, args);
   }
 
@@ -573,6 +581,7 @@ final class ControlPlane implements RingControl, Migration.Host {
   void close() {
     closed = true;
     topologies.close();
+    migrations.close();
     control.shutdownNow();
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);

@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * The RING command through the proxy: ADD and REMOVE [FORCE] handed to the control plane and
+ * The RING command through the proxy: ADD, REMOVE [FORCE] and ABORT handed to the control plane and
  * answered when the change is done, NODES and STATS from the backends' key counts, LOCATE.
  */
 final class RingAdmin {
@@ -48,6 +48,12 @@ final class RingAdmin {
         }
         return answerLater(
             client, force ? proxy.ring().ringRemoveForce(id) : proxy.ring().ringRemove(id));
+      }
+      case "abort" -> {
+        if (r.argc() != 2) {
+          return Replies.error("ERR ringlb: usage: RING ABORT");
+        }
+        return answerLater(client, proxy.ring().ringAbort());
       }
       case "nodes" -> {
         return fanOut.send(

@@ -15,6 +15,12 @@ interface RingControl {
   /** Takes backend {@code id} out of the ring without moving its keys (it is gone for good). */
   CompletableFuture<String> ringRemoveForce(int id);
 
+  /**
+   * Ends the running ring change (RING ABORT): routes by the ring before it, moving back the keys
+   * that moved where their backend answers; completes with the keys moved back and lost.
+   */
+  CompletableFuture<String> ringAbort();
+
   /** The placement spec keys are routed by. */
   String placementName();
 
