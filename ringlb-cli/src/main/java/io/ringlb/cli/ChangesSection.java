@@ -76,8 +76,11 @@ final class ChangesSection {
       double addedHeight = plotHeight * added / most;
       double removedHeight = plotHeight * removed / most;
       double base = TOP + plotHeight;
-      bar(page, "added", x, base - addedHeight, binWidth, addedHeight);
-      bar(page, "removed", x, base - addedHeight - removedHeight, binWidth, removedHeight);
+      // bars at most 24 wide, in the middle of their bin, when there are few changes
+      double barWidth = Math.min(binWidth, 24);
+      double barX = x + (binWidth - barWidth) / 2;
+      bar(page, "added", barX, base - addedHeight, barWidth, addedHeight);
+      bar(page, "removed", barX, base - addedHeight - removedHeight, barWidth, removedHeight);
       double y = TOP + plotHeight - plotHeight * timeline.servers()[i] / servers;
       line.append(i == 0 ? "" : " ")
           .append(Html.coordinate(x + binWidth / 2))
@@ -118,7 +121,7 @@ final class ChangesSection {
   }
 
   private static String range(long from, long to) {
-    return Html.count(from) + "–" + Html.count(to);
+    return Html.count(from) + "&#8211;" + Html.count(to);
   }
 
   private static void bar(
@@ -153,7 +156,8 @@ final class ChangesSection {
 
   private static void table(StringBuilder page, RunRecorder recorder) {
     page.append("<table class=\"changes\">\n<thead><tr><th>#</th><th>line</th><th>command</th>")
-        .append("<th>servers after</th><th>keys moved</th><th>from → to: keys</th></tr></thead>\n")
+        .append(
+            "<th>servers after</th><th>keys moved</th><th>from &#8594; to: keys</th></tr></thead>\n")
         .append("<tbody>\n");
     List<Change> first = recorder.first();
     List<Change> last = recorder.last();
@@ -219,7 +223,7 @@ final class ChangesSection {
     for (Flow flow : flows) {
       text.append(text.length() == 0 ? "" : ", ")
           .append(flow.fromServer())
-          .append(" → ")
+          .append(" &#8594; ")
           .append(flow.toServer())
           .append(": ")
           .append(Html.count(flow.keys()));

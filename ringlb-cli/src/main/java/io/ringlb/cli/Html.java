@@ -1,7 +1,5 @@
 package io.ringlb.cli;
 
-import java.util.Locale;
-
 /** Text helpers for the run report's page: escaping, numbers as people read them, colours. */
 final class Html {
 
@@ -30,9 +28,25 @@ final class Html {
     return out.toString();
   }
 
-  /** Returns {@code n} with thousands separated by commas. */
+  /**
+   * Returns {@code n} with thousands separated by commas (without a Formatter: pages have many).
+   */
   static String count(long n) {
-    return String.format(Locale.ROOT, "%,d", n);
+    String digits = Long.toString(n);
+    int start = n < 0 ? 1 : 0;
+    int length = digits.length() - start;
+    if (length <= 3) {
+      return digits;
+    }
+    StringBuilder out = new StringBuilder(digits.length() + length / 3);
+    out.append(digits, 0, start);
+    for (int i = start; i < digits.length(); i++) {
+      if (i > start && (digits.length() - i) % 3 == 0) {
+        out.append(',');
+      }
+      out.append(digits.charAt(i));
+    }
+    return out.toString();
   }
 
   /** Returns {@code n} followed by {@code noun}, plural unless {@code n} is 1. */
@@ -46,17 +60,29 @@ final class Html {
    */
   static String percent(double fraction) {
     boolean small = fraction > 0 && fraction < 0.0001;
-    return String.format(Locale.ROOT, small ? "%.4f%%" : "%.2f%%", 100 * fraction);
+    return fixed(100 * fraction, small ? 4 : 2) + "%";
   }
 
   /** Returns a number for an SVG coordinate: two decimals, no exponent. */
   static String coordinate(double value) {
-    return String.format(Locale.ROOT, "%.2f", value);
+    return fixed(value, 2);
+  }
+
+  /**
+   * Returns {@code value} rounded to {@code decimals} (1 to 4) decimals, without a {@link
+   * java.util.Formatter}, which would cost more than the rest of a page's row.
+   */
+  static String fixed(double value, int decimals) {
+    long scale = decimals == 1 ? 10 : decimals == 2 ? 100 : decimals == 3 ? 1000 : 10_000;
+    long scaled = Math.round(Math.abs(value) * scale);
+    String fraction = Long.toString(scale + scaled % scale).substring(1);
+    return (value < 0 && scaled != 0 ? "-" : "") + scaled / scale + "." + fraction;
   }
 
   /** Returns an unsigned 32-bit ring position in hexadecimal. */
   static String position(int position) {
-    return String.format(Locale.ROOT, "0x%08x", position);
+    String hex = Integer.toHexString(position);
+    return "0x" + "00000000".substring(hex.length()) + hex;
   }
 
   /**
@@ -66,6 +92,6 @@ final class Html {
   static String colour(int id) {
     double hue = (id * 137.508) % 360;
     int lightness = 38 + (id % 3) * 10;
-    return String.format(Locale.ROOT, "hsl(%.1f,68%%,%d%%)", hue, lightness);
+    return "hsl(" + fixed(hue, 1) + ",68%," + lightness + "%)";
   }
 }

@@ -28,7 +28,7 @@ final class RingPicture {
   static final int SAMPLES = 1024;
 
   private static final long RING = 1L << 32;
-  private static final int SIZE = 640;
+  private static final int SIZE = 600;
   private static final double CENTRE = SIZE / 2.0;
   private static final double RADIUS = 236;
   private static final double BAND = 40;

@@ -118,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
     }
     RunRecorder recorder = null;
     if (report != null) {
-      String problem = RunReport.problem(report);
+      String problem = RunReport.problem(report, file.equals("-") ? null : Path.of(file));
       if (problem != null) {
         stderr.println("ringlb run: --report " + report + ": cannot write: " + problem);
         return Main.ExitCode.NO_REPORT;

@@ -46,17 +46,17 @@ final class RunReport {
         .append(Html.escape(source))
         .append("</code></h1>\n<p class=\"facts\">placement <b>")
         .append(Html.escape(placement.name()))
-        .append("</b> · ")
+        .append("</b> &#183; ")
         .append(Html.count(balancer.serverCount(), "server"))
         .append(
             placement instanceof HashRing ring
-                ? " · " + Html.count(ring.labelCount(), "label")
+                ? " &#183; " + Html.count(ring.labelCount(), "label")
                 : "")
-        .append(" · ")
+        .append(" &#183; ")
         .append(Html.count(keys, "key"))
-        .append(" · ")
+        .append(" &#183; ")
         .append(Html.count(recorder.changes(), "server"))
-        .append(" added or removed · ")
+        .append(" added or removed &#183; ")
         .append(Html.count(recorder.keysByAdditions() + recorder.keysByRemovals(), "key"))
         .append(" moved</p>\n</header>\n<main>\n");
     RingPicture.Picture picture = RingPicture.of(placement, keys);
@@ -120,7 +120,7 @@ final class RunReport {
           .append("</td><td class=\"keys\">")
           .append(Html.count(keys))
           .append("</td><td class=\"share\" style=\"--share:")
-          .append(String.format(Locale.ROOT, "%.1f", 100 * share))
+          .append(Html.fixed(100 * share, 1))
           .append("%\">")
           .append(Html.percent(share))
           .append("</td><td class=\"ring-share\">")
@@ -220,11 +220,19 @@ final class RunReport {
 
   /**
    * Returns why the report cannot be written at {@code path}, or null when it looks writable: told
-   * before the run, so that a mistyped path costs no run.
+   * before the run, so that a mistyped path costs no run. {@code input}, the command file or null
+   * for stdin, is never overwritten.
    */
-  static String problem(Path path) {
+  static String problem(Path path, Path input) {
     if (Files.isDirectory(path)) {
       return "is a directory";
+    }
+    try {
+      if (input != null && Files.exists(path) && Files.isSameFile(path, input)) {
+        return "is the command file";
+      }
+    } catch (IOException e) {
+      // the input cannot be read: the run says so
     }
     Path parent = path.toAbsolutePath().getParent();
     if (parent != null && !Files.isDirectory(parent)) {

@@ -145,6 +145,16 @@ class RunReportTest {
     assertThat(result.err().lines()).hasSize(1);
   }
 
+  @Test
+  void theCommandFileItself_refused() throws IOException {
+    Path input = dir.resolve("commands.txt");
+    Files.writeString(input, "add_server 1\n");
+    Result result = run(input.toString(), "add_server 1\n".getBytes(UTF_8), input, "seed");
+    assertThat(result.status).isEqualTo(Main.ExitCode.NO_REPORT);
+    assertThat(result.err()).contains("is the command file");
+    assertThat(input).hasContent("add_server 1\n");
+  }
+
   /** /dev/full takes the open but refuses every write: the run has then printed all it prints. */
   @Test
   void writeFailsAfterTheRun_outputComplete_status3() {
