@@ -230,6 +230,11 @@ final class ControlPlane implements RingControl, Migrations.Host {
     return sentinels;
   }
 
+  @Override
+  public long sentinelFailovers() {
+    return sentinels == null ? 0 : sentinels.failovers();
+  }
+
   // ---- ring changes
 
   @Override

@@ -106,9 +106,12 @@ final class Sentinels {
     }
     Answer answer;
     try {
-      answer = ask(shard).get(timeoutMillis + 1000, TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      answer = new Answer(false, 0, List.of(String.valueOf(e.getMessage())));
+      answer = ask(shard).get(2 * timeoutMillis + 1000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      answer = new Answer(false, 0, List.of(String.valueOf(e.getCause())));
+    } catch (TimeoutException e) {
+      answer =
+          new Answer(false, 0, List.of("no answer within " + (2 * timeoutMillis + 1000) + " ms"));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new java.io.IOException("interrupted while asking the sentinels", e);
@@ -203,12 +206,12 @@ final class Sentinels {
                 return CompletableFuture.completedFuture(new Answer(false, unknown, errors));
               }
               shard.primary(best.get("ip"), (int) number(best.get("port")), bestEpoch);
-              Answer found = new Answer(true, unknown, errors);
-              return links
+              // The replicas and their lag follow on their own: the primary is what matters.
+              links
                   .get(bestLink)
                   .call("SENTINEL", "REPLICAS", shard.master())
-                  .thenCompose(r -> withLag(shard, r))
-                  .handle((x, e) -> found);
+                  .thenCompose(r -> withLag(shard, r));
+              return CompletableFuture.completedFuture(new Answer(true, unknown, errors));
             });
   }
 

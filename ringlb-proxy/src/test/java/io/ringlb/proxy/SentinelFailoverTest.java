@@ -26,7 +26,7 @@ import redis.clients.jedis.Jedis;
 class SentinelFailoverTest {
 
   @RegisterExtension
-  static final RedisSentinelExtension sentinel = RedisSentinelExtension.shards(2);
+  static final RedisSentinelExtension sentinel = RedisSentinelExtension.shards(3);
 
   private static final int KEYS = 40;
 
@@ -86,6 +86,34 @@ class SentinelFailoverTest {
       }
     }
     assertThat(stored).isEqualTo(KEYS);
+    try (Jedis jedis = client()) {
+      String nodes = nodes(jedis);
+      assertThat(nodes)
+          .contains("master=shard0 primary=" + sentinel.primary(0).address())
+          .contains("master=shard1 primary=" + sentinel.primary(1).address());
+      // Shard 2 joins live; its keys move to the primary Sentinel names for it.
+      assertThat(
+              jedis.sendCommand(
+                  () -> "RING".getBytes(StandardCharsets.US_ASCII), "ADD", "2", "sentinel:shard2"))
+          .isNotNull();
+      ring.addServer(2, Placement.MoveListener.NONE);
+      try (Jedis j = sentinel.primary(2).client()) {
+        for (int i = 0; i < KEYS; i++) {
+          if (owner("k" + i) == 2) {
+            assertThat(j.get("k" + i)).as("k%d moved to shard2", i).isEqualTo("v" + i);
+          }
+        }
+      }
+      for (int i = 0; i < KEYS; i++) {
+        assertThat(jedis.get("k" + i)).isEqualTo("v" + i);
+      }
+      assertThat(nodes(jedis)).contains("master=shard2 primary=" + sentinel.primary(2).address());
+    }
+  }
+
+  private static String nodes(Jedis jedis) {
+    Object reply = jedis.sendCommand(() -> "RING".getBytes(StandardCharsets.US_ASCII), "NODES");
+    return new String((byte[]) reply, StandardCharsets.UTF_8);
   }
 
   @Test
@@ -96,8 +124,8 @@ class SentinelFailoverTest {
     traffic.start();
     traffic.awaitAcks(200);
     RedisServer old = sentinel.primary(0);
+    old.kill(); // returns once the process is gone
     long killedAt = System.nanoTime();
-    old.kill();
     String next = sentinel.awaitFailover(0, old.address(), Duration.ofSeconds(30));
     long firstWrite = traffic.awaitWriteOnShard(0, killedAt, Duration.ofSeconds(30));
     traffic.awaitAcks(traffic.acks() + 200);
@@ -116,6 +144,13 @@ class SentinelFailoverTest {
         r.stale(),
         traffic.failures());
     assertThat(r.writesAfter(killedAt)).isPositive();
+    try (Jedis jedis = client()) {
+      assertThat(nodes(jedis))
+          .contains("master=shard0 primary=" + next)
+          .contains("failovers=1 last_failover=" + old.address() + "->" + next + "@");
+      assertThat(jedis.info("stats")).contains("sentinel_failovers:1");
+      assertThat(jedis.info("ring")).contains(",master=shard0,primary=" + next);
+    }
   }
 
   @Test
