@@ -133,10 +133,20 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--backend",
       paramLabel = "ID=HOST:PORT",
       description =
-          "Proxy mode: ring server ID is the redis-server at HOST:PORT (repeatable)."
+          "Proxy mode: ring server ID is the redis-server at HOST:PORT, or ID=sentinel:MASTER"
+              + " the primary Redis Sentinel names for MASTER (repeatable)."
               + " Keys are sharded over the backends; RING ADD <id> <host:port> and RING REMOVE <id>"
               + " move them live.")
   java.util.List<String> backends = new java.util.ArrayList<>();
+
+  @Option(
+      names = "--sentinel",
+      paramLabel = "HOST:PORT",
+      description =
+          "Proxy mode: a Redis Sentinel to ask for the primaries of the backends given as"
+              + " sentinel:MASTER (repeatable; any one reachable suffices). Replaces the config"
+              + " file's sentinels.")
+  java.util.List<String> sentinels = new java.util.ArrayList<>();
 
   @Option(
       names = "--config",
@@ -183,9 +193,11 @@ public final class ServeCommand implements Callable<Integer> {
     Placement ring;
     int[] ids;
     try {
-      if (parsedOption("--backend-password-file") || parsedOption("--allow-backend")) {
+      if (parsedOption("--backend-password-file")
+          || parsedOption("--allow-backend")
+          || parsedOption("--sentinel")) {
         throw new IllegalArgumentException(
-            "--backend-password-file and --allow-backend are for the proxy (--backend or"
+            "--backend-password-file, --allow-backend and --sentinel are for the proxy (--backend or"
                 + " --config)");
       }
       config =
@@ -290,6 +302,12 @@ public final class ServeCommand implements Callable<Integer> {
       }
       if (configFile == null || parsed.hasMatchedOption("--maxclients")) {
         b.maxClients(maxClients);
+      }
+      if (!sentinels.isEmpty()) {
+        b.clearSentinels();
+        for (String sentinel : sentinels) {
+          b.sentinel(sentinel);
+        }
       }
       if (!backends.isEmpty()) {
         b.clearBackends();

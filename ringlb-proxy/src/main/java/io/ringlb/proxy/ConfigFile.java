@@ -69,7 +69,8 @@ final class ConfigFile {
           "maxclients",
           "users",
           "default-role",
-          "allow-backends");
+          "allow-backends",
+          "sentinels");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -110,9 +111,20 @@ final class ConfigFile {
       } else {
         for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
           int id = ProxyConfig.parseId(String.valueOf(e.getKey()), "backends");
-          b.backend(
-              ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()), "backend " + id));
+          b.backend(backend(id, e.getValue()));
         }
+      }
+    }
+    Object sentinels = map.get("sentinels");
+    if (sentinels != null) {
+      if (!(sentinels instanceof List<?> list)) {
+        throw new IllegalArgumentException(
+            "sentinels must be a list such as [127.0.0.1:26379, 127.0.0.1:26380], not '"
+                + sentinels
+                + "'");
+      }
+      for (Object item : list) {
+        b.sentinel(String.valueOf(item));
       }
     }
     Object timeouts = map.get("timeouts");
@@ -194,6 +206,23 @@ final class ConfigFile {
       b.stateFile(base == null ? state : base.resolve(state));
     }
     return b.build();
+  }
+
+  /** Reads {@code backends.ID}: {@code HOST:PORT}, or {@code {master: NAME}} for Sentinel. */
+  private static ProxyConfig.BackendSpec backend(int id, Object value) {
+    String where = "backends." + id;
+    if (value instanceof Map<?, ?> m) {
+      only(m, where, "master");
+      if (m.get("master") == null) {
+        throw new IllegalArgumentException(where + ".master must name the Sentinel master");
+      }
+      try {
+        return ProxyConfig.BackendSpec.sentinel(id, String.valueOf(m.get("master")));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage());
+      }
+    }
+    return ProxyConfig.BackendSpec.parse(id, String.valueOf(value), "backend " + id);
   }
 
   /** Reads {@code users.NAME}: {@code {password: ..., role: data}} or password-sha256. */

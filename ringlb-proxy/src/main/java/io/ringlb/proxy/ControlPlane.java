@@ -57,6 +57,9 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   private volatile boolean closed;
 
+  /** Follows Redis Sentinel for the managed shards; null when no sentinel is configured. */
+  private final Sentinels sentinels;
+
   /**
    * Reads the state file (when configured) or else the configuration, and publishes the first
    * topology to {@code workers}; a migration the state file records resumes on the control thread.
@@ -88,15 +91,31 @@ final class ControlPlane implements RingControl, Migrations.Host {
             control,
             this::publishEjections);
     upstream.startingWith(specs.values());
+    this.sentinels =
+        config.sentinels().isEmpty() ? null : new Sentinels(config, upstream, workers[0].loop());
     for (ProxyConfig.BackendSpec spec : specs.values()) {
       try {
-        upstream.admit(spec);
+        if (!spec.managed()) {
+          upstream.admit(spec);
+        }
       } catch (BackendAllowList.UnresolvedException e) {
         // resolved again at each connect; until then the backend is down
       } catch (IllegalArgumentException e) {
         throw new IOException(e.getMessage(), e);
       }
-      backends.put(spec.id(), newBackend(spec));
+      Backend b = newBackend(spec);
+      backends.put(spec.id(), b);
+      if (spec.managed()) {
+        if (sentinels == null) {
+          throw new IOException(
+              "backend " + spec.id() + " is " + spec.address() + " but no sentinel is configured");
+        }
+        try {
+          sentinels.watch(b);
+        } catch (IllegalArgumentException e) {
+          throw new IOException(e.getMessage(), e);
+        }
+      }
     }
 
     Placement current = history.placement();
@@ -163,9 +182,12 @@ final class ControlPlane implements RingControl, Migrations.Host {
     return new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
   }
 
-  /** Starts retrying ejected backends. */
+  /** Starts retrying ejected backends, and following the sentinels. */
   void start() {
     ejection.start();
+    if (sentinels != null) {
+      sentinels.start();
+    }
   }
 
   /** The topology published last. */
@@ -203,6 +225,16 @@ final class ControlPlane implements RingControl, Migrations.Host {
     return migration.get();
   }
 
+  /** Follows Redis Sentinel for the managed shards; null when no sentinel is configured. */
+  Sentinels sentinels() {
+    return sentinels;
+  }
+
+  @Override
+  public long sentinelFailovers() {
+    return sentinels == null ? 0 : sentinels.failovers();
+  }
+
   // ---- ring changes
 
   @Override
@@ -222,7 +254,17 @@ final class ControlPlane implements RingControl, Migrations.Host {
         reply,
         () -> {
           try {
-            upstream.admit(spec); // before any connection to it is made
+            if (!spec.managed()) {
+              upstream.admit(spec); // before any connection to it is made
+            } else if (sentinels == null) {
+              throw rejected(
+                  "RING ADD "
+                      + spec.id()
+                      + " "
+                      + spec.address()
+                      + ": no sentinel is configured (--sentinel HOST:PORT or sentinels: in the"
+                      + " config file)");
+            }
           } catch (IllegalArgumentException e) {
             throw rejected(e.getMessage());
           }
@@ -232,6 +274,14 @@ final class ControlPlane implements RingControl, Migrations.Host {
             throw rejected("backend " + spec.id() + " is already in the ring");
           }
           Backend b = backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+          if (spec.managed() && b.shard() == null) {
+            try {
+              sentinels.watch(b);
+            } catch (IllegalArgumentException | IOException e) {
+              forget(b);
+              throw rejected(e.getMessage());
+            }
+          }
           Object size = callQuietly(b, "DBSIZE");
           if (!(size instanceof Long n)) {
             forget(b);
@@ -473,6 +523,9 @@ final class ControlPlane implements RingControl, Migrations.Host {
   @Override
   public void forget(Backend b) {
     backends.remove(b.id());
+    if (sentinels != null) {
+      sentinels.unwatch(b);
+    }
     b.closeConnections();
   }
 
@@ -580,6 +633,9 @@ final class ControlPlane implements RingControl, Migrations.Host {
   /** Stops the control thread; a running migration stays recorded and resumes on the next start. */
   void close() {
     closed = true;
+    if (sentinels != null) {
+      sentinels.close();
+    }
     topologies.close();
     migrations.close();
     control.shutdownNow();

@@ -379,7 +379,7 @@ final class Migration {
     args.add(Long.toString(upstream.requestTimeoutMillis()));
     String password = upstream.password();
     if (password != null) {
-      upstream.admit(to.spec()); // the password goes only to an allowed backend
+      upstream.admit(to.target()); // the password goes only to an allowed backend
       args.add("AUTH");
       args.add(password);
     }

@@ -29,4 +29,9 @@ interface RingControl {
 
   /** The migration running, or null. */
   Migration migration();
+
+  /** Failovers of Sentinel-managed shards the proxy followed since it started. */
+  default long sentinelFailovers() {
+    return 0;
+  }
 }
