@@ -108,6 +108,24 @@ public interface DataSide extends AutoCloseable {
   default void info(String section, StringBuilder out) {}
 
   /**
+   * Returns this data side's own CONFIG parameters and their current values, by lowercase name;
+   * CONFIG GET shows them after the front end's, and CONFIG SET may change them ({@link
+   * #configSet}).
+   */
+  default Map<String, String> configParameters() {
+    return Map.of();
+  }
+
+  /**
+   * Applies a CONFIG SET of this data side's own parameters ({@code values} by lowercase name, each
+   * one {@link #configParameters} lists): all of them, or none; returns null, or Redis's error text
+   * naming the parameter refused (without the leading {@code -}).
+   */
+  default String configSet(Map<String, String> values) {
+    return null;
+  }
+
+  /**
    * Answers {@code COMMAND}, {@code COMMAND INFO}, {@code COMMAND DOCS} or {@code COMMAND
    * GETKEYS[ANDFLAGS]} from a better source than the command table (a proxy asks a backend), or
    * returns null to let the front end answer from the table. May defer its reply like a handler.

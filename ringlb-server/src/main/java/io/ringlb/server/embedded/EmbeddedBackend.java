@@ -1,16 +1,20 @@
 package io.ringlb.server.embedded;
 
-import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ringlb.core.HashRing;
 import io.ringlb.core.HashTag;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
 import io.ringlb.server.CommandRegistry;
+import io.ringlb.server.ConnectionState;
 import io.ringlb.server.DataSide;
+import io.ringlb.server.Replies;
 import io.ringlb.server.ServerRuntime;
+import io.ringlb.server.Session;
 import java.time.InstantSource;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,14 +38,15 @@ public final class EmbeddedBackend implements DataSide {
   /** Keys sampled per active-expiry round, and the share that expired above which it repeats. */
   private static final int EXPIRE_SAMPLES = 20;
 
-  private static final long EXPIRE_PERIOD_MS = 100;
   private static final long EXPIRE_BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
 
   private final Keyspace keyspace;
   private final ReentrantLock lock;
   private final InstantSource clock;
   private final EmbeddedSettings settings = new EmbeddedSettings();
-  private volatile ScheduledFuture<?> expiryTask;
+  private final Channels channels = new Channels();
+  private EventExecutor expiryLoop;
+  private ScheduledFuture<?> expiryTask;
 
   private EmbeddedBackend(LoadBalancer balancer) {
     this(balancer, InstantSource.system());
@@ -94,18 +99,68 @@ public final class EmbeddedBackend implements DataSide {
     new ExpireCommands(keyspace).register(r);
     new KeyCommands(keyspace).register(r);
     new ObjectCommand(keyspace).register(r);
+    new SessionCommands(channels).register(r);
+    new ScriptCommands().register(r);
     RingCommands.register(r, keyspace);
+  }
+
+  @Override
+  public Map<String, String> configParameters() {
+    lock.lock();
+    try {
+      return Map.of("hz", Integer.toString(settings.hz()));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** CONFIG SET hz: how often a second the active expiry cycle runs, 1 to 500 as Redis clamps. */
+  @Override
+  public String configSet(Map<String, String> values) {
+    String hz = values.get("hz");
+    if (hz == null) {
+      return null;
+    }
+    int parsed;
+    try {
+      parsed = Integer.parseInt(hz);
+    } catch (NumberFormatException e) {
+      return Replies.configSetFailed("hz", "argument couldn't be parsed into an integer");
+    }
+    lock.lock();
+    try {
+      settings.hz(parsed);
+    } finally {
+      lock.unlock();
+    }
+    scheduleExpiry();
+    return null;
+  }
+
+  @Override
+  public ConnectionState open(Session session) {
+    return new EmbeddedClient(session, keyspace, channels);
   }
 
   @Override
   public void start(ServerRuntime runtime) {
     settings.maxStringLength(runtime.config().protoMaxBulkLen());
-    EventLoopGroup eventLoops = runtime.eventLoops();
+    expiryLoop = runtime.eventLoops().next();
+    scheduleExpiry();
+  }
+
+  /** (Re)schedules the active expiry cycle at the frequency {@code hz} says. */
+  private synchronized void scheduleExpiry() {
+    if (expiryLoop == null) {
+      return; // not started: cycles run when a test calls them
+    }
+    if (expiryTask != null) {
+      expiryTask.cancel(false);
+    }
+    long periodMicros = 1_000_000L / settings.hz();
     expiryTask =
-        eventLoops
-            .next()
-            .scheduleAtFixedRate(
-                this::activeExpiryCycle, EXPIRE_PERIOD_MS, EXPIRE_PERIOD_MS, TimeUnit.MILLISECONDS);
+        expiryLoop.scheduleAtFixedRate(
+            this::activeExpiryCycle, periodMicros, periodMicros, TimeUnit.MICROSECONDS);
   }
 
   /**
@@ -180,7 +235,7 @@ public final class EmbeddedBackend implements DataSide {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     ScheduledFuture<?> task = expiryTask;
     if (task != null) {
       task.cancel(false);

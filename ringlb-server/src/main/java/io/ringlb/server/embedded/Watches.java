@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The keys clients WATCH, like Redis's {@code watched_keys}: by key, the watches on it, so that a
@@ -46,25 +47,7 @@ final class Watches {
     }
   }
 
-  /** Key bytes as a map key. */
-  private record Key(byte[] bytes) {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Key k && Arrays.equals(bytes, k.bytes);
-    }
-
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(bytes);
-    }
-
-    @Override
-    public String toString() {
-      return Arrays.toString(bytes);
-    }
-  }
-
-  private final Map<Key, List<Watch>> byKey = new HashMap<>();
+  private final Map<ByteKey, List<Watch>> byKey = new HashMap<>();
 
   /** Returns whether no key is watched, the common case every write checks first. */
   boolean isEmpty() {
@@ -85,7 +68,7 @@ final class Watches {
     }
     Watch w = new Watch(owner, key, hash, expired);
     owner.watches.add(w);
-    byKey.computeIfAbsent(new Key(key), k -> new ArrayList<>(2)).add(w);
+    byKey.computeIfAbsent(new ByteKey(key), k -> new ArrayList<>(2)).add(w);
   }
 
   /** Forgets every watch of {@code owner} and clears its dirty flag (UNWATCH, EXEC, DISCARD). */
@@ -96,7 +79,7 @@ final class Watches {
 
   private void forget(Watcher owner) {
     for (Watch w : owner.watches) {
-      Key k = new Key(w.key);
+      ByteKey k = new ByteKey(w.key);
       List<Watch> list = byKey.get(k);
       if (list != null) {
         list.remove(w);
@@ -113,7 +96,7 @@ final class Watches {
    * on a key already expired stays clean when the key is then deleted (logically no change).
    */
   void touched(byte[] key, boolean present) {
-    List<Watch> list = byKey.get(new Key(key));
+    List<Watch> list = byKey.get(new ByteKey(key));
     if (list == null) {
       return;
     }
@@ -132,7 +115,7 @@ final class Watches {
   }
 
   /** The keys present before a flush are gone: every transaction watching one is dirty. */
-  void flushed(java.util.function.Predicate<Watch> existed) {
+  void flushed(Predicate<Watch> existed) {
     List<Watcher> dirty = new ArrayList<>();
     for (List<Watch> list : byKey.values()) {
       for (Watch w : list) {
