@@ -320,7 +320,7 @@ final class ConnectionCommands {
    */
   private RedisMessage configSet(Session s, Request r) {
     if (r.argc() % 2 != 0) {
-      throw new CommandException(Replies.wrongArity("config|set"));
+      throw CommandException.syntax();
     }
     Map<String, String> front = configParameters();
     Map<String, String> own = server.dataSide().configParameters();

@@ -128,7 +128,8 @@ final class KeyCommands {
       } else if (q.is(i, "db") && i + 1 < q.argc()) {
         long db = q.longValue(++i);
         if (db < Integer.MIN_VALUE || db > Integer.MAX_VALUE) {
-          throw CommandException.notInteger();
+          throw new CommandException(
+              "ERR value is out of range, value must between -2147483648 and 2147483647");
         }
         if (db != 0) {
           throw new CommandException("ERR DB index is out of range");

@@ -2,6 +2,7 @@ package io.ringlb.server.embedded;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.redis.RedisMessage;
+import io.ringlb.server.CommandException;
 import io.ringlb.server.CommandHandler;
 import io.ringlb.server.CommandRegistry;
 import io.ringlb.server.CommandSpec;
@@ -72,8 +73,10 @@ final class SessionCommands {
         CommandSpec.of("channels", -2, ""),
         (s, q) -> {
           if (q.argc() > 3) {
-            throw new io.ringlb.server.CommandException(
-                "ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP.");
+            throw new CommandException(
+                "ERR unknown subcommand or wrong number of arguments for '"
+                    + q.string(1)
+                    + "'. Try PUBSUB HELP.");
           }
           List<RedisMessage> out = new ArrayList<>();
           for (byte[] name : channels.channels(q.argc() == 3 ? q.bytes(2) : null)) {
