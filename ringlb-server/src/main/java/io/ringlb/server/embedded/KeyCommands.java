@@ -165,18 +165,23 @@ final class KeyCommands {
     }
   }
 
+  /** Keys RANDOMKEY draws one from: a page of this many from a random point of the hash space. */
+  private static final int RANDOM_PAGE = 64;
+
   /**
-   * RANDOMKEY: the first live key from a random point of the hash space on (wrapping once), so
-   * every key can come, those after wide gaps in hash order more often.
+   * RANDOMKEY: one key drawn uniformly from the live keys of a SCAN page that starts at a random
+   * point of the hash space (from the start when that point is past the last key), so every key can
+   * come and a keyspace of up to {@value #RANDOM_PAGE} keys is drawn from uniformly.
    */
   private RedisMessage randomKey(Session s, Request q) {
     lock.lock();
     try {
       for (int attempt = 0; attempt < 64 && keyspace.balancer().size() > 0; attempt++) {
-        long cursor = attempt % 2 == 0 ? ThreadLocalRandom.current().nextLong(1L << 32) : 0;
-        Scan.Page page = Scan.page(keyspace, cursor, 1);
-        if (!page.keys().isEmpty()) {
-          return Replies.bulkOf(page.keys().get(0));
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long cursor = attempt % 2 == 0 ? random.nextLong(1L << 32) : 0;
+        List<byte[]> keys = Scan.page(keyspace, cursor, RANDOM_PAGE).keys();
+        if (!keys.isEmpty()) {
+          return Replies.bulkOf(keys.get(random.nextInt(keys.size())));
         }
       }
       return Replies.NULL;
