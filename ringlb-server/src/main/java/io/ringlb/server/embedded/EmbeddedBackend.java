@@ -99,6 +99,7 @@ public final class EmbeddedBackend implements DataSide {
     new ExpireCommands(keyspace).register(r);
     new KeyCommands(keyspace).register(r);
     new ObjectCommand(keyspace).register(r);
+    new DumpCommands(keyspace).register(r);
     new SessionCommands(channels).register(r);
     new ScriptCommands().register(r);
     RingCommands.register(r, keyspace);

@@ -64,20 +64,44 @@ final class NumberCommands {
     }
   }
 
-  /** Parses a stored value as Redis's string2ll does: no '+', no leading zeros, no blanks. */
+  /**
+   * Parses a stored value as Redis's string2ll does: no '+', no leading zeros, no blanks.
+   *
+   * @throws CommandException with Redis's "not an integer" error otherwise
+   */
   static long parseLong(byte[] value) {
-    if (value.length == 0 || value.length > 20) {
+    if (!isLong(value)) {
       throw CommandException.notInteger();
     }
-    try {
-      String text = new String(value, StandardCharsets.US_ASCII);
-      long v = Long.parseLong(text);
-      if (!Long.toString(v).equals(text)) {
-        throw CommandException.notInteger();
+    return Long.parseLong(new String(value, StandardCharsets.US_ASCII));
+  }
+
+  /** Returns whether {@code value} is a 64-bit integer as Redis's string2ll reads one. */
+  static boolean isLong(byte[] value) {
+    int n = value.length;
+    if (n == 0 || n > 20) {
+      return false;
+    }
+    if (n == 1 && value[0] == '0') {
+      return true;
+    }
+    int i = value[0] == '-' ? 1 : 0;
+    if (i == n || value[i] < '1' || value[i] > '9') {
+      return false; // no digits, or a leading zero
+    }
+    for (int k = i; k < n; k++) {
+      if (value[k] < '0' || value[k] > '9') {
+        return false;
       }
-      return v;
-    } catch (NumberFormatException e) {
-      throw CommandException.notInteger();
+    }
+    if (n - i < 19) {
+      return true;
+    }
+    try {
+      Long.parseLong(new String(value, StandardCharsets.US_ASCII));
+      return true;
+    } catch (NumberFormatException outOfRange) {
+      return false;
     }
   }
 

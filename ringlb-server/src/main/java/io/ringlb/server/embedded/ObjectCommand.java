@@ -126,13 +126,8 @@ final class ObjectCommand {
 
   /** Returns the encoding Redis gives a string value it stores whole (tryObjectEncoding). */
   static String encodingOf(byte[] value) {
-    if (value.length <= 20) {
-      try {
-        NumberCommands.parseLong(value);
-        return "int";
-      } catch (CommandException notInteger) {
-        // not an integer: a string
-      }
+    if (NumberCommands.isLong(value)) {
+      return "int";
     }
     return value.length <= EMBSTR_MAX ? "embstr" : "raw";
   }

@@ -6,6 +6,7 @@ import io.ringlb.server.CommandRegistry;
 import io.ringlb.server.CommandSpec;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,9 @@ import java.util.List;
 /**
  * FUNCTION, FCALL, SCRIPT and EVALSHA on a server without a scripting engine: what there is to say
  * about no functions and no scripts is said as Redis says it (FUNCTION FLUSH and SCRIPT FLUSH
- * answer OK, FUNCTION LIST is empty, FCALL answers "Function not found", EVALSHA NOSCRIPT), and
- * what would need an engine is refused as Redis refuses an engine it does not have.
+ * answer OK, FUNCTION LIST is empty, FUNCTION DUMP is the payload of no library, FCALL answers
+ * "Function not found", EVALSHA NOSCRIPT), and what would need an engine is refused as Redis
+ * refuses an engine it does not have.
  */
 final class ScriptCommands {
 
@@ -56,6 +58,12 @@ final class ScriptCommands {
             Replies.array(
                 List.of(
                     bulk("running_script"), Replies.NULL, bulk("engines"), Replies.EMPTY_ARRAY)));
+    r.registerSubcommand(
+        "function",
+        CommandSpec.of("dump", 2, ""),
+        (s, q) -> Replies.bulkOf(DumpFormat.footed(new ByteArrayOutputStream())));
+    r.registerSubcommand(
+        "function", CommandSpec.of("restore", -3, "write admin"), (s, q) -> restore(q));
     r.register(CommandSpec.of("fcall", -3, ""), (s, q) -> notFound());
     r.register(CommandSpec.of("fcall_ro", -3, "readonly"), (s, q) -> notFound());
 
@@ -109,6 +117,29 @@ final class ScriptCommands {
 
   private static RedisMessage noScript() {
     throw new CommandException("NOSCRIPT No matching script. Please use EVAL.");
+  }
+
+  /**
+   * FUNCTION RESTORE payload [FLUSH | APPEND | REPLACE]: a payload of no library (what FUNCTION
+   * DUMP gives here) restores nothing; one with libraries would need an engine.
+   */
+  private static RedisMessage restore(Request q) {
+    if (q.argc() > 4) {
+      throw new CommandException(
+          "ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.");
+    }
+    if (q.argc() == 4 && !q.is(3, "flush") && !q.is(3, "append") && !q.is(3, "replace")) {
+      throw new CommandException(
+          "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+    }
+    byte[] payload = q.bytes(2);
+    if (!DumpFormat.verify(payload)) {
+      throw new CommandException("ERR DUMP payload version or checksum are wrong");
+    }
+    if (DumpFormat.bodyLength(payload) > 0) {
+      throw new CommandException("ERR ringlb: the embedded server has no scripting engine");
+    }
+    return Replies.OK;
   }
 
   /** FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]: no library to list. */

@@ -52,6 +52,19 @@ class NumberCommandsTest {
     assertThat(ld("1.18973149535723176502e+4932").plus(ld("1e4932"))).isNull(); // overflows
   }
 
+  /** A stored value is an integer exactly when it is one's canonical decimal text. */
+  @Property(tries = 300)
+  void isLong_acceptsCanonicalDecimalsOnly(@ForAll long v) {
+    String text = Long.toString(v);
+    assertThat(NumberCommands.isLong(text.getBytes(StandardCharsets.US_ASCII))).isTrue();
+    assertThat(NumberCommands.isLong(("+" + text).getBytes(StandardCharsets.US_ASCII))).isFalse();
+    assertThat(NumberCommands.isLong((text + " ").getBytes(StandardCharsets.US_ASCII))).isFalse();
+    String padded = v < 0 ? "-0" + text.substring(1) : "0" + text;
+    assertThat(NumberCommands.isLong(padded.getBytes(StandardCharsets.US_ASCII))).isFalse();
+    assertThat(NumberCommands.isLong("9223372036854775808".getBytes(StandardCharsets.US_ASCII)))
+        .isFalse();
+  }
+
   /** Integers below 2^64 are exact in a 64-bit significand, so sums print as exact integers. */
   @Property(tries = 300)
   void longDouble_sumsOfLongs_areExact(@ForAll long a, @ForAll int b) {
