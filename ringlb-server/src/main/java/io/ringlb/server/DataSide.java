@@ -15,8 +15,8 @@ import java.util.concurrent.CompletionStage;
  * io.ringlb.server.embedded}) and the sharding proxy over redis-servers ({@code io.ringlb.proxy}).
  * The front end is the same for every data side: the Netty pipeline, request limits, the command
  * table (lookup, arity, authentication), replies in request order with backpressure, and the
- * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG GET,
- * RESET, and INFO's server, clients, memory and stats sections). A data side adds to it:
+ * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG, RESET,
+ * and INFO's server, clients, memory and stats sections). A data side adds to it:
  *
  * <ol>
  *   <li><b>Commands</b>, registered once in {@link #register} with a {@link CommandSpec} (name,
