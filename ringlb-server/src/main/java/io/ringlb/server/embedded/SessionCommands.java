@@ -66,7 +66,7 @@ final class SessionCommands {
     r.register(
         CommandSpec.of("pubsub", -2, ""),
         (s, q) -> {
-          throw new IllegalStateException("the table answers PUBSUB without a known subcommand");
+          throw CommandException.syntax(); // the table answers unknown subcommands
         });
     r.registerSubcommand(
         "pubsub",

@@ -71,7 +71,9 @@ final class Transaction {
     if (spec.name().endsWith("subscribe")) {
       failed = true;
       return Replies.error(
-          "ERR ringlb: '" + spec.name() + "' cannot be queued in a transaction here");
+          "ERR ringlb: '"
+              + spec.name()
+              + "' cannot be queued in a transaction on the embedded server");
     }
     byte[][] args = new byte[r.argc()][];
     for (int i = 0; i < args.length; i++) {
