@@ -42,8 +42,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  */
 final class ClusterRing implements AutoCloseable {
 
-  /** A ring as etcd holds it: its revision (the epoch), the step of the change, the state. */
-  record Ring(long revision, String step, StateFile.State state) {}
+  /**
+   * A ring as etcd holds it: its revision (the epoch), the step of the change, the proxy that
+   * published it (null for the first ring), the state.
+   */
+  record Ring(long revision, String step, String runner, StateFile.State state) {}
 
   /** The steps of a change, in order; a ring with no change under way is {@code STABLE}. */
   static final String STABLE = "stable";
@@ -53,6 +56,7 @@ final class ClusterRing implements AutoCloseable {
 
   private static final long LEASE_SECONDS = 5;
   private static final long CALL_MILLIS = 4000;
+  private static final long JOIN_MILLIS = 15_000;
   private static final long ATTEMPT_MILLIS = 1500;
 
   private final ClusterSpec spec;
@@ -67,6 +71,10 @@ final class ClusterRing implements AutoCloseable {
   private volatile long lease;
   private volatile long applied;
   private volatile String heldChange;
+
+  /** The ring revision this proxy's next publish replaces; a publish over another one fails. */
+  private volatile long base;
+
   private volatile boolean reachable = true;
 
   private ClusterRing(ClusterSpec spec, String id, String address) {
@@ -133,7 +141,8 @@ final class ClusterRing implements AutoCloseable {
    * initial} when the cluster has none (null: join only).
    */
   Ring join(StateFile.State initial) throws IOException {
-    lease = call(() -> client.getLeaseClient().grant(LEASE_SECONDS)).getID();
+    // the first call also connects: patient, as on a loaded machine that takes seconds
+    lease = call(() -> client.getLeaseClient().grant(LEASE_SECONDS), JOIN_MILLIS).getID();
     call(() -> client.getKVClient().put(memberKey, bytes(memberValue(0))));
     heartbeat();
     call(
@@ -145,7 +154,8 @@ final class ClusterRing implements AutoCloseable {
                 .Then(
                     initial == null
                         ? Op.get(ringKey, GetOption.DEFAULT)
-                        : Op.put(ringKey, bytes(ringValue(STABLE, initial)), PutOption.DEFAULT))
+                        : Op.put(
+                            ringKey, bytes(ringValue(STABLE, null, initial)), PutOption.DEFAULT))
                 .Else(Op.get(ringKey, GetOption.DEFAULT))
                 .commit());
     Ring ring = read();
@@ -171,11 +181,20 @@ final class ClusterRing implements AutoCloseable {
     String where = "etcd key " + spec.prefix() + "ring";
     Object root = new Yaml(new SafeConstructor(new LoaderOptions())).load(value);
     String step = root instanceof Map<?, ?> m ? String.valueOf(m.get("step")) : STABLE;
-    return new Ring(kv.getModRevision(), step, StateFile.parse(value, where));
+    Object runner = root instanceof Map<?, ?> m ? m.get("runner") : null;
+    return new Ring(
+        kv.getModRevision(),
+        step,
+        runner == null ? null : String.valueOf(runner),
+        StateFile.parse(value, where));
   }
 
-  private static String ringValue(String step, StateFile.State state) {
-    return "step: " + step + "\n" + StateFile.format(state);
+  private static String ringValue(String step, String runner, StateFile.State state) {
+    return "step: "
+        + step
+        + "\n"
+        + (runner == null ? "" : "runner: '" + runner + "'\n")
+        + StateFile.format(state);
   }
 
   private String memberValue(long epoch) {
@@ -243,6 +262,7 @@ final class ClusterRing implements AutoCloseable {
       String other = kvs.isEmpty() ? "another change" : text(kvs.get(0).getValue());
       if (other.equals(value)) { // an attempt that timed out had taken it
         heldChange = value;
+        base = applied;
         return;
       }
       throw rejected(
@@ -253,6 +273,12 @@ final class ClusterRing implements AutoCloseable {
               + "; try again when it ends");
     }
     heldChange = value;
+    base = applied;
+  }
+
+  /** Whether this proxy holds the cluster's change slot. */
+  boolean runsChange() {
+    return heldChange != null;
   }
 
   /** Gives the change slot back. */
@@ -279,10 +305,12 @@ final class ClusterRing implements AutoCloseable {
   /**
    * Publishes {@code state} at {@code step} of the change this proxy holds; returns its epoch.
    *
-   * @throws RingException when etcd does not answer or this proxy no longer holds the change
+   * @throws RingException when etcd does not answer, this proxy no longer holds the change, or the
+   *     ring is no longer the one this proxy published last (another proxy rolled the change back)
    */
   long publish(String step, StateFile.State state) {
     TxnResponse r;
+    long over = base;
     try {
       r =
           call(
@@ -290,17 +318,83 @@ final class ClusterRing implements AutoCloseable {
                   client
                       .getKVClient()
                       .txn()
-                      .If(new Cmp(changeKey, Cmp.Op.EQUAL, CmpTarget.value(bytes(heldChange))))
-                      .Then(Op.put(ringKey, bytes(ringValue(step, state)), PutOption.DEFAULT))
+                      .If(
+                          new Cmp(changeKey, Cmp.Op.EQUAL, CmpTarget.value(bytes(heldChange))),
+                          new Cmp(ringKey, Cmp.Op.EQUAL, CmpTarget.modRevision(over)))
+                      .Then(Op.put(ringKey, bytes(ringValue(step, id, state)), PutOption.DEFAULT))
                       .commit());
     } catch (IOException e) {
       throw rejected("cannot publish step " + step + " of the ring change: " + e.getMessage());
     }
     if (!r.isSucceeded()) {
       throw rejected(
-          "proxy " + id + " lost the change slot of cluster " + spec.name() + " (lease expired)");
+          "proxy "
+              + id
+              + " lost the change of cluster "
+              + spec.name()
+              + " (its lease expired, or another proxy rolled it back after epoch "
+              + over
+              + ")");
     }
-    return r.getHeader().getRevision();
+    base = r.getHeader().getRevision();
+    return base;
+  }
+
+  /**
+   * Marks the change whose {@code prepare} step is epoch {@code prepare} failed: publishes {@code
+   * before} as the ring, frees the change slot and, when {@code runnerGone}, forgets the member
+   * that ran it; returns the new epoch, or -1 when the ring is no longer at that step.
+   */
+  long rollBackPrepare(
+      long prepare, StateFile.State before, String runner, boolean runnerGone, String reason)
+      throws IOException {
+    List<Op> ops = new ArrayList<>();
+    ops.add(Op.put(ringKey, bytes(ringValue(STABLE, id, before)), PutOption.DEFAULT));
+    ops.add(Op.delete(changeKey, DeleteOption.DEFAULT));
+    ops.add(Op.put(key("failed"), bytes(reason), PutOption.DEFAULT));
+    if (runnerGone && runner != null && !runner.equals(id)) {
+      ops.add(Op.delete(key("members/" + runner), DeleteOption.DEFAULT));
+    }
+    TxnResponse r =
+        call(
+            () ->
+                client
+                    .getKVClient()
+                    .txn()
+                    .If(new Cmp(ringKey, Cmp.Op.EQUAL, CmpTarget.modRevision(prepare)))
+                    .Then(ops.toArray(new Op[0]))
+                    .commit());
+    return r.isSucceeded() ? r.getHeader().getRevision() : -1;
+  }
+
+  /**
+   * Takes over the change whose {@code migrate} step is epoch {@code migrate} from {@code runner},
+   * whose lease expired (the change slot is free): takes the slot on this proxy's lease and forgets
+   * the runner as a member; returns false when the ring or the slot moved meanwhile.
+   */
+  boolean takeOver(long migrate, String runner, String label) throws IOException {
+    String value = label + " through proxy " + id + " (" + address + ")";
+    List<Op> ops = new ArrayList<>();
+    ops.add(Op.put(changeKey, bytes(value), leased()));
+    if (runner != null && !runner.equals(id)) {
+      ops.add(Op.delete(key("members/" + runner), DeleteOption.DEFAULT));
+    }
+    TxnResponse r =
+        call(
+            () ->
+                client
+                    .getKVClient()
+                    .txn()
+                    .If(
+                        new Cmp(ringKey, Cmp.Op.EQUAL, CmpTarget.modRevision(migrate)),
+                        new Cmp(changeKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                    .Then(ops.toArray(new Op[0]))
+                    .commit());
+    if (r.isSucceeded()) {
+      heldChange = value;
+      base = migrate;
+    }
+    return r.isSucceeded();
   }
 
   /**
@@ -413,7 +507,11 @@ final class ClusterRing implements AutoCloseable {
    * down fails the attempt that reached it, and the next attempt reaches another.
    */
   private <T> T call(Supplier<CompletableFuture<T>> request) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CALL_MILLIS);
+    return call(request, CALL_MILLIS);
+  }
+
+  private <T> T call(Supplier<CompletableFuture<T>> request, long millis) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     IOException last;
     do {
       try {

@@ -33,6 +33,12 @@ final class ClusterSync {
   /** How long a step waits for every member's acknowledgement. */
   private static final Duration ACK_TIMEOUT = Duration.ofSeconds(10);
 
+  /**
+   * How long a proxy holds requests at another proxy's {@code prepare} step before it rolls the
+   * change back: longer than the running proxy's own wait for acknowledgements.
+   */
+  private static final Duration HOLD_LIMIT = ACK_TIMEOUT.plusSeconds(2);
+
   private final ControlPlane plane;
   private final ProxyConfig config;
   private final ClusterRing ring;
@@ -41,6 +47,18 @@ final class ClusterSync {
   private volatile List<String> proxies = List.of();
   private String step = ClusterRing.STABLE;
   private volatile boolean closed;
+
+  /** The epoch of the prepare step this proxy holds requests at (another's change), or 0. */
+  private volatile long heldAt;
+
+  private volatile long heldSince;
+
+  /** The ring this proxy routed by before the held prepare step. */
+  private volatile RingHistory beforeHold;
+
+  /** A rollback or takeover is queued on the control thread. */
+  private final java.util.concurrent.atomic.AtomicBoolean recovering =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   ClusterSync(ControlPlane plane, ProxyConfig config) {
     this.plane = plane;
@@ -157,7 +175,14 @@ final class ClusterSync {
     } catch (IOException | RuntimeException e) {
       return; // etcd unreachable: keep routing by the ring we have
     }
-    if (r == null || r.revision() <= ring.applied()) {
+    if (r == null) {
+      return;
+    }
+    if (r.revision() == ring.applied()) {
+      checkStuck(r);
+      return;
+    }
+    if (r.revision() < ring.applied()) {
       return;
     }
     long q = queued.get();
@@ -188,14 +213,23 @@ final class ClusterSync {
         plane.forgetAllBut(h.ids());
       } else {
         Migration m = plane.migrationOf(s, h);
+        RingHistory before = plane.history();
         plane.route(h, m);
         List<Backend> members =
             plane.members(s.backends().keySet().stream().mapToInt(Integer::intValue).toArray());
         if (ClusterRing.PREPARE.equals(r.step())) {
+          if (heldAt == 0) {
+            beforeHold = before;
+          }
+          heldSince = System.nanoTime();
+          heldAt = r.revision();
           topologies.publishHeld(m.current(), m.previous(), h.ids(), members, m);
         } else {
           topologies.publish(m.current(), m.previous(), h.ids(), members, m);
         }
+      }
+      if (!ClusterRing.PREPARE.equals(r.step())) {
+        heldAt = 0;
       }
       step = r.step();
       ring.acknowledge(r.revision());
@@ -206,6 +240,110 @@ final class ClusterSync {
           "ringlb: cannot apply epoch " + r.revision() + " of the cluster's ring: " + e);
       queued.set(ring.applied()); // read it again at the next poll
     }
+  }
+
+  // ---- a change whose proxy stopped (poller thread, then control thread)
+
+  /**
+   * Ends a change another proxy left behind: a {@code prepare} step held longer than {@link
+   * #HOLD_LIMIT}, or whose proxy's lease expired, is rolled back; a {@code migrate} step whose
+   * proxy's lease expired is taken over and finished here.
+   */
+  private void checkStuck(ClusterRing.Ring r) {
+    if (ring.runsChange() || recovering.get()) {
+      return;
+    }
+    boolean prepare = ClusterRing.PREPARE.equals(r.step()) && heldAt == r.revision();
+    boolean migrate = ClusterRing.MIGRATE.equals(r.step());
+    if (!prepare && !migrate) {
+      return;
+    }
+    boolean runnerGone;
+    try {
+      runnerGone = ring.change() == null;
+    } catch (IOException e) {
+      return; // etcd away: the running proxy cannot go on either; hold on
+    }
+    boolean overdue = prepare && System.nanoTime() - heldSince > HOLD_LIMIT.toNanos();
+    if (!runnerGone && !overdue) {
+      return;
+    }
+    if (!recovering.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      plane
+          .controlThread()
+          .execute(
+              () -> {
+                try {
+                  if (prepare) {
+                    rollBackHeld(r, runnerGone);
+                  } else {
+                    takeOver(r);
+                  }
+                } finally {
+                  recovering.set(false);
+                }
+              });
+    } catch (RejectedExecutionException closing) {
+      recovering.set(false);
+    }
+  }
+
+  /** Routes by the ring before the held prepare step {@code r} once etcd records it failed. */
+  private void rollBackHeld(ClusterRing.Ring r, boolean runnerGone) {
+    RingHistory before = beforeHold;
+    if (heldAt != r.revision() || before == null || ring.applied() != r.revision()) {
+      return;
+    }
+    String reason =
+        "the change of epoch "
+            + r.revision()
+            + " (by proxy "
+            + r.runner()
+            + ") was rolled back by proxy "
+            + ring.id()
+            + ": "
+            + (runnerGone ? "its proxy's lease expired" : "no step came within " + HOLD_LIMIT)
+            + " after prepare";
+    try {
+      long back =
+          ring.rollBackPrepare(r.revision(), plane.stateOf(before), r.runner(), runnerGone, reason);
+      if (back < 0) {
+        return; // the next step came meanwhile: the next poll applies it
+      }
+      heldAt = 0;
+      plane.route(before, null);
+      plane
+          .topologies()
+          .publish(before.placement(), null, before.ids(), plane.members(before.ids()), null);
+      step = ClusterRing.STABLE;
+      queued.set(back);
+      ring.acknowledge(back);
+      System.err.println("ringlb: " + reason);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException | RuntimeException e) {
+      System.err.println("ringlb: cannot roll back the stuck change: " + e);
+    }
+  }
+
+  /** Takes over the migrate step {@code r} whose proxy's lease expired, and finishes it here. */
+  private void takeOver(ClusterRing.Ring r) {
+    if (ring.applied() != r.revision()) {
+      return;
+    }
+    String label = "RING change of epoch " + r.revision() + " taken over from proxy " + r.runner();
+    try {
+      if (!ring.takeOver(r.revision(), r.runner(), label)) {
+        return;
+      }
+    } catch (IOException | RuntimeException e) {
+      return; // tried again at the next poll
+    }
+    System.err.println("ringlb: " + label + "; finishing its migration");
+    plane.finishTakenOver();
   }
 
   // ---- this proxy's changes (control thread)
@@ -262,7 +400,17 @@ final class ClusterSync {
               + " did not start, every proxy routes by the ring before it: "
               + e.getMessage());
     }
-    long migrate = ring.publish(ClusterRing.MIGRATE, state);
+    long migrate;
+    try {
+      migrate = ring.publish(ClusterRing.MIGRATE, state);
+    } catch (RingException e) {
+      rollBack(before);
+      throw rejected(
+          "RING "
+              + running.label()
+              + " did not start, every proxy routes by the ring before it: "
+              + e.getMessage());
+    }
     topologies.release();
     try {
       ring.acknowledge(migrate);
@@ -300,10 +448,14 @@ final class ClusterSync {
         ring.acknowledge(r);
         return;
       } catch (IOException | RingException e) {
+        if (e.getMessage() != null && e.getMessage().contains("rolled it back")) {
+          break; // another proxy published the ring before it already
+        }
         Thread.sleep(500);
       }
     }
-    // etcd holds the change at prepare: the proxies hold its moving requests until etcd answers
+    // etcd still holds the prepare step: the other proxies roll it back once this proxy's slot
+    // is free (HOLD_LIMIT); this one routes by the ring before it now
     plane.route(before, null);
     plane
         .topologies()

@@ -191,6 +191,24 @@ final class ControlPlane implements RingControl, Migrations.Host {
     }
   }
 
+  /**
+   * Finishes the migration this proxy routes by, whose change it took over from a proxy that
+   * stopped, then publishes the ring after it; control thread.
+   */
+  void finishTakenOver() {
+    Migration m = migration.get();
+    if (m == null || !changing.compareAndSet(false, true)) {
+      cluster.end();
+      return;
+    }
+    try {
+      migrations.finish(m, null);
+    } finally {
+      cluster.end();
+      changing.set(false);
+    }
+  }
+
   /** Forgets every backend not in {@code ring}. */
   void forgetAllBut(int[] ring) {
     for (Backend b : new ArrayList<>(backends.values())) {
