@@ -173,6 +173,20 @@ public final class ServeCommand implements Callable<Integer> {
   java.util.List<String> allowBackends = new java.util.ArrayList<>();
 
   @Option(
+      names = "--cluster",
+      paramLabel = "NAME",
+      description =
+          "Proxy mode: route by the ring of cluster NAME, kept in etcd (--etcd) and shared by"
+              + " every proxy of the cluster; the first proxy creates it from its --backend list.")
+  String cluster;
+
+  @Option(
+      names = "--etcd",
+      paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "Proxy mode, with --cluster: the etcd endpoints holding the cluster's ring.")
+  String etcd;
+
+  @Option(
       names = "--state",
       paramLabel = "FILE",
       description =
@@ -318,12 +332,24 @@ public final class ServeCommand implements Callable<Integer> {
       if (stateFile != null) {
         b.stateFile(stateFile);
       }
+      if (cluster != null || etcd != null) {
+        if (cluster == null) {
+          throw new IllegalArgumentException("--etcd needs --cluster NAME");
+        }
+        b.cluster(
+            new io.ringlb.proxy.ClusterSpec(
+                cluster,
+                etcd == null
+                    ? java.util.List.of()
+                    : io.ringlb.proxy.ClusterSpec.parseEndpoints(etcd)));
+      }
       b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
       config = b.build();
       if (configFile != null && config.holdsSecrets()) {
         warnIfShared(configFile);
       }
       if (config.backends().isEmpty()
+          && config.cluster() == null
           && (config.stateFile() == null || !java.nio.file.Files.exists(config.stateFile()))) {
         throw new IllegalArgumentException(
             "no backends: give --backend ID=HOST:PORT or list"

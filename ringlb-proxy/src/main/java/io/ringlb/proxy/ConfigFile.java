@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -66,6 +67,7 @@ final class ConfigFile {
           "eject",
           "migration",
           "state",
+          "cluster",
           "maxclients",
           "users",
           "default-role",
@@ -200,6 +202,20 @@ final class ConfigFile {
       for (Object item : list) {
         b.allowBackend(String.valueOf(item));
       }
+    }
+    Object cluster = map.get("cluster");
+    if (cluster != null) {
+      Map<?, ?> c = asMap(cluster, "cluster");
+      only(c, "cluster", "name", "etcd");
+      Object etcd = c.get("etcd");
+      List<String> endpoints = new ArrayList<>();
+      if (etcd instanceof List<?> list) {
+        list.forEach(e -> endpoints.add(String.valueOf(e)));
+      } else if (etcd != null) {
+        endpoints.addAll(ClusterSpec.parseEndpoints(String.valueOf(etcd)));
+      }
+      b.cluster(
+          new ClusterSpec(c.get("name") == null ? null : String.valueOf(c.get("name")), endpoints));
     }
     if (map.get("state") != null) {
       Path state = Path.of(String.valueOf(map.get("state")));

@@ -60,6 +60,9 @@ final class ControlPlane implements RingControl, Migrations.Host {
   /** Follows Redis Sentinel for the managed shards; null when no sentinel is configured. */
   private final Sentinels sentinels;
 
+  /** The cluster whose ring this proxy routes by (in etcd), or null for a proxy of its own. */
+  private final ClusterSync cluster;
+
   /**
    * Reads the state file (when configured) or else the configuration, and publishes the first
    * topology to {@code workers}; a migration the state file records resumes on the control thread.
@@ -73,7 +76,9 @@ final class ControlPlane implements RingControl, Migrations.Host {
     this.workers = workers;
     this.stats = stats;
     this.stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
-    StateFile.State state = stateFile == null ? null : stateFile.read();
+    this.cluster = config.cluster() == null ? null : new ClusterSync(this, config);
+    StateFile.State state =
+        cluster != null ? cluster.join() : stateFile == null ? null : stateFile.read();
     this.history =
         RingHistory.startingFrom(config, state, stateFile == null ? null : stateFile.path());
     this.placementName = history.placementName();
@@ -121,25 +126,8 @@ final class ControlPlane implements RingControl, Migrations.Host {
     Placement current = history.placement();
     Migration resumed = null;
     if (state != null && state.previous() != null) {
-      int server = state.migrationServer();
-      Migration.Kind kind =
-          "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
-      boolean undoing = state.undone() != null;
-      RingHistory.Change change =
-          undoing
-              ? history.resumingUndo(kind, server, history.withOps(state.undone()))
-              : history.resuming(kind, server);
-      resumed =
-          new Migration(
-              kind,
-              server,
-              backends.get(server),
-              change.previous(),
-              change.current(),
-              change.sources(),
-              change.fractions(),
-              undoing);
-      current = change.current();
+      resumed = migrationOf(state, history);
+      current = resumed.current();
       migration.set(resumed);
       changing.set(true);
     }
@@ -156,7 +144,11 @@ final class ControlPlane implements RingControl, Migrations.Host {
     if (stateFile != null && state == null) {
       stateFile.write(stateOf(history, null));
     }
-    if (resumed != null) {
+    if (cluster != null) {
+      migration.set(resumed);
+      changing.set(false);
+      cluster.joined(topologies);
+    } else if (resumed != null) {
       Migration m = resumed;
       control.execute(
           () -> {
@@ -167,6 +159,97 @@ final class ControlPlane implements RingControl, Migrations.Host {
             }
           });
     }
+  }
+
+  /** The migration {@code state} records, planned again over {@code h}, the history it leads to. */
+  Migration migrationOf(StateFile.State state, RingHistory h) {
+    int server = state.migrationServer();
+    Migration.Kind kind =
+        "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
+    boolean undoing = state.undone() != null;
+    RingHistory.Change change =
+        undoing
+            ? h.resumingUndo(kind, server, h.withOps(state.undone()))
+            : h.resuming(kind, server);
+    return new Migration(
+        kind,
+        server,
+        backends.get(server),
+        change.previous(),
+        change.current(),
+        change.sources(),
+        change.fractions(),
+        undoing);
+  }
+
+  // ---- for ClusterSync (control thread)
+
+  /** Routes by {@code h} with {@code running} (or none) from now on. */
+  void route(RingHistory h, Migration running) {
+    history = h;
+    migration.set(running);
+  }
+
+  Topologies topologies() {
+    return topologies;
+  }
+
+  ScheduledExecutorService controlThread() {
+    return control;
+  }
+
+  /** Knows backend {@code spec}, admitted to the upstream, from now on. */
+  void ensureBackend(ProxyConfig.BackendSpec spec) {
+    if (!backends.containsKey(spec.id())) {
+      try {
+        upstream.admit(spec);
+      } catch (BackendAllowList.UnresolvedException e) {
+        // resolved again at each connect
+      }
+      backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+    }
+  }
+
+  /**
+   * Finishes the migration this proxy routes by, whose change it took over from a proxy that
+   * stopped, then publishes the ring after it; control thread.
+   */
+  void finishTakenOver() {
+    Migration m = migration.get();
+    if (m == null || !changing.compareAndSet(false, true)) {
+      cluster.end();
+      return;
+    }
+    try {
+      migrations.finish(m, null);
+    } finally {
+      cluster.end();
+      changing.set(false);
+    }
+  }
+
+  /** Forgets every backend not in {@code ring}. */
+  void forgetAllBut(int[] ring) {
+    for (Backend b : new ArrayList<>(backends.values())) {
+      if (java.util.Arrays.stream(ring).noneMatch(id -> id == b.id())) {
+        forget(b);
+      }
+    }
+  }
+
+  /** The cluster's proxies (RING PROXIES), or an error outside a cluster. */
+  @Override
+  public CompletableFuture<String> proxies() {
+    return cluster == null
+        ? CompletableFuture.failedFuture(
+            rejected("this proxy is not in a cluster (start it with --cluster NAME --etcd ...)"))
+        : cluster.proxiesNow();
+  }
+
+  /** INFO cluster's lines. */
+  @Override
+  public String clusterInfo() {
+    return cluster == null ? "cluster_enabled:0\r\n" : "cluster_enabled:1\r\n" + cluster.info();
   }
 
   private static ScheduledExecutorService daemon(String name) {
@@ -252,6 +335,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
     }
     change(
         reply,
+        "RING ADD " + spec.id() + " " + spec.address(),
         () -> {
           try {
             if (!spec.managed()) {
@@ -326,6 +410,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
     }
     change(
         reply,
+        "RING REMOVE " + id,
         () -> {
           Topology now = topology();
           checkNoEjected(now, -1);
@@ -378,6 +463,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
     Backend b = backends.get(id);
     change(
         reply,
+        "RING REMOVE " + id + " FORCE",
         () -> {
           checkNoEjected(topology(), id);
           if (!(callQuietly(b, "PING") instanceof Values.Error)) {
@@ -385,10 +471,14 @@ final class ControlPlane implements RingControl, Migrations.Host {
           }
           RingHistory.Change change = history.removing(id);
           RingHistory next = change.next();
-          writeState(stateOf(next, null));
-          history = next;
           int[] ring = next.ids();
-          topologies.publish(change.current(), null, ring, members(ring), null);
+          if (cluster != null) {
+            cluster.publishStable(stateOf(next, null), next, members(ring));
+          } else {
+            writeState(stateOf(next, null));
+            history = next;
+            topologies.publish(change.current(), null, ring, members(ring), null);
+          }
           forget(b);
           answerWhenDone(reply);
         });
@@ -439,17 +529,23 @@ final class ControlPlane implements RingControl, Migrations.Host {
    * Runs {@code body} on the control thread as the one ring change under way, answering {@code
    * reply} with its error if it throws; refuses at once while another change runs.
    */
-  private void change(CompletableFuture<String> reply, RingChange body) {
+  private void change(CompletableFuture<String> reply, String label, RingChange body) {
     if (!begin(reply)) {
       return;
     }
     control.execute(
         () -> {
           try {
+            if (cluster != null) {
+              cluster.begin(label);
+            }
             body.run();
           } catch (Throwable e) {
             end(reply, e);
           } finally {
+            if (cluster != null) {
+              cluster.end();
+            }
             changing.set(false);
           }
         });
@@ -551,6 +647,13 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   @Override
   public CompletableFuture<String> ringAbort() {
+    if (cluster != null && migration.get() != null && !changing.get()) {
+      return CompletableFuture.failedFuture(
+          rejected(
+              "the change runs on another proxy ("
+                  + cluster.change()
+                  + "); send RING ABORT there"));
+    }
     return RingAbort.request(migration.get(), config.requestTimeout().toMillis() + 1000);
   }
 
@@ -562,6 +665,10 @@ final class ControlPlane implements RingControl, Migrations.Host {
   @Override
   public void adopt(RingHistory h, Migration running, RingHistory undone, List<Backend> members)
       throws IOException, InterruptedException {
+    if (cluster != null) {
+      cluster.adopt(h, running, stateOf(h, running, undone), members);
+      return;
+    }
     if (running != null) {
       migration.set(running);
     }
@@ -589,6 +696,10 @@ final class ControlPlane implements RingControl, Migrations.Host {
     }
   }
 
+  StateFile.State stateOf(RingHistory h) {
+    return stateOf(h, null, null);
+  }
+
   private StateFile.State stateOf(RingHistory h, Migration m) {
     return stateOf(h, m, null);
   }
@@ -601,8 +712,8 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   /** Routes around the ejected backends (their keys go to the next owners on the ring). */
   private void publishEjections() {
-    if (migration.get() != null || closed) {
-      return;
+    if (migration.get() != null || closed || cluster != null) {
+      return; // in a cluster, every proxy routes by the ring in etcd, ejected backends included
     }
     Topology now = topology();
     Placement placement = history.placement();
@@ -635,6 +746,9 @@ final class ControlPlane implements RingControl, Migrations.Host {
     closed = true;
     if (sentinels != null) {
       sentinels.close();
+    }
+    if (cluster != null) {
+      cluster.close();
     }
     topologies.close();
     migrations.close();

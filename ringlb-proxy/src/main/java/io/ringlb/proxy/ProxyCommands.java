@@ -266,6 +266,7 @@ final class ProxyCommands {
               "add admin",
               "remove admin",
               "abort admin",
+              "proxies admin",
               "nodes admin",
               "stats admin",
               "locate readonly"),

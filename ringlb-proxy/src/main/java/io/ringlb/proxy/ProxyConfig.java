@@ -45,6 +45,7 @@ public final class ProxyConfig {
   private final int migrationBatch;
   private final int migrationRate;
   private final Path stateFile;
+  private final ClusterSpec cluster;
   private final int maxClients;
   private final long protoMaxBulkLen;
   private final Users users;
@@ -68,6 +69,7 @@ public final class ProxyConfig {
     this.migrationBatch = b.migrationBatch;
     this.migrationRate = b.migrationRate;
     this.stateFile = b.stateFile;
+    this.cluster = b.cluster;
     this.maxClients = b.maxClients;
     this.protoMaxBulkLen = b.protoMaxBulkLen;
     this.users = b.users;
@@ -101,6 +103,7 @@ public final class ProxyConfig {
     b.migrationBatch = migrationBatch;
     b.migrationRate = migrationRate;
     b.stateFile = stateFile;
+    b.cluster = cluster;
     b.maxClients = maxClients;
     b.protoMaxBulkLen = protoMaxBulkLen;
     b.users = users;
@@ -190,6 +193,11 @@ public final class ProxyConfig {
   /** The file recording the ring and any running migration, or null to keep them in memory. */
   public Path stateFile() {
     return stateFile;
+  }
+
+  /** The cluster whose ring (in etcd) this proxy routes by, or null for a proxy of its own. */
+  public ClusterSpec cluster() {
+    return cluster;
   }
 
   /** The most client connections served at once (default 10000, as Redis); 0 means no limit. */
@@ -392,6 +400,7 @@ public final class ProxyConfig {
     private int migrationBatch = 100;
     private int migrationRate;
     private Path stateFile;
+    private ClusterSpec cluster;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
     private Users users = Users.none();
@@ -593,6 +602,12 @@ public final class ProxyConfig {
     /** Records the ring and running migrations in {@code file} (null: in memory only). */
     public Builder stateFile(Path file) {
       this.stateFile = file;
+      return this;
+    }
+
+    /** Routes by the ring of {@code spec}'s cluster, kept in etcd (null: a proxy of its own). */
+    public Builder cluster(ClusterSpec spec) {
+      this.cluster = spec;
       return this;
     }
 

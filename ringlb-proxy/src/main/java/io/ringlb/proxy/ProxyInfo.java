@@ -197,6 +197,9 @@ final class ProxyInfo {
       }
       out.put("ring", sb.toString());
     }
+    if (sections.contains("cluster")) {
+      out.put("cluster", proxy.ring().clusterInfo());
+    }
     if (sections.contains("migration")) {
       Migration m = proxy.ring().migration();
       StringBuilder sb =

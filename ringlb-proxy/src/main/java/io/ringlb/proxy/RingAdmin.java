@@ -55,6 +55,25 @@ final class RingAdmin {
         }
         return answerLater(client, proxy.ring().ringAbort());
       }
+      case "proxies" -> {
+        if (r.argc() != 2) {
+          return Replies.error("ERR ringlb: usage: RING PROXIES");
+        }
+        DeferredReply slot = client.defer();
+        proxy
+            .ring()
+            .proxies()
+            .whenComplete(
+                (text, failure) -> {
+                  if (failure == null) {
+                    slot.complete(Values.bulk(text));
+                  } else {
+                    Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                    slot.fail("ERR ringlb: " + cause.getMessage());
+                  }
+                });
+        return CommandHandler.DEFERRED;
+      }
       case "nodes" -> {
         return fanOut.send(
             t.backends(),

@@ -21,6 +21,12 @@ interface RingControl {
    */
   CompletableFuture<String> ringAbort();
 
+  /** RING PROXIES: every proxy of the cluster, one line each; fails outside a cluster. */
+  CompletableFuture<String> proxies();
+
+  /** The lines of INFO cluster. */
+  String clusterInfo();
+
   /** The placement spec keys are routed by. */
   String placementName();
 

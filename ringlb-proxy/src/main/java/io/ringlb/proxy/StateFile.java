@@ -151,12 +151,26 @@ final class StateFile {
     if (!Files.exists(path)) {
       return null;
     }
-    Object root;
     try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+      return parse(
+          new Yaml(new SafeConstructor(new LoaderOptions())).load(reader), path.toString());
     } catch (YAMLException e) {
       throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
     }
+  }
+
+  /** Reads a state from {@code text} (as {@link #format} writes it); {@code where} names it. */
+  static State parse(String text, String where) throws IOException {
+    try {
+      Object root = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+      return parseRoot(root, where);
+    } catch (YAMLException e) {
+      throw new IOException(where + ": not a ringlb state: " + e.getMessage());
+    }
+  }
+
+  private static State parseRoot(Object root, String where) throws IOException {
+    String path = where;
     try {
       Map<?, ?> map = (Map<?, ?>) root;
       String placement = String.valueOf(map.get("placement"));
@@ -211,6 +225,34 @@ final class StateFile {
 
   /** Replaces the file with {@code state}, atomically and durably. */
   void write(State state) throws IOException {
+    String text =
+        "# ringlb proxy state: the ring and any migration under way. Written by ringlb.\n"
+            + format(state);
+    Path dir = path.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    // A fresh temporary file of a unique name, created (never opened) and readable by the owner
+    // only: a symlink or file planted under any name is neither followed nor overwritten.
+    Path tmp = createPrivate(dir, path.getFileName() + ".");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException ignored) {
+      // some file systems cannot sync a directory; the rename itself is atomic
+    }
+  }
+
+  /** The YAML text of {@code state}: what the file holds, and the ring's value in etcd. */
+  static String format(State state) {
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("placement", state.placement());
     root.put("hash-tag", state.hashTag() == null ? "none" : state.hashTag().toString());
@@ -234,30 +276,7 @@ final class StateFile {
     }
     DumperOptions options = new DumperOptions();
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-    String text =
-        "# ringlb proxy state: the ring and any migration under way. Written by ringlb.\n"
-            + new Yaml(options).dump(root);
-    Path dir = path.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    // A fresh temporary file of a unique name, created (never opened) and readable by the owner
-    // only: a symlink or file planted under any name is neither followed nor overwritten.
-    Path tmp = createPrivate(dir, path.getFileName() + ".");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-      ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(true);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
-    Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException ignored) {
-      // some file systems cannot sync a directory; the rename itself is atomic
-    }
+    return new Yaml(options).dump(root);
   }
 
   /**
