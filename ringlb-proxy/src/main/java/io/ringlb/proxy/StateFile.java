@@ -152,8 +152,8 @@ final class StateFile {
       return null;
     }
     try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-      return parse(
-          new Yaml(new SafeConstructor(new LoaderOptions())).load(reader), path.toString());
+      Object root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+      return parseRoot(root, path.toString());
     } catch (YAMLException e) {
       throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
     }
