@@ -53,6 +53,9 @@ final class Backend {
   /** Times a request to this backend waited past the request timeout. */
   private final AtomicLong timeouts = new AtomicLong();
 
+  /** Times this backend was ejected from the ring. */
+  private final AtomicLong ejections = new AtomicLong();
+
   private volatile String lastError;
 
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
@@ -227,6 +230,7 @@ final class Backend {
     }
     ejectedUntil = retryAt;
     ejected = true;
+    ejections.incrementAndGet();
     return true;
   }
 
@@ -270,6 +274,10 @@ final class Backend {
 
   long timeouts() {
     return timeouts.get();
+  }
+
+  long ejections() {
+    return ejections.get();
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.ringlb.proxy;
 
 import io.ringlb.server.User;
 import io.ringlb.server.UserRole;
+import io.ringlb.server.http.HttpSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,9 @@ final class ConfigFile {
           "maxclients",
           "users",
           "default-role",
-          "allow-backends");
+          "allow-backends",
+          "http",
+          "http-open-probes");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -188,6 +191,20 @@ final class ConfigFile {
       for (Object item : list) {
         b.allowBackend(String.valueOf(item));
       }
+    }
+    boolean openProbes = false;
+    if (map.get("http-open-probes") != null) {
+      Object open = map.get("http-open-probes");
+      if (!(open instanceof Boolean flag)) {
+        throw new IllegalArgumentException(
+            "http-open-probes must be true or false, not '" + open + "'");
+      }
+      openProbes = flag;
+    }
+    if (map.get("http") != null) {
+      b.http(HttpSettings.parse(String.valueOf(map.get("http")), openProbes, "http"));
+    } else if (openProbes) {
+      throw new IllegalArgumentException("http-open-probes needs http (e.g. http: 127.0.0.1:9121)");
     }
     if (map.get("state") != null) {
       Path state = Path.of(String.valueOf(map.get("state")));

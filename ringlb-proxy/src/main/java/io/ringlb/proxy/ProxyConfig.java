@@ -5,6 +5,7 @@ import io.ringlb.server.ServerConfig;
 import io.ringlb.server.User;
 import io.ringlb.server.UserRole;
 import io.ringlb.server.Users;
+import io.ringlb.server.http.HttpSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,7 @@ public final class ProxyConfig {
   private final long protoMaxBulkLen;
   private final Users users;
   private final List<String> allowBackends;
+  private final HttpSettings http;
 
   private ProxyConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -71,6 +73,7 @@ public final class ProxyConfig {
     this.protoMaxBulkLen = b.protoMaxBulkLen;
     this.users = b.users;
     this.allowBackends = b.allowBackends == null ? null : List.copyOf(b.allowBackends);
+    this.http = b.http;
   }
 
   /**
@@ -103,6 +106,7 @@ public final class ProxyConfig {
     b.protoMaxBulkLen = protoMaxBulkLen;
     b.users = users;
     b.allowBackends = allowBackends == null ? null : new ArrayList<>(allowBackends);
+    b.http = http;
     return b;
   }
 
@@ -210,6 +214,14 @@ public final class ProxyConfig {
    */
   public List<String> allowBackends() {
     return allowBackends;
+  }
+
+  /**
+   * The HTTP port for metrics, health checks and the dashboard ({@code http: 127.0.0.1:9121}), or
+   * null for none (the default).
+   */
+  public HttpSettings http() {
+    return http;
   }
 
   /** Returns whether this configuration holds a password (client, backend or a user's). */
@@ -323,8 +335,15 @@ public final class ProxyConfig {
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
     private Users users = Users.none();
     private List<String> allowBackends;
+    private HttpSettings http;
 
     private Builder() {}
+
+    /** Serves metrics, health checks and the dashboard on {@code http} (null: no HTTP port). */
+    public Builder http(HttpSettings http) {
+      this.http = http;
+      return this;
+    }
 
     /** Adds a user clients may log in as. */
     public Builder user(User user) {

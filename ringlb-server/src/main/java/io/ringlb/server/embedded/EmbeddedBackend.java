@@ -14,6 +14,7 @@ import io.ringlb.server.DataSide;
 import io.ringlb.server.Glob;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
+import io.ringlb.server.RingView;
 import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.Session;
 import java.time.InstantSource;
@@ -22,6 +23,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -388,6 +391,16 @@ public final class EmbeddedBackend implements DataSide {
 
   private static void line(StringBuilder out, String name, long value) {
     out.append(name).append(':').append(value).append("\r\n");
+  }
+
+  @Override
+  public CompletionStage<RingView> view() {
+    lock.lock();
+    try {
+      return CompletableFuture.completedFuture(EmbeddedRingView.of(keyspace));
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
