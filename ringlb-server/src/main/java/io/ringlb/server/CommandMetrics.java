@@ -33,16 +33,17 @@ final class CommandMetrics {
 
   /** Registers the command metrics in {@code registry}. */
   CommandMetrics(PrometheusRegistry registry) {
-    commands =
+    Counter.Builder counter =
         Counter.builder()
             .name("ringlb_commands_total")
             .help(
                 "Commands answered, by command (subcommands as container|sub, unknown names as"
                     + " 'unknown') and result: ok, error (an error reply) or rejected (refused"
                     + " before running: arity, authentication, permission)")
-            .labelNames("command", "result")
-            .register(registry);
-    Histogram latency =
+            .labelNames("command", "result");
+    counter.withoutExemplars(); // no tracer to sample exemplars from: they would only cost time
+    commands = counter.register(registry);
+    Histogram.Builder histogram =
         Histogram.builder()
             .name("ringlb_command_duration_seconds")
             .help(
@@ -52,8 +53,9 @@ final class CommandMetrics {
                     + " of each connection is timed")
             .labelNames("family")
             .classicOnly()
-            .classicUpperBounds(BUCKETS)
-            .register(registry);
+            .classicUpperBounds(BUCKETS);
+    histogram.withoutExemplars();
+    Histogram latency = histogram.register(registry);
     for (String family : CommandFamily.ALL) {
       families.put(family, latency.labelValues(family));
     }
