@@ -22,6 +22,7 @@ final class RingJson {
     root.put("mode", view.mode())
         .put("version", status.version())
         .put("uptime_seconds", status.uptimeSeconds())
+        .put("time_ms", System.currentTimeMillis())
         .put("placement", view.placement())
         .put("hash_tag", view.hashTag())
         .put("epoch", view.epoch())

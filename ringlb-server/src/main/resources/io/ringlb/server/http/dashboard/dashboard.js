@@ -10,7 +10,7 @@
   const R = 100;
 
   const rates = [];
-  let previous = null; // the last document and when it came, for per-backend request rates
+  let previous = null; // the last document, for per-backend request rates
 
   function $(id) {
     return document.getElementById(id);
@@ -113,12 +113,12 @@
     $("legend").replaceChildren(...items);
   }
 
-  function requestRate(s, now) {
+  function requestRate(s, doc) {
     if (!s.backend || !previous) {
       return null;
     }
-    const before = previous.doc.servers.find((p) => p.id === s.id && p.backend);
-    const seconds = (now - previous.at) / 1000;
+    const before = previous.servers.find((p) => p.id === s.id && p.backend);
+    const seconds = (doc.time_ms - previous.time_ms) / 1000; // the server's clock: no lag
     if (!before || seconds <= 0) {
       return null;
     }
@@ -129,7 +129,7 @@
     return el("td", numeric ? { class: "num" } : {}, text);
   }
 
-  function drawServers(doc, now) {
+  function drawServers(doc) {
     const rows = doc.servers.map((s) => {
       const tr = el("tr", { "data-server": s.id, "data-state": s.state });
       const id = el("td");
@@ -160,7 +160,7 @@
       tr.appendChild(cell(number(s.labels), true));
       tr.appendChild(cell(bytes(s.memory_bytes), true));
       const b = s.backend;
-      tr.appendChild(cell(b ? number(requestRate(s, now)) : "–", true));
+      tr.appendChild(cell(b ? number(requestRate(s, doc)) : "–", true));
       tr.appendChild(cell(b ? number(b.error_replies) : "–", true));
       tr.appendChild(cell(b ? number(b.timeouts) : "–", true));
       tr.appendChild(cell(b ? number(b.failures) : "–", true));
@@ -201,7 +201,7 @@
     $("last-migration").textContent = last
       ? "last: " + describe(last) + ", " + number(last.keys_moved) + " keys in " +
         last.seconds.toFixed(2) + " s (" + last.state + ")"
-      : doc.migrations_completed > 0 ? "" : "no ring change since start";
+      : doc.migration ? "" : "no ring change since start";
   }
 
   function drawRates(doc) {
@@ -245,8 +245,8 @@
     drawLegend(doc);
     drawRates(doc);
     drawMigration(doc);
-    drawServers(doc, now);
-    previous = { doc: doc, at: now };
+    drawServers(doc);
+    previous = doc;
     document.body.dataset.state = "live";
   }
 
