@@ -15,10 +15,13 @@
 # `java -jar JAR serve`. Environment: BASE_PORT picks the first of the loopback ports used (default
 # 27400: redis 27401-27403, embedded A/B 27410/27411, proxy A/B 27420/27421); KEYSPACE is
 # redis-benchmark's -r (100000); WARMUP_REQUESTS the unrecorded requests each server gets first.
+# HTTP_B=1 starts B's two servers with --http (ports BASE_PORT+111 and +121) and, for the whole
+# run, fetches B's /metrics once a second and /api/ring twice a second (a scraper and an open
+# dashboard): with JAR_A = JAR_B, the cost of the HTTP port and its metrics, measured A/B.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -ge 2 ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 2 ]] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 JAR_A=$1
 JAR_B=$2
 ROUNDS=${3:-5}
@@ -32,12 +35,15 @@ EMBEDDED_A=$((BASE_PORT + 10))
 EMBEDDED_B=$((BASE_PORT + 11))
 PROXY_A=$((BASE_PORT + 20))
 PROXY_B=$((BASE_PORT + 21))
+HTTP_B=${HTTP_B:-0}
+HTTP_PORTS=($((BASE_PORT + 111)) $((BASE_PORT + 121)))
 TICK=$(getconf CLK_TCK)
 
 for jar in "$JAR_A" "$JAR_B"; do
   [[ -f "$jar" ]] || { echo "$jar: no such jar (build it: mvn -q -DskipTests package)" >&2; exit 2; }
 done
 require_tools redis-server redis-benchmark redis-cli
+((HTTP_B == 0)) || require_tools curl
 require_free_ports BASE_PORT "${REDIS_PORTS[@]}" "$EMBEDDED_A" "$EMBEDDED_B" "$PROXY_A" "$PROXY_B"
 
 bench_workdir
@@ -55,11 +61,31 @@ backends=()
 for i in 0 1 2; do
   backends+=(--backend "$i=127.0.0.1:${REDIS_PORTS[$i]}")
 done
+http_embedded=()
+http_proxy=()
+if ((HTTP_B)); then
+  http_embedded=(--http "127.0.0.1:${HTTP_PORTS[0]}")
+  http_proxy=(--http "127.0.0.1:${HTTP_PORTS[1]}")
+fi
 start_java "$JAR_A" "$EMBEDDED_A"; PID_EMBEDDED_A=$LAST_PID
-start_java "$JAR_B" "$EMBEDDED_B"; PID_EMBEDDED_B=$LAST_PID
+start_java "$JAR_B" "$EMBEDDED_B" "${http_embedded[@]}"; PID_EMBEDDED_B=$LAST_PID
 start_java "$JAR_A" "$PROXY_A" "${backends[@]}"; PID_PROXY_A=$LAST_PID
-start_java "$JAR_B" "$PROXY_B" "${backends[@]}"; PID_PROXY_B=$LAST_PID
+start_java "$JAR_B" "$PROXY_B" "${backends[@]}" "${http_proxy[@]}"; PID_PROXY_B=$LAST_PID
 await_servers "${REDIS_PORTS[@]}" "$EMBEDDED_A" "$EMBEDDED_B" "$PROXY_A" "$PROXY_B"
+if ((HTTP_B)); then
+  # a scraper (/metrics every second) and an open dashboard (/api/ring twice a second) on each
+  # of B's servers, for at most 10 hours; stopped with the servers at exit
+  (
+    for ((i = 0; i < 72000; i++)); do
+      for port in "${HTTP_PORTS[@]}"; do
+        curl -sf -o /dev/null "http://127.0.0.1:$port/api/ring" || true
+        ((i % 2)) || curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" || true
+      done
+      sleep 0.5
+    done
+  ) &
+  PIDS+=($!)
+fi
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -100,7 +126,7 @@ median_of() { # NAME PIPELINE TEST COLUMN
 }
 echo "redis-benchmark -c 50 -n $REQUESTS (-P 1) / $PIPELINED_REQUESTS (-P 16) -r $KEYSPACE," \
   "$ROUNDS alternating rounds, medians;" \
-  "A = $JAR_A, B = $JAR_B"
+  "A = $JAR_A, B = $JAR_B$( ((HTTP_B)) && echo ' with --http, scraped every second, /api/ring twice a second')"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for side in embedded proxy; do
   echo

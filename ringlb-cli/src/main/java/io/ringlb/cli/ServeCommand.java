@@ -7,6 +7,7 @@ import io.ringlb.placement.Placements;
 import io.ringlb.server.RespServer;
 import io.ringlb.server.ServerConfig;
 import io.ringlb.server.embedded.EmbeddedBackend;
+import io.ringlb.server.http.HttpSettings;
 import java.io.PrintWriter;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandleProxies;
@@ -187,6 +188,23 @@ public final class ServeCommand implements Callable<Integer> {
   String etcd;
 
   @Option(
+      names = "--http",
+      paramLabel = "ADDR",
+      description =
+          "Serve Prometheus metrics (/metrics), health checks (/healthz, /readyz), a live"
+              + " dashboard (/) and its JSON (/api/ring) on HOST:PORT, or PORT on 127.0.0.1"
+              + " (e.g. 127.0.0.1:9121). Off unless given; with passwords set it asks for a user"
+              + " of the RESP port (HTTP basic authentication).")
+  String http;
+
+  @Option(
+      names = "--http-open-probes",
+      description =
+          "With --http and passwords set: leave /metrics, /healthz and /readyz open, for"
+              + " scrapers and load balancers (the dashboard and /api/ring still ask for a login).")
+  boolean httpOpenProbes;
+
+  @Option(
       names = "--state",
       paramLabel = "FILE",
       description =
@@ -206,6 +224,7 @@ public final class ServeCommand implements Callable<Integer> {
     ServerConfig config;
     Placement ring;
     int[] ids;
+    HttpSettings httpSettings;
     try {
       if (parsedOption("--backend-password-file")
           || parsedOption("--allow-backend")
@@ -228,6 +247,7 @@ public final class ServeCommand implements Callable<Integer> {
         ring = tag.on(ring);
       }
       ids = parseServers(servers);
+      httpSettings = httpSettings();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -242,7 +262,7 @@ public final class ServeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try {
-      server = RespServer.start(config, EmbeddedBackend.over(balancer));
+      server = RespServer.start(config, EmbeddedBackend.over(balancer), httpSettings);
     } catch (java.io.IOException e) {
       err.println("ringlb serve: " + e.getMessage());
       err.flush();
@@ -260,7 +280,8 @@ public final class ServeCommand implements Callable<Integer> {
             + joinIds(ids)
             + ", "
             + server.transport()
-            + ")");
+            + ")"
+            + httpLine(server.httpAddress()));
     out.flush();
     stop.await();
     server.close();
@@ -344,6 +365,16 @@ public final class ServeCommand implements Callable<Integer> {
                     : io.ringlb.proxy.ClusterSpec.parseEndpoints(etcd)));
       }
       b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
+      if (http != null) {
+        b.http(httpSettings());
+      } else if (httpOpenProbes) {
+        io.ringlb.server.http.HttpSettings fromFile = b.build().http();
+        if (fromFile == null) {
+          throw new IllegalArgumentException(
+              "--http-open-probes needs --http (or http: in --config)");
+        }
+        b.http(new io.ringlb.server.http.HttpSettings(fromFile.host(), fromFile.port(), true));
+      }
       config = b.build();
       if (configFile != null && config.holdsSecrets()) {
         warnIfShared(configFile);
@@ -379,11 +410,36 @@ public final class ServeCommand implements Callable<Integer> {
             + proxy.describe()
             + ", "
             + proxy.transport()
-            + ")");
+            + ")"
+            + httpLine(proxy.httpAddress()));
     out.flush();
     stop.await();
     proxy.close();
     return 0;
+  }
+
+  /** Returns the HTTP port's settings from --http and --http-open-probes, or null for none. */
+  private HttpSettings httpSettings() {
+    if (http == null) {
+      if (httpOpenProbes) {
+        throw new IllegalArgumentException("--http-open-probes needs --http");
+      }
+      return null;
+    }
+    return HttpSettings.parse(http, httpOpenProbes, "--http");
+  }
+
+  /** Returns what the ready line says of the HTTP port: nothing, or where it listens. */
+  private static String httpLine(java.net.InetSocketAddress address) {
+    return address == null
+        ? ""
+        : "; http on http://"
+            + (address.getAddress().getHostAddress().indexOf(':') >= 0
+                ? "[" + address.getAddress().getHostAddress() + "]"
+                : address.getAddress().getHostAddress())
+            + ":"
+            + address.getPort()
+            + "/";
   }
 
   private boolean parsedOption(String name) {

@@ -86,6 +86,40 @@ class ServeCommandTest {
   }
 
   @Test
+  void serve_withHttp_readyLineNamesIt_andItServes() throws Exception {
+    Run run = new Run();
+    CompletableFuture<Integer> status =
+        CompletableFuture.supplyAsync(
+            () -> run.cli.execute("--port", "0", "--http", "127.0.0.1:0", "--servers", "0,1"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (run.command.server() == null || run.out.toString().isEmpty()) {
+      assertThat(System.nanoTime()).as("ready in time").isLessThan(deadline);
+      assertThat(status).isNotDone();
+      Thread.sleep(20);
+    }
+    int http = run.command.server().httpAddress().getPort();
+    assertThat(run.out.toString())
+        .endsWith("); http on http://127.0.0.1:" + http + "/" + System.lineSeparator());
+    java.net.http.HttpResponse<String> ready =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + http + "/readyz"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(ready.statusCode()).isEqualTo(200);
+    run.command.requestStop();
+    assertThat(status.get(20, TimeUnit.SECONDS)).isZero();
+  }
+
+  @Test
+  void serve_httpOpenProbesWithoutHttp_refused() {
+    Run run = new Run();
+    assertThat(run.cli.execute("--http-open-probes")).isEqualTo(2);
+    assertThat(run.err.toString()).contains("--http-open-probes needs --http");
+  }
+
+  @Test
   void serve_defaultPlacementIsSlots() {
     ServeCommand command = new ServeCommand();
     new CommandLine(command).parseArgs();
@@ -108,6 +142,9 @@ class ServeCommandTest {
       {"--proto-max-bulk-len", "1gb", "proto-max-bulk-len must be between 1 and 536870912"},
       {"--maxclients", "0", "maxclients must be at least 1: 0"},
       {"--port", "99999", "port must be between 0 and 65535: 99999"},
+      {
+        "--http", "nowhere", "--http must be HOST:PORT or PORT (e.g. 127.0.0.1:9121), not 'nowhere'"
+      },
     };
     for (String[] c : cases) {
       Run run = new Run();

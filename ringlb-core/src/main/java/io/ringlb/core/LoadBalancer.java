@@ -366,6 +366,12 @@ public final class LoadBalancer {
     return total;
   }
 
+  /** Returns an estimate of the heap {@code serverId}'s stored data retains, 0 when absent. */
+  public long footprint(int serverId) {
+    ServerMemory memory = serverId >= 0 && serverId < memories.length ? memories[serverId] : null;
+    return memory == null || !placement.contains(serverId) ? 0 : memory.footprint();
+  }
+
   /** Visits every entry, server by server in ascending id order. */
   public void forEach(EntryVisitor visitor) {
     for (int server : placement.servers()) {

@@ -55,6 +55,9 @@ final class Backend {
   /** Times a request to this backend waited past the request timeout. */
   private final AtomicLong timeouts = new AtomicLong();
 
+  /** Times this backend was ejected from the ring. */
+  private final AtomicLong ejections = new AtomicLong();
+
   private volatile String lastError;
 
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
@@ -292,6 +295,7 @@ final class Backend {
     }
     ejectedUntil = retryAt;
     ejected = true;
+    ejections.incrementAndGet();
     return true;
   }
 
@@ -335,6 +339,10 @@ final class Backend {
 
   long timeouts() {
     return timeouts.get();
+  }
+
+  long ejections() {
+    return ejections.get();
   }
 
   @Override

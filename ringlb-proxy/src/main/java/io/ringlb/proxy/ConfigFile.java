@@ -2,6 +2,7 @@ package io.ringlb.proxy;
 
 import io.ringlb.server.User;
 import io.ringlb.server.UserRole;
+import io.ringlb.server.http.HttpSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +73,9 @@ final class ConfigFile {
           "users",
           "default-role",
           "allow-backends",
-          "sentinels");
+          "sentinels",
+          "http",
+          "http-open-probes");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -216,6 +219,20 @@ final class ConfigFile {
       }
       b.cluster(
           new ClusterSpec(c.get("name") == null ? null : String.valueOf(c.get("name")), endpoints));
+    }
+    boolean openProbes = false;
+    if (map.get("http-open-probes") != null) {
+      Object open = map.get("http-open-probes");
+      if (!(open instanceof Boolean flag)) {
+        throw new IllegalArgumentException(
+            "http-open-probes must be true or false, not '" + open + "'");
+      }
+      openProbes = flag;
+    }
+    if (map.get("http") != null) {
+      b.http(HttpSettings.parse(String.valueOf(map.get("http")), openProbes, "http"));
+    } else if (openProbes) {
+      throw new IllegalArgumentException("http-open-probes needs http (e.g. http: 127.0.0.1:9121)");
     }
     if (map.get("state") != null) {
       Path state = Path.of(String.valueOf(map.get("state")));

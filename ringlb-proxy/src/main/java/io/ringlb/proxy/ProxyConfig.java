@@ -5,6 +5,7 @@ import io.ringlb.server.ServerConfig;
 import io.ringlb.server.User;
 import io.ringlb.server.UserRole;
 import io.ringlb.server.Users;
+import io.ringlb.server.http.HttpSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +52,7 @@ public final class ProxyConfig {
   private final Users users;
   private final List<String> allowBackends;
   private final List<BackendSpec> sentinels;
+  private final HttpSettings http;
 
   private ProxyConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -75,6 +77,7 @@ public final class ProxyConfig {
     this.users = b.users;
     this.allowBackends = b.allowBackends == null ? null : List.copyOf(b.allowBackends);
     this.sentinels = List.copyOf(b.sentinels);
+    this.http = b.http;
   }
 
   /**
@@ -109,6 +112,7 @@ public final class ProxyConfig {
     b.users = users;
     b.allowBackends = allowBackends == null ? null : new ArrayList<>(allowBackends);
     b.sentinels.addAll(sentinels);
+    b.http = http;
     return b;
   }
 
@@ -229,6 +233,14 @@ public final class ProxyConfig {
    */
   public List<BackendSpec> sentinels() {
     return sentinels;
+  }
+
+  /**
+   * The HTTP port for metrics, health checks and the dashboard ({@code http: 127.0.0.1:9121}), or
+   * null for none (the default).
+   */
+  public HttpSettings http() {
+    return http;
   }
 
   /** Returns whether this configuration holds a password (client, backend or a user's). */
@@ -406,6 +418,7 @@ public final class ProxyConfig {
     private Users users = Users.none();
     private List<String> allowBackends;
     private final List<BackendSpec> sentinels = new ArrayList<>();
+    private HttpSettings http;
 
     private Builder() {}
 
@@ -424,6 +437,12 @@ public final class ProxyConfig {
     /** Removes every sentinel given so far. */
     public Builder clearSentinels() {
       sentinels.clear();
+      return this;
+    }
+
+    /** Serves metrics, health checks and the dashboard on {@code http} (null: no HTTP port). */
+    public Builder http(HttpSettings http) {
+      this.http = http;
       return this;
     }
 

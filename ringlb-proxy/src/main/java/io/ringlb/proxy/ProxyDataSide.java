@@ -7,6 +7,7 @@ import io.ringlb.server.CommandRegistry;
 import io.ringlb.server.ConnectionState;
 import io.ringlb.server.DataSide;
 import io.ringlb.server.Request;
+import io.ringlb.server.RingView;
 import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.Session;
 import java.io.IOException;
@@ -113,6 +114,11 @@ final class ProxyDataSide implements DataSide {
     }
     return CompletableFuture.allOf(counts)
         .thenApply(done -> ProxyInfo.info(p, t, sections, backends, replies));
+  }
+
+  @Override
+  public CompletionStage<RingView> view() {
+    return ProxyRingView.of(context, control.topology());
   }
 
   @Override

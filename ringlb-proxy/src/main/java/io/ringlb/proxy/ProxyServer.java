@@ -48,7 +48,7 @@ public final class ProxyServer implements AutoCloseable {
             threads,
             config.users());
     ProxyDataSide dataSide = new ProxyDataSide(config);
-    RespServer server = RespServer.start(front, dataSide);
+    RespServer server = RespServer.start(front, dataSide, config.http());
     return new ProxyServer(server, dataSide.control());
   }
 
@@ -60,6 +60,11 @@ public final class ProxyServer implements AutoCloseable {
   /** Returns the bound port. */
   public int port() {
     return address().getPort();
+  }
+
+  /** Returns the address of the HTTP port ({@code http}), or null when it has none. */
+  public InetSocketAddress httpAddress() {
+    return server.httpAddress();
   }
 
   /** Returns the name of the network transport in use ({@code epoll} or {@code nio}). */

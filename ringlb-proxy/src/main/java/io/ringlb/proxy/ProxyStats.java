@@ -9,12 +9,19 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ProxyStats {
 
   private final AtomicLong migrationsCompleted = new AtomicLong();
+  private final AtomicLong keysMoved = new AtomicLong();
   private volatile Migration lastMigration;
 
   /** Counts {@code m} as completed and keeps it as the last one. */
   void migrationCompleted(Migration m) {
+    keysMoved.addAndGet(m.moved());
     migrationsCompleted.incrementAndGet();
     lastMigration = m;
+  }
+
+  /** Returns the keys the completed migrations moved. */
+  long keysMovedCompleted() {
+    return keysMoved.get();
   }
 
   long migrationsCompleted() {

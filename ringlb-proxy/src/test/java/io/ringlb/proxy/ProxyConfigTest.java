@@ -144,6 +144,22 @@ class ProxyConfigTest {
   }
 
   @Test
+  void load_http_addressAndOpenProbes() throws Exception {
+    assertThat(load("listen: 127.0.0.1:7000\n").http()).isNull();
+    assertThat(load("http: 127.0.0.1:9121\n").http())
+        .isEqualTo(new io.ringlb.server.http.HttpSettings("127.0.0.1", 9121, false));
+    assertThat(load("http: 9121\nhttp-open-probes: true\n").http())
+        .isEqualTo(new io.ringlb.server.http.HttpSettings("127.0.0.1", 9121, true));
+    assertThatThrownBy(() -> load("http: somewhere\n"))
+        .hasMessageEndingWith(
+            "proxy.yaml: http must be HOST:PORT or PORT (e.g. 127.0.0.1:9121), not 'somewhere'");
+    assertThatThrownBy(() -> load("http: 127.0.0.1:9121\nhttp-open-probes: maybe\n"))
+        .hasMessageEndingWith("http-open-probes must be true or false, not 'maybe'");
+    assertThatThrownBy(() -> load("http-open-probes: true\n"))
+        .hasMessageEndingWith("http-open-probes needs http (e.g. http: 127.0.0.1:9121)");
+  }
+
+  @Test
   void load_placement_anyStoreStrategy() throws Exception {
     assertThat(load("placement: ring:40\n").placement()).isEqualTo("ring:40");
     assertThat(load("placement: slots\n").placement()).isEqualTo("slots");

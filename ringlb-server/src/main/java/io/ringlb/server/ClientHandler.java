@@ -48,6 +48,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private final ClientInfo info = new ClientInfo();
   private final Request request = new Request();
   private final ArrayDeque<ReplySlot> pending = new ArrayDeque<>();
+  private final CommandRecorder recorder = new CommandRecorder();
   private ChannelHandlerContext ctx;
   private TurnFlusher flusher;
   private ConnectionState state = ConnectionState.NONE;
@@ -106,6 +107,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       throw new IllegalStateException("defer() called twice for one command");
     }
     ReplySlot slot = new ReplySlot(this, ctx.channel().eventLoop());
+    recorder.deferTo(slot);
     pending.add(slot);
     current = slot;
     return slot;
@@ -206,6 +208,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   /** Returns the connection {@code session} is, or stands for inside EXEC ({@link ExecSession}). */
   static ClientHandler of(Session session) {
     return (ClientHandler) (session instanceof ExecSession exec ? exec.connection() : session);
+  }
+
+  /** Returns this connection's side of the command metrics. */
+  CommandRecorder recorder() {
+    return recorder;
   }
 
   /** Returns what CLIENT LIST shows of this connection besides the data side's state. */

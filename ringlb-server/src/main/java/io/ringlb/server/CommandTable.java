@@ -41,6 +41,9 @@ final class CommandTable implements CommandRegistry {
 
     CommandTable subcommands;
 
+    /** The command's metrics, or null while the server keeps none (no HTTP port). */
+    CommandStats stats;
+
     Entry(CommandSpec spec, CommandHandler handler, String fullName) {
       this.spec = spec;
       this.handler = handler;
@@ -53,6 +56,23 @@ final class CommandTable implements CommandRegistry {
   private Entry[] slots = new Entry[64];
   private int size;
   private final LongAdder deniedCommands = new LongAdder();
+  private CommandStats unknownStats; // null: no metrics
+
+  /**
+   * Gives every command and subcommand registered so far its data points in {@code metrics}; called
+   * once, after the data side registered its commands.
+   */
+  void enableMetrics(CommandMetrics metrics) {
+    unknownStats = metrics.unknown();
+    for (Entry e : entries()) {
+      e.stats = metrics.statsFor(e.fullName, e.spec);
+      if (e.subcommands != null) {
+        for (Entry sub : e.subcommands.entries()) {
+          sub.stats = metrics.statsFor(sub.fullName, sub.spec);
+        }
+      }
+    }
+  }
 
   /** Returns how many commands were refused with NOPERM. */
   long deniedCommands() {
@@ -197,54 +217,79 @@ final class CommandTable implements CommandRegistry {
   RedisMessage dispatch(ClientHandler client, Request request, User user) {
     Entry entry = lookup(request.arg(0), request.scratch);
     if (entry == null) {
-      client.state().refused();
-      return unknownCommand(request);
+      return refuse(client, unknownStats, unknownCommand(request));
     }
     if (!entry.spec.acceptsArgc(request.argc())) {
-      client.state().refused();
-      return refusal(entry, Replies.wrongArity(entry.fullName));
+      return refuse(client, entry.stats, refusal(entry, Replies.wrongArity(entry.fullName)));
     }
     if (entry.subcommands != null && request.argc() >= 2) {
       Entry sub = entry.subcommands.lookup(request.arg(1), request.scratch);
       if (sub == null) {
         if (request.is(1, "help")) {
-          return user != null ? help(entry) : Replies.error(NOAUTH);
+          if (user == null) {
+            return refuse(client, entry.stats, Replies.error(NOAUTH));
+          }
+          RedisMessage reply = help(entry);
+          if (entry.stats != null) {
+            entry.stats.answered(reply, 0);
+          }
+          return reply;
         }
-        client.state().refused();
-        return new QuotedError("ERR unknown subcommand '")
-            .quote(request.arg(1), MAX_QUOTED)
-            .text("'. Try " + entry.spec.name().toUpperCase(Locale.ROOT) + " HELP.")
-            .reply();
+        return refuse(
+            client,
+            entry.stats,
+            new QuotedError("ERR unknown subcommand '")
+                .quote(request.arg(1), MAX_QUOTED)
+                .text("'. Try " + entry.spec.name().toUpperCase(Locale.ROOT) + " HELP.")
+                .reply());
       }
       if (!sub.spec.acceptsArgc(request.argc())) {
-        client.state().refused();
-        return Replies.error(Replies.wrongArity(sub.fullName));
+        return refuse(client, sub.stats, Replies.error(Replies.wrongArity(sub.fullName)));
       }
       entry = sub;
     }
     if (user == null && !entry.spec.noAuth()) {
-      client.state().refused();
-      return refusal(entry, NOAUTH);
+      return refuse(client, entry.stats, refusal(entry, NOAUTH));
     }
     if (entry.admin && (user == null || !user.admin())) {
-      client.state().refused();
       deniedCommands.increment();
-      return refusal(
-          entry, "NOPERM this user has no permissions to run the '" + entry.fullName + "' command");
+      return refuse(
+          client,
+          entry.stats,
+          refusal(
+              entry,
+              "NOPERM this user has no permissions to run the '" + entry.fullName + "' command"));
     }
+    CommandRecorder recorder = client.recorder();
+    if (entry.stats != null) {
+      recorder.begin(entry.stats);
+    }
+    RedisMessage reply;
     try {
       RedisMessage early = client.state().before(entry.spec, entry.handler, client, request);
       if (early != null) {
         if (early != CommandHandler.HELD) {
           client.info().lastCommand(entry.fullName);
         }
-        return early;
+        reply = early;
+      } else {
+        client.info().lastCommand(entry.fullName);
+        reply = entry.handler.execute(client, request);
       }
-      client.info().lastCommand(entry.fullName);
-      return entry.handler.execute(client, request);
     } catch (CommandException e) {
-      return Replies.error(e.getMessage());
+      reply = Replies.error(e.getMessage());
     }
+    recorder.end(reply);
+    return reply;
+  }
+
+  /** Refuses a command before it runs, as Redis does, counting it when {@code stats} is set. */
+  private static RedisMessage refuse(ClientHandler client, CommandStats stats, RedisMessage error) {
+    client.state().refused();
+    if (stats != null) {
+      stats.rejected();
+    }
+    return error;
   }
 
   /**

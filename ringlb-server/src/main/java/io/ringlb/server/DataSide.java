@@ -33,8 +33,9 @@ import java.util.concurrent.CompletionStage;
  *       {@link CommandHandler#HELD}, then {@link Session#resume()}) while the data side changes its
  *       topology; it is told when its connection is RESET and closed.
  *   <li><b>Its own parts of INFO</b> ({@link #infoSections}, {@link #info}), which may be gathered
- *       asynchronously, and a better source for COMMAND's descriptions ({@link #describeCommands})
- *       when the data side knows more than its command table.
+ *       asynchronously, what it shows of its ring on the HTTP port ({@link #view}), and a better
+ *       source for COMMAND's descriptions ({@link #describeCommands}) when the data side knows more
+ *       than its command table.
  *   <li><b>Lifecycle</b>: {@link #start} once the event loops run (before the port is bound),
  *       {@link #stopping} when the server stops accepting, {@link #close} after the last connection
  *       closed.
@@ -123,6 +124,16 @@ public interface DataSide extends AutoCloseable {
    */
   default String configSet(Map<String, String> values) {
     return null;
+  }
+
+  /**
+   * Returns what this data side shows of its ring now (servers, keys, arcs, migration), for the
+   * HTTP port's metrics, readiness and dashboard. May complete later, on any thread (a proxy asks
+   * its backends for key counts), within the data side's own request timeout; called a few times a
+   * second at most, never on the hot path.
+   */
+  default CompletionStage<RingView> view() {
+    return CompletableFuture.completedFuture(RingView.none(mode()));
   }
 
   /**

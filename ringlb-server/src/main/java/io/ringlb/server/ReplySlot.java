@@ -28,6 +28,8 @@ final class ReplySlot implements DeferredReply {
 
   boolean done;
   private boolean discarded;
+  private CommandStats stats; // the command's metrics, counted when answered; null: none
+  private long startNanos;
 
   ReplySlot(ClientHandler owner, EventLoop loop) {
     this.owner = owner;
@@ -41,6 +43,12 @@ final class ReplySlot implements DeferredReply {
     slot.reply = reply;
     slot.done = true;
     return slot;
+  }
+
+  /** Counts the command in {@code stats} once answered, timed from {@code startNanos} unless 0. */
+  void record(CommandStats stats, long startNanos) {
+    this.stats = stats;
+    this.startNanos = startNanos;
   }
 
   @Override
@@ -78,6 +86,9 @@ final class ReplySlot implements DeferredReply {
       ReferenceCountUtil.release(message);
       return;
     }
+    if (stats != null) {
+      stats.answered(message, startNanos);
+    }
     reply = message;
     done = true;
     owner.delivered(this);
@@ -86,6 +97,9 @@ final class ReplySlot implements DeferredReply {
   private void deliverRaw(ByteBuf resp) {
     if (discarded) {
       return;
+    }
+    if (stats != null) {
+      stats.answeredRaw(resp, startNanos);
     }
     done = true;
     if (!owner.deliveredRaw(this, resp)) {

@@ -12,6 +12,9 @@ import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.util.ResourceLeakDetector;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.ringlb.server.http.HttpFrontend;
+import io.ringlb.server.http.HttpSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
@@ -41,12 +44,21 @@ public final class RespServer implements AutoCloseable {
   private final ServerContext context;
   private final EventLoopGroup group;
   private final Channel serverChannel;
+  private final ServerMonitor monitor; // null without an HTTP port
+  private final HttpFrontend http; // null without an HTTP port
   private volatile boolean closed;
 
-  private RespServer(ServerContext context, EventLoopGroup group, Channel serverChannel) {
+  private RespServer(
+      ServerContext context,
+      EventLoopGroup group,
+      Channel serverChannel,
+      ServerMonitor monitor,
+      HttpFrontend http) {
     this.context = context;
     this.group = group;
     this.serverChannel = serverChannel;
+    this.monitor = monitor;
+    this.http = http;
   }
 
   /**
@@ -58,6 +70,20 @@ public final class RespServer implements AutoCloseable {
    * @throws InterruptedException if interrupted while binding
    */
   public static RespServer start(ServerConfig config, DataSide dataSide)
+      throws IOException, InterruptedException {
+    return start(config, dataSide, null);
+  }
+
+  /**
+   * As {@link #start(ServerConfig, DataSide)}, with an HTTP port for metrics, health checks and the
+   * dashboard when {@code http} is not null: the front end then counts and times its commands
+   * ({@code /metrics}), which it does not do without one.
+   *
+   * @throws IOException when the RESP or HTTP address cannot be bound, or the data side cannot
+   *     start; the message names the address or the data side's reason
+   * @throws InterruptedException if interrupted while binding
+   */
+  public static RespServer start(ServerConfig config, DataSide dataSide, HttpSettings http)
       throws IOException, InterruptedException {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(dataSide, "dataSide");
@@ -83,6 +109,13 @@ public final class RespServer implements AutoCloseable {
       started = true;
       ConnectionCommands.register(context);
       dataSide.register(context.commands());
+      ServerMonitor monitor = null;
+      if (http != null) {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        FrontEndMetrics.register(registry, context);
+        context.commands().enableMetrics(new CommandMetrics(registry));
+        monitor = new ServerMonitor(context, registry);
+      }
       ServerBootstrap bootstrap =
           new ServerBootstrap()
               .group(group)
@@ -108,8 +141,17 @@ public final class RespServer implements AutoCloseable {
             "cannot listen on " + config.bind() + ":" + config.port() + ": " + e.getMessage(), e);
       }
       context.port(((InetSocketAddress) channel.localAddress()).getPort());
+      HttpFrontend front = null;
+      if (http != null) {
+        try {
+          front = HttpFrontend.start(http, monitor);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+          channel.close().syncUninterruptibly();
+          throw e;
+        }
+      }
       group.next().scheduleAtFixedRate(context::sampleOps, 100, 100, TimeUnit.MILLISECONDS);
-      return new RespServer(context, group, channel);
+      return new RespServer(context, group, channel, monitor, front);
     } catch (InterruptedException | IOException | RuntimeException | Error e) {
       if (started) {
         dataSide.close();
@@ -137,6 +179,11 @@ public final class RespServer implements AutoCloseable {
     return (InetSocketAddress) serverChannel.localAddress();
   }
 
+  /** Returns the address the HTTP port listens on, or null when the server has none. */
+  public InetSocketAddress httpAddress() {
+    return http == null ? null : http.address();
+  }
+
   /** Returns the name of the network transport in use ({@code epoll} or {@code nio}). */
   public String transport() {
     return context.transport();
@@ -153,6 +200,9 @@ public final class RespServer implements AutoCloseable {
       return;
     }
     closed = true;
+    if (monitor != null) {
+      monitor.markStopping();
+    }
     serverChannel.close().syncUninterruptibly();
     context.dataSide().stopping();
     for (Channel ch : context.channels()) {
@@ -169,6 +219,9 @@ public final class RespServer implements AutoCloseable {
     }
     context.channels().newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     context.channels().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    if (http != null) {
+      http.close();
+    }
     try {
       context.dataSide().close();
     } finally {

@@ -10,12 +10,15 @@ import io.ringlb.server.CommandRegistry;
 import io.ringlb.server.ConnectionState;
 import io.ringlb.server.DataSide;
 import io.ringlb.server.Replies;
+import io.ringlb.server.RingView;
 import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.Session;
 import java.time.InstantSource;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -233,6 +236,16 @@ public final class EmbeddedBackend implements DataSide {
 
   private static void line(StringBuilder out, String name, long value) {
     out.append(name).append(':').append(value).append("\r\n");
+  }
+
+  @Override
+  public CompletionStage<RingView> view() {
+    lock.lock();
+    try {
+      return CompletableFuture.completedFuture(EmbeddedRingView.of(keyspace));
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override

@@ -43,6 +43,8 @@ final class Keyspace {
   long keysMovedTotal;
   long lastChangeKeysMoved;
   long lastChangeMicros;
+  String lastChangeKind; // add or remove; null before the first change
+  int lastChangeServer;
 
   Keyspace(LoadBalancer balancer, InstantSource clock) {
     this.balancer = balancer;

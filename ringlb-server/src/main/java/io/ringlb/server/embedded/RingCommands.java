@@ -76,7 +76,7 @@ final class RingCommands {
     try {
       long start = System.nanoTime();
       long moved = keyspace.balancer().addServer(id, weight);
-      changed(moved, start);
+      changed("add", id, moved, start);
       keyspace.ringAdds++;
       return Replies.integer(moved);
     } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
@@ -92,7 +92,7 @@ final class RingCommands {
     try {
       long start = System.nanoTime();
       long moved = keyspace.balancer().removeServer(id);
-      changed(moved, start);
+      changed("remove", id, moved, start);
       keyspace.ringRemoves++;
       return Replies.integer(moved);
     } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
@@ -102,7 +102,9 @@ final class RingCommands {
     }
   }
 
-  private void changed(long moved, long startNanos) {
+  private void changed(String kind, int server, long moved, long startNanos) {
+    keyspace.lastChangeKind = kind;
+    keyspace.lastChangeServer = server;
     keyspace.keysMovedTotal += moved;
     keyspace.lastChangeKeysMoved = moved;
     keyspace.lastChangeMicros = (System.nanoTime() - startNanos) / 1000;
@@ -211,6 +213,7 @@ final class RingCommands {
     out.append("ring_hash_tag:").append(tag == null ? "none" : tag.toString()).append("\r\n");
     out.append("ring_servers:").append(p.size()).append("\r\n");
     out.append("ring_labels:").append(labels).append("\r\n");
+    out.append("ring_epoch:").append(epoch(keyspace)).append("\r\n");
     out.append("ring_keys:").append(total).append("\r\n");
     for (int id : lb.servers()) {
       int keys = lb.keys(id);
@@ -226,6 +229,11 @@ final class RingCommands {
           .append(fraction(p.share(id)))
           .append("\r\n");
     }
+  }
+
+  /** Returns the ring's epoch: 1, plus one for every RING ADD and RING REMOVE; lock held. */
+  static long epoch(Keyspace keyspace) {
+    return 1 + keyspace.ringAdds + keyspace.ringRemoves;
   }
 
   private static String fraction(double v) {
