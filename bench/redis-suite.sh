@@ -41,7 +41,8 @@
 # Environment: SUITE_TAGS (deny tags, "-needs:repl -needs:debug"), SUITE_UNIT_TIMEOUT (seconds a
 # unit may take, 1200), SUITE_TEST_TIMEOUT (runtest's --timeout: seconds without progress before
 # the harness gives up, 300), BASE_PORT (27300: redis 27301, embedded 27302, proxy 27303, its
-# backends 27311-27313), RINGLB_CMD (default bin/ringlb serve).
+# backends 27311-27313, the harness's own 27332-27363 and 37332-37363), RINGLB_CMD (default
+# bin/ringlb serve).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -123,6 +124,7 @@ REDIS_PORT=$((BASE_PORT + 1))
 EMBEDDED_PORT=$((BASE_PORT + 2))
 PROXY_PORT=$((BASE_PORT + 3))
 BACKEND_PORTS=($((BASE_PORT + 11)) $((BASE_PORT + 12)) $((BASE_PORT + 13)))
+HARNESS_PORT=$((BASE_PORT + 64))
 require_free_ports BASE_PORT "$REDIS_PORT" "$EMBEDDED_PORT" "$PROXY_PORT" "${BACKEND_PORTS[@]}"
 
 bench_workdir
@@ -187,9 +189,12 @@ run_unit() {
   mkdir -p "$WORK/$target"
   start_target "$target"
   redis-cli -p "$port" flushall >/dev/null 2>&1 || true
+  # The harness listens on a port of its own, below --baseport: one of ours, so that other runs
+  # of the suite on this machine (default 21079-21110) do not take it.
   (cd "$SRC" && TERM=dumb timeout --kill-after=10 "$SUITE_UNIT_TIMEOUT" ./runtest \
-    --host 127.0.0.1 --port "$port" --singledb --durable --timeout "$SUITE_TEST_TIMEOUT" \
-    --tags "$SUITE_TAGS" --single "$unit") > "$log" 2>&1 < /dev/null || status=$?
+    --host 127.0.0.1 --port "$port" --baseport "$HARNESS_PORT" --singledb --durable \
+    --timeout "$SUITE_TEST_TIMEOUT" --tags "$SUITE_TAGS" --single "$unit") \
+    > "$log" 2>&1 < /dev/null || status=$?
   ok=$(grep -c '^\[ok\]:' "$log" || true)
   err=$(grep -c '^\[err\]:' "$log" || true)
   exc=$(grep -c '^\[exception\]:' "$log" || true)

@@ -207,11 +207,7 @@ final class ProxyCommands {
       "spublish"
     },
     {
-      "would walk every backend at once; use SCAN, which the proxy walks backend by backend", "keys"
-    },
-    {
       "concerns one redis-server; run it on the backends directly",
-      "randomkey",
       "move",
       "swapdb",
       "migrate",
@@ -330,6 +326,14 @@ final class ProxyCommands {
       add(all, local(name, -2, "", (s, r) -> ProxyClient.of(s).fanOut().everywhere(r)));
     }
     add(all, local("scan", -2, "readonly", (s, r) -> ProxyClient.of(s).scan(r)));
+    add(all, local("keys", 2, "readonly", (s, r) -> ProxyKeys.keys(ProxyClient.of(s).fanOut(), r)));
+    add(
+        all,
+        local(
+            "randomkey",
+            1,
+            "readonly",
+            (s, r) -> ProxyKeys.randomKey(ProxyClient.of(s).fanOut(), r)));
     add(all, local("ring", -2, "", (s, r) -> ProxyClient.of(s).ring(r)));
     add(
         all,

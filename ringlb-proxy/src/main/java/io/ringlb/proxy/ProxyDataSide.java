@@ -22,9 +22,10 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The proxy as a data side of the RESP front end: its commands ({@link ProxyCommands}), one {@link
- * ProxyClient} per connection, its INFO sections, and COMMAND's descriptions asked of a backend. It
- * starts one {@link Worker} per event loop of the front end and the {@link ControlPlane}, which
- * holds the backends, publishes the topology and runs ring changes.
+ * ProxyClient} per connection, its INFO sections, CONFIG GET and SET of the backends' parameters
+ * ({@link BackendConfig}), and COMMAND's descriptions asked of a backend. It starts one {@link
+ * Worker} per event loop of the front end and the {@link ControlPlane}, which holds the backends,
+ * publishes the topology and runs ring changes.
  */
 final class ProxyDataSide implements DataSide {
 
@@ -113,6 +114,16 @@ final class ProxyDataSide implements DataSide {
     }
     return CompletableFuture.allOf(counts)
         .thenApply(done -> ProxyInfo.info(p, t, sections, backends, replies));
+  }
+
+  @Override
+  public RedisMessage configGet(Session session, Request request, Map<String, String> matched) {
+    return BackendConfig.get(ProxyClient.of(session).fanOut(), request, matched);
+  }
+
+  @Override
+  public RedisMessage configSet(Session session, Request request, Set<String> fixed) {
+    return BackendConfig.set(ProxyClient.of(session).fanOut(), request);
   }
 
   @Override

@@ -4,18 +4,17 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.redis.RedisMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The connection commands every data side shares: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT,
- * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG GET; {@link #register} adds CLIENT, COMMAND and INFO
- * from their own classes.
+ * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG GET/SET (answered with the data side); {@link
+ * #register} adds CLIENT, COMMAND and INFO from their own classes.
  */
 final class ConnectionCommands {
 
@@ -112,6 +111,7 @@ final class ConnectionCommands {
           throw CommandException.syntax();
         });
     t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
+    t.registerSubcommand("config", CommandSpec.of("set", -4, "admin"), this::configSet);
     t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
   }
 
@@ -270,32 +270,59 @@ final class ConnectionCommands {
             Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
   }
 
-  private RedisMessage configGet(Session s, Request r) {
+  /** The front end's own parameters, by name, in the order CONFIG GET lists them. */
+  private Map<String, String> parameters() {
     ServerConfig c = server.config();
-    String[][] params = {
-      {"port", Integer.toString(server.port())},
-      {"bind", c.bind()},
-      {"maxclients", Integer.toString(c.maxClients())},
-      {"proto-max-bulk-len", Long.toString(c.protoMaxBulkLen())},
-      // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
-      {"requirepass", ""},
-      {"databases", "1"},
-      {"save", ""},
-      {"appendonly", "no"},
-      {"timeout", "0"},
-      {"io-threads", Integer.toString(c.ioThreads())},
-    };
-    Set<String> matched = new LinkedHashSet<>();
-    List<RedisMessage> out = new ArrayList<>();
+    Map<String, String> all = new LinkedHashMap<>();
+    all.put("port", Integer.toString(server.port()));
+    all.put("bind", c.bind());
+    all.put("maxclients", Integer.toString(c.maxClients()));
+    all.put("proto-max-bulk-len", Long.toString(c.protoMaxBulkLen()));
+    // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
+    all.put("requirepass", "");
+    all.put("databases", "1");
+    all.put("save", "");
+    all.put("appendonly", "no");
+    all.put("timeout", "0");
+    all.put("io-threads", Integer.toString(c.ioThreads()));
+    return all;
+  }
+
+  /** CONFIG GET: the front end's parameters matching the patterns, then the data side's. */
+  private RedisMessage configGet(Session s, Request r) {
+    Map<String, String> params = parameters();
+    Map<String, String> matched = new LinkedHashMap<>();
     for (int i = 2; i < r.argc(); i++) {
-      byte[] pattern = r.string(i).toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8);
-      for (String[] p : params) {
-        if (Glob.matches(pattern, p[0].getBytes(StandardCharsets.UTF_8)) && matched.add(p[0])) {
-          out.add(Replies.bulk(s.alloc(), p[0]));
-          out.add(Replies.bulk(s.alloc(), p[1]));
+      String arg = r.string(i);
+      if (arg.indexOf('*') < 0 && arg.indexOf('?') < 0 && arg.indexOf('[') < 0) {
+        // A name without a pattern is looked up ignoring case and shown as given, as in Redis.
+        String value = params.get(arg.toLowerCase(Locale.ROOT));
+        if (value != null) {
+          matched.putIfAbsent(arg, value);
         }
+        continue;
       }
+      byte[] pattern = arg.getBytes(StandardCharsets.UTF_8);
+      params.forEach(
+          (name, value) -> {
+            byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+            if (Glob.matches(pattern, bytes, 0, bytes.length, true)) {
+              matched.putIfAbsent(name, value);
+            }
+          });
     }
-    return Replies.array(out);
+    return server.dataSide().configGet(s, r, matched);
+  }
+
+  /**
+   * CONFIG SET parameter value [parameter value ...]: the arguments must come in pairs (a syntax
+   * error otherwise, as in Redis); the data side sets what it can (the front end's parameters are
+   * fixed at start).
+   */
+  private RedisMessage configSet(Session s, Request r) {
+    if (r.argc() % 2 != 0) {
+      throw CommandException.syntax(); // a parameter without its value, as Redis answers it
+    }
+    return server.dataSide().configSet(s, r, parameters().keySet());
   }
 }

@@ -15,8 +15,8 @@ import java.util.concurrent.CompletionStage;
  * io.ringlb.server.embedded}) and the sharding proxy over redis-servers ({@code io.ringlb.proxy}).
  * The front end is the same for every data side: the Netty pipeline, request limits, the command
  * table (lookup, arity, authentication), replies in request order with backpressure, and the
- * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG GET,
- * RESET, and INFO's server, clients, memory and stats sections). A data side adds to it:
+ * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG GET and
+ * SET, RESET, and INFO's server, clients, memory and stats sections). A data side adds to it:
  *
  * <ol>
  *   <li><b>Commands</b>, registered once in {@link #register} with a {@link CommandSpec} (name,
@@ -33,7 +33,8 @@ import java.util.concurrent.CompletionStage;
  *       {@link CommandHandler#HELD}, then {@link Session#resume()}) while the data side changes its
  *       topology; it is told when its connection is RESET and closed.
  *   <li><b>Its own parts of INFO</b> ({@link #infoSections}, {@link #info}), which may be gathered
- *       asynchronously, and a better source for COMMAND's descriptions ({@link #describeCommands})
+ *       asynchronously, its parameters for CONFIG GET and SET ({@link #configGet}, {@link
+ *       #configSet}), and a better source for COMMAND's descriptions ({@link #describeCommands})
  *       when the data side knows more than its command table.
  *   <li><b>Lifecycle</b>: {@link #start} once the event loops run (before the port is bound),
  *       {@link #stopping} when the server stops accepting, {@link #close} after the last connection
@@ -106,6 +107,26 @@ public interface DataSide extends AutoCloseable {
    * #info(Set)} calls for each section, for a data side whose INFO needs no waiting.
    */
   default void info(String section, StringBuilder out) {}
+
+  /**
+   * Answers CONFIG GET: {@code matched} holds the front end's own parameters (port, bind,
+   * maxclients...) that match the request's names and patterns, in order, named as the client did
+   * when it named one exactly. The default answers them alone; a data side with parameters of its
+   * own, or servers behind it, adds theirs. May defer its reply like a handler.
+   */
+  default RedisMessage configGet(Session session, Request request, Map<String, String> matched) {
+    return ConfigReplies.pairs(session.alloc(), matched);
+  }
+
+  /**
+   * Answers {@code CONFIG SET parameter value [parameter value ...]}; the front end checked that
+   * the arguments come in pairs. {@code fixed} names (lowercase) the front end's own parameters,
+   * which are set when the server starts. The default refuses every parameter as redis-server
+   * refuses one it cannot set ({@link ConfigReplies}). May defer its reply like a handler.
+   */
+  default RedisMessage configSet(Session session, Request request, Set<String> fixed) {
+    return ConfigReplies.refuseAll(request, fixed);
+  }
 
   /**
    * Answers {@code COMMAND}, {@code COMMAND INFO}, {@code COMMAND DOCS} or {@code COMMAND
