@@ -305,6 +305,39 @@ class ProxyServerTest {
   }
 
   @Test
+  void info_showsTheBackendsVersionAndAllocator() throws Exception {
+    String version;
+    String allocator;
+    try (Jedis direct = redis.server(0).client()) {
+      version = infoField(direct.info("server"), "redis_version");
+      allocator = infoField(direct.info("memory"), "mem_allocator");
+    }
+    try (Jedis jedis = client()) {
+      // Asked of a backend in the background: INFO shows it once that backend answered.
+      String shown = null;
+      for (int i = 0; i < 100 && !version.equals(shown); i++) {
+        shown = infoField(jedis.info("server"), "redis_version");
+        if (!version.equals(shown)) {
+          Thread.sleep(100);
+        }
+      }
+      assertThat(shown).isEqualTo(version);
+      assertThat(infoField(jedis.info("memory"), "mem_allocator")).isEqualTo(allocator);
+      String cpu = jedis.info("cpu");
+      assertThat(cpu).startsWith("# CPU\r\n").contains("used_cpu_user:", "used_cpu_sys:");
+    }
+  }
+
+  private static String infoField(String info, String name) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^" + name + ":(.*?)\r?$").matcher(info);
+    assertThat(m.find()).as(name + " in " + info).isTrue();
+    String value = m.group(1);
+    assertThat(m.find()).as(name + " once in " + info).isFalse();
+    return value;
+  }
+
+  @Test
   void command_describesTheCommandsTheProxyServes() throws Exception {
     try (Jedis jedis = client()) {
       long count =

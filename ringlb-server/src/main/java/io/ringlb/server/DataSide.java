@@ -85,7 +85,8 @@ public interface DataSide extends AutoCloseable {
 
   /**
    * Returns this data side's lines of each wanted INFO section ({@code field:value}, each ending in
-   * CRLF), by lowercase section name, appended after the front end's lines of that section. {@code
+   * CRLF), by lowercase section name: a line of a field the front end shows too replaces the front
+   * end's in place (the proxy's {@code redis_version}), the others follow the front end's. {@code
    * sections} holds the sections asked for, among the front end's and {@link #infoSections()}. May
    * complete later, on any thread (a proxy asks its backends for key counts), and must complete
    * within the data side's own request timeout.
