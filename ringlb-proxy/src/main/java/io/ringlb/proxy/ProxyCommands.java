@@ -233,6 +233,21 @@ final class ProxyCommands {
     },
   };
 
+  /**
+   * Where the keys of the refused blocking commands are: inside MULTI, where Redis runs them
+   * without blocking, they are queued by their keys like any other command.
+   */
+  private static final Map<String, KeyPositions> BLOCKING_KEYS =
+      Map.of(
+          "blpop", KeyPositions.range(1, -2, 1),
+          "brpop", KeyPositions.range(1, -2, 1),
+          "brpoplpush", KeyPositions.range(1, 2, 1),
+          "blmove", KeyPositions.range(1, 2, 1),
+          "bzpopmin", KeyPositions.range(1, -2, 1),
+          "bzpopmax", KeyPositions.range(1, -2, 1),
+          "blmpop", KeyPositions.counted(0, 0, 2),
+          "bzmpop", KeyPositions.counted(0, 0, 2));
+
   /** Refused commands that Redis keeps to administrators: a data user gets NOPERM first. */
   private static final Set<String> ADMIN_REFUSED =
       Set.of(
@@ -311,7 +326,7 @@ final class ProxyCommands {
             new ProxyCommand(
                 CommandSpec.of(group[i], -1, ADMIN_REFUSED.contains(group[i]) ? "admin" : ""),
                 Route.REFUSED,
-                KeyPositions.NONE,
+                BLOCKING_KEYS.getOrDefault(group[i], KeyPositions.NONE),
                 group[0],
                 null));
       }

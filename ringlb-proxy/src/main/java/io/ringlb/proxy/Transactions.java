@@ -37,6 +37,10 @@ final class Transactions {
   private static final Set<String> KEYLESS = Set.of("ping", "echo", "time", "publish");
 
   private static final String KEYLESS_NAMES = "PING, ECHO, TIME and PUBLISH";
+
+  /** Commands Redis refuses inside a transaction, with its own words, whatever the proxy does. */
+  private static final Set<String> NO_MULTI = Set.of("save", "shutdown", "sync", "psync");
+
   private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] UNWATCH =
@@ -117,7 +121,11 @@ final class Transactions {
       // Queued by Redis too, and without effect: the watches are checked when EXEC starts.
       return QUEUED;
     }
-    ProxyCommand command = handler instanceof ProxyCommand c && c.routedByKeys() ? c : null;
+    if (NO_MULTI.contains(name)) {
+      failed = true;
+      return Replies.error("ERR Command not allowed inside a transaction");
+    }
+    ProxyCommand command = handler instanceof ProxyCommand c && c.queuedByKeys() ? c : null;
     if (command == null && KEYLESS.contains(name)) {
       // Runs on the transaction's backend, wherever its keys take it, as in Redis Cluster (and a
       // PING with too many arguments fails there, inside EXEC's reply, as in Redis).

@@ -92,6 +92,55 @@ class ProxyTransactionsTest {
   }
 
   @Test
+  void blockingCommandsInsideTheTransaction_runWithoutBlocking_asInRedis() {
+    try (Jedis jedis = client()) {
+      jedis.rpush("{q}.jobs", "a");
+      Transaction tx = jedis.multi();
+      tx.blpop(0, "{q}.jobs");
+      tx.brpop(0, "{q}.empty");
+      tx.brpoplpush("{q}.empty", "{q}.other", 0);
+      tx.bzpopmin(0, "{q}.zset");
+      List<Object> results = tx.exec();
+      assertThat(results).hasSize(4);
+      assertThat(results.get(0)).isEqualTo(List.of("{q}.jobs", "a"));
+      assertThat(results.subList(1, 4)).containsOnlyNulls();
+    }
+  }
+
+  @Test
+  void commandsRedisRefusesInsideATransaction_refusedInItsWords_andExecAborts() {
+    try (Jedis jedis = client()) {
+      assertThat(call(jedis, "MULTI")).isEqualTo("OK");
+      assertThat(call(jedis, "SET", "{s}.k", "v")).isEqualTo("QUEUED");
+      for (String command : new String[] {"SAVE", "SHUTDOWN"}) {
+        assertThat(error(jedis, command)).isEqualTo("ERR Command not allowed inside a transaction");
+      }
+      assertThat(error(jedis, "EXEC")).startsWith("EXECABORT");
+      assertThat(jedis.exists("{s}.k")).isFalse();
+      // outside a transaction BLPOP is still refused, with the reason
+      assertThat(error(jedis, "BLPOP", "{q}.jobs", "0")).contains("'blpop' blocks its connection");
+    }
+  }
+
+  private static Object call(Jedis jedis, String... args) {
+    Object reply =
+        jedis.sendCommand(
+            () -> args[0].getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+            java.util.Arrays.copyOfRange(args, 1, args.length));
+    return reply instanceof byte[] b
+        ? new String(b, java.nio.charset.StandardCharsets.UTF_8)
+        : reply;
+  }
+
+  private static String error(Jedis jedis, String... args) {
+    try {
+      return "no error: " + call(jedis, args);
+    } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+      return e.getMessage();
+    }
+  }
+
+  @Test
   void publishInsideTheTransaction_reachesASubscriber() throws Exception {
     BlockingQueue<String> received = new LinkedBlockingQueue<>();
     JedisPubSub listener =
