@@ -17,19 +17,26 @@
 # (mvn -q -DskipTests package).
 #
 # Each unit runs as
-#   ./runtest --host 127.0.0.1 --port P --singledb --durable --timeout T --tags "-needs:repl ..."
-#             --single UNIT
+#   ./runtest --host 127.0.0.1 --port P --baseport B --singledb --durable --timeout T
+#             --tags "-needs:repl -needs:debug -needs:config-maxmemory" --single UNIT
 # against a target started for that unit alone (units change settings with CONFIG SET and do not
 # always restore them), after a FLUSHALL (the harness flushes again before each group of tests).
 #   --singledb   ringlb serves database 0 only: the suite then never SELECTs 9.
 #   --durable    a test raising an error counts as [err] and the unit goes on, so every test of a
 #                unit is counted; an error outside any test still ends the unit ([exception]).
+#   --baseport   the harness's own port comes from below B (BASE_PORT + 64), not from the range
+#                every other run of the suite on the machine uses.
 #   --tags       tests carrying these tags are not run (SUITE_TAGS, default below):
 #                  needs:repl   attaches to the replication stream (SYNC/PSYNC), which only a
 #                               redis-server serves;
 #                  needs:debug  uses DEBUG (RELOAD, SLEEP, OBJECT, DIGEST...), which ringlb does
 #                               not serve, on purpose, and which Redis's own docs say external
-#                               servers may lack.
+#                               servers may lack;
+#                  needs:config-maxmemory  sets maxmemory to a byte to make the server answer OOM
+#                               and checks when each command is refused: the embedded server has
+#                               no memory limit, and the proxy queues a transaction itself, so
+#                               redis-server checks its commands at EXEC rather than as they
+#                               are queued (SUITE_TAGS="-needs:repl -needs:debug" runs them).
 #                Tests tagged external:skip, singledb:skip or large-memory are skipped by the
 #                harness itself in this mode.
 #
@@ -38,11 +45,12 @@
 # Markdown too; --failures DIR keeps, per target, the full log of each unit (UNIT.log) and the
 # list of failed tests with the first line of each one's error (failures.txt).
 #
-# Environment: SUITE_TAGS (deny tags, "-needs:repl -needs:debug"), SUITE_UNIT_TIMEOUT (seconds a
+# Environment: SUITE_TAGS (the deny tags above), SUITE_UNIT_TIMEOUT (seconds a
 # unit may take, 1200), SUITE_TEST_TIMEOUT (runtest's --timeout: seconds without progress before
 # the harness gives up, 300), BASE_PORT (27300: redis 27301, embedded 27302, proxy 27303, its
 # backends 27311-27313, the harness's own 27332-27363 and 37332-37363), RINGLB_CMD (default
-# bin/ringlb serve).
+# bin/ringlb serve), SUITE_GIT (where the suite is cloned from: https://github.com/redis/redis, or
+# a mirror of it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -54,10 +62,11 @@ unit/type/set unit/type/zset unit/multi unit/pubsub unit/scan unit/info-command"
 MARKDOWN=
 FAILURES=
 SRC=${REDIS_SRC:-}
-SUITE_TAGS=${SUITE_TAGS:--needs:repl -needs:debug}
+SUITE_TAGS=${SUITE_TAGS:--needs:repl -needs:debug -needs:config-maxmemory}
 SUITE_UNIT_TIMEOUT=${SUITE_UNIT_TIMEOUT:-1200}
 SUITE_TEST_TIMEOUT=${SUITE_TEST_TIMEOUT:-300}
 BASE_PORT=${BASE_PORT:-27300}
+SUITE_GIT=${SUITE_GIT:-https://github.com/redis/redis}
 
 usage() {
   sed -n '/^#   bench/,/^#$/p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -104,7 +113,7 @@ if [[ -z $SRC ]]; then
     echo "fetching Redis $SUITE_VERSION's test suite into $SRC" >&2
     mkdir -p "$(dirname "$SRC")"
     rm -rf "$SRC.partial"
-    git clone -q --depth 1 --branch "$SUITE_VERSION" https://github.com/redis/redis "$SRC.partial"
+    git clone -q --depth 1 --branch "$SUITE_VERSION" "$SUITE_GIT" "$SRC.partial"
     mv "$SRC.partial" "$SRC"
   fi
 fi

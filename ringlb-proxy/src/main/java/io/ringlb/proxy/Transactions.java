@@ -135,10 +135,11 @@ final class Transactions {
     int[] keys = command == null ? null : command.keys().find(r);
     if (keys == null) {
       failed = true;
+      String container = KeyPositions.lower(r.arg(0));
       return Replies.error(
           command == null
               ? "ERR ringlb: '"
-                  + name
+                  + (container.equals(name) ? name : container + "|" + name)
                   + "' cannot be queued in a transaction through the proxy; a"
                   + " transaction holds commands on keys under one hash tag, and "
                   + KEYLESS_NAMES
