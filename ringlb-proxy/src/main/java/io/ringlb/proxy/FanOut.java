@@ -203,8 +203,9 @@ final class FanOut {
   }
 
   /**
-   * SCRIPT LOAD/EXISTS/FLUSH and FUNCTION LOAD/DELETE/FLUSH, run on every backend holding keys so
-   * that EVALSHA and FCALL find the script or function whichever backend their keys route to.
+   * SCRIPT LOAD/EXISTS/FLUSH and FUNCTION LOAD/DELETE/FLUSH/RESTORE, run on every backend holding
+   * keys so that EVALSHA and FCALL find the script or function whichever backend their keys route
+   * to; FUNCTION LIST and DUMP asked of one of them; SCRIPT and FUNCTION KILL ({@link #kill}).
    */
   RedisMessage everywhere(Request r) {
     String name = KeyPositions.lower(r.arg(0));
@@ -212,11 +213,17 @@ final class FanOut {
     if (sub.equals("kill")) {
       return kill(r);
     }
+    if (name.equals("function") && (sub.equals("list") || sub.equals("dump"))) {
+      return askOne(r, null); // every backend holds the same libraries
+    }
     boolean exists = name.equals("script") && sub.equals("exists");
     boolean served =
         name.equals("script")
             ? sub.equals("load") || sub.equals("flush") || exists
-            : sub.equals("load") || sub.equals("delete") || sub.equals("flush");
+            : sub.equals("load")
+                || sub.equals("delete")
+                || sub.equals("flush")
+                || sub.equals("restore");
     if (!served) {
       return Replies.error(
           "ERR ringlb: '"

@@ -277,7 +277,8 @@ final class ProxyCommands {
           "script",
           List.of("load", "exists", "flush admin", "kill", "debug"),
           "function",
-          List.of("load", "delete", "flush admin", "dump", "kill", "list", "restore", "stats"));
+          List.of(
+              "load", "delete", "flush admin", "dump", "kill", "list", "restore admin", "stats"));
 
   private static final Map<String, ProxyCommand> ALL = build();
 
