@@ -4,10 +4,12 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.ringlb.server.ConfigReplies;
+import io.ringlb.server.Glob;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,9 +17,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * CONFIG GET and CONFIG SET through the proxy: the proxy's own parameters (port, bind, maxclients,
- * requirepass...) answer from the proxy, every other one is redis-server's and goes to the
- * backends.
+ * CONFIG GET and CONFIG SET through the proxy: the front end's parameters (port, bind, maxclients,
+ * requirepass...) are the proxy's and answer from it, every other one is redis-server's and goes to
+ * the backends.
  *
  * <p>CONFIG SET goes to every backend and answers OK only when every one took it; otherwise it
  * names the backends that did not, with their errors, and those that did (a parameter every backend
@@ -26,18 +28,6 @@ import java.util.Set;
  */
 final class BackendConfig {
 
-  /** The parameters the proxy answers itself, among the front end's: they are the proxy's. */
-  private static final Set<String> OWN =
-      Set.of(
-          "port",
-          "bind",
-          "maxclients",
-          "proto-max-bulk-len",
-          "requirepass",
-          "databases",
-          "timeout",
-          "io-threads");
-
   /** A backend's parameters that hold secrets: shown empty, as the proxy's requirepass is. */
   private static final Set<String> SECRET =
       Set.of("requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass");
@@ -45,24 +35,21 @@ final class BackendConfig {
   private BackendConfig() {}
 
   /**
-   * CONFIG GET: the proxy's own parameters among {@code matched} (the front end's that match), then
-   * the matching parameters of one backend holding keys, the proxy's own left out.
+   * CONFIG GET: the proxy's own parameters {@code matched} (the front end's that match), then the
+   * matching parameters of one backend holding keys, the proxy's own left out.
    */
   static RedisMessage get(FanOut fanOut, Request r, Map<String, String> matched) {
-    Map<String, String> own = new LinkedHashMap<>();
-    matched.forEach(
-        (name, value) -> {
-          if (OWN.contains(name.toLowerCase(Locale.ROOT))) {
-            own.put(name, value);
-          }
-        });
+    Set<String> own = new HashSet<>();
+    matched.keySet().forEach(name -> own.add(name.toLowerCase(Locale.ROOT)));
     boolean onlyOwn = true;
     for (int i = 2; i < r.argc() && onlyOwn; i++) {
-      onlyOwn = OWN.contains(r.string(i).toLowerCase(Locale.ROOT));
+      // The front end lists a name given exactly as the client gave it, a pattern's matches by
+      // name.
+      onlyOwn = matched.containsKey(r.string(i)) && !Glob.isPattern(r.string(i));
     }
     if (onlyOwn) {
       // Named exactly, every one the proxy's: no backend is asked (and none needs to answer).
-      return ConfigReplies.pairs(UnpooledByteBufAllocator.DEFAULT, own);
+      return ConfigReplies.pairs(UnpooledByteBufAllocator.DEFAULT, matched);
     }
     Backend[] all = FanOut.dataBackends(fanOut.topology());
     if (all.length == 0) {
@@ -75,12 +62,13 @@ final class BackendConfig {
           if (replies[0] instanceof Values.Error e) {
             return new ErrorRedisMessage(e.text());
           }
-          Map<String, String> out = new LinkedHashMap<>(own);
+          Map<String, String> out = new LinkedHashMap<>(matched);
           List<?> pairs = (List<?>) replies[0];
           for (int i = 0; i + 1 < pairs.size(); i += 2) {
             String name = text(pairs.get(i));
             String lower = name.toLowerCase(Locale.ROOT);
-            if (!OWN.contains(lower)) {
+            // The front end matched the same names of its own: a backend's port is never shown.
+            if (!own.contains(lower)) {
               out.putIfAbsent(name, SECRET.contains(lower) ? "" : text(pairs.get(i + 1)));
             }
           }
@@ -89,21 +77,22 @@ final class BackendConfig {
   }
 
   /**
-   * CONFIG SET: refused for the proxy's own parameters, which are set when it starts; otherwise
-   * sent to every backend of the topology.
+   * CONFIG SET of redis-server's parameters ({@code changes}: the front end refused or left the
+   * proxy's own), sent to every backend of the topology.
    */
-  static RedisMessage set(FanOut fanOut, Request r) {
-    for (int i = 2; i < r.argc(); i += 2) {
-      String name = r.string(i);
-      if (OWN.contains(name.toLowerCase(Locale.ROOT))) {
-        return Replies.error(ConfigReplies.immutable(name));
-      }
-    }
+  static RedisMessage set(FanOut fanOut, List<Map.Entry<String, String>> changes) {
     Backend[] all = fanOut.topology().backends();
     if (all.length == 0) {
       return Replies.error(Router.NO_BACKEND);
     }
-    return fanOut.send(all, FanOut.commandOf(r), BackendConfig::combineSet);
+    Object[] command = new Object[2 + 2 * changes.size()];
+    command[0] = "CONFIG".getBytes(StandardCharsets.US_ASCII);
+    command[1] = "SET".getBytes(StandardCharsets.US_ASCII);
+    for (int i = 0; i < changes.size(); i++) {
+      command[2 + 2 * i] = changes.get(i).getKey().getBytes(StandardCharsets.UTF_8);
+      command[3 + 2 * i] = changes.get(i).getValue().getBytes(StandardCharsets.UTF_8);
+    }
+    return fanOut.send(all, command, BackendConfig::combineSet);
   }
 
   /** OK when every backend took the CONFIG SET; otherwise which did not, and why. */

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Moves the keys whose owner changes when a backend joins or leaves, and reports its progress.
@@ -22,7 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * so a key is always on the old owner, the new one, or briefly both; never on neither. Client
  * requests for moving keys make the same move for their key first (see {@link KeyMove}), so every
  * write lands on the new owner after the old copy left. On an error the migration keeps retrying,
- * unless a RING REMOVE FORCE abandons it; see {@code docs/ARCHITECTURE.md}.
+ * unless a RING REMOVE FORCE abandons it or a RING ABORT stops it; see {@code
+ * docs/ARCHITECTURE.md}.
+ *
+ * <p>A migration that undoes an aborted change ({@link #undoing()}) moves the keys back to the
+ * owners they had before it.
  */
 final class Migration {
 
@@ -32,6 +37,11 @@ final class Migration {
 
     String word() {
       return this == ADD ? "add" : "remove";
+    }
+
+    /** The kind of the change that a migration of this kind undoes. */
+    Kind opposite() {
+      return this == ADD ? REMOVE : ADD;
     }
   }
 
@@ -66,6 +76,7 @@ final class Migration {
   private final long startedNanos = System.nanoTime();
   private final AtomicLong moved = new AtomicLong();
   private final AtomicLong movedByClients = new AtomicLong();
+  private final AtomicLong servedByOldOwner = new AtomicLong();
   private final AtomicLong scanned = new AtomicLong();
   private volatile long estimatedTotal = -1;
   private volatile long removeLeft = -1;
@@ -73,6 +84,21 @@ final class Migration {
   private volatile String phase = "starting";
   private volatile long finishedNanos;
   private volatile CompletableFuture<String> abandonedBy;
+  private volatile boolean aborted;
+
+  /** Set when {@link #run} is past its last batch; guarded by this. */
+  private boolean ended;
+
+  private volatile String dataLoss;
+
+  /** Undoes an aborted change rather than making one. */
+  private final boolean undoing;
+
+  /**
+   * Held while a batch is moved and counted, so that {@link MigrationWatch} counts a backend's keys
+   * and the keys moved at one point of the migration.
+   */
+  private final ReentrantLock moves = new ReentrantLock(true);
 
   Migration(
       Kind kind,
@@ -82,6 +108,23 @@ final class Migration {
       Placement current,
       int[] sources,
       double[] movingFraction) {
+    this(kind, server, backend, previous, current, sources, movingFraction, false);
+  }
+
+  /**
+   * A migration of {@code kind} of backend {@code server}; when {@code undoing}, it moves the keys
+   * of an aborted change of the opposite kind back to their owners before it.
+   */
+  Migration(
+      Kind kind,
+      int server,
+      Backend backend,
+      Placement previous,
+      Placement current,
+      int[] sources,
+      double[] movingFraction,
+      boolean undoing) {
+    this.undoing = undoing;
     this.kind = kind;
     this.server = server;
     this.backend = backend;
@@ -93,6 +136,16 @@ final class Migration {
 
   Kind kind() {
     return kind;
+  }
+
+  /** Whether this migration moves the keys of an aborted change back. */
+  boolean undoing() {
+    return undoing;
+  }
+
+  /** Names this migration in messages: {@code add 3}, {@code remove 3}, {@code abort of add 3}. */
+  String label() {
+    return (undoing ? "abort of " + kind.opposite().word() : kind.word()) + " " + server;
   }
 
   /** The id of the backend joining or leaving. */
@@ -128,6 +181,9 @@ final class Migration {
         error = null;
         break;
       } catch (MigrationException e) {
+        if (abandonedBy != null) {
+          break; // stopped between two batches
+        }
         error = e.getMessage();
         phase = "retrying";
         host.migrationStalled(this, e.getMessage());
@@ -136,6 +192,9 @@ final class Migration {
         }
         phase = "moving";
       }
+    }
+    synchronized (this) {
+      ended = true;
     }
     phase = "finishing";
   }
@@ -153,8 +212,43 @@ final class Migration {
     return abandonedBy;
   }
 
+  /**
+   * Stops this migration for RING ABORT: {@link #run} returns before its next batch, and {@code
+   * reply} is answered once the ring before the change is restored. Returns false when it is too
+   * late: the keys have all moved.
+   */
+  synchronized boolean abort(CompletableFuture<String> reply) {
+    if (ended) {
+      return false;
+    }
+    aborted = true;
+    abandonedBy = reply;
+    return true;
+  }
+
+  /** Whether RING ABORT stopped this migration. */
+  boolean aborted() {
+    return aborted;
+  }
+
+  /** Records that keys were lost while this migration ran ({@code what} says which and why). */
+  void dataLost(String what) {
+    String before = dataLoss;
+    dataLoss = before == null ? what : before + "; " + what;
+  }
+
+  /** What was lost while this migration ran, or null. */
+  String dataLoss() {
+    return dataLoss;
+  }
+
+  /** The lock held while a batch is moved and counted (see {@link MigrationWatch}). */
+  ReentrantLock moves() {
+    return moves;
+  }
+
   void finished() {
-    phase = abandonedBy != null ? "abandoned" : "done";
+    phase = aborted ? "aborted" : abandonedBy != null ? "abandoned" : "done";
     finishedNanos = System.nanoTime();
   }
 
@@ -212,6 +306,20 @@ final class Migration {
 
   private void migrate(Host host, Backend from, Backend to, List<byte[]> keys)
       throws InterruptedException {
+    if (abandonedBy != null) {
+      throw new MigrationException("stopped");
+    }
+    moves.lock();
+    try {
+      moveBatch(host, from, to, keys);
+    } finally {
+      moves.unlock();
+    }
+    throttle(host.config().migrationRate());
+  }
+
+  private void moveBatch(Host host, Backend from, Backend to, List<byte[]> keys)
+      throws InterruptedException {
     List<Object> args = migrateArgs(host.upstream(), to, "");
     args.add("KEYS");
     args.addAll(keys);
@@ -226,7 +334,7 @@ final class Migration {
                 + " failed: "
                 + e.text());
       }
-      // Some keys exist on the new owner already: the new owner's copy is newer; drop ours.
+      // Some keys exist on both: the copy on the owner before the change wins (see KeyMove).
       for (byte[] key : keys) {
         List<Object> one = migrateArgs(host.upstream(), to, key);
         Object r = call(from, one.toArray());
@@ -240,12 +348,25 @@ final class Migration {
                     + " failed: "
                     + busy.text());
           }
-          call(from, "DEL", key);
+          if (undoing) {
+            call(from, "DEL", key);
+          } else {
+            one.add("REPLACE");
+            Object replaced = call(from, one.toArray());
+            if (replaced instanceof Values.Error failed) {
+              throw new MigrationException(
+                  "moving a key from "
+                      + from.describe()
+                      + " to "
+                      + to.describe()
+                      + " failed: "
+                      + failed.text());
+            }
+          }
         }
       }
     }
     moved.addAndGet(keys.size());
-    throttle(host.config().migrationRate());
   }
 
   /** Returns {@code MIGRATE host port key 0 timeout [AUTH password]} as a list of arguments. */
@@ -258,7 +379,7 @@ final class Migration {
     args.add(Long.toString(upstream.requestTimeoutMillis()));
     String password = upstream.password();
     if (password != null) {
-      upstream.admit(to.spec()); // the password goes only to an allowed backend
+      upstream.admit(to.target()); // the password goes only to an allowed backend
       args.add("AUTH");
       args.add(password);
     }
@@ -328,6 +449,11 @@ final class Migration {
     movedByClients.incrementAndGet();
   }
 
+  /** A request was served by its keys' old owner, as their new owner could not be reached. */
+  void countServedByOldOwner() {
+    servedByOldOwner.incrementAndGet();
+  }
+
   long moved() {
     return moved.get() + movedByClients.get();
   }
@@ -367,7 +493,7 @@ final class Migration {
   String describe() {
     StringBuilder sb = new StringBuilder();
     sb.append("kind=")
-        .append(kind.word())
+        .append(undoing ? "abort-" + kind.opposite().word() : kind.word())
         .append(",server=")
         .append(server)
         .append(",address=")
@@ -382,6 +508,8 @@ final class Migration {
         .append(moved())
         .append(",keys_moved_by_clients=")
         .append(movedByClients.get())
+        .append(",requests_served_by_old_owner=")
+        .append(servedByOldOwner.get())
         .append(",keys_scanned=")
         .append(scanned.get())
         .append(",keys_left=")
@@ -392,6 +520,10 @@ final class Migration {
         .append(String.format(java.util.Locale.ROOT, "%.2f", seconds()));
     if (error != null) {
       sb.append(",last_error=").append(error.replace(',', ';').replace('\n', ' '));
+    }
+    String lost = dataLoss;
+    if (lost != null) {
+      sb.append(",data_loss=").append(lost.replace(',', ';').replace('\n', ' '));
     }
     return sb.toString();
   }

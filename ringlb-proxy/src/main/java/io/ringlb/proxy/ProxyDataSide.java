@@ -29,7 +29,7 @@ import java.util.concurrent.CompletionStage;
  */
 final class ProxyDataSide implements DataSide {
 
-  private static final String[] SECTIONS = {"keyspace", "ring", "migration"};
+  private static final String[] SECTIONS = {"keyspace", "ring", "migration", "cluster"};
 
   private final ProxyConfig config;
   private volatile ControlPlane control;
@@ -146,8 +146,9 @@ final class ProxyDataSide implements DataSide {
   }
 
   @Override
-  public RedisMessage configSet(Session session, Request request, Set<String> fixed) {
-    return BackendConfig.set(ProxyClient.of(session).fanOut(), request);
+  public RedisMessage configSet(
+      Session session, Request request, List<Map.Entry<String, String>> changes) {
+    return BackendConfig.set(ProxyClient.of(session).fanOut(), changes);
   }
 
   @Override

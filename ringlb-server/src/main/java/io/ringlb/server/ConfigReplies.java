@@ -5,7 +5,6 @@ import io.netty.handler.codec.redis.RedisMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** CONFIG GET's reply and CONFIG SET's refusals in redis-server's words, for every data side. */
 public final class ConfigReplies {
@@ -40,17 +39,8 @@ public final class ConfigReplies {
     return failed(name, "duplicate parameter");
   }
 
-  private static String failed(String name, String why) {
+  /** Returns redis-server's refusal of parameter {@code name}, saying {@code why}. */
+  public static String failed(String name, String why) {
     return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + why;
-  }
-
-  /**
-   * Refuses every parameter of CONFIG SET {@code r} as redis-server refuses one it cannot set: a
-   * parameter in {@code fixed} (lowercase names) as immutable, any other as unknown.
-   */
-  public static RedisMessage refuseAll(Request r, Set<String> fixed) {
-    String name = r.string(2);
-    return Replies.error(
-        fixed.contains(name.toLowerCase(java.util.Locale.ROOT)) ? immutable(name) : unknown(name));
   }
 }

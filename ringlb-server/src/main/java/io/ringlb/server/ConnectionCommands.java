@@ -5,18 +5,26 @@ import io.netty.handler.codec.redis.RedisMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The connection commands every data side shares: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT,
- * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG GET/SET (answered with the data side); {@link
+ * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG (GET, SET, RESETSTAT, with the data side); {@link
  * #register} adds CLIENT, COMMAND and INFO from their own classes.
  */
 final class ConnectionCommands {
+
+  /**
+   * The front end's parameters CONFIG SET refuses whatever the value: those redis-server cannot set
+   * after it starts, and requirepass (ringlb's passwords are its users', given when it starts).
+   */
+  private static final Set<String> IMMUTABLE = Set.of("databases", "io-threads", "requirepass");
 
   /** Redis's answer to a HELLO with a protocol version it does not speak. */
   static final String NOPROTO = "NOPROTO unsupported protocol version";
@@ -66,7 +74,7 @@ final class ConnectionCommands {
     t.register(
         CommandSpec.of("reset", 1, "noauth fast " + ANY_TIME),
         (s, r) -> {
-          ((ClientHandler) s).reset();
+          ClientHandler.of(s).reset();
           return RESET;
         });
     t.register(CommandSpec.of("auth", -2, "noauth fast"), this::auth);
@@ -98,7 +106,7 @@ final class ConnectionCommands {
     t.registerSubcommand(
         "acl",
         CommandSpec.of("whoami", 2, ""),
-        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).user().name()));
+        (s, r) -> Replies.bulk(s.alloc(), ClientHandler.of(s).user().name()));
     t.registerSubcommand("acl", CommandSpec.of("list", 2, "admin"), this::aclList);
     t.registerSubcommand(
         "acl",
@@ -178,7 +186,7 @@ final class ConnectionCommands {
    * event loop.
    */
   private RedisMessage wrongPassword(Session s) {
-    ClientHandler client = (ClientHandler) s;
+    ClientHandler client = ClientHandler.of(s);
     long wait =
         server
             .authThrottle()
@@ -212,7 +220,7 @@ final class ConnectionCommands {
     if (user == null) {
       return wrongPassword(s);
     }
-    ((ClientHandler) s).login(user);
+    ClientHandler.of(s).login(user);
     return Replies.OK;
   }
 
@@ -222,7 +230,7 @@ final class ConnectionCommands {
    * login, a name); an unauthenticated client then gets NOAUTH.
    */
   private RedisMessage hello(Session s, Request r) {
-    ClientHandler client = (ClientHandler) s;
+    ClientHandler client = ClientHandler.of(s);
     if (r.argc() >= 2) {
       long version;
       try {
@@ -270,7 +278,10 @@ final class ConnectionCommands {
             Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
   }
 
-  /** The front end's own parameters, by name, in the order CONFIG GET lists them. */
+  /**
+   * The front end's own parameters, by lowercase name, in the order CONFIG GET lists them: set by
+   * ringlb's command line when it starts, never by CONFIG SET.
+   */
   private Map<String, String> parameters() {
     ServerConfig c = server.config();
     Map<String, String> all = new LinkedHashMap<>();
@@ -281,20 +292,22 @@ final class ConnectionCommands {
     // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
     all.put("requirepass", "");
     all.put("databases", "1");
-    all.put("save", "");
-    all.put("appendonly", "no");
     all.put("timeout", "0");
     all.put("io-threads", Integer.toString(c.ioThreads()));
     return all;
   }
 
-  /** CONFIG GET: the front end's parameters matching the patterns, then the data side's. */
+  /**
+   * CONFIG GET: the front end's parameters and the data side's own ({@link
+   * DataSide#configParameters}) matching the names and patterns, then what the data side adds.
+   */
   private RedisMessage configGet(Session s, Request r) {
     Map<String, String> params = parameters();
+    server.dataSide().configParameters().forEach(params::putIfAbsent);
     Map<String, String> matched = new LinkedHashMap<>();
     for (int i = 2; i < r.argc(); i++) {
       String arg = r.string(i);
-      if (arg.indexOf('*') < 0 && arg.indexOf('?') < 0 && arg.indexOf('[') < 0) {
+      if (!Glob.isPattern(arg)) {
         // A name without a pattern is looked up ignoring case and shown as given, as in Redis.
         String value = params.get(arg.toLowerCase(Locale.ROOT));
         if (value != null) {
@@ -315,14 +328,34 @@ final class ConnectionCommands {
   }
 
   /**
-   * CONFIG SET parameter value [parameter value ...]: the arguments must come in pairs (a syntax
-   * error otherwise, as in Redis); the data side sets what it can (the front end's parameters are
-   * fixed at start).
+   * CONFIG SET name value [name value ...], all or nothing, with Redis's errors. The front end's
+   * parameters are fixed at start: one redis-server cannot set either ({@link #IMMUTABLE}) is
+   * always refused as immutable, any other only when set to a value other than its current one
+   * (which is then a no-op). A name of the front end's or of the data side's own parameters given
+   * twice is refused as a duplicate. The data side takes the other pairs ({@link
+   * DataSide#configSet}).
    */
   private RedisMessage configSet(Session s, Request r) {
     if (r.argc() % 2 != 0) {
       throw CommandException.syntax(); // a parameter without its value, as Redis answers it
     }
-    return server.dataSide().configSet(s, r, parameters().keySet());
+    Map<String, String> front = parameters();
+    Set<String> own = server.dataSide().configParameters().keySet();
+    Set<String> seen = new LinkedHashSet<>();
+    List<Map.Entry<String, String>> changes = new ArrayList<>();
+    for (int i = 2; i < r.argc(); i += 2) {
+      String given = r.string(i);
+      String name = given.toLowerCase(Locale.ROOT);
+      String value = r.string(i + 1);
+      if ((front.containsKey(name) || own.contains(name)) && !seen.add(name)) {
+        throw new CommandException(ConfigReplies.duplicate(given));
+      }
+      if (!front.containsKey(name)) {
+        changes.add(Map.entry(given, value));
+      } else if (IMMUTABLE.contains(name) || !front.get(name).equals(value)) {
+        throw new CommandException(ConfigReplies.immutable(given));
+      }
+    }
+    return changes.isEmpty() ? Replies.OK : server.dataSide().configSet(s, r, changes);
   }
 }

@@ -2,6 +2,7 @@ package io.ringlb.server;
 
 import io.netty.handler.codec.redis.RedisMessage;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -15,8 +16,8 @@ import java.util.concurrent.CompletionStage;
  * io.ringlb.server.embedded}) and the sharding proxy over redis-servers ({@code io.ringlb.proxy}).
  * The front end is the same for every data side: the Netty pipeline, request limits, the command
  * table (lookup, arity, authentication), replies in request order with backpressure, and the
- * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG GET and
- * SET, RESET, and INFO's server, clients, memory and stats sections). A data side adds to it:
+ * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG, RESET,
+ * and INFO's server, clients, memory and stats sections). A data side adds to it:
  *
  * <ol>
  *   <li><b>Commands</b>, registered once in {@link #register} with a {@link CommandSpec} (name,
@@ -110,23 +111,34 @@ public interface DataSide extends AutoCloseable {
   default void info(String section, StringBuilder out) {}
 
   /**
-   * Answers CONFIG GET: {@code matched} holds the front end's own parameters (port, bind,
-   * maxclients...) that match the request's names and patterns, in order, named as the client did
-   * when it named one exactly. The default answers them alone; a data side with parameters of its
-   * own, or servers behind it, adds theirs. May defer its reply like a handler.
+   * Returns this data side's own CONFIG parameters and their current values, by lowercase name:
+   * CONFIG GET matches them after the front end's, and CONFIG SET of one reaches {@link #configSet}
+   * (a name given twice refused by the front end). None by default.
+   */
+  default Map<String, String> configParameters() {
+    return Map.of();
+  }
+
+  /**
+   * Answers CONFIG GET: {@code matched} holds the front end's parameters (port, bind,
+   * maxclients...) and this data side's own that match the request's names and patterns, in order,
+   * named as the client did when it named one exactly. The default answers them alone; a data side
+   * with servers behind it adds theirs. May defer its reply like a handler.
    */
   default RedisMessage configGet(Session session, Request request, Map<String, String> matched) {
     return ConfigReplies.pairs(session.alloc(), matched);
   }
 
   /**
-   * Answers {@code CONFIG SET parameter value [parameter value ...]}; the front end checked that
-   * the arguments come in pairs. {@code fixed} names (lowercase) the front end's own parameters,
-   * which are set when the server starts. The default refuses every parameter as redis-server
-   * refuses one it cannot set ({@link ConfigReplies}). May defer its reply like a handler.
+   * Answers CONFIG SET once the front end took its share (the arguments in pairs, its own
+   * parameters refused or left as they are): {@code changes} holds the other pairs, in order, named
+   * as the client did. All of them are applied, or none, with redis-server's error for the first
+   * refused ({@link ConfigReplies}). The default knows none of them. May defer its reply like a
+   * handler.
    */
-  default RedisMessage configSet(Session session, Request request, Set<String> fixed) {
-    return ConfigReplies.refuseAll(request, fixed);
+  default RedisMessage configSet(
+      Session session, Request request, List<Map.Entry<String, String>> changes) {
+    return Replies.error(ConfigReplies.unknown(changes.get(0).getKey()));
   }
 
   /**

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,12 +46,24 @@ class ConfigCommandTest {
   }
 
   @Test
-  void set_withoutADataSideThatSetsParameters_isRefusedAsRedisRefusesWhatItCannotSet() {
+  void set_ofTheFrontEndsParameters_isRefusedAsRedisRefusesWhatItCannotSet() {
     ch = channel(ServerConfig.defaults(), Fixtures.embedded());
     assertThat(send("CONFIG", "SET", "MaxClients", "10"))
         .isEqualTo(
             "-ERR CONFIG SET failed (possibly related to argument 'MaxClients') - can't set"
                 + " immutable config\r\n");
+    assertThat(send("CONFIG", "SET", "maxclients", "10000", "timeout", "0"))
+        .as("set to the value it has")
+        .isEqualTo("+OK\r\n");
+    assertThat(send("CONFIG", "SET", "databases", "1"))
+        .as("immutable in redis-server too, whatever the value")
+        .isEqualTo(
+            "-ERR CONFIG SET failed (possibly related to argument 'databases') - can't set"
+                + " immutable config\r\n");
+    assertThat(send("CONFIG", "SET", "timeout", "0", "Timeout", "0"))
+        .isEqualTo(
+            "-ERR CONFIG SET failed (possibly related to argument 'Timeout') - duplicate"
+                + " parameter\r\n");
     assertThat(send("CONFIG", "SET", "no-such-parameter", "1"))
         .isEqualTo(
             "-ERR Unknown option or number of arguments for CONFIG SET - 'no-such-parameter'\r\n");
@@ -68,51 +79,53 @@ class ConfigCommandTest {
     ch = channel(ServerConfig.defaults(), side);
     assertThat(send("CONFIG", "GET", "max*"))
         .isEqualTo("*4\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n$7\r\nmaxkeys\r\n$1\r\n7\r\n");
-    assertThat(side.matched).containsOnlyKeys("maxclients");
-    assertThat(send("CONFIG", "SET", "maxkeys", "8")).isEqualTo("+OK\r\n");
+    assertThat(side.matched).containsOnlyKeys("maxclients", "maxkeys");
+    assertThat(send("CONFIG", "SET", "maxkeys", "8", "timeout", "0", "other", "1"))
+        .isEqualTo("+OK\r\n");
+    assertThat(side.changes)
+        .as("the front end's own left out, in order, named as given")
+        .containsExactly(Map.entry("maxkeys", "8"), Map.entry("other", "1"));
     assertThat(send("CONFIG", "GET", "maxkeys")).isEqualTo("*2\r\n$7\r\nmaxkeys\r\n$1\r\n8\r\n");
-    assertThat(side.fixed).contains("port", "bind", "maxclients", "requirepass");
+    assertThat(send("CONFIG", "SET", "maxkeys", "9", "MAXKEYS", "9"))
+        .isEqualTo(
+            "-ERR CONFIG SET failed (possibly related to argument 'MAXKEYS') - duplicate"
+                + " parameter\r\n");
+    assertThat(send("CONFIG", "SET", "port", "1", "maxkeys", "9"))
+        .isEqualTo(
+            "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable"
+                + " config\r\n");
+    assertThat(send("CONFIG", "GET", "maxkeys")).as("all or nothing").endsWith("$1\r\n8\r\n");
   }
 
-  /** A data side with one parameter of its own, {@code maxkeys}, that records what it was given. */
+  /**
+   * A data side with one parameter of its own, {@code maxkeys}, that takes any other CONFIG SET and
+   * records what it was given.
+   */
   private static final class Recording implements DataSide {
     private final Map<String, String> own = new LinkedHashMap<>(Map.of("maxkeys", "7"));
     private Map<String, String> matched;
-    private Set<String> fixed;
+    private List<Map.Entry<String, String>> changes;
 
     @Override
     public void register(CommandRegistry registry) {}
 
     @Override
-    public RedisMessage configGet(Session session, Request request, Map<String, String> matched) {
-      this.matched = new LinkedHashMap<>(matched);
-      Map<String, String> all = new LinkedHashMap<>(matched);
-      for (int i = 2; i < request.argc(); i++) {
-        byte[] pattern = request.bytes(i);
-        own.forEach(
-            (name, value) -> {
-              if (Glob.matches(pattern, name.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
-                all.put(name, value);
-              }
-            });
-      }
-      return ConfigReplies.pairs(session.alloc(), all);
+    public Map<String, String> configParameters() {
+      return Map.copyOf(own);
     }
 
     @Override
-    public RedisMessage configSet(Session session, Request request, Set<String> fixed) {
-      this.fixed = fixed;
-      List<String> unknown = new ArrayList<>();
-      for (int i = 2; i < request.argc(); i += 2) {
-        if (!own.containsKey(request.string(i))) {
-          unknown.add(request.string(i));
-        }
-      }
-      if (!unknown.isEmpty()) {
-        return ConfigReplies.refuseAll(request, fixed);
-      }
-      for (int i = 2; i < request.argc(); i += 2) {
-        own.put(request.string(i), request.string(i + 1));
+    public RedisMessage configGet(Session session, Request request, Map<String, String> matched) {
+      this.matched = new LinkedHashMap<>(matched);
+      return ConfigReplies.pairs(session.alloc(), matched);
+    }
+
+    @Override
+    public RedisMessage configSet(
+        Session session, Request request, List<Map.Entry<String, String>> changes) {
+      this.changes = new ArrayList<>(changes);
+      for (Map.Entry<String, String> change : changes) {
+        own.computeIfPresent(change.getKey(), (name, old) -> change.getValue());
       }
       return Replies.OK;
     }
