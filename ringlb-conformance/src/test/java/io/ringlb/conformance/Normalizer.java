@@ -1,6 +1,7 @@
 package io.ringlb.conformance;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 
@@ -18,14 +19,14 @@ interface Normalizer {
   Normalizer EXACT = Reply::rendered;
 
   /** The markers, as a newcomer would read them in docs/CONFORMANCE.md. */
-  String MARKERS = "~shape, ~within LOW..HIGH, ~pairs NAME,..., ~fields NAME,..., ~info";
+  String MARKERS = "~shape, ~within LOW..HIGH, ~pairs NAME,..., ~fields NAME,..., ~info, ~sorted";
 
   /** Renders {@code reply} for comparison. */
   String render(Reply reply);
 
   /**
    * Returns the normalizer a marker names: {@code shape}, {@code within 1..9}, {@code pairs
-   * id,version}, {@code fields id,addr} or {@code info} (without the {@code ~}).
+   * id,version}, {@code fields id,addr}, {@code info} or {@code sorted} (without the {@code ~}).
    *
    * @throws IllegalArgumentException naming the marker, for one that is not known
    */
@@ -41,6 +42,10 @@ interface Normalizer {
       case "info" -> {
         noArgument(name, arg);
         return Normalizer::info;
+      }
+      case "sorted" -> {
+        noArgument(name, arg);
+        return Normalizer::sorted;
       }
       case "within" -> {
         String[] range = arg.split("\\.\\.", -1);
@@ -156,6 +161,17 @@ interface Normalizer {
     StringBuilder sb = new StringBuilder("$?\\r\\n<info: ").append(String.join(", ", sections));
     odd.forEach(line -> sb.append("; not a field: ").append(Rendering.escape(line)));
     return sb.append(">\\r\\n").toString();
+  }
+
+  /** An aggregate with its elements sorted, for replies in no promised order (KEYS). */
+  private static String sorted(Reply r) {
+    if (!r.isAggregate()) {
+      return r.rendered();
+    }
+    List<String> elements = new ArrayList<>();
+    r.children().forEach(c -> elements.add(c.rendered()));
+    Collections.sort(elements);
+    return head(r) + String.join("", elements);
   }
 
   private static String head(Reply r) {

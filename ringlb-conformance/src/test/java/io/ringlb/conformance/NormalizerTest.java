@@ -53,6 +53,14 @@ class NormalizerTest {
   }
 
   @Test
+  void sorted_elementsInOneOrder_whateverOrderTheyCameIn() throws IOException {
+    assertThat(render("sorted", "*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\na\r\n"))
+        .isEqualTo(render("sorted", "*3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n"))
+        .isEqualTo("*3\\r\\n$1\\r\\na\\r\\n$1\\r\\nb\\r\\n$1\\r\\nc\\r\\n");
+    assertThat(render("sorted", "-ERR x\r\n")).isEqualTo("-ERR x\\r\\n");
+  }
+
+  @Test
   void parse_badMarkers_named() {
     assertThatThrownBy(() -> Normalizer.parse("within 5..1")).hasMessageContaining("LOW <= HIGH");
     assertThatThrownBy(() -> Normalizer.parse("shape x")).hasMessageContaining("no argument");

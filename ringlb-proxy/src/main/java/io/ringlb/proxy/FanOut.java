@@ -15,14 +15,15 @@ import io.ringlb.server.Session;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 
 /**
  * Commands one client sends to several backends at once, or to one that stands for all: DBSIZE,
  * FLUSHALL/FLUSHDB, SCRIPT and FUNCTION (on every backend, so that EVALSHA and FCALL find them
- * wherever their keys go), PUBSUB and COMMAND's descriptions (from one backend), INFO's key counts,
- * RING NODES and STATS. The replies come back as plain values ({@link Values}) and are combined
- * into one.
+ * wherever their keys go; KILL too), PUBSUB and COMMAND's descriptions (from one backend), INFO's
+ * key counts, RING NODES and STATS, KEYS and RANDOMKEY ({@link ProxyKeys}). The replies come back
+ * as plain values ({@link Values}) and are combined into one.
  */
 final class FanOut {
 
@@ -41,6 +42,11 @@ final class FanOut {
   FanOut(Session client, Worker worker) {
     this.client = client;
     this.worker = worker;
+  }
+
+  /** Returns the topology this client's requests are routed by now. */
+  Topology topology() {
+    return worker.topology();
   }
 
   /** Sends {@code command} to each of {@code targets}; {@code gather} makes the one reply. */
@@ -93,6 +99,74 @@ final class FanOut {
     return CommandHandler.DEFERRED;
   }
 
+  /**
+   * Sends {@code command} to each of {@code targets} one after the other, each once the one before
+   * it answered; {@code gather} makes the one reply.
+   */
+  RedisMessage sendInTurn(Backend[] targets, Object[] command, Gather gather) {
+    if (targets.length == 0) {
+      return gather.combine(targets, new Object[0]);
+    }
+    InTurn turns = new InTurn(targets, command, gather, client.defer());
+    worker.begin();
+    turns.sendNext();
+    return CommandHandler.DEFERRED;
+  }
+
+  /** The replies of {@link #sendInTurn}, each backend asked once the one before it answered. */
+  private final class InTurn extends Pending {
+    private final Backend[] targets;
+    private final Object[] command;
+    private final Gather gather;
+    private final DeferredReply slot;
+    private final Topology routedBy = worker.topology();
+    private final Object[] results;
+    private int at;
+
+    InTurn(Backend[] targets, Object[] command, Gather gather, DeferredReply slot) {
+      this.targets = targets;
+      this.command = command;
+      this.gather = gather;
+      this.slot = slot;
+      this.results = new Object[targets.length];
+    }
+
+    void sendNext() {
+      targets[at].connection(worker, client.id()).send(command, this);
+    }
+
+    @Override
+    void complete(RedisMessage reply) {
+      try {
+        results[at] = Values.toValue(reply);
+      } finally {
+        ReferenceCountUtil.release(reply);
+      }
+      next();
+    }
+
+    @Override
+    void fail(String error) {
+      results[at] = new Values.Error(error);
+      next();
+    }
+
+    private void next() {
+      if (++at < targets.length) {
+        sendNext();
+        return;
+      }
+      RedisMessage combined;
+      try {
+        combined = gather.combine(targets, results);
+      } catch (RuntimeException e) {
+        combined = new ErrorRedisMessage("ERR ringlb: " + e.getMessage());
+      }
+      slot.complete(combined);
+      worker.end(routedBy);
+    }
+  }
+
   /** The backends holding keys now: the ring's serving members and, while migrating, old owners. */
   static Backend[] dataBackends(Topology t) {
     List<Backend> out = new ArrayList<>();
@@ -129,17 +203,27 @@ final class FanOut {
   }
 
   /**
-   * SCRIPT LOAD/EXISTS/FLUSH and FUNCTION LOAD/DELETE/FLUSH, run on every backend holding keys so
-   * that EVALSHA and FCALL find the script or function whichever backend their keys route to.
+   * SCRIPT LOAD/EXISTS/FLUSH and FUNCTION LOAD/DELETE/FLUSH/RESTORE, run on every backend holding
+   * keys so that EVALSHA and FCALL find the script or function whichever backend their keys route
+   * to; FUNCTION LIST and DUMP asked of one of them; SCRIPT and FUNCTION KILL ({@link #kill}).
    */
   RedisMessage everywhere(Request r) {
     String name = KeyPositions.lower(r.arg(0));
     String sub = KeyPositions.lower(r.arg(1));
+    if (sub.equals("kill")) {
+      return kill(r);
+    }
+    if (name.equals("function") && (sub.equals("list") || sub.equals("dump"))) {
+      return askOne(r, null); // every backend holds the same libraries
+    }
     boolean exists = name.equals("script") && sub.equals("exists");
     boolean served =
         name.equals("script")
             ? sub.equals("load") || sub.equals("flush") || exists
-            : sub.equals("load") || sub.equals("delete") || sub.equals("flush");
+            : sub.equals("load")
+                || sub.equals("delete")
+                || sub.equals("flush")
+                || sub.equals("restore");
     if (!served) {
       return Replies.error(
           "ERR ringlb: '"
@@ -235,6 +319,53 @@ final class FanOut {
           }
           return Values.toMessage(out);
         });
+  }
+
+  /**
+   * SCRIPT KILL and FUNCTION KILL: sent to every backend holding keys on its administrative
+   * connection, since the script to stop holds up the pooled connection it runs on. OK when one
+   * backend stopped a script; otherwise a backend's refusal (UNKILLABLE before NOTBUSY).
+   */
+  private RedisMessage kill(Request r) {
+    if (r.argc() != 2) {
+      return Replies.error(Replies.wrongArity(KeyPositions.lower(r.arg(0)) + "|kill"));
+    }
+    Backend[] all = dataBackends(worker.topology());
+    if (all.length == 0) {
+      return Replies.error(Router.NO_BACKEND);
+    }
+    Object[] command = commandOf(r);
+    DeferredReply slot = client.defer();
+    CompletableFuture<?>[] calls = new CompletableFuture<?>[all.length];
+    Object[] replies = new Object[all.length];
+    for (int i = 0; i < all.length; i++) {
+      int index = i;
+      calls[i] =
+          all[i]
+              .call(command)
+              .handle(
+                  (v, failure) -> {
+                    replies[index] = failure == null ? v : new Values.Error(failure.getMessage());
+                    return null;
+                  });
+    }
+    CompletableFuture.allOf(calls).thenRun(() -> slot.complete(combineKill(replies)));
+    return CommandHandler.DEFERRED;
+  }
+
+  /** OK if one backend stopped a script, else the first refusal that is not NOTBUSY, else that. */
+  static RedisMessage combineKill(Object[] replies) {
+    Values.Error refusal = null;
+    for (Object v : replies) {
+      if (!(v instanceof Values.Error e)) {
+        return Replies.OK;
+      }
+      if (refusal == null
+          || (refusal.text().startsWith("NOTBUSY") && !e.text().startsWith("NOTBUSY"))) {
+        refusal = e;
+      }
+    }
+    return new ErrorRedisMessage(refusal.text());
   }
 
   private static RedisMessage okUnlessError(Backend[] backends, Object[] replies) {

@@ -15,7 +15,9 @@ import io.ringlb.server.Session;
  *
  * @param spec the name, arity and flags the front end checks
  * @param route how the proxy serves the command
- * @param keys where its keys are ({@link KeyPositions#NONE} for none)
+ * @param keys where its keys are ({@link KeyPositions#NONE} for none); a refused command with keys
+ *     is served inside MULTI ({@link #queuedByKeys}): a blocking command, which does not block
+ *     there
  * @param refusal why the proxy does not serve it ({@link Route#REFUSED}), else null
  * @param local the handler of a command the proxy answers itself ({@link Route#LOCAL}), else null
  */
@@ -68,6 +70,14 @@ record ProxyCommand(
   /** Returns whether the command is sent to a backend by its keys (not local, not refused). */
   boolean routedByKeys() {
     return route != Route.LOCAL && route != Route.REFUSED;
+  }
+
+  /**
+   * Returns whether the command may be queued inside MULTI by its keys: those routed by keys, and
+   * the blocking commands, which Redis runs inside a transaction without blocking.
+   */
+  boolean queuedByKeys() {
+    return routedByKeys() || (route == Route.REFUSED && !keys.equals(KeyPositions.NONE));
   }
 
   /** Serves the command for its connection's {@link ProxyClient}. */

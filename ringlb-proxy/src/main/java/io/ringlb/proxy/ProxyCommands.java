@@ -207,11 +207,7 @@ final class ProxyCommands {
       "spublish"
     },
     {
-      "would walk every backend at once; use SCAN, which the proxy walks backend by backend", "keys"
-    },
-    {
       "concerns one redis-server; run it on the backends directly",
-      "randomkey",
       "move",
       "swapdb",
       "migrate",
@@ -236,6 +232,21 @@ final class ProxyCommands {
       "failover"
     },
   };
+
+  /**
+   * Where the keys of the refused blocking commands are: inside MULTI, where Redis runs them
+   * without blocking, they are queued by their keys like any other command.
+   */
+  private static final Map<String, KeyPositions> BLOCKING_KEYS =
+      Map.of(
+          "blpop", KeyPositions.range(1, -2, 1),
+          "brpop", KeyPositions.range(1, -2, 1),
+          "brpoplpush", KeyPositions.range(1, 2, 1),
+          "blmove", KeyPositions.range(1, 2, 1),
+          "bzpopmin", KeyPositions.range(1, -2, 1),
+          "bzpopmax", KeyPositions.range(1, -2, 1),
+          "blmpop", KeyPositions.counted(0, 0, 2),
+          "bzmpop", KeyPositions.counted(0, 0, 2));
 
   /** Refused commands that Redis keeps to administrators: a data user gets NOPERM first. */
   private static final Set<String> ADMIN_REFUSED =
@@ -273,7 +284,8 @@ final class ProxyCommands {
           "script",
           List.of("load", "exists", "flush admin", "kill", "debug"),
           "function",
-          List.of("load", "delete", "flush admin", "dump", "kill", "list", "restore", "stats"));
+          List.of(
+              "load", "delete", "flush admin", "dump", "kill", "list", "restore admin", "stats"));
 
   private static final Map<String, ProxyCommand> ALL = build();
 
@@ -322,7 +334,7 @@ final class ProxyCommands {
             new ProxyCommand(
                 CommandSpec.of(group[i], -1, ADMIN_REFUSED.contains(group[i]) ? "admin" : ""),
                 Route.REFUSED,
-                KeyPositions.NONE,
+                BLOCKING_KEYS.getOrDefault(group[i], KeyPositions.NONE),
                 group[0],
                 null));
       }
@@ -337,6 +349,14 @@ final class ProxyCommands {
       add(all, local(name, -2, "", (s, r) -> ProxyClient.of(s).fanOut().everywhere(r)));
     }
     add(all, local("scan", -2, "readonly", (s, r) -> ProxyClient.of(s).scan(r)));
+    add(all, local("keys", 2, "readonly", (s, r) -> ProxyKeys.keys(ProxyClient.of(s).fanOut(), r)));
+    add(
+        all,
+        local(
+            "randomkey",
+            1,
+            "readonly",
+            (s, r) -> ProxyKeys.randomKey(ProxyClient.of(s).fanOut(), r)));
     add(all, local("ring", -2, "", (s, r) -> ProxyClient.of(s).ring(r)));
     add(
         all,

@@ -23,9 +23,10 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The proxy as a data side of the RESP front end: its commands ({@link ProxyCommands}), one {@link
- * ProxyClient} per connection, its INFO sections, and COMMAND's descriptions asked of a backend. It
- * starts one {@link Worker} per event loop of the front end and the {@link ControlPlane}, which
- * holds the backends, publishes the topology and runs ring changes.
+ * ProxyClient} per connection, its INFO sections, CONFIG GET and SET of the backends' parameters
+ * ({@link BackendConfig}), and COMMAND's descriptions asked of a backend. It starts one {@link
+ * Worker} per event loop of the front end and the {@link ControlPlane}, which holds the backends,
+ * publishes the topology and runs ring changes.
  */
 final class ProxyDataSide implements DataSide {
 
@@ -36,6 +37,7 @@ final class ProxyDataSide implements DataSide {
   private volatile ProxyContext context;
   private volatile Map<EventExecutor, Worker> workers;
   private volatile CommandRegistry registry;
+  private final BackendVersion backendVersion = new BackendVersion();
 
   ProxyDataSide(ProxyConfig config) {
     this.config = config;
@@ -63,6 +65,7 @@ final class ProxyDataSide implements DataSide {
       worker.start();
     }
     plane.start();
+    backendVersion.refresh(plane.topology());
     workers = byLoop;
     context = new ProxyContext(config, plane, stats);
     control = plane;
@@ -95,10 +98,14 @@ final class ProxyDataSide implements DataSide {
     Topology t = control.topology();
     Backend[] backends = t.backends();
     Object[] replies = new Object[backends.length];
+    if (sections.contains("server") || sections.contains("memory")) {
+      backendVersion.refresh(t);
+    }
     if (!ProxyInfo.countsKeys(sections)) {
       // No section asked for needs the backends' key counts: answer without asking them, so
       // that INFO stats or INFO server answer at once even while a backend is frozen.
-      return CompletableFuture.completedFuture(ProxyInfo.info(p, t, sections, backends, replies));
+      return CompletableFuture.completedFuture(
+          withBackendVersion(ProxyInfo.info(p, t, sections, backends, replies), sections));
     }
     CompletableFuture<?>[] counts = new CompletableFuture<?>[backends.length];
     for (int i = 0; i < backends.length; i++) {
@@ -113,7 +120,36 @@ final class ProxyDataSide implements DataSide {
                   });
     }
     return CompletableFuture.allOf(counts)
-        .thenApply(done -> ProxyInfo.info(p, t, sections, backends, replies));
+        .thenApply(
+            done ->
+                withBackendVersion(ProxyInfo.info(p, t, sections, backends, replies), sections));
+  }
+
+  /**
+   * Adds the backends' {@code redis_version} (server) and {@code mem_allocator} (memory), which
+   * replace the front end's lines: clients and tools judge what they may send by them.
+   */
+  private Map<String, String> withBackendVersion(Map<String, String> lines, Set<String> sections) {
+    String version = backendVersion.version();
+    if (version != null && sections.contains("server")) {
+      lines.merge("server", "redis_version:" + version + "\r\n", String::concat);
+    }
+    String allocator = backendVersion.allocator();
+    if (allocator != null && sections.contains("memory")) {
+      lines.merge("memory", "mem_allocator:" + allocator + "\r\n", String::concat);
+    }
+    return lines;
+  }
+
+  @Override
+  public RedisMessage configGet(Session session, Request request, Map<String, String> matched) {
+    return BackendConfig.get(ProxyClient.of(session).fanOut(), request, matched);
+  }
+
+  @Override
+  public RedisMessage configSet(
+      Session session, Request request, List<Map.Entry<String, String>> changes) {
+    return BackendConfig.set(ProxyClient.of(session).fanOut(), changes);
   }
 
   @Override

@@ -106,7 +106,7 @@ final class ProxyScan {
    * leaving the ring comes first and one joining it comes last, as keys only move from the one
    * leaving or to the one joining.
    */
-  private static Backend[] order(Topology t) {
+  static Backend[] order(Topology t) {
     Backend[] all = t.backends();
     Migration m = t.migration();
     if (m == null) {

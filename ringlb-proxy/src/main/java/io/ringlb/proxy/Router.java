@@ -74,18 +74,27 @@ final class Router {
     }
     if (keys == null) {
       KeyPositions p = command.keys();
+      if (p.numkeys() > 0) {
+        if (name.startsWith("eval") || name.startsWith("fcall")) {
+          if (p.numkeys() < r.argc() && r.is(p.numkeys(), "0")) {
+            return Replies.error(
+                "ERR ringlb: '"
+                    + name
+                    + "' with no keys is not served: the proxy runs a script on the"
+                    + " backend its keys are routed to, so name at least one key");
+          }
+        }
+        // A count of keys redis-server refuses (0, negative, more than the arguments): any
+        // backend answers with redis-server's own error, and runs nothing.
+        return sendToAny(client, r);
+      }
       return Replies.error(
-          p.numkeys() > 0
+          p.parser() == KeyPositions.Parser.STREAMS
               ? "ERR ringlb: '"
                   + name
-                  + "' needs a number of keys of at least 1 and no more than the"
-                  + " arguments after it (the proxy routes the command by its keys)"
-              : p.parser() == KeyPositions.Parser.STREAMS
-                  ? "ERR ringlb: '"
-                      + name
-                      + "' needs STREAMS and as many keys as ids after its"
-                      + " options (the proxy routes the command by its keys)"
-                  : Replies.wrongArity(name));
+                  + "' needs STREAMS and as many keys as ids after its"
+                  + " options (the proxy routes the command by its keys)"
+              : Replies.wrongArity(name));
     }
     Topology t = worker.topology();
     int h = hash(t, r.arg(keys[0]));
@@ -142,6 +151,21 @@ final class Router {
       }
     }
     target.connection(worker, client.id()).send(r, reply);
+    return CommandHandler.DEFERRED;
+  }
+
+  /**
+   * Sends a client's command that touches no key (or that a backend will refuse before touching
+   * any) to one backend holding keys, the first by id.
+   */
+  RedisMessage sendToAny(Session client, Request r) {
+    Topology t = worker.topology();
+    Backend[] all = FanOut.dataBackends(t);
+    if (all.length == 0) {
+      return Replies.error(NO_BACKEND);
+    }
+    DeferredReply slot = client.defer();
+    all[0].connection(worker, client.id()).send(r, new ClientReply(slot, worker, t));
     return CommandHandler.DEFERRED;
   }
 

@@ -14,10 +14,12 @@ import io.ringlb.server.Request;
 import io.ringlb.server.Session;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Set;
 
 /**
  * One client's MULTI/EXEC/DISCARD and WATCH/UNWATCH through the proxy: a transaction holds commands
- * on keys routed as one (a hash tag), and runs on their owner as one contiguous block.
+ * on keys routed as one (a hash tag), and commands without keys (PING, ECHO, TIME, PUBLISH), and
+ * runs on the keys' owner as one contiguous block.
  *
  * <p>The proxy answers QUEUED itself, then at EXEC sends MULTI, the queued commands and EXEC in one
  * piece on the owner's connection, where no other command can cut in. WATCH goes to the watched
@@ -27,6 +29,18 @@ import java.util.ArrayList;
 final class Transactions {
 
   private static final RedisMessage QUEUED = Replies.simple("QUEUED");
+
+  /**
+   * Commands without keys queued as they are, to run on whichever backend the transaction runs on:
+   * their replies do not depend on which (PUBLISH reaches the subscribers of every backend).
+   */
+  private static final Set<String> KEYLESS = Set.of("ping", "echo", "time", "publish");
+
+  private static final String KEYLESS_NAMES = "PING, ECHO, TIME and PUBLISH";
+
+  /** Commands Redis refuses inside a transaction, with its own words, whatever the proxy does. */
+  private static final Set<String> NO_MULTI = Set.of("save", "shutdown", "sync", "psync");
+
   private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] UNWATCH =
@@ -107,16 +121,28 @@ final class Transactions {
       // Queued by Redis too, and without effect: the watches are checked when EXEC starts.
       return QUEUED;
     }
-    ProxyCommand command = handler instanceof ProxyCommand c && c.routedByKeys() ? c : null;
+    if (NO_MULTI.contains(name)) {
+      failed = true;
+      return Replies.error("ERR Command not allowed inside a transaction");
+    }
+    ProxyCommand command = handler instanceof ProxyCommand c && c.queuedByKeys() ? c : null;
+    if (command == null && KEYLESS.contains(name)) {
+      // Runs on the transaction's backend, wherever its keys take it, as in Redis Cluster (and a
+      // PING with too many arguments fails there, inside EXEC's reply, as in Redis).
+      queued.add(Router.encode(r));
+      return QUEUED;
+    }
     int[] keys = command == null ? null : command.keys().find(r);
     if (keys == null) {
       failed = true;
+      String container = KeyPositions.lower(r.arg(0));
       return Replies.error(
           command == null
               ? "ERR ringlb: '"
-                  + name
+                  + (container.equals(name) ? name : container + "|" + name)
                   + "' cannot be queued in a transaction through the proxy; a"
-                  + " transaction holds commands on keys under one hash tag"
+                  + " transaction holds commands on keys under one hash tag, and "
+                  + KEYLESS_NAMES
               : Replies.wrongArity(name));
     }
     Topology t = worker.topology();
@@ -156,12 +182,13 @@ final class Transactions {
           ? Replies.error("EXECABORT Transaction discarded because of previous errors.")
           : ArrayRedisMessage.EMPTY_INSTANCE;
     }
-    if (commands.isEmpty()) {
-      hash = watchHash; // MULTI, EXEC after WATCH: empty, or nil if a key changed
+    boolean wasWatching = watched > 0;
+    if (keys.length == 0 && wasWatching) {
+      hash = watchHash; // no key queued after WATCH: runs where the watched keys are
     }
     Topology t = worker.topology();
-    int owner = t.placement().serverFor(hash);
-    boolean wasWatching = watched > 0;
+    // Nothing queued names a key and nothing is watched: any backend of the ring serves it.
+    int owner = t.placement().serverFor(keys.length == 0 && !wasWatching ? 0 : hash);
     watched = 0;
     if (owner < 0 || (wasWatching && (hash != watchHash || owner != watchBackend.id()))) {
       release(commands);

@@ -146,10 +146,15 @@ class ProxyMultiKeyTest {
       assertThat(jedis.get("a")).isEqualTo("1");
       assertThatThrownBy(() -> jedis.eval("return 1", 0))
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'eval' needs a number of keys of at least 1");
+          .hasMessageContaining("'eval' with no keys is not served");
+      // a count of keys redis-server refuses: its own error, from a backend that runs nothing
       assertThatThrownBy(() -> call(jedis, "ZUNIONSTORE", "{z}.d", "3", "{z}.a"))
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'zunionstore'");
+          .hasMessage("ERR syntax error");
+      assertThatThrownBy(() -> call(jedis, "ZUNIONSTORE", "{z}.d", "0", "{z}.a"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR at least 1 input key is needed for 'zunionstore' command");
+      assertThat(jedis.exists("{z}.d")).isFalse();
       assertThatThrownBy(() -> call(jedis, "RENAME", "{a}"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("wrong number of arguments for 'rename'");
@@ -237,7 +242,7 @@ class ProxyMultiKeyTest {
           .hasMessageContaining("NOSCRIPT");
       assertThatThrownBy(() -> jedis.scriptKill())
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'script kill' concerns one redis-server");
+          .hasMessage("NOTBUSY No scripts in execution right now.");
     }
   }
 
@@ -297,9 +302,9 @@ class ProxyMultiKeyTest {
       assertThatThrownBy(() -> call(jedis, "MULTI"))
           .isInstanceOf(JedisDataException.class)
           .hasMessage("ERR MULTI calls can not be nested");
-      assertThatThrownBy(() -> call(jedis, "PING"))
+      assertThatThrownBy(() -> call(jedis, "FLUSHDB"))
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'ping' cannot be queued in a transaction");
+          .hasMessageContaining("'flushdb' cannot be queued in a transaction");
       assertThatThrownBy(() -> call(jedis, "EXEC"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageStartingWith("EXECABORT");
@@ -456,15 +461,12 @@ class ProxyMultiKeyTest {
   }
 
   @Test
-  void blockingAndTransactionCommands_areRefusedWithTheReason() throws Exception {
+  void blockingCommands_areRefusedWithTheReason() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     try (Jedis jedis = client()) {
       assertThatThrownBy(() -> jedis.blpop(1, "q"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageContaining("'blpop' blocks its connection");
-      assertThatThrownBy(() -> call(jedis, "KEYS", "*"))
-          .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("use SCAN");
       assertThat(jedis.ping()).isEqualTo("PONG");
     }
   }

@@ -305,6 +305,39 @@ class ProxyServerTest {
   }
 
   @Test
+  void info_showsTheBackendsVersionAndAllocator() throws Exception {
+    String version;
+    String allocator;
+    try (Jedis direct = redis.server(0).client()) {
+      version = infoField(direct.info("server"), "redis_version");
+      allocator = infoField(direct.info("memory"), "mem_allocator");
+    }
+    try (Jedis jedis = client()) {
+      // Asked of a backend in the background: INFO shows it once that backend answered.
+      String shown = null;
+      for (int i = 0; i < 100 && !version.equals(shown); i++) {
+        shown = infoField(jedis.info("server"), "redis_version");
+        if (!version.equals(shown)) {
+          Thread.sleep(100);
+        }
+      }
+      assertThat(shown).isEqualTo(version);
+      assertThat(infoField(jedis.info("memory"), "mem_allocator")).isEqualTo(allocator);
+      String cpu = jedis.info("cpu");
+      assertThat(cpu).startsWith("# CPU\r\n").contains("used_cpu_user:", "used_cpu_sys:");
+    }
+  }
+
+  private static String infoField(String info, String name) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^" + name + ":(.*?)\r?$").matcher(info);
+    assertThat(m.find()).as(name + " in " + info).isTrue();
+    String value = m.group(1);
+    assertThat(m.find()).as(name + " once in " + info).isFalse();
+    return value;
+  }
+
+  @Test
   void command_describesTheCommandsTheProxyServes() throws Exception {
     try (Jedis jedis = client()) {
       long count =
@@ -331,8 +364,8 @@ class ProxyServerTest {
         names.add(new String((byte[]) ((List<?>) entry).get(0), StandardCharsets.UTF_8));
       }
       assertThat(names)
-          .contains("get", "mset", "eval", "multi", "subscribe")
-          .doesNotContain("blpop", "ssubscribe", "keys");
+          .contains("get", "mset", "eval", "multi", "subscribe", "keys")
+          .doesNotContain("blpop", "ssubscribe");
       List<String> listed = new ArrayList<>();
       for (Object name :
           (List<?>)
@@ -341,8 +374,8 @@ class ProxyServerTest {
       }
       assertThat(listed)
           .as("COMMAND LIST: what a client may run through the proxy")
-          .contains("get", "ring", "client", "multi")
-          .doesNotContain("blpop", "ssubscribe", "keys");
+          .contains("get", "ring", "client", "multi", "keys")
+          .doesNotContain("blpop", "ssubscribe");
       assertThat(count).as("COMMAND COUNT counts what COMMAND LIST lists").isEqualTo(listed.size());
       List<?> keys =
           (List<?>)

@@ -15,10 +15,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The connection commands every data side shares: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT,
- * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG (GET, SET, RESETSTAT); {@link #register} adds CLIENT,
- * COMMAND and INFO from their own classes.
+ * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG (GET, SET, RESETSTAT, with the data side); {@link
+ * #register} adds CLIENT, COMMAND and INFO from their own classes.
  */
 final class ConnectionCommands {
+
+  /**
+   * The front end's parameters CONFIG SET refuses whatever the value: those redis-server cannot set
+   * after it starts, and requirepass (ringlb's passwords are its users', given when it starts).
+   */
+  private static final Set<String> IMMUTABLE = Set.of("databases", "io-threads", "requirepass");
 
   /** Redis's answer to a HELLO with a protocol version it does not speak. */
   static final String NOPROTO = "NOPROTO unsupported protocol version";
@@ -272,82 +278,84 @@ final class ConnectionCommands {
             Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
   }
 
-  /** The front end's CONFIG parameters and their values, then the data side's own. */
-  private Map<String, String> configParameters() {
+  /**
+   * The front end's own parameters, by lowercase name, in the order CONFIG GET lists them: set by
+   * ringlb's command line when it starts, never by CONFIG SET.
+   */
+  private Map<String, String> parameters() {
     ServerConfig c = server.config();
-    String[][] params = {
-      {"port", Integer.toString(server.port())},
-      {"bind", c.bind()},
-      {"maxclients", Integer.toString(c.maxClients())},
-      {"proto-max-bulk-len", Long.toString(c.protoMaxBulkLen())},
-      // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
-      {"requirepass", ""},
-      {"databases", "1"},
-      {"save", ""},
-      {"appendonly", "no"},
-      {"timeout", "0"},
-      {"io-threads", Integer.toString(c.ioThreads())},
-    };
     Map<String, String> all = new LinkedHashMap<>();
-    for (String[] p : params) {
-      all.put(p[0], p[1]);
-    }
-    server.dataSide().configParameters().forEach(all::putIfAbsent);
+    all.put("port", Integer.toString(server.port()));
+    all.put("bind", c.bind());
+    all.put("maxclients", Integer.toString(c.maxClients()));
+    all.put("proto-max-bulk-len", Long.toString(c.protoMaxBulkLen()));
+    // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
+    all.put("requirepass", "");
+    all.put("databases", "1");
+    all.put("timeout", "0");
+    all.put("io-threads", Integer.toString(c.ioThreads()));
     return all;
   }
 
+  /**
+   * CONFIG GET: the front end's parameters and the data side's own ({@link
+   * DataSide#configParameters}) matching the names and patterns, then what the data side adds.
+   */
   private RedisMessage configGet(Session s, Request r) {
-    Map<String, String> params = configParameters();
-    Set<String> matched = new LinkedHashSet<>();
-    List<RedisMessage> out = new ArrayList<>();
+    Map<String, String> params = parameters();
+    server.dataSide().configParameters().forEach(params::putIfAbsent);
+    Map<String, String> matched = new LinkedHashMap<>();
     for (int i = 2; i < r.argc(); i++) {
-      byte[] pattern = r.string(i).toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8);
+      String arg = r.string(i);
+      if (!Glob.isPattern(arg)) {
+        // A name without a pattern is looked up ignoring case and shown as given, as in Redis.
+        String value = params.get(arg.toLowerCase(Locale.ROOT));
+        if (value != null) {
+          matched.putIfAbsent(arg, value);
+        }
+        continue;
+      }
+      byte[] pattern = arg.getBytes(StandardCharsets.UTF_8);
       params.forEach(
           (name, value) -> {
-            if (Glob.matches(pattern, name.getBytes(StandardCharsets.UTF_8)) && matched.add(name)) {
-              out.add(Replies.bulk(s.alloc(), name));
-              out.add(Replies.bulk(s.alloc(), value));
+            byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+            if (Glob.matches(pattern, bytes, 0, bytes.length, true)) {
+              matched.putIfAbsent(name, value);
             }
           });
     }
-    return Replies.array(out);
+    return server.dataSide().configGet(s, r, matched);
   }
 
   /**
-   * CONFIG SET name value [name value ...], all or nothing, with Redis's errors: the data side's
-   * own parameters change; the front end's are fixed by ringlb's command line, so setting one to a
-   * value other than its current one is refused as Redis refuses an immutable parameter.
+   * CONFIG SET name value [name value ...], all or nothing, with Redis's errors. The front end's
+   * parameters are fixed at start: one redis-server cannot set either ({@link #IMMUTABLE}) is
+   * always refused as immutable, any other only when set to a value other than its current one
+   * (which is then a no-op). A name of the front end's or of the data side's own parameters given
+   * twice is refused as a duplicate. The data side takes the other pairs ({@link
+   * DataSide#configSet}).
    */
   private RedisMessage configSet(Session s, Request r) {
     if (r.argc() % 2 != 0) {
-      throw CommandException.syntax();
+      throw CommandException.syntax(); // a parameter without its value, as Redis answers it
     }
-    Map<String, String> front = configParameters();
-    Map<String, String> own = server.dataSide().configParameters();
-    Map<String, String> changes = new LinkedHashMap<>();
+    Map<String, String> front = parameters();
+    Set<String> own = server.dataSide().configParameters().keySet();
     Set<String> seen = new LinkedHashSet<>();
+    List<Map.Entry<String, String>> changes = new ArrayList<>();
     for (int i = 2; i < r.argc(); i += 2) {
-      String name = r.string(i).toLowerCase(Locale.ROOT);
+      String given = r.string(i);
+      String name = given.toLowerCase(Locale.ROOT);
       String value = r.string(i + 1);
+      if ((front.containsKey(name) || own.contains(name)) && !seen.add(name)) {
+        throw new CommandException(ConfigReplies.duplicate(given));
+      }
       if (!front.containsKey(name)) {
-        throw new CommandException(
-            "ERR Unknown option or number of arguments for CONFIG SET - '" + r.string(i) + "'");
-      }
-      if (!seen.add(name)) {
-        throw new CommandException(Replies.configSetFailed(name, "duplicate parameter"));
-      }
-      if (own.containsKey(name)) {
-        changes.put(name, value);
-      } else if (!front.get(name).equals(value) || name.equals("requirepass")) {
-        throw new CommandException(Replies.configSetFailed(name, "can't set immutable config"));
+        changes.add(Map.entry(given, value));
+      } else if (IMMUTABLE.contains(name) || !front.get(name).equals(value)) {
+        throw new CommandException(ConfigReplies.immutable(given));
       }
     }
-    if (!changes.isEmpty()) {
-      String refused = server.dataSide().configSet(changes);
-      if (refused != null) {
-        throw new CommandException(refused);
-      }
-    }
-    return Replies.OK;
+    return changes.isEmpty() ? Replies.OK : server.dataSide().configSet(s, r, changes);
   }
 }

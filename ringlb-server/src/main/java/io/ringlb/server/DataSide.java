@@ -2,6 +2,7 @@ package io.ringlb.server;
 
 import io.netty.handler.codec.redis.RedisMessage;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -33,7 +34,8 @@ import java.util.concurrent.CompletionStage;
  *       {@link CommandHandler#HELD}, then {@link Session#resume()}) while the data side changes its
  *       topology; it is told when its connection is RESET and closed.
  *   <li><b>Its own parts of INFO</b> ({@link #infoSections}, {@link #info}), which may be gathered
- *       asynchronously, what it shows of its ring on the HTTP port ({@link #view}), and a better
+ *       asynchronously, its parameters for CONFIG GET and SET ({@link #configGet}, {@link
+ *       #configSet}), what it shows of its ring on the HTTP port ({@link #view}), and a better
  *       source for COMMAND's descriptions ({@link #describeCommands}) when the data side knows more
  *       than its command table.
  *   <li><b>Lifecycle</b>: {@link #start} once the event loops run (before the port is bound),
@@ -85,7 +87,8 @@ public interface DataSide extends AutoCloseable {
 
   /**
    * Returns this data side's lines of each wanted INFO section ({@code field:value}, each ending in
-   * CRLF), by lowercase section name, appended after the front end's lines of that section. {@code
+   * CRLF), by lowercase section name: a line of a field the front end shows too replaces the front
+   * end's in place (the proxy's {@code redis_version}), the others follow the front end's. {@code
    * sections} holds the sections asked for, among the front end's and {@link #infoSections()}. May
    * complete later, on any thread (a proxy asks its backends for key counts), and must complete
    * within the data side's own request timeout.
@@ -109,21 +112,34 @@ public interface DataSide extends AutoCloseable {
   default void info(String section, StringBuilder out) {}
 
   /**
-   * Returns this data side's own CONFIG parameters and their current values, by lowercase name;
-   * CONFIG GET shows them after the front end's, and CONFIG SET may change them ({@link
-   * #configSet}).
+   * Returns this data side's own CONFIG parameters and their current values, by lowercase name:
+   * CONFIG GET matches them after the front end's, and CONFIG SET of one reaches {@link #configSet}
+   * (a name given twice refused by the front end). None by default.
    */
   default Map<String, String> configParameters() {
     return Map.of();
   }
 
   /**
-   * Applies a CONFIG SET of this data side's own parameters ({@code values} by lowercase name, each
-   * one {@link #configParameters} lists): all of them, or none; returns null, or Redis's error text
-   * naming the parameter refused (without the leading {@code -}).
+   * Answers CONFIG GET: {@code matched} holds the front end's parameters (port, bind,
+   * maxclients...) and this data side's own that match the request's names and patterns, in order,
+   * named as the client did when it named one exactly. The default answers them alone; a data side
+   * with servers behind it adds theirs. May defer its reply like a handler.
    */
-  default String configSet(Map<String, String> values) {
-    return null;
+  default RedisMessage configGet(Session session, Request request, Map<String, String> matched) {
+    return ConfigReplies.pairs(session.alloc(), matched);
+  }
+
+  /**
+   * Answers CONFIG SET once the front end took its share (the arguments in pairs, its own
+   * parameters refused or left as they are): {@code changes} holds the other pairs, in order, named
+   * as the client did. All of them are applied, or none, with redis-server's error for the first
+   * refused ({@link ConfigReplies}). The default knows none of them. May defer its reply like a
+   * handler.
+   */
+  default RedisMessage configSet(
+      Session session, Request request, List<Map.Entry<String, String>> changes) {
+    return Replies.error(ConfigReplies.unknown(changes.get(0).getKey()));
   }
 
   /**

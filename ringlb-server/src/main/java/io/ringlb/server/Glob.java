@@ -57,6 +57,14 @@ public final class Glob {
     return p == pattern.length;
   }
 
+  /**
+   * Returns whether {@code name} holds a pattern's special character ({@code *}, {@code ?} or
+   * {@code [}), as CONFIG GET tells a pattern from a name.
+   */
+  public static boolean isPattern(String name) {
+    return name.indexOf('*') >= 0 || name.indexOf('?') >= 0 || name.indexOf('[') >= 0;
+  }
+
   /** Returns whether the whole of {@code pattern} is the match-everything {@code *}. */
   public static boolean matchesEverything(byte[] pattern) {
     for (byte b : pattern) {

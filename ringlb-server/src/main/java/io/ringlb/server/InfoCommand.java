@@ -12,15 +12,19 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * INFO: the server, clients, memory and stats sections every data side shares, then the data side's
- * own lines and sections, gathered asynchronously when the data side needs to.
+ * INFO: the server, clients, memory, stats and cpu sections every data side shares, then the data
+ * side's own lines and sections, gathered asynchronously when the data side needs to; a data side's
+ * line replaces the front end's line of the same field.
  */
 final class InfoCommand {
 
   /** The Redis version whose commands and replies this server follows, as INFO reports it. */
   static final String REDIS_COMPATIBLE_VERSION = "7.0.0";
 
-  private static final String[] FRONT_SECTIONS = {"server", "clients", "memory", "stats"};
+  private static final String[] FRONT_SECTIONS = {"server", "clients", "memory", "stats", "cpu"};
+
+  /** The allocator INFO names: the JVM's garbage-collected heap holds what ringlb keeps. */
+  static final String MEM_ALLOCATOR = "jvm";
 
   private final ServerContext server;
 
@@ -81,17 +85,44 @@ final class InfoCommand {
       if (out.length() > 0) {
         out.append("\r\n");
       }
-      out.append("# ")
-          .append(Character.toUpperCase(section.charAt(0)))
-          .append(section.substring(1))
-          .append("\r\n");
-      frontSection(section, out);
-      String more = lines.get(section);
-      if (more != null) {
-        out.append(more);
-      }
+      out.append("# ").append(title(section)).append("\r\n");
+      StringBuilder front = new StringBuilder();
+      frontSection(section, front);
+      merge(front, lines.get(section), out);
     }
     return out.toString();
+  }
+
+  /** Returns a section's heading as Redis writes it: {@code Server}, {@code CPU}. */
+  private static String title(String section) {
+    return section.equals("cpu")
+        ? "CPU"
+        : Character.toUpperCase(section.charAt(0)) + section.substring(1);
+  }
+
+  /**
+   * Appends the front end's lines of a section, each replaced in place by the data side's line of
+   * the same field when it has one (the proxy's {@code redis_version} is its backends'), then the
+   * data side's other lines.
+   */
+  private static void merge(StringBuilder front, String dataSide, StringBuilder out) {
+    if (dataSide == null || dataSide.isEmpty()) {
+      out.append(front);
+      return;
+    }
+    Map<String, String> theirs = new java.util.LinkedHashMap<>();
+    for (String line : dataSide.split("\r\n")) {
+      int colon = line.indexOf(':');
+      theirs.put(colon > 0 ? line.substring(0, colon) : line, line);
+    }
+    for (String line : front.toString().split("\r\n")) {
+      if (line.isEmpty()) {
+        continue;
+      }
+      String replacement = theirs.remove(line.substring(0, Math.max(0, line.indexOf(':'))));
+      out.append(replacement != null ? replacement : line).append("\r\n");
+    }
+    theirs.values().forEach(line -> out.append(line).append("\r\n"));
   }
 
   private void frontSection(String section, StringBuilder out) {
@@ -132,6 +163,7 @@ final class InfoCommand {
         field(out, "used_memory_human", human(used));
         field(out, "used_memory_heap_committed", Long.toString(rt.totalMemory()));
         field(out, "used_memory_heap_max", Long.toString(rt.maxMemory()));
+        field(out, "mem_allocator", MEM_ALLOCATOR);
         field(out, "maxmemory", "0");
         field(out, "maxmemory_policy", "noeviction");
       }
@@ -148,6 +180,7 @@ final class InfoCommand {
         field(
             out, "jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
       }
+      case "cpu" -> CpuTimes.appendTo(out);
       default -> {}
     }
   }

@@ -1,5 +1,6 @@
 package io.ringlb.server.embedded;
 
+import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ringlb.core.HashRing;
@@ -7,13 +8,17 @@ import io.ringlb.core.HashTag;
 import io.ringlb.core.LoadBalancer;
 import io.ringlb.core.Placement;
 import io.ringlb.server.CommandRegistry;
+import io.ringlb.server.ConfigReplies;
 import io.ringlb.server.ConnectionState;
 import io.ringlb.server.DataSide;
 import io.ringlb.server.Replies;
+import io.ringlb.server.Request;
 import io.ringlb.server.RingView;
 import io.ringlb.server.ServerRuntime;
 import io.ringlb.server.Session;
 import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -42,6 +47,9 @@ public final class EmbeddedBackend implements DataSide {
   private static final int EXPIRE_SAMPLES = 20;
 
   private static final long EXPIRE_BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+
+  /** Redis's persistence parameters, as without persistence: the keyspace lives in memory only. */
+  private static final Map<String, String> UNSAVED = Map.of("save", "", "appendonly", "no");
 
   private final Keyspace keyspace;
   private final ReentrantLock lock;
@@ -110,35 +118,52 @@ public final class EmbeddedBackend implements DataSide {
 
   @Override
   public Map<String, String> configParameters() {
+    Map<String, String> own = new LinkedHashMap<>();
+    own.put("save", UNSAVED.get("save"));
+    own.put("appendonly", UNSAVED.get("appendonly"));
     lock.lock();
     try {
-      return Map.of("hz", Integer.toString(settings.hz()));
+      own.put("hz", Integer.toString(settings.hz()));
     } finally {
       lock.unlock();
     }
+    return own;
   }
 
-  /** CONFIG SET hz: how often a second the active expiry cycle runs, 1 to 500 as Redis clamps. */
+  /**
+   * CONFIG SET hz (how often a second the active expiry cycle runs, 1 to 500 as Redis clamps); save
+   * and appendonly only to the values they have, as the keyspace is never written to disk.
+   */
   @Override
-  public String configSet(Map<String, String> values) {
-    String hz = values.get("hz");
-    if (hz == null) {
-      return null;
+  public RedisMessage configSet(
+      Session session, Request request, List<Map.Entry<String, String>> changes) {
+    Integer hz = null;
+    for (Map.Entry<String, String> change : changes) {
+      String given = change.getKey();
+      String name = given.toLowerCase(Locale.ROOT);
+      if (name.equals("hz")) {
+        try {
+          hz = Integer.parseInt(change.getValue());
+        } catch (NumberFormatException e) {
+          return Replies.error(
+              ConfigReplies.failed(given, "argument couldn't be parsed into an integer"));
+        }
+      } else if (!UNSAVED.containsKey(name)) {
+        return Replies.error(ConfigReplies.unknown(given));
+      } else if (!UNSAVED.get(name).equals(change.getValue())) {
+        return Replies.error(ConfigReplies.immutable(given));
+      }
     }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(hz);
-    } catch (NumberFormatException e) {
-      return Replies.configSetFailed("hz", "argument couldn't be parsed into an integer");
+    if (hz != null) {
+      lock.lock();
+      try {
+        settings.hz(hz);
+      } finally {
+        lock.unlock();
+      }
+      scheduleExpiry();
     }
-    lock.lock();
-    try {
-      settings.hz(parsed);
-    } finally {
-      lock.unlock();
-    }
-    scheduleExpiry();
-    return null;
+    return Replies.OK;
   }
 
   @Override
