@@ -55,6 +55,9 @@ final class Backend {
   /** Times a request to this backend waited past the request timeout. */
   private final AtomicLong timeouts = new AtomicLong();
 
+  /** Writes answered an error because too few replicas acknowledged them in time. */
+  private final LongAdder unreplicated = new LongAdder();
+
   private volatile String lastError;
 
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
@@ -319,6 +322,14 @@ final class Backend {
 
   void countErrorReply() {
     errorReplies.increment();
+  }
+
+  void countUnreplicated() {
+    unreplicated.increment();
+  }
+
+  long unreplicated() {
+    return unreplicated.sum();
   }
 
   void countTimeout() {
