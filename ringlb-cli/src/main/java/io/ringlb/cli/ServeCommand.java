@@ -150,6 +150,29 @@ public final class ServeCommand implements Callable<Integer> {
   java.util.List<String> sentinels = new java.util.ArrayList<>();
 
   @Option(
+      names = "--durability",
+      paramLabel = "MODE",
+      description =
+          "Proxy mode: async (default) acknowledges a write as the primary answers; replicated"
+              + " only once --durability-min-replicas replicas have it (WAIT), else an error"
+              + " naming the shard.")
+  String durability;
+
+  @Option(
+      names = "--durability-min-replicas",
+      paramLabel = "N",
+      description = "Proxy mode: replicas a write needs with --durability replicated (default 1).")
+  Integer durabilityMinReplicas;
+
+  @Option(
+      names = "--durability-timeout",
+      paramLabel = "DURATION",
+      description =
+          "Proxy mode: how long the replicas may take, e.g. 500ms or 1s (default 1s; shorter than"
+              + " the request timeout).")
+  String durabilityTimeout;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description =
@@ -228,10 +251,13 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       if (parsedOption("--backend-password-file")
           || parsedOption("--allow-backend")
-          || parsedOption("--sentinel")) {
+          || parsedOption("--sentinel")
+          || durability != null
+          || durabilityMinReplicas != null
+          || durabilityTimeout != null) {
         throw new IllegalArgumentException(
-            "--backend-password-file, --allow-backend and --sentinel are for the proxy (--backend or"
-                + " --config)");
+            "--backend-password-file, --allow-backend, --sentinel and --durability* are for the"
+                + " proxy (--backend or --config)");
       }
       config =
           ServerConfig.defaults()
@@ -338,6 +364,17 @@ public final class ServeCommand implements Callable<Integer> {
       if (configFile == null || parsed.hasMatchedOption("--maxclients")) {
         b.maxClients(maxClients);
       }
+      io.ringlb.proxy.Durability d = b.build().durability();
+      if (durability != null) {
+        d = d.withMode(io.ringlb.proxy.Durability.Mode.parse(durability, "--durability"));
+      }
+      if (durabilityMinReplicas != null) {
+        d = d.withMinReplicas(durabilityMinReplicas);
+      }
+      if (durabilityTimeout != null) {
+        d = d.withTimeout(io.ringlb.proxy.Durability.parseTimeout(durabilityTimeout));
+      }
+      b.durability(d);
       if (!sentinels.isEmpty()) {
         b.clearSentinels();
         for (String sentinel : sentinels) {

@@ -58,6 +58,9 @@ final class Backend {
   /** Times this backend was ejected from the ring. */
   private final AtomicLong ejections = new AtomicLong();
 
+  /** Writes answered an error because too few replicas acknowledged them in time. */
+  private final LongAdder unreplicated = new LongAdder();
+
   private volatile String lastError;
 
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
@@ -323,6 +326,14 @@ final class Backend {
 
   void countErrorReply() {
     errorReplies.increment();
+  }
+
+  void countUnreplicated() {
+    unreplicated.increment();
+  }
+
+  long unreplicated() {
+    return unreplicated.sum();
   }
 
   void countTimeout() {

@@ -66,6 +66,9 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** Commands encoded since the last flush (while connecting: since the start). */
   private ByteBuf out;
 
+  /** With {@code durability: replicated}: the writes waiting for their WAIT; else null. */
+  private final ReplicaWaits waits;
+
   private final ReplyAssembler assembler = new ReplyAssembler(Unpooled.buffer(256));
   private boolean dirty;
 
@@ -74,6 +77,8 @@ final class BackendConnection implements TurnFlusher.Flushable {
     this.worker = worker;
     this.upstream = worker.upstream();
     this.timeoutNanos = upstream.requestTimeoutNanos();
+    Durability d = upstream.durability();
+    this.waits = d.replicated() ? new ReplicaWaits(backend, d) : null;
   }
 
   EventLoop loop() {
@@ -141,7 +146,12 @@ final class BackendConnection implements TurnFlusher.Flushable {
     return o;
   }
 
-  private void queued(Pending pending) {
+  private void queued(Pending request) {
+    Pending pending = request;
+    if (waits != null && request.write()) {
+      pending = waits.hold(request);
+      pending.deadline(request.deadline());
+    }
     pending.end(out.writerIndex());
     waiting.add(pending);
     backend.countRequest();
@@ -158,6 +168,13 @@ final class BackendConnection implements TurnFlusher.Flushable {
     Channel ch = channel;
     ByteBuf o = out;
     if (ch != null && !verifying && o != null && o.isReadable()) {
+      if (waits != null && waits.pending()) {
+        // One WAIT after the writes of this turn: their replies are held until it answers.
+        Pending w = waits.follow(o);
+        w.deadline(System.nanoTime() + timeoutNanos);
+        w.end(o.writerIndex());
+        waiting.add(w);
+      }
       out = null;
       ch.writeAndFlush(o, ch.voidPromise());
     }
@@ -377,6 +394,9 @@ final class BackendConnection implements TurnFlusher.Flushable {
 
   private void failAll(String error) {
     assembler.reset();
+    if (waits != null) {
+      waits.reset();
+    }
     if (out != null) {
       out.release();
       out = null;

@@ -75,7 +75,8 @@ final class ConfigFile {
           "allow-backends",
           "sentinels",
           "http",
-          "http-open-probes");
+          "http-open-probes",
+          "durability");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -131,6 +132,10 @@ final class ConfigFile {
       for (Object item : list) {
         b.sentinel(String.valueOf(item));
       }
+    }
+    Object durability = map.get("durability");
+    if (durability != null) {
+      b.durability(durability(durability));
     }
     Object timeouts = map.get("timeouts");
     if (timeouts != null) {
@@ -291,6 +296,23 @@ final class ConfigFile {
                 + ")");
       }
     }
+  }
+
+  /** Parses {@code {mode: async | replicated, min-replicas: N, timeout: DURATION}}. */
+  private static Durability durability(Object value) {
+    Map<?, ?> d = asMap(value, "durability");
+    only(d, "durability", "mode", "min-replicas", "timeout");
+    Durability out = Durability.ASYNC;
+    if (d.get("mode") != null) {
+      out = out.withMode(Durability.Mode.parse(String.valueOf(d.get("mode")), "durability.mode"));
+    }
+    if (d.get("min-replicas") != null) {
+      out = out.withMinReplicas(integer(d.get("min-replicas"), "durability.min-replicas"));
+    }
+    if (d.get("timeout") != null) {
+      out = out.withTimeout(duration(d.get("timeout"), "durability.timeout"));
+    }
+    return out;
   }
 
   private static Map<?, ?> asMap(Object value, String where) {

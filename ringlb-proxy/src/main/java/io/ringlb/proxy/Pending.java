@@ -18,6 +18,20 @@ abstract class Pending {
   /** Where the request's bytes end in its connection's unsent buffer, while not yet connected. */
   private int end;
 
+  /** The request may change data: with {@code durability: replicated} its reply waits for WAIT. */
+  private boolean write;
+
+  /** Returns whether the request may change data (a client's write). */
+  final boolean write() {
+    return write;
+  }
+
+  /** Marks the request as one that may change data when {@code writes}; returns this. */
+  final Pending write(boolean writes) {
+    write = writes;
+    return this;
+  }
+
   /** Returns when the reply is overdue, in {@link System#nanoTime()} units. */
   final long deadline() {
     return deadline;

@@ -75,8 +75,8 @@ final class ProxyClient implements ConnectionState {
   /** Serves {@code command}, after {@link #before} let it through. */
   RedisMessage serve(ProxyCommand command, Request r) {
     return switch (command.route()) {
-      case KEY -> router.key(session, r);
-      case MGET, COUNT_KEYS, MSET -> split.send(session, command.route(), r);
+      case KEY -> router.key(session, command, r);
+      case MGET, COUNT_KEYS, MSET -> split.send(session, command, r);
       case SAME_SLOT -> router.sameSlot(session, proxy.ring().hashTag(), command, r);
       case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' " + command.refusal());
       case LOCAL -> command.local().execute(session, r);

@@ -407,11 +407,13 @@ final class ProxyCommands {
   }
 
   private static ProxyCommand routed(String name, int arity, Route route, KeyPositions keys) {
-    return new ProxyCommand(CommandSpec.of(name, arity, ""), route, keys, null, null);
+    return new ProxyCommand(
+        CommandSpec.of(name, arity, CommandFlags.of(name)), route, keys, null, null);
   }
 
   private static ProxyCommand sameSlot(String name, KeyPositions keys) {
-    return new ProxyCommand(CommandSpec.of(name, -1, ""), Route.SAME_SLOT, keys, null, null);
+    return new ProxyCommand(
+        CommandSpec.of(name, -1, CommandFlags.of(name)), Route.SAME_SLOT, keys, null, null);
   }
 
   private static ProxyCommand local(String name, int arity, String flags, CommandHandler handler) {

@@ -53,6 +53,7 @@ public final class ProxyConfig {
   private final List<String> allowBackends;
   private final List<BackendSpec> sentinels;
   private final HttpSettings http;
+  private final Durability durability;
 
   private ProxyConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -78,6 +79,7 @@ public final class ProxyConfig {
     this.allowBackends = b.allowBackends == null ? null : List.copyOf(b.allowBackends);
     this.sentinels = List.copyOf(b.sentinels);
     this.http = b.http;
+    this.durability = b.durability;
   }
 
   /**
@@ -113,6 +115,7 @@ public final class ProxyConfig {
     b.allowBackends = allowBackends == null ? null : new ArrayList<>(allowBackends);
     b.sentinels.addAll(sentinels);
     b.http = http;
+    b.durability = durability;
     return b;
   }
 
@@ -241,6 +244,11 @@ public final class ProxyConfig {
    */
   public HttpSettings http() {
     return http;
+  }
+
+  /** When writes are acknowledged: as the primary answers, or once replicas have them. */
+  public Durability durability() {
+    return durability;
   }
 
   /** Returns whether this configuration holds a password (client, backend or a user's). */
@@ -419,6 +427,13 @@ public final class ProxyConfig {
     private List<String> allowBackends;
     private final List<BackendSpec> sentinels = new ArrayList<>();
     private HttpSettings http;
+    private Durability durability = Durability.ASYNC;
+
+    /** Sets when writes are acknowledged (default {@link Durability#ASYNC}). */
+    public Builder durability(Durability d) {
+      this.durability = Objects.requireNonNull(d, "durability");
+      return this;
+    }
 
     private Builder() {}
 
@@ -652,9 +667,18 @@ public final class ProxyConfig {
     /**
      * Returns the configuration.
      *
-     * @throws IllegalArgumentException if a backend is Sentinel-managed and no sentinel is given
+     * @throws IllegalArgumentException if a backend is Sentinel-managed and no sentinel is given,
+     *     or the durability timeout is not shorter than the request timeout
      */
     public ProxyConfig build() {
+      if (durability.replicated() && durability.timeout().compareTo(requestTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            "durability timeout ("
+                + durability.timeout().toMillis()
+                + " ms) must be shorter than the request timeout ("
+                + requestTimeout.toMillis()
+                + " ms): a write waits for its replicas within its request's time");
+      }
       if (sentinels.isEmpty()) {
         for (BackendSpec b : backends.values()) {
           if (b.managed()) {

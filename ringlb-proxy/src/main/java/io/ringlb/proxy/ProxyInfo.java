@@ -135,8 +135,10 @@ final class ProxyInfo {
     Map<String, String> out = new HashMap<>();
     if (sections.contains("stats")) {
       long failures = 0;
+      long unreplicated = 0;
       for (Backend b : backends) {
         failures += b.failures();
+        unreplicated += b.unreplicated();
       }
       out.put(
           "stats",
@@ -145,6 +147,9 @@ final class ProxyInfo {
               + "\r\n"
               + "sentinel_failovers:"
               + proxy.ring().sentinelFailovers()
+              + "\r\n"
+              + "writes_unreplicated:"
+              + unreplicated
               + "\r\n");
     }
     if (sections.contains("keyspace")) {
@@ -191,7 +196,9 @@ final class ProxyInfo {
             .append(",error_replies=")
             .append(b.errorReplies())
             .append(",timeouts=")
-            .append(b.timeouts());
+            .append(b.timeouts())
+            .append(",unreplicated=")
+            .append(b.unreplicated());
         SentinelInfo.appendRing(sb, b);
         sb.append("\r\n");
       }

@@ -43,9 +43,10 @@ final class Router {
   }
 
   /** A command of one key, its first argument: sent to the key's owner. */
-  RedisMessage key(Session client, Request r) {
+  RedisMessage key(Session client, ProxyCommand command, Request r) {
     Topology t = worker.topology();
-    return sendToOwner(client, t, hash(t, r.arg(1)), r, FIRST_ARGUMENT);
+    return sendToOwner(
+        client, t, hash(t, r.arg(1)), r, FIRST_ARGUMENT, CommandFlags.writes(command.spec()));
   }
 
   /**
@@ -108,7 +109,7 @@ final class Router {
                 + tagHint(tag));
       }
     }
-    return sendToOwner(client, t, h, r, keys);
+    return sendToOwner(client, t, h, r, keys, CommandFlags.writes(command.spec()));
   }
 
   /** Returns how to route keys as one under the proxy's hash tag, for CROSSSLOT errors. */
@@ -122,9 +123,11 @@ final class Router {
 
   /**
    * Sends a client's command to the owner of routing hash {@code h}. While a migration moves {@code
-   * h}, the command's keys (the arguments at {@code keys}) are moved to the new owner first.
+   * h}, the command's keys (the arguments at {@code keys}) are moved to the new owner first; {@code
+   * write} says whether it may change data.
    */
-  RedisMessage sendToOwner(Session client, Topology t, int h, Request r, int[] keys) {
+  RedisMessage sendToOwner(
+      Session client, Topology t, int h, Request r, int[] keys, boolean write) {
     int owner = t.placement().serverFor(h);
     if (owner < 0) {
       return Replies.error(NO_BACKEND);
@@ -132,6 +135,7 @@ final class Router {
     Backend target = t.backend(owner);
     DeferredReply slot = client.defer();
     ClientReply reply = new ClientReply(slot, worker, t);
+    reply.write(write);
     if (t.previous() != null) {
       int before = t.previous().serverFor(h);
       if (before != owner && before >= 0) {

@@ -37,7 +37,9 @@ final class SplitCommand {
   }
 
   /** Serves {@code r}, a command of route MGET, COUNT_KEYS or MSET. */
-  RedisMessage send(Session client, Route route, Request r) {
+  RedisMessage send(Session client, ProxyCommand command, Request r) {
+    Route route = command.route();
+    boolean write = CommandFlags.writes(command.spec());
     int argc = r.argc();
     int step = route == Route.MSET ? 2 : 1;
     if (route == Route.MSET && argc % 2 == 0) {
@@ -70,7 +72,7 @@ final class SplitCommand {
     if (!split) {
       t.backend(owners[0])
           .connection(worker, client.id())
-          .send(r, new ClientReply(slot, worker, t));
+          .send(r, new ClientReply(slot, worker, t).write(write));
       return CommandHandler.DEFERRED;
     }
     // Group the keys staying put by owner; each moving key is a part of its own.
@@ -89,7 +91,7 @@ final class SplitCommand {
       ByteBuf[] part = part(r, keys, step);
       t.backend(group.getKey())
           .connection(worker, client.id())
-          .send(part, part.length, gather.part(keys));
+          .send(part, part.length, gather.part(keys).write(write));
     }
     for (int i : moving) {
       int[] keys = {i};
@@ -103,7 +105,7 @@ final class SplitCommand {
           t.backend(from[i]),
           t.backend(owners[i]),
           new byte[][] {ByteBufUtil.getBytes(r.arg(1 + i * step))},
-          Sender.encoded(encoded, gather.part(keys)));
+          Sender.encoded(encoded, gather.part(keys).write(write)));
     }
     return CommandHandler.DEFERRED;
   }

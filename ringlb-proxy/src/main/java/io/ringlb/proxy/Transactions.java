@@ -62,6 +62,9 @@ final class Transactions {
   /** A command was refused while queuing: EXEC answers EXECABORT, as Redis does. */
   private boolean failed;
 
+  /** A command queued may change data: EXEC's reply waits for the replicas (replicated). */
+  private boolean writes;
+
   /** This client's own connection to the backend its watched keys live on. */
   private BackendConnection watchConnection;
 
@@ -161,6 +164,7 @@ final class Transactions {
       queuedKeys.add(ByteBufUtil.getBytes(r.arg(i)));
     }
     queued.add(Router.encode(r));
+    writes |= CommandFlags.writes(spec);
     return QUEUED;
   }
 
@@ -175,6 +179,8 @@ final class Transactions {
     queuedKeys = null;
     boolean refused = failed;
     failed = false;
+    boolean write = writes;
+    writes = false;
     if (refused || (commands.isEmpty() && watched == 0)) {
       release(commands);
       unwatch();
@@ -209,6 +215,7 @@ final class Transactions {
     BackendConnection pinned = wasWatching ? watchConnection : null;
     DeferredReply slot = client.defer();
     ClientReply reply = new ClientReply(slot, worker, t);
+    reply.write(write);
     Sender block =
         new Sender() {
           @Override
@@ -341,6 +348,7 @@ final class Transactions {
     queued = null;
     queuedKeys = null;
     failed = false;
+    writes = false;
   }
 
   private static void release(ArrayList<ByteBuf> commands) {

@@ -180,6 +180,11 @@ final class Upstream {
     return password;
   }
 
+  /** When writes are acknowledged: as the primary answers, or once replicas have them. */
+  Durability durability() {
+    return config.durability();
+  }
+
   /** How long a backend may take to answer, in milliseconds. */
   long requestTimeoutMillis() {
     return requestTimeoutMillis;

@@ -53,6 +53,31 @@ class ProxyConfigTest {
   }
 
   @Test
+  void durability_defaultsToAsyncAndIsReadWithItsSettings() throws Exception {
+    assertThat(load("backends: {0: 127.0.0.1:7001}\n").durability()).isEqualTo(Durability.ASYNC);
+    Durability d =
+        load("""
+        backends: {0: 127.0.0.1:7001}
+        durability: {mode: replicated, min-replicas: 2, timeout: 500ms}
+        """)
+            .durability();
+    assertThat(d.replicated()).isTrue();
+    assertThat(d.minReplicas()).isEqualTo(2);
+    assertThat(d.timeout()).isEqualTo(Duration.ofMillis(500));
+    assertThatThrownBy(() -> load("durability: {mode: sync}\n"))
+        .hasMessageContaining("durability.mode must be async or replicated, not 'sync'");
+    assertThatThrownBy(() -> load("durability: {mode: replicated, min-replicas: 0}\n"))
+        .hasMessageContaining("min-replicas must be from 1 to 100: 0");
+    assertThatThrownBy(() -> load("durability: {mode: replicated, wait: 1}\n"))
+        .hasMessageContaining("wait");
+    assertThatThrownBy(
+            () ->
+                load("timeouts: {request: 1s}\n" + "durability: {mode: replicated, timeout: 2s}\n"))
+        .hasMessageContaining(
+            "durability timeout (2000 ms) must be shorter than the request" + " timeout (1000 ms)");
+  }
+
+  @Test
   void sentinelShardWithoutSentinels_isRefusedNamingTheBackend() {
     assertThatThrownBy(() -> load("backends: {0: {master: shard0}}\n"))
         .hasMessageContaining("backend 0 is sentinel:shard0 but no sentinel is given");

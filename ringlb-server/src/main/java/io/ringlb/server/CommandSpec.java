@@ -33,6 +33,12 @@ public record CommandSpec(
   /** Flag of a command that runs before authentication (AUTH, HELLO, QUIT). */
   public static final String NO_AUTH = "noauth";
 
+  /** Redis's flag of a command that may change data. */
+  public static final String WRITE = "write";
+
+  /** Redis's flag of a command that only reads data. */
+  public static final String READONLY = "readonly";
+
   /**
    * Flag of a command that runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD,
    * WATCH, QUIT, RESET), for a data side that queues transactions.
