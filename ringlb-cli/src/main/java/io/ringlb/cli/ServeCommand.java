@@ -163,6 +163,15 @@ public final class ServeCommand implements Callable<Integer> {
   java.util.List<String> allowBackends = new java.util.ArrayList<>();
 
   @Option(
+      names = "--force-after",
+      paramLabel = "DURATION",
+      description =
+          "Proxy mode: how long a backend must have been unreachable before RING REMOVE ID FORCE"
+              + " takes it out without its keys, e.g. 30s, 2m (default: 30s; migration.force-after"
+              + " in the --config file).")
+  String forceAfter;
+
+  @Option(
       names = "--state",
       paramLabel = "FILE",
       description =
@@ -183,10 +192,12 @@ public final class ServeCommand implements Callable<Integer> {
     Placement ring;
     int[] ids;
     try {
-      if (parsedOption("--backend-password-file") || parsedOption("--allow-backend")) {
+      if (parsedOption("--backend-password-file")
+          || parsedOption("--allow-backend")
+          || parsedOption("--force-after")) {
         throw new IllegalArgumentException(
-            "--backend-password-file and --allow-backend are for the proxy (--backend or"
-                + " --config)");
+            "--backend-password-file, --allow-backend and --force-after are for the proxy"
+                + " (--backend or --config)");
       }
       config =
           ServerConfig.defaults()
@@ -299,6 +310,9 @@ public final class ServeCommand implements Callable<Integer> {
       }
       if (stateFile != null) {
         b.stateFile(stateFile);
+      }
+      if (forceAfter != null) {
+        b.forceAfter(io.ringlb.proxy.ProxyConfig.parseDuration(forceAfter, "--force-after"));
       }
       b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
       config = b.build();

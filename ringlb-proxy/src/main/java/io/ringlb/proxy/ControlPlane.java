@@ -42,6 +42,7 @@ final class ControlPlane implements RingControl, Migration.Host {
   private final StateFile stateFile;
   private final Topologies topologies;
   private final Ejection ejection;
+  private final Reachability reachability;
   private final String placementName;
 
   /** The tag keys are routed on, or null when they are routed on all their bytes. */
@@ -88,6 +89,8 @@ final class ControlPlane implements RingControl, Migration.Host {
             () -> migration.get() != null,
             control,
             this::publishEjections);
+    this.reachability =
+        new Reachability(config.forceAfter(), config.requestTimeout(), backends.values());
     upstream.startingWith(specs.values());
     for (ProxyConfig.BackendSpec spec : specs.values()) {
       try {
@@ -150,9 +153,10 @@ final class ControlPlane implements RingControl, Migration.Host {
     return new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
   }
 
-  /** Starts retrying ejected backends. */
+  /** Starts retrying ejected backends, and probing the backends that are down. */
   void start() {
     ejection.start();
+    reachability.start(workers[0].loop());
   }
 
   /** The topology published last. */
@@ -283,9 +287,10 @@ final class ControlPlane implements RingControl, Migration.Host {
 
   /**
    * Takes backend {@code id} out of the ring without moving its keys (RING REMOVE id FORCE): for a
-   * backend that is gone for good, whose keys are lost anyway. Refused while the backend answers
-   * PING, since then RING REMOVE can move its keys. A RING REMOVE of the same backend that is
-   * stalled on it is abandoned: the keys it moved already stay moved.
+   * backend that is gone for good, whose keys are lost anyway. Refused unless the backend has been
+   * unreachable for {@code migration.force-after} and still does not answer (see {@link
+   * Reachability}), since otherwise RING REMOVE can move its keys. A RING REMOVE of the same
+   * backend that is stalled on it is abandoned: the keys it moved already stay moved.
    */
   @Override
   public CompletableFuture<String> ringRemoveForce(int id) {
@@ -293,12 +298,12 @@ final class ControlPlane implements RingControl, Migration.Host {
     Migration running = migration.get();
     if (running != null && running.kind() == Migration.Kind.REMOVE && running.server() == id) {
       // The control thread is inside running.run(), retrying: probe without blocking anyone.
-      Backend b = running.backend();
-      b.call("PING")
+      reachability
+          .mayForce(running.backend())
           .whenComplete(
-              (pong, error) -> {
-                if (error == null && !(pong instanceof Values.Error)) {
-                  reply.completeExceptionally(rejected(answersStill(b, id)));
+              (ok, refused) -> {
+                if (refused != null) {
+                  reply.completeExceptionally(Reachability.refusal(refused));
                 } else {
                   running.abandon(reply);
                   if (migration.get()
@@ -317,9 +322,7 @@ final class ControlPlane implements RingControl, Migration.Host {
         reply,
         () -> {
           checkNoEjected(topology(), id);
-          if (!(callQuietly(b, "PING") instanceof Values.Error)) {
-            throw rejected(answersStill(b, id));
-          }
+          reachability.checkMayForce(b);
           RingHistory.Change change = history.removing(id);
           RingHistory next = change.next();
           writeState(stateOf(next, null));
@@ -330,14 +333,6 @@ final class ControlPlane implements RingControl, Migration.Host {
           answerWhenDone(reply);
         });
     return reply;
-  }
-
-  private static String answersStill(Backend b, int id) {
-    return b.describe()
-        + " answers: RING REMOVE "
-        + id
-        + " moves its keys; FORCE is only for a "
-        + "backend that is gone";
   }
 
   /**

@@ -44,6 +44,7 @@ public final class ProxyConfig {
   private final Duration ejectRetry;
   private final int migrationBatch;
   private final int migrationRate;
+  private final Duration forceAfter;
   private final Path stateFile;
   private final int maxClients;
   private final long protoMaxBulkLen;
@@ -66,6 +67,7 @@ public final class ProxyConfig {
     this.ejectRetry = b.ejectRetry;
     this.migrationBatch = b.migrationBatch;
     this.migrationRate = b.migrationRate;
+    this.forceAfter = b.forceAfter;
     this.stateFile = b.stateFile;
     this.maxClients = b.maxClients;
     this.protoMaxBulkLen = b.protoMaxBulkLen;
@@ -98,6 +100,7 @@ public final class ProxyConfig {
     b.ejectRetry = ejectRetry;
     b.migrationBatch = migrationBatch;
     b.migrationRate = migrationRate;
+    b.forceAfter = forceAfter;
     b.stateFile = stateFile;
     b.maxClients = maxClients;
     b.protoMaxBulkLen = protoMaxBulkLen;
@@ -182,6 +185,21 @@ public final class ProxyConfig {
   /** The most keys a migration moves per second; 0 means no limit. */
   public int migrationRate() {
     return migrationRate;
+  }
+
+  /** How long a backend must have been unreachable before RING REMOVE FORCE takes it out. */
+  public Duration forceAfter() {
+    return forceAfter;
+  }
+
+  /**
+   * Parses a duration as the configuration file writes them: {@code 500ms}, {@code 30s}, {@code
+   * 2m}, or a number of milliseconds.
+   *
+   * @throws IllegalArgumentException naming {@code where} and the text if it is none of those
+   */
+  public static Duration parseDuration(String text, String where) {
+    return ConfigFile.duration(text, where);
   }
 
   /** The file recording the ring and any running migration, or null to keep them in memory. */
@@ -318,6 +336,7 @@ public final class ProxyConfig {
     private Duration ejectRetry = Duration.ofSeconds(30);
     private int migrationBatch = 100;
     private int migrationRate;
+    private Duration forceAfter = Duration.ofSeconds(30);
     private Path stateFile;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
@@ -495,6 +514,12 @@ public final class ProxyConfig {
         throw new IllegalArgumentException("migration rate must not be negative: " + keysPerSecond);
       }
       this.migrationRate = keysPerSecond;
+      return this;
+    }
+
+    /** Sets how long a backend must be unreachable before RING REMOVE FORCE (default 30 s). */
+    public Builder forceAfter(Duration after) {
+      this.forceAfter = positive(after, "force-after");
       return this;
     }
 
