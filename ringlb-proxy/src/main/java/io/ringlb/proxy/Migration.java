@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,6 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * requests for moving keys make the same move for their key first (see {@link KeyMove}), so every
  * write lands on the new owner after the old copy left. On an error the migration keeps retrying,
  * unless a RING REMOVE FORCE abandons it; see {@code docs/ARCHITECTURE.md}.
+ *
+ * <p>The keys found are moved by {@link BatchMove}, in steps that keep the sources from waiting on
+ * a slow or frozen target ({@link MigrateGate}) and at a rate held over every second ({@link
+ * MoveRate}).
  */
 final class Migration {
 
@@ -74,6 +79,9 @@ final class Migration {
   private volatile long finishedNanos;
   private volatile CompletableFuture<String> abandonedBy;
 
+  /** The gates of the MIGRATEs to each new owner, by backend id. */
+  private final ConcurrentHashMap<Integer, MigrateGate> gates = new ConcurrentHashMap<>();
+
   Migration(
       Kind kind,
       int server,
@@ -122,22 +130,45 @@ final class Migration {
   void run(Host host) throws InterruptedException {
     phase = "moving";
     estimate(host);
-    while (abandonedBy == null) {
-      try {
-        moveAll(host);
-        error = null;
-        break;
-      } catch (MigrationException e) {
-        error = e.getMessage();
-        phase = "retrying";
-        host.migrationStalled(this, e.getMessage());
-        for (int i = 0; i < 10 && abandonedBy == null; i++) {
-          Thread.sleep(100);
+    MoveRate rate = new MoveRate(host.config().migrationRate());
+    try {
+      while (abandonedBy == null) {
+        try {
+          moveAll(host, rate);
+          error = null;
+          break;
+        } catch (MigrationException e) {
+          error = e.getMessage();
+          phase = "retrying";
+          host.migrationStalled(this, e.getMessage());
+          for (int i = 0; i < 10 && abandonedBy == null; i++) {
+            Thread.sleep(100);
+          }
+          phase = "moving";
         }
-        phase = "moving";
+      }
+    } finally {
+      for (MigrateGate gate : gates.values()) {
+        gate.retire();
       }
     }
     phase = "finishing";
+  }
+
+  /**
+   * Returns the gate of the MIGRATEs to {@code to}, the new owner of keys in this migration; the
+   * migration's steps and the clients' moves share it.
+   */
+  MigrateGate gate(Backend to, Upstream upstream) {
+    MigrateGate gate = gates.get(to.id());
+    if (gate != null) {
+      return gate;
+    }
+    return gates.computeIfAbsent(
+        to.id(),
+        id ->
+            new MigrateGate(
+                to, upstream.migrateTimeoutMillis(), upstream.requestTimeoutMillis() / 2));
   }
 
   /**
@@ -158,7 +189,7 @@ final class Migration {
     finishedNanos = System.nanoTime();
   }
 
-  private void moveAll(Host host) throws InterruptedException {
+  private void moveAll(Host host, MoveRate rate) throws InterruptedException {
     int batch = host.config().migrationBatch();
     for (int pass = 0; ; pass++) {
       for (int source : sources) {
@@ -183,7 +214,7 @@ final class Migration {
             groups.computeIfAbsent(to, x -> new ArrayList<>()).add(key);
           }
           for (Map.Entry<Integer, List<byte[]>> group : groups.entrySet()) {
-            migrate(host, from, host.backend(group.getKey()), group.getValue());
+            BatchMove.move(this, host, rate, from, host.backend(group.getKey()), group.getValue());
           }
           if (kind == Kind.REMOVE) {
             removeLeft = size(from);
@@ -207,72 +238,6 @@ final class Migration {
                 + REMOVE_PASSES
                 + " passes");
       }
-    }
-  }
-
-  private void migrate(Host host, Backend from, Backend to, List<byte[]> keys)
-      throws InterruptedException {
-    List<Object> args = migrateArgs(host.upstream(), to, "");
-    args.add("KEYS");
-    args.addAll(keys);
-    Object reply = call(from, args.toArray());
-    if (reply instanceof Values.Error e) {
-      if (!e.busyKey()) {
-        throw new MigrationException(
-            "moving keys from "
-                + from.describe()
-                + " to "
-                + to.describe()
-                + " failed: "
-                + e.text());
-      }
-      // Some keys exist on the new owner already: the new owner's copy is newer; drop ours.
-      for (byte[] key : keys) {
-        List<Object> one = migrateArgs(host.upstream(), to, key);
-        Object r = call(from, one.toArray());
-        if (r instanceof Values.Error busy) {
-          if (!busy.busyKey()) {
-            throw new MigrationException(
-                "moving a key from "
-                    + from.describe()
-                    + " to "
-                    + to.describe()
-                    + " failed: "
-                    + busy.text());
-          }
-          call(from, "DEL", key);
-        }
-      }
-    }
-    moved.addAndGet(keys.size());
-    throttle(host.config().migrationRate());
-  }
-
-  /** Returns {@code MIGRATE host port key 0 timeout [AUTH password]} as a list of arguments. */
-  static List<Object> migrateArgs(Upstream upstream, Backend to, Object key) {
-    List<Object> args = new ArrayList<>();
-    args.add("MIGRATE");
-    to.addAddress(args);
-    args.add(key);
-    args.add("0");
-    args.add(Long.toString(upstream.requestTimeoutMillis()));
-    String password = upstream.password();
-    if (password != null) {
-      upstream.admit(to.spec()); // the password goes only to an allowed backend
-      args.add("AUTH");
-      args.add(password);
-    }
-    return args;
-  }
-
-  private void throttle(int rate) throws InterruptedException {
-    if (rate <= 0) {
-      return;
-    }
-    long due = startedNanos + moved.get() * 1_000_000_000L / rate;
-    long wait = due - System.nanoTime();
-    if (wait > 0) {
-      TimeUnit.NANOSECONDS.sleep(wait);
     }
   }
 
@@ -303,7 +268,12 @@ final class Migration {
     throw new MigrationException(b.describe() + " answered DBSIZE with " + describe(reply));
   }
 
-  private static Object call(Backend b, Object... args) throws InterruptedException {
+  /**
+   * Sends a command to {@code b} and waits for its reply (up to 30 s).
+   *
+   * @throws MigrationException if it cannot be reached or does not answer
+   */
+  static Object call(Backend b, Object... args) throws InterruptedException {
     try {
       return b.call(args).get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -324,12 +294,26 @@ final class Migration {
     return reply instanceof Values.Error e ? "-" + e.text() : String.valueOf(reply);
   }
 
+  /** {@code keys} keys were moved by the migration itself. */
+  void countMoved(int keys) {
+    moved.addAndGet(keys);
+  }
+
   void countClientMove() {
     movedByClients.incrementAndGet();
   }
 
   long moved() {
     return moved.get() + movedByClients.get();
+  }
+
+  /** The MIGRATEs that timed out or could not reach their target, the clients' included. */
+  long migrateTimeouts() {
+    long n = 0;
+    for (MigrateGate gate : gates.values()) {
+      n += gate.timeouts();
+    }
+    return n;
   }
 
   /** Returns the keys still to move: exact for a removal, estimated for an addition; -1 unknown. */
@@ -386,6 +370,8 @@ final class Migration {
         .append(scanned.get())
         .append(",keys_left=")
         .append(left())
+        .append(",migrate_timeouts=")
+        .append(migrateTimeouts())
         .append(",rate_keys_per_sec=")
         .append(String.format(java.util.Locale.ROOT, "%.0f", rate()))
         .append(",seconds=")

@@ -26,6 +26,9 @@ import java.util.TreeMap;
  */
 public final class ProxyConfig {
 
+  /** MIGRATE's timeout in a migration step unless set. */
+  private static final Duration DEFAULT_MIGRATION_TIMEOUT = Duration.ofMillis(100);
+
   /** The largest backend id (ids are those of the placement: 0..99999 for the seed ring). */
   static final int MAX_BACKEND_ID = 99_999;
 
@@ -44,6 +47,7 @@ public final class ProxyConfig {
   private final Duration ejectRetry;
   private final int migrationBatch;
   private final int migrationRate;
+  private final Duration migrationTimeout;
   private final Duration forceAfter;
   private final Path stateFile;
   private final int maxClients;
@@ -67,6 +71,7 @@ public final class ProxyConfig {
     this.ejectRetry = b.ejectRetry;
     this.migrationBatch = b.migrationBatch;
     this.migrationRate = b.migrationRate;
+    this.migrationTimeout = b.migrationTimeout;
     this.forceAfter = b.forceAfter;
     this.stateFile = b.stateFile;
     this.maxClients = b.maxClients;
@@ -100,6 +105,7 @@ public final class ProxyConfig {
     b.ejectRetry = ejectRetry;
     b.migrationBatch = migrationBatch;
     b.migrationRate = migrationRate;
+    b.migrationTimeout = migrationTimeout;
     b.forceAfter = forceAfter;
     b.stateFile = stateFile;
     b.maxClients = maxClients;
@@ -185,6 +191,15 @@ public final class ProxyConfig {
   /** The most keys a migration moves per second; 0 means no limit. */
   public int migrationRate() {
     return migrationRate;
+  }
+
+  /**
+   * How long a source redis-server may wait for the target in one MIGRATE step of a migration (its
+   * timeout argument): the longest a frozen target can hold up the source, and so the other keys it
+   * serves. A step that times out is retried when the target answers again.
+   */
+  public Duration migrationTimeout() {
+    return migrationTimeout;
   }
 
   /** How long a backend must have been unreachable before RING REMOVE FORCE takes it out. */
@@ -336,6 +351,7 @@ public final class ProxyConfig {
     private Duration ejectRetry = Duration.ofSeconds(30);
     private int migrationBatch = 100;
     private int migrationRate;
+    private Duration migrationTimeout = DEFAULT_MIGRATION_TIMEOUT;
     private Duration forceAfter = Duration.ofSeconds(30);
     private Path stateFile;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
@@ -517,6 +533,12 @@ public final class ProxyConfig {
       return this;
     }
 
+    /** Sets how long a source may wait for the target in one MIGRATE step (default 100 ms). */
+    public Builder migrationTimeout(Duration timeout) {
+      this.migrationTimeout = positive(timeout, "migration.timeout");
+      return this;
+    }
+
     /** Sets how long a backend must be unreachable before RING REMOVE FORCE (default 30 s). */
     public Builder forceAfter(Duration after) {
       this.forceAfter = positive(after, "force-after");
@@ -548,8 +570,22 @@ public final class ProxyConfig {
       return this;
     }
 
-    /** Returns the configuration. */
+    /**
+     * Returns the configuration.
+     *
+     * @throws IllegalArgumentException if a migration timeout that was set is not shorter than the
+     *     request timeout
+     */
     public ProxyConfig build() {
+      if (migrationTimeout != DEFAULT_MIGRATION_TIMEOUT
+          && migrationTimeout.compareTo(requestTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            "migration.timeout ("
+                + migrationTimeout.toMillis()
+                + " ms) must be shorter than timeouts.request ("
+                + requestTimeout.toMillis()
+                + " ms)");
+      }
       return new ProxyConfig(this);
     }
 
