@@ -111,6 +111,11 @@ final class CommandRunner implements ValueSink {
     return balancer;
   }
 
+  /** Returns the number of the line being run, or of the last line run (from 1). */
+  long lineNumber() {
+    return lineNumber;
+  }
+
   /** Runs every line of {@code input}; returns 0 when all ran, 1 when any was rejected. */
   int run(InputStream input) throws IOException {
     LineReader reader = new LineReader(input, aheadHash, maxLine);

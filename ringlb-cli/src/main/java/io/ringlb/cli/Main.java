@@ -92,6 +92,9 @@ public final class Main implements Runnable {
     /** The input could not be read at all, or the command line was wrong. */
     static final int UNREADABLE = 2;
 
+    /** The report of {@code run --report} cannot be written. */
+    static final int NO_REPORT = 3;
+
     private ExitCode() {}
   }
 

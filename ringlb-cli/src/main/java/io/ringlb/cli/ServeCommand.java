@@ -133,10 +133,20 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--backend",
       paramLabel = "ID=HOST:PORT",
       description =
-          "Proxy mode: ring server ID is the redis-server at HOST:PORT (repeatable)."
+          "Proxy mode: ring server ID is the redis-server at HOST:PORT, or ID=sentinel:MASTER"
+              + " the primary Redis Sentinel names for MASTER (repeatable)."
               + " Keys are sharded over the backends; RING ADD <id> <host:port> and RING REMOVE <id>"
               + " move them live.")
   java.util.List<String> backends = new java.util.ArrayList<>();
+
+  @Option(
+      names = "--sentinel",
+      paramLabel = "HOST:PORT",
+      description =
+          "Proxy mode: a Redis Sentinel to ask for the primaries of the backends given as"
+              + " sentinel:MASTER (repeatable; any one reachable suffices). Replaces the config"
+              + " file's sentinels.")
+  java.util.List<String> sentinels = new java.util.ArrayList<>();
 
   @Option(
       names = "--config",
@@ -172,6 +182,20 @@ public final class ServeCommand implements Callable<Integer> {
   String forceAfter;
 
   @Option(
+      names = "--cluster",
+      paramLabel = "NAME",
+      description =
+          "Proxy mode: route by the ring of cluster NAME, kept in etcd (--etcd) and shared by"
+              + " every proxy of the cluster; the first proxy creates it from its --backend list.")
+  String cluster;
+
+  @Option(
+      names = "--etcd",
+      paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "Proxy mode, with --cluster: the etcd endpoints holding the cluster's ring.")
+  String etcd;
+
+  @Option(
       names = "--state",
       paramLabel = "FILE",
       description =
@@ -194,10 +218,11 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       if (parsedOption("--backend-password-file")
           || parsedOption("--allow-backend")
+          || parsedOption("--sentinel")
           || parsedOption("--force-after")) {
         throw new IllegalArgumentException(
-            "--backend-password-file, --allow-backend and --force-after are for the proxy"
-                + " (--backend or --config)");
+            "--backend-password-file, --allow-backend, --sentinel and --force-after are for the"
+                + " proxy (--backend or --config)");
       }
       config =
           ServerConfig.defaults()
@@ -302,6 +327,12 @@ public final class ServeCommand implements Callable<Integer> {
       if (configFile == null || parsed.hasMatchedOption("--maxclients")) {
         b.maxClients(maxClients);
       }
+      if (!sentinels.isEmpty()) {
+        b.clearSentinels();
+        for (String sentinel : sentinels) {
+          b.sentinel(sentinel);
+        }
+      }
       if (!backends.isEmpty()) {
         b.clearBackends();
         for (String backend : backends) {
@@ -314,12 +345,24 @@ public final class ServeCommand implements Callable<Integer> {
       if (forceAfter != null) {
         b.forceAfter(io.ringlb.proxy.ProxyConfig.parseDuration(forceAfter, "--force-after"));
       }
+      if (cluster != null || etcd != null) {
+        if (cluster == null) {
+          throw new IllegalArgumentException("--etcd needs --cluster NAME");
+        }
+        b.cluster(
+            new io.ringlb.proxy.ClusterSpec(
+                cluster,
+                etcd == null
+                    ? java.util.List.of()
+                    : io.ringlb.proxy.ClusterSpec.parseEndpoints(etcd)));
+      }
       b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
       config = b.build();
       if (configFile != null && config.holdsSecrets()) {
         warnIfShared(configFile);
       }
       if (config.backends().isEmpty()
+          && config.cluster() == null
           && (config.stateFile() == null || !java.nio.file.Files.exists(config.stateFile()))) {
         throw new IllegalArgumentException(
             "no backends: give --backend ID=HOST:PORT or list"

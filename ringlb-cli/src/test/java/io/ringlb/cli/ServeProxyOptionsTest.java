@@ -30,7 +30,8 @@ class ServeProxyOptionsTest {
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[1])
         .contains(
-            "--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001), not " + "'127.0.0.1:7001'")
+            "--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001) or ID=sentinel:MASTER, not"
+                + " '127.0.0.1:7001'")
         .doesNotContain("Exception");
   }
 

@@ -3,7 +3,9 @@ package io.ringlb.core;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Spreads key-value pairs over server memories by a {@link Placement} and moves exactly the keys
@@ -18,6 +20,10 @@ public final class LoadBalancer {
   public static final int MAX_SERVER_ID = (1 << 24) - 1;
 
   private final Placement placement;
+
+  /** Told of every topology change, or null: then no move is counted per pair of servers. */
+  private final TopologyListener listener;
+
   private ServerMemory[] memories = new ServerMemory[16];
 
   /** Scratch for {@link #prefetch}: the segment and the home slot of each hash. */
@@ -25,8 +31,9 @@ public final class LoadBalancer {
 
   private long[] aheadSlots = new long[0];
 
-  private LoadBalancer(Placement placement) {
+  private LoadBalancer(Placement placement, TopologyListener listener) {
     this.placement = placement;
+    this.listener = listener;
   }
 
   /** Returns a balancer with the original design's ring and no servers. */
@@ -45,6 +52,7 @@ public final class LoadBalancer {
     private int labels = HashRing.SEED_LABELS;
     private KeyHash keyHash = Hashes.djb2();
     private LabelHash labelHash = Hashes.seedLabel();
+    private TopologyListener listener;
 
     private Builder() {}
 
@@ -75,13 +83,19 @@ public final class LoadBalancer {
       return this;
     }
 
+    /** Tells {@code listener} of every server added or removed and the keys it moved. */
+    public Builder listener(TopologyListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
     /** Returns a new balancer with no servers. */
     public LoadBalancer build() {
       Placement p = placement != null ? placement : HashRing.seed(labels, keyHash, labelHash);
       if (p.size() != 0) {
         throw new IllegalArgumentException("placement must start without servers: " + p);
       }
-      return new LoadBalancer(p);
+      return new LoadBalancer(p, listener);
     }
   }
 
@@ -223,7 +237,13 @@ public final class LoadBalancer {
       memories = Arrays.copyOf(memories, Math.max(serverId + 1, memories.length * 2));
     }
     memories[serverId] = new ServerMemory();
-    return apply(moves);
+    if (listener == null) {
+      return apply(moves, null);
+    }
+    Flows flows = new Flows();
+    long moved = apply(moves, flows);
+    listener.serverAdded(serverId, flows.toList());
+    return moved;
   }
 
   /**
@@ -249,23 +269,32 @@ public final class LoadBalancer {
     }
     Moves moves = new Moves();
     placement.removeServer(serverId, moves);
-    long moved = apply(moves);
+    Flows flows = listener == null ? null : new Flows();
+    long moved = apply(moves, flows);
     if (!leaving.isEmpty()) {
       // Whatever the placement did not describe as ranges goes to its owner key by key.
       int[] count = new int[1];
       leaving.forEach(
           (h, keys, ko, kl, values, vo, vl) -> {
-            memories[placement.serverFor(h)].put(h, keys, ko, kl, values, vo, vl);
+            int owner = placement.serverFor(h);
+            memories[owner].put(h, keys, ko, kl, values, vo, vl);
             count[0]++;
+            if (flows != null) {
+              flows.add(serverId, owner, 1);
+            }
           });
       moved += count[0];
       leaving.clear();
     }
     memories[serverId] = null;
+    if (listener != null) {
+      listener.serverRemoved(serverId, flows.toList());
+    }
     return moved;
   }
 
-  private long apply(Moves moves) {
+  /** Moves the keys {@code moves} describes; counts them per pair in {@code flows} unless null. */
+  private long apply(Moves moves, Flows flows) {
     long moved = 0;
     for (int[] move : moves.ranges) {
       ServerMemory from = memories[move[0]];
@@ -275,6 +304,9 @@ public final class LoadBalancer {
       }
       ServerMemory taken = from.extractRange(move[2], move[3]);
       moved += taken.size();
+      if (flows != null) {
+        flows.add(move[0], move[1], taken.size());
+      }
       to.absorb(taken);
     }
     if (moves.reassigned) {
@@ -283,8 +315,13 @@ public final class LoadBalancer {
         ServerMemory taken = memory.extractIf(h -> placement.serverFor(h) != server);
         moved += taken.size();
         taken.forEach(
-            (h, keys, ko, kl, values, vo, vl) ->
-                memories[placement.serverFor(h)].put(h, keys, ko, kl, values, vo, vl));
+            (h, keys, ko, kl, values, vo, vl) -> {
+              int owner = placement.serverFor(h);
+              memories[owner].put(h, keys, ko, kl, values, vo, vl);
+              if (flows != null) {
+                flows.add(server, owner, 1);
+              }
+            });
       }
     }
     return moved;
@@ -363,6 +400,27 @@ public final class LoadBalancer {
   @Override
   public String toString() {
     return "LoadBalancer(" + placement + ", " + size() + " keys)";
+  }
+
+  /** Counts the keys one topology change moves, per pair of servers, for the listener. */
+  private static final class Flows {
+    /** (from << 32 | to) to the keys moved; ids are non-negative, so this orders by from, to. */
+    private final TreeMap<Long, long[]> counts = new TreeMap<>();
+
+    void add(int from, int to, long keys) {
+      if (keys > 0 && from != to) {
+        counts.computeIfAbsent(((long) from << 32) | to, pair -> new long[1])[0] += keys;
+      }
+    }
+
+    List<TopologyListener.Flow> toList() {
+      List<TopologyListener.Flow> list = new ArrayList<>(counts.size());
+      for (Map.Entry<Long, long[]> count : counts.entrySet()) {
+        long pair = count.getKey();
+        list.add(new TopologyListener.Flow((int) (pair >>> 32), (int) pair, count.getValue()[0]));
+      }
+      return List.copyOf(list);
+    }
   }
 
   /** Collects what a placement reports, to be applied once the placement has changed. */

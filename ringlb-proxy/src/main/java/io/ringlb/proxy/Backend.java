@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One redis-server behind the proxy: its ring id and address, a small pool of connections per I/O
- * thread, one administrative connection, and its health.
+ * One redis-server behind the proxy: its ring id and address (for a Sentinel-managed shard: its
+ * master name and the primary Sentinel names now), a small pool of connections per I/O thread, one
+ * administrative connection, and its health.
  *
  * <p>Each I/O thread owns its own row of connections, created lazily and touched only from that
  * thread, so a request and its reply never change threads. A client connection is pinned to one
@@ -29,12 +30,13 @@ final class Backend {
   private final int id;
   private final ProxyConfig.BackendSpec spec;
   private final String address;
-
-  /** Host and port as the arguments of MIGRATE name them. */
-  private final byte[] hostBytes;
-
-  private final byte[] portBytes;
   private final String describe;
+
+  /** Where the connections go: the spec, or the primary Sentinel names (null while unknown). */
+  private volatile ProxyConfig.BackendSpec target;
+
+  /** What Sentinel says of the shard; null for a plain backend. */
+  private volatile SentinelShard shard;
 
   private final Worker[] workers;
   private final FailureListener failureListener;
@@ -75,8 +77,7 @@ final class Backend {
     this.id = spec.id();
     this.spec = spec;
     this.address = spec.address();
-    this.hostBytes = spec.host().getBytes(StandardCharsets.US_ASCII);
-    this.portBytes = Integer.toString(spec.port()).getBytes(StandardCharsets.US_ASCII);
+    this.target = spec.managed() ? null : spec;
     this.describe = "backend " + id + " (" + address + ")";
     this.workers = workers;
     this.failureListener = failureListener;
@@ -103,10 +104,74 @@ final class Backend {
     return describe;
   }
 
+  /** Returns whether Redis Sentinel names this backend's primary. */
+  boolean managed() {
+    return spec.managed();
+  }
+
+  /**
+   * The address the connections go to: the configured one, or the primary Sentinel names now (null
+   * while none is known).
+   */
+  ProxyConfig.BackendSpec target() {
+    return target;
+  }
+
+  /** What Sentinel says of this shard, or null for a plain backend. */
+  SentinelShard shard() {
+    return shard;
+  }
+
+  /** Attaches what Sentinel says of this shard; once, as the shard is first watched. */
+  void watchedBy(SentinelShard watched) {
+    this.shard = watched;
+  }
+
+  /**
+   * Points every connection of this shard at {@code primary}: connections to the old primary are
+   * closed (what they had sent fails, its outcome unknown), and requests not sent yet go to the new
+   * one. Any thread.
+   */
+  void repoint(ProxyConfig.BackendSpec primary) {
+    ProxyConfig.BackendSpec old = target;
+    if (primary.equals(old)) {
+      return;
+    }
+    target = primary;
+    String why =
+        "ERR ringlb: "
+            + describe
+            + " failed over"
+            + (old == null ? "" : " from " + old.address())
+            + " to "
+            + primary.address()
+            + "; the outcome of this request is unknown";
+    for (Worker worker : workers) {
+      worker
+          .loop()
+          .execute(
+              () -> {
+                for (BackendConnection c : rows[worker.index()]) {
+                  if (c != null) {
+                    c.retarget(why);
+                  }
+                }
+                BackendConnection a = admin;
+                if (a != null && a.loop() == worker.loop()) {
+                  a.retarget(why);
+                }
+              });
+    }
+  }
+
   /** Adds this backend's host and port to {@code args}, as MIGRATE's target. */
   void addAddress(java.util.List<Object> args) {
-    args.add(hostBytes);
-    args.add(portBytes);
+    ProxyConfig.BackendSpec t = target;
+    if (t == null) {
+      throw new Values.BackendException("ERR ringlb: " + describe + " has no primary known");
+    }
+    args.add(t.host().getBytes(StandardCharsets.US_ASCII));
+    args.add(Integer.toString(t.port()).getBytes(StandardCharsets.US_ASCII));
   }
 
   /** Returns the pooled connection of {@code worker} for {@code client}; on that worker's loop. */

@@ -27,11 +27,20 @@ import java.util.ArrayDeque;
  * (their replies could no longer be matched), and the connection is closed; the next request
  * connects again. After a failed connect, requests fail at once for a short while instead of piling
  * up.
+ *
+ * <p>To a Sentinel-managed shard it connects to the primary Sentinel names now, and asks it {@code
+ * ROLE} before sending anything: a server that says it is not a primary gets no request. While the
+ * shard has no reachable primary, requests wait (each up to the request timeout) and the connection
+ * tries again every {@value #RECONNECT_MANAGED_MILLIS} ms; when the shard fails over, {@link
+ * #retarget} closes the connection to the old primary.
  */
 final class BackendConnection implements TurnFlusher.Flushable {
 
   /** How long requests fail fast after a failed connect before the next connect attempt. */
   private static final long RETRY_AFTER_FAILURE_NANOS = 250_000_000L;
+
+  /** How often a connection to a Sentinel-managed shard with requests waiting tries again. */
+  static final long RECONNECT_MANAGED_MILLIS = 100;
 
   private final Backend backend;
   private final Worker worker;
@@ -44,6 +53,12 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private int generation;
   private long retryAt;
   private String downError;
+
+  /** Sentinel-managed: a connect is scheduled while requests wait for a primary. */
+  private boolean awaiting;
+
+  /** Sentinel-managed: connected, ROLE asked, nothing sent until it says master. */
+  private boolean verifying;
 
   /** Requests sent or queued, oldest first; each reply completes the head. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
@@ -103,14 +118,14 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** Checks that a request may be queued now, connecting if needed; fails it otherwise. */
   private boolean admit(Pending pending) {
     pending.deadline(System.nanoTime() + timeoutNanos);
-    if (channel != null || connecting) {
+    if (channel != null || connecting || awaiting) {
       return true;
     }
     if (closed) {
       pending.fail("ERR ringlb: " + backend.describe() + " left the ring");
       return false;
     }
-    if (System.nanoTime() - retryAt < 0) {
+    if (!backend.managed() && System.nanoTime() - retryAt < 0) {
       pending.fail(downError);
       return false;
     }
@@ -127,6 +142,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
   }
 
   private void queued(Pending pending) {
+    pending.end(out.writerIndex());
     waiting.add(pending);
     backend.countRequest();
     if (!dirty && channel != null) {
@@ -141,21 +157,84 @@ final class BackendConnection implements TurnFlusher.Flushable {
     dirty = false;
     Channel ch = channel;
     ByteBuf o = out;
-    if (ch != null && o != null && o.isReadable()) {
+    if (ch != null && !verifying && o != null && o.isReadable()) {
       out = null;
       ch.writeAndFlush(o, ch.voidPromise());
     }
   }
 
   private void connect() {
+    awaiting = false;
+    ProxyConfig.BackendSpec target = backend.target();
+    if (target == null) {
+      await("ERR ringlb: " + backend.describe() + " has no primary: Sentinel names none yet");
+      return;
+    }
     connecting = true;
     int gen = ++generation;
     ChannelFuture future =
         upstream.connect(
             worker.loop(),
-            backend.spec(),
+            target,
             ch -> ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen)));
     future.addListener(f -> connected(future, gen));
+  }
+
+  /**
+   * Sentinel-managed, no primary reachable: keeps what waits (up to each deadline) and tries again
+   * soon; with nothing waiting, the next request connects.
+   */
+  private void await(String error) {
+    downError = error;
+    if (waiting.isEmpty() || closed) {
+      return;
+    }
+    awaiting = true;
+    int gen = generation;
+    worker
+        .loop()
+        .schedule(
+            () -> {
+              if (awaiting && gen == generation && channel == null && !connecting && !closed) {
+                connect();
+              }
+            },
+            RECONNECT_MANAGED_MILLIS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The shard failed over: closes the connection to the old primary, failing with {@code error}
+   * what was sent on it; requests not sent yet go to the new primary. On this loop.
+   */
+  void retarget(String error) {
+    if (closed) {
+      return;
+    }
+    if (channel != null && !verifying) {
+      drop(error);
+      return;
+    }
+    Channel ch = channel;
+    channel = null;
+    verifying = false;
+    generation++;
+    connecting = false;
+    dropChecks();
+    if (ch != null) {
+      ch.close();
+    }
+    assembler.reset();
+    if (!waiting.isEmpty()) {
+      connect();
+    }
+  }
+
+  /** Removes the AUTH and ROLE checks at the head of the queue: nothing else was sent. */
+  private void dropChecks() {
+    while (waiting.peek() instanceof Check) {
+      waiting.poll();
+    }
   }
 
   private void connected(ChannelFuture future, int gen) {
@@ -173,6 +252,18 @@ final class BackendConnection implements TurnFlusher.Flushable {
                   cause.getMessage() != null
                       ? cause.getMessage()
                       : cause.getClass().getSimpleName());
+      if (backend.managed()) {
+        String error =
+            "ERR ringlb: "
+                + backend.describe()
+                + " has no reachable primary: "
+                + reason
+                + " at "
+                + backend.target().address();
+        backend.recordFailure(error);
+        await(error);
+        return;
+      }
       downError = "ERR ringlb: " + backend.describe() + " is down: " + reason;
       retryAt = System.nanoTime() + RETRY_AFTER_FAILURE_NANOS;
       failAll(downError);
@@ -186,10 +277,18 @@ final class BackendConnection implements TurnFlusher.Flushable {
       return;
     }
     channel = ch;
+    if (backend.managed()) {
+      // Nothing is sent until the server says it is the primary: a stale one gets no write.
+      verifying = true;
+      ch.writeAndFlush(Resp.command("ROLE"), ch.voidPromise());
+      Pending role = new RoleCheck(ch);
+      role.deadline(System.nanoTime() + timeoutNanos);
+      waiting.addFirst(role);
+    }
     if (upstream.authenticates()) {
       // Upstream wrote AUTH first: its reply comes before those of the requests queued.
       Pending check =
-          new Pending() {
+          new Check() {
             @Override
             void complete(RedisMessage reply) {
               if (reply instanceof ErrorRedisMessage error) {
@@ -216,6 +315,29 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** Fails requests that waited past their deadline; called periodically by the worker. */
   void checkTimeouts(long now) {
     Pending head = waiting.peek();
+    if (head != null && channel == null && backend.managed()) {
+      // Nothing sent: each request waits its own time for a primary.
+      while (head != null && now - head.deadline() > 0) {
+        waiting.poll();
+        backend.countTimeout();
+        if (out != null) {
+          out.readerIndex(head.end());
+        }
+        head.fail(
+            (downError != null
+                    ? downError
+                    : "ERR ringlb: " + backend.describe() + " has no reachable primary")
+                + " (waited "
+                + upstream.requestTimeoutMillis()
+                + " ms)");
+        head = waiting.peek();
+      }
+      if (head == null && out != null) {
+        out.release();
+        out = null;
+      }
+      return;
+    }
     if (head != null && now - head.deadline() > 0) {
       backend.countTimeout();
       abandon(
@@ -244,6 +366,8 @@ final class BackendConnection implements TurnFlusher.Flushable {
     Channel ch = channel;
     channel = null;
     connecting = false;
+    verifying = false;
+    awaiting = false;
     generation++;
     failAll(error);
     if (ch != null) {
@@ -265,6 +389,63 @@ final class BackendConnection implements TurnFlusher.Flushable {
 
   int queued() {
     return waiting.size();
+  }
+
+  /** A reply the connection asked for itself (AUTH, ROLE), before any request. */
+  private abstract static class Check extends Pending {}
+
+  /** Sends the requests queued once the server says it is the primary; otherwise waits again. */
+  private final class RoleCheck extends Check {
+    private final Channel ch;
+
+    RoleCheck(Channel ch) {
+      this.ch = ch;
+    }
+
+    @Override
+    void complete(RedisMessage reply) {
+      Object role;
+      try {
+        role = Values.toValue(reply);
+      } finally {
+        ReferenceCountUtil.release(reply);
+      }
+      if (channel != ch) {
+        return;
+      }
+      String said =
+          role instanceof java.util.List<?> l && !l.isEmpty() && l.get(0) instanceof byte[] b
+              ? new String(b, java.nio.charset.StandardCharsets.US_ASCII)
+              : String.valueOf(role);
+      if ("master".equals(said)) {
+        verifying = false;
+        flush();
+        return;
+      }
+      // A stale primary (now a replica, or not answering ROLE): keep the requests, look again.
+      channel = null;
+      verifying = false;
+      generation++;
+      dropChecks();
+      assembler.reset();
+      ch.close();
+      String error =
+          "ERR ringlb: "
+              + backend.describe()
+              + " has no primary: "
+              + backend.target().address()
+              + " says it is "
+              + said;
+      backend.recordFailure(error);
+      SentinelShard s = backend.shard();
+      if (s != null) {
+        s.refreshSoon();
+      }
+      await(error);
+    }
+
+    @Override
+    void fail(String error) {}
   }
 
   /**

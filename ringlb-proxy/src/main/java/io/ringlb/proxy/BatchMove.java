@@ -11,11 +11,23 @@ import java.util.List;
  * <p>MIGRATE (without REPLACE) deletes a key from the source once the target acknowledged it. When
  * it times out, the keys it had not heard back about stay on the source, and the target may still
  * restore them afterwards from what it had received (Redis 7.0 does: after a frozen target resumes,
- * the key is on both). The step is then retried, smaller, once the target answers again; a key
- * found on the target already (BUSYKEY) was restored there by such a step, or written there by a
- * client after a move, and since a moving key is never written on its old owner during the
- * migration, the target's copy is the same or newer: the source's is deleted. So no key is lost,
+ * the key is on both). The keys still on the source are retried, in smaller steps, once the target
+ * answers again. A key found on the target already (BUSYKEY) keeps the copy of its owner before the
+ * change, the newest (see {@link KeyMove}): restored there by such a step, it is the same; written
+ * on the old owner while the new one could not be reached, it is newer. Forward, the source is that
+ * owner and its copy replaces the target's ({@code MIGRATE ... REPLACE}); when the migration undoes
+ * an aborted change, the target is that owner and the source's copy is deleted. So no key is lost,
  * and none is left twice.
+ *
+ * <p>A key that a timed-out step sent in full and that is then deleted before the target reads that
+ * step would be restored by it. So the gate marks such keys unsettled until a later step moves
+ * them, and {@link KeyMove} serves no request for one from the old owner meanwhile (a DEL there
+ * would be undone). One case remains open: a key moved by a later step and then deleted on the
+ * target before the target reads the timed-out step (see {@code docs/ARCHITECTURE.md}).
+ *
+ * <p>Each step is sent, and its keys counted, under the migration's {@link Migration#moves()} lock,
+ * so that {@link MigrationWatch} reads a backend's key count and the keys moved at one point; after
+ * a step that timed out, only the keys gone from the source are counted.
  */
 final class BatchMove {
 
@@ -25,8 +37,8 @@ final class BatchMove {
   private BatchMove() {}
 
   /**
-   * Moves {@code keys} from {@code from} to {@code to} for {@code m}; a step that timed out is
-   * retried, smaller, once the target answers.
+   * Moves {@code keys} from {@code from} to {@code to} for {@code m}; the keys a step that timed
+   * out left on the source are retried, in smaller steps, once the target answers.
    *
    * @throws Migration.MigrationException when a step fails otherwise, or the target stays silent
    */
@@ -34,63 +46,154 @@ final class BatchMove {
       Migration m, Migration.Host host, MoveRate rate, Backend from, Backend to, List<byte[]> keys)
       throws InterruptedException {
     MigrateGate gate = m.gate(to, host.upstream());
+    List<byte[]> left = new ArrayList<>(keys);
     int next = 0;
     int timeouts = 0;
-    while (next < keys.size()) {
-      List<byte[]> step = keys.subList(next, next + gate.batch(keys.size() - next));
+    while (next < left.size()) {
+      List<byte[]> step = left.subList(next, next + gate.batch(left.size() - next));
       rate.awaitTurn();
-      Object reply = step(m, host, gate, from, step.size() == 1 ? step.get(0) : step);
+      int moved;
+      Object reply;
+      awaitTurn(m, host, gate);
+      m.moves().lock();
+      try {
+        reply = send(host, gate, from, step.size() == 1 ? step.get(0) : step);
+        if (timedOut(reply)) {
+          List<byte[]> stayed = stillOn(from, step);
+          moved = step.size() - stayed.size();
+          for (byte[] key : step) {
+            if (!stayed.contains(key)) {
+              gate.settle(key); // acknowledged by the target before the timeout
+            }
+          }
+          step.clear();
+          step.addAll(stayed); // the rest go again
+        } else {
+          if (reply instanceof Values.Error e) {
+            if (!e.busyKey()) {
+              throw failed("moving keys from ", from, to, e);
+            }
+            // Some keys are on both: the copy on the owner before the change wins.
+            for (byte[] key : step) {
+              moveOrResolve(m, host, gate, from, key, step.size() == 1);
+            }
+          }
+          for (byte[] key : step) {
+            gate.settle(key);
+          }
+          moved = step.size();
+          next += step.size();
+        }
+        m.countMoved(moved);
+      } finally {
+        m.moves().unlock();
+      }
+      rate.moved(moved);
       if (timedOut(reply)) {
         checkTimeouts(++timeouts, gate, reply);
-        continue; // the keys it moved are gone from the source; the rest go again
+      } else {
+        timeouts = 0;
       }
-      timeouts = 0;
-      if (reply instanceof Values.Error e) {
-        if (!e.busyKey()) {
-          throw new Migration.MigrationException(
-              "moving keys from "
-                  + from.describe()
-                  + " to "
-                  + to.describe()
-                  + " failed: "
-                  + e.text());
-        }
-        // Some keys exist on the new owner already: written there after a move (newer than ours),
-        // or restored from a MIGRATE that timed out (the same as ours). Drop ours.
-        for (byte[] key : step) {
-          moveOrDrop(m, host, gate, from, key);
-        }
-      }
-      m.countMoved(step.size());
-      rate.moved(step.size());
-      next += step.size();
     }
   }
 
-  /** Moves one key, retrying after timeouts; deletes the source's copy when the target has one. */
-  private static void moveOrDrop(
-      Migration m, Migration.Host host, MigrateGate gate, Backend from, byte[] key)
+  /**
+   * Moves one key, retrying after timeouts; when the target has it too, keeps the copy of the owner
+   * before the change: the source's replaces the target's, or, undoing, the source's is deleted.
+   * {@code busy}: the key is known to be on the target (a step of it alone answered BUSYKEY).
+   */
+  private static void moveOrResolve(
+      Migration m, Migration.Host host, MigrateGate gate, Backend from, byte[] key, boolean busy)
       throws InterruptedException {
+    boolean replace = busy && !m.undoing();
+    if (busy && m.undoing()) {
+      deleteMovedBack(from, gate, key);
+      return;
+    }
+    // A REPLACE makes the target drop its copy and restore the source's: it may take longer than
+    // the gate's timeout, and a target busy with it answers PING late, so the gate would not grow
+    // the timeout: each REPLACE that times out doubles its own, up to the gate's longest.
+    long replaceTimeout = gate.timeoutMillis();
     for (int timeouts = 1; ; timeouts++) {
-      Object reply = step(m, host, gate, from, key);
+      Object reply = migrateOne(m, host, gate, from, key, replace ? replaceTimeout : 0);
       if (timedOut(reply)) {
         checkTimeouts(timeouts, gate, reply);
+        if (replace) {
+          replaceTimeout = Math.min(gate.maxTimeoutMillis(), replaceTimeout * 2);
+        }
         continue;
       }
-      if (reply instanceof Values.Error busy) {
-        if (!busy.busyKey()) {
-          throw new Migration.MigrationException(
-              "moving a key from "
-                  + from.describe()
-                  + " to "
-                  + gate.target().describe()
-                  + " failed: "
-                  + busy.text());
+      if (reply instanceof Values.Error e) {
+        if (replace || !e.busyKey()) {
+          throw failed("moving a key from ", from, gate.target(), e);
         }
-        Migration.call(from, "DEL", key);
+        if (m.undoing()) {
+          deleteMovedBack(from, gate, key);
+          return;
+        }
+        replace = true;
+        continue;
       }
       return;
     }
+  }
+
+  /** Undoing, the target is the owner before the change: its copy wins, the source's goes. */
+  private static void deleteMovedBack(Backend from, MigrateGate gate, byte[] key)
+      throws InterruptedException {
+    Object deleted = Migration.call(from, "DEL", key);
+    if (deleted instanceof Values.Error d) {
+      throw failed("deleting a key moved back from ", from, gate.target(), d);
+    }
+  }
+
+  /** Moves {@code key}; with {@code MIGRATE ... REPLACE} and at least this timeout when not 0. */
+  private static Object migrateOne(
+      Migration m, Migration.Host host, MigrateGate gate, Backend from, byte[] key, long replace)
+      throws InterruptedException {
+    awaitTurn(m, host, gate);
+    return replace > 0
+        ? send(host, gate, from, new Replace(key, replace))
+        : send(host, gate, from, key);
+  }
+
+  /** A single key to move with {@code MIGRATE ... REPLACE}, with at least {@code timeoutMillis}. */
+  private record Replace(byte[] key, long timeoutMillis) {}
+
+  /** Returns the keys of {@code step} still on {@code from}, in their order. */
+  private static List<byte[]> stillOn(Backend from, List<byte[]> step) throws InterruptedException {
+    List<java.util.concurrent.CompletableFuture<Object>> asked = new ArrayList<>(step.size());
+    for (byte[] key : step) {
+      asked.add(from.call("EXISTS", key));
+    }
+    List<byte[]> stayed = new ArrayList<>();
+    for (int i = 0; i < step.size(); i++) {
+      Object reply = await(from, asked.get(i));
+      if (!(reply instanceof Long n)) {
+        throw new Migration.MigrationException(from.describe() + " answered EXISTS with " + reply);
+      }
+      if (n != 0) {
+        stayed.add(step.get(i));
+      }
+    }
+    return stayed;
+  }
+
+  private static Object await(Backend b, java.util.concurrent.CompletableFuture<Object> reply)
+      throws InterruptedException {
+    try {
+      return reply.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new Migration.MigrationException(e.getCause().getMessage());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new Migration.MigrationException(b.describe() + " did not answer");
+    }
+  }
+
+  private static Migration.MigrationException failed(
+      String what, Backend from, Backend to, Values.Error e) {
+    return new Migration.MigrationException(
+        what + from.describe() + " to " + to.describe() + " failed: " + e.text());
   }
 
   /** Reports a stall after too many timeouts in a row while the target answers PING. */
@@ -107,17 +210,16 @@ final class BatchMove {
   }
 
   /**
-   * Sends one MIGRATE of {@code keys} (a key, or a list of them) from {@code from} once the gate
-   * lets it, tells the gate how it went, and returns its reply.
+   * Waits until the gate lets a MIGRATE to its target be sent, and takes the turn; {@link #send}
+   * gives it back.
    *
-   * @throws Migration.MigrationException when the migration was abandoned, or the target has not
+   * @throws Migration.MigrationException when the migration was stopped, or the target has not
    *     answered for the request timeout
    */
-  private static Object step(
-      Migration m, Migration.Host host, MigrateGate gate, Backend from, Object keys)
+  private static void awaitTurn(Migration m, Migration.Host host, MigrateGate gate)
       throws InterruptedException {
     if (m.abandonedBy() != null) {
-      throw new Migration.MigrationException("abandoned");
+      throw new Migration.MigrationException("stopped");
     }
     long wait = Math.max(1000, host.upstream().requestTimeoutMillis());
     if (!gate.awaitOpen(wait)) {
@@ -129,15 +231,26 @@ final class BatchMove {
     }
     gate.awaitCooldown();
     gate.acquireWaiting();
+  }
+
+  /**
+   * Sends one MIGRATE of {@code keys} (a key, a {@link Replace}, or a list of keys) from {@code
+   * from} in the turn {@link #awaitTurn} took, tells the gate how it went, gives the turn back, and
+   * returns its reply.
+   */
+  private static Object send(Migration.Host host, MigrateGate gate, Backend from, Object keys)
+      throws InterruptedException {
     try {
-      List<Object> args =
-          migrateArgs(
-              host.upstream(),
-              gate.target(),
-              keys instanceof byte[] ? keys : "",
-              gate.timeoutMillis());
+      Object key = keys instanceof Replace r ? r.key() : keys instanceof byte[] ? keys : "";
+      long timeout =
+          keys instanceof Replace r
+              ? Math.max(r.timeoutMillis(), gate.timeoutMillis())
+              : gate.timeoutMillis();
+      List<Object> args = migrateArgs(host.upstream(), gate.target(), key, timeout);
       int count = 1;
-      if (keys instanceof List<?> list) {
+      if (keys instanceof Replace) {
+        args.add("REPLACE");
+      } else if (keys instanceof List<?> list) {
         args.add("KEYS");
         args.addAll(list);
         count = list.size();
@@ -145,6 +258,16 @@ final class BatchMove {
       long started = System.nanoTime();
       Object reply = Migration.call(from, args.toArray());
       if (timedOut(reply)) {
+        if (MigrateGate.mayHaveSent(((Values.Error) reply).text())) {
+          // Before the gate closes: no request for these keys may then be served by the source.
+          if (key instanceof byte[] one) {
+            gate.unsettle(one);
+          } else if (keys instanceof List<?> list) {
+            for (Object k : list) {
+              gate.unsettle((byte[]) k);
+            }
+          }
+        }
         gate.timedOut(count); // closed before the turn passes on
       } else if (!(reply instanceof Values.Error)) {
         gate.succeeded(count, System.nanoTime() - started);
@@ -176,7 +299,7 @@ final class BatchMove {
     args.add(Long.toString(timeoutMillis));
     String password = upstream.password();
     if (password != null) {
-      upstream.admit(to.spec()); // the password goes only to an allowed backend
+      upstream.admit(to.target()); // the password goes only to an allowed backend
       args.add("AUTH");
       args.add(password);
     }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -66,10 +67,12 @@ final class ConfigFile {
           "eject",
           "migration",
           "state",
+          "cluster",
           "maxclients",
           "users",
           "default-role",
-          "allow-backends");
+          "allow-backends",
+          "sentinels");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -110,9 +113,20 @@ final class ConfigFile {
       } else {
         for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
           int id = ProxyConfig.parseId(String.valueOf(e.getKey()), "backends");
-          b.backend(
-              ProxyConfig.BackendSpec.parse(id, String.valueOf(e.getValue()), "backend " + id));
+          b.backend(backend(id, e.getValue()));
         }
+      }
+    }
+    Object sentinels = map.get("sentinels");
+    if (sentinels != null) {
+      if (!(sentinels instanceof List<?> list)) {
+        throw new IllegalArgumentException(
+            "sentinels must be a list such as [127.0.0.1:26379, 127.0.0.1:26380], not '"
+                + sentinels
+                + "'");
+      }
+      for (Object item : list) {
+        b.sentinel(String.valueOf(item));
       }
     }
     Object timeouts = map.get("timeouts");
@@ -195,11 +209,42 @@ final class ConfigFile {
         b.allowBackend(String.valueOf(item));
       }
     }
+    Object cluster = map.get("cluster");
+    if (cluster != null) {
+      Map<?, ?> c = asMap(cluster, "cluster");
+      only(c, "cluster", "name", "etcd");
+      Object etcd = c.get("etcd");
+      List<String> endpoints = new ArrayList<>();
+      if (etcd instanceof List<?> list) {
+        list.forEach(e -> endpoints.add(String.valueOf(e)));
+      } else if (etcd != null) {
+        endpoints.addAll(ClusterSpec.parseEndpoints(String.valueOf(etcd)));
+      }
+      b.cluster(
+          new ClusterSpec(c.get("name") == null ? null : String.valueOf(c.get("name")), endpoints));
+    }
     if (map.get("state") != null) {
       Path state = Path.of(String.valueOf(map.get("state")));
       b.stateFile(base == null ? state : base.resolve(state));
     }
     return b.build();
+  }
+
+  /** Reads {@code backends.ID}: {@code HOST:PORT}, or {@code {master: NAME}} for Sentinel. */
+  private static ProxyConfig.BackendSpec backend(int id, Object value) {
+    String where = "backends." + id;
+    if (value instanceof Map<?, ?> m) {
+      only(m, where, "master");
+      if (m.get("master") == null) {
+        throw new IllegalArgumentException(where + ".master must name the Sentinel master");
+      }
+      try {
+        return ProxyConfig.BackendSpec.sentinel(id, String.valueOf(m.get("master")));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage());
+      }
+    }
+    return ProxyConfig.BackendSpec.parse(id, String.valueOf(value), "backend " + id);
   }
 
   /** Reads {@code users.NAME}: {@code {password: ..., role: data}} or password-sha256. */

@@ -19,14 +19,15 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The proxy's control plane: the backends, and the control thread that changes the ring (RING ADD /
- * RING REMOVE [FORCE], and routing around the backends {@link Ejection} ejects), runs migrations
- * (resuming the one the state file records), publishes each resulting topology through {@link
- * Topologies} and records the ring in the {@link StateFile}.
+ * RING REMOVE [FORCE] / RING ABORT, and routing around the backends {@link Ejection} ejects), runs
+ * migrations (resuming the one the state file records) with a {@link MigrationWatch} on them,
+ * publishes each resulting topology through {@link Topologies} and records the ring in the {@link
+ * StateFile}.
  *
  * <p>One ring change runs at a time, on the control thread; the I/O threads only read the
  * topologies it publishes, and tell it of backend failures.
  */
-final class ControlPlane implements RingControl, Migration.Host {
+final class ControlPlane implements RingControl, Migrations.Host {
 
   private final ProxyConfig config;
   private final Upstream upstream;
@@ -34,6 +35,10 @@ final class ControlPlane implements RingControl, Migration.Host {
   private final ProxyStats stats;
   private final ConcurrentHashMap<Integer, Backend> backends = new ConcurrentHashMap<>();
   private final ScheduledExecutorService control;
+
+  /** Runs the migrations, on the control thread. */
+  private final Migrations migrations;
+
   private final AtomicReference<Migration> migration = new AtomicReference<>();
 
   /** Set while a ring change is queued or running on the control thread. */
@@ -51,8 +56,13 @@ final class ControlPlane implements RingControl, Migration.Host {
   /** The ring's changes so far; control thread only (and the constructor). */
   private RingHistory history;
 
-  private volatile CompletableFuture<String> pendingReply;
   private volatile boolean closed;
+
+  /** Follows Redis Sentinel for the managed shards; null when no sentinel is configured. */
+  private final Sentinels sentinels;
+
+  /** The cluster whose ring this proxy routes by (in etcd), or null for a proxy of its own. */
+  private final ClusterSync cluster;
 
   /**
    * Reads the state file (when configured) or else the configuration, and publishes the first
@@ -67,20 +77,17 @@ final class ControlPlane implements RingControl, Migration.Host {
     this.workers = workers;
     this.stats = stats;
     this.stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
-    StateFile.State state = stateFile == null ? null : stateFile.read();
+    this.cluster = config.cluster() == null ? null : new ClusterSync(this, config);
+    StateFile.State state =
+        cluster != null ? cluster.join() : stateFile == null ? null : stateFile.read();
     this.history =
         RingHistory.startingFrom(config, state, stateFile == null ? null : stateFile.path());
     this.placementName = history.placementName();
     this.hashTag = history.hashTag();
     Map<Integer, ProxyConfig.BackendSpec> specs =
         state != null ? state.backends() : config.backends();
-    this.control =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "ringlb-control");
-              t.setDaemon(true);
-              return t;
-            });
+    this.control = daemon("ringlb-control");
+    this.migrations = new Migrations(this, daemon("ringlb-migration-watch"));
     this.ejection =
         new Ejection(
             config,
@@ -92,34 +99,38 @@ final class ControlPlane implements RingControl, Migration.Host {
     this.reachability =
         new Reachability(config.forceAfter(), config.requestTimeout(), backends.values());
     upstream.startingWith(specs.values());
+    this.sentinels =
+        config.sentinels().isEmpty() ? null : new Sentinels(config, upstream, workers[0].loop());
     for (ProxyConfig.BackendSpec spec : specs.values()) {
       try {
-        upstream.admit(spec);
+        if (!spec.managed()) {
+          upstream.admit(spec);
+        }
       } catch (BackendAllowList.UnresolvedException e) {
         // resolved again at each connect; until then the backend is down
       } catch (IllegalArgumentException e) {
         throw new IOException(e.getMessage(), e);
       }
-      backends.put(spec.id(), newBackend(spec));
+      Backend b = newBackend(spec);
+      backends.put(spec.id(), b);
+      if (spec.managed()) {
+        if (sentinels == null) {
+          throw new IOException(
+              "backend " + spec.id() + " is " + spec.address() + " but no sentinel is configured");
+        }
+        try {
+          sentinels.watch(b);
+        } catch (IllegalArgumentException e) {
+          throw new IOException(e.getMessage(), e);
+        }
+      }
     }
 
     Placement current = history.placement();
     Migration resumed = null;
     if (state != null && state.previous() != null) {
-      int server = state.migrationServer();
-      Migration.Kind kind =
-          "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
-      RingHistory.Change change = history.resuming(kind, server);
-      resumed =
-          new Migration(
-              kind,
-              server,
-              backends.get(server),
-              change.previous(),
-              change.current(),
-              change.sources(),
-              change.fractions());
-      current = change.current();
+      resumed = migrationOf(state, history);
+      current = resumed.current();
       migration.set(resumed);
       changing.set(true);
     }
@@ -136,12 +147,16 @@ final class ControlPlane implements RingControl, Migration.Host {
     if (stateFile != null && state == null) {
       stateFile.write(stateOf(history, null));
     }
-    if (resumed != null) {
+    if (cluster != null) {
+      migration.set(resumed);
+      changing.set(false);
+      cluster.joined(topologies);
+    } else if (resumed != null) {
       Migration m = resumed;
       control.execute(
           () -> {
             try {
-              finishMigration(m, null);
+              migrations.finish(m, null);
             } finally {
               changing.set(false);
             }
@@ -149,14 +164,120 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
   }
 
+  /** The migration {@code state} records, planned again over {@code h}, the history it leads to. */
+  Migration migrationOf(StateFile.State state, RingHistory h) {
+    int server = state.migrationServer();
+    Migration.Kind kind =
+        "add".equals(state.migrationKind()) ? Migration.Kind.ADD : Migration.Kind.REMOVE;
+    boolean undoing = state.undone() != null;
+    RingHistory.Change change =
+        undoing
+            ? h.resumingUndo(kind, server, h.withOps(state.undone()))
+            : h.resuming(kind, server);
+    return new Migration(
+        kind,
+        server,
+        backends.get(server),
+        change.previous(),
+        change.current(),
+        change.sources(),
+        change.fractions(),
+        undoing);
+  }
+
+  // ---- for ClusterSync (control thread)
+
+  /** Routes by {@code h} with {@code running} (or none) from now on. */
+  void route(RingHistory h, Migration running) {
+    history = h;
+    migration.set(running);
+  }
+
+  Topologies topologies() {
+    return topologies;
+  }
+
+  ScheduledExecutorService controlThread() {
+    return control;
+  }
+
+  /** Knows backend {@code spec}, admitted to the upstream, from now on. */
+  void ensureBackend(ProxyConfig.BackendSpec spec) {
+    if (!backends.containsKey(spec.id())) {
+      try {
+        upstream.admit(spec);
+      } catch (BackendAllowList.UnresolvedException e) {
+        // resolved again at each connect
+      }
+      backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+    }
+  }
+
+  /**
+   * Finishes the migration this proxy routes by, whose change it took over from a proxy that
+   * stopped, then publishes the ring after it; control thread.
+   */
+  void finishTakenOver() {
+    Migration m = migration.get();
+    if (m == null || !changing.compareAndSet(false, true)) {
+      cluster.end();
+      return;
+    }
+    try {
+      migrations.finish(m, null);
+    } finally {
+      cluster.end();
+      changing.set(false);
+    }
+  }
+
+  /** Forgets every backend not in {@code ring}. */
+  void forgetAllBut(int[] ring) {
+    for (Backend b : new ArrayList<>(backends.values())) {
+      if (java.util.Arrays.stream(ring).noneMatch(id -> id == b.id())) {
+        forget(b);
+      }
+    }
+  }
+
+  /** The cluster's proxies (RING PROXIES), or an error outside a cluster. */
+  @Override
+  public CompletableFuture<String> proxies() {
+    return cluster == null
+        ? CompletableFuture.failedFuture(
+            rejected("this proxy is not in a cluster (start it with --cluster NAME --etcd ...)"))
+        : cluster.proxiesNow();
+  }
+
+  /** INFO cluster's lines. */
+  @Override
+  public String clusterInfo() {
+    return cluster == null ? "cluster_enabled:0\r\n" : "cluster_enabled:1\r\n" + cluster.info();
+  }
+
+  private static ScheduledExecutorService daemon(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
   private Backend newBackend(ProxyConfig.BackendSpec spec) {
     return new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
   }
 
-  /** Starts retrying ejected backends, and probing the backends that are down. */
+  /**
+   * Starts retrying ejected backends, probing the backends that are down, and following the
+   * sentinels.
+   */
   void start() {
     ejection.start();
     reachability.start(workers[0].loop());
+    if (sentinels != null) {
+      sentinels.start();
+    }
   }
 
   /** The topology published last. */
@@ -194,6 +315,16 @@ final class ControlPlane implements RingControl, Migration.Host {
     return migration.get();
   }
 
+  /** Follows Redis Sentinel for the managed shards; null when no sentinel is configured. */
+  Sentinels sentinels() {
+    return sentinels;
+  }
+
+  @Override
+  public long sentinelFailovers() {
+    return sentinels == null ? 0 : sentinels.failovers();
+  }
+
   // ---- ring changes
 
   @Override
@@ -211,9 +342,20 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
     change(
         reply,
+        "RING ADD " + spec.id() + " " + spec.address(),
         () -> {
           try {
-            upstream.admit(spec); // before any connection to it is made
+            if (!spec.managed()) {
+              upstream.admit(spec); // before any connection to it is made
+            } else if (sentinels == null) {
+              throw rejected(
+                  "RING ADD "
+                      + spec.id()
+                      + " "
+                      + spec.address()
+                      + ": no sentinel is configured (--sentinel HOST:PORT or sentinels: in the"
+                      + " config file)");
+            }
           } catch (IllegalArgumentException e) {
             throw rejected(e.getMessage());
           }
@@ -223,6 +365,14 @@ final class ControlPlane implements RingControl, Migration.Host {
             throw rejected("backend " + spec.id() + " is already in the ring");
           }
           Backend b = backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+          if (spec.managed() && b.shard() == null) {
+            try {
+              sentinels.watch(b);
+            } catch (IllegalArgumentException | IOException e) {
+              forget(b);
+              throw rejected(e.getMessage());
+            }
+          }
           Object size = callQuietly(b, "DBSIZE");
           if (!(size instanceof Long n)) {
             forget(b);
@@ -267,6 +417,7 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
     change(
         reply,
+        "RING REMOVE " + id,
         () -> {
           Topology now = topology();
           checkNoEjected(now, -1);
@@ -320,15 +471,20 @@ final class ControlPlane implements RingControl, Migration.Host {
     Backend b = backends.get(id);
     change(
         reply,
+        "RING REMOVE " + id + " FORCE",
         () -> {
           checkNoEjected(topology(), id);
           reachability.checkMayForce(b);
           RingHistory.Change change = history.removing(id);
           RingHistory next = change.next();
-          writeState(stateOf(next, null));
-          history = next;
           int[] ring = next.ids();
-          topologies.publish(change.current(), null, ring, members(ring), null);
+          if (cluster != null) {
+            cluster.publishStable(stateOf(next, null), next, members(ring));
+          } else {
+            writeState(stateOf(next, null));
+            history = next;
+            topologies.publish(change.current(), null, ring, members(ring), null);
+          }
           forget(b);
           answerWhenDone(reply);
         });
@@ -341,10 +497,24 @@ final class ControlPlane implements RingControl, Migration.Host {
    * one is still under way.
    */
   private void answerWhenDone(CompletableFuture<String> reply) {
+    answerWhenDone(reply, "OK", null);
+  }
+
+  /** Like {@link #answerWhenDone(CompletableFuture)}: {@code ok}, or {@code error} if not null. */
+  @Override
+  public void answerWhenDone(CompletableFuture<String> reply, String ok, String error) {
+    Runnable answer =
+        () -> {
+          if (error == null) {
+            reply.complete(ok);
+          } else {
+            reply.completeExceptionally(rejected(error));
+          }
+        };
     try {
-      control.execute(() -> reply.complete("OK"));
+      control.execute(answer);
     } catch (RejectedExecutionException closing) {
-      reply.complete("OK");
+      answer.run();
     }
   }
 
@@ -357,17 +527,23 @@ final class ControlPlane implements RingControl, Migration.Host {
    * Runs {@code body} on the control thread as the one ring change under way, answering {@code
    * reply} with its error if it throws; refuses at once while another change runs.
    */
-  private void change(CompletableFuture<String> reply, RingChange body) {
+  private void change(CompletableFuture<String> reply, String label, RingChange body) {
     if (!begin(reply)) {
       return;
     }
     control.execute(
         () -> {
           try {
+            if (cluster != null) {
+              cluster.begin(label);
+            }
             body.run();
           } catch (Throwable e) {
             end(reply, e);
           } finally {
+            if (cluster != null) {
+              cluster.end();
+            }
             changing.set(false);
           }
         });
@@ -401,10 +577,9 @@ final class ControlPlane implements RingControl, Migration.Host {
               running == null
                   ? "another ring change is under way; try again when it ends"
                   : "a migration is already running ("
-                      + running.kind().word()
-                      + " "
-                      + running.server()
-                      + "); try again when it ends (see INFO migration)"));
+                      + running.label()
+                      + "); try again when it ends, or end it with RING ABORT"
+                      + " (see INFO migration)"));
       return false;
     }
     return true;
@@ -429,7 +604,8 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
   }
 
-  private List<Backend> members(int[] ring) {
+  @Override
+  public List<Backend> members(int[] ring) {
     List<Backend> members = new ArrayList<>();
     for (int id : ring) {
       members.add(backends.get(id));
@@ -438,8 +614,12 @@ final class ControlPlane implements RingControl, Migration.Host {
   }
 
   /** The backend left the ring, or never joined it: drop it and its connections. */
-  private void forget(Backend b) {
+  @Override
+  public void forget(Backend b) {
     backends.remove(b.id());
+    if (sentinels != null) {
+      sentinels.unwatch(b);
+    }
     b.closeConnections();
   }
 
@@ -452,72 +632,58 @@ final class ControlPlane implements RingControl, Migration.Host {
   private void migrate(
       Migration m, RingHistory next, List<Backend> members, CompletableFuture<String> reply)
       throws IOException, InterruptedException {
-    migration.set(m);
-    writeState(stateOf(next, m));
-    history = next;
-    topologies.publish(m.current(), m.previous(), next.ids(), members, m);
-    finishMigration(m, reply);
+    adopt(next, m, null, members);
+    migrations.finish(m, reply);
   }
 
-  /** Runs {@code m} to its end, publishes the final ring, and answers {@code reply}. */
-  private void finishMigration(Migration m, CompletableFuture<String> reply) {
-    pendingReply = reply;
-    try {
-      m.run(this);
-      Topology now = topology();
-      int[] ring = now.ring();
-      topologies.publish(now.placement(), null, ring, members(ring), null);
-      writeState(stateOf(history, null));
-      if (m.kind() == Migration.Kind.REMOVE) {
-        backends.remove(m.server());
-        m.backend().closeConnections();
-      }
-      m.finished();
-      stats.migrationCompleted(m);
-      migration.set(null);
-      if (reply != null) {
-        answerWhenDone(reply);
-      }
-      if (m.abandonedBy() != null) {
-        answerWhenDone(m.abandonedBy());
-      }
-    } catch (InterruptedException e) {
-      // Closing: the state file still records the migration, which resumes on the next start.
-      Thread.currentThread().interrupt();
-      if (reply != null) {
-        reply.completeExceptionally(
-            rejected("ringlb is shutting down; the migration resumes " + "when it starts again"));
-      }
-      if (m.abandonedBy() != null) {
-        m.abandonedBy().completeExceptionally(rejected("ringlb is shutting down"));
-      }
-    } catch (Throwable e) {
-      if (reply != null) {
-        reply.completeExceptionally(e);
-      }
-      if (m.abandonedBy() != null) {
-        m.abandonedBy().completeExceptionally(e);
-      }
-    } finally {
-      pendingReply = null;
-    }
-  }
-
-  /** A migration step failed and will be retried: tell the client waiting for it, once. */
   @Override
-  public void migrationStalled(Migration m, String error) {
-    CompletableFuture<String> reply = pendingReply;
-    if (reply != null) {
-      reply.completeExceptionally(
+  public void finishMigration(Migration m, CompletableFuture<String> reply) {
+    migrations.finish(m, reply);
+  }
+
+  // ---- RING ABORT (decided by RingAbort)
+
+  @Override
+  public CompletableFuture<String> ringAbort() {
+    if (cluster != null && migration.get() != null && !changing.get()) {
+      return CompletableFuture.failedFuture(
           rejected(
-              "migration "
-                  + m.kind().word()
-                  + " "
-                  + m.server()
-                  + " stalled: "
-                  + error
-                  + "; it keeps retrying (see INFO migration)"));
+              "the change runs on another proxy ("
+                  + cluster.change()
+                  + "); send RING ABORT there"));
     }
+    return RingAbort.request(migration.get(), config.requestTimeout().toMillis() + 1000);
+  }
+
+  @Override
+  public RingHistory history() {
+    return history;
+  }
+
+  @Override
+  public void adopt(RingHistory h, Migration running, RingHistory undone, List<Backend> members)
+      throws IOException, InterruptedException {
+    if (cluster != null) {
+      cluster.adopt(h, running, stateOf(h, running, undone), members);
+      return;
+    }
+    if (running != null) {
+      migration.set(running);
+    }
+    writeState(stateOf(h, running, undone));
+    history = h;
+    if (running == null) {
+      topologies.publish(h.placement(), null, h.ids(), members, null);
+      migration.set(null);
+    } else {
+      topologies.publish(running.current(), running.previous(), h.ids(), members, running);
+    }
+  }
+
+  @Override
+  public void completed(Migration m) {
+    m.finished();
+    stats.migrationCompleted(m);
   }
 
   // ---- the state file
@@ -528,16 +694,24 @@ final class ControlPlane implements RingControl, Migration.Host {
     }
   }
 
+  StateFile.State stateOf(RingHistory h) {
+    return stateOf(h, null, null);
+  }
+
   private StateFile.State stateOf(RingHistory h, Migration m) {
-    return StateFile.State.of(h, m, id -> backends.get(id).spec());
+    return stateOf(h, m, null);
+  }
+
+  private StateFile.State stateOf(RingHistory h, Migration m, RingHistory undone) {
+    return StateFile.State.of(h, m, undone, id -> backends.get(id).spec());
   }
 
   // ---- ejection (decided by Ejection)
 
   /** Routes around the ejected backends (their keys go to the next owners on the ring). */
   private void publishEjections() {
-    if (migration.get() != null || closed) {
-      return;
+    if (migration.get() != null || closed || cluster != null) {
+      return; // in a cluster, every proxy routes by the ring in etcd, ejected backends included
     }
     Topology now = topology();
     Placement placement = history.placement();
@@ -556,7 +730,8 @@ final class ControlPlane implements RingControl, Migration.Host {
 
   // ---- helpers
 
-  private Object callQuietly(Backend b, Object... args) {
+  @Override
+  public Object callQuietly(Backend b, Object... args) {
     return b.callQuietly(config.requestTimeout().toMillis() + 1000, args);
   }
 
@@ -567,7 +742,14 @@ final class ControlPlane implements RingControl, Migration.Host {
   /** Stops the control thread; a running migration stays recorded and resumes on the next start. */
   void close() {
     closed = true;
+    if (sentinels != null) {
+      sentinels.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
     topologies.close();
+    migrations.close();
     control.shutdownNow();
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);

@@ -1,9 +1,12 @@
 package io.ringlb.proxy;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,7 +31,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       after a slow step the migration waits three times as long as the step took, so a slow
  *       target holds a source at most a quarter of the time;
  *   <li>a single key whose move timed out while the target then answered promptly is large: the
- *       timeout doubles (up to half the request timeout), and halves again after quick steps.
+ *       timeout doubles (up to half the request timeout), and halves again after quick steps;
+ *   <li>the keys a MIGRATE sent in full but that timed out are unsettled until a later move of them
+ *       ends: the target may still restore them from that MIGRATE, so a request must not be served
+ *       by their old owner meanwhile (see {@link KeyMove}); all are settled once the target refuses
+ *       connections (its process, and what it had not read, is gone).
  * </ul>
  *
  * <p>Thread-safe: the control thread (the migration) and the I/O threads (client moves) share it.
@@ -52,7 +59,14 @@ final class MigrateGate {
   private volatile int batchLimit = MAX_BATCH;
   private volatile long cooldownUntil;
   private volatile boolean open = true;
+
+  /** Whether the last probe of the target, the gate closed, found it refusing connections. */
+  private volatile boolean refusing;
+
   private final AtomicLong timeouts = new AtomicLong();
+
+  /** The keys sent to the target by a MIGRATE that timed out, not moved again since. */
+  private final Set<ByteBuffer> unsettled = ConcurrentHashMap.newKeySet();
 
   // Guarded by this.
   private boolean retired;
@@ -77,9 +91,19 @@ final class MigrateGate {
     return target;
   }
 
+  /** The longest MIGRATE timeout the gate gives a move, in milliseconds. */
+  long maxTimeoutMillis() {
+    return maxTimeoutMillis;
+  }
+
   /** MIGRATE's timeout argument for the next move, in milliseconds. */
   long timeoutMillis() {
     return timeoutMillis;
+  }
+
+  /** Returns whether the gate is closed and the target refuses connections: it is down. */
+  boolean refusing() {
+    return refusing && !open;
   }
 
   /** Returns whether moves may be sent to the target: it answered since the last timeout. */
@@ -95,6 +119,68 @@ final class MigrateGate {
   /** The MIGRATEs to the target that timed out or failed to reach it so far. */
   long timeouts() {
     return timeouts.get();
+  }
+
+  // ---- keys the target may still restore
+
+  /**
+   * Returns whether a MIGRATE answering {@code error} ({@code IOERR ...}) may have sent its keys to
+   * the target in full: it timed out writing or reading, not connecting.
+   */
+  static boolean mayHaveSent(String error) {
+    return !error.contains("connecting");
+  }
+
+  /** {@code key} was sent by a MIGRATE that timed out: the target may restore it later. */
+  void unsettle(byte[] key) {
+    synchronized (this) {
+      if (retired) {
+        return;
+      }
+    }
+    unsettled.add(ByteBuffer.wrap(key.clone()));
+  }
+
+  /** {@code key} was moved (or found gone) since: the target cannot restore it over a newer one. */
+  void settle(byte[] key) {
+    if (!unsettled.isEmpty()) {
+      unsettled.remove(ByteBuffer.wrap(key));
+    }
+  }
+
+  /** Returns whether a probe's {@code error} says the target refused the connection. */
+  private static boolean refused(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("connection refused")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The target refuses connections: its process is gone, and with it what it had received and not
+   * read, so no key is unsettled any more. Tells the moves waiting for the gate, so that those the
+   * old owner can serve are served.
+   */
+  private void settleAll() {
+    if (unsettled.isEmpty()) {
+      return;
+    }
+    unsettled.clear();
+    List<Runnable> waited;
+    synchronized (this) {
+      waited = new ArrayList<>(openWaiters);
+      openWaiters.clear();
+    }
+    for (Runnable r : waited) {
+      r.run();
+    }
+  }
+
+  /** Returns whether the target may still restore {@code key} from a MIGRATE that timed out. */
+  boolean unsettled(byte[] key) {
+    return !unsettled.isEmpty() && unsettled.contains(ByteBuffer.wrap(key));
   }
 
   // ---- turns
@@ -152,7 +238,7 @@ final class MigrateGate {
 
   /**
    * Runs {@code then} once the gate is open: at once on the caller's thread when it is, else on the
-   * thread that opens it.
+   * thread that opens it, or (the gate still closed) that settles every key: {@code then} checks.
    */
   void whenOpen(Runnable then) {
     synchronized (this) {
@@ -215,6 +301,9 @@ final class MigrateGate {
         .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
         .whenComplete(
             (pong, error) -> {
+              if (error == null) {
+                refusing = false;
+              }
               if (error == null && "PONG".equals(pong)) {
                 if (answeredOnce) {
                   reopen(!failedAny && System.nanoTime() - sent < timeoutMillis * 250_000L);
@@ -222,6 +311,10 @@ final class MigrateGate {
                   probeLater(FIRST_PROBE_MILLIS, true, failedAny);
                 }
               } else {
+                if (refused(error)) {
+                  refusing = true;
+                  settleAll();
+                }
                 probeLater(Math.min(LAST_PROBE_MILLIS, delayMillis * 2), false, true);
               }
             });
@@ -245,6 +338,7 @@ final class MigrateGate {
     List<Runnable> waited;
     synchronized (this) {
       open = true;
+      refusing = false;
       notifyAll();
       waited = new ArrayList<>(openWaiters);
       openWaiters.clear();
@@ -283,6 +377,7 @@ final class MigrateGate {
     synchronized (this) {
       retired = true;
     }
+    unsettled.clear();
     open();
   }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Moves the keys whose owner changes when a backend joins or leaves, and reports its progress.
@@ -23,11 +24,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * so a key is always on the old owner, the new one, or briefly both; never on neither. Client
  * requests for moving keys make the same move for their key first (see {@link KeyMove}), so every
  * write lands on the new owner after the old copy left. On an error the migration keeps retrying,
- * unless a RING REMOVE FORCE abandons it; see {@code docs/ARCHITECTURE.md}.
+ * unless a RING REMOVE FORCE abandons it or a RING ABORT stops it; see {@code
+ * docs/ARCHITECTURE.md}.
  *
  * <p>The keys found are moved by {@link BatchMove}, in steps that keep the sources from waiting on
  * a slow or frozen target ({@link MigrateGate}) and at a rate held over every second ({@link
- * MoveRate}).
+ * MoveRate}). A key found on both owners keeps the copy of its owner before the change (see {@link
+ * KeyMove}).
+ *
+ * <p>A migration that undoes an aborted change ({@link #undoing()}) moves the keys back to the
+ * owners they had before it.
  */
 final class Migration {
 
@@ -37,6 +43,11 @@ final class Migration {
 
     String word() {
       return this == ADD ? "add" : "remove";
+    }
+
+    /** The kind of the change that a migration of this kind undoes. */
+    Kind opposite() {
+      return this == ADD ? REMOVE : ADD;
     }
   }
 
@@ -71,6 +82,7 @@ final class Migration {
   private final long startedNanos = System.nanoTime();
   private final AtomicLong moved = new AtomicLong();
   private final AtomicLong movedByClients = new AtomicLong();
+  private final AtomicLong servedByOldOwner = new AtomicLong();
   private final AtomicLong scanned = new AtomicLong();
   private volatile long estimatedTotal = -1;
   private volatile long removeLeft = -1;
@@ -78,6 +90,21 @@ final class Migration {
   private volatile String phase = "starting";
   private volatile long finishedNanos;
   private volatile CompletableFuture<String> abandonedBy;
+  private volatile boolean aborted;
+
+  /** Set when {@link #run} is past its last batch; guarded by this. */
+  private boolean ended;
+
+  private volatile String dataLoss;
+
+  /** Undoes an aborted change rather than making one. */
+  private final boolean undoing;
+
+  /**
+   * Held while a batch is moved and counted, so that {@link MigrationWatch} counts a backend's keys
+   * and the keys moved at one point of the migration.
+   */
+  private final ReentrantLock moves = new ReentrantLock(true);
 
   /** The gates of the MIGRATEs to each new owner, by backend id. */
   private final ConcurrentHashMap<Integer, MigrateGate> gates = new ConcurrentHashMap<>();
@@ -90,6 +117,23 @@ final class Migration {
       Placement current,
       int[] sources,
       double[] movingFraction) {
+    this(kind, server, backend, previous, current, sources, movingFraction, false);
+  }
+
+  /**
+   * A migration of {@code kind} of backend {@code server}; when {@code undoing}, it moves the keys
+   * of an aborted change of the opposite kind back to their owners before it.
+   */
+  Migration(
+      Kind kind,
+      int server,
+      Backend backend,
+      Placement previous,
+      Placement current,
+      int[] sources,
+      double[] movingFraction,
+      boolean undoing) {
+    this.undoing = undoing;
     this.kind = kind;
     this.server = server;
     this.backend = backend;
@@ -101,6 +145,16 @@ final class Migration {
 
   Kind kind() {
     return kind;
+  }
+
+  /** Whether this migration moves the keys of an aborted change back. */
+  boolean undoing() {
+    return undoing;
+  }
+
+  /** Names this migration in messages: {@code add 3}, {@code remove 3}, {@code abort of add 3}. */
+  String label() {
+    return (undoing ? "abort of " + kind.opposite().word() : kind.word()) + " " + server;
   }
 
   /** The id of the backend joining or leaving. */
@@ -138,6 +192,9 @@ final class Migration {
           error = null;
           break;
         } catch (MigrationException e) {
+          if (abandonedBy != null) {
+            break; // stopped between two steps
+          }
           error = e.getMessage();
           phase = "retrying";
           host.migrationStalled(this, e.getMessage());
@@ -151,6 +208,9 @@ final class Migration {
       for (MigrateGate gate : gates.values()) {
         gate.retire();
       }
+    }
+    synchronized (this) {
+      ended = true;
     }
     phase = "finishing";
   }
@@ -184,8 +244,43 @@ final class Migration {
     return abandonedBy;
   }
 
+  /**
+   * Stops this migration for RING ABORT: {@link #run} returns before its next batch, and {@code
+   * reply} is answered once the ring before the change is restored. Returns false when it is too
+   * late: the keys have all moved.
+   */
+  synchronized boolean abort(CompletableFuture<String> reply) {
+    if (ended) {
+      return false;
+    }
+    aborted = true;
+    abandonedBy = reply;
+    return true;
+  }
+
+  /** Whether RING ABORT stopped this migration. */
+  boolean aborted() {
+    return aborted;
+  }
+
+  /** Records that keys were lost while this migration ran ({@code what} says which and why). */
+  void dataLost(String what) {
+    String before = dataLoss;
+    dataLoss = before == null ? what : before + "; " + what;
+  }
+
+  /** What was lost while this migration ran, or null. */
+  String dataLoss() {
+    return dataLoss;
+  }
+
+  /** The lock held while a batch is moved and counted (see {@link MigrationWatch}). */
+  ReentrantLock moves() {
+    return moves;
+  }
+
   void finished() {
-    phase = abandonedBy != null ? "abandoned" : "done";
+    phase = aborted ? "aborted" : abandonedBy != null ? "abandoned" : "done";
     finishedNanos = System.nanoTime();
   }
 
@@ -303,6 +398,11 @@ final class Migration {
     movedByClients.incrementAndGet();
   }
 
+  /** A request was served by its keys' old owner, as their new owner could not be reached. */
+  void countServedByOldOwner() {
+    servedByOldOwner.incrementAndGet();
+  }
+
   long moved() {
     return moved.get() + movedByClients.get();
   }
@@ -351,7 +451,7 @@ final class Migration {
   String describe() {
     StringBuilder sb = new StringBuilder();
     sb.append("kind=")
-        .append(kind.word())
+        .append(undoing ? "abort-" + kind.opposite().word() : kind.word())
         .append(",server=")
         .append(server)
         .append(",address=")
@@ -366,6 +466,8 @@ final class Migration {
         .append(moved())
         .append(",keys_moved_by_clients=")
         .append(movedByClients.get())
+        .append(",requests_served_by_old_owner=")
+        .append(servedByOldOwner.get())
         .append(",keys_scanned=")
         .append(scanned.get())
         .append(",keys_left=")
@@ -378,6 +480,10 @@ final class Migration {
         .append(String.format(java.util.Locale.ROOT, "%.2f", seconds()));
     if (error != null) {
       sb.append(",last_error=").append(error.replace(',', ';').replace('\n', ' '));
+    }
+    String lost = dataLoss;
+    if (lost != null) {
+      sb.append(",data_loss=").append(lost.replace(',', ';').replace('\n', ' '));
     }
     return sb.toString();
   }

@@ -15,6 +15,9 @@ abstract class Pending {
   /** When the reply is overdue, in {@link System#nanoTime()} units. */
   private long deadline;
 
+  /** Where the request's bytes end in its connection's unsent buffer, while not yet connected. */
+  private int end;
+
   /** Returns when the reply is overdue, in {@link System#nanoTime()} units. */
   final long deadline() {
     return deadline;
@@ -23,6 +26,16 @@ abstract class Pending {
   /** Sets when the reply is overdue; the connection does as it queues the request. */
   final void deadline(long nanos) {
     deadline = nanos;
+  }
+
+  /** Returns where the request's bytes end in the connection's unsent buffer. */
+  final int end() {
+    return end;
+  }
+
+  /** Records where the request's bytes end in the connection's unsent buffer. */
+  final void end(int index) {
+    end = index;
   }
 
   /** Returns whether the reply is wanted as RESP bytes rather than as a decoded message. */

@@ -262,7 +262,14 @@ final class ProxyCommands {
   private static final Map<String, List<String>> SUBCOMMANDS =
       Map.of(
           "ring",
-          List.of("add admin", "remove admin", "nodes admin", "stats admin", "locate readonly"),
+          List.of(
+              "add admin",
+              "remove admin",
+              "abort admin",
+              "proxies admin",
+              "nodes admin",
+              "stats admin",
+              "locate readonly"),
           "script",
           List.of("load", "exists", "flush admin", "kill", "debug"),
           "function",

@@ -50,10 +50,12 @@ public final class ProxyConfig {
   private final Duration migrationTimeout;
   private final Duration forceAfter;
   private final Path stateFile;
+  private final ClusterSpec cluster;
   private final int maxClients;
   private final long protoMaxBulkLen;
   private final Users users;
   private final List<String> allowBackends;
+  private final List<BackendSpec> sentinels;
 
   private ProxyConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -74,10 +76,12 @@ public final class ProxyConfig {
     this.migrationTimeout = b.migrationTimeout;
     this.forceAfter = b.forceAfter;
     this.stateFile = b.stateFile;
+    this.cluster = b.cluster;
     this.maxClients = b.maxClients;
     this.protoMaxBulkLen = b.protoMaxBulkLen;
     this.users = b.users;
     this.allowBackends = b.allowBackends == null ? null : List.copyOf(b.allowBackends);
+    this.sentinels = List.copyOf(b.sentinels);
   }
 
   /**
@@ -108,10 +112,12 @@ public final class ProxyConfig {
     b.migrationTimeout = migrationTimeout;
     b.forceAfter = forceAfter;
     b.stateFile = stateFile;
+    b.cluster = cluster;
     b.maxClients = maxClients;
     b.protoMaxBulkLen = protoMaxBulkLen;
     b.users = users;
     b.allowBackends = allowBackends == null ? null : new ArrayList<>(allowBackends);
+    b.sentinels.addAll(sentinels);
     return b;
   }
 
@@ -222,6 +228,11 @@ public final class ProxyConfig {
     return stateFile;
   }
 
+  /** The cluster whose ring (in etcd) this proxy routes by, or null for a proxy of its own. */
+  public ClusterSpec cluster() {
+    return cluster;
+  }
+
   /** The most client connections served at once (default 10000, as Redis); 0 means no limit. */
   public int maxClients() {
     return maxClients;
@@ -243,6 +254,14 @@ public final class ProxyConfig {
    */
   public List<String> allowBackends() {
     return allowBackends;
+  }
+
+  /**
+   * The Redis Sentinels that watch the backends given as {@code sentinel:MASTER}, in the order
+   * ringlb asks them (each with id 0); empty when none.
+   */
+  public List<BackendSpec> sentinels() {
+    return sentinels;
   }
 
   /** Returns whether this configuration holds a password (client, backend or a user's). */
@@ -273,27 +292,84 @@ public final class ProxyConfig {
             + "'");
   }
 
-  /** One backend: a ring server id and the redis-server address that holds its keys. */
-  public record BackendSpec(int id, String host, int port) {
+  /**
+   * One backend: a ring server id and either the redis-server address that holds its keys or, for a
+   * shard watched by Redis Sentinel, the Sentinel master name whose primary holds them ({@code
+   * host} null and {@code port} 0 then).
+   */
+  public record BackendSpec(int id, String host, int port, String master) {
 
-    /** Validates the id, host and port. */
+    /** How {@code --backend ID=sentinel:MASTER} and RING ADD name a Sentinel-managed shard. */
+    static final String SENTINEL_PREFIX = "sentinel:";
+
+    private static final java.util.regex.Pattern MASTER_NAME =
+        java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
+    /** Validates the id, host and port, or the master name. */
     public BackendSpec {
       if (id < 0 || id > MAX_BACKEND_ID) {
         throw new IllegalArgumentException(
             "backend id must be from 0 to " + MAX_BACKEND_ID + ": " + id);
       }
-      Objects.requireNonNull(host, "host");
-      if (host.isEmpty()) {
-        throw new IllegalArgumentException("backend " + id + ": host must not be empty");
-      }
-      if (port <= 0 || port > 65535) {
-        throw new IllegalArgumentException(
-            "backend " + id + ": port must be from 1 to 65535: " + port);
+      if (master != null) {
+        if (!MASTER_NAME.matcher(master).matches()) {
+          throw new IllegalArgumentException(
+              "backend "
+                  + id
+                  + ": a Sentinel master name is 1 to 128 letters, digits, '.', '_' or '-', not '"
+                  + master
+                  + "'");
+        }
+        if (host != null || port != 0) {
+          throw new IllegalArgumentException(
+              "backend " + id + ": a Sentinel-managed shard has no address of its own");
+        }
+      } else {
+        Objects.requireNonNull(host, "host");
+        if (host.isEmpty()) {
+          throw new IllegalArgumentException("backend " + id + ": host must not be empty");
+        }
+        if (port <= 0 || port > 65535) {
+          throw new IllegalArgumentException(
+              "backend " + id + ": port must be from 1 to 65535: " + port);
+        }
       }
     }
 
-    /** Parses {@code HOST:PORT}; {@code where} names the setting in error messages. */
+    /** A backend at {@code host:port}. */
+    public BackendSpec(int id, String host, int port) {
+      this(id, host, port, null);
+    }
+
+    /** A shard whose primary Redis Sentinel names for {@code master}. */
+    public static BackendSpec sentinel(int id, String master) {
+      return new BackendSpec(id, null, 0, master);
+    }
+
+    /** Returns whether Redis Sentinel names this backend's primary. */
+    public boolean managed() {
+      return master != null;
+    }
+
+    /**
+     * Parses {@code HOST:PORT}, or {@code sentinel:MASTER} for a Sentinel-managed shard; {@code
+     * where} names the setting in error messages.
+     */
     public static BackendSpec parse(int id, String address, String where) {
+      String text = address.trim();
+      if (text.regionMatches(true, 0, SENTINEL_PREFIX, 0, SENTINEL_PREFIX.length())) {
+        String name = text.substring(SENTINEL_PREFIX.length());
+        try {
+          return sentinel(id, name);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(where + ": " + e.getMessage());
+        }
+      }
+      return parseAddress(id, text, where);
+    }
+
+    /** Parses {@code HOST:PORT} only. */
+    static BackendSpec parseAddress(int id, String address, String where) {
       String text = address.trim();
       int colon = text.lastIndexOf(':');
       if (colon <= 0 || colon == text.length() - 1) {
@@ -317,19 +393,24 @@ public final class ProxyConfig {
       return new BackendSpec(id, host, port);
     }
 
-    /** Parses {@code ID=HOST:PORT}, the form of {@code --backend}. */
+    /** Parses {@code ID=HOST:PORT} or {@code ID=sentinel:MASTER}, the form of {@code --backend}. */
     public static BackendSpec parseAssignment(String text) {
       int eq = text.indexOf('=');
       if (eq <= 0) {
         throw new IllegalArgumentException(
-            "--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001), not '" + text + "'");
+            "--backend must be ID=HOST:PORT (e.g. 0=127.0.0.1:7001) or ID=sentinel:MASTER, not '"
+                + text
+                + "'");
       }
       int id = parseId(text.substring(0, eq), "--backend '" + text + "'");
       return parse(id, text.substring(eq + 1), "--backend '" + text + "'");
     }
 
-    /** Returns {@code host:port}. */
+    /** Returns {@code host:port}, or {@code sentinel:MASTER}. */
     public String address() {
+      if (master != null) {
+        return SENTINEL_PREFIX + master;
+      }
       return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
   }
@@ -354,12 +435,32 @@ public final class ProxyConfig {
     private Duration migrationTimeout = DEFAULT_MIGRATION_TIMEOUT;
     private Duration forceAfter = Duration.ofSeconds(30);
     private Path stateFile;
+    private ClusterSpec cluster;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
     private Users users = Users.none();
     private List<String> allowBackends;
+    private final List<BackendSpec> sentinels = new ArrayList<>();
 
     private Builder() {}
+
+    /** Adds a Redis Sentinel, {@code HOST:PORT}, to ask for the primaries of managed shards. */
+    public Builder sentinel(String address) {
+      BackendSpec s = BackendSpec.parseAddress(0, address, "sentinel '" + address + "'");
+      for (BackendSpec known : sentinels) {
+        if (known.address().equals(s.address())) {
+          throw new IllegalArgumentException("sentinel " + s.address() + " is given twice");
+        }
+      }
+      sentinels.add(s);
+      return this;
+    }
+
+    /** Removes every sentinel given so far. */
+    public Builder clearSentinels() {
+      sentinels.clear();
+      return this;
+    }
 
     /** Adds a user clients may log in as. */
     public Builder user(User user) {
@@ -551,6 +652,12 @@ public final class ProxyConfig {
       return this;
     }
 
+    /** Routes by the ring of {@code spec}'s cluster, kept in etcd (null: a proxy of its own). */
+    public Builder cluster(ClusterSpec spec) {
+      this.cluster = spec;
+      return this;
+    }
+
     /** Limits client connections (default 10000, as Redis); 0 means no limit. */
     public Builder maxClients(int max) {
       if (max < 0) {
@@ -574,7 +681,7 @@ public final class ProxyConfig {
      * Returns the configuration.
      *
      * @throws IllegalArgumentException if a migration timeout that was set is not shorter than the
-     *     request timeout
+     *     request timeout, or a backend is Sentinel-managed and no sentinel is given
      */
     public ProxyConfig build() {
       if (migrationTimeout != DEFAULT_MIGRATION_TIMEOUT
@@ -585,6 +692,19 @@ public final class ProxyConfig {
                 + " ms) must be shorter than timeouts.request ("
                 + requestTimeout.toMillis()
                 + " ms)");
+      }
+      if (sentinels.isEmpty()) {
+        for (BackendSpec b : backends.values()) {
+          if (b.managed()) {
+            throw new IllegalArgumentException(
+                "backend "
+                    + b.id()
+                    + " is "
+                    + b.address()
+                    + " but no sentinel is given: add --sentinel HOST:PORT or list them under"
+                    + " 'sentinels:' in the config file");
+          }
+        }
       }
       return new ProxyConfig(this);
     }

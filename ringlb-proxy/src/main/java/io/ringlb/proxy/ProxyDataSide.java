@@ -28,7 +28,7 @@ import java.util.concurrent.CompletionStage;
  */
 final class ProxyDataSide implements DataSide {
 
-  private static final String[] SECTIONS = {"keyspace", "ring", "migration"};
+  private static final String[] SECTIONS = {"keyspace", "ring", "migration", "cluster"};
 
   private final ProxyConfig config;
   private volatile ControlPlane control;

@@ -66,6 +66,7 @@ final class ProxyInfo {
       } else {
         sb.append(" migration=-");
       }
+      SentinelInfo.appendNode(sb, b);
       if (replies[i] instanceof Values.Error e) {
         sb.append(" error=").append(e.text().replace(' ', '_'));
       }
@@ -137,7 +138,14 @@ final class ProxyInfo {
       for (Backend b : backends) {
         failures += b.failures();
       }
-      out.put("stats", "backend_failures:" + failures + "\r\n");
+      out.put(
+          "stats",
+          "backend_failures:"
+              + failures
+              + "\r\n"
+              + "sentinel_failovers:"
+              + proxy.ring().sentinelFailovers()
+              + "\r\n");
     }
     if (sections.contains("keyspace")) {
       long keys = 0;
@@ -183,10 +191,14 @@ final class ProxyInfo {
             .append(",error_replies=")
             .append(b.errorReplies())
             .append(",timeouts=")
-            .append(b.timeouts())
-            .append("\r\n");
+            .append(b.timeouts());
+        SentinelInfo.appendRing(sb, b);
+        sb.append("\r\n");
       }
       out.put("ring", sb.toString());
+    }
+    if (sections.contains("cluster")) {
+      out.put("cluster", proxy.ring().clusterInfo());
     }
     if (sections.contains("migration")) {
       Migration m = proxy.ring().migration();

@@ -81,10 +81,7 @@ public final class ProxyServer implements AutoCloseable {
       sb.append(i == 0 ? "" : ",").append(b.id()).append('=').append(b.address());
     }
     if (t.migration() != null) {
-      sb.append(", resuming migration ")
-          .append(t.migration().kind().word())
-          .append(' ')
-          .append(t.migration().server());
+      sb.append(", resuming migration ").append(t.migration().label());
     }
     return sb.toString();
   }

@@ -201,7 +201,7 @@ final class PubSub {
             .upstream()
             .connect(
                 worker.loop(),
-                b.spec(),
+                b.target(),
                 ch ->
                     ch.pipeline()
                         .addLast(

@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * The RING command through the proxy: ADD and REMOVE [FORCE] handed to the control plane and
+ * The RING command through the proxy: ADD, REMOVE [FORCE] and ABORT handed to the control plane and
  * answered when the change is done, NODES and STATS from the backends' key counts, LOCATE.
  */
 final class RingAdmin {
@@ -48,6 +48,31 @@ final class RingAdmin {
         }
         return answerLater(
             client, force ? proxy.ring().ringRemoveForce(id) : proxy.ring().ringRemove(id));
+      }
+      case "abort" -> {
+        if (r.argc() != 2) {
+          return Replies.error("ERR ringlb: usage: RING ABORT");
+        }
+        return answerLater(client, proxy.ring().ringAbort());
+      }
+      case "proxies" -> {
+        if (r.argc() != 2) {
+          return Replies.error("ERR ringlb: usage: RING PROXIES");
+        }
+        DeferredReply slot = client.defer();
+        proxy
+            .ring()
+            .proxies()
+            .whenComplete(
+                (text, failure) -> {
+                  if (failure == null) {
+                    slot.complete(Values.bulk(text));
+                  } else {
+                    Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                    slot.fail("ERR ringlb: " + cause.getMessage());
+                  }
+                });
+        return CommandHandler.DEFERRED;
       }
       case "nodes" -> {
         return fanOut.send(

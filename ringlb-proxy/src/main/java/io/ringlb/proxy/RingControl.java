@@ -15,6 +15,18 @@ interface RingControl {
   /** Takes backend {@code id} out of the ring without moving its keys (it is gone for good). */
   CompletableFuture<String> ringRemoveForce(int id);
 
+  /**
+   * Ends the running ring change (RING ABORT): routes by the ring before it, moving back the keys
+   * that moved where their backend answers; completes with the keys moved back and lost.
+   */
+  CompletableFuture<String> ringAbort();
+
+  /** RING PROXIES: every proxy of the cluster, one line each; fails outside a cluster. */
+  CompletableFuture<String> proxies();
+
+  /** The lines of INFO cluster. */
+  String clusterInfo();
+
   /** The placement spec keys are routed by. */
   String placementName();
 
@@ -23,4 +35,9 @@ interface RingControl {
 
   /** The migration running, or null. */
   Migration migration();
+
+  /** Failovers of Sentinel-managed shards the proxy followed since it started. */
+  default long sentinelFailovers() {
+    return 0;
+  }
 }

@@ -212,6 +212,26 @@ final class RingHistory {
     return new Change(this, before.placement(), placement(), sources, fractions);
   }
 
+  /**
+   * The migration that undoes the last change of {@code undone} (RING ABORT), this history being
+   * {@code undone} without it, planned again after a restart: keys move from the owners under
+   * {@code undone} back to those under this history.
+   */
+  Change resumingUndo(Migration.Kind kind, int server, RingHistory undone) {
+    int[] sources =
+        kind == Migration.Kind.REMOVE
+            ? new int[] {server}
+            : Arrays.stream(undone.ids()).filter(id -> id != server).toArray();
+    double[] fractions = new double[sources.length];
+    Arrays.fill(fractions, 1.0 / Math.max(1, ids().length));
+    return new Change(this, undone.placement(), placement(), sources, fractions);
+  }
+
+  /** Returns the history {@code ops} under this one's placement and hash tag. */
+  RingHistory withOps(List<Integer> changes) {
+    return with(changes);
+  }
+
   private RingHistory plus(int op) {
     List<Integer> next = new ArrayList<>(ops);
     next.add(op);

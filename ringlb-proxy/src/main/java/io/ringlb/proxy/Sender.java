@@ -14,6 +14,14 @@ interface Sender {
   /** The keys could not be brought to their owner: answer {@code error} instead. */
   void fail(String error);
 
+  /**
+   * Returns whether this sender sends on a connection of its own (a client's WATCH connection)
+   * whatever connection it is given, so that it can be sent to the keys' owner only.
+   */
+  default boolean pinned() {
+    return false;
+  }
+
   /** Returns a sender of {@code command} (RESP, released once sent or failed) for {@code reply}. */
   static Sender encoded(ByteBuf command, Pending reply) {
     return new Sender() {
@@ -42,6 +50,11 @@ interface Sender {
       @Override
       public void fail(String error) {
         sender.fail(error);
+      }
+
+      @Override
+      public boolean pinned() {
+        return true;
       }
     };
   }

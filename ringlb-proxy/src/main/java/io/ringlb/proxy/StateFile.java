@@ -37,7 +37,9 @@ final class StateFile {
 
   /**
    * What the file records. {@code hashTag} is null when keys are routed on all their bytes; {@code
-   * previous} and {@code migration} are null when none runs.
+   * previous} and {@code migration} are null when none runs; {@code undone} is null unless the
+   * migration undoes an aborted change, when it is the history that change led to (and {@code
+   * history} the one before it).
    */
   record State(
       String placement,
@@ -47,15 +49,51 @@ final class StateFile {
       int[] previous,
       String migrationKind,
       int migrationServer,
-      List<Integer> history) {
+      List<Integer> history,
+      List<Integer> undone) {
+
+    /** A state without a migration undoing an aborted change. */
+    State(
+        String placement,
+        HashTag hashTag,
+        Map<Integer, ProxyConfig.BackendSpec> backends,
+        int[] ring,
+        int[] previous,
+        String migrationKind,
+        int migrationServer,
+        List<Integer> history) {
+      this(
+          placement,
+          hashTag,
+          backends,
+          ring,
+          previous,
+          migrationKind,
+          migrationServer,
+          history,
+          null);
+    }
 
     /**
      * What the file records for history {@code h} with {@code m} (its last change) running, or
      * none; {@code specs} gives the address of each backend named.
      */
     static State of(RingHistory h, Migration m, IntFunction<ProxyConfig.BackendSpec> specs) {
+      return of(h, m, null, specs);
+    }
+
+    /**
+     * What the file records for history {@code h} with {@code m} running: the last change of {@code
+     * h}, or, when {@code undone} is not null, the undoing of the change that led to {@code
+     * undone}.
+     */
+    static State of(
+        RingHistory h,
+        Migration m,
+        RingHistory undone,
+        IntFunction<ProxyConfig.BackendSpec> specs) {
       int[] ring = h.ids();
-      int[] previous = m == null ? null : h.beforeLast().ids();
+      int[] previous = m == null ? null : undone != null ? undone.ids() : h.beforeLast().ids();
       Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
       for (int id : ring) {
         backends.put(id, specs.apply(id));
@@ -76,7 +114,8 @@ final class StateFile {
           previous,
           m == null ? null : m.kind().word(),
           m == null ? -1 : m.server(),
-          new ArrayList<>(h.ops()));
+          new ArrayList<>(h.ops()),
+          m == null || undone == null ? null : new ArrayList<>(undone.ops()));
     }
   }
 
@@ -112,12 +151,26 @@ final class StateFile {
     if (!Files.exists(path)) {
       return null;
     }
-    Object root;
     try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+      Object root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+      return parseRoot(root, path.toString());
     } catch (YAMLException e) {
       throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
     }
+  }
+
+  /** Reads a state from {@code text} (as {@link #format} writes it); {@code where} names it. */
+  static State parse(String text, String where) throws IOException {
+    try {
+      Object root = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+      return parseRoot(root, where);
+    } catch (YAMLException e) {
+      throw new IOException(where + ": not a ringlb state: " + e.getMessage());
+    }
+  }
+
+  private static State parseRoot(Object root, String where) throws IOException {
+    String path = where;
     try {
       Map<?, ?> map = (Map<?, ?>) root;
       String placement = String.valueOf(map.get("placement"));
@@ -145,6 +198,7 @@ final class StateFile {
       int[] previous = null;
       String kind = null;
       int server = -1;
+      List<Integer> undone = null;
       Object migration = map.get("migration");
       if (migration != null) {
         Map<?, ?> m = (Map<?, ?>) migration;
@@ -154,13 +208,16 @@ final class StateFile {
         if (!kind.equals("add") && !kind.equals("remove")) {
           throw new IllegalArgumentException("migration kind must be add or remove: " + kind);
         }
+        if (m.get("undoes") != null) {
+          undone = parseHistory(m.get("undoes"));
+        }
       }
       for (int id : concat(ring, previous)) {
         if (!backends.containsKey(id)) {
           throw new IllegalArgumentException("server " + id + " has no address");
         }
       }
-      return new State(placement, hashTag, backends, ring, previous, kind, server, history);
+      return new State(placement, hashTag, backends, ring, previous, kind, server, history, undone);
     } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
       throw new IOException(path + ": not a ringlb state file: " + e.getMessage());
     }
@@ -168,31 +225,9 @@ final class StateFile {
 
   /** Replaces the file with {@code state}, atomically and durably. */
   void write(State state) throws IOException {
-    Map<String, Object> root = new LinkedHashMap<>();
-    root.put("placement", state.placement());
-    root.put("hash-tag", state.hashTag() == null ? "none" : state.hashTag().toString());
-    Map<Integer, String> backends = new TreeMap<>();
-    state.backends().forEach((id, spec) -> backends.put(id, spec.address()));
-    root.put("backends", backends);
-    root.put("ring", list(state.ring()));
-    List<String> history = new ArrayList<>();
-    for (int op : state.history()) {
-      history.add(op >= 0 ? "+" + op : "-" + ~op);
-    }
-    // The order of changes matters to placements whose layout depends on it (slots).
-    root.put("history", history);
-    if (state.previous() != null) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("kind", state.migrationKind());
-      m.put("server", state.migrationServer());
-      m.put("previous", list(state.previous()));
-      root.put("migration", m);
-    }
-    DumperOptions options = new DumperOptions();
-    options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
     String text =
         "# ringlb proxy state: the ring and any migration under way. Written by ringlb.\n"
-            + new Yaml(options).dump(root);
+            + format(state);
     Path dir = path.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     // A fresh temporary file of a unique name, created (never opened) and readable by the owner
@@ -216,6 +251,34 @@ final class StateFile {
     }
   }
 
+  /** The YAML text of {@code state}: what the file holds, and the ring's value in etcd. */
+  static String format(State state) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("placement", state.placement());
+    root.put("hash-tag", state.hashTag() == null ? "none" : state.hashTag().toString());
+    Map<Integer, String> backends = new TreeMap<>();
+    state.backends().forEach((id, spec) -> backends.put(id, spec.address()));
+    root.put("backends", backends);
+    root.put("ring", list(state.ring()));
+    List<String> history = ops(state.history());
+    // The order of changes matters to placements whose layout depends on it (slots).
+    root.put("history", history);
+    if (state.previous() != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("kind", state.migrationKind());
+      m.put("server", state.migrationServer());
+      m.put("previous", list(state.previous()));
+      if (state.undone() != null) {
+        // RING ABORT: the keys move back from the ring this history led to.
+        m.put("undoes", ops(state.undone()));
+      }
+      root.put("migration", m);
+    }
+    DumperOptions options = new DumperOptions();
+    options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+    return new Yaml(options).dump(root);
+  }
+
   /**
    * Creates an empty file of a unique name starting with {@code prefix} in {@code dir}, mode 0600
    * where the file system has POSIX permissions; creation fails rather than follow a symlink.
@@ -229,6 +292,14 @@ final class StateFile {
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
     return Files.createTempFile(dir, prefix, ".tmp");
+  }
+
+  private static List<String> ops(List<Integer> history) {
+    List<String> out = new ArrayList<>();
+    for (int op : history) {
+      out.add(op >= 0 ? "+" + op : "-" + ~op);
+    }
+    return out;
   }
 
   private static List<Integer> list(int[] ids) {

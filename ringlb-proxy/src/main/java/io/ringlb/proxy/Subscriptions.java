@@ -56,8 +56,8 @@ final class Subscriptions {
       return Replies.error(
           "ERR Can't execute '"
               + spec.name()
-              + "': only (P)SUBSCRIBE /"
-              + " (P)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+              + "': only (P|S)SUBSCRIBE /"
+              + " (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
     }
     if (spec.name().equals("ping") && r.argc() <= 2) {
       // Subscribed, Redis answers ["pong", message] (RESP2)

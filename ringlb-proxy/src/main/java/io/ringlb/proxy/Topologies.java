@@ -54,10 +54,43 @@ final class Topologies {
       Collection<Backend> backends,
       Migration migration)
       throws InterruptedException {
-    switchTo(new Topology(++epoch, placement, previous, ring, backends, migration));
+    switchTo(new Topology(++epoch, placement, previous, ring, backends, migration), false);
   }
 
-  private void switchTo(Topology next) throws InterruptedException {
+  /**
+   * Like {@link #publish}, but the workers go on holding new requests once the older topology has
+   * drained, until {@link #release}: the first step of a change coordinated across proxies, where
+   * no request may be sent by the new topology before every proxy has adopted it.
+   */
+  void publishHeld(
+      Placement placement,
+      Placement previous,
+      int[] ring,
+      Collection<Backend> backends,
+      Migration migration)
+      throws InterruptedException {
+    switchTo(new Topology(++epoch, placement, previous, ring, backends, migration), true);
+  }
+
+  /** Publishes the current topology again, held as by {@link #publishHeld}; control thread. */
+  void holdCurrent() throws InterruptedException {
+    Topology c = current;
+    publishHeld(
+        c.placement(),
+        c.previous(),
+        c.ring(),
+        java.util.Arrays.asList(c.backends()),
+        c.migration());
+  }
+
+  /** Lets the workers send the requests {@link #publishHeld} held; from any thread. */
+  void release() {
+    for (Worker worker : workers) {
+      worker.loop().execute(worker::markReady);
+    }
+  }
+
+  private void switchTo(Topology next, boolean hold) throws InterruptedException {
     current = next;
     List<CompletableFuture<Void>> drained = new ArrayList<>();
     for (Worker worker : workers) {
@@ -80,8 +113,8 @@ final class Topologies {
         throw new IllegalStateException(e.getCause());
       }
     }
-    for (Worker worker : workers) {
-      worker.loop().execute(worker::markReady);
+    if (!hold) {
+      release();
     }
   }
 

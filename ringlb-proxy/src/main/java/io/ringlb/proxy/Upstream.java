@@ -52,7 +52,7 @@ final class Upstream {
     this.allowList =
         config.allowBackends() != null
             ? BackendAllowList.of(config.allowBackends(), "allow-backends")
-            : BackendAllowList.hostsOf(config.backends().values());
+            : BackendAllowList.hostsOf(withSentinels(config, config.backends().values()));
     this.transport = transport;
     this.connectTimeoutMillis =
         (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis());
@@ -80,8 +80,24 @@ final class Upstream {
     if (config.allowBackends() == null) {
       List<ProxyConfig.BackendSpec> all = new ArrayList<>(config.backends().values());
       all.addAll(starting);
-      allowList = BackendAllowList.hostsOf(all);
+      allowList = BackendAllowList.hostsOf(withSentinels(config, all));
     }
+  }
+
+  /**
+   * The specs whose hosts make the default allow-list: the plain backends' and the sentinels' (the
+   * primaries and replicas Sentinel names are usually on the same hosts).
+   */
+  private static List<ProxyConfig.BackendSpec> withSentinels(
+      ProxyConfig config, Collection<ProxyConfig.BackendSpec> backends) {
+    List<ProxyConfig.BackendSpec> all = new ArrayList<>();
+    for (ProxyConfig.BackendSpec b : backends) {
+      if (!b.managed()) {
+        all.add(b);
+      }
+    }
+    all.addAll(config.sentinels());
+    return all;
   }
 
   /**
@@ -92,6 +108,9 @@ final class Upstream {
    *     or its host when that does not resolve ({@link BackendAllowList.UnresolvedException})
    */
   InetSocketAddress admit(ProxyConfig.BackendSpec backend) {
+    if (backend.managed()) {
+      throw new IllegalStateException(backend.address() + " has no address of its own");
+    }
     InetSocketAddress known = admitted.get(backend);
     if (known != null) {
       return known;
@@ -108,26 +127,16 @@ final class Upstream {
    */
   ChannelFuture connect(EventLoop loop, ProxyConfig.BackendSpec backend, Consumer<Channel> init) {
     InetSocketAddress address;
+    if (backend == null) {
+      return new EmbeddedChannel()
+          .newFailedFuture(new ConnectException("no primary known (Sentinel names none yet)"));
+    }
     try {
       address = admit(backend); // the last guard: never a connection, nor AUTH, elsewhere
     } catch (IllegalArgumentException e) {
       return new EmbeddedChannel().newFailedFuture(new ConnectException(e.getMessage()));
     }
-    ChannelFuture future =
-        new Bootstrap()
-            .group(loop)
-            .channel(transport.socketChannel())
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.SO_KEEPALIVE, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
-            .handler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    init.accept(ch);
-                  }
-                })
-            .connect(address);
+    ChannelFuture future = bootstrap(loop, init).connect(address);
     if (auth != null) {
       future.addListener(
           (ChannelFutureListener)
@@ -138,6 +147,31 @@ final class Upstream {
               });
     }
     return future;
+  }
+
+  /**
+   * Connects to a configured Redis Sentinel on {@code loop}: no backend password and no allow-list
+   * (sentinels are given explicitly, never learnt).
+   */
+  ChannelFuture connectSentinel(
+      EventLoop loop, ProxyConfig.BackendSpec sentinel, Consumer<Channel> init) {
+    return bootstrap(loop, init).connect(sentinel.host(), sentinel.port());
+  }
+
+  private Bootstrap bootstrap(EventLoop loop, Consumer<Channel> init) {
+    return new Bootstrap()
+        .group(loop)
+        .channel(transport.socketChannel())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+        .handler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                init.accept(ch);
+              }
+            });
   }
 
   /** Returns whether {@link #connect} sends AUTH first (a backend password is configured). */

@@ -245,6 +245,82 @@ class MigrationLimitsTest {
 
   @Test
   @Timeout(120)
+  void frozenJoiningBackend_keysNotMovedYet_areServedByTheirOldOwner() throws Exception {
+    proxy =
+        ProxyServer.start(
+            ProxyFixtures.config(redis.servers(), 3)
+                .placement("slots")
+                .migrationBatch(50)
+                .migrationRate(500)
+                .build());
+    pool = Executors.newFixedThreadPool(1);
+    int keys = 3000;
+    load(keys);
+    Placement before = slots(3);
+    Placement after = slots(4);
+    Future<Object> add = addBackend3();
+    awaitKeys(redis.server(3), 100);
+    redis.server(3).pause();
+    // Keys of the last source the migration scans that move to the frozen backend and are still
+    // on their old owner: no MIGRATE carried them yet.
+    List<Integer> waiting = new ArrayList<>();
+    try (Jedis old = redis.server(2).client()) {
+      for (int i = 0; i < keys && waiting.size() < 25; i++) {
+        String key = MigrationTest.key(i);
+        if (owner(before, key) == 2 && owner(after, key) == 3 && old.exists(key)) {
+          waiting.add(i);
+        }
+      }
+    }
+    assertThat(waiting).hasSize(25);
+    try (Jedis jedis = client()) {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!jedis.info("migration").matches("(?s).*migrate_timeouts=[1-9].*")
+          && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(jedis.info("migration"))
+          .as("a MIGRATE to the frozen backend timed out: its gate is closed")
+          .containsPattern("migrate_timeouts=[1-9]");
+      // While it stays frozen: reads, writes and deletes of those keys are answered by the old
+      // owner, where they would fail after the request timeout if they waited for the target.
+      for (int n = 0; n < 25; n++) {
+        int i = waiting.get(n);
+        String key = MigrationTest.key(i);
+        if (n < 10) {
+          assertThat(jedis.get(key)).as(key).isEqualTo("v" + i);
+        } else if (n < 20) {
+          assertThat(jedis.set(key, "w" + i)).as(key).isEqualTo("OK");
+        } else {
+          assertThat(jedis.del(key)).as(key).isEqualTo(1);
+        }
+      }
+      assertThat(jedis.info("migration"))
+          .containsPattern("requests_served_by_old_owner=(2[5-9]|[3-9][0-9]|[1-9][0-9]{2,})");
+    }
+    redis.server(3).resume();
+    assertThat(add.get(60, TimeUnit.SECONDS)).isEqualTo("OK");
+
+    long[] expected = new long[4];
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < keys; i++) {
+        String key = MigrationTest.key(i);
+        int n = waiting.indexOf(i);
+        if (n >= 20) {
+          assertThat(jedis.get(key)).as("%s, deleted while its new owner was frozen", key).isNull();
+          continue;
+        }
+        assertThat(jedis.get(key)).as(key).isEqualTo((n >= 10 ? "w" : "v") + i);
+        expected[owner(after, key)]++;
+      }
+    }
+    for (int id = 0; id < 4; id++) {
+      assertThat(redis.server(id).dbsize()).as("keys on backend %d", id).isEqualTo(expected[id]);
+    }
+  }
+
+  @Test
+  @Timeout(120)
   void migrationRate_holdsOverEverySecond_afterAStall() throws Exception {
     int rate = 300;
     int batch = 20;

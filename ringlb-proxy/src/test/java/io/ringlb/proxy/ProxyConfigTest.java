@@ -34,6 +34,36 @@ class ProxyConfigTest {
   }
 
   @Test
+  void load_sentinelShardsBesidePlainBackends() throws Exception {
+    ProxyConfig config =
+        load(
+            """
+        sentinels: [127.0.0.1:26379, 127.0.0.1:26380]
+        backends: {0: {master: shard0}, 1: 127.0.0.1:7002}
+        """);
+    assertThat(config.sentinels())
+        .extracting(ProxyConfig.BackendSpec::address)
+        .containsExactly("127.0.0.1:26379", "127.0.0.1:26380");
+    assertThat(config.backends().get(0).managed()).isTrue();
+    assertThat(config.backends().get(0).master()).isEqualTo("shard0");
+    assertThat(config.backends().get(0).address()).isEqualTo("sentinel:shard0");
+    assertThat(config.backends().get(1).address()).isEqualTo("127.0.0.1:7002");
+    assertThat(ProxyConfig.BackendSpec.parseAssignment("3=sentinel:shard3"))
+        .isEqualTo(ProxyConfig.BackendSpec.sentinel(3, "shard3"));
+  }
+
+  @Test
+  void sentinelShardWithoutSentinels_isRefusedNamingTheBackend() {
+    assertThatThrownBy(() -> load("backends: {0: {master: shard0}}\n"))
+        .hasMessageContaining("backend 0 is sentinel:shard0 but no sentinel is given");
+    assertThatThrownBy(() -> load("sentinels: [127.0.0.1:26379]\nbackends: {0: {master: 'a b'}}\n"))
+        .hasMessageContaining("backends.0")
+        .hasMessageContaining("Sentinel master name");
+    assertThatThrownBy(() -> load("sentinels: 127.0.0.1:26379\n"))
+        .hasMessageContaining("sentinels must be a list");
+  }
+
+  @Test
   void load_usersRolesAndAllowList() throws Exception {
     ProxyConfig config =
         load(

@@ -133,6 +133,8 @@ class ProxySecurityTest {
       }
       assertThat(error(app, "RING", "ADD", "2", redis.server(2).address()))
           .isEqualTo("NOPERM this user has no permissions to run the 'ring|add' command");
+      assertThat(error(app, "RING", "ABORT"))
+          .isEqualTo("NOPERM this user has no permissions to run the 'ring|abort' command");
       assertThat(error(app, "SCRIPT", "FLUSH"))
           .isEqualTo("NOPERM this user has no permissions to run the 'script|flush' command");
       assertThat(error(app, "FUNCTION", "FLUSH"))

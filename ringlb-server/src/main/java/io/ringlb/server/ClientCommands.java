@@ -35,7 +35,7 @@ final class ClientCommands {
     t.registerSubcommand(
         "client",
         CommandSpec.of("info", 2, ""),
-        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).describe() + "\n"));
+        (s, r) -> Replies.bulk(s.alloc(), ClientHandler.of(s).describe() + "\n"));
     t.registerSubcommand(
         "client",
         CommandSpec.of("list", -2, "admin"),
@@ -171,7 +171,7 @@ final class ClientCommands {
   private RedisMessage setName(Session s, Request r) {
     String name = r.string(2);
     checkName(name);
-    ((ClientHandler) s).info().name(name.isEmpty() ? null : name);
+    ClientHandler.of(s).info().name(name.isEmpty() ? null : name);
     return Replies.OK;
   }
 
@@ -183,9 +183,9 @@ final class ClientCommands {
         throw new CommandException(
             "ERR lib-name cannot contain spaces, newlines or special" + " characters.");
       }
-      ((ClientHandler) s).info().libInfo(value, null);
+      ClientHandler.of(s).info().libInfo(value, null);
     } else if (r.is(2, "lib-ver")) {
-      ((ClientHandler) s).info().libInfo(null, value);
+      ClientHandler.of(s).info().libInfo(null, value);
     } else {
       throw new CommandException("ERR Unrecognized option '" + r.string(2) + "'");
     }

@@ -203,6 +203,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     return authAttempts;
   }
 
+  /** Returns the connection {@code session} is, or stands for inside EXEC ({@link ExecSession}). */
+  static ClientHandler of(Session session) {
+    return (ClientHandler) (session instanceof ExecSession exec ? exec.connection() : session);
+  }
+
   /** Returns what CLIENT LIST shows of this connection besides the data side's state. */
   ClientInfo info() {
     return info;

@@ -202,7 +202,7 @@ final class CommandTable implements CommandRegistry {
     }
     if (!entry.spec.acceptsArgc(request.argc())) {
       client.state().refused();
-      return Replies.error(Replies.wrongArity(entry.fullName));
+      return refusal(entry, Replies.wrongArity(entry.fullName));
     }
     if (entry.subcommands != null && request.argc() >= 2) {
       Entry sub = entry.subcommands.lookup(request.arg(1), request.scratch);
@@ -224,13 +224,13 @@ final class CommandTable implements CommandRegistry {
     }
     if (user == null && !entry.spec.noAuth()) {
       client.state().refused();
-      return Replies.error(NOAUTH);
+      return refusal(entry, NOAUTH);
     }
     if (entry.admin && (user == null || !user.admin())) {
       client.state().refused();
       deniedCommands.increment();
-      return Replies.error(
-          "NOPERM this user has no permissions to run the '" + entry.fullName + "' command");
+      return refusal(
+          entry, "NOPERM this user has no permissions to run the '" + entry.fullName + "' command");
     }
     try {
       RedisMessage early = client.state().before(entry.spec, entry.handler, client, request);
@@ -245,6 +245,19 @@ final class CommandTable implements CommandRegistry {
     } catch (CommandException e) {
       return Replies.error(e.getMessage());
     }
+  }
+
+  /**
+   * Returns the error refusing {@code entry}: {@code error} itself, except for EXEC, which Redis
+   * refuses as the end of the transaction ({@code EXECABORT Transaction discarded because of:} and
+   * the error without its {@code ERR}).
+   */
+  private static RedisMessage refusal(Entry entry, String error) {
+    if (!entry.fullName.equals("exec")) {
+      return Replies.error(error);
+    }
+    String reason = error.startsWith("ERR ") ? error.substring(4) : error;
+    return Replies.error("EXECABORT Transaction discarded because of: " + reason);
   }
 
   private static RedisMessage help(Entry container) {

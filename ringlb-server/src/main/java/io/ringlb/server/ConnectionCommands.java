@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.redis.RedisMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -14,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The connection commands every data side shares: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT,
- * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG GET; {@link #register} adds CLIENT, COMMAND and INFO
- * from their own classes.
+ * TIME, ACL (WHOAMI, LIST, USERS) and CONFIG (GET, SET, RESETSTAT); {@link #register} adds CLIENT,
+ * COMMAND and INFO from their own classes.
  */
 final class ConnectionCommands {
 
@@ -67,7 +68,7 @@ final class ConnectionCommands {
     t.register(
         CommandSpec.of("reset", 1, "noauth fast " + ANY_TIME),
         (s, r) -> {
-          ((ClientHandler) s).reset();
+          ClientHandler.of(s).reset();
           return RESET;
         });
     t.register(CommandSpec.of("auth", -2, "noauth fast"), this::auth);
@@ -99,7 +100,7 @@ final class ConnectionCommands {
     t.registerSubcommand(
         "acl",
         CommandSpec.of("whoami", 2, ""),
-        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).user().name()));
+        (s, r) -> Replies.bulk(s.alloc(), ClientHandler.of(s).user().name()));
     t.registerSubcommand("acl", CommandSpec.of("list", 2, "admin"), this::aclList);
     t.registerSubcommand(
         "acl",
@@ -112,6 +113,7 @@ final class ConnectionCommands {
           throw CommandException.syntax();
         });
     t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
+    t.registerSubcommand("config", CommandSpec.of("set", -4, "admin"), this::configSet);
     t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
   }
 
@@ -178,7 +180,7 @@ final class ConnectionCommands {
    * event loop.
    */
   private RedisMessage wrongPassword(Session s) {
-    ClientHandler client = (ClientHandler) s;
+    ClientHandler client = ClientHandler.of(s);
     long wait =
         server
             .authThrottle()
@@ -212,7 +214,7 @@ final class ConnectionCommands {
     if (user == null) {
       return wrongPassword(s);
     }
-    ((ClientHandler) s).login(user);
+    ClientHandler.of(s).login(user);
     return Replies.OK;
   }
 
@@ -222,7 +224,7 @@ final class ConnectionCommands {
    * login, a name); an unauthenticated client then gets NOAUTH.
    */
   private RedisMessage hello(Session s, Request r) {
-    ClientHandler client = (ClientHandler) s;
+    ClientHandler client = ClientHandler.of(s);
     if (r.argc() >= 2) {
       long version;
       try {
@@ -270,7 +272,8 @@ final class ConnectionCommands {
             Replies.bulk(alloc, "modules"), Replies.EMPTY_ARRAY));
   }
 
-  private RedisMessage configGet(Session s, Request r) {
+  /** The front end's CONFIG parameters and their values, then the data side's own. */
+  private Map<String, String> configParameters() {
     ServerConfig c = server.config();
     String[][] params = {
       {"port", Integer.toString(server.port())},
@@ -285,17 +288,66 @@ final class ConnectionCommands {
       {"timeout", "0"},
       {"io-threads", Integer.toString(c.ioThreads())},
     };
+    Map<String, String> all = new LinkedHashMap<>();
+    for (String[] p : params) {
+      all.put(p[0], p[1]);
+    }
+    server.dataSide().configParameters().forEach(all::putIfAbsent);
+    return all;
+  }
+
+  private RedisMessage configGet(Session s, Request r) {
+    Map<String, String> params = configParameters();
     Set<String> matched = new LinkedHashSet<>();
     List<RedisMessage> out = new ArrayList<>();
     for (int i = 2; i < r.argc(); i++) {
       byte[] pattern = r.string(i).toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8);
-      for (String[] p : params) {
-        if (Glob.matches(pattern, p[0].getBytes(StandardCharsets.UTF_8)) && matched.add(p[0])) {
-          out.add(Replies.bulk(s.alloc(), p[0]));
-          out.add(Replies.bulk(s.alloc(), p[1]));
-        }
-      }
+      params.forEach(
+          (name, value) -> {
+            if (Glob.matches(pattern, name.getBytes(StandardCharsets.UTF_8)) && matched.add(name)) {
+              out.add(Replies.bulk(s.alloc(), name));
+              out.add(Replies.bulk(s.alloc(), value));
+            }
+          });
     }
     return Replies.array(out);
+  }
+
+  /**
+   * CONFIG SET name value [name value ...], all or nothing, with Redis's errors: the data side's
+   * own parameters change; the front end's are fixed by ringlb's command line, so setting one to a
+   * value other than its current one is refused as Redis refuses an immutable parameter.
+   */
+  private RedisMessage configSet(Session s, Request r) {
+    if (r.argc() % 2 != 0) {
+      throw CommandException.syntax();
+    }
+    Map<String, String> front = configParameters();
+    Map<String, String> own = server.dataSide().configParameters();
+    Map<String, String> changes = new LinkedHashMap<>();
+    Set<String> seen = new LinkedHashSet<>();
+    for (int i = 2; i < r.argc(); i += 2) {
+      String name = r.string(i).toLowerCase(Locale.ROOT);
+      String value = r.string(i + 1);
+      if (!front.containsKey(name)) {
+        throw new CommandException(
+            "ERR Unknown option or number of arguments for CONFIG SET - '" + r.string(i) + "'");
+      }
+      if (!seen.add(name)) {
+        throw new CommandException(Replies.configSetFailed(name, "duplicate parameter"));
+      }
+      if (own.containsKey(name)) {
+        changes.put(name, value);
+      } else if (!front.get(name).equals(value) || name.equals("requirepass")) {
+        throw new CommandException(Replies.configSetFailed(name, "can't set immutable config"));
+      }
+    }
+    if (!changes.isEmpty()) {
+      String refused = server.dataSide().configSet(changes);
+      if (refused != null) {
+        throw new CommandException(refused);
+      }
+    }
+    return Replies.OK;
   }
 }

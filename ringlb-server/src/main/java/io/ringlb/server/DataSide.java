@@ -15,8 +15,8 @@ import java.util.concurrent.CompletionStage;
  * io.ringlb.server.embedded}) and the sharding proxy over redis-servers ({@code io.ringlb.proxy}).
  * The front end is the same for every data side: the Netty pipeline, request limits, the command
  * table (lookup, arity, authentication), replies in request order with backpressure, and the
- * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG GET,
- * RESET, and INFO's server, clients, memory and stats sections). A data side adds to it:
+ * connection commands (PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, CLIENT, COMMAND, CONFIG, RESET,
+ * and INFO's server, clients, memory and stats sections). A data side adds to it:
  *
  * <ol>
  *   <li><b>Commands</b>, registered once in {@link #register} with a {@link CommandSpec} (name,
@@ -106,6 +106,24 @@ public interface DataSide extends AutoCloseable {
    * #info(Set)} calls for each section, for a data side whose INFO needs no waiting.
    */
   default void info(String section, StringBuilder out) {}
+
+  /**
+   * Returns this data side's own CONFIG parameters and their current values, by lowercase name;
+   * CONFIG GET shows them after the front end's, and CONFIG SET may change them ({@link
+   * #configSet}).
+   */
+  default Map<String, String> configParameters() {
+    return Map.of();
+  }
+
+  /**
+   * Applies a CONFIG SET of this data side's own parameters ({@code values} by lowercase name, each
+   * one {@link #configParameters} lists): all of them, or none; returns null, or Redis's error text
+   * naming the parameter refused (without the leading {@code -}).
+   */
+  default String configSet(Map<String, String> values) {
+    return null;
+  }
 
   /**
    * Answers {@code COMMAND}, {@code COMMAND INFO}, {@code COMMAND DOCS} or {@code COMMAND

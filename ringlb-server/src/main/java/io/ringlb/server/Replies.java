@@ -69,6 +69,11 @@ public final class Replies {
     return "ERR wrong number of arguments for '" + name + "' command";
   }
 
+  /** Returns Redis's text for a CONFIG SET refused because of parameter {@code name}. */
+  public static String configSetFailed(String name, String reason) {
+    return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + reason;
+  }
+
   /** Returns a bulk string reply holding a copy of {@code bytes}. */
   public static RedisMessage bulk(ByteBufAllocator alloc, byte[] bytes) {
     return bulk(alloc, bytes, 0, bytes.length);

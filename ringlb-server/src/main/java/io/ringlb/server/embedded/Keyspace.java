@@ -6,18 +6,30 @@ import io.ringlb.core.ValueSink;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Session;
 import java.time.InstantSource;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The keys of the embedded backend: a {@link LoadBalancer} over server memories plus the {@link
- * ExpiryTable} (deadlines in epoch milliseconds of the backend's clock), behind one lock. Every
- * method but {@link #lock()} expects the caller to hold it.
+ * The keys of the embedded backend: a {@link LoadBalancer} over server memories plus side tables
+ * keyed by key bytes (expiry deadlines in epoch milliseconds of the backend's clock, the keys whose
+ * value Redis would hold in its raw encoding, the keys clients WATCH), behind one lock. Every write
+ * goes through here, so that every one updates the side tables and tells the watches. Every method
+ * but {@link #lock()} expects the caller to hold it.
  */
 final class Keyspace {
 
   private final LoadBalancer balancer;
   private final InstantSource clock;
   private final ExpiryTable expires = new ExpiryTable();
+
+  /**
+   * Keys whose value was last changed in place (APPEND to an existing value, SETRANGE, SETBIT,
+   * BITOP, BITFIELD), which Redis then holds in its raw encoding whatever the value; the table's
+   * numbers are unused.
+   */
+  private final ExpiryTable raw = new ExpiryTable();
+
+  private final Watches watches = new Watches();
   private final ReentrantLock lock = new ReentrantLock();
   private final CopySink copy = new CopySink();
   private final ReplySink replySink = new ReplySink();
@@ -49,6 +61,14 @@ final class Keyspace {
     return expires;
   }
 
+  Watches watches() {
+    return watches;
+  }
+
+  InstantSource clock() {
+    return clock;
+  }
+
   int hash(byte[] key) {
     return balancer.hashKey(key, 0, key.length);
   }
@@ -64,8 +84,25 @@ final class Keyspace {
     }
     expires.remove(hash, key);
     balancer.delete(key);
+    forgotten(hash, key);
     expired++;
     return true;
+  }
+
+  /** Returns whether the key exists but its deadline has passed (not yet deleted). */
+  boolean isExpired(int hash, byte[] key) {
+    long deadline = expires.get(hash, key);
+    return deadline != ExpiryTable.NONE && deadline <= clock.millis() && balancer.contains(key);
+  }
+
+  /** The key is gone: drop its encoding mark and tell its watches. */
+  private void forgotten(int hash, byte[] key) {
+    if (raw.size() != 0) {
+      raw.remove(hash, key);
+    }
+    if (!watches.isEmpty()) {
+      watches.touched(key, false);
+    }
   }
 
   /** Returns a copy of the live value, or null; counts hits and misses. */
@@ -120,6 +157,45 @@ final class Keyspace {
     if (!keepTtl && expires.size() != 0) {
       expires.remove(hash, key);
     }
+    if (raw.size() != 0) {
+      raw.remove(hash, key);
+    }
+    if (!watches.isEmpty()) {
+      watches.touched(key, true);
+    }
+  }
+
+  /** Stores a value changed in place, keeping the key's deadline; OBJECT ENCODING says raw. */
+  void setInPlace(int hash, byte[] key, byte[] value) {
+    balancer.store(hash, key, 0, key.length, value, 0, value.length);
+    raw.put(hash, key.clone(), 0);
+    if (!watches.isEmpty()) {
+      watches.touched(key, true);
+    }
+  }
+
+  /** Marks a live key's value as changed in place without changing it (a no-op SETBIT). */
+  void markInPlace(int hash, byte[] key) {
+    raw.put(hash, key.clone(), 0);
+  }
+
+  /** Returns whether the key's value was last changed in place (see {@link #setInPlace}). */
+  boolean inPlace(int hash, byte[] key) {
+    return raw.size() != 0 && raw.get(hash, key) != ExpiryTable.NONE;
+  }
+
+  /**
+   * Stores {@code value} under {@code to} with {@code deadline} ({@link ExpiryTable#NONE} for none)
+   * and the encoding {@code inPlace} says: what RENAME, COPY and RESTORE write.
+   */
+  void put(int hash, byte[] key, byte[] value, long deadline, boolean inPlace) {
+    set(hash, key, value, 0, value.length, false);
+    if (deadline != ExpiryTable.NONE) {
+      expires.put(hash, key.clone(), deadline);
+    }
+    if (inPlace) {
+      raw.put(hash, key.clone(), 0);
+    }
   }
 
   /** Deletes a key; returns whether it was live. */
@@ -131,7 +207,11 @@ final class Keyspace {
     if (expires.size() != 0) {
       expires.remove(hash, key);
     }
-    return balancer.delete(key);
+    boolean deleted = balancer.delete(key);
+    if (deleted) {
+      forgotten(hash, key);
+    }
+    return deleted;
   }
 
   /** Sets or clears ({@code deadline < 0}) a key's deadline; the key must exist. */
@@ -140,6 +220,9 @@ final class Keyspace {
       expires.remove(hash, key);
     } else {
       expires.put(hash, key.clone(), deadline);
+    }
+    if (!watches.isEmpty()) {
+      watches.touched(key, true);
     }
   }
 
@@ -150,14 +233,25 @@ final class Keyspace {
 
   /** Runs one round of active expiry; returns how many keys expired. */
   int activeExpire(int samples, long now) {
-    int n = expires.sample(samples, now, (h, k) -> balancer.delete(k));
+    int n =
+        expires.sample(
+            samples,
+            now,
+            (h, k) -> {
+              balancer.delete(k);
+              forgotten(h, k);
+            });
     expired += n;
     return n;
   }
 
   void flush() {
+    if (!watches.isEmpty()) {
+      watches.flushed(w -> balancer.contains(w.key));
+    }
     balancer.clear();
     expires.clear();
+    raw.clear();
   }
 
   /** Copies a value out. */
@@ -166,7 +260,7 @@ final class Keyspace {
 
     @Override
     public void accept(byte[] buffer, int offset, int length) {
-      out = java.util.Arrays.copyOfRange(buffer, offset, offset + length);
+      out = Arrays.copyOfRange(buffer, offset, offset + length);
     }
   }
 

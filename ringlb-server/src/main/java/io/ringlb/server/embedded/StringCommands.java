@@ -8,26 +8,31 @@ import io.ringlb.server.CommandSpec;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
 import io.ringlb.server.Session;
-import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The embedded data side's string and key commands: GET, SET (with Redis's option rules), SETNX,
- * GETDEL, DEL, UNLINK, EXISTS, TYPE, MGET, MSET, INCR, DECR, INCRBY, DECRBY, APPEND, STRLEN. Each
- * runs under the keyspace's lock from its first lookup to its last write.
+ * The embedded data side's commands that read and write whole string values: GET, SET (with Redis's
+ * option rules), SETNX, SETEX, PSETEX, GETEX, GETSET, GETDEL, MGET, MSET, MSETNX. Each runs under
+ * the keyspace's lock from its first lookup to its last write.
  */
 final class StringCommands {
+
+  /** The expiry options of SET and GETEX, by their index in this array. */
+  private static final String[] EXPIRY_OPTIONS = {"ex", "px", "exat", "pxat"};
+
+  private static final int EX = 0;
+  private static final int EXAT = 2;
 
   private final Keyspace keyspace;
   private final ReentrantLock lock;
   private final InstantSource clock;
 
-  StringCommands(Keyspace keyspace, InstantSource clock) {
+  StringCommands(Keyspace keyspace) {
     this.keyspace = keyspace;
     this.lock = keyspace.lock();
-    this.clock = clock;
+    this.clock = keyspace.clock();
   }
 
   /** Registers these commands. */
@@ -35,28 +40,14 @@ final class StringCommands {
     r.register(CommandSpec.of("get", 2, "readonly fast", 1, 1, 1), this::get);
     r.register(CommandSpec.of("set", -3, "write", 1, 1, 1), this::set);
     r.register(CommandSpec.of("setnx", 3, "write fast", 1, 1, 1), this::setnx);
+    r.register(CommandSpec.of("setex", 4, "write", 1, 1, 1), (s, q) -> setex(q, true));
+    r.register(CommandSpec.of("psetex", 4, "write", 1, 1, 1), (s, q) -> setex(q, false));
+    r.register(CommandSpec.of("getex", -2, "write fast", 1, 1, 1), this::getex);
+    r.register(CommandSpec.of("getset", 3, "write fast", 1, 1, 1), this::getset);
     r.register(CommandSpec.of("getdel", 2, "write fast", 1, 1, 1), this::getdel);
-    r.register(CommandSpec.of("del", -2, "write", 1, -1, 1), this::del);
-    r.register(CommandSpec.of("unlink", -2, "write fast", 1, -1, 1), this::del);
-    r.register(CommandSpec.of("exists", -2, "readonly fast", 1, -1, 1), this::exists);
-    r.register(CommandSpec.of("type", 2, "readonly fast", 1, 1, 1), this::type);
     r.register(CommandSpec.of("mget", -2, "readonly fast", 1, -1, 1), this::mget);
-    r.register(CommandSpec.of("mset", -3, "write", 1, -1, 2), this::mset);
-    r.register(CommandSpec.of("incr", 2, "write fast", 1, 1, 1), (s, q) -> incrBy(q, 1));
-    r.register(CommandSpec.of("decr", 2, "write fast", 1, 1, 1), (s, q) -> incrBy(q, -1));
-    r.register(
-        CommandSpec.of("incrby", 3, "write fast", 1, 1, 1), (s, q) -> incrBy(q, q.longValue(2)));
-    r.register(
-        CommandSpec.of("decrby", 3, "write fast", 1, 1, 1),
-        (s, q) -> {
-          long by = q.longValue(2);
-          if (by == Long.MIN_VALUE) {
-            throw new CommandException("ERR decrement would overflow");
-          }
-          return incrBy(q, -by);
-        });
-    r.register(CommandSpec.of("append", 3, "write fast", 1, 1, 1), this::append);
-    r.register(CommandSpec.of("strlen", 2, "readonly fast", 1, 1, 1), this::strlen);
+    r.register(CommandSpec.of("mset", -3, "write", 1, -1, 2), (s, q) -> mset(q, false));
+    r.register(CommandSpec.of("msetnx", -3, "write", 1, -1, 2), (s, q) -> mset(q, true));
   }
 
   private RedisMessage get(Session s, Request q) {
@@ -69,9 +60,6 @@ final class StringCommands {
     }
   }
 
-  /** The expiry options of SET, by their index in {@link #EXPIRY_OPTIONS}. */
-  private static final String[] EXPIRY_OPTIONS = {"ex", "px", "exat", "pxat"};
-
   /** Returns the index of the expiry option argument {@code i} is, or -1. */
   private static int expiryOption(Request q, int i) {
     for (int k = 0; k < EXPIRY_OPTIONS.length; k++) {
@@ -80,6 +68,31 @@ final class StringCommands {
       }
     }
     return -1;
+  }
+
+  /**
+   * Returns the absolute deadline (epoch ms) that expiry option {@code kind} with the value at
+   * argument {@code arg} means, with Redis's checks: a value that is not positive, or that
+   * overflows once made milliseconds or absolute, is an invalid expire time of {@code command}.
+   */
+  static long deadline(Request q, int arg, int kind, String command, long now) {
+    long v = q.longValue(arg);
+    boolean seconds = kind == EX || kind == EXAT;
+    if (v <= 0 || (seconds && v > Long.MAX_VALUE / 1000)) {
+      throw invalidExpire(command);
+    }
+    long ms = seconds ? v * 1000 : v;
+    if (kind < EXAT) {
+      if (ms > Long.MAX_VALUE - now) {
+        throw invalidExpire(command);
+      }
+      ms += now;
+    }
+    return ms;
+  }
+
+  static CommandException invalidExpire(String command) {
+    return new CommandException("ERR invalid expire time in '" + command + "' command");
   }
 
   /**
@@ -117,31 +130,33 @@ final class StringCommands {
       }
     }
     boolean expiry = expiryKind >= 0;
-    long ttlMillis = -1; // relative
-    long atMillis = -1; // absolute
-    if (expiry) {
-      boolean seconds = expiryKind == 0 || expiryKind == 2;
-      long v = q.longValue(expiryArg);
-      if (v <= 0 || (seconds && v > Long.MAX_VALUE / 1000)) {
-        throw new CommandException("ERR invalid expire time in 'set' command");
-      }
-      long ms = seconds ? v * 1000 : v;
-      if (expiryKind >= 2) {
-        atMillis = ms;
-      } else {
-        ttlMillis = ms;
-      }
-    }
-    byte[] key = q.bytes(1);
-    ByteBuf value = q.arg(2);
-    byte[] bytes = value.hasArray() ? value.array() : q.bytes(2);
+    long deadline = expiry ? deadline(q, expiryArg, expiryKind, "set", clock.millis()) : -1;
+    return store(q, 1, 2, nx, xx, get, keepTtl, deadline);
+  }
+
+  /** SETEX key seconds value, PSETEX key milliseconds value. */
+  private RedisMessage setex(Request q, boolean seconds) {
+    long deadline =
+        deadline(q, 2, seconds ? EX : EX + 1, seconds ? "setex" : "psetex", clock.millis());
+    return store(q, 1, 3, false, false, false, false, deadline);
+  }
+
+  /** Stores argument {@code valueArg} under argument {@code keyArg} as SET's options say. */
+  private RedisMessage store(
+      Request q,
+      int keyArg,
+      int valueArg,
+      boolean nx,
+      boolean xx,
+      boolean get,
+      boolean keepTtl,
+      long deadline) {
+    byte[] key = q.bytes(keyArg);
+    ByteBuf value = q.arg(valueArg);
+    byte[] bytes = value.hasArray() ? value.array() : q.bytes(valueArg);
     int offset = value.hasArray() ? value.arrayOffset() + value.readerIndex() : 0;
     int length = value.readableBytes();
-    long now = expiry ? clock.millis() : 0;
-    long deadline = atMillis >= 0 ? atMillis : ttlMillis >= 0 ? now + ttlMillis : -1;
-    if (ttlMillis >= 0 && deadline < now) {
-      throw new CommandException("ERR invalid expire time in 'set' command");
-    }
+    boolean expiry = deadline >= 0;
     byte[] old = null;
     boolean write;
     lock.lock();
@@ -186,6 +201,65 @@ final class StringCommands {
     }
   }
 
+  /** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]. */
+  private RedisMessage getex(Session s, Request q) {
+    boolean persist = false;
+    int expiryKind = -1;
+    int expiryArg = -1;
+    for (int i = 2; i < q.argc(); i++) {
+      boolean hasNext = i + 1 < q.argc();
+      int kind;
+      if (q.is(i, "persist") && expiryKind < 0) {
+        persist = true;
+      } else if ((kind = expiryOption(q, i)) >= 0
+          && (expiryKind < 0 || expiryKind == kind)
+          && !persist
+          && hasNext) {
+        expiryKind = kind;
+        expiryArg = ++i;
+      } else {
+        throw CommandException.syntax();
+      }
+    }
+    byte[] key = q.bytes(1);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      byte[] value = keyspace.get(hash, key);
+      if (value == null) {
+        return Replies.NULL;
+      }
+      long now = clock.millis();
+      if (expiryKind >= 0) {
+        long deadline = deadline(q, expiryArg, expiryKind, "getex", now);
+        if (expiryKind >= EXAT && deadline <= now) {
+          keyspace.delete(hash, key);
+        } else {
+          keyspace.expireAt(hash, key, deadline);
+        }
+      } else if (persist && keyspace.deadline(hash, key) != ExpiryTable.NONE) {
+        keyspace.expireAt(hash, key, -1);
+      }
+      return Replies.bulkOf(value);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RedisMessage getset(Session s, Request q) {
+    byte[] key = q.bytes(1);
+    byte[] value = q.bytes(2);
+    lock.lock();
+    try {
+      int hash = keyspace.hash(key);
+      byte[] old = keyspace.get(hash, key);
+      keyspace.set(hash, key, value, 0, value.length, false);
+      return old == null ? Replies.NULL : Replies.bulkOf(old);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private RedisMessage getdel(Session s, Request q) {
     byte[] key = q.bytes(1);
     byte[] old;
@@ -202,46 +276,8 @@ final class StringCommands {
     return old == null ? Replies.NULL : Replies.bulkOf(old);
   }
 
-  private RedisMessage del(Session s, Request q) {
-    return countKeys(q, keyspace::delete);
-  }
-
-  private RedisMessage exists(Session s, Request q) {
-    return countKeys(q, keyspace::exists);
-  }
-
-  /** A test or change of one key under the lock, by its hash. */
-  private interface KeyOp {
-    boolean apply(int hash, byte[] key);
-  }
-
-  /** Applies {@code op} to every key argument under one hold of the lock; replies how many held. */
-  private RedisMessage countKeys(Request q, KeyOp op) {
-    byte[][] keys = keys(q, 1, 1);
-    long n = 0;
-    lock.lock();
-    try {
-      for (byte[] key : keys) {
-        n += op.apply(keyspace.hash(key), key) ? 1 : 0;
-      }
-    } finally {
-      lock.unlock();
-    }
-    return Replies.integer(n);
-  }
-
-  private RedisMessage type(Session s, Request q) {
-    byte[] key = q.bytes(1);
-    lock.lock();
-    try {
-      return Replies.simple(keyspace.exists(keyspace.hash(key), key) ? "string" : "none");
-    } finally {
-      lock.unlock();
-    }
-  }
-
   private RedisMessage mget(Session s, Request q) {
-    byte[][] keys = keys(q, 1, 1);
+    byte[][] keys = args(q, 1, 1);
     RedisMessage[] out = new RedisMessage[keys.length];
     lock.lock();
     try {
@@ -255,93 +291,33 @@ final class StringCommands {
     return Replies.array(Arrays.asList(out));
   }
 
-  private RedisMessage mset(Session s, Request q) {
+  /** MSET, or MSETNX ({@code nx}): nothing is set when one key exists. */
+  private RedisMessage mset(Request q, boolean nx) {
     if (q.argc() % 2 != 1) {
-      throw new CommandException(Replies.wrongArity("mset"));
+      throw new CommandException(Replies.wrongArity(nx ? "msetnx" : "mset"));
     }
-    byte[][] keys = keys(q, 1, 2);
-    byte[][] values = keys(q, 2, 2);
+    byte[][] keys = args(q, 1, 2);
+    byte[][] values = args(q, 2, 2);
     lock.lock();
     try {
+      if (nx) {
+        for (byte[] key : keys) {
+          if (keyspace.exists(keyspace.hash(key), key)) {
+            return Replies.ZERO;
+          }
+        }
+      }
       for (int i = 0; i < keys.length; i++) {
         keyspace.set(keyspace.hash(keys[i]), keys[i], values[i], 0, values[i].length, false);
       }
     } finally {
       lock.unlock();
     }
-    return Replies.OK;
-  }
-
-  private RedisMessage incrBy(Request q, long by) {
-    byte[] key = q.bytes(1);
-    lock.lock();
-    try {
-      int hash = keyspace.hash(key);
-      byte[] old = keyspace.value(hash, key);
-      long current = 0;
-      if (old != null) {
-        current = parseLong(old);
-      }
-      if ((by > 0 && current > Long.MAX_VALUE - by) || (by < 0 && current < Long.MIN_VALUE - by)) {
-        throw new CommandException("ERR increment or decrement would overflow");
-      }
-      long next = current + by;
-      byte[] text = Long.toString(next).getBytes(StandardCharsets.US_ASCII);
-      keyspace.set(hash, key, text, 0, text.length, true);
-      return Replies.integer(next);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private static long parseLong(byte[] value) {
-    if (value.length == 0 || value.length > 20) {
-      throw CommandException.notInteger();
-    }
-    try {
-      String text = new String(value, StandardCharsets.US_ASCII);
-      long v = Long.parseLong(text);
-      if (!Long.toString(v).equals(text)) { // no '+', no leading zeros, as Redis's string2ll
-        throw CommandException.notInteger();
-      }
-      return v;
-    } catch (NumberFormatException e) {
-      throw CommandException.notInteger();
-    }
-  }
-
-  private RedisMessage append(Session s, Request q) {
-    byte[] key = q.bytes(1);
-    byte[] tail = q.bytes(2);
-    lock.lock();
-    try {
-      int hash = keyspace.hash(key);
-      byte[] old = keyspace.value(hash, key);
-      byte[] next = tail;
-      if (old != null) {
-        next = Arrays.copyOf(old, old.length + tail.length);
-        System.arraycopy(tail, 0, next, old.length, tail.length);
-      }
-      keyspace.set(hash, key, next, 0, next.length, true);
-      return Replies.integer(next.length);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private RedisMessage strlen(Session s, Request q) {
-    byte[] key = q.bytes(1);
-    lock.lock();
-    try {
-      byte[] v = keyspace.value(keyspace.hash(key), key);
-      return Replies.integer(v == null ? 0 : v.length);
-    } finally {
-      lock.unlock();
-    }
+    return nx ? Replies.ONE : Replies.OK;
   }
 
   /** Returns every {@code step}-th argument from {@code first} on, copied. */
-  private static byte[][] keys(Request q, int first, int step) {
+  static byte[][] args(Request q, int first, int step) {
     byte[][] keys = new byte[(q.argc() - first + step - 1) / step][];
     for (int i = first, k = 0; i < q.argc(); i += step, k++) {
       keys[k] = q.bytes(i);

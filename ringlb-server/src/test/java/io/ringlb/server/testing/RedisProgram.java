@@ -18,7 +18,11 @@ public enum RedisProgram {
   /** The server, from Debian's {@code redis-server} package. */
   REDIS_SERVER("redis-server", "redis-server"),
   /** The command-line client, from Debian's {@code redis-tools} package. */
-  REDIS_CLI("redis-cli", "redis-tools");
+  REDIS_CLI("redis-cli", "redis-tools"),
+  /** Redis Sentinel, from Debian's {@code redis-sentinel} package. */
+  REDIS_SENTINEL("redis-sentinel", "redis-sentinel"),
+  /** The etcd server, from Debian's {@code etcd-server} package (the proxy's cluster tests). */
+  ETCD("etcd", "etcd-server");
 
   private final String binary;
   private final String debianPackage;

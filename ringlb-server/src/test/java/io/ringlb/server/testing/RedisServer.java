@@ -30,9 +30,16 @@ public final class RedisServer {
 
   /** Launches {@code program} on {@code port} in {@code home}; see {@link #awaitReady}. */
   static RedisServer launch(Path program, int port, Path home) throws IOException {
+    return launch(program, port, home, java.util.List.of());
+  }
+
+  /** Launches {@code program} on {@code port} in {@code home} with {@code extra} arguments. */
+  static RedisServer launch(Path program, int port, Path home, java.util.List<String> extra)
+      throws IOException {
     Files.createDirectories(home);
-    Process process =
-        new ProcessBuilder(
+    java.util.List<String> command =
+        new java.util.ArrayList<>(
+            java.util.List.of(
                 program.toString(),
                 "--port",
                 Integer.toString(port),
@@ -47,7 +54,22 @@ public final class RedisServer {
                 "--protected-mode",
                 "no",
                 "--daemonize",
-                "no")
+                "no"));
+    command.addAll(extra);
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(home.resolve("redis.log").toFile())
+            .start();
+    return new RedisServer(port, process, home);
+  }
+
+  /** Launches redis-sentinel {@code program} with the configuration file {@code config}. */
+  static RedisServer launchSentinel(Path program, int port, Path home, Path config)
+      throws IOException {
+    Files.createDirectories(home);
+    Process process =
+        new ProcessBuilder(program.toString(), config.toString())
             .redirectErrorStream(true)
             .redirectOutput(home.resolve("redis.log").toFile())
             .start();
@@ -145,7 +167,7 @@ public final class RedisServer {
   }
 
   /** Returns what the server logged, for error messages. */
-  String log() {
+  public String log() {
     try {
       return Files.readString(home.resolve("redis.log"));
     } catch (IOException e) {

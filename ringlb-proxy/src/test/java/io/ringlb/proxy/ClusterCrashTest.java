@@ -1,0 +1,197 @@
+package io.ringlb.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.kv.GetResponse;
+import io.ringlb.server.testing.RedisServersExtension;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The proxy running a ring change is killed (SIGKILL, a process of its own) in the middle of it: at
+ * {@code prepare} the other proxies stop holding and the change is rolled back; after {@code
+ * migrate} another proxy takes the change over and finishes it.
+ */
+class ClusterCrashTest {
+
+  @RegisterExtension static final EtcdClusterExtension etcd = new EtcdClusterExtension();
+
+  @RegisterExtension
+  static final RedisServersExtension redis = RedisServersExtension.servers(3).flushBeforeEachTest();
+
+  private static final AtomicInteger CLUSTERS = new AtomicInteger();
+
+  private final List<AutoCloseable> running = new ArrayList<>();
+  private Client client;
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = running.size() - 1; i >= 0; i--) {
+      running.get(i).close();
+    }
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  private ClusterSpec newCluster() {
+    client =
+        Client.builder()
+            .endpoints(etcd.endpointList().stream().map(e -> "http://" + e).toArray(String[]::new))
+            .build();
+    return new ClusterSpec("crash" + CLUSTERS.incrementAndGet(), etcd.endpointList());
+  }
+
+  private ProxyServer proxy(ClusterSpec cluster, int backends) throws Exception {
+    ProxyServer p =
+        ProxyServer.start(ProxyFixtures.config(redis.servers(), backends).cluster(cluster).build());
+    running.add(p);
+    return p;
+  }
+
+  private ClusterProxyProcess process(ClusterSpec cluster, int rate) throws Exception {
+    ClusterProxyProcess p = ClusterProxyProcess.start(cluster, rate);
+    running.add(p);
+    return p;
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  private String get(ClusterSpec cluster, String key) throws Exception {
+    GetResponse r =
+        client.getKVClient().get(bytes(cluster.prefix() + key)).get(10, TimeUnit.SECONDS);
+    return r.getKvs().isEmpty()
+        ? null
+        : r.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8);
+  }
+
+  /** Waits (bounded) until the ring in etcd is at {@code step}. */
+  private void awaitStep(ClusterSpec cluster, String step) throws Exception {
+    for (int i = 0;
+        i < 600 && !String.valueOf(get(cluster, "ring")).startsWith("step: " + step);
+        i++) {
+      Thread.sleep(100);
+    }
+    assertThat(get(cluster, "ring")).startsWith("step: " + step);
+  }
+
+  private static String info(ProxyServer p, String section) {
+    try (Jedis j = new Jedis("127.0.0.1", p.port(), 30_000)) {
+      return j.info(section);
+    }
+  }
+
+  private static Thread ringAsync(int port, String... args) {
+    Thread t =
+        new Thread(
+            () -> {
+              try (Jedis j = new Jedis("127.0.0.1", port, 120_000)) {
+                j.sendCommand(() -> "RING".getBytes(StandardCharsets.UTF_8), args);
+              } catch (RuntimeException killed) {
+                // the proxy is killed before it answers
+              }
+            });
+    t.start();
+    return t;
+  }
+
+  @Test
+  void runnerKilledAtPrepare_othersStopHolding_andTheChangeIsRolledBack() throws Exception {
+    ClusterSpec cluster = newCluster();
+    ProxyServer b = proxy(cluster, 2);
+    try (Jedis jb = new Jedis("127.0.0.1", b.port(), 60_000)) {
+      for (int i = 0; i < 200; i++) {
+        jb.set("k" + i, "v" + i);
+      }
+    }
+    // a member that never acknowledges keeps the change at prepare while its proxy is killed
+    client
+        .getKVClient()
+        .put(bytes(cluster.prefix() + "members/ghost"), bytes("0 127.0.0.1:1"))
+        .get(10, TimeUnit.SECONDS);
+    ClusterProxyProcess a = process(cluster, 0);
+    Thread add = ringAsync(a.port(), "ADD", "2", redis.server(2).address());
+    awaitStep(cluster, "prepare");
+    a.kill();
+    client
+        .getKVClient()
+        .delete(bytes(cluster.prefix() + "members/ghost"))
+        .get(10, TimeUnit.SECONDS);
+    add.join(60_000);
+
+    try (Jedis jb = new Jedis("127.0.0.1", b.port(), 60_000)) {
+      // held at most until the killed proxy's lease expires, then routed by the ring before
+      for (int i = 0; i < 200; i++) {
+        assertThat(jb.get("k" + i)).isEqualTo("v" + i);
+      }
+      awaitStep(cluster, "stable");
+      assertThat(get(cluster, "failed")).contains("rolled back").contains("lease expired");
+      assertThat(info(b, "ring")).contains("ring_servers:2");
+      assertThat(get(cluster, "change")).isNull();
+      // the cluster is not stuck: the next change goes through the other proxy
+      Object reply =
+          jb.sendCommand(
+              () -> "RING".getBytes(StandardCharsets.UTF_8), "ADD", "2", redis.server(2).address());
+      assertThat(new String((byte[]) reply, StandardCharsets.UTF_8)).isEqualTo("OK");
+      for (int i = 0; i < 200; i++) {
+        assertThat(jb.get("k" + i)).isEqualTo("v" + i);
+      }
+    }
+  }
+
+  @Test
+  void runnerKilledAfterMigrate_anotherProxyTakesOver_andTheLeavingBackendEndsEmpty()
+      throws Exception {
+    ClusterSpec cluster = newCluster();
+    ProxyServer b = proxy(cluster, 3);
+    int keys = 3000;
+    try (Jedis jb = new Jedis("127.0.0.1", b.port(), 60_000)) {
+      for (int i = 0; i < keys; i++) {
+        jb.set("k" + i, "v" + i);
+      }
+    }
+    long before = 0;
+    for (int i = 0; i < 3; i++) {
+      try (Jedis direct = new Jedis("127.0.0.1", redis.server(i).port())) {
+        before += direct.dbSize();
+      }
+    }
+    assertThat(before).as("keys on the three backends").isEqualTo(keys);
+    ClusterProxyProcess a = process(cluster, 200); // 200 keys/s: the migration lasts seconds
+    Thread remove = ringAsync(a.port(), "REMOVE", "1");
+    awaitStep(cluster, "migrate");
+    a.kill();
+    remove.join(60_000);
+
+    awaitStep(cluster, "stable");
+    for (int i = 0; i < 300 && get(cluster, "change") != null; i++) {
+      Thread.sleep(100); // the slot is given back once every proxy routes by the stable ring
+    }
+    assertThat(get(cluster, "change")).isNull();
+    assertThat(info(b, "ring")).contains("ring_servers:2");
+    try (Jedis direct = new Jedis("127.0.0.1", redis.server(1).port())) {
+      assertThat(direct.dbSize()).as("keys left on the removed backend").isZero();
+    }
+    try (Jedis jb = new Jedis("127.0.0.1", b.port(), 60_000)) {
+      for (int i = 0; i < keys; i++) {
+        assertThat(jb.get("k" + i)).isEqualTo("v" + i);
+      }
+      String proxies =
+          new String(
+              (byte[]) jb.sendCommand(() -> "RING".getBytes(StandardCharsets.UTF_8), "PROXIES"),
+              StandardCharsets.UTF_8);
+      assertThat(proxies.split("\n")).hasSize(1);
+    }
+  }
+}

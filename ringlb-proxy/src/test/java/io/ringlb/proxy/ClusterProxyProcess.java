@@ -1,0 +1,83 @@
+package io.ringlb.proxy;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A proxy of a cluster in a process of its own, for tests that kill it with SIGKILL: {@link #main}
+ * starts it, prints {@code port=N}, and exits when its standard input closes.
+ */
+final class ClusterProxyProcess implements AutoCloseable {
+
+  private final Process process;
+  private final int port;
+
+  private ClusterProxyProcess(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  /** Starts a proxy of {@code cluster} moving {@code rate} keys/s, with no --backend list. */
+  static ClusterProxyProcess start(ClusterSpec cluster, int rate) throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                ClusterProxyProcess.class.getName(),
+                cluster.name(),
+                String.join(",", cluster.etcd()),
+                Integer.toString(rate))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line = out.readLine(); // the child prints its port or exits
+    if (line == null || !line.startsWith("port=")) {
+      p.destroyForcibly();
+      throw new IOException("the proxy process did not start: " + line);
+    }
+    return new ClusterProxyProcess(p, Integer.parseInt(line.substring("port=".length())));
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** SIGKILL: the proxy stops with no cleanup (its etcd lease expires by itself). */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+
+  public static void main(String[] args) throws Exception {
+    List<String> etcd = Arrays.asList(args[1].split(","));
+    ProxyConfig config =
+        ProxyConfig.builder()
+            .port(0)
+            .threads(1)
+            .requestTimeout(Duration.ofSeconds(5))
+            .cluster(new ClusterSpec(args[0], etcd))
+            .migrationRate(Integer.parseInt(args[2]))
+            .build();
+    try (ProxyServer p = ProxyServer.start(config)) {
+      System.out.println("port=" + p.port());
+      System.out.flush();
+      while (System.in.read() >= 0) {
+        // runs until the test closes the pipe or kills the process
+      }
+    }
+  }
+}
