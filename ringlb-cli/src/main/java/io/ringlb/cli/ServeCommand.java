@@ -197,6 +197,15 @@ public final class ServeCommand implements Callable<Integer> {
   java.util.List<String> allowBackends = new java.util.ArrayList<>();
 
   @Option(
+      names = "--force-after",
+      paramLabel = "DURATION",
+      description =
+          "Proxy mode: how long a backend must have been unreachable before RING REMOVE ID FORCE"
+              + " takes it out without its keys, e.g. 30s, 2m (default: 30s; migration.force-after"
+              + " in the --config file).")
+  String forceAfter;
+
+  @Option(
       names = "--cluster",
       paramLabel = "NAME",
       description =
@@ -252,11 +261,13 @@ public final class ServeCommand implements Callable<Integer> {
       if (parsedOption("--backend-password-file")
           || parsedOption("--allow-backend")
           || parsedOption("--sentinel")
+          || parsedOption("--force-after")
           || durability != null
           || durabilityMinReplicas != null
           || durabilityTimeout != null) {
         throw new IllegalArgumentException(
-            "--backend-password-file, --allow-backend, --sentinel and --durability* are for the"
+            "--backend-password-file, --allow-backend, --sentinel, --force-after and --durability*"
+                + " are for the"
                 + " proxy (--backend or --config)");
       }
       config =
@@ -389,6 +400,9 @@ public final class ServeCommand implements Callable<Integer> {
       }
       if (stateFile != null) {
         b.stateFile(stateFile);
+      }
+      if (forceAfter != null) {
+        b.forceAfter(io.ringlb.proxy.ProxyConfig.parseDuration(forceAfter, "--force-after"));
       }
       if (cluster != null || etcd != null) {
         if (cluster == null) {

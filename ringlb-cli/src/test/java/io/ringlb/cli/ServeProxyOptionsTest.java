@@ -126,4 +126,17 @@ class ServeProxyOptionsTest {
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[1]).contains("--user must be NAME:ROLE:FILE (e.g. app:data:/etc/ringlb/app.pass)");
   }
+
+  @Test
+  void forceAfter_malformedOrEmbedded() {
+    String[] r =
+        run("serve", "--backend", "0=127.0.0.1:7001", "--force-after", "soon", "--port", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1])
+        .contains("--force-after must be a duration such as 500ms, 3s or 1m, not 'soon'")
+        .doesNotContain("Exception");
+    r = run("serve", "--force-after", "30s", "--port", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--force-after are for the proxy (--backend or --config)");
+  }
 }

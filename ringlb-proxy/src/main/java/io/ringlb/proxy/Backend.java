@@ -63,6 +63,12 @@ final class Backend {
 
   private volatile String lastError;
 
+  /**
+   * When ({@link System#nanoTime()}) the failures since this backend's last reply began; 0 while it
+   * answers. A failure sets it only when it is 0, a reply clears it.
+   */
+  private final AtomicLong unreachableSince = new AtomicLong();
+
   /** While ejected: the {@link System#nanoTime()} after which ringlb tries the backend again. */
   private volatile long ejectedUntil;
 
@@ -254,12 +260,15 @@ final class Backend {
   void recordSuccess() {
     if (consecutiveFailures.get() != 0) {
       consecutiveFailures.set(0);
+      unreachableSince.set(0);
     }
   }
 
   void recordFailure(String error) {
     lastError = error;
     failures.incrementAndGet();
+    long now = System.nanoTime();
+    unreachableSince.compareAndSet(0, now == 0 ? 1 : now);
     int n = consecutiveFailures.incrementAndGet();
     failureListener.backendFailed(this, n);
   }
@@ -267,6 +276,14 @@ final class Backend {
   /** Returns whether the last attempt to reach this backend failed. */
   boolean down() {
     return ejected || consecutiveFailures.get() > 0;
+  }
+
+  /**
+   * Returns since when ({@link System#nanoTime()}) every attempt to reach this backend has failed,
+   * with no reply between; 0 when its last attempt was answered (or none failed yet).
+   */
+  long unreachableSince() {
+    return unreachableSince.get();
   }
 
   int consecutiveFailures() {

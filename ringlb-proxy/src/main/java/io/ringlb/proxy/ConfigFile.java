@@ -182,12 +182,18 @@ final class ConfigFile {
     Object migration = map.get("migration");
     if (migration != null) {
       Map<?, ?> m = asMap(migration, "migration");
-      only(m, "migration", "batch", "rate");
+      only(m, "migration", "batch", "rate", "timeout", "force-after");
       if (m.get("batch") != null) {
         b.migrationBatch(integer(m.get("batch"), "migration.batch"));
       }
       if (m.get("rate") != null) {
         b.migrationRate(integer(m.get("rate"), "migration.rate"));
+      }
+      if (m.get("timeout") != null) {
+        b.migrationTimeout(duration(m.get("timeout"), "migration.timeout"));
+      }
+      if (m.get("force-after") != null) {
+        b.forceAfter(duration(m.get("force-after"), "migration.force-after"));
       }
     }
     Object users = map.get("users");

@@ -47,6 +47,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
   private final StateFile stateFile;
   private final Topologies topologies;
   private final Ejection ejection;
+  private final Reachability reachability;
   private final String placementName;
 
   /** The tag keys are routed on, or null when they are routed on all their bytes. */
@@ -95,6 +96,8 @@ final class ControlPlane implements RingControl, Migrations.Host {
             () -> migration.get() != null,
             control,
             this::publishEjections);
+    this.reachability =
+        new Reachability(config.forceAfter(), config.requestTimeout(), backends.values());
     upstream.startingWith(specs.values());
     this.sentinels =
         config.sentinels().isEmpty() ? null : new Sentinels(config, upstream, workers[0].loop());
@@ -265,9 +268,13 @@ final class ControlPlane implements RingControl, Migrations.Host {
     return new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
   }
 
-  /** Starts retrying ejected backends, and following the sentinels. */
+  /**
+   * Starts retrying ejected backends, probing the backends that are down, and following the
+   * sentinels.
+   */
   void start() {
     ejection.start();
+    reachability.start(workers[0].loop());
     if (sentinels != null) {
       sentinels.start();
     }
@@ -431,9 +438,10 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   /**
    * Takes backend {@code id} out of the ring without moving its keys (RING REMOVE id FORCE): for a
-   * backend that is gone for good, whose keys are lost anyway. Refused while the backend answers
-   * PING, since then RING REMOVE can move its keys. A RING REMOVE of the same backend that is
-   * stalled on it is abandoned: the keys it moved already stay moved.
+   * backend that is gone for good, whose keys are lost anyway. Refused unless the backend has been
+   * unreachable for {@code migration.force-after} and still does not answer (see {@link
+   * Reachability}), since otherwise RING REMOVE can move its keys. A RING REMOVE of the same
+   * backend that is stalled on it is abandoned: the keys it moved already stay moved.
    */
   @Override
   public CompletableFuture<String> ringRemoveForce(int id) {
@@ -441,12 +449,12 @@ final class ControlPlane implements RingControl, Migrations.Host {
     Migration running = migration.get();
     if (running != null && running.kind() == Migration.Kind.REMOVE && running.server() == id) {
       // The control thread is inside running.run(), retrying: probe without blocking anyone.
-      Backend b = running.backend();
-      b.call("PING")
+      reachability
+          .mayForce(running.backend())
           .whenComplete(
-              (pong, error) -> {
-                if (error == null && !(pong instanceof Values.Error)) {
-                  reply.completeExceptionally(rejected(answersStill(b, id)));
+              (ok, refused) -> {
+                if (refused != null) {
+                  reply.completeExceptionally(Reachability.refusal(refused));
                 } else {
                   running.abandon(reply);
                   if (migration.get()
@@ -466,9 +474,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
         "RING REMOVE " + id + " FORCE",
         () -> {
           checkNoEjected(topology(), id);
-          if (!(callQuietly(b, "PING") instanceof Values.Error)) {
-            throw rejected(answersStill(b, id));
-          }
+          reachability.checkMayForce(b);
           RingHistory.Change change = history.removing(id);
           RingHistory next = change.next();
           int[] ring = next.ids();
@@ -483,14 +489,6 @@ final class ControlPlane implements RingControl, Migrations.Host {
           answerWhenDone(reply);
         });
     return reply;
-  }
-
-  private static String answersStill(Backend b, int id) {
-    return b.describe()
-        + " answers: RING REMOVE "
-        + id
-        + " moves its keys; FORCE is only for a "
-        + "backend that is gone";
   }
 
   /**

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,6 +26,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * write lands on the new owner after the old copy left. On an error the migration keeps retrying,
  * unless a RING REMOVE FORCE abandons it or a RING ABORT stops it; see {@code
  * docs/ARCHITECTURE.md}.
+ *
+ * <p>The keys found are moved by {@link BatchMove}, in steps that keep the sources from waiting on
+ * a slow or frozen target ({@link MigrateGate}) and at a rate held over every second ({@link
+ * MoveRate}). A key found on both owners keeps the copy of its owner before the change (see {@link
+ * KeyMove}).
  *
  * <p>A migration that undoes an aborted change ({@link #undoing()}) moves the keys back to the
  * owners they had before it.
@@ -99,6 +105,9 @@ final class Migration {
    * and the keys moved at one point of the migration.
    */
   private final ReentrantLock moves = new ReentrantLock(true);
+
+  /** The gates of the MIGRATEs to each new owner, by backend id. */
+  private final ConcurrentHashMap<Integer, MigrateGate> gates = new ConcurrentHashMap<>();
 
   Migration(
       Kind kind,
@@ -175,28 +184,51 @@ final class Migration {
   void run(Host host) throws InterruptedException {
     phase = "moving";
     estimate(host);
-    while (abandonedBy == null) {
-      try {
-        moveAll(host);
-        error = null;
-        break;
-      } catch (MigrationException e) {
-        if (abandonedBy != null) {
-          break; // stopped between two batches
+    MoveRate rate = new MoveRate(host.config().migrationRate());
+    try {
+      while (abandonedBy == null) {
+        try {
+          moveAll(host, rate);
+          error = null;
+          break;
+        } catch (MigrationException e) {
+          if (abandonedBy != null) {
+            break; // stopped between two steps
+          }
+          error = e.getMessage();
+          phase = "retrying";
+          host.migrationStalled(this, e.getMessage());
+          for (int i = 0; i < 10 && abandonedBy == null; i++) {
+            Thread.sleep(100);
+          }
+          phase = "moving";
         }
-        error = e.getMessage();
-        phase = "retrying";
-        host.migrationStalled(this, e.getMessage());
-        for (int i = 0; i < 10 && abandonedBy == null; i++) {
-          Thread.sleep(100);
-        }
-        phase = "moving";
+      }
+    } finally {
+      for (MigrateGate gate : gates.values()) {
+        gate.retire();
       }
     }
     synchronized (this) {
       ended = true;
     }
     phase = "finishing";
+  }
+
+  /**
+   * Returns the gate of the MIGRATEs to {@code to}, the new owner of keys in this migration; the
+   * migration's steps and the clients' moves share it.
+   */
+  MigrateGate gate(Backend to, Upstream upstream) {
+    MigrateGate gate = gates.get(to.id());
+    if (gate != null) {
+      return gate;
+    }
+    return gates.computeIfAbsent(
+        to.id(),
+        id ->
+            new MigrateGate(
+                to, upstream.migrateTimeoutMillis(), upstream.requestTimeoutMillis() / 2));
   }
 
   /**
@@ -252,7 +284,7 @@ final class Migration {
     finishedNanos = System.nanoTime();
   }
 
-  private void moveAll(Host host) throws InterruptedException {
+  private void moveAll(Host host, MoveRate rate) throws InterruptedException {
     int batch = host.config().migrationBatch();
     for (int pass = 0; ; pass++) {
       for (int source : sources) {
@@ -277,7 +309,7 @@ final class Migration {
             groups.computeIfAbsent(to, x -> new ArrayList<>()).add(key);
           }
           for (Map.Entry<Integer, List<byte[]>> group : groups.entrySet()) {
-            migrate(host, from, host.backend(group.getKey()), group.getValue());
+            BatchMove.move(this, host, rate, from, host.backend(group.getKey()), group.getValue());
           }
           if (kind == Kind.REMOVE) {
             removeLeft = size(from);
@@ -301,99 +333,6 @@ final class Migration {
                 + REMOVE_PASSES
                 + " passes");
       }
-    }
-  }
-
-  private void migrate(Host host, Backend from, Backend to, List<byte[]> keys)
-      throws InterruptedException {
-    if (abandonedBy != null) {
-      throw new MigrationException("stopped");
-    }
-    moves.lock();
-    try {
-      moveBatch(host, from, to, keys);
-    } finally {
-      moves.unlock();
-    }
-    throttle(host.config().migrationRate());
-  }
-
-  private void moveBatch(Host host, Backend from, Backend to, List<byte[]> keys)
-      throws InterruptedException {
-    List<Object> args = migrateArgs(host.upstream(), to, "");
-    args.add("KEYS");
-    args.addAll(keys);
-    Object reply = call(from, args.toArray());
-    if (reply instanceof Values.Error e) {
-      if (!e.busyKey()) {
-        throw new MigrationException(
-            "moving keys from "
-                + from.describe()
-                + " to "
-                + to.describe()
-                + " failed: "
-                + e.text());
-      }
-      // Some keys exist on both: the copy on the owner before the change wins (see KeyMove).
-      for (byte[] key : keys) {
-        List<Object> one = migrateArgs(host.upstream(), to, key);
-        Object r = call(from, one.toArray());
-        if (r instanceof Values.Error busy) {
-          if (!busy.busyKey()) {
-            throw new MigrationException(
-                "moving a key from "
-                    + from.describe()
-                    + " to "
-                    + to.describe()
-                    + " failed: "
-                    + busy.text());
-          }
-          if (undoing) {
-            call(from, "DEL", key);
-          } else {
-            one.add("REPLACE");
-            Object replaced = call(from, one.toArray());
-            if (replaced instanceof Values.Error failed) {
-              throw new MigrationException(
-                  "moving a key from "
-                      + from.describe()
-                      + " to "
-                      + to.describe()
-                      + " failed: "
-                      + failed.text());
-            }
-          }
-        }
-      }
-    }
-    moved.addAndGet(keys.size());
-  }
-
-  /** Returns {@code MIGRATE host port key 0 timeout [AUTH password]} as a list of arguments. */
-  static List<Object> migrateArgs(Upstream upstream, Backend to, Object key) {
-    List<Object> args = new ArrayList<>();
-    args.add("MIGRATE");
-    to.addAddress(args);
-    args.add(key);
-    args.add("0");
-    args.add(Long.toString(upstream.requestTimeoutMillis()));
-    String password = upstream.password();
-    if (password != null) {
-      upstream.admit(to.target()); // the password goes only to an allowed backend
-      args.add("AUTH");
-      args.add(password);
-    }
-    return args;
-  }
-
-  private void throttle(int rate) throws InterruptedException {
-    if (rate <= 0) {
-      return;
-    }
-    long due = startedNanos + moved.get() * 1_000_000_000L / rate;
-    long wait = due - System.nanoTime();
-    if (wait > 0) {
-      TimeUnit.NANOSECONDS.sleep(wait);
     }
   }
 
@@ -424,7 +363,12 @@ final class Migration {
     throw new MigrationException(b.describe() + " answered DBSIZE with " + describe(reply));
   }
 
-  private static Object call(Backend b, Object... args) throws InterruptedException {
+  /**
+   * Sends a command to {@code b} and waits for its reply (up to 30 s).
+   *
+   * @throws MigrationException if it cannot be reached or does not answer
+   */
+  static Object call(Backend b, Object... args) throws InterruptedException {
     try {
       return b.call(args).get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -445,6 +389,11 @@ final class Migration {
     return reply instanceof Values.Error e ? "-" + e.text() : String.valueOf(reply);
   }
 
+  /** {@code keys} keys were moved by the migration itself. */
+  void countMoved(int keys) {
+    moved.addAndGet(keys);
+  }
+
   void countClientMove() {
     movedByClients.incrementAndGet();
   }
@@ -456,6 +405,15 @@ final class Migration {
 
   long moved() {
     return moved.get() + movedByClients.get();
+  }
+
+  /** The MIGRATEs that timed out or could not reach their target, the clients' included. */
+  long migrateTimeouts() {
+    long n = 0;
+    for (MigrateGate gate : gates.values()) {
+      n += gate.timeouts();
+    }
+    return n;
   }
 
   /** Returns the keys still to move: exact for a removal, estimated for an addition; -1 unknown. */
@@ -514,6 +472,8 @@ final class Migration {
         .append(scanned.get())
         .append(",keys_left=")
         .append(left())
+        .append(",migrate_timeouts=")
+        .append(migrateTimeouts())
         .append(",rate_keys_per_sec=")
         .append(String.format(java.util.Locale.ROOT, "%.0f", rate()))
         .append(",seconds=")

@@ -27,6 +27,9 @@ import java.util.TreeMap;
  */
 public final class ProxyConfig {
 
+  /** MIGRATE's timeout in a migration step unless set. */
+  private static final Duration DEFAULT_MIGRATION_TIMEOUT = Duration.ofMillis(100);
+
   /** The largest backend id (ids are those of the placement: 0..99999 for the seed ring). */
   static final int MAX_BACKEND_ID = 99_999;
 
@@ -45,6 +48,8 @@ public final class ProxyConfig {
   private final Duration ejectRetry;
   private final int migrationBatch;
   private final int migrationRate;
+  private final Duration migrationTimeout;
+  private final Duration forceAfter;
   private final Path stateFile;
   private final ClusterSpec cluster;
   private final int maxClients;
@@ -71,6 +76,8 @@ public final class ProxyConfig {
     this.ejectRetry = b.ejectRetry;
     this.migrationBatch = b.migrationBatch;
     this.migrationRate = b.migrationRate;
+    this.migrationTimeout = b.migrationTimeout;
+    this.forceAfter = b.forceAfter;
     this.stateFile = b.stateFile;
     this.cluster = b.cluster;
     this.maxClients = b.maxClients;
@@ -107,6 +114,8 @@ public final class ProxyConfig {
     b.ejectRetry = ejectRetry;
     b.migrationBatch = migrationBatch;
     b.migrationRate = migrationRate;
+    b.migrationTimeout = migrationTimeout;
+    b.forceAfter = forceAfter;
     b.stateFile = stateFile;
     b.cluster = cluster;
     b.maxClients = maxClients;
@@ -195,6 +204,30 @@ public final class ProxyConfig {
   /** The most keys a migration moves per second; 0 means no limit. */
   public int migrationRate() {
     return migrationRate;
+  }
+
+  /**
+   * How long a source redis-server may wait for the target in one MIGRATE step of a migration (its
+   * timeout argument): the longest a frozen target can hold up the source, and so the other keys it
+   * serves. A step that times out is retried when the target answers again.
+   */
+  public Duration migrationTimeout() {
+    return migrationTimeout;
+  }
+
+  /** How long a backend must have been unreachable before RING REMOVE FORCE takes it out. */
+  public Duration forceAfter() {
+    return forceAfter;
+  }
+
+  /**
+   * Parses a duration as the configuration file writes them: {@code 500ms}, {@code 30s}, {@code
+   * 2m}, or a number of milliseconds.
+   *
+   * @throws IllegalArgumentException naming {@code where} and the text if it is none of those
+   */
+  public static Duration parseDuration(String text, String where) {
+    return ConfigFile.duration(text, where);
   }
 
   /** The file recording the ring and any running migration, or null to keep them in memory. */
@@ -419,6 +452,8 @@ public final class ProxyConfig {
     private Duration ejectRetry = Duration.ofSeconds(30);
     private int migrationBatch = 100;
     private int migrationRate;
+    private Duration migrationTimeout = DEFAULT_MIGRATION_TIMEOUT;
+    private Duration forceAfter = Duration.ofSeconds(30);
     private Path stateFile;
     private ClusterSpec cluster;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
@@ -633,6 +668,18 @@ public final class ProxyConfig {
       return this;
     }
 
+    /** Sets how long a source may wait for the target in one MIGRATE step (default 100 ms). */
+    public Builder migrationTimeout(Duration timeout) {
+      this.migrationTimeout = positive(timeout, "migration.timeout");
+      return this;
+    }
+
+    /** Sets how long a backend must be unreachable before RING REMOVE FORCE (default 30 s). */
+    public Builder forceAfter(Duration after) {
+      this.forceAfter = positive(after, "force-after");
+      return this;
+    }
+
     /** Records the ring and running migrations in {@code file} (null: in memory only). */
     public Builder stateFile(Path file) {
       this.stateFile = file;
@@ -667,8 +714,9 @@ public final class ProxyConfig {
     /**
      * Returns the configuration.
      *
-     * @throws IllegalArgumentException if a backend is Sentinel-managed and no sentinel is given,
-     *     or the durability timeout is not shorter than the request timeout
+     * @throws IllegalArgumentException if a migration timeout that was set is not shorter than the
+     *     request timeout, a backend is Sentinel-managed and no sentinel is given, or the
+     *     durability timeout is not shorter than the request timeout
      */
     public ProxyConfig build() {
       if (durability.replicated() && durability.timeout().compareTo(requestTimeout) >= 0) {
@@ -678,6 +726,15 @@ public final class ProxyConfig {
                 + " ms) must be shorter than the request timeout ("
                 + requestTimeout.toMillis()
                 + " ms): a write waits for its replicas within its request's time");
+      }
+      if (migrationTimeout != DEFAULT_MIGRATION_TIMEOUT
+          && migrationTimeout.compareTo(requestTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            "migration.timeout ("
+                + migrationTimeout.toMillis()
+                + " ms) must be shorter than timeouts.request ("
+                + requestTimeout.toMillis()
+                + " ms)");
       }
       if (sentinels.isEmpty()) {
         for (BackendSpec b : backends.values()) {

@@ -32,6 +32,7 @@ final class Upstream {
   private final int connectTimeoutMillis;
   private final long requestTimeoutMillis;
   private final long requestTimeoutNanos;
+  private final long migrateTimeoutMillis;
   private final String password;
 
   /** AUTH with the backend password, encoded once; null when backends take no password. */
@@ -57,6 +58,9 @@ final class Upstream {
         (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis());
     this.requestTimeoutMillis = config.requestTimeout().toMillis();
     this.requestTimeoutNanos = config.requestTimeout().toNanos();
+    // A MIGRATE must end well within the request timeout of the connection that sent it.
+    this.migrateTimeoutMillis =
+        Math.max(1, Math.min(config.migrationTimeout().toMillis(), requestTimeoutMillis / 2));
     this.password = config.backendPassword();
     if (password == null) {
       this.auth = null;
@@ -188,6 +192,14 @@ final class Upstream {
   /** How long a backend may take to answer, in milliseconds. */
   long requestTimeoutMillis() {
     return requestTimeoutMillis;
+  }
+
+  /**
+   * MIGRATE's timeout in a migration step, in milliseconds: {@code migration.timeout}, at most half
+   * the request timeout.
+   */
+  long migrateTimeoutMillis() {
+    return migrateTimeoutMillis;
   }
 
   /** How long a backend may take to answer, in nanoseconds. */

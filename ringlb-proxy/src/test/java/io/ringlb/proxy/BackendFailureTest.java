@@ -172,10 +172,36 @@ class BackendFailureTest {
     return new String((byte[]) reply, StandardCharsets.UTF_8);
   }
 
+  /**
+   * Sends RING REMOVE id FORCE until it is accepted (up to 30 s), each refusal saying that the
+   * backend has not been unreachable for force-after yet; returns the refusals.
+   */
+  private static java.util.List<String> forceWhenAllowed(Jedis jedis, String id, String needs)
+      throws InterruptedException {
+    java.util.List<String> refusals = new java.util.ArrayList<>();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < until) {
+      try {
+        assertThat(ring(jedis, "REMOVE", id, "FORCE")).isEqualTo("OK");
+        return refusals;
+      } catch (JedisDataException e) {
+        assertThat(e.getMessage())
+            .contains("has been unreachable for ")
+            .contains("; FORCE needs " + needs + " (force-after): try again in ");
+        refusals.add(e.getMessage());
+        Thread.sleep(100);
+      }
+    }
+    throw new AssertionError("RING REMOVE " + id + " FORCE still refused: " + refusals);
+  }
+
   @Test
   @Timeout(60)
   void ringRemoveForce_abandonsAStalledRemovalOfADeadBackend() throws Exception {
-    startProxy(ProxyConfig.builder().requestTimeout(Duration.ofSeconds(1)));
+    startProxy(
+        ProxyConfig.builder()
+            .requestTimeout(Duration.ofSeconds(1))
+            .forceAfter(Duration.ofSeconds(1)));
     String lost = keyOf(1, true);
     String kept = keyOf(1, false);
     try (Jedis jedis = client()) {
@@ -191,7 +217,7 @@ class BackendFailureTest {
       assertThatThrownBy(() -> ring(jedis, "REMOVE", "2"))
           .hasMessageContaining("a migration is already running (remove 1)");
 
-      assertThat(ring(jedis, "REMOVE", "1", "FORCE")).isEqualTo("OK");
+      assertThat(forceWhenAllowed(jedis, "1", "1 s")).isNotEmpty();
 
       assertThat(ring(jedis, "NODES")).doesNotContain("id=1 ").contains("id=0 ", "id=2 ");
       assertThat(jedis.info("migration")).contains("state=abandoned");
@@ -205,17 +231,24 @@ class BackendFailureTest {
 
   @Test
   @Timeout(60)
-  void ringRemoveForce_ofADeadBackend_takesItOutAtOnce() throws Exception {
-    startProxy(ProxyConfig.builder().requestTimeout(Duration.ofSeconds(1)));
+  void ringRemoveForce_ofADeadBackend_takesItOutOnceUnreachableForForceAfter() throws Exception {
+    startProxy(
+        ProxyConfig.builder()
+            .requestTimeout(Duration.ofSeconds(1))
+            .forceAfter(Duration.ofMillis(1500)));
     String lost = keyOf(2, true);
     String kept = keyOf(2, false);
     try (Jedis jedis = client()) {
       jedis.set(lost, "a");
       jedis.set(kept, "b");
+      long killed = System.nanoTime(); // the clock starts at a failure after this
       redis.server(2).kill();
       assertThatThrownBy(() -> jedis.get(lost)).hasMessageContaining("backend 2");
 
-      assertThat(ring(jedis, "REMOVE", "2", "FORCE")).isEqualTo("OK");
+      assertThat(forceWhenAllowed(jedis, "2", "1.5 s")).isNotEmpty();
+      assertThat(Duration.ofNanos(System.nanoTime() - killed))
+          .as("never before force-after")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(1500));
 
       assertThat(ring(jedis, "NODES")).doesNotContain("id=2 ");
       assertThat(jedis.get(lost)).isNull();
@@ -224,6 +257,77 @@ class BackendFailureTest {
           .hasMessageContaining("backend 2 is not in the ring");
       assertThatThrownBy(() -> ring(jedis, "REMOVE", "0", "NOW"))
           .hasMessageContaining("usage: RING REMOVE <id> [FORCE]");
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void ringRemoveForce_ofAFrozenBackend_isRefusedAndItsKeysStay() throws Exception {
+    startProxy(ProxyConfig.builder().requestTimeout(Duration.ofMillis(800)));
+    String frozen = keyOf(2, true);
+    try (Jedis jedis = client()) {
+      jedis.set(frozen, "a");
+      redis.server(2).pause();
+      assertThatThrownBy(() -> jedis.get(frozen)).hasMessageContaining("did not answer within");
+
+      // One missed timeout (and the probe FORCE makes) is not "gone": the default needs 30 s.
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "2", "FORCE"))
+          .isInstanceOf(JedisDataException.class)
+          .hasMessageContaining("backend 2 (" + redis.server(2).address() + ")")
+          .hasMessageContaining("has been unreachable for ")
+          .hasMessageContaining("; FORCE needs 30 s (force-after): try again in ");
+      assertThat(ring(jedis, "NODES")).contains("id=2 ");
+
+      redis.server(2).resume();
+      String value = null;
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (value == null && System.nanoTime() < until) {
+        try {
+          value = jedis.get(frozen);
+        } catch (JedisDataException e) {
+          Thread.sleep(50);
+        }
+      }
+      assertThat(value).isEqualTo("a");
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "2", "FORCE"))
+          .hasMessageContaining("backend 2 (" + redis.server(2).address() + ") answers");
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void ringRemoveForce_countsOnlyTheTimeSinceTheBackendLastAnswered() throws Exception {
+    startProxy(
+        ProxyConfig.builder()
+            .requestTimeout(Duration.ofMillis(800))
+            .forceAfter(Duration.ofSeconds(2)));
+    String key = keyOf(1, true);
+    try (Jedis jedis = client()) {
+      jedis.set(key, "a");
+      redis.server(1).pause();
+      assertThatThrownBy(() -> jedis.get(key)).hasMessageContaining("did not answer within");
+      long firstFailure = System.nanoTime();
+      redis.server(1).resume();
+      String value = null;
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (value == null && System.nanoTime() < until) {
+        try {
+          value = jedis.get(key); // it answers again: the clock stops
+        } catch (JedisDataException e) {
+          Thread.sleep(50);
+        }
+      }
+      assertThat(value).isEqualTo("a");
+      // More than force-after since the first failure, then the backend dies: it has been
+      // unreachable only since now.
+      while (System.nanoTime() - firstFailure < TimeUnit.MILLISECONDS.toNanos(2500)) {
+        Thread.sleep(50);
+      }
+      redis.server(1).kill();
+      assertThatThrownBy(() -> ring(jedis, "REMOVE", "1", "FORCE"))
+          .hasMessageContaining("backend 1 (" + redis.server(1).address() + ")")
+          .hasMessageMatching(".*has been unreachable for [01]\\.\\d s; FORCE needs 2 s .*");
+      assertThat(ring(jedis, "NODES")).contains("id=1 ");
     }
   }
 }

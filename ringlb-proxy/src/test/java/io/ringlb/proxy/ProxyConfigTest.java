@@ -137,7 +137,7 @@ class ProxyConfigTest {
         pool: 2
         threads: 3
         eject: {after-failures: 4, retry: 1m}
-        migration: {batch: 10, rate: 500}
+        migration: {batch: 10, rate: 500, timeout: 50ms, force-after: 2m}
         """);
     assertThat(config.port()).isEqualTo(7000);
     assertThat(config.backends().get(5).host()).isEqualTo("redis.local");
@@ -150,6 +150,26 @@ class ProxyConfigTest {
     assertThat(config.ejectRetry()).isEqualTo(Duration.ofMinutes(1));
     assertThat(config.migrationBatch()).isEqualTo(10);
     assertThat(config.migrationRate()).isEqualTo(500);
+    assertThat(config.migrationTimeout()).isEqualTo(Duration.ofMillis(50));
+    assertThat(config.forceAfter()).isEqualTo(Duration.ofMinutes(2));
+  }
+
+  @Test
+  void migrationLimits_defaultsAndBadValues() throws Exception {
+    ProxyConfig defaults = load("listen: 127.0.0.1:7000\n");
+    assertThat(defaults.migrationTimeout()).isEqualTo(Duration.ofMillis(100));
+    assertThat(defaults.forceAfter()).isEqualTo(Duration.ofSeconds(30));
+    assertThatThrownBy(() -> load("migration: {force-after: soon}\n"))
+        .hasMessageContaining(
+            "migration.force-after must be a duration such as 500ms, 3s or 1m, not 'soon'");
+    assertThatThrownBy(() -> load("migration: {force-after: 0s}\n"))
+        .hasMessageContaining("force-after must be positive: 0 ms");
+    assertThatThrownBy(() -> load("timeouts: {request: 2s}\nmigration: {timeout: 3s}\n"))
+        .hasMessageContaining(
+            "migration.timeout (3000 ms) must be shorter than timeouts.request (2000 ms)");
+    assertThatThrownBy(() -> load("migration: {pace: 1}\n"))
+        .hasMessageContaining(
+            "unknown setting 'migration.pace' (known: batch, rate, timeout, force-after)");
   }
 
   @Test
