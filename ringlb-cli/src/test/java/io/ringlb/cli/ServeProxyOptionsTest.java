@@ -137,6 +137,7 @@ class ServeProxyOptionsTest {
         .doesNotContain("Exception");
     r = run("serve", "--force-after", "30s", "--port", "0");
     assertThat(r[0]).isEqualTo("2");
-    assertThat(r[1]).contains("--force-after are for the proxy (--backend or --config)");
+    assertThat(r[1])
+        .contains("--force-after and --durability* are for the proxy (--backend or --config)");
   }
 }
