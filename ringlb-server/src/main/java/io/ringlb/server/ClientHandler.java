@@ -2,7 +2,6 @@ package io.ringlb.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -31,7 +30,11 @@ import java.util.logging.Logger;
  * connection (a backend answered) are flushed once at the end of the loop's turn by the loop's
  * {@link TurnFlusher}. Reading pauses while the queue is long, and a client that pipelines without
  * ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread replies,
- * so neither can grow memory without bound.
+ * so neither can grow memory without bound; what it holds (unread and queued replies, held
+ * requests, a request still arriving) counts in the server's {@link ClientMemory}, which
+ * disconnects the largest client when all of them together hold more than {@code
+ * maxmemory-clients}. A buffer that cannot be allocated ({@link OutOfMemoryError}) closes this
+ * connection only.
  *
  * <p>Holding. A data side that must not run requests for a while (a proxy switching topology)
  * answers {@link CommandHandler#HELD}; the request and every later one are then kept, with their
@@ -49,12 +52,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private final Request request = new Request();
   private final ArrayDeque<ReplySlot> pending = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
+  private ClientMemory.Account memory;
   private TurnFlusher flusher;
   private ConnectionState state = ConnectionState.NONE;
   private ReplyBatch out; // replies encoded in this read batch, not yet written
   private ReplySlot current; // the slot the running handler took, if any
   private final HeldRequests held = new HeldRequests();
-  private User user; // null until authenticated
   private final AuthThrottle.Attempts authAttempts = new AuthThrottle.Attempts();
   private boolean closing;
   private boolean closeWhenDrained;
@@ -67,7 +70,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   ClientHandler(ServerContext server) {
     this.server = server;
     this.id = server.nextClientId();
-    this.user = server.autoLogin();
+    info.login(server.autoLogin());
   }
 
   // ---- Session -------------------------------------------------------------------------------
@@ -136,8 +139,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       ReferenceCountUtil.release(message);
       return;
     }
-    send(message);
-    scheduleFlush();
+    try {
+      send(message);
+      scheduleFlush();
+    } catch (OutOfMemoryError e) {
+      outOfMemory(e);
+    }
   }
 
   @Override
@@ -185,17 +192,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   // ---- connection state used by the connection commands --------------------------------------
 
   boolean authenticated() {
-    return user != null;
-  }
-
-  /** Returns the user the connection is logged in as, or null before it authenticates. */
-  User user() {
-    return user;
-  }
-
-  /** Logs the connection in as {@code user}. */
-  void login(User user) {
-    this.user = user;
+    return info.user() != null;
   }
 
   /** Returns the connection's failed logins, which RESET keeps. */
@@ -203,14 +200,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     return authAttempts;
   }
 
-  /** Returns what CLIENT LIST shows of this connection besides the data side's state. */
+  /** Returns what CLIENT LIST shows of this connection besides the data side's state: its user. */
   ClientInfo info() {
     return info;
   }
 
   /** RESET: the connection's own state back to a new connection's, the data side's too. */
   void reset() {
-    user = server.autoLogin();
+    info.login(server.autoLogin());
     info.name(null);
     state.reset();
   }
@@ -225,9 +222,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.channel().close();
   }
 
+  /** Returns the account of what this connection holds in the server's {@link ClientMemory}. */
+  ClientMemory.Account memory() {
+    return memory;
+  }
+
   /** Returns this client's CLIENT LIST / CLIENT INFO line, without the line end. */
   String describe() {
-    return info.line(id, ctx.channel(), state, user, closeWhenDrained);
+    return info.line(id, ctx.channel(), state, closeWhenDrained, memory);
   }
 
   // ---- channel events ------------------------------------------------------------------------
@@ -237,6 +239,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     this.ctx = ctx;
     this.flusher = TurnFlusher.of(ctx.channel().eventLoop());
     this.out = new ReplyBatch(ctx);
+    this.memory = server.clientMemory().open(id, ctx.channel(), this::closeForMemory);
   }
 
   @Override
@@ -267,6 +270,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       slot.discard();
     }
     held.releaseAll();
+    memory.close();
     flushStats();
     ConnectionState s = state;
     state = ConnectionState.NONE;
@@ -289,19 +293,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       } else if (msg instanceof ProtocolError error) {
         protocolError(error.reason());
         return;
-      } else if (msg instanceof RedisMessage) {
-        String line = InlineArgs.lineOf((RedisMessage) msg);
-        // The decoder checks an inline line's length only while its CRLF has not arrived; a
-        // whole line read at once is checked here, as Redis refuses any over 64 KB.
-        if (line.length() > RespServer.MAX_INLINE / 3
-            && ByteBufUtil.utf8Bytes(line) > RespServer.MAX_INLINE) {
-          protocolError("too big inline request");
-          return;
-        }
+      } else if (msg instanceof RedisMessage inline) {
         List<byte[]> args;
         try {
-          args = InlineArgs.split(line);
-        } catch (InlineArgs.UnbalancedQuotes e) {
+          args = InlineArgs.of(inline);
+        } catch (InlineArgs.Refused e) {
           protocolError(e.getMessage());
           return;
         }
@@ -355,7 +351,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private boolean run() {
     RedisMessage reply;
     try {
-      reply = server.commands().dispatch(this, request, user);
+      reply = server.commands().dispatch(this, request, info.user());
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "command " + request.string(0) + " failed", e);
       reply = Replies.error("ERR internal error: " + e);
@@ -392,7 +388,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (pending.size() >= MAX_PENDING) {
       pauseReading();
     }
-    closeIfOutputTooLarge();
+    if (!ctx.channel().isWritable()) { // replies pile up within this read: count them now
+      memory.report(held.bytes());
+    }
     if (closeWhenDrained) {
       closeIfDrained();
     }
@@ -404,7 +402,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       out.write(reply);
       unflushed = true;
     } else {
-      pending.add(ReplySlot.ready(reply));
+      ReplySlot slot = ReplySlot.ready(reply);
+      memory.queued(slot.bytes);
+      pending.add(slot);
     }
   }
 
@@ -446,24 +446,33 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       ctx.flush();
     }
     flushStats();
+    memory.report(held.bytes() + request.size());
     ctx.fireChannelReadComplete();
   }
 
-  /** Flushes what was written outside a read of this connection; run by the loop's flusher. */
+  /**
+   * Flushes what was written outside a read of this connection, and accounts for the replies that
+   * came; run by the loop's flusher.
+   */
   @Override
   public void flush() {
     flushQueued = false;
-    if (unflushed) {
-      unflushed = false;
-      out.writeOut();
-      ctx.flush();
+    try {
+      if (unflushed) {
+        unflushed = false;
+        out.writeOut();
+        ctx.flush();
+      }
+      flushStats();
+      memory.report(held.bytes() + request.size());
+    } catch (OutOfMemoryError e) {
+      outOfMemory(e);
     }
-    flushStats();
-    closeIfOutputTooLarge();
   }
 
+  /** Flushes, and accounts for this client's memory, at the end of the loop's turn. */
   private void scheduleFlush() {
-    if (unflushed && !flushQueued) {
+    if (!flushQueued) {
       flushQueued = true;
       flusher.downstream(this);
     }
@@ -484,6 +493,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof OutOfMemoryError e) {
+      outOfMemory(e);
+      return;
+    }
     if (!(cause instanceof IOException)) {
       LOG.log(Level.FINE, "closing connection " + id + " after an error", cause);
     }
@@ -491,24 +504,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.close();
   }
 
-  /** Disconnects a client whose unread replies exceed the unread-reply limit. */
-  private void closeIfOutputTooLarge() {
-    if (!ctx.channel().isWritable() && outputTooLarge()) {
-      LOG.warning(
-          "closing client "
-              + id
-              + ": more than "
-              + ServerConfig.MAX_UNREAD_REPLY_BYTES
-              + " bytes of replies unread");
-      closing = true;
-      ctx.close();
-    }
+  /** A buffer for this connection could not be allocated: it alone is closed. */
+  void outOfMemory(OutOfMemoryError e) {
+    closeForMemory("no memory for its buffers: " + e.getMessage());
   }
 
-  /** Returns whether the client's unread replies exceed the unread-reply limit. */
-  private boolean outputTooLarge() {
-    io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-    return out != null && out.totalPendingWriteBytes() > ServerConfig.MAX_UNREAD_REPLY_BYTES;
+  /**
+   * Closes this connection for the memory it holds or could not get, logging {@code why} (null:
+   * {@link ClientMemory} logged it).
+   */
+  private void closeForMemory(String why) {
+    if (why != null && !closing) {
+      LOG.warning("closing client " + id + " (" + remoteAddress() + "): " + why);
+    }
+    closing = true;
+    ctx.close();
   }
 
   private void pauseReading() {
@@ -534,10 +544,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ReplySlot head;
     while ((head = pending.peek()) != null && head.done) {
       pending.poll();
+      memory.queued(-head.bytes);
       if (head.raw != null) {
-        out.writeRaw(head.raw);
-        head.raw.release();
+        ByteBuf raw = head.raw;
         head.raw = null;
+        try {
+          out.writeRaw(raw);
+        } finally {
+          raw.release();
+        }
       } else {
         out.write(head.reply);
         head.reply = null;
@@ -555,10 +570,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   /** {@code slot}'s reply arrived, on the event loop: written now if it is the head. */
   void delivered(ReplySlot slot) {
+    memory.queued(slot.bytes);
     if (pending.peek() == slot && current != slot) {
       drain();
-      scheduleFlush();
     }
+    scheduleFlush();
   }
 
   /**
@@ -567,6 +583,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
    */
   boolean deliveredRaw(ReplySlot slot, ByteBuf resp) {
     if (pending.peek() != slot || current == slot) {
+      slot.bytes = resp.readableBytes();
+      memory.queued(slot.bytes);
+      scheduleFlush();
       return false;
     }
     pending.poll();

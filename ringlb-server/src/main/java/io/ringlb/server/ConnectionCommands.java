@@ -99,7 +99,7 @@ final class ConnectionCommands {
     t.registerSubcommand(
         "acl",
         CommandSpec.of("whoami", 2, ""),
-        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).user().name()));
+        (s, r) -> Replies.bulk(s.alloc(), ((ClientHandler) s).info().user().name()));
     t.registerSubcommand("acl", CommandSpec.of("list", 2, "admin"), this::aclList);
     t.registerSubcommand(
         "acl",
@@ -212,7 +212,7 @@ final class ConnectionCommands {
     if (user == null) {
       return wrongPassword(s);
     }
-    ((ClientHandler) s).login(user);
+    ((ClientHandler) s).info().login(user);
     return Replies.OK;
   }
 
@@ -241,7 +241,7 @@ final class ConnectionCommands {
         if (user == null) {
           return wrongPassword(s);
         }
-        client.login(user);
+        client.info().login(user);
         i += 2;
       } else if (r.is(i, "setname") && more >= 1) {
         String name = r.string(i + 1);
@@ -277,6 +277,7 @@ final class ConnectionCommands {
       {"bind", c.bind()},
       {"maxclients", Integer.toString(c.maxClients())},
       {"proto-max-bulk-len", Long.toString(c.protoMaxBulkLen())},
+      {"maxmemory-clients", Long.toString(c.maxMemoryClients())},
       // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
       {"requirepass", ""},
       {"databases", "1"},

@@ -12,6 +12,7 @@ final class HeldRequests {
 
   private ArrayDeque<ByteBuf[]> queue; // made on the first hold
   private boolean holding;
+  private long bytes;
 
   /** Returns whether requests are being held: a new one must wait behind them. */
   boolean holding() {
@@ -23,18 +24,25 @@ final class HeldRequests {
     return queue == null ? 0 : queue.size();
   }
 
+  /** Returns the bytes of the arguments of the requests that wait. */
+  long bytes() {
+    return bytes;
+  }
+
   /** Holds a request whose arguments the caller retained for it, behind those held. */
   void add(ByteBuf[] args) {
     if (queue == null) {
       queue = new ArrayDeque<>();
     }
     queue.add(args);
+    bytes += size(args);
     holding = true;
   }
 
   /** Puts back at the head a request that was held again while it ran; holding goes on. */
   void putBack(ByteBuf[] args) {
     queue.addFirst(args);
+    bytes += size(args);
     holding = true;
   }
 
@@ -45,7 +53,11 @@ final class HeldRequests {
 
   /** Returns the oldest held request to run, or null when none waits or holding began again. */
   ByteBuf[] next() {
-    return holding || queue == null ? null : queue.poll();
+    ByteBuf[] args = holding || queue == null ? null : queue.poll();
+    if (args != null) {
+      bytes -= size(args);
+    }
+    return args;
   }
 
   /** Releases the arguments of every request still held (the connection closed). */
@@ -56,6 +68,15 @@ final class HeldRequests {
         release(args);
       }
     }
+    bytes = 0;
+  }
+
+  private static long size(ByteBuf[] args) {
+    long n = 0;
+    for (ByteBuf arg : args) {
+      n += arg.readableBytes();
+    }
+    return n;
   }
 
   /** Releases the arguments of a held request that has run. */

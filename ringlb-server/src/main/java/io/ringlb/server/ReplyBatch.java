@@ -24,7 +24,10 @@ final class ReplyBatch {
     this.ctx = ctx;
   }
 
-  /** Encodes {@code reply} after the replies before it; takes ownership of it. */
+  /**
+   * Encodes {@code reply} after the replies before it; takes ownership of it, and releases it even
+   * when it throws ({@link OutOfMemoryError}: no buffer for it).
+   */
   void write(RedisMessage reply) {
     ByteBuf frame = EncodedReplies.constantFrame(reply);
     if (frame != null) {
@@ -32,8 +35,11 @@ final class ReplyBatch {
       return;
     }
     if (reply instanceof EncodedReply encoded) {
-      writeRaw(encoded.content());
-      encoded.release();
+      try {
+        writeRaw(encoded.content());
+      } finally { // released even when no buffer could be had for it
+        encoded.release();
+      }
       return;
     }
     if (reply instanceof FullBulkStringRedisMessage bulk
@@ -41,8 +47,11 @@ final class ReplyBatch {
         && bulk.content().readableBytes() <= EncodedReplies.MAX_INLINED_BULK) {
       ByteBuf content = bulk.content();
       int length = content.readableBytes();
-      EncodedReplies.writeBulk(room(length + EncodedReplies.BULK_OVERHEAD), content, length);
-      bulk.release();
+      try {
+        EncodedReplies.writeBulk(room(length + EncodedReplies.BULK_OVERHEAD), content, length);
+      } finally {
+        bulk.release();
+      }
       return;
     }
     if (reply instanceof IntegerRedisMessage integer) {

@@ -42,6 +42,15 @@ public final class Request {
     return args[i];
   }
 
+  /** Returns the bytes of all the arguments. */
+  long size() {
+    long n = 0;
+    for (int i = 0; i < argc; i++) {
+      n += args[i].readableBytes();
+    }
+    return n;
+  }
+
   /** Returns the length in bytes of argument {@code i}. */
   public int length(int i) {
     return arg(i).readableBytes();

@@ -109,6 +109,9 @@ public final class RespServer implements AutoCloseable {
       }
       context.port(((InetSocketAddress) channel.localAddress()).getPort());
       group.next().scheduleAtFixedRate(context::sampleOps, 100, 100, TimeUnit.MILLISECONDS);
+      group
+          .next()
+          .scheduleAtFixedRate(context.clientMemory()::refresh, 100, 100, TimeUnit.MILLISECONDS);
       return new RespServer(context, group, channel);
     } catch (InterruptedException | IOException | RuntimeException | Error e) {
       if (started) {
