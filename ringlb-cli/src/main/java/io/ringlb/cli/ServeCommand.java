@@ -133,10 +133,11 @@ public final class ServeCommand implements Callable<Integer> {
       paramLabel = "BYTES",
       description =
           "Most memory all clients may hold together for replies they have not read and"
-              + " requests not yet served, e.g. 64mb, 1gb, or 10% of the JVM's memory for buffers;"
-              + " past it the client holding the most is disconnected. 0: no limit. Default: "
+              + " requests not yet served, e.g. 64mb, 1gb, or 10%% of the JVM's memory for"
+              + " buffers; past it the client holding the most is disconnected. 0: no limit."
+              + " Default: "
               + ServerConfig.DEFAULT_MAX_MEMORY_CLIENTS_PERCENT
-              + "%, the smaller of -Xmx and -XX:MaxDirectMemorySize.")
+              + "%% of the smaller of -Xmx and -XX:MaxDirectMemorySize.")
   String maxMemoryClients;
 
   @Option(

@@ -35,7 +35,14 @@ class ProxyClientMemoryTest {
   }
 
   @Test
-  void eightClientsThatNeverRead_allButOneDisconnected_proxyServesOthers() throws Exception {
+  void aClientThatDoesNotRead_itsRequestsAreNotSentUntilItReads() throws Exception {
+    try (ProxyServer proxy = start()) {
+      UnreadReplies.requestsWaitForAClientThatDoesNotRead(proxy.port());
+    }
+  }
+
+  @Test
+  void eightClientsThatNeverRead_boundedTogether_othersServed() throws Exception {
     try (ProxyServer proxy = start()) {
       UnreadReplies.manyNonReadingClients(proxy.port(), 8);
     }

@@ -28,31 +28,28 @@ import java.util.logging.Logger;
  * complete; completions from other threads hop onto this connection's event loop first, so the
  * queue is only ever touched by that thread. Replies that complete outside a read of this
  * connection (a backend answered) are flushed once at the end of the loop's turn by the loop's
- * {@link TurnFlusher}. Reading pauses while the queue is long, and a client that pipelines without
- * ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread replies,
- * so neither can grow memory without bound; what it holds (unread and queued replies, held
- * requests, a request still arriving) counts in the server's {@link ClientMemory}, which
- * disconnects the largest client when all of them together hold more than {@code
- * maxmemory-clients}. A buffer that cannot be allocated ({@link OutOfMemoryError}) closes this
- * connection only.
+ * {@link TurnFlusher}.
  *
- * <p>Holding. A data side that must not run requests for a while (a proxy switching topology)
- * answers {@link CommandHandler#HELD}; the request and every later one are then kept, with their
- * buffers retained, until {@link #resume()} runs them in order.
+ * <p>Waiting. A data side that must not run requests for a while (a proxy switching topology)
+ * answers {@link CommandHandler#HELD}; the request and every later one then wait, kept in {@code
+ * held}, until {@link #resume()} runs them in order. Requests also wait while too many replies are
+ * outstanding or unread ({@link FlowControl}); what the connection holds counts in the server's
+ * {@link ClientMemory}, and a buffer that cannot be had ({@link OutOfMemoryError}) closes it alone.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter
     implements Session, TurnFlusher.Flushable {
 
   private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
-  private static final int MAX_PENDING = 1024;
 
   private final ServerContext server;
   private final long id;
   private final ClientInfo info = new ClientInfo();
   private final Request request = new Request();
+  private final Request waited = new Request(); // a held request running (request may be mid-read)
   private final ArrayDeque<ReplySlot> pending = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private ClientMemory.Account memory;
+  private FlowControl flow;
   private TurnFlusher flusher;
   private ConnectionState state = ConnectionState.NONE;
   private ReplyBatch out; // replies encoded in this read batch, not yet written
@@ -63,7 +60,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private boolean closeWhenDrained;
   private boolean unflushed;
   private boolean flushQueued;
-  private boolean pausedReading;
+  private boolean runningHeld;
   private boolean counted;
   private long processed;
 
@@ -143,7 +140,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       send(message);
       scheduleFlush();
     } catch (OutOfMemoryError e) {
-      outOfMemory(e);
+      memory.outOfMemory(e);
     }
   }
 
@@ -155,26 +152,39 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       return;
     }
     held.resume();
-    ByteBuf[] next;
-    while (!closing && (next = held.next()) != null) {
-      request.set(next);
-      boolean ran;
-      try {
-        ran = run();
-      } finally {
-        request.clear();
+    runHeld();
+  }
+
+  /** Runs the requests that wait, oldest first, while the data side and the client let them. */
+  private void runHeld() {
+    if (runningHeld) {
+      return; // a reply completed while one of them ran: the loop below goes on
+    }
+    runningHeld = true;
+    try {
+      ByteBuf[] next;
+      while (!closing && !flow.mustWait(pending.size()) && (next = held.next()) != null) {
+        waited.set(next);
+        boolean ran;
+        try {
+          ran = run(waited);
+        } finally {
+          waited.clear();
+        }
+        if (ran) {
+          HeldRequests.release(next);
+        } else {
+          held.putBack(next);
+        }
+        afterRequest();
       }
-      if (ran) {
-        HeldRequests.release(next);
-      } else {
-        held.putBack(next);
-      }
-      afterRequest();
+    } finally {
+      runningHeld = false;
     }
     if (closing) {
       held.releaseAll();
     }
-    maybeResumeReading();
+    resumeReading();
     scheduleFlush();
   }
 
@@ -240,6 +250,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     this.flusher = TurnFlusher.of(ctx.channel().eventLoop());
     this.out = new ReplyBatch(ctx);
     this.memory = server.clientMemory().open(id, ctx.channel(), this::closeForMemory);
+    this.flow = new FlowControl(ctx.channel(), memory);
   }
 
   @Override
@@ -335,25 +346,26 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
   }
 
-  /** Runs the request just read, or holds it behind those already held. */
+  /** Runs the request just read, or holds it behind those waiting, or when it must wait. */
   private void execute() {
-    if (held.holding() || !run()) {
-      held.add(request.retainAll());
-      if (held.size() >= MAX_PENDING) {
-        pauseReading();
-      }
+    if (held.waiting() || flow.mustWait(pending.size())) {
+      held.add(request.holdAll());
+    } else if (!run(request)) {
+      held.hold(request.holdAll());
+    } else {
+      afterRequest();
       return;
     }
-    afterRequest();
+    flow.pauseIfFull(pending.size(), held.size());
   }
 
-  /** Runs {@link #request}; returns false when the data side held it instead. */
-  private boolean run() {
+  /** Runs {@code r}; returns false when the data side held it instead. */
+  private boolean run(Request r) {
     RedisMessage reply;
     try {
-      reply = server.commands().dispatch(this, request, info.user());
+      reply = server.commands().dispatch(this, r, info.user());
     } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "command " + request.string(0) + " failed", e);
+      LOG.log(Level.WARNING, "command " + r.string(0) + " failed", e);
       reply = Replies.error("ERR internal error: " + e);
     }
     ReplySlot slot = current;
@@ -385,9 +397,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (!pending.isEmpty() && pending.peek().done) {
       drain();
     }
-    if (pending.size() >= MAX_PENDING) {
-      pauseReading();
-    }
+    flow.pauseIfFull(pending.size(), 0);
     if (!ctx.channel().isWritable()) { // replies pile up within this read: count them now
       memory.report(held.bytes());
     }
@@ -450,10 +460,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.fireChannelReadComplete();
   }
 
-  /**
-   * Flushes what was written outside a read of this connection, and accounts for the replies that
-   * came; run by the loop's flusher.
-   */
+  /** Flushes what was written outside a read, and accounts for it; run by the loop's flusher. */
   @Override
   public void flush() {
     flushQueued = false;
@@ -466,7 +473,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       flushStats();
       memory.report(held.bytes() + request.size());
     } catch (OutOfMemoryError e) {
-      outOfMemory(e);
+      memory.outOfMemory(e);
     }
   }
 
@@ -487,14 +494,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    maybeResumeReading();
+    runHeldIfAny(); // the client read its replies: those that waited for it may run
+    resumeReading();
     super.channelWritabilityChanged(ctx);
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof OutOfMemoryError e) {
-      outOfMemory(e);
+      memory.outOfMemory(e);
       return;
     }
     if (!(cause instanceof IOException)) {
@@ -502,11 +510,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
     closing = true;
     ctx.close();
-  }
-
-  /** A buffer for this connection could not be allocated: it alone is closed. */
-  void outOfMemory(OutOfMemoryError e) {
-    closeForMemory("no memory for its buffers: " + e.getMessage());
   }
 
   /**
@@ -521,20 +524,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.close();
   }
 
-  private void pauseReading() {
-    if (!pausedReading) {
-      pausedReading = true;
-      ctx.channel().config().setAutoRead(false);
-    }
-  }
-
-  private void maybeResumeReading() {
-    if (pausedReading
-        && !closing
-        && pending.size() < MAX_PENDING / 2
-        && held.size() < MAX_PENDING / 2) {
-      pausedReading = false;
-      ctx.channel().config().setAutoRead(true);
+  private void resumeReading() {
+    if (!closing) {
+      flow.resumeIfRoom(pending.size(), held.size());
     }
   }
 
@@ -565,7 +557,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (closeWhenDrained) {
       closeIfDrained();
     }
-    maybeResumeReading();
+    resumeReading();
   }
 
   /** {@code slot}'s reply arrived, on the event loop: written now if it is the head. */
@@ -573,8 +565,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     memory.queued(slot.bytes);
     if (pending.peek() == slot && current != slot) {
       drain();
+      runHeldIfAny();
     }
     scheduleFlush();
+  }
+
+  /** Runs the requests that waited for outstanding replies, if the data side does not hold them. */
+  private void runHeldIfAny() {
+    if (held.size() != 0 && !held.holding()) {
+      runHeld();
+    }
   }
 
   /**
@@ -592,6 +592,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     out.writeRaw(resp);
     unflushed = true;
     drain();
+    runHeldIfAny();
     scheduleFlush();
     return true;
   }

@@ -64,13 +64,13 @@ final class ClientInfo {
 
   /**
    * Returns the CLIENT LIST / CLIENT INFO line, without the line end: Redis 7.0's fields in Redis
-   * 7.0's order, so that tools that read Redis's lines read these. {@code omem} is the replies in
-   * the connection's outbound buffer, and {@code tot-mem} all it holds as {@link ClientMemory}
-   * counts it; the sizes of Redis's other per-client buffers ({@code qbuf} to {@code oll}) are 0:
-   * ringlb reads into Netty's buffers, shared by the connections of an event loop. {@code fd} is
-   * the socket's descriptor on epoll and -1 where the transport does not tell it. {@code lib-name}
-   * and {@code lib-ver} follow, as in Redis 7.2, once the client has set either with CLIENT
-   * SETINFO.
+   * 7.0's order, so that tools that read Redis's lines read these. {@code qbuf} is the requests
+   * read and not yet run (waiting, or still arriving), {@code omem} the replies in the connection's
+   * outbound buffer, and {@code tot-mem} all it holds, as {@link ClientMemory} counts them; Redis's
+   * other per-client buffer sizes are 0: ringlb reads into Netty's buffers, shared by the
+   * connections of an event loop. {@code fd} is the socket's descriptor on epoll and -1 where the
+   * transport does not tell it. {@code lib-name} and {@code lib-ver} follow, as in Redis 7.2, once
+   * the client has set either with CLIENT SETINFO.
    */
   String line(
       long id,
@@ -104,7 +104,9 @@ final class ClientInfo {
             .append(s.patternSubscriptions())
             .append(" ssub=0 multi=")
             .append(s.queued())
-            .append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=")
+            .append(" qbuf=")
+            .append(memory.requests())
+            .append(" qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=")
             .append(output)
             .append(" tot-mem=")
             .append(Math.max(output, memory.held()))

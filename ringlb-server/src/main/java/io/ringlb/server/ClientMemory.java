@@ -171,6 +171,7 @@ final class ClientMemory {
     private final Consumer<String> close;
     private final AtomicLong held = new AtomicLong();
     private volatile long queued; // what the connection holds besides its outbound buffer
+    private volatile long requestBytes; // of it, requests: waiting, or still arriving
     private volatile boolean closed;
     private volatile boolean noEvict;
     private long replies; // replies waiting behind an earlier one; event loop only
@@ -206,19 +207,25 @@ final class ClientMemory {
     /**
      * Reports that the client holds its outbound buffer, its queued replies and the request being
      * received, and {@code other} bytes besides, on the connection's event loop; disconnects the
-     * largest clients if that puts the total over the limit, and this one if its unread replies are
-     * over {@link ServerConfig#MAX_UNREAD_REPLY_BYTES}.
+     * largest clients if that puts the total over the limit, and this one if it holds more than
+     * {@link ServerConfig#MAX_CLIENT_MEMORY}.
      */
     void report(long other) {
       long output = output();
       if (closed) {
         return;
       }
-      if (output > ServerConfig.MAX_UNREAD_REPLY_BYTES) {
-        close.accept(
-            "more than " + ServerConfig.MAX_UNREAD_REPLY_BYTES + " bytes of replies unread");
+      long requests = receiving + other;
+      long queued = replies + requests;
+      if (requests != requestBytes) {
+        requestBytes = requests;
       }
-      long queued = replies + receiving + other;
+      if (output + queued > ServerConfig.MAX_CLIENT_MEMORY) {
+        close.accept(
+            "it holds more than "
+                + ServerConfig.MAX_CLIENT_MEMORY
+                + " bytes of replies unread or requests unserved");
+      }
       if (queued != this.queued) {
         this.queued = queued;
       }
@@ -239,9 +246,19 @@ final class ClientMemory {
       return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
+    /** Returns the bytes of its requests that wait or are still arriving, as last reported. */
+    long requests() {
+      return requestBytes;
+    }
+
     /** Returns what the client holds, as last reported or re-read. */
     long held() {
       return held.get();
+    }
+
+    /** A buffer for this connection could not be had: it alone is closed; on its event loop. */
+    void outOfMemory(OutOfMemoryError e) {
+      close.accept("no memory for its buffers: " + e.getMessage());
     }
 
     /** The connection closed: what it held is released. */

@@ -4,9 +4,10 @@ import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 
 /**
- * The requests of one connection that its data side held ({@link CommandHandler#HELD}), oldest
- * first, each one's arguments retained until it runs or the connection closes. Once one request is
- * held every later one is too, in order, until {@link #resume}. Event loop only.
+ * The requests of one connection that wait, oldest first, each one's arguments kept until it runs
+ * or the connection closes: those its data side held ({@link CommandHandler#HELD}; once one is held
+ * every later one is too, in order, until {@link #resume}), and those that wait for the
+ * connection's replies to drain ({@link FlowControl}). Event loop only.
  */
 final class HeldRequests {
 
@@ -14,9 +15,14 @@ final class HeldRequests {
   private boolean holding;
   private long bytes;
 
-  /** Returns whether requests are being held: a new one must wait behind them. */
+  /** Returns whether the data side holds requests: they wait until it resumes. */
   boolean holding() {
     return holding;
+  }
+
+  /** Returns whether requests wait, for the data side or otherwise: a new one goes behind them. */
+  boolean waiting() {
+    return holding || (queue != null && !queue.isEmpty());
   }
 
   /** Returns how many requests wait. */
@@ -29,17 +35,25 @@ final class HeldRequests {
     return bytes;
   }
 
-  /** Holds a request whose arguments the caller retained for it, behind those held. */
+  /**
+   * Keeps a request whose arguments the caller retained for it, behind those that wait; it waits
+   * for the data side only if the data side holds requests ({@link #putBack} for one it held).
+   */
   void add(ByteBuf[] args) {
     if (queue == null) {
       queue = new ArrayDeque<>();
     }
     queue.add(args);
     bytes += size(args);
+  }
+
+  /** Keeps a request the data side held ({@link CommandHandler#HELD}): holding begins. */
+  void hold(ByteBuf[] args) {
+    add(args);
     holding = true;
   }
 
-  /** Puts back at the head a request that was held again while it ran; holding goes on. */
+  /** Puts back at the head a request the data side held when it ran; holding goes on. */
   void putBack(ByteBuf[] args) {
     queue.addFirst(args);
     bytes += size(args);
@@ -71,10 +85,11 @@ final class HeldRequests {
     bytes = 0;
   }
 
+  /** Returns the bytes {@code args} hold, each argument's object counted too. */
   private static long size(ByteBuf[] args) {
     long n = 0;
     for (ByteBuf arg : args) {
-      n += arg.readableBytes();
+      n += arg.readableBytes() + 64;
     }
     return n;
   }

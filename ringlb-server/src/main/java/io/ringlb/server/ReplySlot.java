@@ -93,7 +93,7 @@ final class ReplySlot implements DeferredReply {
     try {
       owner.delivered(this);
     } catch (OutOfMemoryError e) {
-      owner.outOfMemory(e);
+      owner.memory().outOfMemory(e);
     }
   }
 
@@ -108,7 +108,7 @@ final class ReplySlot implements DeferredReply {
       }
     } catch (OutOfMemoryError e) {
       reply = NO_MEMORY;
-      owner.outOfMemory(e);
+      owner.memory().outOfMemory(e);
     }
   }
 

@@ -44,12 +44,20 @@ public record ServerConfig(
   public static final int UNAUTHENTICATED_BULK = 16384;
 
   /**
-   * Unread replies past which a client is disconnected whatever the others hold, as Redis's
-   * client-output-buffer-limit would (all clients together are bounded by {@link
-   * #maxMemoryClients}): reading goes on while the socket is not writable, because clients such as
+   * What one client may hold (replies unread, requests waiting for it to read them, see {@link
+   * ClientMemory}) before it is disconnected whatever the others hold, as Redis's
+   * client-output-buffer-limit would; all clients together are bounded by {@link
+   * #maxMemoryClients}. Reading goes on while the client does not read, because clients such as
    * Jedis write a whole pipeline before reading any reply, and pausing would deadlock them.
    */
-  public static final long MAX_UNREAD_REPLY_BYTES = 256L << 20;
+  public static final long MAX_CLIENT_MEMORY = 256L << 20;
+
+  /**
+   * Unread replies past which a client's next requests wait until it reads (they are read and kept,
+   * not run): a client that does not read does not make the server run, or the proxy fetch from its
+   * backends, more than this ahead of it.
+   */
+  public static final long UNREAD_BEFORE_WAITING = 4L << 20;
 
   /**
    * The default {@code maxmemory-clients}, in percent of {@link #bufferMemory()}: a quarter, which

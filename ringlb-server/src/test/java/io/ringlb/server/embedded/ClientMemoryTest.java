@@ -42,7 +42,12 @@ class ClientMemoryTest {
   }
 
   @Test
-  void eightClientsThatNeverRead_allButOneDisconnected_serverServesOthers() throws Exception {
+  void aClientThatDoesNotRead_itsRequestsWaitUntilItReads() throws Exception {
+    UnreadReplies.requestsWaitForAClientThatDoesNotRead(server.address().getPort());
+  }
+
+  @Test
+  void eightClientsThatNeverRead_boundedTogether_othersServed() throws Exception {
     UnreadReplies.manyNonReadingClients(server.address().getPort(), 8);
   }
 }
