@@ -158,7 +158,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   /** Runs the requests that wait, oldest first, while the data side and the client let them. */
   private void runHeld() {
     if (runningHeld) {
-      return; // a reply completed while one of them ran: the loop below goes on
+      return; // the data side resumed while one of them ran: the loop below goes on
     }
     runningHeld = true;
     try {
@@ -200,10 +200,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   }
 
   // ---- connection state used by the connection commands --------------------------------------
-
-  boolean authenticated() {
-    return info.user() != null;
-  }
 
   /** Returns the connection's failed logins, which RESET keeps. */
   AuthThrottle.Attempts authAttempts() {
@@ -400,6 +396,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     flow.pauseIfFull(pending.size(), 0);
     if (!ctx.channel().isWritable()) { // replies pile up within this read: count them now
       memory.report(held.bytes());
+      flow.check();
     }
     if (closeWhenDrained) {
       closeIfDrained();
@@ -457,14 +454,23 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
     flushStats();
     memory.report(held.bytes() + request.size());
+    flow.check();
     ctx.fireChannelReadComplete();
+  }
+
+  /** Runs the requests that waited for replies or for the client, unless the data side holds. */
+  private void runHeldIfAny() {
+    if (held.size() != 0 && !held.holding()) {
+      runHeld();
+    }
   }
 
   /** Flushes what was written outside a read, and accounts for it; run by the loop's flusher. */
   @Override
   public void flush() {
-    flushQueued = false;
     try {
+      runHeldIfAny(); // here, outside any command or callback
+      flushQueued = false;
       if (unflushed) {
         unflushed = false;
         out.writeOut();
@@ -472,6 +478,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       }
       flushStats();
       memory.report(held.bytes() + request.size());
+      flow.check();
     } catch (OutOfMemoryError e) {
       memory.outOfMemory(e);
     }
@@ -494,7 +501,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    runHeldIfAny(); // the client read its replies: those that waited for it may run
+    flow.check();
+    if (held.size() != 0) {
+      scheduleFlush(); // the client read its replies: those that waited for it may run
+    }
     resumeReading();
     super.channelWritabilityChanged(ctx);
   }
@@ -517,7 +527,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
    * {@link ClientMemory} logged it).
    */
   private void closeForMemory(String why) {
-    if (why != null && !closing) {
+    if (why != null && ctx.channel().isActive()) {
       LOG.warning("closing client " + id + " (" + remoteAddress() + "): " + why);
     }
     closing = true;
@@ -565,16 +575,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     memory.queued(slot.bytes);
     if (pending.peek() == slot && current != slot) {
       drain();
-      runHeldIfAny();
     }
     scheduleFlush();
-  }
-
-  /** Runs the requests that waited for outstanding replies, if the data side does not hold them. */
-  private void runHeldIfAny() {
-    if (held.size() != 0 && !held.holding()) {
-      runHeld();
-    }
   }
 
   /**
@@ -592,7 +594,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     out.writeRaw(resp);
     unflushed = true;
     drain();
-    runHeldIfAny();
     scheduleFlush();
     return true;
   }

@@ -28,6 +28,11 @@ final class ClientInfo {
     return user;
   }
 
+  /** Returns whether the connection is logged in. */
+  boolean authenticated() {
+    return user != null;
+  }
+
   /** Logs the connection in as {@code user} (null: logged out). */
   void login(User user) {
     this.user = user;

@@ -252,7 +252,7 @@ final class ConnectionCommands {
         throw new CommandException("ERR Syntax error in HELLO option '" + r.string(i) + "'");
       }
     }
-    if (!client.authenticated()) {
+    if (!client.info().authenticated()) {
       throw new CommandException(
           "NOAUTH HELLO must be called with the client already"
               + " authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to"

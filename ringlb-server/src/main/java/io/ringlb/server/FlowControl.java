@@ -23,6 +23,7 @@ final class FlowControl {
   private final Channel channel;
   private final ClientMemory.Account memory;
   private boolean paused;
+  private boolean notReading; // as of the last check(): plain, read for every request
 
   FlowControl(Channel channel, ClientMemory.Account memory) {
     this.channel = channel;
@@ -31,17 +32,20 @@ final class FlowControl {
 
   /** Returns whether a new request must wait, with {@code outstanding} replies outstanding. */
   boolean mustWait(int outstanding) {
-    return outstanding >= MAX_PENDING || notReading();
+    return outstanding >= MAX_PENDING || notReading;
   }
 
-  /** Returns whether the client leaves more than the threshold of its replies unread. */
-  boolean notReading() {
-    return !channel.isWritable() && memory.output() > ServerConfig.UNREAD_BEFORE_WAITING;
+  /**
+   * Checks whether the client leaves more than the threshold of its replies unread; called when its
+   * socket is not writable after a write, and when writability changes or a flush ends.
+   */
+  void check() {
+    notReading = !channel.isWritable() && memory.output() > ServerConfig.UNREAD_BEFORE_WAITING;
   }
 
   /** Pauses reading when too many replies are outstanding or too many requests wait. */
   void pauseIfFull(int outstanding, int waiting) {
-    if (!paused && (outstanding >= MAX_PENDING || (waiting >= MAX_PENDING && !notReading()))) {
+    if (!paused && (outstanding >= MAX_PENDING || (waiting >= MAX_PENDING && !notReading))) {
       paused = true;
       channel.config().setAutoRead(false);
     }
@@ -49,7 +53,7 @@ final class FlowControl {
 
   /** Resumes reading once few enough are outstanding and waiting, or the client does not read. */
   void resumeIfRoom(int outstanding, int waiting) {
-    if (paused && outstanding < MAX_PENDING / 2 && (waiting < MAX_PENDING / 2 || notReading())) {
+    if (paused && outstanding < MAX_PENDING / 2 && (waiting < MAX_PENDING / 2 || notReading)) {
       paused = false;
       channel.config().setAutoRead(true);
     }

@@ -1,6 +1,7 @@
 package io.ringlb.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
@@ -59,7 +60,11 @@ final class ReplyBatch {
       return;
     }
     writeOut();
-    ctx.write(reply, ctx.voidPromise());
+    // Not the void promise: the transport copies a heap buffer into a direct one as it takes it,
+    // and a failure there (no direct memory) is dropped silently for a void promise; here it
+    // reaches ClientHandler.exceptionCaught, which closes the connection instead of leaving its
+    // client waiting for a reply that will never come. The batch is direct already.
+    ctx.write(reply).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
   }
 
   /** Copies the readable bytes of a reply already in RESP form after the replies before it. */

@@ -189,7 +189,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       if (length > maxBulk) {
         return "invalid bulk length";
       }
-      if (length > ServerConfig.UNAUTHENTICATED_BULK && !client.authenticated()) {
+      if (length > ServerConfig.UNAUTHENTICATED_BULK && !client.info().authenticated()) {
         return "unauthenticated bulk length";
       }
       return null;
@@ -202,7 +202,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       if (length > ServerConfig.MAX_MULTIBULK) {
         return "invalid multibulk length";
       }
-      if (length > ServerConfig.UNAUTHENTICATED_MULTIBULK && !client.authenticated()) {
+      if (length > ServerConfig.UNAUTHENTICATED_MULTIBULK && !client.info().authenticated()) {
         return "unauthenticated multibulk length";
       }
       remaining = Math.max(0, length);
