@@ -14,7 +14,6 @@ import java.lang.invoke.MethodHandleProxies;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -129,6 +128,18 @@ public final class ServeCommand implements Callable<Integer> {
           "Largest bulk string a request may carry, e.g. 1048576, 64kb, 512mb"
               + " (default: ${DEFAULT-VALUE}, at most 512mb).")
   String protoMaxBulkLen;
+
+  @Option(
+      names = "--maxmemory-clients",
+      paramLabel = "BYTES",
+      description =
+          "Most memory all clients may hold together for replies they have not read and"
+              + " requests not yet served, e.g. 64mb, 1gb, or 10%% of the JVM's memory for"
+              + " buffers; past it the client holding the most is disconnected. 0: no limit."
+              + " Default: "
+              + ServerConfig.DEFAULT_MAX_MEMORY_CLIENTS_PERCENT
+              + "%% of the smaller of -Xmx and -XX:MaxDirectMemorySize.")
+  String maxMemoryClients;
 
   @Option(
       names = "--backend",
@@ -278,6 +289,9 @@ public final class ServeCommand implements Callable<Integer> {
               .withMaxClients(maxClients)
               .withProtoMaxBulkLen(parseBytes(protoMaxBulkLen))
               .withUsers(users(io.ringlb.server.Users.none()));
+      if (maxMemoryClients != null) {
+        config = config.withMaxMemoryClients(maxMemoryClients());
+      }
       ring = Placements.forStore(placement);
       HashTag tag = hashTag == null ? HashTag.BRACES : hashTag(hashTag);
       if (tag != null) {
@@ -425,6 +439,9 @@ public final class ServeCommand implements Callable<Integer> {
               "--http-open-probes needs --http (or http: in --config)");
         }
         b.http(new io.ringlb.server.http.HttpSettings(fromFile.host(), fromFile.port(), true));
+      }
+      if (maxMemoryClients != null) {
+        b.maxMemoryClients(maxMemoryClients());
       }
       config = b.build();
       if (configFile != null && config.holdsSecrets()) {
@@ -619,38 +636,13 @@ public final class ServeCommand implements Callable<Integer> {
     return ids.stream().mapToInt(Integer::intValue).toArray();
   }
 
-  /** Parses a byte count the way redis.conf writes one: 1024, 64k, 64kb, 512mb, 1gb. */
+  private long maxMemoryClients() {
+    return ServerConfig.parseMaxMemoryClients(maxMemoryClients, "--maxmemory-clients");
+  }
+
+  /** Parses {@code --proto-max-bulk-len} the way redis.conf writes a size: 64kb, 512mb, 1gb. */
   static long parseBytes(String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT);
-    long unit = 1;
-    String[][] units = {
-      {"kb", "1024"},
-      {"mb", "1048576"},
-      {"gb", "1073741824"},
-      {"k", "1000"},
-      {"m", "1000000"},
-      {"g", "1000000000"},
-      {"b", "1"}
-    };
-    for (String[] u : units) {
-      if (t.endsWith(u[0])) {
-        unit = Long.parseLong(u[1]);
-        t = t.substring(0, t.length() - u[0].length());
-        break;
-      }
-    }
-    try {
-      long n = Long.parseLong(t);
-      if (n < 1 || n > Long.MAX_VALUE / unit) {
-        throw new NumberFormatException();
-      }
-      return n * unit;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "--proto-max-bulk-len: '"
-              + text
-              + "' is not a positive size (expected e.g. 1048576, 64kb, 512mb)");
-    }
+    return ServerConfig.parseBytes(text, "--proto-max-bulk-len");
   }
 
   private static String joinIds(int[] ids) {

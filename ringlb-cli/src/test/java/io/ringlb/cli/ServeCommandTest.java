@@ -120,6 +120,29 @@ class ServeCommandTest {
   }
 
   @Test
+  void serve_maxmemoryClients_boundsTheServersClients() throws Exception {
+    Run run = new Run();
+    CompletableFuture<Integer> status =
+        CompletableFuture.supplyAsync(
+            () -> run.cli.execute("--port", "0", "--maxmemory-clients", "16mb"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (run.command.server() == null) {
+      assertThat(System.nanoTime()).as("ready in time").isLessThan(deadline);
+      assertThat(status).isNotDone();
+      Thread.sleep(20);
+    }
+    try (Socket s = new Socket("127.0.0.1", run.command.server().address().getPort())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream()
+          .write("CONFIG GET maxmemory-clients\r\nQUIT\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+          .isEqualTo("*2\r\n$17\r\nmaxmemory-clients\r\n$8\r\n16777216\r\n+OK\r\n");
+    }
+    run.command.requestStop();
+    assertThat(status.get(20, TimeUnit.SECONDS)).isZero();
+  }
+
+  @Test
   void serve_defaultPlacementIsSlots() {
     ServeCommand command = new ServeCommand();
     new CommandLine(command).parseArgs();
@@ -141,6 +164,8 @@ class ServeCommandTest {
       {"--proto-max-bulk-len", "0", "--proto-max-bulk-len: '0' is not a positive size"},
       {"--proto-max-bulk-len", "1gb", "proto-max-bulk-len must be between 1 and 536870912"},
       {"--maxclients", "0", "maxclients must be at least 1: 0"},
+      {"--maxmemory-clients", "150%", "--maxmemory-clients: '150%' is not a percentage"},
+      {"--maxmemory-clients", "lots", "--maxmemory-clients: 'lots' is not a size"},
       {"--port", "99999", "port must be between 0 and 65535: 99999"},
       {
         "--http", "nowhere", "--http must be HOST:PORT or PORT (e.g. 127.0.0.1:9121), not 'nowhere'"

@@ -36,6 +36,15 @@ class ServeProxyOptionsTest {
   }
 
   @Test
+  void maxmemoryClients_malformed_namesTheOption() {
+    String[] r = run("serve", "--backend", "0=127.0.0.1:7001", "--maxmemory-clients", "0%");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1])
+        .contains("--maxmemory-clients: '0%' is not a percentage from 1% to 100%")
+        .doesNotContain("Exception");
+  }
+
+  @Test
   void config_missingFile() {
     String[] r = run("serve", "--config", "/nonexistent/proxy.yaml");
     assertThat(r[0]).isEqualTo("2");

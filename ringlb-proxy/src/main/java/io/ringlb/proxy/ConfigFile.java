@@ -1,5 +1,6 @@
 package io.ringlb.proxy;
 
+import io.ringlb.server.ServerConfig;
 import io.ringlb.server.User;
 import io.ringlb.server.UserRole;
 import io.ringlb.server.http.HttpSettings;
@@ -70,6 +71,7 @@ final class ConfigFile {
           "state",
           "cluster",
           "maxclients",
+          "maxmemory-clients",
           "users",
           "default-role",
           "allow-backends",
@@ -167,6 +169,11 @@ final class ConfigFile {
     }
     if (map.get("maxclients") != null) {
       b.maxClients(integer(map.get("maxclients"), "maxclients"));
+    }
+    if (map.get("maxmemory-clients") != null) {
+      b.maxMemoryClients(
+          ServerConfig.parseMaxMemoryClients(
+              String.valueOf(map.get("maxmemory-clients")), "maxmemory-clients"));
     }
     Object eject = map.get("eject");
     if (eject != null) {

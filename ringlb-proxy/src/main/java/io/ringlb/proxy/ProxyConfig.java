@@ -54,6 +54,7 @@ public final class ProxyConfig {
   private final ClusterSpec cluster;
   private final int maxClients;
   private final long protoMaxBulkLen;
+  private final long maxMemoryClients;
   private final Users users;
   private final List<String> allowBackends;
   private final List<BackendSpec> sentinels;
@@ -82,6 +83,7 @@ public final class ProxyConfig {
     this.cluster = b.cluster;
     this.maxClients = b.maxClients;
     this.protoMaxBulkLen = b.protoMaxBulkLen;
+    this.maxMemoryClients = b.maxMemoryClients;
     this.users = b.users;
     this.allowBackends = b.allowBackends == null ? null : List.copyOf(b.allowBackends);
     this.sentinels = List.copyOf(b.sentinels);
@@ -120,6 +122,7 @@ public final class ProxyConfig {
     b.cluster = cluster;
     b.maxClients = maxClients;
     b.protoMaxBulkLen = protoMaxBulkLen;
+    b.maxMemoryClients = maxMemoryClients;
     b.users = users;
     b.allowBackends = allowBackends == null ? null : new ArrayList<>(allowBackends);
     b.sentinels.addAll(sentinels);
@@ -248,6 +251,15 @@ public final class ProxyConfig {
   /** The largest bulk string a client request may carry, as Redis's proto-max-bulk-len. */
   public long protoMaxBulkLen() {
     return protoMaxBulkLen;
+  }
+
+  /**
+   * The most bytes all clients may hold together for unread replies and unserved requests, as
+   * Redis's maxmemory-clients; 0 means no limit (default {@link
+   * ServerConfig#defaultMaxMemoryClients()}).
+   */
+  public long maxMemoryClients() {
+    return maxMemoryClients;
   }
 
   /** The named users clients log in as, and the role of {@code default} ({@link #requirePass}). */
@@ -458,6 +470,7 @@ public final class ProxyConfig {
     private ClusterSpec cluster;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
+    private long maxMemoryClients = ServerConfig.defaultMaxMemoryClients();
     private Users users = Users.none();
     private List<String> allowBackends;
     private final List<BackendSpec> sentinels = new ArrayList<>();
@@ -708,6 +721,19 @@ public final class ProxyConfig {
             "proto-max-bulk-len must be from 1 byte to 512mb: " + bytes);
       }
       this.protoMaxBulkLen = bytes;
+      return this;
+    }
+
+    /**
+     * Bounds the memory all clients hold together (0: no limit; default a quarter of the JVM's
+     * memory for buffers, {@link ServerConfig#defaultMaxMemoryClients()}).
+     */
+    public Builder maxMemoryClients(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException(
+            "maxmemory-clients must not be negative (0 for no limit): " + bytes);
+      }
+      this.maxMemoryClients = bytes;
       return this;
     }
 

@@ -46,7 +46,8 @@ public final class ProxyServer implements AutoCloseable {
             config.maxClients() > 0 ? config.maxClients() : Integer.MAX_VALUE,
             config.protoMaxBulkLen(),
             threads,
-            config.users());
+            config.users(),
+            config.maxMemoryClients());
     ProxyDataSide dataSide = new ProxyDataSide(config);
     RespServer server = RespServer.start(front, dataSide, config.http());
     return new ProxyServer(server, dataSide.control());

@@ -138,8 +138,10 @@ class ProxyConfigTest {
         threads: 3
         eject: {after-failures: 4, retry: 1m}
         migration: {batch: 10, rate: 500, timeout: 50ms, force-after: 2m}
+        maxmemory-clients: 64mb
         """);
     assertThat(config.port()).isEqualTo(7000);
+    assertThat(config.maxMemoryClients()).isEqualTo(64L << 20);
     assertThat(config.backends().get(5).host()).isEqualTo("redis.local");
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofMillis(250));
     assertThat(config.requirePass()).isEqualTo("s3cret");
@@ -186,6 +188,20 @@ class ProxyConfigTest {
     assertThatThrownBy(() -> load("backends: [\n")).hasMessageContaining("not valid YAML");
     assertThatThrownBy(() -> load("pool: 0\n"))
         .hasMessageContaining("pool must be from 1 to 64: 0");
+    assertThatThrownBy(() -> load("maxmemory-clients: lots\n"))
+        .hasMessageContaining(
+            "maxmemory-clients: 'lots' is not a size (expected e.g. 0 for no limit, 64mb, 1gb,"
+                + " or 25% of the JVM's memory)");
+  }
+
+  @Test
+  void maxMemoryClients_defaultAQuarterOfTheBufferMemory_zeroOrPercentInTheFile() throws Exception {
+    assertThat(ProxyConfig.builder().build().maxMemoryClients())
+        .isEqualTo(io.ringlb.server.ServerConfig.bufferMemory() / 4);
+    assertThat(load("maxmemory-clients: 0\n").maxMemoryClients()).isZero();
+    assertThat(load("maxmemory-clients: 10%\n").maxMemoryClients())
+        .isEqualTo(io.ringlb.server.ServerConfig.bufferMemory() / 10);
+    assertThat(load("maxmemory-clients: 1048576\n").maxMemoryClients()).isEqualTo(1L << 20);
   }
 
   @Test

@@ -58,7 +58,7 @@ final class ClientCommands {
           }
           return Replies.OK;
         });
-    t.registerSubcommand("client", CommandSpec.of("no-evict", 3, "fast"), this::onOff);
+    t.registerSubcommand("client", CommandSpec.of("no-evict", 3, "admin"), this::noEvict);
     t.registerSubcommand("client", CommandSpec.of("no-touch", 3, "fast"), this::onOff);
   }
 
@@ -149,6 +149,13 @@ final class ClientCommands {
     } else {
       client.kill();
     }
+  }
+
+  /** CLIENT NO-EVICT ON|OFF: whether maxmemory-clients may disconnect this client (admin). */
+  private RedisMessage noEvict(Session s, Request r) {
+    onOff(s, r);
+    ((ClientHandler) s).memory().noEvict(r.is(2, "on"));
+    return Replies.OK;
   }
 
   private RedisMessage onOff(Session s, Request r) {

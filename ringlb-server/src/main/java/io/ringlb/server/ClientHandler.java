@@ -2,7 +2,6 @@ package io.ringlb.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,46 +28,47 @@ import java.util.logging.Logger;
  * complete; completions from other threads hop onto this connection's event loop first, so the
  * queue is only ever touched by that thread. Replies that complete outside a read of this
  * connection (a backend answered) are flushed once at the end of the loop's turn by the loop's
- * {@link TurnFlusher}. Reading pauses while the queue is long, and a client that pipelines without
- * ever reading is disconnected past {@link ServerConfig#MAX_UNREAD_REPLY_BYTES} of unread replies,
- * so neither can grow memory without bound.
+ * {@link TurnFlusher}.
  *
- * <p>Holding. A data side that must not run requests for a while (a proxy switching topology)
- * answers {@link CommandHandler#HELD}; the request and every later one are then kept, with their
- * buffers retained, until {@link #resume()} runs them in order.
+ * <p>Waiting. A data side that must not run requests for a while (a proxy switching topology)
+ * answers {@link CommandHandler#HELD}; the request and every later one then wait, kept in {@code
+ * held}, until {@link #resume()} runs them in order. Requests also wait while too many replies are
+ * outstanding or unread ({@link FlowControl}); what the connection holds counts in the server's
+ * {@link ClientMemory}, and a buffer that cannot be had ({@link OutOfMemoryError}) closes it alone.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter
     implements Session, TurnFlusher.Flushable {
 
   private static final Logger LOG = Logger.getLogger(ClientHandler.class.getName());
-  private static final int MAX_PENDING = 1024;
 
   private final ServerContext server;
   private final long id;
   private final ClientInfo info = new ClientInfo();
   private final Request request = new Request();
+  private final Request waited = new Request(); // a held request running (request may be mid-read)
   private final ArrayDeque<ReplySlot> pending = new ArrayDeque<>();
   private final CommandRecorder recorder = new CommandRecorder();
   private ChannelHandlerContext ctx;
+  private ClientMemory.Account memory;
+  private FlowControl flow;
   private TurnFlusher flusher;
   private ConnectionState state = ConnectionState.NONE;
   private ReplyBatch out; // replies encoded in this read batch, not yet written
   private ReplySlot current; // the slot the running handler took, if any
   private final HeldRequests held = new HeldRequests();
-  private User user; // null until authenticated
   private final AuthThrottle.Attempts authAttempts = new AuthThrottle.Attempts();
   private boolean closing;
   private boolean closeWhenDrained;
   private boolean unflushed;
   private boolean flushQueued;
-  private boolean pausedReading;
+  private boolean runningHeld;
   private boolean counted;
   private long processed;
 
   ClientHandler(ServerContext server) {
     this.server = server;
     this.id = server.nextClientId();
-    this.user = server.autoLogin();
+    info.login(server.autoLogin());
   }
 
   // ---- Session -------------------------------------------------------------------------------
@@ -138,8 +138,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       ReferenceCountUtil.release(message);
       return;
     }
-    send(message);
-    scheduleFlush();
+    try {
+      send(message);
+      scheduleFlush();
+    } catch (OutOfMemoryError e) {
+      memory.outOfMemory(e);
+    }
   }
 
   @Override
@@ -150,26 +154,39 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       return;
     }
     held.resume();
-    ByteBuf[] next;
-    while (!closing && (next = held.next()) != null) {
-      request.set(next);
-      boolean ran;
-      try {
-        ran = run();
-      } finally {
-        request.clear();
+    runHeld();
+  }
+
+  /** Runs the requests that wait, oldest first, while the data side and the client let them. */
+  private void runHeld() {
+    if (runningHeld) {
+      return; // the data side resumed while one of them ran: the loop below goes on
+    }
+    runningHeld = true;
+    try {
+      ByteBuf[] next;
+      while (!closing && !flow.mustWait(pending.size()) && (next = held.next()) != null) {
+        waited.set(next);
+        boolean ran;
+        try {
+          ran = run(waited);
+        } finally {
+          waited.clear();
+        }
+        if (ran) {
+          HeldRequests.release(next);
+        } else {
+          held.putBack(next);
+        }
+        afterRequest();
       }
-      if (ran) {
-        HeldRequests.release(next);
-      } else {
-        held.putBack(next);
-      }
-      afterRequest();
+    } finally {
+      runningHeld = false;
     }
     if (closing) {
       held.releaseAll();
     }
-    maybeResumeReading();
+    resumeReading();
     scheduleFlush();
   }
 
@@ -185,20 +202,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   }
 
   // ---- connection state used by the connection commands --------------------------------------
-
-  boolean authenticated() {
-    return user != null;
-  }
-
-  /** Returns the user the connection is logged in as, or null before it authenticates. */
-  User user() {
-    return user;
-  }
-
-  /** Logs the connection in as {@code user}. */
-  void login(User user) {
-    this.user = user;
-  }
 
   /** Returns the connection's failed logins, which RESET keeps. */
   AuthThrottle.Attempts authAttempts() {
@@ -222,7 +225,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   /** RESET: the connection's own state back to a new connection's, the data side's too. */
   void reset() {
-    user = server.autoLogin();
+    info.login(server.autoLogin());
     info.name(null);
     state.reset();
   }
@@ -237,9 +240,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.channel().close();
   }
 
+  /** Returns the account of what this connection holds in the server's {@link ClientMemory}. */
+  ClientMemory.Account memory() {
+    return memory;
+  }
+
   /** Returns this client's CLIENT LIST / CLIENT INFO line, without the line end. */
   String describe() {
-    return info.line(id, ctx.channel(), state, user, closeWhenDrained);
+    return info.line(id, ctx.channel(), state, closeWhenDrained, memory);
   }
 
   // ---- channel events ------------------------------------------------------------------------
@@ -249,6 +257,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     this.ctx = ctx;
     this.flusher = TurnFlusher.of(ctx.channel().eventLoop());
     this.out = new ReplyBatch(ctx);
+    this.memory = server.clientMemory().open(id, ctx.channel(), this::closeForMemory);
+    this.flow = new FlowControl(ctx.channel(), memory);
   }
 
   @Override
@@ -279,6 +289,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       slot.discard();
     }
     held.releaseAll();
+    memory.close();
     flushStats();
     ConnectionState s = state;
     state = ConnectionState.NONE;
@@ -301,19 +312,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       } else if (msg instanceof ProtocolError error) {
         protocolError(error.reason());
         return;
-      } else if (msg instanceof RedisMessage) {
-        String line = InlineArgs.lineOf((RedisMessage) msg);
-        // The decoder checks an inline line's length only while its CRLF has not arrived; a
-        // whole line read at once is checked here, as Redis refuses any over 64 KB.
-        if (line.length() > RespServer.MAX_INLINE / 3
-            && ByteBufUtil.utf8Bytes(line) > RespServer.MAX_INLINE) {
-          protocolError("too big inline request");
-          return;
-        }
+      } else if (msg instanceof RedisMessage inline) {
         List<byte[]> args;
         try {
-          args = InlineArgs.split(line);
-        } catch (InlineArgs.UnbalancedQuotes e) {
+          args = InlineArgs.of(inline);
+        } catch (InlineArgs.Refused e) {
           protocolError(e.getMessage());
           return;
         }
@@ -351,25 +354,26 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
   }
 
-  /** Runs the request just read, or holds it behind those already held. */
+  /** Runs the request just read, or holds it behind those waiting, or when it must wait. */
   private void execute() {
-    if (held.holding() || !run()) {
-      held.add(request.retainAll());
-      if (held.size() >= MAX_PENDING) {
-        pauseReading();
-      }
+    if (held.waiting() || flow.mustWait(pending.size())) {
+      held.add(request.holdAll());
+    } else if (!run(request)) {
+      held.hold(request.holdAll());
+    } else {
+      afterRequest();
       return;
     }
-    afterRequest();
+    flow.pauseIfFull(pending.size(), held.size());
   }
 
-  /** Runs {@link #request}; returns false when the data side held it instead. */
-  private boolean run() {
+  /** Runs {@code r}; returns false when the data side held it instead. */
+  private boolean run(Request r) {
     RedisMessage reply;
     try {
-      reply = server.commands().dispatch(this, request, user);
+      reply = server.commands().dispatch(this, r, info.user());
     } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "command " + request.string(0) + " failed", e);
+      LOG.log(Level.WARNING, "command " + r.string(0) + " failed", e);
       reply = Replies.error("ERR internal error: " + e);
     }
     ReplySlot slot = current;
@@ -401,10 +405,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (!pending.isEmpty() && pending.peek().done) {
       drain();
     }
-    if (pending.size() >= MAX_PENDING) {
-      pauseReading();
+    flow.pauseIfFull(pending.size(), 0);
+    if (!ctx.channel().isWritable()) { // replies pile up within this read: count them now
+      memory.report(held.bytes());
+      flow.check();
     }
-    closeIfOutputTooLarge();
     if (closeWhenDrained) {
       closeIfDrained();
     }
@@ -416,7 +421,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       out.write(reply);
       unflushed = true;
     } else {
-      pending.add(ReplySlot.ready(reply));
+      ReplySlot slot = ReplySlot.ready(reply);
+      memory.queued(slot.bytes);
+      pending.add(slot);
     }
   }
 
@@ -458,24 +465,40 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       ctx.flush();
     }
     flushStats();
+    memory.report(held.bytes() + request.size());
+    flow.check();
     ctx.fireChannelReadComplete();
   }
 
-  /** Flushes what was written outside a read of this connection; run by the loop's flusher. */
-  @Override
-  public void flush() {
-    flushQueued = false;
-    if (unflushed) {
-      unflushed = false;
-      out.writeOut();
-      ctx.flush();
+  /** Runs the requests that waited for replies or for the client, unless the data side holds. */
+  private void runHeldIfAny() {
+    if (held.size() != 0 && !held.holding()) {
+      runHeld();
     }
-    flushStats();
-    closeIfOutputTooLarge();
   }
 
+  /** Flushes what was written outside a read, and accounts for it; run by the loop's flusher. */
+  @Override
+  public void flush() {
+    try {
+      runHeldIfAny(); // here, outside any command or callback
+      flushQueued = false;
+      if (unflushed) {
+        unflushed = false;
+        out.writeOut();
+        ctx.flush();
+      }
+      flushStats();
+      memory.report(held.bytes() + request.size());
+      flow.check();
+    } catch (OutOfMemoryError e) {
+      memory.outOfMemory(e);
+    }
+  }
+
+  /** Flushes, and accounts for this client's memory, at the end of the loop's turn. */
   private void scheduleFlush() {
-    if (unflushed && !flushQueued) {
+    if (!flushQueued) {
       flushQueued = true;
       flusher.downstream(this);
     }
@@ -490,12 +513,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    maybeResumeReading();
+    flow.check();
+    if (held.size() != 0) {
+      scheduleFlush(); // the client read its replies: those that waited for it may run
+    }
+    resumeReading();
     super.channelWritabilityChanged(ctx);
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof OutOfMemoryError e) {
+      memory.outOfMemory(e);
+      return;
+    }
     if (!(cause instanceof IOException)) {
       LOG.log(Level.FINE, "closing connection " + id + " after an error", cause);
     }
@@ -503,40 +534,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ctx.close();
   }
 
-  /** Disconnects a client whose unread replies exceed the unread-reply limit. */
-  private void closeIfOutputTooLarge() {
-    if (!ctx.channel().isWritable() && outputTooLarge()) {
-      LOG.warning(
-          "closing client "
-              + id
-              + ": more than "
-              + ServerConfig.MAX_UNREAD_REPLY_BYTES
-              + " bytes of replies unread");
-      closing = true;
-      ctx.close();
+  /**
+   * Closes this connection for the memory it holds or could not get, logging {@code why} (null:
+   * {@link ClientMemory} logged it).
+   */
+  private void closeForMemory(String why) {
+    if (why != null && ctx.channel().isActive()) {
+      LOG.warning("closing client " + id + " (" + remoteAddress() + "): " + why);
     }
+    closing = true;
+    ctx.close();
   }
 
-  /** Returns whether the client's unread replies exceed the unread-reply limit. */
-  private boolean outputTooLarge() {
-    io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-    return out != null && out.totalPendingWriteBytes() > ServerConfig.MAX_UNREAD_REPLY_BYTES;
-  }
-
-  private void pauseReading() {
-    if (!pausedReading) {
-      pausedReading = true;
-      ctx.channel().config().setAutoRead(false);
-    }
-  }
-
-  private void maybeResumeReading() {
-    if (pausedReading
-        && !closing
-        && pending.size() < MAX_PENDING / 2
-        && held.size() < MAX_PENDING / 2) {
-      pausedReading = false;
-      ctx.channel().config().setAutoRead(true);
+  private void resumeReading() {
+    if (!closing) {
+      flow.resumeIfRoom(pending.size(), held.size());
     }
   }
 
@@ -546,10 +558,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     ReplySlot head;
     while ((head = pending.peek()) != null && head.done) {
       pending.poll();
+      memory.queued(-head.bytes);
       if (head.raw != null) {
-        out.writeRaw(head.raw);
-        head.raw.release();
+        ByteBuf raw = head.raw;
         head.raw = null;
+        try {
+          out.writeRaw(raw);
+        } finally {
+          raw.release();
+        }
       } else {
         out.write(head.reply);
         head.reply = null;
@@ -562,15 +579,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (closeWhenDrained) {
       closeIfDrained();
     }
-    maybeResumeReading();
+    resumeReading();
   }
 
   /** {@code slot}'s reply arrived, on the event loop: written now if it is the head. */
   void delivered(ReplySlot slot) {
+    memory.queued(slot.bytes);
     if (pending.peek() == slot && current != slot) {
       drain();
-      scheduleFlush();
     }
+    scheduleFlush();
   }
 
   /**
@@ -579,6 +597,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
    */
   boolean deliveredRaw(ReplySlot slot, ByteBuf resp) {
     if (pending.peek() != slot || current == slot) {
+      slot.bytes = resp.readableBytes();
+      memory.queued(slot.bytes);
+      scheduleFlush();
       return false;
     }
     pending.poll();

@@ -6,8 +6,9 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
- * What CLIENT LIST and CLIENT INFO show of one connection that only the front end knows (its name,
- * library, age, idle time, last command), and the line they show it in.
+ * What CLIENT LIST and CLIENT INFO show of one connection that only the front end knows (the user
+ * it is logged in as, its name, library, age, idle time, last command), and the line they show it
+ * in.
  *
  * <p>Written on the connection's event loop; read by CLIENT LIST from other threads without
  * synchronization, a snapshot, as in Redis.
@@ -20,6 +21,22 @@ final class ClientInfo {
   private String libName;
   private String libVersion;
   private String lastCommand = "NULL";
+  private User user; // null until authenticated
+
+  /** Returns the user the connection is logged in as, or null before it authenticates. */
+  User user() {
+    return user;
+  }
+
+  /** Returns whether the connection is logged in. */
+  boolean authenticated() {
+    return user != null;
+  }
+
+  /** Logs the connection in as {@code user} (null: logged out). */
+  void login(User user) {
+    this.user = user;
+  }
 
   /** Returns the name set with CLIENT SETNAME or HELLO SETNAME, or null. */
   String name() {
@@ -52,14 +69,22 @@ final class ClientInfo {
 
   /**
    * Returns the CLIENT LIST / CLIENT INFO line, without the line end: Redis 7.0's fields in Redis
-   * 7.0's order, so that tools that read Redis's lines read these. The sizes of Redis's own
-   * per-client buffers ({@code qbuf} to {@code tot-mem}) are 0: ringlb's buffers are Netty's,
-   * shared by the connections of an event loop. {@code fd} is the socket's descriptor on epoll and
-   * -1 where the transport does not tell it. {@code lib-name} and {@code lib-ver} follow, as in
-   * Redis 7.2, once the client has set either with CLIENT SETINFO.
+   * 7.0's order, so that tools that read Redis's lines read these. {@code qbuf} is the requests
+   * read and not yet run (waiting, or still arriving), {@code omem} the replies in the connection's
+   * outbound buffer, and {@code tot-mem} all it holds, as {@link ClientMemory} counts them; Redis's
+   * other per-client buffer sizes are 0: ringlb reads into Netty's buffers, shared by the
+   * connections of an event loop. {@code fd} is the socket's descriptor on epoll and -1 where the
+   * transport does not tell it. {@code lib-name} and {@code lib-ver} follow, as in Redis 7.2, once
+   * the client has set either with CLIENT SETINFO.
    */
-  String line(long id, Channel ch, ConnectionState s, User user, boolean closingAfterReply) {
+  String line(
+      long id,
+      Channel ch,
+      ConnectionState s,
+      boolean closingAfterReply,
+      ClientMemory.Account memory) {
     long now = System.nanoTime();
+    long output = memory.output();
     StringBuilder sb =
         new StringBuilder(320)
             .append("id=")
@@ -77,16 +102,20 @@ final class ClientInfo {
             .append(" idle=")
             .append(Math.max(0, now - lastActiveNanos) / 1_000_000_000L)
             .append(" flags=")
-            .append(flags(s, closingAfterReply))
+            .append(flags(s, closingAfterReply, memory.noEvict()))
             .append(" db=0 sub=")
             .append(s.subscriptions())
             .append(" psub=")
             .append(s.patternSubscriptions())
             .append(" ssub=0 multi=")
             .append(s.queued())
-            .append(
-                " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0"
-                    + " tot-mem=0 events=")
+            .append(" qbuf=")
+            .append(memory.requests())
+            .append(" qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=")
+            .append(output)
+            .append(" tot-mem=")
+            .append(Math.max(output, memory.held()))
+            .append(" events=")
             .append(ch.config().isAutoRead() ? "r" : "")
             .append(" cmd=")
             .append(lastCommand)
@@ -102,8 +131,11 @@ final class ClientInfo {
     return sb.toString();
   }
 
-  /** Returns CLIENT LIST's flags: P subscribed, x in MULTI, c closing after the reply, or N. */
-  private static String flags(ConnectionState s, boolean closingAfterReply) {
+  /**
+   * Returns CLIENT LIST's flags: P subscribed, x in MULTI, c closing after the reply, e not evicted
+   * (CLIENT NO-EVICT), or N.
+   */
+  private static String flags(ConnectionState s, boolean closingAfterReply, boolean noEvict) {
     StringBuilder flags = new StringBuilder(4);
     if (s.subscriptions() > 0 || s.patternSubscriptions() > 0) {
       flags.append('P');
@@ -113,6 +145,9 @@ final class ClientInfo {
     }
     if (closingAfterReply) {
       flags.append('c');
+    }
+    if (noEvict) {
+      flags.append('e');
     }
     return flags.length() == 0 ? "N" : flags.toString();
   }

@@ -106,7 +106,7 @@ final class ConnectionCommands {
     t.registerSubcommand(
         "acl",
         CommandSpec.of("whoami", 2, ""),
-        (s, r) -> Replies.bulk(s.alloc(), ClientHandler.of(s).user().name()));
+        (s, r) -> Replies.bulk(s.alloc(), ClientHandler.of(s).info().user().name()));
     t.registerSubcommand("acl", CommandSpec.of("list", 2, "admin"), this::aclList);
     t.registerSubcommand(
         "acl",
@@ -220,7 +220,7 @@ final class ConnectionCommands {
     if (user == null) {
       return wrongPassword(s);
     }
-    ClientHandler.of(s).login(user);
+    ClientHandler.of(s).info().login(user);
     return Replies.OK;
   }
 
@@ -249,7 +249,7 @@ final class ConnectionCommands {
         if (user == null) {
           return wrongPassword(s);
         }
-        client.login(user);
+        client.info().login(user);
         i += 2;
       } else if (r.is(i, "setname") && more >= 1) {
         String name = r.string(i + 1);
@@ -260,7 +260,7 @@ final class ConnectionCommands {
         throw new CommandException("ERR Syntax error in HELLO option '" + r.string(i) + "'");
       }
     }
-    if (!client.authenticated()) {
+    if (!client.info().authenticated()) {
       throw new CommandException(
           "NOAUTH HELLO must be called with the client already"
               + " authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to"
@@ -289,6 +289,7 @@ final class ConnectionCommands {
     all.put("bind", c.bind());
     all.put("maxclients", Integer.toString(c.maxClients()));
     all.put("proto-max-bulk-len", Long.toString(c.protoMaxBulkLen()));
+    all.put("maxmemory-clients", Long.toString(c.maxMemoryClients()));
     // Never the password itself, to any user: CONFIG GET answers it as redis-server without one.
     all.put("requirepass", "");
     all.put("databases", "1");

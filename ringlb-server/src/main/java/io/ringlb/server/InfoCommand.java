@@ -1,7 +1,10 @@
 package io.ringlb.server;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.handler.codec.redis.RedisMessage;
+import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -60,7 +63,7 @@ final class InfoCommand {
     wanted.retainAll(all);
     CompletableFuture<Map<String, String>> parts = dataSide.info(wanted).toCompletableFuture();
     if (parts.isDone() && !parts.isCompletedExceptionally()) {
-      return Replies.bulk(s.alloc(), infoText(all, wanted, parts.join()));
+      return Replies.bulk(s.alloc(), infoText(all, wanted, parts.join(), s.alloc()));
     }
     DeferredReply slot = s.defer();
     ByteBufAllocator alloc = s.alloc();
@@ -70,13 +73,14 @@ final class InfoCommand {
             Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
             slot.fail("ERR ringlb: INFO failed: " + cause.getMessage());
           } else {
-            slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines)));
+            slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines, alloc)));
           }
         });
     return CommandHandler.DEFERRED;
   }
 
-  private String infoText(List<String> all, Set<String> wanted, Map<String, String> lines) {
+  private String infoText(
+      List<String> all, Set<String> wanted, Map<String, String> lines, ByteBufAllocator alloc) {
     StringBuilder out = new StringBuilder();
     for (String section : all) {
       if (!wanted.contains(section)) {
@@ -87,7 +91,7 @@ final class InfoCommand {
       }
       out.append("# ").append(title(section)).append("\r\n");
       StringBuilder front = new StringBuilder();
-      frontSection(section, front);
+      frontSection(section, front, alloc);
       merge(front, lines.get(section), out);
     }
     return out.toString();
@@ -125,7 +129,7 @@ final class InfoCommand {
     theirs.values().forEach(line -> out.append(line).append("\r\n"));
   }
 
-  private void frontSection(String section, StringBuilder out) {
+  private void frontSection(String section, StringBuilder out, ByteBufAllocator alloc) {
     Runtime rt = Runtime.getRuntime();
     switch (section) {
       case "server" -> {
@@ -166,12 +170,26 @@ final class InfoCommand {
         field(out, "mem_allocator", MEM_ALLOCATOR);
         field(out, "maxmemory", "0");
         field(out, "maxmemory_policy", "noeviction");
+        ClientMemory clients = server.clientMemory();
+        field(out, "mem_clients_normal", Long.toString(clients.total()));
+        field(out, "maxmemory_clients", Long.toString(clients.limit()));
+        field(out, "used_memory_direct", Long.toString(directMemoryUsed()));
+        field(
+            out,
+            "used_memory_direct_max",
+            Long.toString(io.netty.util.internal.PlatformDependent.maxDirectMemory()));
+        if (alloc instanceof ByteBufAllocatorMetricProvider pooled) {
+          ByteBufAllocatorMetric metric = pooled.metric();
+          field(out, "allocator_direct", Long.toString(metric.usedDirectMemory()));
+          field(out, "allocator_heap", Long.toString(metric.usedHeapMemory()));
+        }
       }
       case "stats" -> {
         field(out, "total_connections_received", Long.toString(server.totalConnectionsReceived()));
         field(out, "total_commands_processed", Long.toString(server.totalCommandsProcessed()));
         field(out, "instantaneous_ops_per_sec", Long.toString(server.instantaneousOpsPerSecond()));
         field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
+        field(out, "evicted_clients", Long.toString(server.clientMemory().evictions()));
         AuthThrottle throttle = server.authThrottle();
         field(out, "acl_access_denied_auth", Long.toString(throttle.failures()));
         field(out, "acl_access_denied_cmd", Long.toString(server.commands().deniedCommands()));
@@ -183,6 +201,16 @@ final class InfoCommand {
       case "cpu" -> CpuTimes.appendTo(out);
       default -> {}
     }
+  }
+
+  /** Returns the bytes of the JVM's direct buffers, the buffer pool's chunks among them. */
+  private static long directMemoryUsed() {
+    for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+      if (pool.getName().equals("direct")) {
+        return pool.getMemoryUsed();
+      }
+    }
+    return -1;
   }
 
   private static void field(StringBuilder out, String name, String value) {

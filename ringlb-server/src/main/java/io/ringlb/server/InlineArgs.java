@@ -1,5 +1,6 @@
 package io.ringlb.server;
 
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.InlineCommandRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
@@ -13,7 +14,8 @@ import java.util.List;
 /**
  * Splits an inline command line into arguments with Redis's quoting rules ({@code sdssplitargs}):
  * blanks separate arguments; double quotes allow {@code \n \r \t \b \a \\ \" \xHH}; single quotes
- * allow {@code \'}; a closing quote must be followed by a blank or the end.
+ * allow {@code \'}; a closing quote must be followed by a blank or the end. A line over Redis's 64
+ * KB is refused ({@link #of}).
  */
 final class InlineArgs {
 
@@ -26,7 +28,37 @@ final class InlineArgs {
     }
   }
 
+  /** Thrown for an inline request that Redis refuses, with the reason of its protocol error. */
+  static final class Refused extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Refused(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
   private InlineArgs() {}
+
+  /**
+   * Returns the arguments of an inline request (or of a top-level simple string, error or integer,
+   * which Redis reads as one); empty for a blank line.
+   *
+   * @throws Refused for a line over 64 KB or with unbalanced quotes
+   */
+  static List<byte[]> of(RedisMessage msg) throws Refused {
+    String line = lineOf(msg);
+    // The decoder checks an inline line's length only while its CRLF has not arrived; a whole
+    // line read at once is checked here, as Redis refuses any over 64 KB.
+    if (line.length() > RespServer.MAX_INLINE / 3
+        && ByteBufUtil.utf8Bytes(line) > RespServer.MAX_INLINE) {
+      throw new Refused("too big inline request");
+    }
+    try {
+      return split(line);
+    } catch (UnbalancedQuotes e) {
+      throw new Refused(e.getMessage());
+    }
+  }
 
   /** Returns the arguments of {@code line}; empty for a blank line. */
   static List<byte[]> split(String line) throws UnbalancedQuotes {

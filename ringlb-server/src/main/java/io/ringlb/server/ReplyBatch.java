@@ -1,6 +1,7 @@
 package io.ringlb.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
@@ -24,7 +25,10 @@ final class ReplyBatch {
     this.ctx = ctx;
   }
 
-  /** Encodes {@code reply} after the replies before it; takes ownership of it. */
+  /**
+   * Encodes {@code reply} after the replies before it; takes ownership of it, and releases it even
+   * when it throws ({@link OutOfMemoryError}: no buffer for it).
+   */
   void write(RedisMessage reply) {
     ByteBuf frame = EncodedReplies.constantFrame(reply);
     if (frame != null) {
@@ -32,8 +36,11 @@ final class ReplyBatch {
       return;
     }
     if (reply instanceof EncodedReply encoded) {
-      writeRaw(encoded.content());
-      encoded.release();
+      try {
+        writeRaw(encoded.content());
+      } finally { // released even when no buffer could be had for it
+        encoded.release();
+      }
       return;
     }
     if (reply instanceof FullBulkStringRedisMessage bulk
@@ -41,8 +48,11 @@ final class ReplyBatch {
         && bulk.content().readableBytes() <= EncodedReplies.MAX_INLINED_BULK) {
       ByteBuf content = bulk.content();
       int length = content.readableBytes();
-      EncodedReplies.writeBulk(room(length + EncodedReplies.BULK_OVERHEAD), content, length);
-      bulk.release();
+      try {
+        EncodedReplies.writeBulk(room(length + EncodedReplies.BULK_OVERHEAD), content, length);
+      } finally {
+        bulk.release();
+      }
       return;
     }
     if (reply instanceof IntegerRedisMessage integer) {
@@ -50,7 +60,11 @@ final class ReplyBatch {
       return;
     }
     writeOut();
-    ctx.write(reply, ctx.voidPromise());
+    // Not the void promise: the transport copies a heap buffer into a direct one as it takes it,
+    // and a failure there (no direct memory) is dropped silently for a void promise; here it
+    // reaches ClientHandler.exceptionCaught, which closes the connection instead of leaving its
+    // client waiting for a reply that will never come. The batch is direct already.
+    ctx.write(reply).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
   }
 
   /** Copies the readable bytes of a reply already in RESP form after the replies before it. */

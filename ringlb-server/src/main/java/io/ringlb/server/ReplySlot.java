@@ -16,6 +16,9 @@ final class ReplySlot implements DeferredReply {
   private static final AtomicIntegerFieldUpdater<ReplySlot> COMPLETED =
       AtomicIntegerFieldUpdater.newUpdater(ReplySlot.class, "completed");
 
+  private static final RedisMessage NO_MEMORY =
+      Replies.error("ERR ringlb: no memory for this reply");
+
   private final ClientHandler owner;
   private final EventLoop loop;
   private volatile int completed;
@@ -25,6 +28,9 @@ final class ReplySlot implements DeferredReply {
 
   /** The reply, once it came as RESP bytes that could not be written at once. */
   ByteBuf raw;
+
+  /** The bytes of the reply, counted in the connection's memory while it waits. */
+  long bytes;
 
   boolean done;
   private boolean discarded;
@@ -41,6 +47,7 @@ final class ReplySlot implements DeferredReply {
     ReplySlot slot = new ReplySlot(null, null);
     slot.completed = 1;
     slot.reply = reply;
+    slot.bytes = ClientMemory.sizeOf(reply);
     slot.done = true;
     return slot;
   }
@@ -90,8 +97,15 @@ final class ReplySlot implements DeferredReply {
       stats.answered(message, startNanos);
     }
     reply = message;
+    bytes = ClientMemory.sizeOf(message);
     done = true;
-    owner.delivered(this);
+    // Called from whatever produced the reply (a backend connection's handler): a buffer this
+    // connection cannot get fails this connection, not that one.
+    try {
+      owner.delivered(this);
+    } catch (OutOfMemoryError e) {
+      owner.memory().outOfMemory(e);
+    }
   }
 
   private void deliverRaw(ByteBuf resp) {
@@ -102,8 +116,13 @@ final class ReplySlot implements DeferredReply {
       stats.answeredRaw(resp, startNanos);
     }
     done = true;
-    if (!owner.deliveredRaw(this, resp)) {
-      raw = resp.copy();
+    try {
+      if (!owner.deliveredRaw(this, resp)) {
+        raw = resp.copy();
+      }
+    } catch (OutOfMemoryError e) {
+      reply = NO_MEMORY;
+      owner.memory().outOfMemory(e);
     }
   }
 

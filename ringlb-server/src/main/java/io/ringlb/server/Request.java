@@ -19,6 +19,9 @@ public final class Request {
   /** Room for a command name, so that the table looks names up without allocating. */
   final byte[] scratch = new byte[CommandTable.MAX_NAME];
 
+  /** Arguments shorter than this are copied when their request waits ({@link #holdAll}). */
+  private static final int COPIED_WHEN_HELD = 4096;
+
   private ByteBuf[] args = new ByteBuf[8];
   private int argc;
 
@@ -40,6 +43,15 @@ public final class Request {
   public ByteBuf arg(int i) {
     Objects.checkIndex(i, argc);
     return args[i];
+  }
+
+  /** Returns the bytes of all the arguments. */
+  long size() {
+    long n = 0;
+    for (int i = 0; i < argc; i++) {
+      n += args[i].readableBytes();
+    }
+    return n;
   }
 
   /** Returns the length in bytes of argument {@code i}. */
@@ -161,11 +173,15 @@ public final class Request {
     argc = held.length;
   }
 
-  /** Returns the arguments, each retained once more, for the caller to own (a held request). */
-  ByteBuf[] retainAll() {
+  /**
+   * Returns the arguments for the caller to own (a request that waits): a small one copied, so that
+   * it does not keep the whole read buffer it came in alive, a larger one retained once more.
+   */
+  ByteBuf[] holdAll() {
     ByteBuf[] copy = new ByteBuf[argc];
     for (int i = 0; i < argc; i++) {
-      copy[i] = args[i].retain();
+      ByteBuf arg = args[i];
+      copy[i] = arg.readableBytes() < COPIED_WHEN_HELD ? Unpooled.copiedBuffer(arg) : arg.retain();
     }
     return copy;
   }

@@ -35,6 +35,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
   private boolean assembling;
   private long expected;
   private long remaining; // elements still expected in the current array, 0 at top level
+  private long receiving; // bytes of the request the aggregators are assembling
   private boolean failed;
 
   RequestLimits(ClientHandler client, long maxBulk) {
@@ -87,7 +88,32 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(header);
       header = null;
     }
+    long bytes = contentBytes(msg);
     ctx.fireChannelRead(msg);
+    if (remaining == 0) { // the aggregators finished the request, if they had one
+      received(-receiving);
+    } else if (bytes > 0) {
+      received(bytes);
+    }
+  }
+
+  /** Returns the bytes of a piece of a bulk string the aggregators will hold until it is whole. */
+  private static long contentBytes(Object msg) {
+    if (msg instanceof DefaultBulkStringRedisContent content) {
+      return content.content().readableBytes();
+    }
+    if (msg instanceof FullBulkStringRedisMessage full) {
+      return full.content().readableBytes();
+    }
+    return 0;
+  }
+
+  /** Counts bytes the aggregators hold for a request not yet whole, for the client's memory. */
+  private void received(long bytes) {
+    if (bytes != 0) {
+      receiving += bytes;
+      client.memory().receiving(receiving);
+    }
   }
 
   /** Returns the content of {@code msg} when it completes a bulk string that came in one piece. */
@@ -117,9 +143,12 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
     ArrayHeaderRedisMessage h = arrayHeader;
     arrayHeader = null;
     ctx.fireChannelRead(h);
+    long bytes = 0;
     for (ByteBuf element : done) {
+      bytes += element.readableBytes();
       ctx.fireChannelRead(new FullBulkStringRedisMessage(element));
     }
+    received(bytes);
   }
 
   private void releaseAssembled() {
@@ -129,6 +158,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
     }
     arrayHeader = null;
     header = null;
+    received(-receiving);
   }
 
   @Override
@@ -159,7 +189,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       if (length > maxBulk) {
         return "invalid bulk length";
       }
-      if (length > ServerConfig.UNAUTHENTICATED_BULK && !client.authenticated()) {
+      if (length > ServerConfig.UNAUTHENTICATED_BULK && !client.info().authenticated()) {
         return "unauthenticated bulk length";
       }
       return null;
@@ -172,7 +202,7 @@ final class RequestLimits extends ChannelInboundHandlerAdapter {
       if (length > ServerConfig.MAX_MULTIBULK) {
         return "invalid multibulk length";
       }
-      if (length > ServerConfig.UNAUTHENTICATED_MULTIBULK && !client.authenticated()) {
+      if (length > ServerConfig.UNAUTHENTICATED_MULTIBULK && !client.info().authenticated()) {
         return "unauthenticated multibulk length";
       }
       remaining = Math.max(0, length);

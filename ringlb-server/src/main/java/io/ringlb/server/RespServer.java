@@ -151,6 +151,9 @@ public final class RespServer implements AutoCloseable {
         }
       }
       group.next().scheduleAtFixedRate(context::sampleOps, 100, 100, TimeUnit.MILLISECONDS);
+      group
+          .next()
+          .scheduleAtFixedRate(context.clientMemory()::refresh, 100, 100, TimeUnit.MILLISECONDS);
       return new RespServer(context, group, channel, monitor, front);
     } catch (InterruptedException | IOException | RuntimeException | Error e) {
       if (started) {

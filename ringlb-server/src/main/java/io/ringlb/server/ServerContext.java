@@ -18,6 +18,7 @@ final class ServerContext {
   private final DataSide dataSide;
   private final User defaultUser; // null: off
   private final AuthThrottle authThrottle = new AuthThrottle();
+  private final ClientMemory clientMemory;
   private final AtomicLong clientIds = new AtomicLong();
   private final AtomicInteger connected = new AtomicInteger();
   private final LongAdder commandsProcessed = new LongAdder();
@@ -41,6 +42,7 @@ final class ServerContext {
     this.config = config;
     this.dataSide = dataSide;
     this.defaultUser = config.users().defaultUser(config.requirePass());
+    this.clientMemory = new ClientMemory(config.maxMemoryClients());
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
     this.runId = HexFormat.of().formatHex(id);
@@ -83,6 +85,11 @@ final class ServerContext {
 
   AuthThrottle authThrottle() {
     return authThrottle;
+  }
+
+  /** Returns the memory all clients hold, bounded by {@code maxmemory-clients}. */
+  ClientMemory clientMemory() {
+    return clientMemory;
   }
 
   long nextClientId() {

@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Flushes, once at the end of an event loop's turn, every connection written to during it: upstream
@@ -25,6 +27,8 @@ public final class TurnFlusher implements Runnable {
     /** Writes what was buffered during the turn. */
     void flush();
   }
+
+  private static final Logger LOG = Logger.getLogger(TurnFlusher.class.getName());
 
   private static final Map<EventLoop, TurnFlusher> BY_LOOP =
       Collections.synchronizedMap(new WeakHashMap<>());
@@ -71,7 +75,10 @@ public final class TurnFlusher implements Runnable {
     }
   }
 
-  /** Flushes every connection registered during the turn; run by the loop. */
+  /**
+   * Flushes every connection registered during the turn; run by the loop. A connection whose flush
+   * throws is logged and the others are flushed all the same.
+   */
   @Override
   public void run() {
     scheduled = false;
@@ -80,14 +87,22 @@ public final class TurnFlusher implements Runnable {
     for (int i = 0; i < upstreamCount; i++) {
       Flushable f = upstream[i];
       upstream[i] = null;
-      f.flush();
+      flush(f);
     }
     upstreamCount = 0;
     for (int i = 0; i < downstreamCount; i++) {
       Flushable f = downstream[i];
       downstream[i] = null;
-      f.flush();
+      flush(f);
     }
     downstreamCount = 0;
+  }
+
+  private static void flush(Flushable f) {
+    try {
+      f.flush();
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.WARNING, "flushing " + f + " failed", e);
+    }
   }
 }

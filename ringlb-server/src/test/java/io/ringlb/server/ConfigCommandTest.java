@@ -39,7 +39,7 @@ class ConfigCommandTest {
         .isEqualTo("*2\r\n$10\r\nMaxClients\r\n$2\r\n55\r\n");
     assertThat(send("CONFIG", "GET", "MAXCLI*"))
         .isEqualTo("*2\r\n$10\r\nmaxclients\r\n$2\r\n55\r\n");
-    assertThat(send("CONFIG", "GET", "maxclients", "max*"))
+    assertThat(send("CONFIG", "GET", "maxclients", "max[c]*"))
         .as("each parameter once")
         .isEqualTo("*2\r\n$10\r\nmaxclients\r\n$2\r\n55\r\n");
     assertThat(send("CONFIG", "GET", "no-such-parameter")).isEqualTo("*0\r\n");
@@ -77,7 +77,7 @@ class ConfigCommandTest {
   void aDataSide_addsItsParametersAndSetsThem() {
     Recording side = new Recording();
     ch = channel(ServerConfig.defaults(), side);
-    assertThat(send("CONFIG", "GET", "max*"))
+    assertThat(send("CONFIG", "GET", "max[ck]*"))
         .isEqualTo("*4\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n$7\r\nmaxkeys\r\n$1\r\n7\r\n");
     assertThat(side.matched).containsOnlyKeys("maxclients", "maxkeys");
     assertThat(send("CONFIG", "SET", "maxkeys", "8", "timeout", "0", "other", "1"))

@@ -145,5 +145,26 @@ class SmallPartsTest {
         .hasMessage("maxclients must be at least 1: 0");
     assertThatThrownBy(() -> ServerConfig.defaults().withProtoMaxBulkLen(1L << 30))
         .hasMessageContaining("proto-max-bulk-len must be between 1 and 536870912");
+    assertThatThrownBy(() -> ServerConfig.defaults().withMaxMemoryClients(-1))
+        .hasMessage("maxmemory-clients must not be negative (0 for no limit): -1");
+  }
+
+  @Test
+  void maxMemoryClients_sizesPercentagesOrZero_defaultAQuarterOfTheBufferMemory() {
+    long memory = ServerConfig.bufferMemory();
+    assertThat(memory)
+        .isLessThanOrEqualTo(Runtime.getRuntime().maxMemory())
+        .isLessThanOrEqualTo(io.netty.util.internal.PlatformDependent.maxDirectMemory());
+    assertThat(ServerConfig.defaults().maxMemoryClients()).isEqualTo(memory / 4);
+    assertThat(ServerConfig.parseMaxMemoryClients("0", "x")).isZero();
+    assertThat(ServerConfig.parseMaxMemoryClients("64mb", "x")).isEqualTo(64L << 20);
+    assertThat(ServerConfig.parseMaxMemoryClients(" 10% ", "x")).isEqualTo(memory / 10);
+    assertThat(ServerConfig.parseMaxMemoryClients("100%", "x")).isEqualTo(memory);
+    assertThatThrownBy(() -> ServerConfig.parseMaxMemoryClients("0%", "--maxmemory-clients"))
+        .hasMessage("--maxmemory-clients: '0%' is not a percentage from 1% to 100%");
+    assertThatThrownBy(() -> ServerConfig.parseMaxMemoryClients("-5mb", "maxmemory-clients"))
+        .hasMessage(
+            "maxmemory-clients: '-5mb' is not a size (expected e.g. 0 for no limit, 64mb, 1gb,"
+                + " or 25% of the JVM's memory)");
   }
 }

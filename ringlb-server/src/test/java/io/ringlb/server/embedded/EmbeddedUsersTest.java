@@ -57,6 +57,7 @@ class EmbeddedUsersTest {
               () -> app.sendCommand(() -> "RING".getBytes(StandardCharsets.US_ASCII), "ADD", "7"))
           .hasMessage(noperm("ring|add"));
       assertThatThrownBy(() -> app.clientKill("127.0.0.1:1")).hasMessage(noperm("client|kill"));
+      assertThatThrownBy(() -> app.clientNoEvictOn()).hasMessage(noperm("client|no-evict"));
       assertThatThrownBy(() -> app.configGet("requirepass")).hasMessage(noperm("config|get"));
       assertThat(app.clientId()).isPositive();
       assertThat(app.get("k")).isEqualTo("v");

@@ -300,6 +300,12 @@ class ServerEndToEndTest {
   }
 
   @Test
+  void pipeline_clientThatWritesEverythingBeforeReading_isNotDeadlocked() throws Exception {
+    io.ringlb.server.testing.UnreadReplies.clientThatWritesEverythingBeforeReading_isNotDeadlocked(
+        server.address().getPort());
+  }
+
+  @Test
   void malformedClient_doesNotDisturbOthers() throws Exception {
     jedis.set("k", "v");
     try (Socket bad = new Socket("127.0.0.1", server.address().getPort())) {
