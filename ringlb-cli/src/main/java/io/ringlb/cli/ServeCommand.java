@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -41,6 +42,8 @@ import picocli.CommandLine.Spec;
 public final class ServeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
+
+  @Mixin ProxyOptions proxyOptions = new ProxyOptions();
 
   @Option(
       names = "--port",
@@ -142,95 +145,6 @@ public final class ServeCommand implements Callable<Integer> {
   String maxMemoryClients;
 
   @Option(
-      names = "--backend",
-      paramLabel = "ID=HOST:PORT",
-      description =
-          "Proxy mode: ring server ID is the redis-server at HOST:PORT, or ID=sentinel:MASTER"
-              + " the primary Redis Sentinel names for MASTER (repeatable)."
-              + " Keys are sharded over the backends; RING ADD <id> <host:port> and RING REMOVE <id>"
-              + " move them live.")
-  java.util.List<String> backends = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--sentinel",
-      paramLabel = "HOST:PORT",
-      description =
-          "Proxy mode: a Redis Sentinel to ask for the primaries of the backends given as"
-              + " sentinel:MASTER (repeatable; any one reachable suffices). Replaces the config"
-              + " file's sentinels.")
-  java.util.List<String> sentinels = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--durability",
-      paramLabel = "MODE",
-      description =
-          "Proxy mode: async (default) acknowledges a write as the primary answers; replicated"
-              + " only once --durability-min-replicas replicas have it (WAIT), else an error"
-              + " naming the shard.")
-  String durability;
-
-  @Option(
-      names = "--durability-min-replicas",
-      paramLabel = "N",
-      description = "Proxy mode: replicas a write needs with --durability replicated (default 1).")
-  Integer durabilityMinReplicas;
-
-  @Option(
-      names = "--durability-timeout",
-      paramLabel = "DURATION",
-      description =
-          "Proxy mode: how long the replicas may take, e.g. 500ms or 1s (default 1s; shorter than"
-              + " the request timeout).")
-  String durabilityTimeout;
-
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description =
-          "Proxy mode: a YAML file with listen address, placement, backends, timeouts,"
-              + " auth (see examples/proxy.yaml); options given on the command line override it.")
-  java.nio.file.Path configFile;
-
-  @Option(
-      names = "--backend-password-file",
-      paramLabel = "FILE",
-      description =
-          "Proxy mode: the password ringlb AUTHs to every redis-server with, read from FILE.")
-  java.nio.file.Path backendPasswordFile;
-
-  @Option(
-      names = "--allow-backend",
-      paramLabel = "ADDR",
-      description =
-          "Proxy mode: a host, address or CIDR network, with an optional port, that backends"
-              + " (RING ADD) may be at (repeatable; e.g. 10.1.0.0/16, db7:6379). Default: the"
-              + " hosts of the backends ringlb starts with.")
-  java.util.List<String> allowBackends = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--force-after",
-      paramLabel = "DURATION",
-      description =
-          "Proxy mode: how long a backend must have been unreachable before RING REMOVE ID FORCE"
-              + " takes it out without its keys, e.g. 30s, 2m (default: 30s; migration.force-after"
-              + " in the --config file).")
-  String forceAfter;
-
-  @Option(
-      names = "--cluster",
-      paramLabel = "NAME",
-      description =
-          "Proxy mode: route by the ring of cluster NAME, kept in etcd (--etcd) and shared by"
-              + " every proxy of the cluster; the first proxy creates it from its --backend list.")
-  String cluster;
-
-  @Option(
-      names = "--etcd",
-      paramLabel = "HOST:PORT[,HOST:PORT...]",
-      description = "Proxy mode, with --cluster: the etcd endpoints holding the cluster's ring.")
-  String etcd;
-
-  @Option(
       names = "--http",
       paramLabel = "ADDR",
       description =
@@ -247,21 +161,13 @@ public final class ServeCommand implements Callable<Integer> {
               + " scrapers and load balancers (the dashboard and /api/ring still ask for a login).")
   boolean httpOpenProbes;
 
-  @Option(
-      names = "--state",
-      paramLabel = "FILE",
-      description =
-          "Proxy mode: file recording the ring and any running migration, so that a"
-              + " restarted ringlb routes as before and resumes the migration.")
-  java.nio.file.Path stateFile;
-
   private final CountDownLatch stop = new CountDownLatch(1);
   private volatile RespServer server;
   private volatile io.ringlb.proxy.ProxyServer proxy;
 
   @Override
   public Integer call() throws Exception {
-    if (!backends.isEmpty() || configFile != null) {
+    if (proxyOptions.selectProxy()) {
       return callProxy();
     }
     ServerConfig config;
@@ -269,18 +175,7 @@ public final class ServeCommand implements Callable<Integer> {
     int[] ids;
     HttpSettings httpSettings;
     try {
-      if (parsedOption("--backend-password-file")
-          || parsedOption("--allow-backend")
-          || parsedOption("--sentinel")
-          || parsedOption("--force-after")
-          || durability != null
-          || durabilityMinReplicas != null
-          || durabilityTimeout != null) {
-        throw new IllegalArgumentException(
-            "--backend-password-file, --allow-backend, --sentinel, --force-after and --durability*"
-                + " are for the"
-                + " proxy (--backend or --config)");
-      }
+      proxyOptions.refuseForEmbedded(spec.commandLine().getParseResult());
       config =
           ServerConfig.defaults()
               .withBind(bind)
@@ -349,10 +244,8 @@ public final class ServeCommand implements Callable<Integer> {
             "--servers names embedded server memories; with"
                 + " --backend or --config the ring servers are redis-servers");
       }
-      io.ringlb.proxy.ProxyConfig.Builder b =
-          configFile == null
-              ? io.ringlb.proxy.ProxyConfig.builder()
-              : io.ringlb.proxy.ProxyConfig.load(configFile).toBuilder();
+      java.nio.file.Path configFile = proxyOptions.configFile();
+      io.ringlb.proxy.ProxyConfig.Builder b = proxyOptions.builder();
       if (configFile == null || parsed.hasMatchedOption("--port")) {
         b.port(port);
       }
@@ -372,63 +265,16 @@ public final class ServeCommand implements Callable<Integer> {
       if (password != null) {
         b.requirePass(password);
       }
-      if (backendPasswordFile != null) {
-        b.backendPassword(
-            io.ringlb.server.SecretFiles.read(backendPasswordFile, "--backend-password-file"));
-        warnIfShared(backendPasswordFile);
-      }
       for (String user : userOptions) {
         b.user(user(user));
       }
       if (defaultRole != null) {
         b.defaultRole(io.ringlb.server.UserRole.parse(defaultRole, "--default-role"));
       }
-      for (String allow : allowBackends) {
-        b.allowBackend(allow);
-      }
       if (configFile == null || parsed.hasMatchedOption("--maxclients")) {
         b.maxClients(maxClients);
       }
-      io.ringlb.proxy.Durability d = b.build().durability();
-      if (durability != null) {
-        d = d.withMode(io.ringlb.proxy.Durability.Mode.parse(durability, "--durability"));
-      }
-      if (durabilityMinReplicas != null) {
-        d = d.withMinReplicas(durabilityMinReplicas);
-      }
-      if (durabilityTimeout != null) {
-        d = d.withTimeout(io.ringlb.proxy.Durability.parseTimeout(durabilityTimeout));
-      }
-      b.durability(d);
-      if (!sentinels.isEmpty()) {
-        b.clearSentinels();
-        for (String sentinel : sentinels) {
-          b.sentinel(sentinel);
-        }
-      }
-      if (!backends.isEmpty()) {
-        b.clearBackends();
-        for (String backend : backends) {
-          b.backend(backend);
-        }
-      }
-      if (stateFile != null) {
-        b.stateFile(stateFile);
-      }
-      if (forceAfter != null) {
-        b.forceAfter(io.ringlb.proxy.ProxyConfig.parseDuration(forceAfter, "--force-after"));
-      }
-      if (cluster != null || etcd != null) {
-        if (cluster == null) {
-          throw new IllegalArgumentException("--etcd needs --cluster NAME");
-        }
-        b.cluster(
-            new io.ringlb.proxy.ClusterSpec(
-                cluster,
-                etcd == null
-                    ? java.util.List.of()
-                    : io.ringlb.proxy.ClusterSpec.parseEndpoints(etcd)));
-      }
+      proxyOptions.applyTo(b, this::warnIfShared);
       b.protoMaxBulkLen(parseBytes(protoMaxBulkLen));
       if (http != null) {
         b.http(httpSettings());

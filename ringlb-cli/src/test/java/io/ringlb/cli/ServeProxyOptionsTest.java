@@ -52,6 +52,22 @@ class ServeProxyOptionsTest {
   }
 
   @Test
+  void stateFileAlone_isTheProxy_andNamesWhatIsMissing(@TempDir Path dir) {
+    String[] r = run("serve", "--port", "0", "--state", dir.resolve("ring.state").toString());
+    assertThat(r[0]).as("not an embedded server that ignores --state").isEqualTo("2");
+    assertThat(r[1])
+        .contains("no backends: give --backend ID=HOST:PORT")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void etcdWithoutCluster_isTheProxy_andRefused() {
+    String[] r = run("serve", "--port", "0", "--etcd", "127.0.0.1:2379");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--etcd needs --cluster NAME").doesNotContain("Exception");
+  }
+
+  @Test
   void servers_withBackend() {
     String[] r = run("serve", "--backend", "0=127.0.0.1:7001", "--servers", "1");
     assertThat(r[0]).isEqualTo("2");

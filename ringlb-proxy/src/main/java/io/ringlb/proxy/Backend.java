@@ -28,12 +28,12 @@ final class Backend {
   }
 
   private final int id;
-  private final ProxyConfig.BackendSpec spec;
+  private final BackendSpec spec;
   private final String address;
   private final String describe;
 
   /** Where the connections go: the spec, or the primary Sentinel names (null while unknown). */
-  private volatile ProxyConfig.BackendSpec target;
+  private volatile BackendSpec target;
 
   /** What Sentinel says of the shard; null for a plain backend. */
   private volatile SentinelShard shard;
@@ -78,8 +78,7 @@ final class Backend {
    * A backend with {@code pool} connections per worker of {@code workers} (the first also holds the
    * administrative connection), telling {@code failureListener} of its failures.
    */
-  Backend(
-      ProxyConfig.BackendSpec spec, Worker[] workers, int pool, FailureListener failureListener) {
+  Backend(BackendSpec spec, Worker[] workers, int pool, FailureListener failureListener) {
     this.id = spec.id();
     this.spec = spec;
     this.address = spec.address();
@@ -96,7 +95,7 @@ final class Backend {
   }
 
   /** The id and address as configured. */
-  ProxyConfig.BackendSpec spec() {
+  BackendSpec spec() {
     return spec;
   }
 
@@ -119,7 +118,7 @@ final class Backend {
    * The address the connections go to: the configured one, or the primary Sentinel names now (null
    * while none is known).
    */
-  ProxyConfig.BackendSpec target() {
+  BackendSpec target() {
     return target;
   }
 
@@ -138,8 +137,8 @@ final class Backend {
    * closed (what they had sent fails, its outcome unknown), and requests not sent yet go to the new
    * one. Any thread.
    */
-  void repoint(ProxyConfig.BackendSpec primary) {
-    ProxyConfig.BackendSpec old = target;
+  void repoint(BackendSpec primary) {
+    BackendSpec old = target;
     if (primary.equals(old)) {
       return;
     }
@@ -172,7 +171,7 @@ final class Backend {
 
   /** Adds this backend's host and port to {@code args}, as MIGRATE's target. */
   void addAddress(java.util.List<Object> args) {
-    ProxyConfig.BackendSpec t = target;
+    BackendSpec t = target;
     if (t == null) {
       throw new Values.BackendException("ERR ringlb: " + describe + " has no primary known");
     }

@@ -57,9 +57,9 @@ final class BackendAllowList {
   }
 
   /** Returns the default list: the hosts (any port) of {@code backends}. */
-  static BackendAllowList hostsOf(Collection<ProxyConfig.BackendSpec> backends) {
+  static BackendAllowList hostsOf(Collection<BackendSpec> backends) {
     Set<String> hosts = new LinkedHashSet<>();
-    for (ProxyConfig.BackendSpec b : backends) {
+    for (BackendSpec b : backends) {
       hosts.add(b.host().indexOf(':') >= 0 ? "[" + b.host() + "]" : b.host());
     }
     List<Entry> entries = new ArrayList<>();
@@ -167,7 +167,7 @@ final class BackendAllowList {
    *     it is not allowed
    * @throws UnresolvedException when its host name does not resolve
    */
-  InetSocketAddress admit(ProxyConfig.BackendSpec backend) {
+  InetSocketAddress admit(BackendSpec backend) {
     InetAddress address;
     byte[] literal = literal(backend.host());
     try {

@@ -182,7 +182,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
 
   private void connect() {
     awaiting = false;
-    ProxyConfig.BackendSpec target = backend.target();
+    BackendSpec target = backend.target();
     if (target == null) {
       await("ERR ringlb: " + backend.describe() + " has no primary: Sentinel names none yet");
       return;

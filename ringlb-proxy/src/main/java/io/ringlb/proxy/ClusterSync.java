@@ -126,14 +126,14 @@ final class ClusterSync {
   private long pendingAck;
 
   private static String describe(StateFile.State s, int[] ids) {
-    Map<Integer, ProxyConfig.BackendSpec> out = new TreeMap<>();
+    Map<Integer, BackendSpec> out = new TreeMap<>();
     for (int id : ids) {
       out.put(id, s.backends().get(id));
     }
     return describe(out);
   }
 
-  private static String describe(Map<Integer, ProxyConfig.BackendSpec> specs) {
+  private static String describe(Map<Integer, BackendSpec> specs) {
     List<String> out = new ArrayList<>();
     specs.forEach((id, spec) -> out.add(id + "=" + spec.address()));
     return String.join(",", out);
@@ -203,7 +203,7 @@ final class ClusterSync {
     try {
       StateFile.State s = r.state();
       RingHistory h = RingHistory.of(s.placement(), s.hashTag(), s.history());
-      for (ProxyConfig.BackendSpec spec : s.backends().values()) {
+      for (BackendSpec spec : s.backends().values()) {
         plane.ensureBackend(spec);
       }
       Topologies topologies = plane.topologies();

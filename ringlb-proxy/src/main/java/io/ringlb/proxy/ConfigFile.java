@@ -99,8 +99,7 @@ final class ConfigFile {
     }
     Object listen = map.get("listen");
     if (listen != null) {
-      ProxyConfig.BackendSpec spec =
-          ProxyConfig.BackendSpec.parse(0, String.valueOf(listen), "listen");
+      BackendSpec spec = BackendSpec.parse(0, String.valueOf(listen), "listen");
       b.bind(spec.host()).port(spec.port());
     }
     if (map.get("placement") != null) {
@@ -118,7 +117,7 @@ final class ConfigFile {
         }
       } else {
         for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
-          int id = ProxyConfig.parseId(String.valueOf(e.getKey()), "backends");
+          int id = BackendSpec.parseId(String.valueOf(e.getKey()), "backends");
           b.backend(backend(id, e.getValue()));
         }
       }
@@ -260,7 +259,7 @@ final class ConfigFile {
   }
 
   /** Reads {@code backends.ID}: {@code HOST:PORT}, or {@code {master: NAME}} for Sentinel. */
-  private static ProxyConfig.BackendSpec backend(int id, Object value) {
+  private static BackendSpec backend(int id, Object value) {
     String where = "backends." + id;
     if (value instanceof Map<?, ?> m) {
       only(m, where, "master");
@@ -268,12 +267,12 @@ final class ConfigFile {
         throw new IllegalArgumentException(where + ".master must name the Sentinel master");
       }
       try {
-        return ProxyConfig.BackendSpec.sentinel(id, String.valueOf(m.get("master")));
+        return BackendSpec.sentinel(id, String.valueOf(m.get("master")));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(where + ": " + e.getMessage());
       }
     }
-    return ProxyConfig.BackendSpec.parse(id, String.valueOf(value), "backend " + id);
+    return BackendSpec.parse(id, String.valueOf(value), "backend " + id);
   }
 
   /** Reads {@code users.NAME}: {@code {password: ..., role: data}} or password-sha256. */

@@ -14,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -41,8 +40,8 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   private final AtomicReference<Migration> migration = new AtomicReference<>();
 
-  /** Set while a ring change is queued or running on the control thread. */
-  private final AtomicBoolean changing = new AtomicBoolean();
+  /** The ring change requests, one under way at a time. */
+  private final RingChanges changes = new RingChanges(this);
 
   private final StateFile stateFile;
   private final Topologies topologies;
@@ -84,8 +83,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
         RingHistory.startingFrom(config, state, stateFile == null ? null : stateFile.path());
     this.placementName = history.placementName();
     this.hashTag = history.hashTag();
-    Map<Integer, ProxyConfig.BackendSpec> specs =
-        state != null ? state.backends() : config.backends();
+    Map<Integer, BackendSpec> specs = state != null ? state.backends() : config.backends();
     this.control = daemon("ringlb-control");
     this.migrations = new Migrations(this, daemon("ringlb-migration-watch"));
     this.ejection =
@@ -101,7 +99,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
     upstream.startingWith(specs.values());
     this.sentinels =
         config.sentinels().isEmpty() ? null : new Sentinels(config, upstream, workers[0].loop());
-    for (ProxyConfig.BackendSpec spec : specs.values()) {
+    for (BackendSpec spec : specs.values()) {
       try {
         if (!spec.managed()) {
           upstream.admit(spec);
@@ -132,7 +130,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
       resumed = migrationOf(state, history);
       current = resumed.current();
       migration.set(resumed);
-      changing.set(true);
+      changes.tryBegin();
     }
     this.topologies =
         new Topologies(
@@ -149,7 +147,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
     }
     if (cluster != null) {
       migration.set(resumed);
-      changing.set(false);
+      changes.ended();
       cluster.joined(topologies);
     } else if (resumed != null) {
       Migration m = resumed;
@@ -158,7 +156,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
             try {
               migrations.finish(m, null);
             } finally {
-              changing.set(false);
+              changes.ended();
             }
           });
     }
@@ -202,7 +200,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
   }
 
   /** Knows backend {@code spec}, admitted to the upstream, from now on. */
-  void ensureBackend(ProxyConfig.BackendSpec spec) {
+  void ensureBackend(BackendSpec spec) {
     if (!backends.containsKey(spec.id())) {
       try {
         upstream.admit(spec);
@@ -219,7 +217,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
    */
   void finishTakenOver() {
     Migration m = migration.get();
-    if (m == null || !changing.compareAndSet(false, true)) {
+    if (m == null || !changes.tryBegin()) {
       cluster.end();
       return;
     }
@@ -227,7 +225,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
       migrations.finish(m, null);
     } finally {
       cluster.end();
-      changing.set(false);
+      changes.ended();
     }
   }
 
@@ -264,7 +262,50 @@ final class ControlPlane implements RingControl, Migrations.Host {
         });
   }
 
-  private Backend newBackend(ProxyConfig.BackendSpec spec) {
+  /** Returns the backend {@code spec} names, known from now on. */
+  Backend backendFor(BackendSpec spec) {
+    return backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+  }
+
+  /** Decides whether a backend has been unreachable long enough to be forced out. */
+  Reachability reachability() {
+    return reachability;
+  }
+
+  /** The cluster whose ring this proxy routes by, or null for a proxy of its own. */
+  ClusterSync cluster() {
+    return cluster;
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Routes by the ring after {@code change}, a backend forced out without moving its keys (RING
+   * REMOVE FORCE), recording it first; control thread.
+   */
+  void removeForced(RingHistory.Change change) throws IOException, InterruptedException {
+    RingHistory next = change.next();
+    int[] ring = next.ids();
+    if (cluster != null) {
+      cluster.publishStable(stateOf(next, null), next, members(ring));
+    } else {
+      writeState(stateOf(next, null));
+      history = next;
+      topologies.publish(change.current(), null, ring, members(ring), null);
+    }
+  }
+
+  /** A ring change failed before its topology was published: its migration was never routed by. */
+  void dropUnpublishedMigration() {
+    Migration m = migration.get();
+    if (m != null && topology().migration() != m) {
+      migration.set(null);
+    }
+  }
+
+  private Backend newBackend(BackendSpec spec) {
     return new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
   }
 
@@ -325,182 +366,28 @@ final class ControlPlane implements RingControl, Migrations.Host {
     return sentinels == null ? 0 : sentinels.failovers();
   }
 
-  // ---- ring changes
+  // ---- ring changes (checked and run by RingChanges)
 
   @Override
-  public CompletableFuture<String> ringAdd(ProxyConfig.BackendSpec spec) {
-    CompletableFuture<String> reply = new CompletableFuture<>();
-    if (topology().inRing(spec.id())) {
-      reply.completeExceptionally(rejected("backend " + spec.id() + " is already in the ring"));
-      return reply;
-    }
-    Backend known = backends.get(spec.id());
-    if (known != null && !known.spec().equals(spec)) {
-      reply.completeExceptionally(
-          rejected("backend " + spec.id() + " is still known at " + known.address()));
-      return reply;
-    }
-    change(
-        reply,
-        "RING ADD " + spec.id() + " " + spec.address(),
-        () -> {
-          try {
-            if (!spec.managed()) {
-              upstream.admit(spec); // before any connection to it is made
-            } else if (sentinels == null) {
-              throw rejected(
-                  "RING ADD "
-                      + spec.id()
-                      + " "
-                      + spec.address()
-                      + ": no sentinel is configured (--sentinel HOST:PORT or sentinels: in the"
-                      + " config file)");
-            }
-          } catch (IllegalArgumentException e) {
-            throw rejected(e.getMessage());
-          }
-          Topology now = topology();
-          checkNoEjected(now, -1);
-          if (now.inRing(spec.id())) {
-            throw rejected("backend " + spec.id() + " is already in the ring");
-          }
-          Backend b = backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
-          if (spec.managed() && b.shard() == null) {
-            try {
-              sentinels.watch(b);
-            } catch (IllegalArgumentException | IOException e) {
-              forget(b);
-              throw rejected(e.getMessage());
-            }
-          }
-          Object size = callQuietly(b, "DBSIZE");
-          if (!(size instanceof Long n)) {
-            forget(b);
-            throw rejected("cannot reach " + b.describe() + ": " + describeReply(size));
-          }
-          if (n != 0) {
-            forget(b);
-            throw rejected(
-                b.describe()
-                    + " is not empty (DBSIZE "
-                    + n
-                    + "); give ringlb an empty redis-server");
-          }
-          RingHistory.Change change;
-          try {
-            change = history.adding(spec.id());
-          } catch (RingException e) {
-            forget(b);
-            throw e;
-          }
-          Migration m =
-              new Migration(
-                  Migration.Kind.ADD,
-                  spec.id(),
-                  b,
-                  change.previous(),
-                  change.current(),
-                  change.sources(),
-                  change.fractions());
-          List<Backend> members = now.backendsList();
-          members.add(b);
-          migrate(m, change.next(), members, reply);
-        });
-    return reply;
+  public CompletableFuture<String> ringAdd(BackendSpec spec) {
+    return changes.ringAdd(spec);
   }
 
   @Override
   public CompletableFuture<String> ringRemove(int id) {
-    CompletableFuture<String> reply = new CompletableFuture<>();
-    if (!removable(id, reply)) {
-      return reply;
-    }
-    change(
-        reply,
-        "RING REMOVE " + id,
-        () -> {
-          Topology now = topology();
-          checkNoEjected(now, -1);
-          RingHistory.Change change = history.removing(id);
-          Migration m =
-              new Migration(
-                  Migration.Kind.REMOVE,
-                  id,
-                  backends.get(id),
-                  change.previous(),
-                  change.current(),
-                  change.sources(),
-                  change.fractions());
-          migrate(m, change.next(), now.backendsList(), reply);
-        });
-    return reply;
+    return changes.ringRemove(id);
   }
 
-  /**
-   * Takes backend {@code id} out of the ring without moving its keys (RING REMOVE id FORCE): for a
-   * backend that is gone for good, whose keys are lost anyway. Refused unless the backend has been
-   * unreachable for {@code migration.force-after} and still does not answer (see {@link
-   * Reachability}), since otherwise RING REMOVE can move its keys. A RING REMOVE of the same
-   * backend that is stalled on it is abandoned: the keys it moved already stay moved.
-   */
   @Override
   public CompletableFuture<String> ringRemoveForce(int id) {
-    CompletableFuture<String> reply = new CompletableFuture<>();
-    Migration running = migration.get();
-    if (running != null && running.kind() == Migration.Kind.REMOVE && running.server() == id) {
-      // The control thread is inside running.run(), retrying: probe without blocking anyone.
-      reachability
-          .mayForce(running.backend())
-          .whenComplete(
-              (ok, refused) -> {
-                if (refused != null) {
-                  reply.completeExceptionally(Reachability.refusal(refused));
-                } else {
-                  running.abandon(reply);
-                  if (migration.get()
-                      != running) { // it ended meanwhile: the backend is out already
-                    reply.complete("OK");
-                  }
-                }
-              });
-      return reply;
-    }
-    if (!removable(id, reply)) {
-      return reply;
-    }
-    Backend b = backends.get(id);
-    change(
-        reply,
-        "RING REMOVE " + id + " FORCE",
-        () -> {
-          checkNoEjected(topology(), id);
-          reachability.checkMayForce(b);
-          RingHistory.Change change = history.removing(id);
-          RingHistory next = change.next();
-          int[] ring = next.ids();
-          if (cluster != null) {
-            cluster.publishStable(stateOf(next, null), next, members(ring));
-          } else {
-            writeState(stateOf(next, null));
-            history = next;
-            topologies.publish(change.current(), null, ring, members(ring), null);
-          }
-          forget(b);
-          answerWhenDone(reply);
-        });
-    return reply;
+    return changes.ringRemoveForce(id);
   }
 
   /**
-   * Answers OK to a ring change from the control thread's next task, after the current one has
-   * ended the change: a client that sends the next change as soon as it reads OK is not told that
-   * one is still under way.
+   * Answers a ring change with {@code ok}, or {@code error} if not null, from the control thread's
+   * next task, after the current one has ended the change: a client that sends the next change as
+   * soon as it reads OK is not told that one is still under way.
    */
-  private void answerWhenDone(CompletableFuture<String> reply) {
-    answerWhenDone(reply, "OK", null);
-  }
-
-  /** Like {@link #answerWhenDone(CompletableFuture)}: {@code ok}, or {@code error} if not null. */
   @Override
   public void answerWhenDone(CompletableFuture<String> reply, String ok, String error) {
     Runnable answer =
@@ -515,92 +402,6 @@ final class ControlPlane implements RingControl, Migrations.Host {
       control.execute(answer);
     } catch (RejectedExecutionException closing) {
       answer.run();
-    }
-  }
-
-  /** A ring change's work on the control thread; what it throws becomes the error reply. */
-  private interface RingChange {
-    void run() throws Exception;
-  }
-
-  /**
-   * Runs {@code body} on the control thread as the one ring change under way, answering {@code
-   * reply} with its error if it throws; refuses at once while another change runs.
-   */
-  private void change(CompletableFuture<String> reply, String label, RingChange body) {
-    if (!begin(reply)) {
-      return;
-    }
-    control.execute(
-        () -> {
-          try {
-            if (cluster != null) {
-              cluster.begin(label);
-            }
-            body.run();
-          } catch (Throwable e) {
-            end(reply, e);
-          } finally {
-            if (cluster != null) {
-              cluster.end();
-            }
-            changing.set(false);
-          }
-        });
-  }
-
-  /** Answers {@code reply} with the reason and returns false when {@code id} cannot leave. */
-  private boolean removable(int id, CompletableFuture<String> reply) {
-    Topology t = topology();
-    if (!t.inRing(id)) {
-      reply.completeExceptionally(rejected("backend " + id + " is not in the ring"));
-      return false;
-    }
-    if (t.ringSize() == 1) {
-      reply.completeExceptionally(
-          rejected(
-              "backend " + id + " is the last one in the ring; its keys would have nowhere to go"));
-      return false;
-    }
-    return true;
-  }
-
-  private boolean begin(CompletableFuture<String> reply) {
-    if (closed) {
-      reply.completeExceptionally(rejected("ringlb is shutting down"));
-      return false;
-    }
-    if (!changing.compareAndSet(false, true)) {
-      Migration running = migration.get();
-      reply.completeExceptionally(
-          rejected(
-              running == null
-                  ? "another ring change is under way; try again when it ends"
-                  : "a migration is already running ("
-                      + running.label()
-                      + "); try again when it ends, or end it with RING ABORT"
-                      + " (see INFO migration)"));
-      return false;
-    }
-    return true;
-  }
-
-  /** A ring change failed before its topology was published: nothing changed. */
-  private void end(CompletableFuture<String> reply, Throwable e) {
-    Migration m = migration.get();
-    if (m != null && topology().migration() != m) {
-      migration.set(null);
-    }
-    reply.completeExceptionally(e);
-  }
-
-  /** Refuses a change while a ring member other than {@code except} is ejected. */
-  private void checkNoEjected(Topology t, int except) {
-    for (int id : t.ring()) {
-      Backend b = backends.get(id);
-      if (id != except && b != null && b.isEjected()) {
-        throw rejected(b.describe() + " is ejected; change the ring when it is back");
-      }
     }
   }
 
@@ -625,17 +426,6 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   // ---- migrations (control thread)
 
-  /**
-   * Records {@code m} and the history it leads to, publishes the migration topology ({@code
-   * m.current()} owning, {@code m.previous()} before it) over {@code members}, then runs it.
-   */
-  private void migrate(
-      Migration m, RingHistory next, List<Backend> members, CompletableFuture<String> reply)
-      throws IOException, InterruptedException {
-    adopt(next, m, null, members);
-    migrations.finish(m, reply);
-  }
-
   @Override
   public void finishMigration(Migration m, CompletableFuture<String> reply) {
     migrations.finish(m, reply);
@@ -645,7 +435,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   @Override
   public CompletableFuture<String> ringAbort() {
-    if (cluster != null && migration.get() != null && !changing.get()) {
+    if (cluster != null && migration.get() != null && !changes.underWay()) {
       return CompletableFuture.failedFuture(
           rejected(
               "the change runs on another proxy ("

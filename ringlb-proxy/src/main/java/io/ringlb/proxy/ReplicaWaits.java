@@ -198,7 +198,7 @@ final class ReplicaWaits {
 
   /** {@code backend ID (ADDRESS)}, with the primary's address for a Sentinel-managed shard. */
   private String shard() {
-    ProxyConfig.BackendSpec t = backend.target();
+    BackendSpec t = backend.target();
     return backend.managed() && t != null
         ? backend.describe() + " at " + t.address()
         : backend.describe();

@@ -26,10 +26,10 @@ final class RingAdmin {
         if (r.argc() != 4) {
           return Replies.error("ERR ringlb: usage: RING ADD <id> <host:port>");
         }
-        ProxyConfig.BackendSpec spec;
+        BackendSpec spec;
         try {
-          int id = ProxyConfig.parseId(r.string(2), "RING ADD");
-          spec = ProxyConfig.BackendSpec.parse(id, r.string(3), "RING ADD");
+          int id = BackendSpec.parseId(r.string(2), "RING ADD");
+          spec = BackendSpec.parse(id, r.string(3), "RING ADD");
         } catch (IllegalArgumentException e) {
           return Replies.error("ERR ringlb: " + e.getMessage());
         }
@@ -42,7 +42,7 @@ final class RingAdmin {
         }
         int id;
         try {
-          id = ProxyConfig.parseId(r.string(2), "RING REMOVE");
+          id = BackendSpec.parseId(r.string(2), "RING REMOVE");
         } catch (IllegalArgumentException e) {
           return Replies.error("ERR ringlb: " + e.getMessage());
         }

@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
 interface RingControl {
 
   /** Adds backend {@code spec} to the ring and moves its keys to it; completes when done. */
-  CompletableFuture<String> ringAdd(ProxyConfig.BackendSpec spec);
+  CompletableFuture<String> ringAdd(BackendSpec spec);
 
   /** Moves every key of backend {@code id} to its new owner, then takes it out of the ring. */
   CompletableFuture<String> ringRemove(int id);

@@ -31,7 +31,7 @@ final class SentinelLink {
     "+switch-master", "+sdown", "-sdown", "+odown", "-odown", "+slave", "+failover-end"
   };
 
-  private final ProxyConfig.BackendSpec address;
+  private final BackendSpec address;
   private final Upstream upstream;
   private final EventLoop loop;
   private final long timeoutMillis;
@@ -53,10 +53,7 @@ final class SentinelLink {
    * event as (channel, payload).
    */
   SentinelLink(
-      ProxyConfig.BackendSpec address,
-      Upstream upstream,
-      EventLoop loop,
-      BiConsumer<String, String> events) {
+      BackendSpec address, Upstream upstream, EventLoop loop, BiConsumer<String, String> events) {
     this.address = address;
     this.upstream = upstream;
     this.loop = loop;

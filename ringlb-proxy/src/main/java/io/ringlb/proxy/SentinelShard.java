@@ -103,7 +103,7 @@ final class SentinelShard {
   }
 
   private void point(Backend b, String host, int port) {
-    ProxyConfig.BackendSpec spec = new ProxyConfig.BackendSpec(b.id(), host, port);
+    BackendSpec spec = new BackendSpec(b.id(), host, port);
     try {
       upstream.admit(spec); // an address learnt from Sentinel is allowed as one configured
       lastError = null;

@@ -45,7 +45,7 @@ final class Sentinels {
     this.upstream = upstream;
     this.timeoutMillis = upstream.requestTimeoutMillis();
     List<String> addresses = new ArrayList<>();
-    for (ProxyConfig.BackendSpec s : config.sentinels()) {
+    for (BackendSpec s : config.sentinels()) {
       links.add(new SentinelLink(s, upstream, loop, this::event));
       addresses.add(s.address());
     }

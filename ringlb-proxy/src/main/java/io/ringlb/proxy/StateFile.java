@@ -44,7 +44,7 @@ final class StateFile {
   record State(
       String placement,
       HashTag hashTag,
-      Map<Integer, ProxyConfig.BackendSpec> backends,
+      Map<Integer, BackendSpec> backends,
       int[] ring,
       int[] previous,
       String migrationKind,
@@ -56,7 +56,7 @@ final class StateFile {
     State(
         String placement,
         HashTag hashTag,
-        Map<Integer, ProxyConfig.BackendSpec> backends,
+        Map<Integer, BackendSpec> backends,
         int[] ring,
         int[] previous,
         String migrationKind,
@@ -78,7 +78,7 @@ final class StateFile {
      * What the file records for history {@code h} with {@code m} (its last change) running, or
      * none; {@code specs} gives the address of each backend named.
      */
-    static State of(RingHistory h, Migration m, IntFunction<ProxyConfig.BackendSpec> specs) {
+    static State of(RingHistory h, Migration m, IntFunction<BackendSpec> specs) {
       return of(h, m, null, specs);
     }
 
@@ -88,13 +88,10 @@ final class StateFile {
      * undone}.
      */
     static State of(
-        RingHistory h,
-        Migration m,
-        RingHistory undone,
-        IntFunction<ProxyConfig.BackendSpec> specs) {
+        RingHistory h, Migration m, RingHistory undone, IntFunction<BackendSpec> specs) {
       int[] ring = h.ids();
       int[] previous = m == null ? null : undone != null ? undone.ids() : h.beforeLast().ids();
-      Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
+      Map<Integer, BackendSpec> backends = new TreeMap<>();
       for (int id : ring) {
         backends.put(id, specs.apply(id));
       }
@@ -124,7 +121,7 @@ final class StateFile {
     List<Integer> out = new ArrayList<>();
     for (Object item : (List<?>) value) {
       String text = String.valueOf(item).trim();
-      int id = ProxyConfig.parseId(text.substring(1), "history");
+      int id = BackendSpec.parseId(text.substring(1), "history");
       if (text.charAt(0) == '+') {
         out.add(id);
       } else if (text.charAt(0) == '-') {
@@ -178,13 +175,11 @@ final class StateFile {
       // Files written before hash tags existed routed every key on all of its bytes.
       HashTag hashTag =
           map.containsKey("hash-tag") ? HashTag.parse(String.valueOf(map.get("hash-tag"))) : null;
-      Map<Integer, ProxyConfig.BackendSpec> backends = new TreeMap<>();
+      Map<Integer, BackendSpec> backends = new TreeMap<>();
       for (Map.Entry<?, ?> e : ((Map<?, ?>) map.get("backends")).entrySet()) {
-        int id = ProxyConfig.parseId(String.valueOf(e.getKey()), path.toString());
+        int id = BackendSpec.parseId(String.valueOf(e.getKey()), path.toString());
         backends.put(
-            id,
-            ProxyConfig.BackendSpec.parse(
-                id, String.valueOf(e.getValue()), path + ": backend " + id));
+            id, BackendSpec.parse(id, String.valueOf(e.getValue()), path + ": backend " + id));
       }
       int[] ring = ints(map.get("ring"));
       List<Integer> history = new ArrayList<>();

@@ -42,7 +42,7 @@ final class Upstream {
   private volatile BackendAllowList allowList;
 
   /** The backends admitted so far, each resolved once, by spec. */
-  private final ConcurrentHashMap<ProxyConfig.BackendSpec, InetSocketAddress> admitted =
+  private final ConcurrentHashMap<BackendSpec, InetSocketAddress> admitted =
       new ConcurrentHashMap<>();
 
   private final ProxyConfig config;
@@ -76,9 +76,9 @@ final class Upstream {
    * With no configured allow-list, allows the hosts of {@code starting} too (the backends a state
    * file records) besides those of the configured backends.
    */
-  void startingWith(Collection<ProxyConfig.BackendSpec> starting) {
+  void startingWith(Collection<BackendSpec> starting) {
     if (config.allowBackends() == null) {
-      List<ProxyConfig.BackendSpec> all = new ArrayList<>(config.backends().values());
+      List<BackendSpec> all = new ArrayList<>(config.backends().values());
       all.addAll(starting);
       allowList = BackendAllowList.hostsOf(withSentinels(config, all));
     }
@@ -88,10 +88,10 @@ final class Upstream {
    * The specs whose hosts make the default allow-list: the plain backends' and the sentinels' (the
    * primaries and replicas Sentinel names are usually on the same hosts).
    */
-  private static List<ProxyConfig.BackendSpec> withSentinels(
-      ProxyConfig config, Collection<ProxyConfig.BackendSpec> backends) {
-    List<ProxyConfig.BackendSpec> all = new ArrayList<>();
-    for (ProxyConfig.BackendSpec b : backends) {
+  private static List<BackendSpec> withSentinels(
+      ProxyConfig config, Collection<BackendSpec> backends) {
+    List<BackendSpec> all = new ArrayList<>();
+    for (BackendSpec b : backends) {
       if (!b.managed()) {
         all.add(b);
       }
@@ -107,7 +107,7 @@ final class Upstream {
    * @throws IllegalArgumentException naming the backend and the allow-list when it is not allowed,
    *     or its host when that does not resolve ({@link BackendAllowList.UnresolvedException})
    */
-  InetSocketAddress admit(ProxyConfig.BackendSpec backend) {
+  InetSocketAddress admit(BackendSpec backend) {
     if (backend.managed()) {
       throw new IllegalStateException(backend.address() + " has no address of its own");
     }
@@ -125,7 +125,7 @@ final class Upstream {
    * connected, AUTH is written (not flushed) before the listeners the caller adds to the returned
    * future run, so whatever they write goes after it; its reply is the channel's first.
    */
-  ChannelFuture connect(EventLoop loop, ProxyConfig.BackendSpec backend, Consumer<Channel> init) {
+  ChannelFuture connect(EventLoop loop, BackendSpec backend, Consumer<Channel> init) {
     InetSocketAddress address;
     if (backend == null) {
       return new EmbeddedChannel()
@@ -153,8 +153,7 @@ final class Upstream {
    * Connects to a configured Redis Sentinel on {@code loop}: no backend password and no allow-list
    * (sentinels are given explicitly, never learnt).
    */
-  ChannelFuture connectSentinel(
-      EventLoop loop, ProxyConfig.BackendSpec sentinel, Consumer<Channel> init) {
+  ChannelFuture connectSentinel(EventLoop loop, BackendSpec sentinel, Consumer<Channel> init) {
     return bootstrap(loop, init).connect(sentinel.host(), sentinel.port());
   }
 

@@ -42,14 +42,14 @@ class ProxyConfigTest {
         backends: {0: {master: shard0}, 1: 127.0.0.1:7002}
         """);
     assertThat(config.sentinels())
-        .extracting(ProxyConfig.BackendSpec::address)
+        .extracting(BackendSpec::address)
         .containsExactly("127.0.0.1:26379", "127.0.0.1:26380");
     assertThat(config.backends().get(0).managed()).isTrue();
     assertThat(config.backends().get(0).master()).isEqualTo("shard0");
     assertThat(config.backends().get(0).address()).isEqualTo("sentinel:shard0");
     assertThat(config.backends().get(1).address()).isEqualTo("127.0.0.1:7002");
-    assertThat(ProxyConfig.BackendSpec.parseAssignment("3=sentinel:shard3"))
-        .isEqualTo(ProxyConfig.BackendSpec.sentinel(3, "shard3"));
+    assertThat(BackendSpec.parseAssignment("3=sentinel:shard3"))
+        .isEqualTo(BackendSpec.sentinel(3, "shard3"));
   }
 
   @Test
@@ -107,14 +107,13 @@ class ProxyConfigTest {
         .containsExactly("127.0.0.1", "10.1.0.0/16", "db7:6379", "[::1]:7001");
     assertThat(config.holdsSecrets()).isTrue();
     BackendAllowList allow = BackendAllowList.of(config.allowBackends(), "allow-backends");
-    assertThat(allow.admit(new ProxyConfig.BackendSpec(1, "10.1.200.3", 6379)).getPort())
-        .isEqualTo(6379);
-    assertThatThrownBy(() -> allow.admit(new ProxyConfig.BackendSpec(1, "10.2.0.1", 6379)))
+    assertThat(allow.admit(new BackendSpec(1, "10.1.200.3", 6379)).getPort()).isEqualTo(6379);
+    assertThatThrownBy(() -> allow.admit(new BackendSpec(1, "10.2.0.1", 6379)))
         .hasMessage(
             "backend 10.2.0.1:6379 (address 10.2.0.1) is not allowed by allow-backends [127.0.0.1,"
                 + " 10.1.0.0/16, db7:6379, [::1]:7001]; list it in allow-backends in the config"
                 + " file or with --allow-backend");
-    assertThatThrownBy(() -> allow.admit(new ProxyConfig.BackendSpec(1, "::1", 7002)))
+    assertThatThrownBy(() -> allow.admit(new BackendSpec(1, "::1", 7002)))
         .hasMessageContaining("not allowed");
     assertThatThrownBy(() -> load("users: {app: {password: x}}\n"))
         .hasMessageEndingWith("users.app.role must be given: data or admin");
@@ -263,12 +262,12 @@ class ProxyConfigTest {
 
   @Test
   void backendAssignment_parsesAndRejects() {
-    ProxyConfig.BackendSpec spec = ProxyConfig.BackendSpec.parseAssignment("3=10.0.0.1:7001");
+    BackendSpec spec = BackendSpec.parseAssignment("3=10.0.0.1:7001");
     assertThat(spec.id()).isEqualTo(3);
     assertThat(spec.port()).isEqualTo(7001);
-    assertThatThrownBy(() -> ProxyConfig.BackendSpec.parseAssignment("127.0.0.1:7001"))
+    assertThatThrownBy(() -> BackendSpec.parseAssignment("127.0.0.1:7001"))
         .hasMessageContaining("--backend must be ID=HOST:PORT");
-    assertThatThrownBy(() -> ProxyConfig.BackendSpec.parseAssignment("1=host:99999"))
+    assertThatThrownBy(() -> BackendSpec.parseAssignment("1=host:99999"))
         .hasMessageContaining("port must be from 1 to 65535, not 99999");
     assertThatThrownBy(() -> ProxyConfig.builder().backend("1=a:1").backend("1=b:2"))
         .hasMessageContaining("backend 1 is given twice");

@@ -29,10 +29,7 @@ class StateFileTest {
             placement,
             tag,
             Map.of(
-                0,
-                new ProxyConfig.BackendSpec(0, "127.0.0.1", 7001),
-                1,
-                new ProxyConfig.BackendSpec(1, "127.0.0.1", 7002)),
+                0, new BackendSpec(0, "127.0.0.1", 7001), 1, new BackendSpec(1, "127.0.0.1", 7002)),
             new int[] {0, 1},
             null,
             null,
