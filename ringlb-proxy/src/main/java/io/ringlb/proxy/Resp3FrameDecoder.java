@@ -28,11 +28,20 @@ final class Resp3FrameDecoder extends ByteToMessageDecoder {
 
   private int depth;
 
+  /** Bytes that were not RESP came: the rest is dropped (the connection is closed for it). */
+  private boolean failed;
+
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    while (true) {
+    while (!failed) {
       int start = in.readerIndex();
-      int end = frame(in, start);
+      int end;
+      try {
+        end = frame(in, start);
+      } catch (RedisCodecException e) {
+        failed = true;
+        throw e;
+      }
       if (end < 0) {
         return;
       }
@@ -40,6 +49,7 @@ final class Resp3FrameDecoder extends ByteToMessageDecoder {
       in.readerIndex(end);
       scanned = 0;
     }
+    in.skipBytes(in.readableBytes());
   }
 
   /** Scans on from where the last call stopped; returns where the reply ends, or -1 for more. */
