@@ -309,7 +309,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
     if (resp3) {
       // After AUTH (Upstream wrote it first), before ROLE and every request.
       ch.write(Resp.command("HELLO", "3"), ch.voidPromise());
-      hello = new HelloCheck();
+      hello = new Refusal("RESP3 (HELLO 3)");
       hello.deadline(System.nanoTime() + timeoutNanos);
     }
     if (backend.managed()) {
@@ -325,23 +325,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
     }
     if (upstream.authenticates()) {
       // Upstream wrote AUTH first: its reply comes before those of the requests queued.
-      Pending check =
-          new Check() {
-            @Override
-            void complete(RedisMessage reply) {
-              if (reply instanceof ErrorRedisMessage error) {
-                abandon(
-                    "ERR ringlb: "
-                        + backend.describe()
-                        + " refused the password: "
-                        + error.content());
-              }
-              ReferenceCountUtil.release(reply);
-            }
-
-            @Override
-            void fail(String error) {}
-          };
+      Pending check = new Refusal("the password");
       check.deadline(System.nanoTime() + timeoutNanos);
       waiting.addFirst(check);
     }
@@ -435,13 +419,18 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** A reply the connection asked for itself (AUTH, ROLE), before any request. */
   private abstract static class Check extends Pending {}
 
-  /** The answer to {@code HELLO 3}: a server that refuses it gets no request. */
-  private final class HelloCheck extends Check {
+  /** The answer to AUTH or {@code HELLO 3}: a server that refuses it gets no request. */
+  private final class Refusal extends Check {
+    private final String what;
+
+    Refusal(String what) {
+      this.what = what;
+    }
+
     @Override
     void complete(RedisMessage reply) {
       if (reply instanceof ErrorRedisMessage error) {
-        abandon(
-            "ERR ringlb: " + backend.describe() + " refused RESP3 (HELLO 3): " + error.content());
+        abandon("ERR ringlb: " + backend.describe() + " refused " + what + ": " + error.content());
       }
       ReferenceCountUtil.release(reply);
     }
