@@ -7,8 +7,8 @@ import java.net.SocketAddress;
 
 /**
  * What CLIENT LIST and CLIENT INFO show of one connection that only the front end knows (the user
- * it is logged in as, its name, library, age, idle time, last command), and the line they show it
- * in.
+ * it is logged in as, its name, library, protocol, age, idle time, last command), and the line they
+ * show it in.
  *
  * <p>Written on the connection's event loop; read by CLIENT LIST from other threads without
  * synchronization, a snapshot, as in Redis.
