@@ -40,7 +40,11 @@ final class Backend {
 
   private final Worker[] workers;
   private final FailureListener failureListener;
+
+  /** Per worker: {@link #pool} RESP2 connections, then as many RESP3 ones; each opened lazily. */
   private final BackendConnection[][] rows;
+
+  private final int pool;
   private volatile BackendConnection admin;
 
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -86,7 +90,8 @@ final class Backend {
     this.describe = "backend " + id + " (" + address + ")";
     this.workers = workers;
     this.failureListener = failureListener;
-    this.rows = new BackendConnection[workers.length][pool];
+    this.pool = pool;
+    this.rows = new BackendConnection[workers.length][pool * 2];
   }
 
   /** The ring server id. */
@@ -179,13 +184,21 @@ final class Backend {
     args.add(Integer.toString(t.port()).getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Returns the pooled connection of {@code worker} for {@code client}; on that worker's loop. */
+  /** Returns the pooled RESP2 connection of {@code worker} for {@code client}; on its loop. */
   BackendConnection connection(Worker worker, long client) {
+    return connection(worker, client, false);
+  }
+
+  /**
+   * Returns the pooled connection of {@code worker} for {@code client} that speaks RESP3 when
+   * {@code resp3} (it said {@code HELLO 3} when it opened), else RESP2; on that worker's loop.
+   */
+  BackendConnection connection(Worker worker, long client, boolean resp3) {
     BackendConnection[] row = rows[worker.index()];
-    int slot = row.length == 1 ? 0 : (int) Math.floorMod(client, (long) row.length);
+    int slot = (pool == 1 ? 0 : (int) Math.floorMod(client, (long) pool)) + (resp3 ? pool : 0);
     BackendConnection c = row[slot];
     if (c == null) {
-      c = new BackendConnection(this, worker);
+      c = new BackendConnection(this, worker, resp3);
       row[slot] = c;
       worker.register(c);
     }
@@ -203,7 +216,7 @@ final class Backend {
         c = admin;
         if (c == null) {
           Worker worker = workers[0];
-          c = new BackendConnection(this, worker);
+          c = new BackendConnection(this, worker, false);
           admin = c;
           BackendConnection created = c;
           worker.loop().execute(() -> worker.register(created));

@@ -33,6 +33,11 @@ import java.util.ArrayDeque;
  * shard has no reachable primary, requests wait (each up to the request timeout) and the connection
  * tries again every {@value #RECONNECT_MANAGED_MILLIS} ms; when the shard fails over, {@link
  * #retarget} closes the connection to the old primary.
+ *
+ * <p>A RESP3 connection (for clients that said {@code HELLO 3}) says {@code HELLO 3} first when it
+ * opens, and frames its replies with a {@link Resp3FrameDecoder} instead: they pass on to a client
+ * as they came, or are read with {@link Resp3Reader}; a push that is no reply (client tracking) is
+ * dropped.
  */
 final class BackendConnection implements TurnFlusher.Flushable {
 
@@ -46,6 +51,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private final Worker worker;
   private final Upstream upstream;
   private final long timeoutNanos;
+  private final boolean resp3;
 
   private Channel channel;
   private boolean connecting;
@@ -72,8 +78,10 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private final ReplyAssembler assembler = new ReplyAssembler(Unpooled.buffer(256));
   private boolean dirty;
 
-  BackendConnection(Backend backend, Worker worker) {
+  /** A connection to {@code backend} of {@code worker}'s, speaking RESP3 when {@code resp3}. */
+  BackendConnection(Backend backend, Worker worker, boolean resp3) {
     this.backend = backend;
+    this.resp3 = resp3;
     this.worker = worker;
     this.upstream = worker.upstream();
     this.timeoutNanos = upstream.requestTimeoutNanos();
@@ -193,7 +201,10 @@ final class BackendConnection implements TurnFlusher.Flushable {
         upstream.connect(
             worker.loop(),
             target,
-            ch -> ch.pipeline().addLast(new RedisDecoder()).addLast(new Handler(gen)));
+            ch ->
+                ch.pipeline()
+                    .addLast(resp3 ? new Resp3FrameDecoder() : new RedisDecoder())
+                    .addLast(new Handler(gen)));
     future.addListener(f -> connected(future, gen));
   }
 
@@ -294,6 +305,13 @@ final class BackendConnection implements TurnFlusher.Flushable {
       return;
     }
     channel = ch;
+    Pending hello = null;
+    if (resp3) {
+      // After AUTH (Upstream wrote it first), before ROLE and every request.
+      ch.write(Resp.command("HELLO", "3"), ch.voidPromise());
+      hello = new Refusal("RESP3 (HELLO 3)");
+      hello.deadline(System.nanoTime() + timeoutNanos);
+    }
     if (backend.managed()) {
       // Nothing is sent until the server says it is the primary: a stale one gets no write.
       verifying = true;
@@ -302,25 +320,12 @@ final class BackendConnection implements TurnFlusher.Flushable {
       role.deadline(System.nanoTime() + timeoutNanos);
       waiting.addFirst(role);
     }
+    if (hello != null) {
+      waiting.addFirst(hello);
+    }
     if (upstream.authenticates()) {
       // Upstream wrote AUTH first: its reply comes before those of the requests queued.
-      Pending check =
-          new Check() {
-            @Override
-            void complete(RedisMessage reply) {
-              if (reply instanceof ErrorRedisMessage error) {
-                abandon(
-                    "ERR ringlb: "
-                        + backend.describe()
-                        + " refused the password: "
-                        + error.content());
-              }
-              ReferenceCountUtil.release(reply);
-            }
-
-            @Override
-            void fail(String error) {}
-          };
+      Pending check = new Refusal("the password");
       check.deadline(System.nanoTime() + timeoutNanos);
       waiting.addFirst(check);
     }
@@ -414,6 +419,26 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** A reply the connection asked for itself (AUTH, ROLE), before any request. */
   private abstract static class Check extends Pending {}
 
+  /** The answer to AUTH or {@code HELLO 3}: a server that refuses it gets no request. */
+  private final class Refusal extends Check {
+    private final String what;
+
+    Refusal(String what) {
+      this.what = what;
+    }
+
+    @Override
+    void complete(RedisMessage reply) {
+      if (reply instanceof ErrorRedisMessage error) {
+        abandon("ERR ringlb: " + backend.describe() + " refused " + what + ": " + error.content());
+      }
+      ReferenceCountUtil.release(reply);
+    }
+
+    @Override
+    void fail(String error) {}
+  }
+
   /** Sends the requests queued once the server says it is the primary; otherwise waits again. */
   private final class RoleCheck extends Check {
     private final Channel ch;
@@ -484,6 +509,10 @@ final class BackendConnection implements TurnFlusher.Flushable {
         ReferenceCountUtil.release(msg);
         return;
       }
+      if (msg instanceof ByteBuf frame) {
+        frame(frame);
+        return;
+      }
       Pending p = waiting.peek();
       if (p == null) {
         ReferenceCountUtil.release(msg);
@@ -513,6 +542,33 @@ final class BackendConnection implements TurnFlusher.Flushable {
           backend.countErrorReply();
         }
         p.complete(reply);
+      }
+    }
+
+    /** A whole RESP3 reply from {@link Resp3FrameDecoder}; released here. */
+    private void frame(ByteBuf frame) {
+      try {
+        byte type = frame.getByte(frame.readerIndex());
+        if (type == '>') {
+          return; // out of band (client tracking), not the reply of a request
+        }
+        Pending p = waiting.peek();
+        if (p == null) {
+          abandon("ERR ringlb: " + backend.describe() + " sent a reply nobody asked for");
+          return;
+        }
+        waiting.poll();
+        backend.recordSuccess();
+        if (type == '-' || type == '!') {
+          backend.countErrorReply();
+        }
+        if (p.raw()) {
+          p.completeRaw(frame);
+        } else {
+          p.complete(Resp3Reader.read(frame));
+        }
+      } finally {
+        frame.release();
       }
     }
 

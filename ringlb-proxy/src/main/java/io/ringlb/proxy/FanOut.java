@@ -62,7 +62,7 @@ final class FanOut {
     for (int i = 0; i < targets.length; i++) {
       int index = i;
       targets[i]
-          .connection(worker, client.id())
+          .connection(worker, client.id(), client.protocol() == 3)
           .send(
               command,
               new Pending() {
@@ -132,7 +132,7 @@ final class FanOut {
     }
 
     void sendNext() {
-      targets[at].connection(worker, client.id()).send(command, this);
+      targets[at].connection(worker, client.id(), client.protocol() == 3).send(command, this);
     }
 
     @Override
@@ -295,7 +295,7 @@ final class FanOut {
           if (!(v instanceof List<?> items) || sub.startsWith("getkeys")) {
             return Values.toMessage(v);
           }
-          List<Object> out = new ArrayList<>();
+          List<Object> out = Values.Aggregate.like(items, items.size());
           for (int i = 0; i < items.size(); i++) {
             Object item = items.get(i);
             if (sub.equals("docs")) {

@@ -46,6 +46,7 @@ final class KeyMove extends Pending {
 
   private final Worker worker;
   private final long client;
+  private final boolean resp3; // the protocol of the client's connections, for the command after
   private final Topology topology;
   private final Backend from;
   private final Backend to;
@@ -84,6 +85,7 @@ final class KeyMove extends Pending {
   private KeyMove(
       Worker worker,
       long client,
+      boolean resp3,
       Topology topology,
       Backend from,
       Backend to,
@@ -91,6 +93,7 @@ final class KeyMove extends Pending {
       Sender then) {
     this.worker = worker;
     this.client = client;
+    this.resp3 = resp3;
     this.topology = topology;
     this.from = from;
     this.to = to;
@@ -103,17 +106,19 @@ final class KeyMove extends Pending {
 
   /**
    * Moves {@code keys} from {@code from} to {@code to} on the connections of {@code client}, then
-   * lets {@code then} send to {@code to} (or to {@code from} when none could be moved, see above).
+   * lets {@code then} send to {@code to} (or to {@code from} when none could be moved, see above)
+   * on the client's connection of its protocol ({@code resp3}).
    */
   static void start(
       Worker worker,
       long client,
+      boolean resp3,
       Topology topology,
       Backend from,
       Backend to,
       byte[][] keys,
       Sender then) {
-    new KeyMove(worker, client, topology, from, to, keys, then).moveNext();
+    new KeyMove(worker, client, resp3, topology, from, to, keys, then).moveNext();
   }
 
   private void moveNext() {
@@ -282,7 +287,7 @@ final class KeyMove extends Pending {
         moveNext();
         return;
       }
-      then.sendTo(to.connection(worker, client));
+      then.sendTo(to.connection(worker, client, resp3));
     } finally {
       ReferenceCountUtil.release(reply);
     }
@@ -318,7 +323,7 @@ final class KeyMove extends Pending {
       } else if (++next < keys.length) {
         moveNext();
       } else {
-        then.sendTo(to.connection(worker, client)); // fails with the new owner's error
+        then.sendTo(to.connection(worker, client, resp3)); // fails with the new owner's error
       }
     } else {
       // Not on the old owner (moved already, or new): it must be reached on the new owner.
@@ -343,7 +348,7 @@ final class KeyMove extends Pending {
     if (m != null) {
       m.countServedByOldOwner();
     }
-    then.sendTo(from.connection(worker, client));
+    then.sendTo(from.connection(worker, client, resp3));
   }
 
   /** Moves the keys again from the first, until the request timeout. */

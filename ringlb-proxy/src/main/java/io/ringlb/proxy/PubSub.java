@@ -13,6 +13,7 @@ import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
+import io.ringlb.server.Replies;
 import io.ringlb.server.Session;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -181,7 +182,7 @@ final class PubSub {
     parts.add(Values.bulk(kind));
     parts.add(name == null ? FullBulkStringRedisMessage.NULL_INSTANCE : Values.bulk(name));
     parts.add(new IntegerRedisMessage(count()));
-    return new ArrayRedisMessage(parts);
+    return Replies.push(parts);
   }
 
   /** Returns {@code command} with {@code names} as its arguments, encoded. */
@@ -365,7 +366,11 @@ final class PubSub {
         // read an UNSUBSCRIBE must not follow the proxy's confirmation of it.
         if ((type.equals("message") && subscribed(push, channels))
             || (type.equals("pmessage") && subscribed(push, patterns))) {
-          client.push(push); // takes ownership
+          // A push in RESP3, an array in RESP2: the same bytes the backend sent a RESP2 client.
+          List<RedisMessage> parts = new ArrayList<>(push.children());
+          parts.forEach(ReferenceCountUtil::retain);
+          push.release();
+          client.push(Replies.push(parts)); // takes ownership
           return;
         }
         if (type.equals("subscribe") || type.equals("psubscribe")) {

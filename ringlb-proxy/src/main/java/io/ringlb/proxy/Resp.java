@@ -9,6 +9,7 @@ import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
+import io.ringlb.server.PushRedisMessage;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -22,6 +23,7 @@ final class Resp {
 
   private static final byte[] CRLF = {'\r', '\n'};
   private static final byte[] NULL_BULK = "$-1\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NULL3 = "_\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] NULL_ARRAY = "*-1\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private Resp() {}
@@ -99,8 +101,29 @@ final class Resp {
     out.writeBytes(NULL_BULK);
   }
 
-  /** Writes any decoded message, arrays recursively. */
+  /** Writes any decoded message, arrays recursively, in RESP2. */
   static void write(ByteBuf out, RedisMessage message) {
+    write(out, message, false);
+  }
+
+  /**
+   * Writes a decoded message of RESP2's types, arrays recursively, in RESP3 when {@code resp3} (a
+   * null as {@code _}, a {@link PushRedisMessage} as {@code >}), else in RESP2.
+   */
+  static void write(ByteBuf out, RedisMessage message, boolean resp3) {
+    if (resp3 && message instanceof ArrayRedisMessage a && !a.isNull()) {
+      writeHeader(out, a instanceof PushRedisMessage ? '>' : '*', a.children().size());
+      for (RedisMessage child : a.children()) {
+        write(out, child, true);
+      }
+      return;
+    }
+    if (resp3
+        && (message == FullBulkStringRedisMessage.NULL_INSTANCE
+            || message == ArrayRedisMessage.NULL_INSTANCE)) {
+      out.writeBytes(NULL3);
+      return;
+    }
     if (message instanceof FullBulkStringRedisMessage b) {
       if (b.isNull()) {
         out.writeBytes(NULL_BULK);

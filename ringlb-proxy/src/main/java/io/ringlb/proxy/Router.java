@@ -146,6 +146,7 @@ final class Router {
         KeyMove.start(
             worker,
             client.id(),
+            client.protocol() == 3,
             t,
             t.backend(before),
             target,
@@ -154,7 +155,7 @@ final class Router {
         return CommandHandler.DEFERRED;
       }
     }
-    target.connection(worker, client.id()).send(r, reply);
+    target.connection(worker, client.id(), client.protocol() == 3).send(r, reply);
     return CommandHandler.DEFERRED;
   }
 
@@ -169,7 +170,9 @@ final class Router {
       return Replies.error(NO_BACKEND);
     }
     DeferredReply slot = client.defer();
-    all[0].connection(worker, client.id()).send(r, new ClientReply(slot, worker, t));
+    all[0]
+        .connection(worker, client.id(), client.protocol() == 3)
+        .send(r, new ClientReply(slot, worker, t));
     return CommandHandler.DEFERRED;
   }
 

@@ -71,7 +71,7 @@ final class SplitCommand {
     DeferredReply slot = client.defer();
     if (!split) {
       t.backend(owners[0])
-          .connection(worker, client.id())
+          .connection(worker, client.id(), client.protocol() == 3)
           .send(r, new ClientReply(slot, worker, t).write(write));
       return CommandHandler.DEFERRED;
     }
@@ -90,7 +90,7 @@ final class SplitCommand {
       int[] keys = group.getValue().stream().mapToInt(Integer::intValue).toArray();
       ByteBuf[] part = part(r, keys, step);
       t.backend(group.getKey())
-          .connection(worker, client.id())
+          .connection(worker, client.id(), client.protocol() == 3)
           .send(part, part.length, gather.part(keys).write(write));
     }
     for (int i : moving) {
@@ -101,6 +101,7 @@ final class SplitCommand {
       KeyMove.start(
           worker,
           client.id(),
+          client.protocol() == 3,
           t,
           t.backend(from[i]),
           t.backend(owners[i]),

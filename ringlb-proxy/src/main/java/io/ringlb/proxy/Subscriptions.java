@@ -52,6 +52,9 @@ final class Subscriptions {
    * and lets the rest run (returns null).
    */
   RedisMessage before(CommandSpec spec, Request r) {
+    if (client.protocol() == 3) {
+      return null; // in RESP3 every command runs while subscribed, PING answers PONG
+    }
     if (!spec.flags().contains(CommandSpec.PUBSUB_CONTEXT)) {
       return Replies.error(
           "ERR Can't execute '"
@@ -106,7 +109,9 @@ final class Subscriptions {
       return Replies.error(Router.NO_BACKEND);
     }
     DeferredReply slot = client.defer();
-    t.backend(owner).connection(worker, client.id()).send(r, new ClientReply(slot, worker, t));
+    t.backend(owner)
+        .connection(worker, client.id(), client.protocol() == 3)
+        .send(r, new ClientReply(slot, worker, t));
     return CommandHandler.DEFERRED;
   }
 
@@ -135,12 +140,16 @@ final class Subscriptions {
     return names;
   }
 
-  /** Answers with the (un)subscribe confirmations, one after the other, as one reply. */
-  private static void confirm(DeferredReply slot, List<RedisMessage> confirmations) {
+  /**
+   * Answers with the (un)subscribe confirmations, one after the other, as one reply (pushes in
+   * RESP3).
+   */
+  private void confirm(DeferredReply slot, List<RedisMessage> confirmations) {
     ByteBuf encoded = Unpooled.buffer(64 * Math.max(1, confirmations.size()));
+    boolean resp3 = client.protocol() == 3;
     try {
       for (RedisMessage confirmation : confirmations) {
-        Resp.write(encoded, confirmation);
+        Resp.write(encoded, confirmation, resp3);
         ReferenceCountUtil.release(confirmation);
       }
       slot.completeRaw(encoded);

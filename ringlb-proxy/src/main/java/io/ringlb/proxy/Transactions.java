@@ -241,11 +241,12 @@ final class Transactions {
     if (t.previous() != null) {
       int before = t.previous().serverFor(hash);
       if (before != owner && before >= 0 && keys.length > 0) {
-        KeyMove.start(worker, client.id(), t, t.backend(before), target, keys, send);
+        KeyMove.start(
+            worker, client.id(), client.protocol() == 3, t, t.backend(before), target, keys, send);
         return CommandHandler.DEFERRED;
       }
     }
-    send.sendTo(target.connection(worker, client.id()));
+    send.sendTo(target.connection(worker, client.id(), client.protocol() == 3));
     return CommandHandler.DEFERRED;
   }
 
@@ -284,7 +285,7 @@ final class Transactions {
     }
     if (watchConnection == null || watchBackend != target) {
       closeWatchConnection();
-      watchConnection = new BackendConnection(target, worker);
+      watchConnection = new BackendConnection(target, worker, client.protocol() == 3);
       worker.register(watchConnection);
       watchBackend = target;
     }
@@ -301,7 +302,14 @@ final class Transactions {
           keys[i - 1] = ByteBufUtil.getBytes(r.arg(i));
         }
         KeyMove.start(
-            worker, client.id(), t, t.backend(before), target, keys, Sender.on(pinned, send));
+            worker,
+            client.id(),
+            client.protocol() == 3,
+            t,
+            t.backend(before),
+            target,
+            keys,
+            Sender.on(pinned, send));
         return CommandHandler.DEFERRED;
       }
     }

@@ -10,6 +10,10 @@ import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
+import io.ringlb.server.BooleanRedisMessage;
+import io.ringlb.server.MapRedisMessage;
+import io.ringlb.server.PushRedisMessage;
+import io.ringlb.server.SetRedisMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +32,41 @@ final class Values {
   }
 
   /**
-   * Returns {@code reply} as plain values: String (simple string), byte[] (bulk, null for nil),
-   * Long, List (array), or {@link Error}. Does not release it.
+   * A RESP3 map (children key, value, key, value...), set or push as a value: a list that remembers
+   * which it was, so that {@link #toMessage} gives a RESP3 client the same type back.
+   */
+  static final class Aggregate extends ArrayList<Object> {
+    private static final long serialVersionUID = 1L;
+
+    /** {@code %}, {@code ~} or {@code >}. */
+    private final char type;
+
+    Aggregate(char type, int size) {
+      super(size);
+      this.type = type;
+    }
+
+    /** Returns an empty aggregate of the type of {@code like} if it is one, else a plain list. */
+    static List<Object> like(Object like, int size) {
+      return like instanceof Aggregate a ? new Aggregate(a.type, size) : new ArrayList<>(size);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Aggregate a && a.type == type && super.equals(o);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * super.hashCode() + type;
+    }
+  }
+
+  /**
+   * Returns {@code reply} as plain values: String (simple string), byte[] (bulk, null for nil; a
+   * RESP3 double, big number or verbatim string as its text), Long (a RESP3 boolean as 1 or 0),
+   * List (array; an {@link Aggregate} for a RESP3 map, set or push), or {@link Error}. Does not
+   * release it.
    */
   static Object toValue(RedisMessage reply) {
     if (reply instanceof SimpleStringRedisMessage s) {
@@ -48,11 +85,20 @@ final class Values {
       if (a.isNull()) {
         return null;
       }
-      List<Object> out = new ArrayList<>(a.children().size());
+      int n = a.children().size();
+      List<Object> out =
+          a instanceof MapRedisMessage
+              ? new Aggregate('%', n)
+              : a instanceof SetRedisMessage
+                  ? new Aggregate('~', n)
+                  : a instanceof PushRedisMessage ? new Aggregate('>', n) : new ArrayList<>(n);
       for (RedisMessage child : a.children()) {
         out.add(toValue(child));
       }
       return out;
+    }
+    if (reply instanceof BooleanRedisMessage b) {
+      return b.value() ? 1L : 0L;
     }
     return new Error("ERR unexpected reply " + reply.getClass().getSimpleName());
   }
@@ -111,6 +157,13 @@ final class Values {
     List<RedisMessage> children = new ArrayList<>();
     for (Object child : (List<?>) value) {
       children.add(toMessage(child));
+    }
+    if (value instanceof Aggregate a) {
+      return switch (a.type) {
+        case '%' -> new MapRedisMessage(children);
+        case '~' -> new SetRedisMessage(children);
+        default -> new PushRedisMessage(children);
+      };
     }
     return new ArrayRedisMessage(children);
   }

@@ -62,6 +62,18 @@ class ProxyAuthTest {
   }
 
   @Test
+  void helloAuth3_logsIn_andTheBackendsRESP3ConnectionsAuthenticateBeforeHello() throws Exception {
+    String reply =
+        exchange(
+            "HELLO 3 AUTH default s3cret\r\nDEL h3\r\nGET h3\r\nHSET h3 f v\r\nHGETALL h3\r\n"
+                + "QUIT\r\n");
+    assertThat(reply).startsWith("%7\r\n").contains("$5\r\nproto\r\n:3\r\n");
+    assertThat(reply.substring(reply.indexOf("*0\r\n") + 4))
+        .as("after HELLO's map (whose last element is modules' empty array)")
+        .isEqualTo(":0\r\n_\r\n:1\r\n%1\r\n$1\r\nf\r\n$1\r\nv\r\n+OK\r\n");
+  }
+
+  @Test
   void unauthenticatedClient_cannotSendLargeRequests() throws Exception {
     // Redis's limits before AUTH: at most 10 elements, bulk strings of at most 16 KB; the
     // connection is closed before anything of the request is buffered.

@@ -35,7 +35,7 @@ final class ClientCommands {
     t.registerSubcommand(
         "client",
         CommandSpec.of("info", 2, ""),
-        (s, r) -> Replies.bulk(s.alloc(), ClientHandler.of(s).describe() + "\n"));
+        (s, r) -> Replies.verbatim(s.alloc(), ClientHandler.of(s).describe() + "\n"));
     t.registerSubcommand(
         "client",
         CommandSpec.of("list", -2, "admin"),
@@ -44,7 +44,7 @@ final class ClientCommands {
           for (ClientHandler c : clients()) {
             sb.append(c.describe()).append('\n');
           }
-          return Replies.bulk(s.alloc(), sb.toString());
+          return Replies.verbatim(s.alloc(), sb.toString());
         });
     t.registerSubcommand("client", CommandSpec.of("kill", -3, "admin"), this::kill);
     t.registerSubcommand(

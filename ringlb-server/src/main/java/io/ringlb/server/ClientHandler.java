@@ -84,6 +84,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   }
 
   @Override
+  public int protocol() {
+    return info.protocol();
+  }
+
+  @Override
   public ByteBufAllocator alloc() {
     return ctx.alloc();
   }
@@ -223,8 +228,18 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     return info;
   }
 
+  /**
+   * Switches the connection to RESP {@code version} (2 or 3): the replies written from now on, this
+   * command's included, are encoded for it.
+   */
+  void protocol(int version) {
+    info.protocol(version);
+    out.resp3(version == 3);
+  }
+
   /** RESET: the connection's own state back to a new connection's, the data side's too. */
   void reset() {
+    protocol(2);
     info.login(server.autoLogin());
     info.name(null);
     state.reset();

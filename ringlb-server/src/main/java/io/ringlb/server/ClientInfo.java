@@ -7,8 +7,8 @@ import java.net.SocketAddress;
 
 /**
  * What CLIENT LIST and CLIENT INFO show of one connection that only the front end knows (the user
- * it is logged in as, its name, library, age, idle time, last command), and the line they show it
- * in.
+ * it is logged in as, its name, library, protocol, age, idle time, last command), and the line they
+ * show it in.
  *
  * <p>Written on the connection's event loop; read by CLIENT LIST from other threads without
  * synchronization, a snapshot, as in Redis.
@@ -22,6 +22,7 @@ final class ClientInfo {
   private String libVersion;
   private String lastCommand = "NULL";
   private User user; // null until authenticated
+  private int protocol = 2;
 
   /** Returns the user the connection is logged in as, or null before it authenticates. */
   User user() {
@@ -36,6 +37,15 @@ final class ClientInfo {
   /** Logs the connection in as {@code user} (null: logged out). */
   void login(User user) {
     this.user = user;
+  }
+
+  /** Returns the protocol the client speaks: 2, or 3 after {@code HELLO 3}. */
+  int protocol() {
+    return protocol;
+  }
+
+  void protocol(int version) {
+    protocol = version;
   }
 
   /** Returns the name set with CLIENT SETNAME or HELLO SETNAME, or null. */
@@ -121,7 +131,8 @@ final class ClientInfo {
             .append(lastCommand)
             .append(" user=")
             .append(user == null ? User.DEFAULT : user.name())
-            .append(" redir=-1 resp=2");
+            .append(" redir=-1 resp=")
+            .append(protocol);
     if (libName != null || libVersion != null) {
       sb.append(" lib-name=")
           .append(libName == null ? "" : libName)

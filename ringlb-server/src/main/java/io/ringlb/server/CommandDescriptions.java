@@ -65,7 +65,7 @@ final class CommandDescriptions {
         CommandSpec.of("docs", -2, ""),
         (s, r) -> {
           RedisMessage better = server.dataSide().describeCommands(s, r);
-          return better != null ? better : Replies.EMPTY_ARRAY;
+          return better != null ? better : Replies.map(List.of());
         });
     for (String getkeys : new String[] {"getkeys", "getkeysandflags"}) {
       t.registerSubcommand(
@@ -113,12 +113,12 @@ final class CommandDescriptions {
         List.of(
             Replies.bulk(alloc, e.fullName),
             Replies.integer(e.spec.arity()),
-            Replies.array(flags),
+            new SetRedisMessage(flags),
             Replies.integer(e.spec.firstKey()),
             Replies.integer(e.spec.lastKey()),
             Replies.integer(e.spec.step()),
-            Replies.EMPTY_ARRAY,
-            Replies.EMPTY_ARRAY,
+            new SetRedisMessage(List.of()), // ACL categories
+            new SetRedisMessage(List.of()), // tips
             Replies.EMPTY_ARRAY,
             Replies.array(subs)));
   }

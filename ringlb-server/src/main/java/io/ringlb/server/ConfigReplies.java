@@ -21,7 +21,7 @@ public final class ConfigReplies {
           out.add(Replies.bulk(alloc, name));
           out.add(Replies.bulk(alloc, value));
         });
-    return Replies.array(out);
+    return Replies.map(out);
   }
 
   /** Returns redis-server's refusal of a parameter it does not know, named as the client did. */

@@ -225,20 +225,21 @@ final class ConnectionCommands {
   }
 
   /**
-   * HELLO [2 [AUTH user password] [SETNAME name]]: the options take effect one by one, left to
+   * HELLO [2|3 [AUTH user password] [SETNAME name]]: the options take effect one by one, left to
    * right, as in Redis, so an error stops at the option it names and keeps what came before it (a
-   * login, a name); an unauthenticated client then gets NOAUTH.
+   * login, a name); an unauthenticated client then gets NOAUTH. The protocol switches last, once
+   * everything else succeeded, and the reply (a map) is in the new one.
    */
   private RedisMessage hello(Session s, Request r) {
     ClientHandler client = ClientHandler.of(s);
+    long version = 0;
     if (r.argc() >= 2) {
-      long version;
       try {
         version = r.longValue(1);
       } catch (CommandException e) {
         throw new CommandException("ERR Protocol version is not an integer or out of range");
       }
-      if (version != 2) {
+      if (version != 2 && version != 3) {
         throw new CommandException(NOPROTO);
       }
     }
@@ -266,12 +267,15 @@ final class ConnectionCommands {
               + " authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to"
               + " authenticate the client and select the RESP protocol version at the same time");
     }
+    if (version != 0) {
+      client.protocol((int) version);
+    }
     ByteBufAllocator alloc = s.alloc();
-    return Replies.array(
+    return Replies.map(
         List.of(
             Replies.bulk(alloc, "server"), Replies.bulk(alloc, "ringlb"),
             Replies.bulk(alloc, "version"), Replies.bulk(alloc, RespServer.VERSION),
-            Replies.bulk(alloc, "proto"), Replies.integer(2),
+            Replies.bulk(alloc, "proto"), Replies.integer(client.protocol()),
             Replies.bulk(alloc, "id"), Replies.integer(s.id()),
             Replies.bulk(alloc, "mode"), Replies.bulk(alloc, "standalone"),
             Replies.bulk(alloc, "role"), Replies.bulk(alloc, "master"),

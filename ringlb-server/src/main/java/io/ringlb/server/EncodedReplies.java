@@ -21,6 +21,15 @@ final class EncodedReplies {
   /** Longest integer frame: {@code :}, sign, 19 digits, CRLF. */
   static final int INTEGER_MAX = 1 + 20 + 2;
 
+  /** RESP2's null bulk string. */
+  static final byte[] NULL_BULK = {'$', '-', '1', '\r', '\n'};
+
+  /** RESP2's null array. */
+  static final byte[] NULL_ARRAY = {'*', '-', '1', '\r', '\n'};
+
+  /** RESP3's null. */
+  static final byte[] NULL3 = {'_', '\r', '\n'};
+
   private static final ByteBuf OK = frame("+OK\r\n");
   private static final ByteBuf PONG = frame("+PONG\r\n");
   private static final ByteBuf NULL = frame("$-1\r\n");
@@ -82,6 +91,13 @@ final class EncodedReplies {
       value = -value;
     }
     writeDigits(out, value);
+    out.writeShort(('\r' << 8) | '\n');
+  }
+
+  /** Writes {@code type}, the count {@code n} (not negative) and CRLF: an aggregate's header. */
+  static void writeHeader(ByteBuf out, char type, long n) {
+    out.writeByte(type);
+    writeDigits(out, n);
     out.writeShort(('\r' << 8) | '\n');
   }
 

@@ -61,6 +61,11 @@ public final class ExecSession implements Session {
   }
 
   @Override
+  public int protocol() {
+    return connection.protocol();
+  }
+
+  @Override
   public long id() {
     return connection.id();
   }

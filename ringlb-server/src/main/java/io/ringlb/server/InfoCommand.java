@@ -63,7 +63,7 @@ final class InfoCommand {
     wanted.retainAll(all);
     CompletableFuture<Map<String, String>> parts = dataSide.info(wanted).toCompletableFuture();
     if (parts.isDone() && !parts.isCompletedExceptionally()) {
-      return Replies.bulk(s.alloc(), infoText(all, wanted, parts.join(), s.alloc()));
+      return Replies.verbatim(s.alloc(), infoText(all, wanted, parts.join(), s.alloc()));
     }
     DeferredReply slot = s.defer();
     ByteBufAllocator alloc = s.alloc();
@@ -73,7 +73,7 @@ final class InfoCommand {
             Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
             slot.fail("ERR ringlb: INFO failed: " + cause.getMessage());
           } else {
-            slot.complete(Replies.bulk(alloc, infoText(all, wanted, lines, alloc)));
+            slot.complete(Replies.verbatim(alloc, infoText(all, wanted, lines, alloc)));
           }
         });
     return CommandHandler.DEFERRED;

@@ -11,7 +11,9 @@ import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Reply messages and the error texts Redis uses, shared by the server and its backends. */
 public final class Replies {
@@ -106,6 +108,35 @@ public final class Replies {
   /** Returns an array reply that takes ownership of {@code elements}. */
   public static RedisMessage array(List<RedisMessage> elements) {
     return elements.isEmpty() ? EMPTY_ARRAY : new ArrayRedisMessage(elements);
+  }
+
+  /** Returns a map reply over keys and values, alternately, taking ownership of them. */
+  public static RedisMessage map(List<RedisMessage> keysAndValues) {
+    return new MapRedisMessage(keysAndValues);
+  }
+
+  /** Returns a map reply of bulk strings holding {@code entries}' names and values in UTF-8. */
+  public static RedisMessage map(ByteBufAllocator alloc, Map<String, String> entries) {
+    List<RedisMessage> elements = new ArrayList<>(entries.size() * 2);
+    entries.forEach(
+        (name, value) -> {
+          elements.add(bulk(alloc, name));
+          elements.add(bulk(alloc, value));
+        });
+    return new MapRedisMessage(elements);
+  }
+
+  /** Returns a push message (pub/sub) over {@code elements}, taking ownership of them. */
+  public static RedisMessage push(List<RedisMessage> elements) {
+    return new PushRedisMessage(elements);
+  }
+
+  /**
+   * Returns a verbatim text reply holding {@code text} in UTF-8 (INFO, CLIENT LIST): a bulk string
+   * in RESP2, {@code =...txt:} in RESP3.
+   */
+  public static RedisMessage verbatim(ByteBufAllocator alloc, String text) {
+    return new VerbatimRedisMessage("txt", ByteBufUtil.writeUtf8(alloc, text));
   }
 
   /** Returns an array reply of bulk strings holding {@code texts} in UTF-8. */

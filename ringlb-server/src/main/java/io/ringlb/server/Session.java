@@ -13,6 +13,12 @@ public interface Session {
   /** Returns the name set with {@code CLIENT SETNAME}, or null. */
   String name();
 
+  /**
+   * Returns the protocol the client speaks, 2 or 3 ({@code HELLO 3}): the front end encodes the
+   * replies for it, and a data side that must answer differently in RESP3 asks.
+   */
+  int protocol();
+
   /** Returns the allocator replies should take buffers from. */
   ByteBufAllocator alloc();
 

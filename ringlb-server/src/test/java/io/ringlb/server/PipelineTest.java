@@ -97,7 +97,7 @@ class PipelineTest {
             + resp("INCRBY", "k", "1.5")
             + resp("SELECT", "1")
             + resp("AUTH", "x")
-            + resp("HELLO", "3"));
+            + resp("HELLO", "4"));
     assertThat(output(ch))
         .isEqualTo(
             "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n"

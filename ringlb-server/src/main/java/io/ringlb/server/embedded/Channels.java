@@ -1,10 +1,10 @@
 package io.ringlb.server.embedded;
 
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.ringlb.server.Glob;
+import io.ringlb.server.Replies;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -75,7 +75,7 @@ final class Channels {
               ? FullBulkStringRedisMessage.EMPTY_INSTANCE
               : new FullBulkStringRedisMessage(Unpooled.copiedBuffer(p)));
     }
-    return new ArrayRedisMessage(children);
+    return Replies.push(children);
   }
 
   /** Returns the channels with at least one subscriber matching {@code pattern} (null: all). */

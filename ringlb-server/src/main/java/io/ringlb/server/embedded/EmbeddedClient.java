@@ -60,7 +60,7 @@ final class EmbeddedClient implements ConnectionState {
   @Override
   public RedisMessage before(CommandSpec spec, CommandHandler handler, Session s, Request r) {
     Subscriber sub = subscriber;
-    if (sub != null && sub.active()) {
+    if (sub != null && sub.active() && s.protocol() == 2) { // RESP3 runs anything while subscribed
       if (!spec.flags().contains(CommandSpec.PUBSUB_CONTEXT)) {
         refused();
         return Replies.error(

@@ -202,7 +202,7 @@ final class RangeCommands {
         matches.add(Replies.array(entry));
       }
     }
-    return Replies.array(
+    return Replies.map(
         List.of(
             Replies.bulkOf(new byte[] {'m', 'a', 't', 'c', 'h', 'e', 's'}),
             Replies.array(matches),

@@ -55,9 +55,12 @@ final class ScriptCommands {
         "function",
         CommandSpec.of("stats", 2, ""),
         (s, q) ->
-            Replies.array(
+            Replies.map(
                 List.of(
-                    bulk("running_script"), Replies.NULL, bulk("engines"), Replies.EMPTY_ARRAY)));
+                    bulk("running_script"),
+                    Replies.NULL,
+                    bulk("engines"),
+                    Replies.map(List.of()))));
     r.registerSubcommand(
         "function",
         CommandSpec.of("dump", 2, ""),

@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One connection's subscriptions (channels and patterns) on the embedded server, and the RESP2
+ * One connection's subscriptions (channels and patterns) on the embedded server, and the
  * confirmations Redis answers (P)SUBSCRIBE and (P)UNSUBSCRIBE with: one {@code [kind, name, count]}
- * array per name, all of them the command's reply. Runs on the connection's event loop.
+ * array per name (a push in RESP3), all of them the command's reply. Runs on the connection's event
+ * loop.
  */
 final class Subscriber {
 
@@ -91,10 +92,12 @@ final class Subscriber {
   }
 
   private void confirm(ByteBuf out, String kind, byte[] name) {
+    boolean resp3 = session.protocol() == 3;
     out.writeCharSequence(
-        "*3\r\n$" + kind.length() + "\r\n" + kind + "\r\n", StandardCharsets.US_ASCII);
+        (resp3 ? ">3\r\n$" : "*3\r\n$") + kind.length() + "\r\n" + kind + "\r\n",
+        StandardCharsets.US_ASCII);
     if (name == null) {
-      out.writeCharSequence("$-1\r\n", StandardCharsets.US_ASCII);
+      out.writeCharSequence(resp3 ? "_\r\n" : "$-1\r\n", StandardCharsets.US_ASCII);
     } else {
       out.writeCharSequence("$" + name.length + "\r\n", StandardCharsets.US_ASCII);
       out.writeBytes(name);
