@@ -120,6 +120,18 @@ final class BackendConnection implements TurnFlusher.Flushable {
     }
   }
 
+  /**
+   * Sends a blocking command (see {@link Blocked}): its reply is overdue only {@code waitNanos}
+   * after the request timeout, as the command itself may wait that long for data.
+   */
+  void sendBlocking(Object[] args, Pending pending, long waitNanos) {
+    if (admit(pending)) {
+      Resp.writeCommand(out(), args);
+      pending.deadline(pending.deadline() + waitNanos);
+      queued(pending);
+    }
+  }
+
   /** Checks that a request may be queued now, connecting if needed; fails it otherwise. */
   private boolean admit(Pending pending) {
     pending.deadline(System.nanoTime() + timeoutNanos);
