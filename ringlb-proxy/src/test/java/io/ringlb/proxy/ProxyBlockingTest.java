@@ -144,6 +144,41 @@ class ProxyBlockingTest {
 
   @Test
   @Timeout(60)
+  void lettuceAsync_blpopOnOneConnection_whileOthersRunOnAnother() throws Exception {
+    start(config());
+    io.lettuce.core.RedisClient lettuce =
+        io.lettuce.core.RedisClient.create(
+            io.lettuce.core.RedisURI.create("127.0.0.1", proxy.port()));
+    lettuce.setOptions(
+        io.lettuce.core.ClientOptions.builder()
+            .protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP2)
+            .build());
+    try (var blocking = lettuce.connect();
+        var other = lettuce.connect()) {
+      var async = blocking.async();
+      var popped = async.blpop(0, "{lt}.q");
+      var after = async.get("{lt}.k");
+      awaitBlocked(1);
+      var sync = other.sync();
+      for (int i = 0; i < 50; i++) {
+        sync.set("{lt}.k", "v" + i);
+        assertThat(sync.get("{lt}.k")).isEqualTo("v" + i);
+      }
+      assertThat(popped.isDone()).as("BLPOP waits: nothing pushed").isFalse();
+      assertThat(after.isDone()).as("the GET after it waits for its reply").isFalse();
+      sync.rpush("{lt}.q", "a");
+      var kv = popped.get(20, TimeUnit.SECONDS);
+      assertThat(kv.getKey()).isEqualTo("{lt}.q");
+      assertThat(kv.getValue()).isEqualTo("a");
+      assertThat(after.get(20, TimeUnit.SECONDS)).isEqualTo("v49");
+      assertThat(blocking.sync().blpop(0.05, "{lt}.q")).as("timed out").isNull();
+    } finally {
+      lettuce.shutdown();
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void everyBlockingCommand_isServed() throws Exception {
     start(config());
     Future<Object> zpop =
