@@ -67,6 +67,12 @@ final class Blocked {
   /** When the first {@code CLIENT UNBLOCK} of this end was sent. */
   private long unblockSince;
 
+  /** How the backend is asked to end the command: TIMEOUT, or ERROR for a client's own ERROR. */
+  private String unblockReason = "TIMEOUT";
+
+  /** A client's CLIENT UNBLOCK came while the command was not sent yet: sent right after it. */
+  private boolean unblockWhenSent;
+
   Blocked(
       Worker worker,
       long clientId,
@@ -172,6 +178,10 @@ final class Blocked {
     state = State.BLOCKED;
     sentAt = System.nanoTime();
     conn.connection().sendBlocking(command, new Reply(), waitNanos);
+    if (unblockWhenSent) {
+      unblock();
+      return;
+    }
     adopted(worker.topology()); // the topology may have changed while the keys moved
   }
 
@@ -207,6 +217,26 @@ final class Blocked {
   }
 
   /**
+   * A client's {@code CLIENT UNBLOCK}: the command ends as if timed out, or with redis-server's
+   * UNBLOCKED error when {@code error}; returns whether it was still waiting.
+   */
+  boolean unblockedByClient(boolean error) {
+    if (state == State.DONE || abandoned) {
+      return false;
+    }
+    if (!moving) {
+      unblockReason = error ? "ERROR" : "TIMEOUT";
+    }
+    moving = false; // the reply, timed out or not, is the client's now
+    if (state == State.BLOCKED) {
+      unblock();
+    } else if (state == State.ROUTING) {
+      unblockWhenSent = true;
+    }
+    return true;
+  }
+
+  /**
    * Returns the backend the command is blocked on if it was sent before {@code since} ({@link
    * System#nanoTime()}; {@link Long#MAX_VALUE} for any time), else null.
    */
@@ -223,6 +253,20 @@ final class Blocked {
   void lost(String why) {
     if (conn != null && (state == State.BLOCKED || state == State.UNBLOCKING)) {
       pool.close(conn, why);
+    }
+  }
+
+  /** Ends the command with an error if its shard failed over since its connection opened. */
+  void failedOver() {
+    if (conn != null
+        && (state == State.BLOCKED || state == State.UNBLOCKING)
+        && conn.failedOver()) {
+      pool.close(
+          conn,
+          "ERR ringlb: "
+              + conn.backend().describe()
+              + " failed over while a command was blocked on its old primary; the outcome of"
+              + " the command is unknown");
     }
   }
 
@@ -254,7 +298,7 @@ final class Blocked {
       return;
     }
     d.backend()
-        .call("CLIENT", "UNBLOCK", Long.toString(d.id()), "TIMEOUT")
+        .call("CLIENT", "UNBLOCK", Long.toString(d.id()), unblockReason)
         .whenComplete(
             (ended, failure) ->
                 worker
@@ -372,6 +416,7 @@ final class Blocked {
   }
 
   private void finish() {
+    uncount();
     state = State.DONE;
     pool.remove(this);
     if (!abandoned) {

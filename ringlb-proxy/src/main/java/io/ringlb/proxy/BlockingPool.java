@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A blocked command has no request timeout, so a backend that stops answering is found by a
  * {@code PING} on its administrative connection every {@code timeouts.request} (at least every
  * second) while commands are blocked on it: one not answered within {@code timeouts.request} ends
- * them with an error, and their connections are closed. Event-loop confined.
+ * them with an error, and their connections are closed. So does a failover of a Sentinel-managed
+ * shard: a command blocked on the old primary ends with an error at the next probe. Event-loop
+ * confined.
  */
 final class BlockingPool {
 
@@ -54,6 +56,10 @@ final class BlockingPool {
   static final class Dedicated {
     private final Backend backend;
     private final BackendConnection connection;
+
+    /** Where it connects: a Sentinel-managed shard that failed over is elsewhere since. */
+    private final ProxyConfig.BackendSpec target;
+
     private long id = -1;
     private boolean broken;
     private boolean closed;
@@ -61,6 +67,12 @@ final class BlockingPool {
     private Dedicated(Backend backend, BackendConnection connection) {
       this.backend = backend;
       this.connection = connection;
+      this.target = backend.target();
+    }
+
+    /** Returns whether the backend's primary is no longer the one this connection went to. */
+    boolean failedOver() {
+      return backend.target() != null && !backend.target().equals(target);
     }
 
     Backend backend() {
@@ -133,6 +145,7 @@ final class BlockingPool {
   void release(Dedicated d) {
     ArrayDeque<Dedicated> free = idle.computeIfAbsent(d.backend, k -> new ArrayDeque<>());
     if (d.broken
+        || d.failedOver()
         || d.id < 0
         || free.size() >= IDLE_PER_BACKEND
         || !worker.topology().placement().contains(d.backend.id())) {
@@ -196,6 +209,9 @@ final class BlockingPool {
     }
     long since = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(probeMillis);
     Set<Backend> waitedOn = new HashSet<>();
+    for (Blocked b : new ArrayList<>(blocked)) {
+      b.failedOver(); // a shard that failed over: its old primary no longer serves the keys
+    }
     for (Blocked b : blocked) {
       Backend on = b.blockedOn(since);
       if (on != null) {

@@ -206,6 +206,11 @@ final class ProxyClient implements ConnectionState {
   }
 
   @Override
+  public boolean unblock(boolean error) {
+    return blocked != null && blocked.unblockedByClient(error);
+  }
+
+  @Override
   public void closed() {
     if (blocked != null) {
       blocked.abandon();

@@ -361,6 +361,45 @@ class ProxyBlockingTest {
 
   @Test
   @Timeout(60)
+  void clientUnblock_endsTheCommandAsTimedOutOrWithAnError_asRedis() throws Exception {
+    start(config());
+    try (Jedis admin = client();
+        Jedis blocked = client()) {
+      long id = blocked.clientId();
+      for (String reason : new String[] {"TIMEOUT", "ERROR"}) {
+        Future<Object> popped =
+            threads.submit(
+                () -> {
+                  try {
+                    return call(blocked, "BLPOP", "{u}.q", "0");
+                  } catch (JedisDataException e) {
+                    return e.getMessage();
+                  }
+                });
+        awaitBlocked(1);
+        assertThat(call(admin, "CLIENT", "UNBLOCK", String.valueOf(id), reason)).isEqualTo(1L);
+        assertThat(popped.get(20, TimeUnit.SECONDS))
+            .isEqualTo(
+                reason.equals("TIMEOUT") ? null : "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        awaitBlocked(0);
+      }
+      assertThat(call(admin, "CLIENT", "UNBLOCK", String.valueOf(id)))
+          .as("not blocked")
+          .isEqualTo(0L);
+      assertThat(call(admin, "CLIENT", "UNBLOCK", "99999")).as("no such client").isEqualTo(0L);
+      try {
+        call(admin, "CLIENT", "UNBLOCK", String.valueOf(id), "LATER");
+        throw new AssertionError("a reason Redis refuses was taken");
+      } catch (JedisDataException e) {
+        assertThat(e.getMessage())
+            .isEqualTo("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      }
+      assertThat(call(blocked, "RPUSH", "{u}.q", "x")).as("the client serves on").isEqualTo(1L);
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void overTheLimitOfBlockingConnections_aClientGetsAClearError_countedInInfo() throws Exception {
     start(config().blockingConnections(2));
     List<Future<Object>> blocked = new ArrayList<>();
