@@ -423,6 +423,11 @@ final class BackendConnection implements TurnFlusher.Flushable {
     return waiting.size();
   }
 
+  /** Returns whether the connection is up now (the next request goes on the same channel). */
+  boolean connected() {
+    return channel != null && !verifying;
+  }
+
   /** A reply the connection asked for itself (AUTH, ROLE), before any request. */
   private abstract static class Check extends Pending {}
 

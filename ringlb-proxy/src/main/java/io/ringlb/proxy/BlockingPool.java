@@ -110,9 +110,13 @@ final class BlockingPool {
    */
   Dedicated acquire(Backend b) {
     ArrayDeque<Dedicated> free = idle.get(b);
-    Dedicated d = free == null ? null : free.poll();
-    if (d != null) {
-      return d;
+    Dedicated d;
+    while (free != null && (d = free.poll()) != null) {
+      if (d.connection.connected() && !d.failedOver()) {
+        return d;
+      }
+      // Lost while idle: a new connection would have another id, so it is not reused.
+      close(d, "ERR ringlb: blocking connection lost");
     }
     if (!b.openBlocking(worker.upstream().blockingConnections())) {
       return null;

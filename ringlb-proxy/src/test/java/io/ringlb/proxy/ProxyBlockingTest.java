@@ -399,6 +399,50 @@ class ProxyBlockingTest {
   }
 
   @Test
+  @Timeout(90)
+  void aBackendThatRestarts_endsItsBlockedCommandsWithAnError_andNoStaleConnectionIsReused()
+      throws Exception {
+    start(config());
+    try (Jedis admin = client();
+        Jedis idle = client()) {
+      // a connection to the key's owner goes idle in the pool
+      assertThat(call(idle, "BLPOP", "{r}.q", "0.01")).isNull();
+      Future<Object> blocked =
+          threads.submit(
+              () -> {
+                try (Jedis jedis = client()) {
+                  return call(jedis, "BLPOP", "{r}.q", "0");
+                } catch (JedisDataException e) {
+                  return e.getMessage();
+                }
+              });
+      awaitBlocked(1);
+      await("blocked on a backend", () -> backendsBlocked() == 1);
+      int owner = -1;
+      for (int i = 0; i < 3; i++) {
+        try (Jedis direct = redis.server(i).client()) {
+          if (field(direct.info("clients"), "blocked_clients") == 1) {
+            owner = i;
+          }
+        }
+      }
+      redis.restart(redis.server(owner));
+      assertThat((String) blocked.get(20, TimeUnit.SECONDS))
+          .startsWith("ERR ringlb: connection to backend " + owner)
+          .endsWith(" lost");
+      awaitBlocked(0);
+      // the idle connection to the old process is not reused with its old id: CLIENT UNBLOCK
+      // reaches the command on the new one
+      long id = idle.clientId();
+      Future<Object> again = threads.submit(() -> call(idle, "BLPOP", "{r}.q", "0"));
+      awaitBlocked(1);
+      await("blocked on the restarted backend", () -> backendsBlocked() == 1);
+      assertThat(call(admin, "CLIENT", "UNBLOCK", String.valueOf(id))).isEqualTo(1L);
+      assertThat(again.get(20, TimeUnit.SECONDS)).isNull();
+    }
+  }
+
+  @Test
   @Timeout(60)
   void overTheLimitOfBlockingConnections_aClientGetsAClearError_countedInInfo() throws Exception {
     start(config().blockingConnections(2));
