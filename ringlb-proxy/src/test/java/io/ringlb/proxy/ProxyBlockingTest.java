@@ -443,6 +443,41 @@ class ProxyBlockingTest {
   }
 
   @Test
+  @Timeout(90)
+  void aBackendThatFreezesWhileACommandBlocksForever_isFoundByPing_andTheCommandEnds()
+      throws Exception {
+    start(config().requestTimeout(Duration.ofMillis(500)));
+    Future<Object> blocked =
+        threads.submit(
+            () -> {
+              try (Jedis jedis = client()) {
+                return call(jedis, "BLPOP", "{f}.q", "0");
+              } catch (JedisDataException e) {
+                return e.getMessage();
+              }
+            });
+    awaitBlocked(1);
+    await("blocked on a backend", () -> backendsBlocked() == 1);
+    int owner = -1;
+    for (int i = 0; i < 3; i++) {
+      try (Jedis direct = redis.server(i).client()) {
+        if (field(direct.info("clients"), "blocked_clients") == 1) {
+          owner = i;
+        }
+      }
+    }
+    redis.server(owner).pause();
+    try {
+      assertThat((String) blocked.get(30, TimeUnit.SECONDS))
+          .startsWith("ERR ringlb: backend " + owner)
+          .contains("did not answer PING while a command was blocked on it");
+      awaitBlocked(0);
+    } finally {
+      redis.server(owner).resume();
+    }
+  }
+
+  @Test
   @Timeout(60)
   void overTheLimitOfBlockingConnections_aClientGetsAClearError_countedInInfo() throws Exception {
     start(config().blockingConnections(2));
