@@ -65,6 +65,12 @@ final class Backend {
   /** Writes answered an error because too few replicas acknowledged them in time. */
   private final LongAdder unreplicated = new LongAdder();
 
+  /** Connections of the blocking pools to this backend, open (idle or blocked), every worker's. */
+  private final AtomicInteger blockingOpen = new AtomicInteger();
+
+  /** Blocking commands refused because {@code limits.blocking-connections} were all open. */
+  private final LongAdder blockingRefused = new LongAdder();
+
   private volatile String lastError;
 
   /**
@@ -367,6 +373,36 @@ final class Backend {
 
   void countTimeout() {
     timeouts.incrementAndGet();
+  }
+
+  /**
+   * Counts one more blocking connection open, unless {@code limit} are open already; returns
+   * whether it may open (and counts the refusal otherwise). Any thread.
+   */
+  boolean openBlocking(int limit) {
+    while (true) {
+      int n = blockingOpen.get();
+      if (n >= limit) {
+        blockingRefused.increment();
+        return false;
+      }
+      if (blockingOpen.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Counts one blocking connection closed. */
+  void closedBlocking() {
+    blockingOpen.decrementAndGet();
+  }
+
+  int blockingOpen() {
+    return blockingOpen.get();
+  }
+
+  long blockingRefused() {
+    return blockingRefused.sum();
   }
 
   long requests() {

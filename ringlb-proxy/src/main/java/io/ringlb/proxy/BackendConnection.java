@@ -89,6 +89,11 @@ final class BackendConnection implements TurnFlusher.Flushable {
     this.waits = d.replicated() ? new ReplicaWaits(backend, d) : null;
   }
 
+  /** Returns whether the connection speaks RESP3 (it said HELLO 3 when opened). */
+  boolean resp3() {
+    return resp3;
+  }
+
   EventLoop loop() {
     return worker.loop();
   }
@@ -124,6 +129,18 @@ final class BackendConnection implements TurnFlusher.Flushable {
   void send(Object[] args, Pending pending) {
     if (admit(pending)) {
       Resp.writeCommand(out(), args);
+      queued(pending);
+    }
+  }
+
+  /**
+   * Sends a blocking command (see {@link Blocked}): its reply is overdue only {@code waitNanos}
+   * after the request timeout, as the command itself may wait that long for data.
+   */
+  void sendBlocking(Object[] args, Pending pending, long waitNanos) {
+    if (admit(pending)) {
+      Resp.writeCommand(out(), args);
+      pending.deadline(pending.deadline() + waitNanos);
       queued(pending);
     }
   }
@@ -414,6 +431,11 @@ final class BackendConnection implements TurnFlusher.Flushable {
 
   int queued() {
     return waiting.size();
+  }
+
+  /** Returns whether the connection is up now (the next request goes on the same channel). */
+  boolean connected() {
+    return channel != null && !verifying;
   }
 
   /** A reply the connection asked for itself (AUTH, ROLE), before any request. */

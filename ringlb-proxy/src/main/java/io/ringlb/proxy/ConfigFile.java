@@ -72,6 +72,7 @@ final class ConfigFile {
           "cluster",
           "maxclients",
           "maxmemory-clients",
+          "limits",
           "users",
           "default-role",
           "allow-backends",
@@ -168,6 +169,15 @@ final class ConfigFile {
     }
     if (map.get("maxclients") != null) {
       b.maxClients(integer(map.get("maxclients"), "maxclients"));
+    }
+    Object limits = map.get("limits");
+    if (limits != null) {
+      Map<?, ?> l = asMap(limits, "limits");
+      only(l, "limits", "blocking-connections");
+      if (l.get("blocking-connections") != null) {
+        b.blockingConnections(
+            integer(l.get("blocking-connections"), "limits.blocking-connections"));
+      }
     }
     if (map.get("maxmemory-clients") != null) {
       b.maxMemoryClients(

@@ -4,6 +4,7 @@ import io.netty.handler.codec.redis.RedisMessage;
 import io.ringlb.server.CommandHandler;
 import io.ringlb.server.CommandSpec;
 import io.ringlb.server.ConnectionState;
+import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
 import io.ringlb.server.Session;
@@ -33,6 +34,12 @@ final class ProxyClient implements ConnectionState {
   /** Waiting in the worker's list for the topology to settle. */
   private boolean parked;
 
+  /** The blocking command running, if any: the client's later requests wait for its reply. */
+  private Blocked blocked;
+
+  /** Inside {@link #block}: a blocking command answered at once has no request to resume. */
+  private boolean blocking;
+
   ProxyClient(Session session, ProxyContext proxy, Worker worker) {
     this.session = session;
     this.proxy = proxy;
@@ -48,6 +55,11 @@ final class ProxyClient implements ConnectionState {
 
   @Override
   public RedisMessage before(CommandSpec spec, CommandHandler handler, Session s, Request r) {
+    if (blocked != null) {
+      // As redis-server does not read a blocked client's next commands, none runs before the
+      // blocking command's reply: they wait, and run in order once it came.
+      return CommandHandler.HELD;
+    }
     if (!worker.ready()) {
       if (!parked) {
         parked = true;
@@ -77,10 +89,55 @@ final class ProxyClient implements ConnectionState {
     return switch (command.route()) {
       case KEY -> router.key(session, command, r);
       case MGET, COUNT_KEYS, MSET -> split.send(session, command, r);
-      case SAME_SLOT -> router.sameSlot(session, proxy.ring().hashTag(), command, r);
+      case SAME_SLOT ->
+          command.keys().blocks(r)
+              ? block(command, r)
+              : router.sameSlot(session, proxy.ring().hashTag(), command, r);
+      case BLOCKING -> block(command, r);
       case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' " + command.refusal());
       case LOCAL -> command.local().execute(session, r);
     };
+  }
+
+  /**
+   * A blocking command: its keys must be routed as one, as for any command of several keys; it then
+   * blocks on a connection of its own to their owner ({@link Blocked}). Commands a backend refuses
+   * at once (a count of keys or a timeout it does not take) go the way of the others.
+   */
+  private RedisMessage block(ProxyCommand command, Request r) {
+    int[] keys = command.keys().find(r);
+    BlockingArgs args = keys == null ? null : BlockingArgs.of(r);
+    if (args == null || args.timeoutMillis() < 0) {
+      return router.sameSlot(session, proxy.ring().hashTag(), command, r);
+    }
+    Topology t = worker.topology();
+    int h = router.hash(t, r.arg(keys[0]));
+    byte[][] names = new byte[keys.length][];
+    for (int i = 0; i < keys.length; i++) {
+      if (router.hash(t, r.arg(keys[i])) != h) {
+        return Replies.error(Router.crossSlot(command.name(), proxy.ring().hashTag()));
+      }
+      names[i] = io.netty.buffer.ByteBufUtil.getBytes(r.arg(keys[i]));
+    }
+    DeferredReply slot = session.defer();
+    blocking = true;
+    try {
+      blocked =
+          new Blocked(
+              worker, session.id(), slot, args, h, names, session.protocol() == 3, this::unblocked);
+      blocked.route();
+    } finally {
+      blocking = false;
+    }
+    return CommandHandler.DEFERRED;
+  }
+
+  /** The blocking command was answered: the requests that waited for it run. */
+  private void unblocked() {
+    blocked = null;
+    if (!blocking) {
+      session.resume();
+    }
   }
 
   Transactions transactions() {
@@ -151,7 +208,15 @@ final class ProxyClient implements ConnectionState {
   }
 
   @Override
+  public boolean unblock(boolean error) {
+    return blocked != null && blocked.unblockedByClient(error);
+  }
+
+  @Override
   public void closed() {
+    if (blocked != null) {
+      blocked.abandon();
+    }
     if (transactions != null) {
       transactions.close();
     }

@@ -15,9 +15,7 @@ import io.ringlb.server.Session;
  *
  * @param spec the name, arity and flags the front end checks
  * @param route how the proxy serves the command
- * @param keys where its keys are ({@link KeyPositions#NONE} for none); a refused command with keys
- *     is served inside MULTI ({@link #queuedByKeys}): a blocking command, which does not block
- *     there
+ * @param keys where its keys are ({@link KeyPositions#NONE} for none)
  * @param refusal why the proxy does not serve it ({@link Route#REFUSED}), else null
  * @param local the handler of a command the proxy answers itself ({@link Route#LOCAL}), else null
  */
@@ -40,6 +38,11 @@ record ProxyCommand(
      * routing hash (a hash tag), and the command goes whole to their owner.
      */
     SAME_SLOT,
+    /**
+     * A blocking command (BLPOP, BZPOPMIN...): its keys must be routed as one, as for {@link
+     * #SAME_SLOT}, and it blocks on a connection of its own to their owner ({@link Blocked}).
+     */
+    BLOCKING,
     /** Answered by the proxy itself, or fanned out to every backend: {@link #local} does. */
     LOCAL,
     /** Known but not served through the proxy: {@link #refusal} says why. */
@@ -73,11 +76,11 @@ record ProxyCommand(
   }
 
   /**
-   * Returns whether the command may be queued inside MULTI by its keys: those routed by keys, and
-   * the blocking commands, which Redis runs inside a transaction without blocking.
+   * Returns whether the command may be queued inside MULTI by its keys: those routed by keys, the
+   * blocking commands among them, which Redis runs inside a transaction without blocking.
    */
   boolean queuedByKeys() {
-    return routedByKeys() || (route == Route.REFUSED && !keys.equals(KeyPositions.NONE));
+    return routedByKeys();
   }
 
   /** Serves the command for its connection's {@link ProxyClient}. */

@@ -181,21 +181,10 @@ final class ProxyCommands {
   /** Commands with a subcommand, then the key (MEMORY USAGE key, XINFO STREAM key...). */
   private static final String[] SUBCOMMAND_THEN_KEY = {"memory", "object", "xgroup", "xinfo"};
 
-  private static final String BLOCKS =
-      "blocks its connection until data arrives, and the proxy's"
-          + " connections to a redis-server are shared by its clients";
-
   private static final String[][] REFUSED = {
     {
-      BLOCKS,
-      "blpop",
-      "brpop",
-      "brpoplpush",
-      "blmove",
-      "blmpop",
-      "bzpopmin",
-      "bzpopmax",
-      "bzmpop",
+      "waits for replicas of one redis-server, and a client's commands through the proxy go to"
+          + " several; see durability: replicated",
       "wait",
       "waitaof"
     },
@@ -234,8 +223,9 @@ final class ProxyCommands {
   };
 
   /**
-   * Where the keys of the refused blocking commands are: inside MULTI, where Redis runs them
-   * without blocking, they are queued by their keys like any other command.
+   * The blocking commands and where their keys are: each blocks on a connection of its own to the
+   * keys' owner ({@link Blocked}); inside MULTI, where Redis runs them without blocking, they are
+   * queued by their keys like any other command.
    */
   private static final Map<String, KeyPositions> BLOCKING_KEYS =
       Map.of(
@@ -327,6 +317,17 @@ final class ProxyCommands {
     for (String name : SUBCOMMAND_THEN_KEY) {
       add(all, sameSlot(name, KeyPositions.range(2, 2, 1)));
     }
+    for (Map.Entry<String, KeyPositions> blocking : BLOCKING_KEYS.entrySet()) {
+      String name = blocking.getKey();
+      add(
+          all,
+          new ProxyCommand(
+              CommandSpec.of(name, -1, CommandFlags.of(name)),
+              Route.BLOCKING,
+              blocking.getValue(),
+              null,
+              null));
+    }
     for (String[] group : REFUSED) {
       for (int i = 1; i < group.length; i++) {
         add(
@@ -334,7 +335,7 @@ final class ProxyCommands {
             new ProxyCommand(
                 CommandSpec.of(group[i], -1, ADMIN_REFUSED.contains(group[i]) ? "admin" : ""),
                 Route.REFUSED,
-                BLOCKING_KEYS.getOrDefault(group[i], KeyPositions.NONE),
+                KeyPositions.NONE,
                 group[0],
                 null));
       }

@@ -49,7 +49,12 @@ public final class ProxyConfig {
   private final Duration forceAfter;
   private final Path stateFile;
   private final ClusterSpec cluster;
+
+  /** The default of {@link #blockingConnections()}. */
+  public static final int DEFAULT_BLOCKING_CONNECTIONS = 1000;
+
   private final int maxClients;
+  private final int blockingConnections;
   private final long protoMaxBulkLen;
   private final long maxMemoryClients;
   private final Users users;
@@ -79,6 +84,7 @@ public final class ProxyConfig {
     this.stateFile = b.stateFile;
     this.cluster = b.cluster;
     this.maxClients = b.maxClients;
+    this.blockingConnections = b.blockingConnections;
     this.protoMaxBulkLen = b.protoMaxBulkLen;
     this.maxMemoryClients = b.maxMemoryClients;
     this.users = b.users;
@@ -118,6 +124,7 @@ public final class ProxyConfig {
     b.stateFile = stateFile;
     b.cluster = cluster;
     b.maxClients = maxClients;
+    b.blockingConnections = blockingConnections;
     b.protoMaxBulkLen = protoMaxBulkLen;
     b.maxMemoryClients = maxMemoryClients;
     b.users = users;
@@ -245,6 +252,14 @@ public final class ProxyConfig {
     return maxClients;
   }
 
+  /**
+   * The most connections to one backend that blocking commands (BLPOP...) hold open together, over
+   * every I/O thread: one per blocked client; default {@value #DEFAULT_BLOCKING_CONNECTIONS}.
+   */
+  public int blockingConnections() {
+    return blockingConnections;
+  }
+
   /** The largest bulk string a client request may carry, as Redis's proto-max-bulk-len. */
   public long protoMaxBulkLen() {
     return protoMaxBulkLen;
@@ -325,6 +340,7 @@ public final class ProxyConfig {
     private Path stateFile;
     private ClusterSpec cluster;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
+    private int blockingConnections = DEFAULT_BLOCKING_CONNECTIONS;
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
     private long maxMemoryClients = ServerConfig.defaultMaxMemoryClients();
     private Users users = Users.none();
@@ -558,6 +574,19 @@ public final class ProxyConfig {
     /** Routes by the ring of {@code spec}'s cluster, kept in etcd (null: a proxy of its own). */
     public Builder cluster(ClusterSpec spec) {
       this.cluster = spec;
+      return this;
+    }
+
+    /**
+     * Limits the connections to one backend that blocking commands hold open together (1 to 100000;
+     * default {@value ProxyConfig#DEFAULT_BLOCKING_CONNECTIONS}).
+     */
+    public Builder blockingConnections(int max) {
+      if (max < 1 || max > 100_000) {
+        throw new IllegalArgumentException(
+            "limits.blocking-connections must be from 1 to 100000: " + max);
+      }
+      this.blockingConnections = max;
       return this;
     }
 

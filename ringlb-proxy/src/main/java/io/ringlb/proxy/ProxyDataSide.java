@@ -53,13 +53,13 @@ final class ProxyDataSide implements DataSide {
     Upstream upstream = new Upstream(config, runtime.transport());
     List<Worker> list = new ArrayList<>();
     Map<EventExecutor, Worker> byLoop = new IdentityHashMap<>();
+    ProxyStats stats = new ProxyStats();
     for (EventExecutor executor : runtime.eventLoops()) {
-      Worker worker = new Worker(list.size(), (EventLoop) executor, upstream);
+      Worker worker = new Worker(list.size(), (EventLoop) executor, upstream, stats);
       list.add(worker);
       byLoop.put(executor, worker);
     }
     Worker[] all = list.toArray(new Worker[0]);
-    ProxyStats stats = new ProxyStats();
     ControlPlane plane = new ControlPlane(config, upstream, all, stats);
     for (Worker worker : all) {
       worker.start();
@@ -80,6 +80,18 @@ final class ProxyDataSide implements DataSide {
   @Override
   public ConnectionState open(Session session) {
     return new ProxyClient(session, context, workers.get(session.eventLoop()));
+  }
+
+  @Override
+  public int blockedClients() {
+    Map<EventExecutor, Worker> w = workers;
+    int n = 0;
+    if (w != null) {
+      for (Worker worker : w.values()) {
+        n += worker.blocking().blockedCount();
+      }
+    }
+    return n;
   }
 
   @Override

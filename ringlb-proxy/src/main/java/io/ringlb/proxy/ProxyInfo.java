@@ -136,9 +136,11 @@ final class ProxyInfo {
     if (sections.contains("stats")) {
       long failures = 0;
       long unreplicated = 0;
+      long blockingRefused = 0;
       for (Backend b : backends) {
         failures += b.failures();
         unreplicated += b.unreplicated();
+        blockingRefused += b.blockingRefused();
       }
       out.put(
           "stats",
@@ -150,6 +152,12 @@ final class ProxyInfo {
               + "\r\n"
               + "writes_unreplicated:"
               + unreplicated
+              + "\r\n"
+              + "blocking_refused:"
+              + blockingRefused
+              + "\r\n"
+              + "blocking_moved:"
+              + proxy.stats().blockedMovedCount()
               + "\r\n");
     }
     if (sections.contains("keyspace")) {
@@ -198,7 +206,11 @@ final class ProxyInfo {
             .append(",timeouts=")
             .append(b.timeouts())
             .append(",unreplicated=")
-            .append(b.unreplicated());
+            .append(b.unreplicated())
+            .append(",blocking_connections=")
+            .append(b.blockingOpen())
+            .append(",blocking_refused=")
+            .append(b.blockingRefused());
         SentinelInfo.appendRing(sb, b);
         sb.append("\r\n");
       }

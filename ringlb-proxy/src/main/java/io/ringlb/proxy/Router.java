@@ -55,14 +55,6 @@ final class Router {
    */
   RedisMessage sameSlot(Session client, HashTag tag, ProxyCommand command, Request r) {
     String name = command.name();
-    if (command.keys().blocks(r)) {
-      return Replies.error(
-          "ERR ringlb: '"
-              + name
-              + "' with BLOCK blocks its connection until"
-              + " data arrives, and the proxy's connections to a redis-server are shared by its"
-              + " clients; poll without BLOCK");
-    }
     int[] keys = command.keys().find(r);
     if (keys == null && command.keys().first() == 2 && r.argc() >= 2) {
       // MEMORY STATS, OBJECT HELP...: no key to route by
@@ -101,15 +93,18 @@ final class Router {
     int h = hash(t, r.arg(keys[0]));
     for (int i = 1; i < keys.length; i++) {
       if (hash(t, r.arg(keys[i])) != h) {
-        return Replies.error(
-            "CROSSSLOT ringlb: the keys of '"
-                + name
-                + "' are not routed as one,"
-                + " so they may live on different backends; "
-                + tagHint(tag));
+        return Replies.error(crossSlot(name, tag));
       }
     }
     return sendToOwner(client, t, h, r, keys, CommandFlags.writes(command.spec()));
+  }
+
+  /** The error of command {@code name} given keys that are not routed as one. */
+  static String crossSlot(String name, HashTag tag) {
+    return "CROSSSLOT ringlb: the keys of '"
+        + name
+        + "' are not routed as one, so they may live on different backends; "
+        + tagHint(tag);
   }
 
   /** Returns how to route keys as one under the proxy's hash tag, for CROSSSLOT errors. */

@@ -201,6 +201,11 @@ final class Upstream {
     return migrateTimeoutMillis;
   }
 
+  /** The most connections to one backend that blocking commands may hold open together. */
+  int blockingConnections() {
+    return config.blockingConnections();
+  }
+
   /** How long a backend may take to answer, in nanoseconds. */
   long requestTimeoutNanos() {
     return requestTimeoutNanos;

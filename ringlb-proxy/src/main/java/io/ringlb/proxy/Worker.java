@@ -37,12 +37,21 @@ final class Worker {
   private final ArrayList<BackendConnection> connections = new ArrayList<>();
   private final TurnFlusher flusher;
 
-  /** Worker {@code index}, on {@code loop}, reaching backends through {@code upstream}. */
-  Worker(int index, EventLoop loop, Upstream upstream) {
+  /** What waits for {@link #markReady}: blocked commands to send again on a new owner. */
+  private final ArrayList<Runnable> whenReady = new ArrayList<>();
+
+  private final BlockingPool blocking;
+
+  /**
+   * Worker {@code index}, on {@code loop}, reaching backends through {@code upstream}, counting in
+   * {@code stats}.
+   */
+  Worker(int index, EventLoop loop, Upstream upstream, ProxyStats stats) {
     this.index = index;
     this.loop = loop;
     this.upstream = upstream;
     this.flusher = TurnFlusher.of(loop);
+    this.blocking = new BlockingPool(this, stats);
   }
 
   /** Routes by {@code first} from the start; before any request, before {@link #start}. */
@@ -82,6 +91,20 @@ final class Worker {
   /** Returns whether new requests may be sent (false while an older topology drains). */
   boolean ready() {
     return ready;
+  }
+
+  /** This worker's connections for blocking commands, and the commands blocked on them. */
+  BlockingPool blocking() {
+    return blocking;
+  }
+
+  /** Runs {@code task} once new requests may be sent ({@link #ready()}). */
+  void whenReady(Runnable task) {
+    if (ready) {
+      task.run();
+    } else {
+      whenReady.add(task);
+    }
   }
 
   /** Subscribes {@code client}'s subscriptions on the backends of every topology adopted. */
@@ -138,6 +161,9 @@ final class Worker {
     for (int i = 0; i < subscribers.size(); i++) {
       subscribers.get(i).ensure(next);
     }
+    // Blocked commands whose owner stays count by the new topology from now; the others are
+    // ended on their old owner, and the drain waits for that.
+    blocking.adopted(next);
     if (previousInflight == 0) {
       signal.complete(null);
     } else {
@@ -152,6 +178,11 @@ final class Worker {
     parked.clear();
     for (ProxyClient client : waiting) {
       client.unpark();
+    }
+    Runnable[] tasks = whenReady.toArray(new Runnable[0]);
+    whenReady.clear();
+    for (Runnable task : tasks) {
+      task.run();
     }
   }
 

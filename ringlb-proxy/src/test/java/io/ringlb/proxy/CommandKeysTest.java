@@ -68,6 +68,14 @@ class CommandKeysTest {
                 "k2"
               }),
           Map.entry("sort_ro", new String[] {"k1", "BY", "nosort", "DESC"}),
+          Map.entry("blpop", new String[] {"k1", "k2", "0"}),
+          Map.entry("brpop", new String[] {"k1", "k2", "0"}),
+          Map.entry("bzpopmin", new String[] {"k1", "k2", "0"}),
+          Map.entry("bzpopmax", new String[] {"k1", "k2", "0"}),
+          Map.entry("brpoplpush", new String[] {"k1", "k2", "0"}),
+          Map.entry("blmove", new String[] {"k1", "k2", "LEFT", "RIGHT", "0"}),
+          Map.entry("blmpop", new String[] {"0", "2", "k1", "k2", "LEFT"}),
+          Map.entry("bzmpop", new String[] {"0", "2", "k1", "k2", "MIN"}),
           Map.entry(
               "georadius",
               new String[] {

@@ -58,9 +58,10 @@ class KeyPositionsTest {
 
   @Test
   void named_refusedCommandsCarryTheirReason() {
-    ProxyCommand command = ProxyCommands.named("brpop");
+    ProxyCommand command = ProxyCommands.named("wait");
     assertThat(command.route()).isEqualTo(ProxyCommand.Route.REFUSED);
-    assertThat(command.refusal()).contains("blocks its connection");
+    assertThat(command.refusal()).contains("replicas");
+    assertThat(ProxyCommands.named("brpop").route()).isEqualTo(ProxyCommand.Route.BLOCKING);
   }
 
   @Test

@@ -174,6 +174,18 @@ class ProxyConfigTest {
   }
 
   @Test
+  void blockingConnections_defaultAndFromLimits_badValuesNamed() throws Exception {
+    assertThat(load("backends: {0: 127.0.0.1:7001}\n").blockingConnections())
+        .isEqualTo(ProxyConfig.DEFAULT_BLOCKING_CONNECTIONS);
+    assertThat(load("limits: {blocking-connections: 7}\n").blockingConnections()).isEqualTo(7);
+    assertThat(ProxyConfig.load(Path.of("../examples/proxy.yaml")).blockingConnections())
+        .isEqualTo(1000);
+    assertThatThrownBy(() -> load("limits: {blocking-connections: 0}\n"))
+        .hasMessageContaining("limits.blocking-connections must be from 1 to 100000: 0");
+    assertThatThrownBy(() -> load("limits: {blocked: 3}\n")).hasMessageContaining("blocked");
+  }
+
+  @Test
   void load_badInputNamesTheSettingAndValue() {
     assertThatThrownBy(() -> load("listen: nowhere\n"))
         .hasMessageContaining("listen: address must be HOST:PORT, not 'nowhere'");

@@ -451,9 +451,9 @@ class ProxyMultiKeyTest {
       assertThat(
               (List<?>) call(jedis, "XREAD", "COUNT", "5", "STREAMS", "{q}.a", "{q}.b", "0", "0"))
           .hasSize(2);
-      assertThatThrownBy(() -> call(jedis, "XREAD", "BLOCK", "100", "STREAMS", "{q}.a", "$"))
-          .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'xread' with BLOCK blocks its connection");
+      assertThat(call(jedis, "XREAD", "BLOCK", "10", "STREAMS", "{q}.a", "$"))
+          .as("XREAD BLOCK times out: nothing new")
+          .isNull();
       assertThatThrownBy(() -> call(jedis, "XREAD", "STREAMS", "{q}.a", "{r}.b", "0", "0"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageStartingWith("CROSSSLOT");
@@ -461,12 +461,24 @@ class ProxyMultiKeyTest {
   }
 
   @Test
-  void blockingCommands_areRefusedWithTheReason() throws Exception {
+  void blockingCommandsOfSeveralKeys_followTheMultiKeyRule() throws Exception {
     proxy = ProxyServer.start(config(3).build());
     try (Jedis jedis = client()) {
-      assertThatThrownBy(() -> jedis.blpop(1, "q"))
+      String a = MigrationTest.key(0);
+      String b = null;
+      for (int i = 1; b == null; i++) {
+        if (owner(MigrationTest.key(i)) != owner(a)) {
+          b = MigrationTest.key(i);
+        }
+      }
+      String other = b;
+      assertThatThrownBy(() -> jedis.blpop(1, a, other))
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'blpop' blocks its connection");
+          .hasMessage(
+              "CROSSSLOT ringlb: the keys of 'blpop' are not routed as one, so they may live on"
+                  + " different backends; give them one hash tag, as in {user1}.a and {user1}.b");
+      jedis.rpush("{q}.b", "x");
+      assertThat(jedis.blpop(1, "{q}.a", "{q}.b")).containsExactly("{q}.b", "x");
       assertThat(jedis.ping()).isEqualTo("PONG");
     }
   }

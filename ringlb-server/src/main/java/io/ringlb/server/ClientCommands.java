@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * CLIENT and its subcommands (ID, GETNAME, SETNAME, SETINFO, INFO, LIST, KILL, REPLY, NO-EVICT,
- * NO-TOUCH) over the server's connected clients.
+ * CLIENT and its subcommands (ID, GETNAME, SETNAME, SETINFO, INFO, LIST, KILL, UNBLOCK, REPLY,
+ * NO-EVICT, NO-TOUCH) over the server's connected clients.
  */
 final class ClientCommands {
 
@@ -47,6 +47,7 @@ final class ClientCommands {
           return Replies.verbatim(s.alloc(), sb.toString());
         });
     t.registerSubcommand("client", CommandSpec.of("kill", -3, "admin"), this::kill);
+    t.registerSubcommand("client", CommandSpec.of("unblock", -3, "admin"), this::unblock);
     t.registerSubcommand(
         "client",
         CommandSpec.of("reply", 3, "fast"),
@@ -133,6 +134,41 @@ final class ClientCommands {
       }
     }
     return Replies.integer(killed);
+  }
+
+  /**
+   * CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends the blocking command client {@code id} waits in, as if
+   * timed out or with Redis's UNBLOCKED error; answers 1 if it was blocked, else 0, once the
+   * client's own event loop has said.
+   */
+  private RedisMessage unblock(Session s, Request r) {
+    long id = r.longValue(2);
+    boolean error = false;
+    if (r.argc() == 4) {
+      if (r.is(3, "error")) {
+        error = true;
+      } else if (!r.is(3, "timeout")) {
+        throw new CommandException("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      }
+    } else if (r.argc() > 4) {
+      throw CommandException.syntax();
+    }
+    ClientHandler target = null;
+    for (ClientHandler c : clients()) {
+      if (c.id() == id) {
+        target = c;
+      }
+    }
+    if (target == null) {
+      return Replies.integer(0);
+    }
+    DeferredReply slot = s.defer();
+    ClientHandler client = target;
+    boolean withError = error;
+    client
+        .eventLoop()
+        .execute(() -> slot.complete(Replies.integer(client.state().unblock(withError) ? 1 : 0)));
+    return CommandHandler.DEFERRED;
   }
 
   private static long parseId(Request r, int i) {

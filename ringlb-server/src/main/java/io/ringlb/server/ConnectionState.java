@@ -49,6 +49,14 @@ public interface ConnectionState {
     return -1;
   }
 
+  /**
+   * {@code CLIENT UNBLOCK}: ends the blocking command this client waits in, as if timed out, or
+   * with Redis's UNBLOCKED error when {@code error}; returns whether it was waiting in one.
+   */
+  default boolean unblock(boolean error) {
+    return false;
+  }
+
   /** The connection closed: release what this state holds. */
   default void closed() {}
 }

@@ -75,6 +75,11 @@ public interface DataSide extends AutoCloseable {
     return true;
   }
 
+  /** Returns the clients waiting in a blocking command now, as INFO's {@code blocked_clients}. */
+  default int blockedClients() {
+    return 0;
+  }
+
   /** Returns the name INFO shows as {@code ringlb_mode} ({@code embedded}, {@code proxy}). */
   default String mode() {
     return "embedded";

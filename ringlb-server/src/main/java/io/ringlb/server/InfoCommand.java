@@ -159,7 +159,7 @@ final class InfoCommand {
       case "clients" -> {
         field(out, "connected_clients", Integer.toString(server.connectedClients()));
         field(out, "maxclients", Integer.toString(server.config().maxClients()));
-        field(out, "blocked_clients", "0");
+        field(out, "blocked_clients", Integer.toString(server.dataSide().blockedClients()));
       }
       case "memory" -> {
         long used = rt.totalMemory() - rt.freeMemory();

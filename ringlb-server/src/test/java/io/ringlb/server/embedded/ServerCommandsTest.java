@@ -7,7 +7,10 @@ import io.ringlb.server.Wire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** CONFIG SET of the embedded server's settings, FUNCTION, SCRIPT and their refusals. */
+/**
+ * CONFIG SET of the embedded server's settings, FUNCTION, SCRIPT, CLIENT UNBLOCK and their
+ * refusals.
+ */
 class ServerCommandsTest {
 
   private final EmbeddedWire server = new EmbeddedWire();
@@ -35,6 +38,17 @@ class ServerCommandsTest {
         .isEqualTo("-ERR Unknown option or number of arguments for CONFIG SET - 'nope'\r\n");
     assertThat(w.call("CONFIG", "GET", "hz")).isEqualTo(array("hz", "500")); // all or nothing
     assertThat(w.call("CONFIG", "SET", "timeout", "0", "appendonly", "no")).isEqualTo("+OK\r\n");
+  }
+
+  @Test
+  void clientUnblock_ofAClientNotBlocked_answersZero_andRedisErrors() {
+    String id = w.call("CLIENT", "ID").replaceAll("[^0-9]", "");
+    assertThat(w.call("CLIENT", "UNBLOCK", id)).isEqualTo(":0\r\n");
+    assertThat(w.call("CLIENT", "UNBLOCK", id, "ERROR")).isEqualTo(":0\r\n");
+    assertThat(w.call("CLIENT", "UNBLOCK", "asd"))
+        .isEqualTo("-ERR value is not an integer or out of range\r\n");
+    assertThat(w.call("CLIENT", "UNBLOCK", id, "LATER"))
+        .isEqualTo("-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n");
   }
 
   @Test
