@@ -3,6 +3,7 @@ package io.ringlb.cli;
 import io.ringlb.proxy.ClusterSpec;
 import io.ringlb.proxy.Durability;
 import io.ringlb.proxy.ProxyConfig;
+import io.ringlb.proxy.ReadFrom;
 import io.ringlb.server.SecretFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -45,6 +46,15 @@ final class ProxyOptions {
               + " only once --durability-min-replicas replicas have it (WAIT), else an error"
               + " naming the shard.")
   String durability;
+
+  @Option(
+      names = "--read-from",
+      paramLabel = "MODE",
+      description =
+          "Proxy mode: where reads of one key go on the Sentinel-managed shards: primary"
+              + " (default), replica-preferred (a replica Sentinel reports up, else the primary) or"
+              + " replica (else an error naming the shard); ID=MODE for one backend (repeatable).")
+  List<String> readFrom = new ArrayList<>();
 
   @Option(
       names = "--durability-min-replicas",
@@ -138,10 +148,12 @@ final class ProxyOptions {
         || parsed.hasMatchedOption("--sentinel")
         || parsed.hasMatchedOption("--force-after")
         || durability != null
+        || !readFrom.isEmpty()
         || durabilityMinReplicas != null
         || durabilityTimeout != null) {
       throw new IllegalArgumentException(
-          "--backend-password-file, --allow-backend, --sentinel, --force-after and --durability*"
+          "--backend-password-file, --allow-backend, --sentinel, --force-after, --read-from and"
+              + " --durability*"
               + " are for the proxy (--backend or --config)");
     }
   }
@@ -185,6 +197,11 @@ final class ProxyOptions {
       d = d.withTimeout(Durability.parseTimeout(durabilityTimeout));
     }
     b.durability(d);
+    ReadFrom r = b.build().readFrom();
+    for (String mode : readFrom) {
+      r = r.withOption(mode);
+    }
+    b.readFrom(r);
     if (!sentinels.isEmpty()) {
       b.clearSentinels();
       for (String sentinel : sentinels) {

@@ -163,6 +163,26 @@ class ServeProxyOptionsTest {
     r = run("serve", "--force-after", "30s", "--port", "0");
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[1])
-        .contains("--force-after and --durability* are for the proxy (--backend or --config)");
+        .contains(
+            "--force-after, --read-from and --durability* are for the proxy (--backend or"
+                + " --config)");
+  }
+
+  @Test
+  void readFrom_malformedOrOnAPlainBackend() {
+    String[] r =
+        run("serve", "--backend", "0=127.0.0.1:7001", "--read-from", "nearest", "--port", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1])
+        .contains("--read-from must be primary, replica-preferred or replica, not 'nearest'")
+        .doesNotContain("Exception");
+    r = run("serve", "--backend", "0=127.0.0.1:7001", "--read-from", "0=replica", "--port", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1])
+        .contains("backend 0: read-from needs a Sentinel-managed shard")
+        .doesNotContain("Exception");
+    r = run("serve", "--read-from", "replica", "--port", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--read-from and --durability* are for the proxy");
   }
 }

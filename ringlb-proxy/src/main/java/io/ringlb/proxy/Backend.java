@@ -38,6 +38,9 @@ final class Backend {
   /** What Sentinel says of the shard; null for a plain backend. */
   private volatile SentinelShard shard;
 
+  /** The replicas reads of one key may go to ({@code read-from}); null to read the primary. */
+  private volatile ReplicaReads replicaReads;
+
   private final Worker[] workers;
   private final FailureListener failureListener;
 
@@ -136,6 +139,16 @@ final class Backend {
   /** What Sentinel says of this shard, or null for a plain backend. */
   SentinelShard shard() {
     return shard;
+  }
+
+  /** The replicas reads of one key may go to, or null when every read goes to the primary. */
+  ReplicaReads replicaReads() {
+    return replicaReads;
+  }
+
+  /** Reads of one key may go to {@code reads}' replicas ({@code read-from}); once, at creation. */
+  void readFrom(ReplicaReads reads) {
+    this.replicaReads = reads;
   }
 
   /** Attaches what Sentinel says of this shard; once, as the shard is first watched. */
@@ -253,8 +266,12 @@ final class Backend {
     }
   }
 
-  /** Closes every connection to this backend, each on its own loop. */
+  /** Closes every connection to this backend (and to the replicas it reads), each on its loop. */
   void closeConnections() {
+    ReplicaReads reads = replicaReads;
+    if (reads != null) {
+      reads.close();
+    }
     for (Worker worker : workers) {
       worker
           .loop()

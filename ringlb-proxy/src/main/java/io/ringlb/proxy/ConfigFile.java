@@ -79,7 +79,8 @@ final class ConfigFile {
           "sentinels",
           "http",
           "http-open-probes",
-          "durability");
+          "durability",
+          "read-from");
 
   /** Builds the configuration a parsed file holds; {@code base} resolves a relative state path. */
   static ProxyConfig fromMap(Object root, Path base) {
@@ -110,6 +111,11 @@ final class ConfigFile {
       Object tag = map.get("hash-tag");
       b.hashTag(tag == null ? "none" : String.valueOf(tag));
     }
+    ReadFrom readFrom = ReadFrom.PRIMARY;
+    if (map.get("read-from") != null) {
+      readFrom =
+          readFrom.withAll(ReadFrom.Mode.parse(String.valueOf(map.get("read-from")), "read-from"));
+    }
     Object backends = map.get("backends");
     if (backends != null) {
       if (backends instanceof List<?> list) {
@@ -120,6 +126,13 @@ final class ConfigFile {
         for (Map.Entry<?, ?> e : asMap(backends, "backends").entrySet()) {
           int id = BackendSpec.parseId(String.valueOf(e.getKey()), "backends");
           b.backend(backend(id, e.getValue()));
+          if (e.getValue() instanceof Map<?, ?> m && m.get("read-from") != null) {
+            readFrom =
+                readFrom.withBackend(
+                    id,
+                    ReadFrom.Mode.parse(
+                        String.valueOf(m.get("read-from")), "backends." + id + ".read-from"));
+          }
         }
       }
     }
@@ -135,6 +148,7 @@ final class ConfigFile {
         b.sentinel(String.valueOf(item));
       }
     }
+    b.readFrom(readFrom);
     Object durability = map.get("durability");
     if (durability != null) {
       b.durability(durability(durability));
@@ -268,11 +282,14 @@ final class ConfigFile {
     return b.build();
   }
 
-  /** Reads {@code backends.ID}: {@code HOST:PORT}, or {@code {master: NAME}} for Sentinel. */
+  /**
+   * Reads {@code backends.ID}: {@code HOST:PORT}, or {@code {master: NAME, read-from: MODE}} for
+   * Sentinel.
+   */
   private static BackendSpec backend(int id, Object value) {
     String where = "backends." + id;
     if (value instanceof Map<?, ?> m) {
-      only(m, where, "master");
+      only(m, where, "master", "read-from");
       if (m.get("master") == null) {
         throw new IllegalArgumentException(where + ".master must name the Sentinel master");
       }

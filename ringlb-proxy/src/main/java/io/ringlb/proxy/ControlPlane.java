@@ -306,7 +306,12 @@ final class ControlPlane implements RingControl, Migrations.Host {
   }
 
   private Backend newBackend(BackendSpec spec) {
-    return new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
+    Backend b = new Backend(spec, workers, config.poolSize(), ejection::backendFailed);
+    ReadFrom.Mode mode = config.readFrom().of(spec.id());
+    if (spec.managed() && mode != ReadFrom.Mode.PRIMARY) {
+      b.readFrom(new ReplicaReads(b, mode, workers, config.poolSize(), upstream));
+    }
+    return b;
   }
 
   /**

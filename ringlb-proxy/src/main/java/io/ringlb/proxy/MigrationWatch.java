@@ -29,7 +29,11 @@ final class MigrationWatch implements AutoCloseable {
   static final long PERIOD_MILLIS = 100;
 
   /** One poll of a backend: INFO's facts and the migration's keys moved at that time. */
-  record Sample(String runId, long keys, long expired, long evicted, long moved) {}
+  record Sample(String runId, long keys, long expired, long evicted, long moved, String server) {
+    Sample at(String address) {
+      return new Sample(runId, keys, expired, evicted, moved, address);
+    }
+  }
 
   private final Migration migration;
   private final List<Backend> backends;
@@ -95,12 +99,14 @@ final class MigrationWatch implements AutoCloseable {
 
   /** Returns {@code b}'s facts now, or null when it does not answer. */
   private Sample sample(Backend b) {
+    BackendSpec server = b.target();
     Object reply = b.callQuietly(timeoutMillis, "INFO");
     long moved = migration.moved();
-    if (!(reply instanceof byte[] text)) {
-      return null;
+    if (!(reply instanceof byte[] text) || server == null || !server.equals(b.target())) {
+      return null; // no answer, or a failover between the question and the answer
     }
-    return parse(new String(text, StandardCharsets.UTF_8), moved);
+    Sample s = parse(new String(text, StandardCharsets.UTF_8), moved);
+    return s == null ? null : s.at(server.address());
   }
 
   /** Returns the sample INFO's {@code text} gives, the migration having moved {@code moved}. */
@@ -121,13 +127,29 @@ final class MigrationWatch implements AutoCloseable {
         keys = Long.parseLong(line.substring(9, end < 0 ? line.length() : end));
       }
     }
-    return runId == null ? null : new Sample(runId, keys, expired, evicted, moved);
+    return runId == null ? null : new Sample(runId, keys, expired, evicted, moved, null);
   }
 
   private void observe(Backend b, Sample now) {
     Sample before = last.put(b.id(), now);
     if (before == null) {
       base.put(b.id(), now);
+      return;
+    }
+    if (b.managed() && !java.util.Objects.equals(before.server(), now.server())) {
+      // Sentinel failed the shard over: another server, holding what replication gave it; keys
+      // vanishing are counted from it on.
+      LOG.info(
+          "ringlb: migration "
+              + migration.label()
+              + ": "
+              + b.describe()
+              + " failed over from "
+              + before.server()
+              + " to "
+              + now.server());
+      base.put(b.id(), now);
+      reported.remove(b.id());
       return;
     }
     if (!before.runId().equals(now.runId())) {

@@ -31,6 +31,9 @@ final class ProxyClient implements ConnectionState {
   private Subscriptions subscriptions;
   private FanOut fanOut;
 
+  /** Some shard reads from replicas ({@code read-from}): writes are remembered. */
+  private final boolean readsReplicas;
+
   /** Waiting in the worker's list for the topology to settle. */
   private boolean parked;
 
@@ -46,6 +49,13 @@ final class ProxyClient implements ConnectionState {
     this.worker = worker;
     this.router = new Router(worker);
     this.split = new SplitCommand(worker, router);
+    this.readsReplicas = proxy.config().readFrom().fromReplicas();
+  }
+
+  /** Returns whether this client watches keys (WATCH): it reads from primaries meanwhile. */
+  boolean watching() {
+    Transactions tx = transactions;
+    return tx != null && tx.watching();
   }
 
   /** Returns the proxy's state of {@code session}'s connection. */
@@ -86,6 +96,12 @@ final class ProxyClient implements ConnectionState {
 
   /** Serves {@code command}, after {@link #before} let it through. */
   RedisMessage serve(ProxyCommand command, Request r) {
+    if (readsReplicas
+        && command.route() != ProxyCommand.Route.KEY
+        && command.route() != ProxyCommand.Route.SAME_SLOT
+        && (CommandFlags.writes(command.spec()) || command.name().equals("exec"))) {
+      router.wroteEverywhere(); // its own writes are read from the primaries from now on
+    }
     return switch (command.route()) {
       case KEY -> router.key(session, command, r);
       case MGET, COUNT_KEYS, MSET -> split.send(session, command, r);

@@ -62,6 +62,7 @@ public final class ProxyConfig {
   private final List<BackendSpec> sentinels;
   private final HttpSettings http;
   private final Durability durability;
+  private final ReadFrom readFrom;
 
   private ProxyConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -92,6 +93,7 @@ public final class ProxyConfig {
     this.sentinels = List.copyOf(b.sentinels);
     this.http = b.http;
     this.durability = b.durability;
+    this.readFrom = b.readFrom;
   }
 
   /**
@@ -132,6 +134,7 @@ public final class ProxyConfig {
     b.sentinels.addAll(sentinels);
     b.http = http;
     b.durability = durability;
+    b.readFrom = readFrom;
     return b;
   }
 
@@ -308,6 +311,11 @@ public final class ProxyConfig {
     return durability;
   }
 
+  /** Where reads of one key go on the Sentinel-managed shards (default: their primaries). */
+  public ReadFrom readFrom() {
+    return readFrom;
+  }
+
   /** Returns whether this configuration holds a password (client, backend or a user's). */
   public boolean holdsSecrets() {
     return requirePass != null || backendPassword != null || !users.named().isEmpty();
@@ -348,6 +356,13 @@ public final class ProxyConfig {
     private final List<BackendSpec> sentinels = new ArrayList<>();
     private HttpSettings http;
     private Durability durability = Durability.ASYNC;
+    private ReadFrom readFrom = ReadFrom.PRIMARY;
+
+    /** Sets where reads of one key go on Sentinel-managed shards (default: the primaries). */
+    public Builder readFrom(ReadFrom r) {
+      this.readFrom = Objects.requireNonNull(r, "read-from");
+      return this;
+    }
 
     /** Sets when writes are acknowledged (default {@link Durability#ASYNC}). */
     public Builder durability(Durability d) {
@@ -646,6 +661,17 @@ public final class ProxyConfig {
                 + " ms) must be shorter than timeouts.request ("
                 + requestTimeout.toMillis()
                 + " ms)");
+      }
+      for (Integer id : readFrom.backends().keySet()) {
+        BackendSpec b = backends.get(id);
+        if (b != null && !b.managed()) {
+          throw new IllegalArgumentException(
+              "backend "
+                  + id
+                  + ": read-from needs a Sentinel-managed shard (its replicas are learnt from"
+                  + " Sentinel), not "
+                  + b.address());
+        }
       }
       if (sentinels.isEmpty()) {
         for (BackendSpec b : backends.values()) {

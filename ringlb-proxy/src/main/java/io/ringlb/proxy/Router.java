@@ -20,13 +20,34 @@ final class Router {
 
   private static final int[] FIRST_ARGUMENT = {1};
 
+  /**
+   * Read-only commands of one key that read-from never sends to a replica: a script or function the
+   * proxy loads through the primaries.
+   */
+  private static final java.util.Set<String> PRIMARY_READS =
+      java.util.Set.of("eval_ro", "evalsha_ro", "fcall_ro");
+
   private final Worker worker;
 
   /** Scratch space for hashing keys without allocating. */
   private byte[] scratch = new byte[256];
 
+  /** The backends this client wrote through the proxy: it reads them from their primaries. */
+  private java.util.BitSet wrote;
+
+  /** This client ran a write not routed by one key (MSET, DEL, EXEC...): reads from primaries. */
+  private boolean wroteEverywhere;
+
   Router(Worker worker) {
     this.worker = worker;
+  }
+
+  /**
+   * This client ran a write that may touch any shard: its reads go to primaries from now on, so it
+   * reads its own writes.
+   */
+  void wroteEverywhere() {
+    wroteEverywhere = true;
   }
 
   /** Returns the routing hash of {@code key} in topology {@code t}. */
@@ -46,7 +67,13 @@ final class Router {
   RedisMessage key(Session client, ProxyCommand command, Request r) {
     Topology t = worker.topology();
     return sendToOwner(
-        client, t, hash(t, r.arg(1)), r, FIRST_ARGUMENT, CommandFlags.writes(command.spec()));
+        client,
+        t,
+        hash(t, r.arg(1)),
+        r,
+        FIRST_ARGUMENT,
+        CommandFlags.writes(command.spec()),
+        command);
   }
 
   /**
@@ -96,7 +123,7 @@ final class Router {
         return Replies.error(crossSlot(name, tag));
       }
     }
-    return sendToOwner(client, t, h, r, keys, CommandFlags.writes(command.spec()));
+    return sendToOwner(client, t, h, r, keys, CommandFlags.writes(command.spec()), command);
   }
 
   /** The error of command {@code name} given keys that are not routed as one. */
@@ -119,10 +146,17 @@ final class Router {
   /**
    * Sends a client's command to the owner of routing hash {@code h}. While a migration moves {@code
    * h}, the command's keys (the arguments at {@code keys}) are moved to the new owner first; {@code
-   * write} says whether it may change data.
+   * write} says whether it may change data. A read of one key may go to a replica ({@link
+   * #toReplica}).
    */
   RedisMessage sendToOwner(
-      Session client, Topology t, int h, Request r, int[] keys, boolean write) {
+      Session client,
+      Topology t,
+      int h,
+      Request r,
+      int[] keys,
+      boolean write,
+      ProxyCommand command) {
     int owner = t.placement().serverFor(h);
     if (owner < 0) {
       return Replies.error(NO_BACKEND);
@@ -150,8 +184,60 @@ final class Router {
         return CommandHandler.DEFERRED;
       }
     }
+    ReplicaReads reads = target.replicaReads();
+    if (reads != null) {
+      if (write) {
+        wrote(owner);
+      } else if (keys.length == 1 && toReplica(client, owner, reads, command)) {
+        Backend replica = reads.pick(client.id());
+        if (replica != null) {
+          new ReplicaRead(
+                  reply,
+                  encode(r),
+                  replica,
+                  target,
+                  reads,
+                  worker,
+                  client.id(),
+                  client.protocol() == 3)
+              .send();
+          return CommandHandler.DEFERRED;
+        }
+        if (reads.replicaOnly()) {
+          reply.fail(
+              "ERR ringlb: "
+                  + target.describe()
+                  + " has no replica up to read from (read-from: replica)");
+          return CommandHandler.DEFERRED;
+        }
+      }
+    }
     target.connection(worker, client.id(), client.protocol() == 3).send(r, reply);
     return CommandHandler.DEFERRED;
+  }
+
+  private void wrote(int owner) {
+    java.util.BitSet w = wrote;
+    if (w == null) {
+      w = wrote = new java.util.BitSet();
+    }
+    w.set(owner);
+  }
+
+  /**
+   * Returns whether a command of one key, routed to a shard that reads from replicas and not moving
+   * with a ring change, goes to a replica: it is read-only by Redis's flags (not a script), the
+   * client has not written the shard through this connection, and watches no key.
+   */
+  private boolean toReplica(Session client, int owner, ReplicaReads reads, ProxyCommand command) {
+    if (wroteEverywhere || (wrote != null && wrote.get(owner))) {
+      return false;
+    }
+    if (!command.spec().flags().contains(io.ringlb.server.CommandSpec.READONLY)
+        || PRIMARY_READS.contains(command.name())) {
+      return false;
+    }
+    return !ProxyClient.of(client).watching();
   }
 
   /**

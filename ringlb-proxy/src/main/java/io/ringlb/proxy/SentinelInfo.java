@@ -16,7 +16,8 @@ final class SentinelInfo {
     }
     sb.append(" master=").append(s.master());
     sb.append(" primary=").append(orDash(s.primaryAddress()));
-    sb.append(" replicas=").append(replicas(s, ";"));
+    sb.append(" replicas=").append(replicas(b, s, ";"));
+    sb.append(" read_from=").append(readFrom(b));
     sb.append(" failovers=").append(s.failovers());
     sb.append(" last_failover=").append(lastFailover(s));
     if (s.lastError() != null) {
@@ -32,13 +33,23 @@ final class SentinelInfo {
     }
     sb.append(",master=").append(s.master());
     sb.append(",primary=").append(orDash(s.primaryAddress()));
-    sb.append(",replicas=").append(replicas(s, ";"));
+    sb.append(",replicas=").append(replicas(b, s, ";"));
+    sb.append(",read_from=").append(readFrom(b));
     sb.append(",failovers=").append(s.failovers());
     sb.append(",last_failover=").append(lastFailover(s));
   }
 
-  /** {@code HOST:PORT/up/lag=Ns/behind=Nb} per replica, or {@code -}. */
-  private static String replicas(SentinelShard s, String separator) {
+  private static String readFrom(Backend b) {
+    ReplicaReads reads = b.replicaReads();
+    return reads == null ? ReadFrom.Mode.PRIMARY.toString() : reads.mode().toString();
+  }
+
+  /**
+   * {@code HOST:PORT/up/lag=Ns/behind=Nb} per replica, then {@code /reads=N} when the shard reads
+   * from replicas; or {@code -}.
+   */
+  private static String replicas(Backend b, SentinelShard s, String separator) {
+    ReplicaReads reads = b.replicaReads();
     StringBuilder sb = new StringBuilder();
     for (SentinelShard.Replica r : s.replicas()) {
       if (sb.length() > 0) {
@@ -50,6 +61,9 @@ final class SentinelInfo {
           .append(r.lagSeconds() < 0 ? "?" : r.lagSeconds() + "s")
           .append("/behind=")
           .append(r.lagBytes() < 0 ? "?" : r.lagBytes() + "b");
+      if (reads != null) {
+        sb.append("/reads=").append(reads.reads(r.address()));
+      }
     }
     return sb.length() == 0 ? "-" : sb.toString();
   }

@@ -99,6 +99,10 @@ final class SentinelShard {
     primaryHost = host;
     for (Backend b : backends) {
       point(b, host, port);
+      ReplicaReads reads = b.replicaReads();
+      if (reads != null) {
+        reads.update(replicas); // the new primary is no longer read as a replica
+      }
     }
   }
 
@@ -116,6 +120,12 @@ final class SentinelShard {
   /** Takes the replicas Sentinel and the primary report. */
   void replicas(List<Replica> now) {
     replicas = List.copyOf(now);
+    for (Backend b : backends) {
+      ReplicaReads reads = b.replicaReads();
+      if (reads != null) {
+        reads.update(replicas);
+      }
+    }
   }
 
   /** {@code host:port} of the primary, or null while none is known. */

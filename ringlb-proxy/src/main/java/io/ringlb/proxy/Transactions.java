@@ -75,6 +75,11 @@ final class Transactions {
 
   private int watchHash;
 
+  /** Returns whether keys are watched on this client's connection. */
+  boolean watching() {
+    return watched > 0;
+  }
+
   Transactions(Session client, Worker worker, Router router) {
     this.client = client;
     this.worker = worker;

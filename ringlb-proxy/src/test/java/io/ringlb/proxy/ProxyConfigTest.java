@@ -78,6 +78,34 @@ class ProxyConfigTest {
   }
 
   @Test
+  void readFrom_defaultsToPrimaryAndIsReadForAllAndPerBackend() throws Exception {
+    assertThat(load("backends: {0: 127.0.0.1:7001}\n").readFrom()).isEqualTo(ReadFrom.PRIMARY);
+    ReadFrom r =
+        load("""
+        sentinels: [127.0.0.1:26379]
+        read-from: replica-preferred
+        backends: {0: {master: shard0, read-from: replica}, 1: {master: shard1}, 2: 127.0.0.1:7002}
+        """)
+            .readFrom();
+    assertThat(r.of(0)).isEqualTo(ReadFrom.Mode.REPLICA);
+    assertThat(r.of(1)).isEqualTo(ReadFrom.Mode.REPLICA_PREFERRED);
+    assertThat(r.fromReplicas()).isTrue();
+    assertThat(r.withOption("1=primary").withOption("primary").fromReplicas()).isTrue();
+    assertThat(r.withOption("0=primary").withOption("primary").fromReplicas()).isFalse();
+    assertThatThrownBy(() -> load("read-from: nearest\n"))
+        .hasMessageContaining(
+            "read-from must be primary, replica-preferred or replica, not 'nearest'");
+    assertThatThrownBy(
+            () ->
+                load(
+                    "sentinels: [127.0.0.1:26379]\n"
+                        + "backends: {0: {master: shard0, read-from: any}}\n"))
+        .hasMessageContaining("backends.0.read-from must be primary, replica-preferred or replica");
+    assertThatThrownBy(() -> ReadFrom.PRIMARY.withOption("x=replica"))
+        .hasMessageContaining("--read-from 'x=replica': backend id must be a number");
+  }
+
+  @Test
   void sentinelShardWithoutSentinels_isRefusedNamingTheBackend() {
     assertThatThrownBy(() -> load("backends: {0: {master: shard0}}\n"))
         .hasMessageContaining("backend 0 is sentinel:shard0 but no sentinel is given");
