@@ -309,6 +309,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
             @Override
             void complete(RedisMessage reply) {
               if (reply instanceof ErrorRedisMessage error) {
+                upstream.loginRefused();
                 abandon(
                     "ERR ringlb: "
                         + backend.describe()
