@@ -5,6 +5,7 @@ import static io.ringlb.proxy.RingException.rejected;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -230,6 +232,16 @@ final class ClusterRing implements AutoCloseable {
   /** The ACL user this proxy registered with. */
   String user() {
     return user;
+  }
+
+  /**
+   * Watches the ring key: {@code changed} runs at every write of it (on etcd's client threads),
+   * {@code ended} when the watch ends, with its error or null.
+   */
+  Watch.Watcher watchRing(Runnable changed, Consumer<Throwable> ended) {
+    return client
+        .getWatchClient()
+        .watch(ringKey, Watch.listener(response -> changed.run(), ended, () -> ended.accept(null)));
   }
 
   /** Returns the ring etcd holds, or null if there is none. */

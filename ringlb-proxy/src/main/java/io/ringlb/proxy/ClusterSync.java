@@ -48,6 +48,11 @@ final class ClusterSync {
   private final ClusterRing ring;
   private final ScheduledExecutorService poller;
   private final AtomicLong queued = new AtomicLong();
+
+  /** How often the ring is read besides the watch. */
+  private static final long POLL_MILLIS = 1000;
+
+  private volatile io.etcd.jetcd.Watch.Watcher watcher;
   private volatile List<String> proxies = List.of();
   private String step = ClusterRing.STABLE;
   private volatile boolean closed;
@@ -248,7 +253,10 @@ final class ClusterSync {
     }
     ring.acknowledge(pendingAck);
     plane.upstream().onLoginRefused(this::loginRefused);
-    poller.scheduleWithFixedDelay(this::poll, 50, 50, TimeUnit.MILLISECONDS);
+    watch();
+    // the watch brings every change at once; the read every second is the backstop, and finds
+    // changes left behind by a proxy that stopped
+    poller.scheduleWithFixedDelay(this::poll, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
     poller.scheduleWithFixedDelay(this::beat, 1000, 1000, TimeUnit.MILLISECONDS);
   }
 
@@ -268,6 +276,34 @@ final class ClusterSync {
               // etcd away: nothing can be decided until it answers
             }
           });
+    }
+  }
+
+  /** Watches the ring in etcd, reading it at each write; watches again after the watch ends. */
+  private void watch() {
+    if (closed) {
+      return;
+    }
+    io.etcd.jetcd.Watch.Watcher old = watcher;
+    if (old != null) {
+      old.close();
+    }
+    try {
+      watcher =
+          ring.watchRing(
+              () -> runOnPoller(this::poll),
+              error -> runOnPoller(() -> poller.schedule(this::watch, 500, TimeUnit.MILLISECONDS)));
+    } catch (RuntimeException e) {
+      runOnPoller(() -> poller.schedule(this::watch, 500, TimeUnit.MILLISECONDS));
+    }
+    poll(); // a write between the last read and the watch's start
+  }
+
+  private void runOnPoller(Runnable r) {
+    try {
+      poller.execute(r);
+    } catch (RejectedExecutionException closing) {
+      // closing
     }
   }
 
@@ -724,6 +760,10 @@ final class ClusterSync {
 
   void close() {
     closed = true;
+    io.etcd.jetcd.Watch.Watcher w = watcher;
+    if (w != null) {
+      w.close();
+    }
     poller.shutdownNow();
     ring.close();
   }
