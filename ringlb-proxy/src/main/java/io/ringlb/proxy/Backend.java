@@ -175,6 +175,14 @@ final class Backend {
             + " to "
             + primary.address()
             + "; the outcome of this request is unknown";
+    dropConnections(why);
+  }
+
+  /**
+   * Closes every connection of this backend, failing what they had sent with {@code why}; requests
+   * not sent yet go on new connections (with the upstream's login as it is then). Any thread.
+   */
+  void dropConnections(String why) {
     for (Worker worker : workers) {
       worker
           .loop()

@@ -326,7 +326,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
     if (resp3) {
       // After AUTH (Upstream wrote it first), before ROLE and every request.
       ch.write(Resp.command("HELLO", "3"), ch.voidPromise());
-      hello = new Refusal("RESP3 (HELLO 3)");
+      hello = new Refusal("RESP3 (HELLO 3)", false);
       hello.deadline(System.nanoTime() + timeoutNanos);
     }
     if (backend.managed()) {
@@ -342,7 +342,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
     }
     if (upstream.authenticates()) {
       // Upstream wrote AUTH first: its reply comes before those of the requests queued.
-      Pending check = new Refusal("the password");
+      Pending check = new Refusal("the password", true);
       check.deadline(System.nanoTime() + timeoutNanos);
       waiting.addFirst(check);
     }
@@ -444,14 +444,20 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** The answer to AUTH or {@code HELLO 3}: a server that refuses it gets no request. */
   private final class Refusal extends Check {
     private final String what;
+    private final boolean login;
 
-    Refusal(String what) {
+    /** {@code login}: the check of the login, whose refusal the upstream hears of (fencing). */
+    Refusal(String what, boolean login) {
       this.what = what;
+      this.login = login;
     }
 
     @Override
     void complete(RedisMessage reply) {
       if (reply instanceof ErrorRedisMessage error) {
+        if (login) {
+          upstream.loginRefused();
+        }
         abandon("ERR ringlb: " + backend.describe() + " refused " + what + ": " + error.content());
       }
       ReferenceCountUtil.release(reply);

@@ -287,8 +287,8 @@ final class BatchMove {
   }
 
   /**
-   * Returns {@code MIGRATE host port key 0 timeout [AUTH password]} as a list of arguments, {@code
-   * timeoutMillis} bounding how long the source waits for {@code to}.
+   * Returns {@code MIGRATE host port key 0 timeout [AUTH password | AUTH2 user password]} as a list
+   * of arguments, {@code timeoutMillis} bounding how long the source waits for {@code to}.
    */
   static List<Object> migrateArgs(Upstream upstream, Backend to, Object key, long timeoutMillis) {
     List<Object> args = new ArrayList<>();
@@ -298,9 +298,15 @@ final class BatchMove {
     args.add("0");
     args.add(Long.toString(timeoutMillis));
     String password = upstream.password();
+    String user = upstream.user();
     if (password != null) {
       upstream.admit(to.target()); // the password goes only to an allowed backend
-      args.add("AUTH");
+      if (user != null) {
+        args.add("AUTH2");
+        args.add(user);
+      } else {
+        args.add("AUTH");
+      }
       args.add(password);
     }
     return args;

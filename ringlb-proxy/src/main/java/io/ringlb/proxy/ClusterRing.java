@@ -5,6 +5,7 @@ import static io.ringlb.proxy.RingException.rejected;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -48,6 +50,21 @@ final class ClusterRing implements AutoCloseable {
    */
   record Ring(long revision, String step, String runner, StateFile.State state) {}
 
+  /**
+   * A member as etcd holds it: its id, the epoch it routes by, its address, the ACL user its data
+   * connections log in as, and the revision its entry was created at (which a fence names).
+   */
+  record Member(String id, long epoch, String address, String user, long created) {}
+
+  /** This proxy's membership is gone: another proxy fenced it, and it must join again. */
+  static final class FencedException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    FencedException(String message) {
+      super(message);
+    }
+  }
+
   /** The steps of a change, in order; a ring with no change under way is {@code STABLE}. */
   static final String STABLE = "stable";
 
@@ -61,7 +78,7 @@ final class ClusterRing implements AutoCloseable {
 
   private final ClusterSpec spec;
   private final String id;
-  private final String address;
+  private volatile String address;
   private final Client client;
   private final ByteSequence ringKey;
   private final ByteSequence changeKey;
@@ -70,6 +87,15 @@ final class ClusterRing implements AutoCloseable {
 
   private volatile long lease;
   private volatile long applied;
+
+  /** The ACL user this proxy registered with, and the revision its member entry was created at. */
+  private volatile String user = "-";
+
+  private volatile long memberCreated;
+
+  /** The last heartbeat found this proxy's membership gone. */
+  private volatile boolean fenced;
+
   private volatile String heldChange;
 
   /** The ring revision this proxy's next publish replaces; a publish over another one fails. */
@@ -107,6 +133,11 @@ final class ClusterRing implements AutoCloseable {
     return id;
   }
 
+  /** Shows {@code actual} as this proxy's address from the next acknowledgement and heartbeat. */
+  void bound(String actual) {
+    this.address = actual;
+  }
+
   ClusterSpec spec() {
     return spec;
   }
@@ -136,14 +167,24 @@ final class ClusterRing implements AutoCloseable {
   // ---- joining
 
   /**
-   * Registers this proxy as a member (at epoch 0: it acknowledges nothing yet, so no change goes on
-   * without it) before it reads the ring, then returns the ring, first creating it from {@code
-   * initial} when the cluster has none (null: join only).
+   * Takes this proxy's lease; the first call, patient, as on a loaded machine that takes seconds.
    */
-  Ring join(StateFile.State initial) throws IOException {
-    // the first call also connects: patient, as on a loaded machine that takes seconds
+  void connect() throws IOException {
     lease = call(() -> client.getLeaseClient().grant(LEASE_SECONDS), JOIN_MILLIS).getID();
+  }
+
+  /**
+   * Registers this proxy as a member with ACL user {@code user} (at epoch 0: it acknowledges
+   * nothing yet, so no change goes on without it) before it reads the ring, then returns the ring,
+   * first creating it from {@code initial} when the cluster has none (null: join only).
+   */
+  Ring join(StateFile.State initial, String user) throws IOException {
+    this.user = user;
+    applied = 0;
     call(() -> client.getKVClient().put(memberKey, bytes(memberValue(0))));
+    GetResponse mine = call(() -> client.getKVClient().get(memberKey));
+    memberCreated = mine.getKvs().isEmpty() ? -1 : mine.getKvs().get(0).getCreateRevision();
+    fenced = false;
     heartbeat();
     call(
         () ->
@@ -168,6 +209,39 @@ final class ClusterRing implements AutoCloseable {
               + ") yet: start its first proxy with its --backend list");
     }
     return ring;
+  }
+
+  /** Removes this proxy's member entry, if it is still the one it registered. */
+  void unregister() throws IOException {
+    long created = memberCreated;
+    call(
+        () ->
+            client
+                .getKVClient()
+                .txn()
+                .If(new Cmp(memberKey, Cmp.Op.EQUAL, CmpTarget.createRevision(created)))
+                .Then(Op.delete(memberKey, DeleteOption.DEFAULT))
+                .commit());
+  }
+
+  /** Whether the last heartbeat found this proxy's membership gone (fenced by another proxy). */
+  boolean fenced() {
+    return fenced;
+  }
+
+  /** The ACL user this proxy registered with. */
+  String user() {
+    return user;
+  }
+
+  /**
+   * Watches the ring key: {@code changed} runs at every write of it (on etcd's client threads),
+   * {@code ended} when the watch ends, with its error or null.
+   */
+  Watch.Watcher watchRing(Runnable changed, Consumer<Throwable> ended) {
+    return client
+        .getWatchClient()
+        .watch(ringKey, Watch.listener(response -> changed.run(), ended, () -> ended.accept(null)));
   }
 
   /** Returns the ring etcd holds, or null if there is none. */
@@ -198,13 +272,32 @@ final class ClusterRing implements AutoCloseable {
   }
 
   private String memberValue(long epoch) {
-    return epoch + " " + address;
+    return epoch + " " + address + " " + user;
   }
 
-  /** Records that this proxy routes by the ring of {@code revision}: its acknowledgement. */
+  /**
+   * Records that this proxy routes by the ring of {@code revision}: its acknowledgement, made only
+   * while its member entry is the one it registered.
+   *
+   * @throws FencedException when another proxy fenced this one: it must join again
+   */
   void acknowledge(long revision) throws IOException {
     applied = revision;
-    call(() -> client.getKVClient().put(memberKey, bytes(memberValue(revision))));
+    long created = memberCreated;
+    TxnResponse r =
+        call(
+            () ->
+                client
+                    .getKVClient()
+                    .txn()
+                    .If(new Cmp(memberKey, Cmp.Op.EQUAL, CmpTarget.createRevision(created)))
+                    .Then(Op.put(memberKey, bytes(memberValue(revision)), PutOption.DEFAULT))
+                    .commit());
+    if (!r.isSucceeded()) {
+      fenced = true;
+      throw new FencedException(
+          "proxy " + id + " was fenced (its membership is gone): it joins the cluster again");
+    }
     heartbeat();
   }
 
@@ -223,7 +316,19 @@ final class ClusterRing implements AutoCloseable {
         lease = call(() -> client.getLeaseClient().grant(LEASE_SECONDS)).getID();
       }
       String value = address + " " + applied + " " + System.currentTimeMillis();
-      call(() -> client.getKVClient().put(proxyKey, bytes(value), leased()));
+      long created = memberCreated;
+      TxnResponse r =
+          call(
+              () ->
+                  client
+                      .getKVClient()
+                      .txn()
+                      .If(new Cmp(memberKey, Cmp.Op.EQUAL, CmpTarget.createRevision(created)))
+                      .Then(Op.put(proxyKey, bytes(value), leased()))
+                      .commit());
+      if (!r.isSucceeded()) {
+        fenced = true;
+      }
       return true;
     } catch (IOException e) {
       return false;
@@ -433,20 +538,71 @@ final class ClusterRing implements AutoCloseable {
   private String lagging(long revision) throws IOException {
     List<String> out = new ArrayList<>();
     Map<String, String> live = values("proxies/");
-    for (Map.Entry<String, String> e : values("members/").entrySet()) {
-      String[] parts = e.getValue().split(" ", 2);
-      if (Long.parseLong(parts[0]) < revision) {
-        out.add(
-            "proxy "
-                + e.getKey()
-                + " ("
-                + (parts.length > 1 ? parts[1] : "?")
-                + ") routes by epoch "
-                + parts[0]
-                + (live.containsKey(e.getKey()) ? "" : ", and has no heartbeat (down)"));
-      }
+    for (Member m : laggingMembers(revision)) {
+      out.add(
+          "proxy "
+              + m.id()
+              + " ("
+              + m.address()
+              + ") routes by epoch "
+              + m.epoch()
+              + (live.containsKey(m.id()) ? "" : ", and has no heartbeat (down)"));
     }
     return out.isEmpty() ? null : String.join("; ", out);
+  }
+
+  /** The members that route by an epoch before {@code revision}. */
+  List<Member> laggingMembers(long revision) throws IOException {
+    List<Member> out = new ArrayList<>();
+    for (Member m : members().values()) {
+      if (m.epoch() < revision) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /** Every member of the cluster, by id. */
+  Map<String, Member> members() throws IOException {
+    String prefix = spec.prefix() + "members/";
+    GetResponse r =
+        call(
+            () ->
+                client
+                    .getKVClient()
+                    .get(bytes(prefix), GetOption.builder().isPrefix(true).build()));
+    Map<String, Member> out = new TreeMap<>();
+    for (KeyValue kv : r.getKvs()) {
+      String memberId = text(kv.getKey()).substring(prefix.length());
+      String[] parts = text(kv.getValue()).split(" ", 3);
+      out.put(
+          memberId,
+          new Member(
+              memberId,
+              Long.parseLong(parts[0]),
+              parts.length > 1 ? parts[1] : "?",
+              parts.length > 2 ? parts[2] : "-",
+              kv.getCreateRevision()));
+    }
+    return out;
+  }
+
+  /**
+   * Forgets member {@code m}, fenced at the backends already: removes its entry if it is still the
+   * one {@code m} describes; returns false when it registered again meanwhile.
+   */
+  boolean forget(Member m) throws IOException {
+    ByteSequence k = key("members/" + m.id());
+    TxnResponse r =
+        call(
+            () ->
+                client
+                    .getKVClient()
+                    .txn()
+                    .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(m.created())))
+                    .Then(Op.delete(k, DeleteOption.DEFAULT))
+                    .commit());
+    return r.isSucceeded();
   }
 
   private Map<String, String> values(String under) throws IOException {
@@ -478,20 +634,22 @@ final class ClusterRing implements AutoCloseable {
     Map<String, String> live = values("proxies/");
     List<String> out = new ArrayList<>();
     for (Map.Entry<String, String> e : values("members/").entrySet()) {
-      String[] member = e.getValue().split(" ", 2);
+      String[] member = e.getValue().split(" ", 3);
       String heartbeat = "-";
       String state = "down";
+      String where = member.length > 1 ? member[1] : "?";
       String info = live.get(e.getKey());
       if (info != null) {
         String[] p = info.split(" ");
         heartbeat = Instant.ofEpochMilli(Long.parseLong(p[2])).toString();
         state = "up";
+        where = p[0]; // the heartbeat's: the bound address once the proxy listens
       }
       out.add(
           "id="
               + e.getKey()
               + " address="
-              + (member.length > 1 ? member[1] : "?")
+              + where
               + " epoch="
               + member[0]
               + " heartbeat="

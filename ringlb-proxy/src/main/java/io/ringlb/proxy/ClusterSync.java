@@ -5,6 +5,7 @@ import static io.ringlb.proxy.RingException.rejected;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -37,13 +38,21 @@ final class ClusterSync {
    * How long a proxy holds requests at another proxy's {@code prepare} step before it rolls the
    * change back: longer than the running proxy's own wait for acknowledgements.
    */
-  private static final Duration HOLD_LIMIT = ACK_TIMEOUT.plusSeconds(2);
+  private static final Duration HOLD_LIMIT = ACK_TIMEOUT.plusSeconds(8);
+
+  /** How long a step waits again for the members left once the lagging ones were fenced. */
+  private static final Duration AFTER_FENCE = Duration.ofSeconds(5);
 
   private final ControlPlane plane;
   private final ProxyConfig config;
   private final ClusterRing ring;
   private final ScheduledExecutorService poller;
   private final AtomicLong queued = new AtomicLong();
+
+  /** How often the ring is read besides the watch. */
+  private static final long POLL_MILLIS = 1000;
+
+  private volatile io.etcd.jetcd.Watch.Watcher watcher;
   private volatile List<String> proxies = List.of();
   private String step = ClusterRing.STABLE;
   private volatile boolean closed;
@@ -55,6 +64,13 @@ final class ClusterSync {
 
   /** The ring this proxy routed by before the held prepare step. */
   private volatile RingHistory beforeHold;
+
+  /** Switches proxies' ACL users on and off at the backends. */
+  private final BackendFence fence;
+
+  /** A join after this proxy was fenced (or refused a login) is queued or under way. */
+  private final java.util.concurrent.atomic.AtomicBoolean rejoining =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /** A rollback or takeover is queued on the control thread. */
   private final java.util.concurrent.atomic.AtomicBoolean recovering =
@@ -72,6 +88,7 @@ final class ClusterSync {
                 + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
     this.ring = ClusterRing.connect(config.cluster(), id, address);
+    this.fence = new BackendFence(config.cluster().name(), config.backendPassword());
     this.poller =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -93,7 +110,8 @@ final class ClusterSync {
     }
     ClusterRing.Ring r;
     try {
-      r = ring.join(initial);
+      ring.connect();
+      r = register(initial);
     } catch (IOException e) {
       ring.close();
       throw e;
@@ -125,6 +143,90 @@ final class ClusterSync {
 
   private long pendingAck;
 
+  /**
+   * Registers this proxy with a new ACL user, switched on at every backend of the ring <em>before
+   * </em> the user is registered (never after: a proxy paused with a command under way can then
+   * wake to switch on only a user no member routes with), and returns the ring read once
+   * registered. When that ring has a backend the user was not switched on at (the ring changed
+   * meanwhile) it registers again, with a new user.
+   */
+  private ClusterRing.Ring register(StateFile.State initial) throws IOException {
+    IOException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      ClusterRing.Ring known = ring.read();
+      Collection<BackendSpec> on =
+          known != null
+              ? new ArrayList<>(known.state().backends().values())
+              : new ArrayList<>(config.backends().values());
+      String user = fence.newUser(ring.id());
+      fence.enable(user, on);
+      ClusterRing.Ring r = ring.join(initial, user);
+      if (on.containsAll(r.state().backends().values())) {
+        plane.upstream().logInAs(user, fence.passwordOf(user));
+        return r;
+      }
+      ring.unregister();
+      fence.delete(user, on);
+      last = new IOException("the ring of cluster " + config.cluster().name() + " kept changing");
+    }
+    throw last;
+  }
+
+  /**
+   * Joins the cluster again after another proxy fenced this one (its membership is gone) or a
+   * backend refused its login: stops sending with the old login (a login no backend knows until
+   * then, every connection dropped), switches the old user off where it can, registers with a new
+   * user, and routes by the ring read then; control thread.
+   */
+  private void rejoin() {
+    try {
+      String old = ring.user();
+      plane.upstream().logInAs("ringlb-fenced", fence.passwordOf("ringlb-fenced"));
+      for (Backend b : plane.knownBackends()) {
+        b.dropConnections("ERR ringlb: this proxy was fenced by its cluster; try again");
+      }
+      List<BackendSpec> all = new ArrayList<>();
+      for (Backend b : plane.knownBackends()) {
+        all.add(b.spec());
+      }
+      try {
+        fence.fence(old, all);
+      } catch (IOException e) {
+        // this process sends nothing with the old login any more; the backends may keep it on
+      }
+      ring.unregister();
+      ClusterRing.Ring r = register(null);
+      queued.set(r.revision());
+      apply(r, true);
+      System.err.println(
+          "ringlb: proxy "
+              + ring.id()
+              + " joined cluster "
+              + config.cluster().name()
+              + " again at epoch "
+              + r.revision()
+              + " as ACL user "
+              + ring.user());
+      fence.delete(old, all);
+    } catch (IOException | RuntimeException e) {
+      System.err.println("ringlb: cannot join the cluster again (tried again soon): " + e);
+    } finally {
+      rejoining.set(false);
+    }
+  }
+
+  /** Queues {@link #rejoin} on the control thread unless it is queued already. */
+  private void scheduleRejoin() {
+    if (closed || !rejoining.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      plane.controlThread().schedule(this::rejoin, 100, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      rejoining.set(false);
+    }
+  }
+
   private static String describe(StateFile.State s, int[] ids) {
     Map<Integer, BackendSpec> out = new TreeMap<>();
     for (int id : ids) {
@@ -150,11 +252,65 @@ final class ClusterSync {
       throw new IOException("interrupted", e);
     }
     ring.acknowledge(pendingAck);
-    poller.scheduleWithFixedDelay(this::poll, 50, 50, TimeUnit.MILLISECONDS);
+    plane.upstream().onLoginRefused(this::loginRefused);
+    watch();
+    // the watch brings every change at once; the read every second is the backstop, and finds
+    // changes left behind by a proxy that stopped
+    poller.scheduleWithFixedDelay(this::poll, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
     poller.scheduleWithFixedDelay(this::beat, 1000, 1000, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * A backend refused this proxy's login: fenced, or the backend forgot the user (restarted without
+   * an ACL file). Either way the proxy joins again, unless it is running a change.
+   */
+  private void loginRefused() {
+    if (!ring.runsChange() && !rejoining.get()) {
+      poller.execute(
+          () -> {
+            try {
+              if (ring.fenced() || !ring.members().containsKey(ring.id())) {
+                scheduleRejoin();
+              }
+            } catch (IOException | RuntimeException e) {
+              // etcd away: nothing can be decided until it answers
+            }
+          });
+    }
+  }
+
+  /** Watches the ring in etcd, reading it at each write; watches again after the watch ends. */
+  private void watch() {
+    if (closed) {
+      return;
+    }
+    io.etcd.jetcd.Watch.Watcher old = watcher;
+    if (old != null) {
+      old.close();
+    }
+    try {
+      watcher =
+          ring.watchRing(
+              () -> runOnPoller(this::poll),
+              error -> runOnPoller(() -> poller.schedule(this::watch, 500, TimeUnit.MILLISECONDS)));
+    } catch (RuntimeException e) {
+      runOnPoller(() -> poller.schedule(this::watch, 500, TimeUnit.MILLISECONDS));
+    }
+    poll(); // a write between the last read and the watch's start
+  }
+
+  private void runOnPoller(Runnable r) {
+    try {
+      poller.execute(r);
+    } catch (RejectedExecutionException closing) {
+      // closing
+    }
+  }
+
   private void beat() {
+    if (ring.fenced()) {
+      scheduleRejoin();
+    }
     if (ring.heartbeat()) {
       try {
         proxies = ring.proxies();
@@ -197,7 +353,11 @@ final class ClusterSync {
 
   /** Routes by {@code r}, a ring another proxy published, and acknowledges it; control thread. */
   private void apply(ClusterRing.Ring r) {
-    if (r.revision() <= ring.applied() || closed) {
+    apply(r, false);
+  }
+
+  private void apply(ClusterRing.Ring r, boolean again) {
+    if ((!again && r.revision() <= ring.applied()) || closed) {
       return;
     }
     try {
@@ -235,6 +395,8 @@ final class ClusterSync {
       ring.acknowledge(r.revision());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (ClusterRing.FencedException e) {
+      scheduleRejoin();
     } catch (IOException | RuntimeException e) {
       System.err.println(
           "ringlb: cannot apply epoch " + r.revision() + " of the cluster's ring: " + e);
@@ -307,6 +469,9 @@ final class ClusterSync {
             + ": "
             + (runnerGone ? "its proxy's lease expired" : "no step came within " + HOLD_LIMIT)
             + " after prepare";
+    if (runnerGone && !fenceRunner(r.runner(), r.state())) {
+      return;
+    }
     try {
       long back =
           ring.rollBackPrepare(r.revision(), plane.stateOf(before), r.runner(), runnerGone, reason);
@@ -335,6 +500,9 @@ final class ClusterSync {
       return;
     }
     String label = "RING change of epoch " + r.revision() + " taken over from proxy " + r.runner();
+    if (!fenceRunner(r.runner(), r.state())) {
+      return;
+    }
     try {
       if (!ring.takeOver(r.revision(), r.runner(), label)) {
         return;
@@ -391,7 +559,7 @@ final class ClusterSync {
     topologies.publishHeld(running.current(), running.previous(), h.ids(), members, running);
     try {
       ring.acknowledge(prepare);
-      ring.awaitAcks(prepare, ClusterRing.PREPARE, ACK_TIMEOUT);
+      awaitOrFence(prepare, state);
     } catch (IOException | RingException e) {
       rollBack(before);
       throw rejected(
@@ -418,6 +586,88 @@ final class ClusterSync {
     } catch (IOException | RingException e) {
       // Every member acknowledged prepare, so routes by the migration: moving keys is safe.
       System.err.println("ringlb: " + e.getMessage() + "; the migration goes on");
+    }
+  }
+
+  /**
+   * Waits for every member to acknowledge the {@code prepare} step; fences those that do not in
+   * time (their ACL user switched off and its connections killed at every backend of {@code state},
+   * then their membership removed) and waits for the rest.
+   *
+   * @throws RingException when etcd does not answer, a lagging member cannot be fenced at every
+   *     backend, or the members left do not acknowledge either
+   */
+  private void awaitOrFence(long prepare, StateFile.State state)
+      throws IOException, InterruptedException {
+    try {
+      ring.awaitAcks(prepare, ClusterRing.PREPARE, ACK_TIMEOUT);
+      return;
+    } catch (RingException e) {
+      if (!ring.reachable()) {
+        throw e;
+      }
+    }
+    for (ClusterRing.Member m : ring.laggingMembers(prepare)) {
+      if (m.id().equals(ring.id())) {
+        continue;
+      }
+      try {
+        fence.fence(m.user(), state.backends().values());
+      } catch (IOException e) {
+        throw rejected("proxy " + m.id() + " did not acknowledge, and cannot be fenced: " + e);
+      }
+      if (ring.forget(m)) {
+        System.err.println(
+            "ringlb: proxy "
+                + m.id()
+                + " ("
+                + m.address()
+                + ") did not acknowledge epoch "
+                + prepare
+                + " within "
+                + ACK_TIMEOUT.toSeconds()
+                + " s: fenced at every backend (ACL user "
+                + m.user()
+                + " off, its connections killed) and no longer a member");
+      }
+    }
+    ring.awaitAcks(prepare, ClusterRing.PREPARE, AFTER_FENCE);
+  }
+
+  /**
+   * Switches every member's ACL user on at {@code added}, the backend RING ADD adds, before any
+   * connection to it is made; control thread, holding the change.
+   *
+   * @throws RingException naming the backend when it refuses or does not answer
+   */
+  void enableMembersOn(BackendSpec added) {
+    try {
+      for (ClusterRing.Member m : ring.members().values()) {
+        fence.enable(m.user(), List.of(added));
+      }
+    } catch (IOException e) {
+      throw rejected("RING ADD " + added.id() + " " + added.address() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Fences {@code runner}, the proxy of a change whose lease expired, at every backend of {@code
+   * state} before its membership is forgotten: paused rather than dead, it cannot write when it
+   * wakes.
+   */
+  private boolean fenceRunner(String runner, StateFile.State state) {
+    if (runner == null || runner.equals(ring.id())) {
+      return true;
+    }
+    try {
+      ClusterRing.Member m = ring.members().get(runner);
+      if (m != null) {
+        fence.fence(m.user(), state.backends().values());
+      }
+      return true;
+    } catch (IOException e) {
+      System.err.println("ringlb: cannot fence proxy " + runner + " yet: " + e.getMessage());
+      return false;
     }
   }
 
@@ -477,6 +727,11 @@ final class ClusterSync {
         poller);
   }
 
+  /** The proxy is bound at {@code address} (port 0 configured): shown from now on. */
+  void bound(String address) {
+    ring.bound(address);
+  }
+
   /** INFO cluster's lines, from the last heartbeat's view. */
   String info() {
     StringBuilder sb =
@@ -505,6 +760,10 @@ final class ClusterSync {
 
   void close() {
     closed = true;
+    io.etcd.jetcd.Watch.Watcher w = watcher;
+    if (w != null) {
+      w.close();
+    }
     poller.shutdownNow();
     ring.close();
   }

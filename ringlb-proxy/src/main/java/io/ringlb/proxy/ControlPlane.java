@@ -6,6 +6,7 @@ import io.ringlb.core.HashTag;
 import io.ringlb.core.Placement;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -197,6 +198,18 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   ScheduledExecutorService controlThread() {
     return control;
+  }
+
+  /** The front end is bound at {@code address}: what the cluster's proxies list shows. */
+  void bound(java.net.InetSocketAddress address) {
+    if (cluster != null) {
+      cluster.bound(address.getAddress().getHostAddress() + ":" + address.getPort());
+    }
+  }
+
+  /** Every backend this proxy knows now. */
+  Collection<Backend> knownBackends() {
+    return new ArrayList<>(backends.values());
   }
 
   /** Knows backend {@code spec}, admitted to the upstream, from now on. */

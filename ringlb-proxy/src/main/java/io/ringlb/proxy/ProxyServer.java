@@ -50,6 +50,7 @@ public final class ProxyServer implements AutoCloseable {
             config.maxMemoryClients());
     ProxyDataSide dataSide = new ProxyDataSide(config);
     RespServer server = RespServer.start(front, dataSide, config.http());
+    dataSide.control().bound(server.address());
     return new ProxyServer(server, dataSide.control());
   }
 

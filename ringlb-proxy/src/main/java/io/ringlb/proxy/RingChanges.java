@@ -58,6 +58,9 @@ final class RingChanges {
           try {
             if (!spec.managed()) {
               plane.upstream().admit(spec); // before any connection to it is made
+              if (plane.cluster() != null) {
+                plane.cluster().enableMembersOn(spec);
+              }
             } else if (plane.sentinels() == null) {
               throw rejected(
                   "RING ADD "

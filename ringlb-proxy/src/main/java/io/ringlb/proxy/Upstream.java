@@ -35,8 +35,19 @@ final class Upstream {
   private final long migrateTimeoutMillis;
   private final String password;
 
+  /**
+   * The ACL user of this proxy's data connections in a cluster (fenced at the backends), or null.
+   */
+  private volatile String user;
+
+  /** The password of {@link #user} (when set), else the backend password. */
+  private volatile String userPassword;
+
   /** AUTH with the backend password, encoded once; null when backends take no password. */
-  private final byte[] auth;
+  private volatile byte[] auth;
+
+  /** Told when a backend refuses this proxy's login (a cluster's proxy may have been fenced). */
+  private volatile Runnable onRefused = () -> {};
 
   /** Where connections may go: as configured, or the hosts of the starting backends. */
   private volatile BackendAllowList allowList;
@@ -62,14 +73,41 @@ final class Upstream {
     this.migrateTimeoutMillis =
         Math.max(1, Math.min(config.migrationTimeout().toMillis(), requestTimeoutMillis / 2));
     this.password = config.backendPassword();
-    if (password == null) {
-      this.auth = null;
-    } else {
-      var encoded = Resp.command("AUTH", password);
-      this.auth = new byte[encoded.readableBytes()];
-      encoded.readBytes(auth);
-      encoded.release();
-    }
+    this.userPassword = password;
+    this.auth = password == null ? null : encode("AUTH", password);
+  }
+
+  private static byte[] encode(Object... args) {
+    var encoded = Resp.command(args);
+    byte[] out = new byte[encoded.readableBytes()];
+    encoded.readBytes(out);
+    encoded.release();
+    return out;
+  }
+
+  /**
+   * From now on, connections log in as ACL user {@code user} with {@code password} (a cluster's
+   * proxy: the backends fence it by that user); connections already made keep their login.
+   */
+  void logInAs(String user, String password) {
+    this.auth = encode("AUTH", user, password);
+    this.userPassword = password;
+    this.user = user;
+  }
+
+  /** The ACL user connections log in as, or null for the backend password (or none). */
+  String user() {
+    return user;
+  }
+
+  /** Runs {@code r} whenever a backend refuses this proxy's login. */
+  void onLoginRefused(Runnable r) {
+    this.onRefused = r;
+  }
+
+  /** A backend refused this proxy's login. */
+  void loginRefused() {
+    onRefused.run();
   }
 
   /**
@@ -137,6 +175,7 @@ final class Upstream {
       return new EmbeddedChannel().newFailedFuture(new ConnectException(e.getMessage()));
     }
     ChannelFuture future = bootstrap(loop, init).connect(address);
+    byte[] auth = this.auth;
     if (auth != null) {
       future.addListener(
           (ChannelFutureListener)
@@ -178,9 +217,9 @@ final class Upstream {
     return auth != null;
   }
 
-  /** The password redis-servers take, for MIGRATE's AUTH; null when none. */
+  /** The password redis-servers take, for MIGRATE's AUTH (of {@link #user()} if set); or null. */
   String password() {
-    return password;
+    return userPassword;
   }
 
   /** When writes are acknowledged: as the primary answers, or once replicas have them. */

@@ -51,6 +51,14 @@ final class ClusterProxyProcess implements AutoCloseable {
     return port;
   }
 
+  /** Sends {@code signal} (STOP, CONT) to the proxy's process. */
+  void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+    if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -" + signal + " " + process.pid() + " failed");
+    }
+  }
+
   /** SIGKILL: the proxy stops with no cleanup (its etcd lease expires by itself). */
   void kill() throws InterruptedException {
     process.destroyForcibly();

@@ -147,6 +147,58 @@ class ClusterTest {
   }
 
   @Test
+  void proxyStartedDuringAChange_routesCorrectlyFromItsFirstRequest() throws Exception {
+    ClusterSpec cluster = newCluster();
+    ProxyServer a = proxy(cluster, 2, 300); // 300 keys/s: the migration lasts seconds
+    ProxyServer b = proxy(cluster, 0, 300);
+    ProxyServer c = proxy(cluster, 0, 300);
+    int keys = 3000;
+    try (Jedis j = client(a)) {
+      for (int i = 0; i < keys; i++) {
+        j.set("k" + i, "v" + i);
+      }
+    }
+    AtomicReference<Object> added = new AtomicReference<>();
+    Thread add =
+        new Thread(
+            () -> {
+              try (Jedis j = new Jedis("127.0.0.1", b.port(), 120_000)) {
+                added.set(ring(j, "ADD", "2", redis.server(2).address()));
+              } catch (RuntimeException e) {
+                added.set(e);
+              }
+            });
+    add.start();
+    for (int i = 0; i < 600 && redisDbSize(2) == 0; i++) {
+      Thread.sleep(20); // until the migration moves keys
+    }
+    ProxyServer d = proxy(cluster, 0, 300);
+    assertThat(add.isAlive()).as("the change still runs as the fourth proxy starts").isTrue();
+    try (Jedis jd = client(d);
+        Jedis ja = client(a)) {
+      for (int i = 0; i < keys; i++) {
+        assertThat(jd.get("k" + i)).as("k%d through the proxy that joined", i).isEqualTo("v" + i);
+      }
+      for (int i = 0; i < 200; i++) {
+        jd.set("d" + i, "x" + i);
+        assertThat(ja.get("d" + i)).isEqualTo("x" + i);
+      }
+      add.join(120_000);
+      assertThat(added.get()).isEqualTo("OK");
+      for (int i = 0; i < keys; i++) {
+        assertThat(jd.get("k" + i)).isEqualTo("v" + i);
+      }
+      assertThat(epoch(d)).isEqualTo(epoch(a)).isEqualTo(epoch(c));
+    }
+  }
+
+  private static long redisDbSize(int server) {
+    try (Jedis direct = new Jedis("127.0.0.1", redis.server(server).port())) {
+      return direct.dbSize();
+    }
+  }
+
+  @Test
   void secondChange_isRefused_namingTheChangeAndItsProxy() throws Exception {
     ClusterSpec cluster = newCluster();
     ProxyServer a = proxy(cluster, 2, 200); // 200 keys/s: the change lasts seconds
