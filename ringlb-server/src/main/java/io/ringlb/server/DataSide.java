@@ -80,6 +80,20 @@ public interface DataSide extends AutoCloseable {
     return "embedded";
   }
 
+  /**
+   * Returns how many clients wait in a blocking command now (INFO {@code blocked_clients}); 0 for a
+   * data side that blocks none.
+   */
+  default int blockedClients() {
+    return 0;
+  }
+
+  /**
+   * Starts this data side's own INFO counters (hits, misses...) again from 0: CONFIG RESETSTAT,
+   * after the front end reset its command and error counts.
+   */
+  default void resetStats() {}
+
   /** Returns the INFO sections this data side adds, lowercase, in the order shown. */
   default String[] infoSections() {
     return new String[0];
