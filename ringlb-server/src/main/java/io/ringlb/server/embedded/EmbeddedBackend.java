@@ -112,6 +112,7 @@ public final class EmbeddedBackend implements DataSide {
     new RangeCommands(keyspace, settings).register(r);
     new BitCommands(keyspace, settings).register(r);
     new ExpireCommands(keyspace).register(r);
+    new ServerCommands().register(r);
     new KeyCommands(keyspace).register(r);
     new ObjectCommand(keyspace).register(r);
     new DumpCommands(keyspace).register(r);
