@@ -229,4 +229,33 @@ class ProxyKeysTest {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  void flushallInsideMulti_runsInTheTransaction_thenOnEveryOtherBackend() throws Exception {
+    try (Jedis jedis = start(ProxyFixtures.config(redis.servers(), 3))) {
+      for (int i = 0; i < 300; i++) {
+        jedis.set(MigrationTest.key(i), "v");
+      }
+      for (int id = 0; id < 3; id++) {
+        assertThat(redis.server(id).dbsize()).as("keys on backend %d", id).isPositive();
+      }
+      redis.clients.jedis.Transaction multi = jedis.multi();
+      multi.set("{t}x", "1");
+      multi.flushAll();
+      multi.get("{t}x");
+      assertThat(multi.exec()).containsExactly("OK", "OK", null);
+      for (int id = 0; id < 3; id++) {
+        assertThat(redis.server(id).dbsize()).as("keys on backend %d", id).isZero();
+      }
+      // Refused on the transaction's backend: run nowhere else, the refusal in EXEC's reply.
+      jedis.set("{u}y", "v");
+      multi = jedis.multi();
+      multi.set("{t}x", "1");
+      multi.sendCommand(redis.clients.jedis.Protocol.Command.FLUSHALL, "NOW");
+      List<Object> replies = multi.exec();
+      assertThat(replies.get(0)).isEqualTo("OK");
+      assertThat(replies.get(1)).isInstanceOf(JedisDataException.class);
+      assertThat(jedis.get("{u}y")).isEqualTo("v");
+    }
+  }
 }
