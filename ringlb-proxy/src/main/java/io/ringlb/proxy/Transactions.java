@@ -14,6 +14,7 @@ import io.ringlb.server.Request;
 import io.ringlb.server.Session;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -36,7 +37,13 @@ final class Transactions {
    */
   private static final Set<String> KEYLESS = Set.of("ping", "echo", "time", "publish");
 
-  private static final String KEYLESS_NAMES = "PING, ECHO, TIME and PUBLISH";
+  private static final String KEYLESS_NAMES = "PING, ECHO, TIME, PUBLISH, FLUSHALL and FLUSHDB";
+
+  /**
+   * Commands of every backend that a transaction may queue: run inside it on its backend, then on
+   * every other backend once its EXEC answered ({@link TransactionFanOut}).
+   */
+  private static final Set<String> EVERYWHERE = Set.of("flushall", "flushdb");
 
   /** Commands Redis refuses inside a transaction, with its own words, whatever the proxy does. */
   private static final Set<String> NO_MULTI = Set.of("save", "shutdown", "sync", "psync");
@@ -52,6 +59,9 @@ final class Transactions {
 
   /** The commands queued since MULTI, in RESP form; null outside a transaction. */
   private ArrayList<ByteBuf> queued;
+
+  /** The commands of {@link #queued} to run on every backend too; null when none. */
+  private ArrayList<TransactionFanOut.Command> everywhere;
 
   /** The keys of {@link #queued}, to move first while a migration moves them. */
   private ArrayList<byte[]> queuedKeys;
@@ -140,6 +150,15 @@ final class Transactions {
       queued.add(Router.encode(r));
       return QUEUED;
     }
+    if (EVERYWHERE.contains(name)) {
+      if (everywhere == null) {
+        everywhere = new ArrayList<>();
+      }
+      everywhere.add(new TransactionFanOut.Command(queued.size(), FanOut.commandOf(r)));
+      queued.add(Router.encode(r));
+      writes = true;
+      return QUEUED;
+    }
     int[] keys = command == null ? null : command.keys().find(r);
     if (keys == null) {
       failed = true;
@@ -186,6 +205,8 @@ final class Transactions {
     failed = false;
     boolean write = writes;
     writes = false;
+    ArrayList<TransactionFanOut.Command> fanOut = everywhere;
+    everywhere = null;
     if (refused || (commands.isEmpty() && watched == 0)) {
       release(commands);
       unwatch();
@@ -221,6 +242,18 @@ final class Transactions {
     DeferredReply slot = client.defer();
     ClientReply reply = new ClientReply(slot, worker, t);
     reply.write(write);
+    Pending execReply = reply;
+    if (fanOut != null) {
+      List<Backend> others = new ArrayList<>();
+      for (Backend b : FanOut.dataBackends(t)) {
+        if (b.id() != owner) {
+          others.add(b);
+        }
+      }
+      execReply =
+          new TransactionFanOut(client, reply, others.toArray(new Backend[0]), fanOut).write(write);
+    }
+    Pending execPending = execReply;
     Sender block =
         new Sender() {
           @Override
@@ -232,7 +265,7 @@ final class Transactions {
               to.sendEncoded(command, new Discarded());
               command.release();
             }
-            to.sendEncoded(Unpooled.wrappedBuffer(EXEC), reply);
+            to.sendEncoded(Unpooled.wrappedBuffer(EXEC), execPending);
           }
 
           @Override
@@ -360,6 +393,7 @@ final class Transactions {
     }
     queued = null;
     queuedKeys = null;
+    everywhere = null;
     failed = false;
     writes = false;
   }

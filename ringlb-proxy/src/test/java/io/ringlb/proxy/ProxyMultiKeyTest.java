@@ -144,9 +144,6 @@ class ProxyMultiKeyTest {
           .hasMessageContaining("'rename'")
           .hasMessageContaining("{user1}.a and {user1}.b");
       assertThat(jedis.get("a")).isEqualTo("1");
-      assertThatThrownBy(() -> jedis.eval("return 1", 0))
-          .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'eval' with no keys is not served");
       // a count of keys redis-server refuses: its own error, from a backend that runs nothing
       assertThatThrownBy(() -> call(jedis, "ZUNIONSTORE", "{z}.d", "3", "{z}.a"))
           .isInstanceOf(JedisDataException.class)
@@ -302,9 +299,9 @@ class ProxyMultiKeyTest {
       assertThatThrownBy(() -> call(jedis, "MULTI"))
           .isInstanceOf(JedisDataException.class)
           .hasMessage("ERR MULTI calls can not be nested");
-      assertThatThrownBy(() -> call(jedis, "FLUSHDB"))
+      assertThatThrownBy(() -> call(jedis, "KEYS", "*"))
           .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'flushdb' cannot be queued in a transaction");
+          .hasMessageContaining("'keys' cannot be queued in a transaction");
       assertThatThrownBy(() -> call(jedis, "EXEC"))
           .isInstanceOf(JedisDataException.class)
           .hasMessageStartingWith("EXECABORT");

@@ -52,10 +52,15 @@ final class ClientCommands {
         "client",
         CommandSpec.of("reply", 3, "fast"),
         (s, r) -> {
-          // Replies are matched to requests in order; a client that turned them off would be
-          // answered anyway and read them as replies to later commands, so only ON is taken.
-          if (!r.is(2, "on")) {
-            throw new CommandException("ERR ringlb: only CLIENT REPLY ON is supported");
+          ClientHandler client = ClientHandler.of(s);
+          if (r.is(2, "on")) {
+            client.repliesOn();
+          } else if (r.is(2, "off")) {
+            client.repliesOff();
+          } else if (r.is(2, "skip")) {
+            client.skipNextReply();
+          } else {
+            throw CommandException.syntax();
           }
           return Replies.OK;
         });

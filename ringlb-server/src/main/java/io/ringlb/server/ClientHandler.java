@@ -65,6 +65,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private boolean counted;
   private long processed;
 
+  // CLIENT REPLY, as Redis keeps it: OFF until ON; SKIP drops the next command's reply.
+  private boolean repliesOff;
+  private boolean skipThis;
+  private boolean skipNext;
+  private boolean silent; // the running command's reply is dropped, not written
+
   ClientHandler(ServerContext server) {
     this.server = server;
     this.id = server.nextClientId();
@@ -124,7 +130,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (!ctx.executor().inEventLoop()) {
       throw new IllegalStateException("bulk() must be called from the command handler");
     }
-    if (pending.isEmpty() && current == null && out.writeBulk(bytes, offset, length)) {
+    if (pending.isEmpty() && current == null && !silent && out.writeBulk(bytes, offset, length)) {
       return Written.INSTANCE;
     }
     return length == 0
@@ -384,6 +390,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   /** Runs {@code r}; returns false when the data side held it instead. */
   private boolean run(Request r) {
+    silent = (repliesOff || skipThis) && !confirmsSubscription(r);
     RedisMessage reply;
     try {
       reply = server.commands().dispatch(this, r, info.user());
@@ -398,9 +405,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
         slot.complete(Replies.error("ERR internal error: request held after deferring"));
         return true;
       }
+      silent = false;
       return false;
     }
     processed++;
+    skipThis = skipNext;
+    skipNext = false;
+    if (silent) {
+      silent = false;
+      dropReply(slot, reply);
+      return true;
+    }
     if (slot != null) {
       if (reply != CommandHandler.DEFERRED) {
         slot.complete(reply); // took a slot but answered at once: fine, in order
@@ -413,6 +428,51 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       send(reply);
     }
     return true;
+  }
+
+  /**
+   * Returns whether {@code r} answers with subscribe or unsubscribe confirmations, which Redis
+   * sends as it sends messages, whatever CLIENT REPLY says.
+   */
+  private static boolean confirmsSubscription(Request r) {
+    return r.is(0, "subscribe")
+        || r.is(0, "psubscribe")
+        || r.is(0, "unsubscribe")
+        || r.is(0, "punsubscribe");
+  }
+
+  /** Drops the reply of a command whose reply CLIENT REPLY turned off or skipped. */
+  private void dropReply(ReplySlot slot, RedisMessage reply) {
+    if (slot != null) {
+      slot.silence();
+      if (reply != CommandHandler.DEFERRED) {
+        slot.complete(reply);
+      }
+    } else if (reply != Written.INSTANCE && reply != CommandHandler.DEFERRED) {
+      ReferenceCountUtil.release(reply);
+    }
+  }
+
+  /** CLIENT REPLY ON: this command's reply and every later one are written. */
+  void repliesOn() {
+    repliesOff = false;
+    skipThis = false;
+    skipNext = false;
+    silent = false;
+  }
+
+  /** CLIENT REPLY OFF: no reply is written, this command's included, until CLIENT REPLY ON. */
+  void repliesOff() {
+    repliesOff = true;
+    silent = true;
+  }
+
+  /** CLIENT REPLY SKIP: neither this command's reply nor the next one's is written. */
+  void skipNextReply() {
+    if (!repliesOff) {
+      skipNext = true;
+    }
+    silent = true;
   }
 
   /** What follows every request run: drain, backpressure, the unread-reply limit, closing. */
@@ -574,6 +634,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     while ((head = pending.peek()) != null && head.done) {
       pending.poll();
       memory.queued(-head.bytes);
+      if (head.silenced()) {
+        head.discard();
+        continue;
+      }
       if (head.raw != null) {
         ByteBuf raw = head.raw;
         head.raw = null;
@@ -618,8 +682,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       return false;
     }
     pending.poll();
-    out.writeRaw(resp);
-    unflushed = true;
+    if (!slot.silenced()) {
+      out.writeRaw(resp);
+      unflushed = true;
+    }
     drain();
     scheduleFlush();
     return true;

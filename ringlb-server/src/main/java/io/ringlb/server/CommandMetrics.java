@@ -30,6 +30,7 @@ final class CommandMetrics {
   private final Counter commands;
   private final Map<String, DistributionDataPoint> families = new HashMap<>();
   private final CommandStats unknown;
+  private final ErrorCounts errors = new ErrorCounts();
 
   /** Registers the command metrics in {@code registry}. */
   CommandMetrics(PrometheusRegistry registry) {
@@ -73,6 +74,11 @@ final class CommandMetrics {
   }
 
   private CommandStats stats(String command, String family) {
-    return new CommandStats(commands, command, families.get(family));
+    return new CommandStats(commands, command, families.get(family), errors);
+  }
+
+  /** Returns the error replies counted by code (INFO errorstats). */
+  ErrorCounts errors() {
+    return errors;
   }
 }

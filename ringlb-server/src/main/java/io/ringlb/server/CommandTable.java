@@ -41,7 +41,7 @@ final class CommandTable implements CommandRegistry {
 
     CommandTable subcommands;
 
-    /** The command's metrics, or null while the server keeps none (no HTTP port). */
+    /** The command's metrics, or null until {@link CommandTable#enableMetrics} gave them. */
     CommandStats stats;
 
     Entry(CommandSpec spec, CommandHandler handler, String fullName) {
@@ -57,12 +57,14 @@ final class CommandTable implements CommandRegistry {
   private int size;
   private final LongAdder deniedCommands = new LongAdder();
   private CommandStats unknownStats; // null: no metrics
+  private CommandMetrics metrics; // null: no metrics
 
   /**
    * Gives every command and subcommand registered so far its data points in {@code metrics}; called
    * once, after the data side registered its commands.
    */
   void enableMetrics(CommandMetrics metrics) {
+    this.metrics = metrics;
     unknownStats = metrics.unknown();
     for (Entry e : entries()) {
       e.stats = metrics.statsFor(e.fullName, e.spec);
@@ -72,6 +74,32 @@ final class CommandTable implements CommandRegistry {
         }
       }
     }
+  }
+
+  /** Returns the metrics {@link #enableMetrics} gave, or null. */
+  CommandMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Returns the metrics of every command and subcommand, sorted by full name (subcommands after
+   * their container), or none before {@link #enableMetrics}.
+   */
+  List<CommandStats> allStats() {
+    List<CommandStats> all = new ArrayList<>();
+    for (Entry e : entries()) {
+      if (e.stats != null) {
+        all.add(e.stats);
+      }
+      if (e.subcommands != null) {
+        for (Entry sub : e.subcommands.entries()) {
+          if (sub.stats != null) {
+            all.add(sub.stats);
+          }
+        }
+      }
+    }
+    return all;
   }
 
   /** Returns how many commands were refused with NOPERM. */
@@ -287,7 +315,7 @@ final class CommandTable implements CommandRegistry {
   private static RedisMessage refuse(ClientHandler client, CommandStats stats, RedisMessage error) {
     client.state().refused();
     if (stats != null) {
-      stats.rejected();
+      stats.rejected(error);
     }
     return error;
   }

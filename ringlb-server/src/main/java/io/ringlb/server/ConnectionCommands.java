@@ -120,7 +120,14 @@ final class ConnectionCommands {
         });
     t.registerSubcommand("config", CommandSpec.of("get", -3, "admin"), this::configGet);
     t.registerSubcommand("config", CommandSpec.of("set", -4, "admin"), this::configSet);
-    t.registerSubcommand("config", CommandSpec.of("resetstat", 2, "admin"), (s, r) -> Replies.OK);
+    t.registerSubcommand(
+        "config",
+        CommandSpec.of("resetstat", 2, "admin"),
+        (s, r) -> {
+          InfoStats.reset(server.commands());
+          server.dataSide().resetStats();
+          return Replies.OK;
+        });
   }
 
   /** Returns every user by name, {@code default} included while it is on or has a password. */

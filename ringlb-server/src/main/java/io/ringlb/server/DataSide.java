@@ -85,6 +85,12 @@ public interface DataSide extends AutoCloseable {
     return "embedded";
   }
 
+  /**
+   * Starts this data side's own INFO counters (hits, misses...) again from 0: CONFIG RESETSTAT,
+   * after the front end reset its command and error counts.
+   */
+  default void resetStats() {}
+
   /** Returns the INFO sections this data side adds, lowercase, in the order shown. */
   default String[] infoSections() {
     return new String[0];

@@ -24,7 +24,31 @@ final class InfoCommand {
   /** The Redis version whose commands and replies this server follows, as INFO reports it. */
   static final String REDIS_COMPATIBLE_VERSION = "7.0.0";
 
-  private static final String[] FRONT_SECTIONS = {"server", "clients", "memory", "stats", "cpu"};
+  /**
+   * The sections of INFO in the order redis-server writes them; the data side's own sections
+   * follow. {@code keyspace} holds the data side's lines only; {@code modules} is empty, as on a
+   * redis-server with no module loaded.
+   */
+  private static final String[] FRONT_SECTIONS = {
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace"
+  };
+
+  /** The sections only {@code INFO all} and {@code INFO everything} show, as in Redis. */
+  private static final Set<String> NOT_DEFAULT = Set.of("commandstats");
+
+  /** The replication ID INFO shows: a server with no replica and no master has one all the same. */
+  private final String replicationId;
 
   /** The allocator INFO names: the JVM's garbage-collected heap holds what ringlb keeps. */
   static final String MEM_ALLOCATOR = "jvm";
@@ -33,6 +57,7 @@ final class InfoCommand {
 
   InfoCommand(ServerContext server) {
     this.server = server;
+    this.replicationId = server.runId();
   }
 
   /** Registers this class's commands in {@code t}. */
@@ -50,14 +75,14 @@ final class InfoCommand {
     }
     Set<String> wanted = new LinkedHashSet<>();
     if (r.argc() == 1) {
-      wanted.addAll(all);
+      addDefault(all, wanted);
     }
     for (int i = 1; i < r.argc(); i++) {
       String section = r.string(i).toLowerCase(Locale.ROOT);
-      if (section.equals("all") || section.equals("default") || section.equals("everything")) {
-        wanted.addAll(all);
-      } else {
-        wanted.add(section);
+      switch (section) {
+        case "default" -> addDefault(all, wanted);
+        case "all", "everything" -> wanted.addAll(all);
+        default -> wanted.add(section);
       }
     }
     wanted.retainAll(all);
@@ -77,6 +102,15 @@ final class InfoCommand {
           }
         });
     return CommandHandler.DEFERRED;
+  }
+
+  /** Adds what {@code INFO} alone and {@code INFO default} show: all but {@link #NOT_DEFAULT}. */
+  private static void addDefault(List<String> all, Set<String> wanted) {
+    for (String section : all) {
+      if (!NOT_DEFAULT.contains(section)) {
+        wanted.add(section);
+      }
+    }
   }
 
   private String infoText(
@@ -99,9 +133,12 @@ final class InfoCommand {
 
   /** Returns a section's heading as Redis writes it: {@code Server}, {@code CPU}. */
   private static String title(String section) {
-    return section.equals("cpu")
-        ? "CPU"
-        : Character.toUpperCase(section.charAt(0)) + section.substring(1);
+    return switch (section) {
+      case "cpu" -> "CPU";
+      case "commandstats" -> "Commandstats";
+      case "errorstats" -> "Errorstats";
+      default -> Character.toUpperCase(section.charAt(0)) + section.substring(1);
+    };
   }
 
   /**
@@ -191,6 +228,10 @@ final class InfoCommand {
         field(out, "rejected_connections", Long.toString(server.rejectedConnections()));
         field(out, "evicted_clients", Long.toString(server.clientMemory().evictions()));
         AuthThrottle throttle = server.authThrottle();
+        field(
+            out,
+            "total_error_replies",
+            Long.toString(InfoStats.totalErrorReplies(server.commands())));
         field(out, "acl_access_denied_auth", Long.toString(throttle.failures()));
         field(out, "acl_access_denied_cmd", Long.toString(server.commands().deniedCommands()));
         field(out, "auth_failures_delayed", Long.toString(throttle.delayed()));
@@ -199,6 +240,26 @@ final class InfoCommand {
             out, "jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
       }
       case "cpu" -> CpuTimes.appendTo(out);
+      case "persistence" -> {
+        field(out, "loading", "0");
+        field(out, "async_loading", "0");
+      }
+      case "replication" -> {
+        field(out, "role", "master");
+        field(out, "connected_slaves", "0");
+        field(out, "master_failover_state", "no-failover");
+        field(out, "master_replid", replicationId);
+        field(out, "master_replid2", "0000000000000000000000000000000000000000");
+        field(out, "master_repl_offset", "0");
+        field(out, "second_repl_offset", "-1");
+        field(out, "repl_backlog_active", "0");
+        field(out, "repl_backlog_size", "1048576");
+        field(out, "repl_backlog_first_byte_offset", "0");
+        field(out, "repl_backlog_histlen", "0");
+      }
+      case "commandstats" -> InfoStats.commandStats(server.commands(), out);
+      case "errorstats" -> InfoStats.errorStats(server.commands(), out);
+      case "cluster" -> field(out, "cluster_enabled", "0");
       default -> {}
     }
   }

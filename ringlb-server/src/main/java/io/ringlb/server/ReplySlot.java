@@ -34,6 +34,7 @@ final class ReplySlot implements DeferredReply {
 
   boolean done;
   private boolean discarded;
+  private boolean silenced; // CLIENT REPLY: dropped once it reaches the head, never written
   private CommandStats stats; // the command's metrics, counted when answered; null: none
   private long startNanos;
 
@@ -124,6 +125,16 @@ final class ReplySlot implements DeferredReply {
       reply = NO_MEMORY;
       owner.memory().outOfMemory(e);
     }
+  }
+
+  /** CLIENT REPLY OFF or SKIP: the reply is dropped, in its turn, instead of written. */
+  void silence() {
+    silenced = true;
+  }
+
+  /** Returns whether the reply is to be dropped in its turn ({@link #silence()}). */
+  boolean silenced() {
+    return silenced;
   }
 
   /** The connection closed: a reply that comes later is dropped, one held is released. */

@@ -76,8 +76,8 @@ public final class RespServer implements AutoCloseable {
 
   /**
    * As {@link #start(ServerConfig, DataSide)}, with an HTTP port for metrics, health checks and the
-   * dashboard when {@code http} is not null: the front end then counts and times its commands
-   * ({@code /metrics}), which it does not do without one.
+   * dashboard when {@code http} is not null ({@code /metrics} shows the counts and times of the
+   * commands, which INFO commandstats shows with or without one).
    *
    * @throws IOException when the RESP or HTTP address cannot be bound, or the data side cannot
    *     start; the message names the address or the data side's reason
@@ -110,10 +110,12 @@ public final class RespServer implements AutoCloseable {
       ConnectionCommands.register(context);
       dataSide.register(context.commands());
       ServerMonitor monitor = null;
+      // Commands are counted with an HTTP port or without: INFO commandstats and errorstats read
+      // the counts /metrics shows, so that counting costs the same once per command either way.
+      PrometheusRegistry registry = new PrometheusRegistry();
+      context.commands().enableMetrics(new CommandMetrics(registry));
       if (http != null) {
-        PrometheusRegistry registry = new PrometheusRegistry();
         FrontEndMetrics.register(registry, context);
-        context.commands().enableMetrics(new CommandMetrics(registry));
         monitor = new ServerMonitor(context, registry);
       }
       ServerBootstrap bootstrap =

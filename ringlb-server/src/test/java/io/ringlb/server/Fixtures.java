@@ -3,6 +3,7 @@ package io.ringlb.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.ringlb.core.HashRing;
 import io.ringlb.server.embedded.EmbeddedBackend;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ final class Fixtures {
     ServerContext context = new ServerContext(config, backend);
     ConnectionCommands.register(context);
     backend.register(context.commands());
+    context.commands().enableMetrics(new CommandMetrics(new PrometheusRegistry()));
     EmbeddedChannel ch = new EmbeddedChannel();
     RespServer.initPipeline(ch.pipeline(), context);
     ch.pipeline().fireChannelActive();

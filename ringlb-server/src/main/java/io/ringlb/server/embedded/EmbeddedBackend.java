@@ -59,6 +59,9 @@ public final class EmbeddedBackend implements DataSide {
   private EventExecutor expiryLoop;
   private ScheduledFuture<?> expiryTask;
 
+  /** When this backend was made, in epoch seconds: INFO's {@code rdb_last_save_time}. */
+  private final long startSeconds;
+
   private EmbeddedBackend(LoadBalancer balancer) {
     this(balancer, InstantSource.system());
   }
@@ -67,6 +70,7 @@ public final class EmbeddedBackend implements DataSide {
     this.clock = clock;
     this.keyspace = new Keyspace(balancer, clock);
     this.lock = keyspace.lock();
+    this.startSeconds = clock.millis() / 1000;
   }
 
   /** Returns a backend over {@code balancer}, which it then owns (no one else may touch it). */
@@ -108,6 +112,7 @@ public final class EmbeddedBackend implements DataSide {
     new RangeCommands(keyspace, settings).register(r);
     new BitCommands(keyspace, settings).register(r);
     new ExpireCommands(keyspace).register(r);
+    new ServerCommands().register(r);
     new KeyCommands(keyspace).register(r);
     new ObjectCommand(keyspace).register(r);
     new DumpCommands(keyspace).register(r);
@@ -214,6 +219,53 @@ public final class EmbeddedBackend implements DataSide {
   // ---- INFO -----------------------------------------------------------------------------------
 
   @Override
+  public void resetStats() {
+    lock.lock();
+    try {
+      keyspace.hits = 0;
+      keyspace.misses = 0;
+      keyspace.expired = 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Appends the persistence section of a redis-server that never saves (the embedded server keeps
+   * its keys in memory only): every change is one since the last save, made at start.
+   */
+  private void persistence(StringBuilder out) {
+    line(out, "current_cow_peak", 0);
+    line(out, "current_cow_size", 0);
+    line(out, "current_cow_size_age", 0);
+    out.append("current_fork_perc:0.00\r\n");
+    line(out, "current_save_keys_processed", 0);
+    line(out, "current_save_keys_total", 0);
+    line(out, "rdb_changes_since_last_save", keyspace.changes);
+    line(out, "rdb_bgsave_in_progress", 0);
+    line(out, "rdb_last_save_time", startSeconds);
+    out.append("rdb_last_bgsave_status:ok\r\n");
+    line(out, "rdb_last_bgsave_time_sec", -1);
+    line(out, "rdb_current_bgsave_time_sec", -1);
+    line(out, "rdb_saves", 0);
+    line(out, "rdb_last_cow_size", 0);
+    line(out, "rdb_last_load_keys_expired", 0);
+    line(out, "rdb_last_load_keys_loaded", 0);
+    line(out, "aof_enabled", 0);
+    line(out, "aof_rewrite_in_progress", 0);
+    line(out, "aof_rewrite_scheduled", 0);
+    line(out, "aof_last_rewrite_time_sec", -1);
+    line(out, "aof_current_rewrite_time_sec", -1);
+    out.append("aof_last_bgrewrite_status:ok\r\n");
+    line(out, "aof_rewrites", 0);
+    line(out, "aof_rewrites_consecutive_failures", 0);
+    out.append("aof_last_write_status:ok\r\n");
+    line(out, "aof_last_cow_size", 0);
+    line(out, "module_fork_in_progress", 0);
+    line(out, "module_fork_last_cow_size", 0);
+  }
+
+  @Override
   public String[] infoSections() {
     return new String[] {"keyspace", "ring"};
   }
@@ -230,6 +282,7 @@ public final class EmbeddedBackend implements DataSide {
           line(out, "keyspace_misses", keyspace.misses);
           line(out, "ring_keys_moved", keyspace.keysMovedTotal);
         }
+        case "persistence" -> persistence(out);
         case "keyspace" -> {
           long keys = keyspace.balancer().size();
           if (keys > 0) {

@@ -38,6 +38,10 @@ final class Keyspace {
   long hits;
   long misses;
   long expired;
+
+  /** Keys written, deleted or expired since start: INFO's {@code rdb_changes_since_last_save}. */
+  long changes;
+
   long ringAdds;
   long ringRemoves;
   long keysMovedTotal;
@@ -99,6 +103,7 @@ final class Keyspace {
 
   /** The key is gone: drop its encoding mark and tell its watches. */
   private void forgotten(int hash, byte[] key) {
+    changes++;
     if (raw.size() != 0) {
       raw.remove(hash, key);
     }
@@ -155,6 +160,7 @@ final class Keyspace {
 
   /** Stores a value; {@code keepTtl} keeps a deadline the key has, otherwise it is dropped. */
   void set(int hash, byte[] key, byte[] value, int valueOffset, int valueLength, boolean keepTtl) {
+    changes++;
     balancer.store(hash, key, 0, key.length, value, valueOffset, valueLength);
     if (!keepTtl && expires.size() != 0) {
       expires.remove(hash, key);
@@ -169,6 +175,7 @@ final class Keyspace {
 
   /** Stores a value changed in place, keeping the key's deadline; OBJECT ENCODING says raw. */
   void setInPlace(int hash, byte[] key, byte[] value) {
+    changes++;
     balancer.store(hash, key, 0, key.length, value, 0, value.length);
     raw.put(hash, key.clone(), 0);
     if (!watches.isEmpty()) {
@@ -218,6 +225,15 @@ final class Keyspace {
 
   /** Sets or clears ({@code deadline < 0}) a key's deadline; the key must exist. */
   void expireAt(int hash, byte[] key, long deadline) {
+    changes++;
+    deadlineOfWritten(hash, key, deadline);
+  }
+
+  /**
+   * As {@link #expireAt}, for a key {@link #set} just wrote (SET with EX): one change, already
+   * counted.
+   */
+  void deadlineOfWritten(int hash, byte[] key, long deadline) {
     if (deadline < 0) {
       expires.remove(hash, key);
     } else {
@@ -248,6 +264,7 @@ final class Keyspace {
   }
 
   void flush() {
+    changes += balancer.size();
     if (!watches.isEmpty()) {
       watches.flushed(w -> balancer.contains(w.key));
     }

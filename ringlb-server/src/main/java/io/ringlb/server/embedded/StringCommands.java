@@ -173,7 +173,7 @@ final class StringCommands {
       if (write) {
         keyspace.set(hash, key, bytes, offset, length, keepTtl || expiry);
         if (expiry) {
-          keyspace.expireAt(hash, key, deadline);
+          keyspace.deadlineOfWritten(hash, key, deadline);
         }
       }
     } finally {

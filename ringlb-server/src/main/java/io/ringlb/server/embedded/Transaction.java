@@ -68,6 +68,10 @@ final class Transaction {
 
   /** Queues a command of the transaction. */
   RedisMessage queue(CommandSpec spec, CommandHandler handler, Request r) {
+    if (ServerCommands.NO_MULTI.contains(spec.name())) {
+      failed = true;
+      return Replies.error(ServerCommands.NOT_IN_MULTI);
+    }
     if (spec.name().endsWith("subscribe")) {
       failed = true;
       return Replies.error(

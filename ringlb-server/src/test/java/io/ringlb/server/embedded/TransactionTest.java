@@ -56,6 +56,19 @@ class TransactionTest {
   }
 
   @Test
+  void saveAndShutdown_refusedWhileQueuing_withRedissWords_andRefusedOutsideToo() {
+    for (String command : new String[] {"SAVE", "SHUTDOWN"}) {
+      a.call("MULTI");
+      assertThat(a.call("SET", "k", "v")).isEqualTo("+QUEUED\r\n");
+      assertThat(a.call(command)).isEqualTo("-ERR Command not allowed inside a transaction\r\n");
+      assertThat(a.call("EXEC")).startsWith("-EXECABORT");
+      assertThat(a.call("EXISTS", "k")).isEqualTo(":0\r\n");
+      assertThat(a.call(command)).startsWith("-ERR ringlb: the embedded server ");
+    }
+    assertThat(a.call("PING")).isEqualTo("+PONG\r\n");
+  }
+
+  @Test
   void watch_seesAnotherClientsWrite() {
     a.call("SET", "k", "1");
     a.call("WATCH", "k");
