@@ -76,6 +76,12 @@ final class ClusterRing implements AutoCloseable {
   private static final long JOIN_MILLIS = 15_000;
   private static final long ATTEMPT_MILLIS = 1500;
 
+  /**
+   * How long a ring change tries to record itself: longer than etcd's election after losing its
+   * leader on a loaded machine, so that one member down only delays a change, never refuses it.
+   */
+  private static final long BEGIN_MILLIS = 10_000;
+
   private final ClusterSpec spec;
   private final String id;
   private volatile String address;
@@ -358,7 +364,8 @@ final class ClusterRing implements AutoCloseable {
                       .If(new Cmp(changeKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
                       .Then(Op.put(changeKey, bytes(value), leased()))
                       .Else(Op.get(changeKey, GetOption.DEFAULT))
-                      .commit());
+                      .commit(),
+              BEGIN_MILLIS);
     } catch (IOException e) {
       throw rejected("cannot change the ring: " + e.getMessage());
     }
