@@ -187,50 +187,6 @@ class ProxyKeysTest {
   }
 
   @Test
-  void keylessScripts_runOnOneBackendPerConnection_andScriptKillStopsThem() throws Exception {
-    ExecutorService pool = Executors.newSingleThreadExecutor();
-    try (Jedis jedis = start(ProxyFixtures.config(redis.servers(), 3))) {
-      assertThat(jedis.eval("return 1", 0)).isEqualTo(1L);
-      for (int i = 0; i < 5; i++) {
-        jedis.eval("return redis.call('incr', 'keyless')", 0);
-      }
-      List<String> counts = new java.util.ArrayList<>();
-      for (int id = 0; id < 3; id++) {
-        try (Jedis direct = redis.server(id).client()) {
-          counts.add(String.valueOf(direct.get("keyless")));
-        }
-      }
-      assertThat(counts).containsExactlyInAnyOrder("5", "null", "null");
-      assertThat(error(jedis, "EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"))
-          .startsWith("NOSCRIPT");
-      assertThat(error(jedis, "FCALL", "nofunction", "0")).isEqualTo("ERR Function not found");
-
-      assertThat(jedis.configSet("busy-reply-threshold", "50")).isEqualTo("OK");
-      Future<String> busy =
-          pool.submit(
-              () -> {
-                try (Jedis runner = client()) {
-                  return error(runner, "EVAL", "while true do end", "0");
-                }
-              });
-      String killed = "";
-      for (int i = 0; i < 200 && !killed.equals("OK"); i++) {
-        try {
-          killed = jedis.scriptKill();
-        } catch (JedisDataException e) {
-          killed = e.getMessage(); // NOTBUSY until the script runs and passed the threshold
-          Thread.sleep(50);
-        }
-      }
-      assertThat(killed).isEqualTo("OK");
-      assertThat(busy.get(30, TimeUnit.SECONDS)).contains("Script killed by user");
-      assertThat(error(jedis, "SCRIPT", "KILL")).startsWith("NOTBUSY");
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  @Test
   void flushallInsideMulti_runsInTheTransaction_thenOnEveryOtherBackend() throws Exception {
     try (Jedis jedis = start(ProxyFixtures.config(redis.servers(), 3))) {
       for (int i = 0; i < 300; i++) {
@@ -239,21 +195,22 @@ class ProxyKeysTest {
       for (int id = 0; id < 3; id++) {
         assertThat(redis.server(id).dbsize()).as("keys on backend %d", id).isPositive();
       }
-      redis.clients.jedis.Transaction multi = jedis.multi();
-      multi.set("{t}x", "1");
-      multi.flushAll();
-      multi.get("{t}x");
-      assertThat(multi.exec()).containsExactly("OK", "OK", null);
+      assertThat(command(jedis, "MULTI")).isEqualTo("OK");
+      assertThat(command(jedis, "SET", "{t}x", "1")).isEqualTo("QUEUED");
+      assertThat(command(jedis, "FLUSHALL")).isEqualTo("QUEUED");
+      assertThat(command(jedis, "GET", "{t}x")).isEqualTo("QUEUED");
+      List<?> replies = (List<?>) command(jedis, "EXEC");
+      assertThat(replies).hasSize(3);
+      assertThat(replies.get(2)).isNull();
       for (int id = 0; id < 3; id++) {
         assertThat(redis.server(id).dbsize()).as("keys on backend %d", id).isZero();
       }
       // Refused on the transaction's backend: run nowhere else, the refusal in EXEC's reply.
       jedis.set("{u}y", "v");
-      multi = jedis.multi();
-      multi.set("{t}x", "1");
-      multi.sendCommand(redis.clients.jedis.Protocol.Command.FLUSHALL, "NOW");
-      List<Object> replies = multi.exec();
-      assertThat(replies.get(0)).isEqualTo("OK");
+      assertThat(command(jedis, "MULTI")).isEqualTo("OK");
+      assertThat(command(jedis, "SET", "{t}x", "1")).isEqualTo("QUEUED");
+      assertThat(command(jedis, "FLUSHALL", "NOW")).isEqualTo("QUEUED");
+      replies = (List<?>) command(jedis, "EXEC");
       assertThat(replies.get(1)).isInstanceOf(JedisDataException.class);
       assertThat(jedis.get("{u}y")).isEqualTo("v");
     }
