@@ -95,10 +95,14 @@ final class Router {
     if (keys == null) {
       KeyPositions p = command.keys();
       if (p.numkeys() > 0) {
-        if ((name.startsWith("eval") || name.startsWith("fcall"))
-            && p.numkeys() < r.argc()
-            && r.is(p.numkeys(), "0")) {
-          return sendToConnectionsBackend(client, r);
+        if (name.startsWith("eval") || name.startsWith("fcall")) {
+          if (p.numkeys() < r.argc() && r.is(p.numkeys(), "0")) {
+            return Replies.error(
+                "ERR ringlb: '"
+                    + name
+                    + "' with no keys is not served: the proxy runs a script on the"
+                    + " backend its keys are routed to, so name at least one key");
+          }
         }
         // A count of keys redis-server refuses (0, negative, more than the arguments): any
         // backend answers with redis-server's own error, and runs nothing.
@@ -250,23 +254,6 @@ final class Router {
     all[0]
         .connection(worker, client.id(), client.protocol() == 3)
         .send(r, new ClientReply(slot, worker, t));
-    return CommandHandler.DEFERRED;
-  }
-
-  /**
-   * Sends a command with no key to route by (a script given no keys) to one backend holding keys,
-   * the same one for every such command of a connection (chosen by its id, so that connections
-   * spread over the backends) while the ring does not change.
-   */
-  RedisMessage sendToConnectionsBackend(Session client, Request r) {
-    Topology t = worker.topology();
-    Backend[] all = FanOut.dataBackends(t);
-    if (all.length == 0) {
-      return Replies.error(NO_BACKEND);
-    }
-    Backend target = all[(int) Math.floorMod(client.id(), (long) all.length)];
-    DeferredReply slot = client.defer();
-    target.connection(worker, client.id()).send(r, new ClientReply(slot, worker, t));
     return CommandHandler.DEFERRED;
   }
 

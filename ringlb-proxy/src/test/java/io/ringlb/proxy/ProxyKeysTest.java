@@ -188,50 +188,6 @@ class ProxyKeysTest {
   }
 
   @Test
-  void keylessScripts_runOnOneBackendPerConnection_andScriptKillStopsThem() throws Exception {
-    ExecutorService pool = Executors.newSingleThreadExecutor();
-    try (Jedis jedis = start(ProxyFixtures.config(redis.servers(), 3))) {
-      assertThat(jedis.eval("return 1", 0)).isEqualTo(1L);
-      for (int i = 0; i < 5; i++) {
-        jedis.eval("return redis.call('incr', 'keyless')", 0);
-      }
-      List<String> counts = new java.util.ArrayList<>();
-      for (int id = 0; id < 3; id++) {
-        try (Jedis direct = redis.server(id).client()) {
-          counts.add(String.valueOf(direct.get("keyless")));
-        }
-      }
-      assertThat(counts).containsExactlyInAnyOrder("5", "null", "null");
-      assertThat(error(jedis, "EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"))
-          .startsWith("NOSCRIPT");
-      assertThat(error(jedis, "FCALL", "nofunction", "0")).isEqualTo("ERR Function not found");
-
-      assertThat(jedis.configSet("busy-reply-threshold", "50")).isEqualTo("OK");
-      Future<String> busy =
-          pool.submit(
-              () -> {
-                try (Jedis runner = client()) {
-                  return error(runner, "EVAL", "while true do end", "0");
-                }
-              });
-      String killed = "";
-      for (int i = 0; i < 200 && !killed.equals("OK"); i++) {
-        try {
-          killed = jedis.scriptKill();
-        } catch (JedisDataException e) {
-          killed = e.getMessage(); // NOTBUSY until the script runs and passed the threshold
-          Thread.sleep(50);
-        }
-      }
-      assertThat(killed).isEqualTo("OK");
-      assertThat(busy.get(30, TimeUnit.SECONDS)).contains("Script killed by user");
-      assertThat(error(jedis, "SCRIPT", "KILL")).startsWith("NOTBUSY");
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  @Test
   void flushallInsideMulti_runsInTheTransaction_thenOnEveryOtherBackend() throws Exception {
     try (Jedis jedis = start(ProxyFixtures.config(redis.servers(), 3))) {
       for (int i = 0; i < 300; i++) {
