@@ -168,7 +168,9 @@ class ClusterCrashTest {
       }
     }
     assertThat(before).as("keys on the three backends").isEqualTo(keys);
-    ClusterProxyProcess a = process(cluster, 200); // 200 keys/s: the migration lasts seconds
+    // 50 keys/s: the migration of about 1,000 keys lasts some 20 s, so that the kill lands in it
+    // even when a loaded machine is slow to show the step
+    ClusterProxyProcess a = process(cluster, 50);
     Thread remove = ringAsync(a.port(), "REMOVE", "1");
     awaitStep(cluster, "migrate");
     a.kill();
