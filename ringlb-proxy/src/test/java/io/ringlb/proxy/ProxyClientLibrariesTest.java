@@ -1,16 +1,16 @@
 package io.ringlb.proxy;
 
-import io.ringlb.server.Resp3ClientsContract;
+import io.ringlb.server.ClientLibrariesContract;
 import io.ringlb.server.testing.RedisServersExtension;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * RESP3 clients (Lettuce, Jedis) through the proxy over three real redis-servers: their requests go
- * over backend connections that said HELLO 3, and the replies pass through as redis-server wrote
- * them.
+ * Lettuce and Jedis, in RESP2 and RESP3, through the proxy over three real redis-servers: a RESP3
+ * client's requests go over backend connections that said HELLO 3, replies pass through as
+ * redis-server wrote them, and a blocking pop holds a backend connection of its own.
  */
-class ProxyResp3ClientsTest extends Resp3ClientsContract {
+class ProxyClientLibrariesTest extends ClientLibrariesContract {
 
   @RegisterExtension static final RedisServersExtension redis = RedisServersExtension.servers(3);
 
@@ -20,6 +20,11 @@ class ProxyResp3ClientsTest extends Resp3ClientsContract {
   @Override
   protected int startServer() {
     return proxy.get().port();
+  }
+
+  @Override
+  protected boolean servesLists() {
+    return true;
   }
 
   @Override

@@ -1,12 +1,12 @@
 package io.ringlb.server.embedded;
 
 import io.ringlb.core.HashRing;
-import io.ringlb.server.Resp3ClientsContract;
+import io.ringlb.server.ClientLibrariesContract;
 import io.ringlb.server.RespServer;
 import io.ringlb.server.ServerConfig;
 
-/** RESP3 clients (Lettuce, Jedis) against a real embedded server on loopback. */
-class EmbeddedResp3ClientsTest extends Resp3ClientsContract {
+/** Lettuce and Jedis, in RESP2 and RESP3, against a real embedded server on loopback. */
+class EmbeddedClientLibrariesTest extends ClientLibrariesContract {
 
   private RespServer server;
 
@@ -16,6 +16,11 @@ class EmbeddedResp3ClientsTest extends Resp3ClientsContract {
         RespServer.start(
             ServerConfig.defaults().withPort(0), EmbeddedBackend.create(HashRing.seed(), 0, 1, 2));
     return server.address().getPort();
+  }
+
+  @Override
+  protected boolean servesLists() {
+    return false;
   }
 
   @Override
