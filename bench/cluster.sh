@@ -6,7 +6,8 @@
 #   2. a ring change's pause: 50 unpipelined GET clients on each proxy while RING ADD 3 runs
 #      through the first, then the same without a change; redis-benchmark's p99 and max latency
 #      per proxy (the max of a run with a change is the longest any request waited, the barrier
-#      included);
+#      included), and each proxy's own count of the clients it held at the change's barriers, with
+#      how long (INFO migration's barrier_wait_*: the barrier's part alone);
 #   3. the migration rate: RING ADD 3 of KEYS keys with three proxies in the cluster, then with the
 #      other two stopped (one proxy), keys moved per second from the proxies' INFO migration.
 #
@@ -101,7 +102,17 @@ report_latency() {
   done
 }
 
+barrier_waits() { # LABEL: each proxy's waits at the change's barriers (INFO migration)
+  for i in 0 1 2; do
+    redis-cli -p "${PROXY[$i]}" INFO migration | tr -d '\r' | awk -F: -v proxy="$i" -v label="$1" '
+      /^barrier_waits:/ { n = $2 } /^barrier_wait_p50_ms:/ { p50 = $2 }
+      /^barrier_wait_p99_ms:/ { p99 = $2 } /^barrier_wait_max_ms:/ { max = $2 }
+      END { printf "%s proxy %d: %d clients held, p50 %s ms, p99 %s ms, max %s ms\n", label, proxy, n, p50, p99, max }'
+  done
+}
+
 echo "## pause: 50 GET clients on each proxy"
+for i in 0 1 2; do redis-cli -p "${PROXY[$i]}" CONFIG RESETSTAT > /dev/null; done
 latency
 sleep 2
 start=$(date +%s.%N)
@@ -110,6 +121,7 @@ end=$(date +%s.%N)
 wait "${RUNS[@]}"
 echo "RING ADD 3 during the run: $(cat "$WORK/add-3") in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }') s"
 report_latency "with RING ADD 3:"
+barrier_waits "barrier, RING ADD 3:"
 latency
 wait "${RUNS[@]}"
 report_latency "no change:      "

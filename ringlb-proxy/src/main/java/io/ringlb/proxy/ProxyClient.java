@@ -37,6 +37,9 @@ final class ProxyClient implements ConnectionState {
   /** Waiting in the worker's list for the topology to settle. */
   private boolean parked;
 
+  /** When {@link #before} parked this client's first held request ({@link System#nanoTime}). */
+  private long parkedAt;
+
   /** The blocking command running, if any: the client's later requests wait for its reply. */
   private Blocked blocked;
 
@@ -73,6 +76,7 @@ final class ProxyClient implements ConnectionState {
     if (!worker.ready()) {
       if (!parked) {
         parked = true;
+        parkedAt = System.nanoTime();
         worker.park(this);
       }
       return CommandHandler.HELD;
@@ -88,10 +92,14 @@ final class ProxyClient implements ConnectionState {
     return null;
   }
 
-  /** Every worker drained the older topology: run the requests held meanwhile. */
-  void unpark() {
+  /**
+   * Every worker drained the older topology: runs the requests held meanwhile; returns when the
+   * first of them was held ({@link System#nanoTime}).
+   */
+  long unpark() {
     parked = false;
     session.resume();
+    return parkedAt;
   }
 
   /** Serves {@code command}, after {@link #before} let it through. */

@@ -72,6 +72,14 @@ final class ProxyDataSide implements DataSide {
   }
 
   @Override
+  public void resetStats() {
+    ProxyContext c = context;
+    if (c != null) {
+      c.stats().barrierWaits().reset();
+    }
+  }
+
+  @Override
   public void register(CommandRegistry registry) {
     this.registry = registry;
     ProxyCommands.registerAll(registry);

@@ -229,6 +229,7 @@ final class ProxyInfo {
               .append("migrations_completed:")
               .append(proxy.stats().migrationsCompleted())
               .append("\r\n");
+      proxy.stats().barrierWaits().appendInfo(sb);
       if (m != null) {
         sb.append("migration0:").append(m.describe()).append("\r\n");
       }

@@ -69,6 +69,11 @@ public final class ProxyServer implements AutoCloseable {
     return server.httpAddress();
   }
 
+  /** The epoch of the topology published last, even while requests are held at its barrier. */
+  long publishedEpoch() {
+    return proxy.topology().epoch();
+  }
+
   /** Returns the name of the network transport in use ({@code epoll} or {@code nio}). */
   public String transport() {
     return server.transport();

@@ -12,9 +12,15 @@ final class ProxyStats {
   private final AtomicLong migrationsCompleted = new AtomicLong();
   private final AtomicLong keysMoved = new AtomicLong();
   private volatile Migration lastMigration;
+  private final BarrierWaits barrierWaits = new BarrierWaits();
 
   /** Blocked commands ended on an old owner by a ring change and sent to the new one. */
   private final AtomicLong blockedMoved = new AtomicLong();
+
+  /** How long clients waited at ring changes' barriers. */
+  BarrierWaits barrierWaits() {
+    return barrierWaits;
+  }
 
   /** Counts a blocked command sent again to its keys' new owner. */
   void blockedMoved() {

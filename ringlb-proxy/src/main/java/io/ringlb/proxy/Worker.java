@@ -41,6 +41,7 @@ final class Worker {
   private final ArrayList<Runnable> whenReady = new ArrayList<>();
 
   private final BlockingPool blocking;
+  private final BarrierWaits barrierWaits;
 
   /**
    * Worker {@code index}, on {@code loop}, reaching backends through {@code upstream}, counting in
@@ -52,6 +53,7 @@ final class Worker {
     this.upstream = upstream;
     this.flusher = TurnFlusher.of(loop);
     this.blocking = new BlockingPool(this, stats);
+    this.barrierWaits = stats.barrierWaits();
   }
 
   /** Routes by {@code first} from the start; before any request, before {@link #start}. */
@@ -176,8 +178,9 @@ final class Worker {
     ready = true;
     ProxyClient[] waiting = parked.toArray(new ProxyClient[0]);
     parked.clear();
+    long now = System.nanoTime();
     for (ProxyClient client : waiting) {
-      client.unpark();
+      barrierWaits.record(now - client.unpark());
     }
     Runnable[] tasks = whenReady.toArray(new Runnable[0]);
     whenReady.clear();
