@@ -81,7 +81,9 @@ final class BatchMove {
           for (byte[] key : step) {
             gate.settle(key);
           }
-          moved = step.size();
+          // NOKEY: none of the keys was on the source any more (expired, deleted, or lost with a
+          // restart of it), so none moved; counting them would hide a loss from MigrationWatch.
+          moved = "NOKEY".equals(reply) ? 0 : step.size();
           next += step.size();
         }
         m.countMoved(moved);
