@@ -43,6 +43,9 @@ final class ProxyClient implements ConnectionState {
   /** Inside {@link #block}: a blocking command answered at once has no request to resume. */
   private boolean blocking;
 
+  /** The script given no key running, if any: the client's later requests wait for its reply. */
+  private KeylessScript script;
+
   ProxyClient(Session session, ProxyContext proxy, Worker worker) {
     this.session = session;
     this.proxy = proxy;
@@ -65,7 +68,7 @@ final class ProxyClient implements ConnectionState {
 
   @Override
   public RedisMessage before(CommandSpec spec, CommandHandler handler, Session s, Request r) {
-    if (blocked != null) {
+    if (blocked != null || script != null) {
       // As redis-server does not read a blocked client's next commands, none runs before the
       // blocking command's reply: they wait, and run in order once it came.
       return CommandHandler.HELD;
@@ -108,7 +111,9 @@ final class ProxyClient implements ConnectionState {
       case SAME_SLOT ->
           command.keys().blocks(r)
               ? block(command, r)
-              : router.sameSlot(session, proxy.ring().hashTag(), command, r);
+              : isScript(command) && KeylessScript.keyless(r, command.keys().numkeys())
+                  ? runKeyless(command, r)
+                  : router.sameSlot(session, proxy.ring().hashTag(), command, r);
       case BLOCKING -> block(command, r);
       case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' " + command.refusal());
       case LOCAL -> command.local().execute(session, r);
@@ -146,6 +151,36 @@ final class ProxyClient implements ConnectionState {
       blocking = false;
     }
     return CommandHandler.DEFERRED;
+  }
+
+  /** Returns whether {@code command} is EVAL, EVALSHA, FCALL or one of their {@code _RO} forms. */
+  static boolean isScript(ProxyCommand command) {
+    String name = command.name();
+    return name.startsWith("eval") || name.startsWith("fcall");
+  }
+
+  /**
+   * A script given no key: it runs on the backend at ring position 0, on a connection of its own
+   * ({@link KeylessScript}), and the client's later requests wait for its reply.
+   */
+  private RedisMessage runKeyless(ProxyCommand command, Request r) {
+    DeferredReply slot = session.defer();
+    blocking = true;
+    try {
+      script = new KeylessScript(worker, slot, this::scriptDone);
+      script.send(r, session.protocol() == 3, CommandFlags.writes(command.spec()));
+    } finally {
+      blocking = false;
+    }
+    return CommandHandler.DEFERRED;
+  }
+
+  /** The script given no key was answered: the requests that waited for it run. */
+  private void scriptDone() {
+    script = null;
+    if (!blocking) {
+      session.resume();
+    }
   }
 
   /** The blocking command was answered: the requests that waited for it run. */
@@ -232,6 +267,10 @@ final class ProxyClient implements ConnectionState {
   public void closed() {
     if (blocked != null) {
       blocked.abandon();
+    }
+    if (script != null) {
+      script.abandon();
+      script = null;
     }
     if (transactions != null) {
       transactions.close();

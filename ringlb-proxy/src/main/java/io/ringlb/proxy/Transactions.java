@@ -144,9 +144,13 @@ final class Transactions {
       return Replies.error("ERR Command not allowed inside a transaction");
     }
     ProxyCommand command = handler instanceof ProxyCommand c && c.queuedByKeys() ? c : null;
-    if (command == null && KEYLESS.contains(name)) {
+    if ((command == null && KEYLESS.contains(name))
+        || (command != null
+            && ProxyClient.isScript(command)
+            && KeylessScript.keyless(r, command.keys().numkeys()))) {
       // Runs on the transaction's backend, wherever its keys take it, as in Redis Cluster (and a
-      // PING with too many arguments fails there, inside EXEC's reply, as in Redis).
+      // PING with too many arguments fails there, inside EXEC's reply, as in Redis); so does a
+      // script given no key.
       queued.add(Router.encode(r));
       return QUEUED;
     }
