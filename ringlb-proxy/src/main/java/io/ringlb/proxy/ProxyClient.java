@@ -215,6 +215,14 @@ final class ProxyClient implements ConnectionState {
     return f;
   }
 
+  /**
+   * Returns the fan-out of {@code s}: this connection's own, or for a command the proxy runs inside
+   * EXEC ({@link TransactionLocals}) one whose replies go to that command's place.
+   */
+  FanOut fanOut(Session s) {
+    return s == session ? fanOut() : new FanOut(s, worker);
+  }
+
   RedisMessage scan(Request r) {
     return ProxyScan.scan(fanOut(), worker.topology(), r);
   }

@@ -96,7 +96,8 @@ final class Router {
       KeyPositions p = command.keys();
       if (p.numkeys() > 0) {
         // A script given no key never comes here: it runs on a connection of its own
-        // (KeylessScript). A count of keys redis-server refuses (0, negative, more than the arguments): any
+        // (KeylessScript). A count of keys redis-server refuses (0, negative, more than the
+        // arguments): any
         // backend answers with redis-server's own error, and runs nothing.
         return sendToAny(client, r);
       }
