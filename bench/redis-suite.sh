@@ -173,10 +173,22 @@ start_target() {
 
 stop_target() {
   local pid
+  local i
   for pid in "${TARGET_PIDS[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
+  # redis-server does not stop on SIGTERM while a script runs (a test that failed before its
+  # SCRIPT KILL leaves `while true do end` running): after 10 s it is killed outright.
+  for ((i = 0; i < 100; i++)); do
+    for pid in "${TARGET_PIDS[@]}"; do
+      kill -0 "$pid" 2>/dev/null && break
+      pid=
+    done
+    [ -z "$pid" ] && break
+    sleep 0.1
+  done
   for pid in "${TARGET_PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
   TARGET_PIDS=()

@@ -46,6 +46,9 @@ final class ProxyClient implements ConnectionState {
   /** Inside {@link #block}: a blocking command answered at once has no request to resume. */
   private boolean blocking;
 
+  /** The script given no key running, if any: the client's later requests wait for its reply. */
+  private KeylessScript script;
+
   ProxyClient(Session session, ProxyContext proxy, Worker worker) {
     this.session = session;
     this.proxy = proxy;
@@ -68,7 +71,7 @@ final class ProxyClient implements ConnectionState {
 
   @Override
   public RedisMessage before(CommandSpec spec, CommandHandler handler, Session s, Request r) {
-    if (blocked != null) {
+    if (blocked != null || script != null) {
       // As redis-server does not read a blocked client's next commands, none runs before the
       // blocking command's reply: they wait, and run in order once it came.
       return CommandHandler.HELD;
@@ -116,7 +119,9 @@ final class ProxyClient implements ConnectionState {
       case SAME_SLOT ->
           command.keys().blocks(r)
               ? block(command, r)
-              : router.sameSlot(session, proxy.ring().hashTag(), command, r);
+              : isScript(command) && KeylessScript.keyless(r, command.keys().numkeys())
+                  ? runKeyless(command, r)
+                  : router.sameSlot(session, proxy.ring().hashTag(), command, r);
       case BLOCKING -> block(command, r);
       case REFUSED -> Replies.error("ERR ringlb: '" + command.name() + "' " + command.refusal());
       case LOCAL -> command.local().execute(session, r);
@@ -156,6 +161,36 @@ final class ProxyClient implements ConnectionState {
     return CommandHandler.DEFERRED;
   }
 
+  /** Returns whether {@code command} is EVAL, EVALSHA, FCALL or one of their {@code _RO} forms. */
+  static boolean isScript(ProxyCommand command) {
+    String name = command.name();
+    return name.startsWith("eval") || name.startsWith("fcall");
+  }
+
+  /**
+   * A script given no key: it runs on the backend at ring position 0, on a connection of its own
+   * ({@link KeylessScript}), and the client's later requests wait for its reply.
+   */
+  private RedisMessage runKeyless(ProxyCommand command, Request r) {
+    DeferredReply slot = session.defer();
+    blocking = true;
+    try {
+      script = new KeylessScript(worker, slot, this::scriptDone);
+      script.send(r, session.protocol() == 3, CommandFlags.writes(command.spec()));
+    } finally {
+      blocking = false;
+    }
+    return CommandHandler.DEFERRED;
+  }
+
+  /** The script given no key was answered: the requests that waited for it run. */
+  private void scriptDone() {
+    script = null;
+    if (!blocking) {
+      session.resume();
+    }
+  }
+
   /** The blocking command was answered: the requests that waited for it run. */
   private void unblocked() {
     blocked = null;
@@ -186,6 +221,14 @@ final class ProxyClient implements ConnectionState {
       f = fanOut = new FanOut(session, worker);
     }
     return f;
+  }
+
+  /**
+   * Returns the fan-out of {@code s}: this connection's own, or for a command the proxy runs inside
+   * EXEC ({@link TransactionLocals}) one whose replies go to that command's place.
+   */
+  FanOut fanOut(Session s) {
+    return s == session ? fanOut() : new FanOut(s, worker);
   }
 
   RedisMessage scan(Request r) {
@@ -240,6 +283,10 @@ final class ProxyClient implements ConnectionState {
   public void closed() {
     if (blocked != null) {
       blocked.abandon();
+    }
+    if (script != null) {
+      script.abandon();
+      script = null;
     }
     if (transactions != null) {
       transactions.close();

@@ -169,7 +169,7 @@ final class ProxyDataSide implements DataSide {
   @Override
   public RedisMessage configSet(
       Session session, Request request, List<Map.Entry<String, String>> changes) {
-    return BackendConfig.set(ProxyClient.of(session).fanOut(), changes);
+    return BackendConfig.set(ProxyClient.of(session).fanOut(session), changes);
   }
 
   @Override

@@ -95,16 +95,9 @@ final class Router {
     if (keys == null) {
       KeyPositions p = command.keys();
       if (p.numkeys() > 0) {
-        if (name.startsWith("eval") || name.startsWith("fcall")) {
-          if (p.numkeys() < r.argc() && r.is(p.numkeys(), "0")) {
-            return Replies.error(
-                "ERR ringlb: '"
-                    + name
-                    + "' with no keys is not served: the proxy runs a script on the"
-                    + " backend its keys are routed to, so name at least one key");
-          }
-        }
-        // A count of keys redis-server refuses (0, negative, more than the arguments): any
+        // A script given no key never comes here: it runs on a connection of its own
+        // (KeylessScript). A count of keys redis-server refuses (0, negative, more than the
+        // arguments): any
         // backend answers with redis-server's own error, and runs nothing.
         return sendToAny(client, r);
       }

@@ -45,6 +45,12 @@ final class Transactions {
    */
   private static final Set<String> EVERYWHERE = Set.of("flushall", "flushdb");
 
+  /**
+   * Commands the proxy runs itself at EXEC, once the backend's EXEC answered ({@link
+   * TransactionLocals}): CONFIG SET, whose parameters are the proxy's or every backend's.
+   */
+  private static final Set<String> LOCAL = Set.of("config|set");
+
   /** Commands Redis refuses inside a transaction, with its own words, whatever the proxy does. */
   private static final Set<String> NO_MULTI = Set.of("save", "shutdown", "sync", "psync");
 
@@ -62,6 +68,12 @@ final class Transactions {
 
   /** The commands of {@link #queued} to run on every backend too; null when none. */
   private ArrayList<TransactionFanOut.Command> everywhere;
+
+  /** The commands the proxy runs itself at EXEC; null when none. */
+  private ArrayList<TransactionLocals.Command> locals;
+
+  /** The commands queued, those of {@link #queued} and of {@link #locals}. */
+  private int count;
 
   /** The keys of {@link #queued}, to move first while a migration moves them. */
   private ArrayList<byte[]> queuedKeys;
@@ -103,8 +115,7 @@ final class Transactions {
 
   /** Returns the commands queued, or -1 outside a transaction (CLIENT LIST's multi). */
   int queuedCount() {
-    ArrayList<ByteBuf> q = queued;
-    return q == null ? -1 : q.size();
+    return queued == null ? -1 : count;
   }
 
   /** A command was refused before it ran: inside MULTI, EXEC will answer EXECABORT. */
@@ -134,9 +145,19 @@ final class Transactions {
 
   /** Queues a command of the transaction, or refuses it (and so the transaction). */
   RedisMessage queue(CommandSpec spec, CommandHandler handler, Request r) {
+    RedisMessage reply = queueCommand(spec, handler, r);
+    if (reply == QUEUED) {
+      count++;
+    }
+    return reply;
+  }
+
+  private RedisMessage queueCommand(CommandSpec spec, CommandHandler handler, Request r) {
     String name = spec.name();
     if (name.equals("unwatch")) {
-      // Queued by Redis too, and without effect: the watches are checked when EXEC starts.
+      // Queued by Redis too, and without effect: the watches are checked when EXEC starts. Sent
+      // inside the transaction, so that its OK takes its place in EXEC's reply.
+      queued.add(Router.encode(r));
       return QUEUED;
     }
     if (NO_MULTI.contains(name)) {
@@ -144,10 +165,27 @@ final class Transactions {
       return Replies.error("ERR Command not allowed inside a transaction");
     }
     ProxyCommand command = handler instanceof ProxyCommand c && c.queuedByKeys() ? c : null;
-    if (command == null && KEYLESS.contains(name)) {
+    if ((command == null && KEYLESS.contains(name))
+        || (command != null
+            && ProxyClient.isScript(command)
+            && KeylessScript.keyless(r, command.keys().numkeys()))) {
       // Runs on the transaction's backend, wherever its keys take it, as in Redis Cluster (and a
-      // PING with too many arguments fails there, inside EXEC's reply, as in Redis).
+      // PING with too many arguments fails there, inside EXEC's reply, as in Redis); so does a
+      // script given no key.
       queued.add(Router.encode(r));
+      return QUEUED;
+    }
+    String container = KeyPositions.lower(r.arg(0));
+    String fullName = container.equals(name) ? name : container + "|" + name;
+    if (LOCAL.contains(fullName)) {
+      if (locals == null) {
+        locals = new ArrayList<>();
+      }
+      byte[][] args = new byte[r.argc()][];
+      for (int i = 0; i < args.length; i++) {
+        args[i] = r.bytes(i);
+      }
+      locals.add(new TransactionLocals.Command(count, handler, Request.of(args)));
       return QUEUED;
     }
     if (EVERYWHERE.contains(name)) {
@@ -162,11 +200,10 @@ final class Transactions {
     int[] keys = command == null ? null : command.keys().find(r);
     if (keys == null) {
       failed = true;
-      String container = KeyPositions.lower(r.arg(0));
       return Replies.error(
           command == null
               ? "ERR ringlb: '"
-                  + (container.equals(name) ? name : container + "|" + name)
+                  + fullName
                   + "' cannot be queued in a transaction through the proxy; a"
                   + " transaction holds commands on keys under one hash tag, and "
                   + KEYLESS_NAMES
@@ -207,12 +244,23 @@ final class Transactions {
     writes = false;
     ArrayList<TransactionFanOut.Command> fanOut = everywhere;
     everywhere = null;
+    ArrayList<TransactionLocals.Command> own = locals;
+    locals = null;
+    count = 0;
     if (refused || (commands.isEmpty() && watched == 0)) {
       release(commands);
       unwatch();
-      return refused
-          ? Replies.error("EXECABORT Transaction discarded because of previous errors.")
-          : ArrayRedisMessage.EMPTY_INSTANCE;
+      if (refused) {
+        return Replies.error("EXECABORT Transaction discarded because of previous errors.");
+      }
+      if (own == null) {
+        return ArrayRedisMessage.EMPTY_INSTANCE;
+      }
+      // Only commands the proxy runs itself: no backend is asked.
+      DeferredReply slot = client.defer();
+      new TransactionLocals(client, new ClientReply(slot, worker, worker.topology()), own)
+          .complete(ArrayRedisMessage.EMPTY_INSTANCE);
+      return CommandHandler.DEFERRED;
     }
     boolean wasWatching = watched > 0;
     if (keys.length == 0 && wasWatching) {
@@ -243,6 +291,10 @@ final class Transactions {
     ClientReply reply = new ClientReply(slot, worker, t);
     reply.write(write);
     Pending execReply = reply;
+    if (own != null) {
+      // Runs after the commands of every backend ran everywhere: their places are the backend's.
+      execReply = new TransactionLocals(client, execReply, own).write(write);
+    }
     if (fanOut != null) {
       List<Backend> others = new ArrayList<>();
       for (Backend b : FanOut.dataBackends(t)) {
@@ -251,7 +303,8 @@ final class Transactions {
         }
       }
       execReply =
-          new TransactionFanOut(client, reply, others.toArray(new Backend[0]), fanOut).write(write);
+          new TransactionFanOut(client, execReply, others.toArray(new Backend[0]), fanOut)
+              .write(write);
     }
     Pending execPending = execReply;
     Sender block =
@@ -394,6 +447,8 @@ final class Transactions {
     queued = null;
     queuedKeys = null;
     everywhere = null;
+    locals = null;
+    count = 0;
     failed = false;
     writes = false;
   }

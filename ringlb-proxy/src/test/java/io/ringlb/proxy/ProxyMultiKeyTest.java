@@ -144,9 +144,6 @@ class ProxyMultiKeyTest {
           .hasMessageContaining("'rename'")
           .hasMessageContaining("{user1}.a and {user1}.b");
       assertThat(jedis.get("a")).isEqualTo("1");
-      assertThatThrownBy(() -> jedis.eval("return 1", 0))
-          .isInstanceOf(JedisDataException.class)
-          .hasMessageContaining("'eval' with no keys is not served");
       // a count of keys redis-server refuses: its own error, from a backend that runs nothing
       assertThatThrownBy(() -> call(jedis, "ZUNIONSTORE", "{z}.d", "3", "{z}.a"))
           .isInstanceOf(JedisDataException.class)

@@ -171,4 +171,69 @@ class ProxyTransactionsTest {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  void configSetInsideTheTransaction_runsOnEveryBackendAtExec_itsReplyInItsPlace() {
+    try (Jedis jedis = client()) {
+      Transaction tx = jedis.multi();
+      tx.set("{c}.a", "1");
+      tx.sendCommand(Protocol.Command.CONFIG, "SET", "maxmemory", "bla");
+      tx.sendCommand(Protocol.Command.CONFIG, "SET", "busy-reply-threshold", "4321");
+      tx.sendCommand(Protocol.Command.CONFIG, "SET", "maxclients", "100"); // the proxy's own
+      tx.get("{c}.a");
+      List<Object> results = texts(tx.exec());
+      assertThat(results).hasSize(5);
+      assertThat(results.get(0)).isEqualTo("OK");
+      assertThat(String.valueOf(results.get(1)))
+          .endsWith(
+              "ERR CONFIG SET failed (possibly related to argument 'maxmemory')"
+                  + " - argument must be a memory value");
+      assertThat(results.get(2)).isEqualTo("OK");
+      assertThat(String.valueOf(results.get(3))).contains("can't set immutable config");
+      assertThat(results.get(4)).isEqualTo("1");
+      for (int id = 0; id < 3; id++) {
+        try (Jedis direct = redis.server(id).client()) {
+          assertThat(direct.configGet("busy-reply-threshold"))
+              .as("backend %d", id)
+              .containsEntry("busy-reply-threshold", "4321");
+          direct.configSet("busy-reply-threshold", "5000");
+        }
+      }
+    }
+  }
+
+  @Test
+  void configSetAlone_andAnAbortedTransaction_setNothing() {
+    try (Jedis jedis = client()) {
+      Transaction tx = jedis.multi();
+      tx.sendCommand(Protocol.Command.CONFIG, "SET", "busy-reply-threshold", "4000");
+      assertThat(texts(tx.exec())).containsExactly("OK");
+      jedis.sendCommand(Protocol.Command.MULTI);
+      jedis.sendCommand(Protocol.Command.CONFIG, "SET", "busy-reply-threshold", "3000");
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> jedis.sendCommand(Protocol.Command.CONFIG, "SET", "busy-reply-threshold"))
+          .hasMessageContaining("wrong number of arguments");
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> jedis.sendCommand(Protocol.Command.EXEC))
+          .hasMessageStartingWith("EXECABORT");
+      for (int id = 0; id < 3; id++) {
+        try (Jedis direct = redis.server(id).client()) {
+          assertThat(direct.configGet("busy-reply-threshold"))
+              .containsEntry("busy-reply-threshold", "4000");
+          direct.configSet("busy-reply-threshold", "5000");
+        }
+      }
+    }
+  }
+
+  @Test
+  void unwatchAndAKeylessScriptInsideTheTransaction_eachHasItsPlaceInExec() {
+    try (Jedis jedis = client()) {
+      Transaction tx = jedis.multi();
+      tx.sendCommand(Protocol.Command.UNWATCH, new String[0]);
+      tx.set("{u}.a", "1");
+      tx.eval("return 7", 0);
+      assertThat(texts(tx.exec())).containsExactly("OK", "OK", 7L);
+    }
+  }
 }
