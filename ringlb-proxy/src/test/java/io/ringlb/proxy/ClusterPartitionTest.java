@@ -1,10 +1,12 @@
 package io.ringlb.proxy;
 
+import static io.ringlb.proxy.ClusterFixtures.awaitProxiesUp;
+import static io.ringlb.proxy.ClusterFixtures.ring;
+import static io.ringlb.proxy.ClusterFixtures.setOnceUp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringlb.server.testing.RedisServersExtension;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,11 +96,6 @@ class ClusterPartitionTest {
 
   private ProxyServer root;
 
-  private static String ring(Jedis j, String... args) {
-    Object reply = j.sendCommand(() -> "RING".getBytes(StandardCharsets.UTF_8), args);
-    return new String((byte[]) reply, StandardCharsets.UTF_8);
-  }
-
   private static String info(Jedis j, String field) {
     for (String line : j.info("cluster").split("\r\n")) {
       if (line.startsWith(field + ":")) {
@@ -121,46 +118,12 @@ class ClusterPartitionTest {
     throw new AssertionError(field + " stayed " + last + ", not " + value);
   }
 
-  /** Waits (bounded) until RING PROXIES through {@code j} shows two proxies up at one epoch. */
-  private static String awaitBothUp(Jedis j) throws InterruptedException {
-    String proxies = "";
-    for (int i = 0; i < 1800; i++) {
-      proxies = ring(j, "PROXIES");
-      String[] lines = proxies.split("\n");
-      long ups = java.util.Arrays.stream(lines).filter(l -> l.contains("state=up")).count();
-      long epochs =
-          java.util.Arrays.stream(lines)
-              .map(l -> l.replaceAll(".*epoch=(\\d+).*", "$1"))
-              .distinct()
-              .count();
-      if (lines.length == 2 && ups == 2 && epochs == 1) {
-        return proxies;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("proxies not both up at one epoch: " + proxies);
-  }
-
-  /** Sets {@code key} through {@code j}, again while it answers errors (bounded). */
-  private static void setOnceUp(Jedis j, String key, String value) throws InterruptedException {
-    for (int i = 0; i < 600; i++) {
-      try {
-        if ("OK".equals(j.set(key, value))) {
-          return;
-        }
-      } catch (redis.clients.jedis.exceptions.JedisDataException e) {
-        Thread.sleep(100);
-      }
-    }
-    throw new AssertionError("SET " + key + " kept failing through the proxy");
-  }
-
   @Test
   void cutFromEtcd_keepsServingByItsRing_refusesChanges_andRejoinsByItself() throws Exception {
     NetnsPartition.Proxy p = start("part" + CLUSTERS.incrementAndGet());
     try (Jedis ja = new Jedis("127.0.0.1", root.port(), 60_000);
         Jedis jp = new Jedis("127.0.0.1", p.port(), 60_000)) {
-      awaitBothUp(ja);
+      awaitProxiesUp(ja, 2, 1800);
       for (int i = 0; i < KEYS; i++) {
         assertThat((i % 2 == 0 ? ja : jp).set("k" + i, "v0")).isEqualTo("OK");
       }
@@ -180,7 +143,7 @@ class ClusterPartitionTest {
 
       net.healEtcd();
       awaitInfo(jp, "cluster_etcd_reachable", "1");
-      awaitBothUp(ja);
+      awaitProxiesUp(ja, 2, 1800);
       // the next change is acknowledged by the proxy that was cut, which routes by it
       assertThat(ring(ja, "ADD", "2", backend(2))).isEqualTo("OK");
       assertThat(info(jp, "ring_epoch")).isEqualTo(info(ja, "ring_epoch"));
@@ -223,7 +186,7 @@ class ClusterPartitionTest {
     AtomicBoolean stop = new AtomicBoolean();
     try (Jedis ja = new Jedis("127.0.0.1", root.port(), 120_000)) {
       try (Jedis jp = new Jedis("127.0.0.1", p.port(), 60_000)) {
-        awaitBothUp(ja);
+        awaitProxiesUp(ja, 2, 1800);
         for (int i = 0; i < KEYS; i++) {
           assertThat((i % 2 == 0 ? ja : jp).set("k" + i, "v0")).isEqualTo("OK");
           acknowledged.put("k" + i, "v0");
@@ -291,7 +254,7 @@ class ClusterPartitionTest {
       healing.set(true);
       net.healEtcd();
       net.healBackends();
-      awaitBothUp(ja);
+      awaitProxiesUp(ja, 2, 1800);
       stop.set(true);
       writer.join(120_000);
       assertThat(writer.isAlive()).isFalse();
