@@ -18,15 +18,16 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps one proxy's ring in step with its cluster's ring in etcd ({@link ClusterRing}): joins the
- * cluster, applies every ring another proxy publishes, and runs this proxy's ring changes as steps
- * every member acknowledges before the next one.
+ * cluster, applies and acknowledges every ring another proxy publishes, and ends a change whose
+ * proxy stopped (rolled back at {@code prepare}, taken over after it); this proxy's own changes
+ * run in {@link ClusterChanges}, its fencing in {@link ClusterFencing}, RING ABORT through any
+ * proxy in {@link ClusterAbort}.
  *
  * <p>A change has three steps. {@code prepare}: every proxy adopts the migration's topology but
  * holds new requests (none is sent, so no key moves while any proxy may still write by the old
  * ring). {@code migrate}: every proxy sends them, moving keys on access; the proxy running the
  * change moves the rest. {@code stable}: every proxy routes by the new ring; the change's reply
- * comes then. A member that does not acknowledge {@code prepare} in time rolls the change back (no
- * key has moved yet); this proxy never goes on without every member's acknowledgement.
+ * comes then.
  */
 final class ClusterSync {
 
