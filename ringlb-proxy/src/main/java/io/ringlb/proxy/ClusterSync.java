@@ -19,9 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Keeps one proxy's ring in step with its cluster's ring in etcd ({@link ClusterRing}): joins the
  * cluster, applies and acknowledges every ring another proxy publishes, and ends a change whose
- * proxy stopped (rolled back at {@code prepare}, taken over after it); this proxy's own changes
- * run in {@link ClusterChanges}, its fencing in {@link ClusterFencing}, RING ABORT through any
- * proxy in {@link ClusterAbort}.
+ * proxy stopped (rolled back at {@code prepare}, taken over after it); this proxy's own changes run
+ * in {@link ClusterChanges}, its fencing in {@link ClusterFencing}, RING ABORT through any proxy in
+ * {@link ClusterAbort}.
  *
  * <p>A change has three steps. {@code prepare}: every proxy adopts the migration's topology but
  * holds new requests (none is sent, so no key moves while any proxy may still write by the old

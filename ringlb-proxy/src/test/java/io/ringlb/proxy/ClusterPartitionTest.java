@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;
@@ -31,6 +32,7 @@ import redis.clients.jedis.exceptions.JedisException;
  * the backends still reachable its writes are refused there; cut from everything its writes fail;
  * either way nothing it acknowledged is lost, and once healed it routes by the new ring.
  */
+@ExtendWith(NetnsPartition.Available.class)
 class ClusterPartitionTest {
 
   @RegisterExtension static final EtcdClusterExtension etcd = new EtcdClusterExtension();

@@ -15,6 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Network namespaces for one proxy whose links to etcd and to the backends a test cuts for real
@@ -69,10 +72,7 @@ final class NetnsPartition implements AutoCloseable {
   static NetnsPartition create(List<String> etcd, List<Integer> backendPorts) throws Exception {
     String why = unavailable();
     if (why != null) {
-      String message =
-          "network namespaces are needed to partition a proxy for real, and cannot be made here: "
-              + why
-              + " (run as root on Linux with iproute2's ip)";
+      String message = message(why);
       if ("true".equals(System.getenv("CI"))) {
         Assertions.fail(message);
       }
@@ -88,6 +88,29 @@ final class NetnsPartition implements AutoCloseable {
       throw e;
     }
     return n;
+  }
+
+  /**
+   * Disables a test class, with the reason, where namespaces cannot be made, except under {@code
+   * CI=true}, where {@link #create} then fails it.
+   */
+  static final class Available implements ExecutionCondition {
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+      if ("true".equals(System.getenv("CI"))) {
+        return ConditionEvaluationResult.enabled("CI=true: a missing ip netns fails the test");
+      }
+      String why = unavailable();
+      return why == null
+          ? ConditionEvaluationResult.enabled("network namespaces can be made")
+          : ConditionEvaluationResult.disabled(message(why));
+    }
+  }
+
+  private static String message(String why) {
+    return "network namespaces are needed to partition a proxy for real, and cannot be made here: "
+        + why
+        + " (run as root on Linux with iproute2's ip)";
   }
 
   /** Why namespaces cannot be made here, or null when they can. */
