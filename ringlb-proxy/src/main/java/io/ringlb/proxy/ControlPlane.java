@@ -226,18 +226,19 @@ final class ControlPlane implements RingControl, Migrations.Host {
 
   /**
    * Finishes the migration this proxy routes by, whose change it took over from a proxy that
-   * stopped, then publishes the ring after it; control thread.
+   * stopped, then publishes the ring after it and answers {@code reply} (null: none); control
+   * thread.
    */
-  void finishTakenOver() {
+  void finishTakenOver(CompletableFuture<String> reply) {
     Migration m = migration.get();
     if (m == null || !changes.tryBegin()) {
-      cluster.end();
+      cluster.changes().end();
       return;
     }
     try {
-      migrations.finish(m, null);
+      migrations.finish(m, reply);
     } finally {
-      cluster.end();
+      cluster.changes().end();
       changes.ended();
     }
   }
@@ -302,7 +303,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
     RingHistory next = change.next();
     int[] ring = next.ids();
     if (cluster != null) {
-      cluster.publishStable(stateOf(next, null), next, members(ring));
+      cluster.changes().publishStable(stateOf(next, null), next, members(ring));
     } else {
       writeState(stateOf(next, null));
       history = next;
@@ -449,16 +450,12 @@ final class ControlPlane implements RingControl, Migrations.Host {
     migrations.finish(m, reply);
   }
 
-  // ---- RING ABORT (decided by RingAbort)
+  // ---- RING ABORT (decided by RingAbort; in a cluster, by the proxy running the change)
 
   @Override
   public CompletableFuture<String> ringAbort() {
-    if (cluster != null && migration.get() != null && !changes.underWay()) {
-      return CompletableFuture.failedFuture(
-          rejected(
-              "the change runs on another proxy ("
-                  + cluster.change()
-                  + "); send RING ABORT there"));
+    if (cluster != null && !changes.underWay()) {
+      return cluster.requestAbort();
     }
     return RingAbort.request(migration.get(), config.requestTimeout().toMillis() + 1000);
   }
@@ -472,7 +469,7 @@ final class ControlPlane implements RingControl, Migrations.Host {
   public void adopt(RingHistory h, Migration running, RingHistory undone, List<Backend> members)
       throws IOException, InterruptedException {
     if (cluster != null) {
-      cluster.adopt(h, running, stateOf(h, running, undone), members);
+      cluster.changes().adopt(h, running, stateOf(h, running, undone), members);
       return;
     }
     if (running != null) {

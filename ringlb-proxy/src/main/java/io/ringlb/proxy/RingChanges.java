@@ -59,7 +59,7 @@ final class RingChanges {
             if (!spec.managed()) {
               plane.upstream().admit(spec); // before any connection to it is made
               if (plane.cluster() != null) {
-                plane.cluster().enableMembersOn(spec);
+                plane.cluster().fencing().enableMembersOn(spec);
               }
             } else if (plane.sentinels() == null) {
               throw rejected(
@@ -216,14 +216,14 @@ final class RingChanges {
             () -> {
               try {
                 if (plane.cluster() != null) {
-                  plane.cluster().begin(label);
+                  plane.cluster().changes().begin(label);
                 }
                 body.run();
               } catch (Throwable e) {
                 end(reply, e);
               } finally {
                 if (plane.cluster() != null) {
-                  plane.cluster().end();
+                  plane.cluster().changes().end();
                 }
                 ended();
               }

@@ -2,14 +2,10 @@ package io.ringlb.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
-import io.etcd.jetcd.kv.GetResponse;
 import io.ringlb.server.testing.RedisServersExtension;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,23 +27,20 @@ class ClusterCrashTest {
   private static final AtomicInteger CLUSTERS = new AtomicInteger();
 
   private final List<AutoCloseable> running = new ArrayList<>();
-  private Client client;
+  private ClusterFixtures.EtcdKeys keys;
 
   @AfterEach
   void stop() throws Exception {
     for (int i = running.size() - 1; i >= 0; i--) {
       running.get(i).close();
     }
-    if (client != null) {
-      client.close();
+    if (keys != null) {
+      keys.close();
     }
   }
 
   private ClusterSpec newCluster() {
-    client =
-        Client.builder()
-            .endpoints(etcd.endpointList().stream().map(e -> "http://" + e).toArray(String[]::new))
-            .build();
+    keys = new ClusterFixtures.EtcdKeys(etcd);
     return new ClusterSpec("crash" + CLUSTERS.incrementAndGet(), etcd.endpointList());
   }
 
@@ -64,16 +57,8 @@ class ClusterCrashTest {
     return p;
   }
 
-  private static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
-  }
-
   private String get(ClusterSpec cluster, String key) throws Exception {
-    GetResponse r =
-        client.getKVClient().get(bytes(cluster.prefix() + key)).get(10, TimeUnit.SECONDS);
-    return r.getKvs().isEmpty()
-        ? null
-        : r.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8);
+    return keys.get(cluster, key);
   }
 
   /** Waits (bounded) until the ring in etcd is at {@code step}. */
@@ -116,18 +101,12 @@ class ClusterCrashTest {
       }
     }
     // a member that never acknowledges keeps the change at prepare while its proxy is killed
-    client
-        .getKVClient()
-        .put(bytes(cluster.prefix() + "members/ghost"), bytes("0 127.0.0.1:1"))
-        .get(10, TimeUnit.SECONDS);
+    keys.put(cluster, "members/ghost", "0 127.0.0.1:1");
     ClusterProxyProcess a = process(cluster, 0);
     Thread add = ringAsync(a.port(), "ADD", "2", redis.server(2).address());
     awaitStep(cluster, "prepare");
     a.kill();
-    client
-        .getKVClient()
-        .delete(bytes(cluster.prefix() + "members/ghost"))
-        .get(10, TimeUnit.SECONDS);
+    keys.delete(cluster, "members/ghost");
     add.join(60_000);
 
     try (Jedis jb = new Jedis("127.0.0.1", b.port(), 60_000)) {

@@ -1,9 +1,11 @@
 package io.ringlb.proxy;
 
+import static io.ringlb.proxy.ClusterFixtures.awaitProxiesUp;
+import static io.ringlb.proxy.ClusterFixtures.ring;
+import static io.ringlb.proxy.ClusterFixtures.setOnceUp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ringlb.server.testing.RedisServersExtension;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,50 +43,6 @@ class ClusterFenceTest {
     }
   }
 
-  private static String ring(Jedis j, String... args) {
-    Object reply = j.sendCommand(() -> "RING".getBytes(StandardCharsets.UTF_8), args);
-    return new String((byte[]) reply, StandardCharsets.UTF_8);
-  }
-
-  /**
-   * Waits (bounded) until RING PROXIES through {@code j} shows {@code up} proxies, all at one
-   * epoch.
-   */
-  private static String awaitProxiesUp(Jedis j, int up) throws InterruptedException {
-    String proxies = "";
-    for (int i = 0; i < 600; i++) {
-      proxies = ring(j, "PROXIES");
-      String[] lines = proxies.split("\n");
-      long ups = java.util.Arrays.stream(lines).filter(l -> l.contains("state=up")).count();
-      long epochs =
-          java.util.Arrays.stream(lines)
-              .map(l -> l.replaceAll(".*epoch=(\\d+).*", "$1"))
-              .distinct()
-              .count();
-      if (lines.length == up && ups == up && epochs == 1) {
-        return proxies;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("proxies not all up at one epoch: " + proxies);
-  }
-
-  /**
-   * Sets {@code key} through {@code j}, again while the proxy answers an error (its backends are
-   * down for it until it logs in again after joining); returns the value.
-   */
-  private static String setOnceUp(Jedis j, String key, String value) throws InterruptedException {
-    for (int i = 0; i < 300; i++) {
-      try {
-        assertThat(j.set(key, value)).isEqualTo("OK");
-        return value;
-      } catch (redis.clients.jedis.exceptions.JedisDataException e) {
-        Thread.sleep(100);
-      }
-    }
-    throw new AssertionError("SET " + key + " kept failing through the proxy that joined again");
-  }
-
   @Test
   void pausedProxy_isFenced_andNothingItSendsAfterWakingIsLostOrMisrouted() throws Exception {
     ClusterSpec cluster =
@@ -97,7 +55,7 @@ class ClusterFenceTest {
     Map<String, String> acknowledged = new HashMap<>();
     try (Jedis ja = new Jedis("127.0.0.1", a.port(), 120_000);
         Jedis jc = new Jedis("127.0.0.1", c.port(), 120_000)) {
-      awaitProxiesUp(ja, 2);
+      awaitProxiesUp(ja, 2, 600);
       for (int i = 0; i < KEYS; i++) {
         Jedis through = i % 2 == 0 ? ja : jc;
         assertThat(through.set("k" + i, "v0")).isEqualTo("OK");
@@ -153,9 +111,10 @@ class ClusterFenceTest {
       }
 
       // the woken proxy joins again by itself, and routes by the cluster's ring
-      awaitProxiesUp(ja, 2);
+      awaitProxiesUp(ja, 2, 600);
       for (int i = 0; i < 200; i++) {
-        acknowledged.put("after" + i, setOnceUp(jc, "after" + i, "y"));
+        setOnceUp(jc, "after" + i, "y");
+        acknowledged.put("after" + i, "y");
       }
       for (Map.Entry<String, String> e : acknowledged.entrySet()) {
         assertThat(ja.get(e.getKey()))

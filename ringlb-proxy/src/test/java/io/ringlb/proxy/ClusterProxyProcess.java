@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -25,18 +26,27 @@ final class ClusterProxyProcess implements AutoCloseable {
 
   /** Starts a proxy of {@code cluster} moving {@code rate} keys/s, with no --backend list. */
   static ClusterProxyProcess start(ClusterSpec cluster, int rate) throws IOException {
+    return start(List.of(), cluster, rate);
+  }
+
+  /**
+   * As {@link #start(ClusterSpec, int)}, the command run by {@code prefix} (for example {@code ip
+   * netns exec NS}).
+   */
+  static ClusterProxyProcess start(List<String> prefix, ClusterSpec cluster, int rate)
+      throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process p =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                ClusterProxyProcess.class.getName(),
-                cluster.name(),
-                String.join(",", cluster.etcd()),
-                Integer.toString(rate))
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(
+        List.of(
+            java,
+            "-cp",
+            System.getProperty("java.class.path"),
+            ClusterProxyProcess.class.getName(),
+            cluster.name(),
+            String.join(",", cluster.etcd()),
+            Integer.toString(rate)));
+    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine(); // the child prints its port or exits

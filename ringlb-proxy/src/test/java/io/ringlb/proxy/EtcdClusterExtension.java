@@ -75,15 +75,31 @@ final class EtcdClusterExtension
     dir =
         Files.createDirectories(Path.of("target", "etcd")).resolve("cluster-" + System.nanoTime());
     Files.createDirectories(dir);
-    token = dir.getFileName().toString();
-    for (int i = 0; i < MEMBERS; i++) {
-      members.add(new Member("m" + i, freePort(), freePort(), dir.resolve("m" + i)));
-    }
-    for (Member m : members) {
-      launch(m);
-    }
-    for (Member m : members) {
-      awaitHealthy(m);
+    // A free port found here may be taken by another process before etcd binds it (other test
+    // runs share the machine): then the cluster starts again on other ports, a bounded number of
+    // times.
+    for (int attempt = 1; ; attempt++) {
+      token = dir.getFileName().toString() + "-" + attempt;
+      members.clear();
+      for (int i = 0; i < MEMBERS; i++) {
+        members.add(new Member("m" + i, freePort(), freePort(), dir.resolve(attempt + "-m" + i)));
+      }
+      try {
+        for (Member m : members) {
+          launch(m);
+        }
+        for (Member m : members) {
+          awaitHealthy(m);
+        }
+        return;
+      } catch (IOException e) {
+        for (Member m : members) {
+          kill(m);
+        }
+        if (attempt == 3 || !String.valueOf(e.getMessage()).contains("address already in use")) {
+          throw e;
+        }
+      }
     }
   }
 
@@ -179,7 +195,8 @@ final class EtcdClusterExtension
                 "2000")
             .redirectErrorStream(true)
             .redirectOutput(
-                ProcessBuilder.Redirect.appendTo(dir.resolve(m.name + ".log").toFile()));
+                ProcessBuilder.Redirect.appendTo(
+                    dir.resolve(m.dataDir.getFileName() + ".log").toFile()));
     m.process = pb.start();
   }
 
@@ -211,7 +228,7 @@ final class EtcdClusterExtension
 
   private String log(Member m) {
     try {
-      return Files.readString(dir.resolve(m.name + ".log"));
+      return Files.readString(dir.resolve(m.dataDir.getFileName() + ".log"));
     } catch (IOException e) {
       return e.toString();
     }
