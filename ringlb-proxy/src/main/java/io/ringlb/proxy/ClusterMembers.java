@@ -4,6 +4,7 @@ import static io.ringlb.proxy.RingException.rejected;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -15,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The members of a cluster as etcd holds them ({@code members/ID}, durable: the epoch each routes
@@ -28,6 +31,9 @@ final class ClusterMembers {
    * connections log in as, and the revision its entry was created at (which a fence names).
    */
   record Member(String id, long epoch, String address, String user, long created) {}
+
+  /** How often a wait for acknowledgements reads the members again without a watch event. */
+  private static final long RECHECK_MILLIS = 100;
 
   private final EtcdCalls etcd;
 
@@ -89,6 +95,20 @@ final class ClusterMembers {
    */
   void awaitAcks(long revision, String step, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    // Each acknowledgement is a write under members/: the watch wakes the wait at once, and the
+    // read every RECHECK_MILLIS is the backstop (a write before the watch started, a lost watch).
+    Semaphore written = new Semaphore(0);
+    Watch.Watcher watcher = etcd.watchUnder("members/", written::release);
+    try {
+      awaitAcks(revision, step, deadline, timeout, written);
+    } finally {
+      watcher.close();
+    }
+  }
+
+  private void awaitAcks(
+      long revision, String step, long deadline, Duration timeout, Semaphore written)
+      throws InterruptedException {
     while (true) {
       String lagging;
       try {
@@ -110,7 +130,8 @@ final class ClusterMembers {
                 + " s: "
                 + lagging);
       }
-      Thread.sleep(20);
+      written.tryAcquire(RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+      written.drainPermits();
     }
   }
 

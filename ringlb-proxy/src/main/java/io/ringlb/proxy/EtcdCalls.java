@@ -3,11 +3,13 @@ package io.ringlb.proxy;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.WatchOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -111,6 +113,19 @@ final class EtcdCalls implements AutoCloseable {
       out.put(text(kv.getKey()).substring(prefix.length()), kv);
     }
     return out;
+  }
+
+  /**
+   * Watches the keys under {@code under}, running {@code changed} (on jetcd's thread) at each write
+   * to one of them; close the watcher to stop.
+   */
+  Watch.Watcher watchUnder(String under, Runnable changed) {
+    return client
+        .getWatchClient()
+        .watch(
+            bytes(spec.prefix() + under),
+            WatchOption.builder().isPrefix(true).build(),
+            response -> changed.run());
   }
 
   /** As {@link #under}, the values as text. */

@@ -55,8 +55,11 @@ class ClusterTest {
     return p;
   }
 
+  /**
+   * A client waiting 30 s for a reply: a change refused with etcd down answers after 10 s of tries.
+   */
   private static Jedis client(ProxyServer p) {
-    return new Jedis("127.0.0.1", p.port(), 10_000);
+    return new Jedis("127.0.0.1", p.port(), 30_000);
   }
 
   /** Sends RING {@code args} and returns the reply as text. */
