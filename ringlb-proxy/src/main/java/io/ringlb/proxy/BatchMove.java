@@ -299,18 +299,10 @@ final class BatchMove {
     args.add(key);
     args.add("0");
     args.add(Long.toString(timeoutMillis));
-    String password = upstream.password();
-    String user = upstream.user();
-    if (password != null) {
+    if (upstream.password() != null) {
       upstream.admit(to.target()); // the password goes only to an allowed backend
-      if (user != null) {
-        args.add("AUTH2");
-        args.add(user);
-      } else {
-        args.add("AUTH");
-      }
-      args.add(password);
     }
+    upstream.addMigrateAuth(args);
     return args;
   }
 }

@@ -36,15 +36,14 @@ final class Upstream {
   private final String password;
 
   /**
-   * The ACL user of this proxy's data connections in a cluster (fenced at the backends), or null.
+   * How data connections log in: the ACL user of this proxy's data connections in a cluster (fenced
+   * at the backends) or null, its password (else the backend password, or null), and their AUTH
+   * encoded once (null when backends take no password). One value, so that a MIGRATE never names
+   * one login's user with another's password.
    */
-  private volatile String user;
+  private record Login(String user, String password, byte[] auth) {}
 
-  /** The password of {@link #user} (when set), else the backend password. */
-  private volatile String userPassword;
-
-  /** AUTH with the backend password, encoded once; null when backends take no password. */
-  private volatile byte[] auth;
+  private volatile Login login;
 
   /** Told when a backend refuses this proxy's login (a cluster's proxy may have been fenced). */
   private volatile Runnable onRefused = () -> {};
@@ -73,8 +72,7 @@ final class Upstream {
     this.migrateTimeoutMillis =
         Math.max(1, Math.min(config.migrationTimeout().toMillis(), requestTimeoutMillis / 2));
     this.password = config.backendPassword();
-    this.userPassword = password;
-    this.auth = password == null ? null : encode("AUTH", password);
+    this.login = new Login(null, password, password == null ? null : encode("AUTH", password));
   }
 
   private static byte[] encode(Object... args) {
@@ -90,14 +88,12 @@ final class Upstream {
    * proxy: the backends fence it by that user); connections already made keep their login.
    */
   void logInAs(String user, String password) {
-    this.auth = encode("AUTH", user, password);
-    this.userPassword = password;
-    this.user = user;
+    this.login = new Login(user, password, encode("AUTH", user, password));
   }
 
   /** The ACL user connections log in as, or null for the backend password (or none). */
   String user() {
-    return user;
+    return login.user();
   }
 
   /** Runs {@code r} whenever a backend refuses this proxy's login. */
@@ -175,7 +171,7 @@ final class Upstream {
       return new EmbeddedChannel().newFailedFuture(new ConnectException(e.getMessage()));
     }
     ChannelFuture future = bootstrap(loop, init).connect(address);
-    byte[] auth = this.auth;
+    byte[] auth = login.auth();
     if (auth != null) {
       future.addListener(
           (ChannelFutureListener)
@@ -214,12 +210,30 @@ final class Upstream {
 
   /** Returns whether {@link #connect} sends AUTH first (a backend password is configured). */
   boolean authenticates() {
-    return auth != null;
+    return login.auth() != null;
   }
 
   /** The password redis-servers take, for MIGRATE's AUTH (of {@link #user()} if set); or null. */
   String password() {
-    return userPassword;
+    return login.password();
+  }
+
+  /**
+   * Appends MIGRATE's {@code AUTH password} or {@code AUTH2 user password} for the login of now,
+   * read once; nothing when backends take no password.
+   */
+  void addMigrateAuth(List<Object> args) {
+    Login l = login;
+    if (l.password() == null) {
+      return;
+    }
+    if (l.user() != null) {
+      args.add("AUTH2");
+      args.add(l.user());
+    } else {
+      args.add("AUTH");
+    }
+    args.add(l.password());
   }
 
   /** When writes are acknowledged: as the primary answers, or once replicas have them. */
