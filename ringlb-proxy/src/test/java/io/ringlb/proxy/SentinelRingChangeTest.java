@@ -140,7 +140,7 @@ class SentinelRingChangeTest {
         assertThat(jedis.get("k" + i)).as("k%d", i).isEqualTo("v" + i);
       }
     }
-    System.out.printf("sentinel ring change with a failover: keys per primary %s%n", counts);
+    System.out.printf("sentinel ring change: keys per primary %s%n", counts);
   }
 
   @Test
@@ -205,6 +205,30 @@ class SentinelRingChangeTest {
         "sentinel target failover: %d keys reached the joining primary with its replica cut off%n",
         inFlight);
     assertEveryKeyOnce(0, 1, 2);
+  }
+
+  /**
+   * RING ABORT of a RING ADD of a Sentinel shard: the keys moved are copied back to their owners
+   * before it (the undoing migration copies, waits for the replicas, then deletes), each once.
+   */
+  @Test
+  @Timeout(120)
+  void abortOfARingAddOfASentinelShard_movesEveryKeyBackOnce() throws Exception {
+    start(2);
+    writeKeys(2);
+    CompletableFuture<Object> add = change("ADD", "2", "sentinel:shard2");
+    awaitMigrationMoving();
+    try (Jedis jedis = client()) {
+      Object reply = ring(jedis, "ABORT");
+      String text = reply instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : "" + reply;
+      assertThat(text).as("RING ABORT's reply").startsWith("aborted add 2");
+    }
+    assertThat(String.valueOf(add.get(60, TimeUnit.SECONDS))).contains("aborted");
+    awaitMigrationDone();
+    assertThat(sentinel.primary(2).dbsize())
+        .as("keys left on the shard whose add was aborted")
+        .isZero();
+    assertEveryKeyOnce(0, 1);
   }
 
   @Test
