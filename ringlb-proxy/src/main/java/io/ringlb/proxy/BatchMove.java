@@ -25,6 +25,11 @@ import java.util.List;
  * would be undone). One case remains open: a key moved by a later step and then deleted on the
  * target before the target reads the timed-out step (see {@code docs/ARCHITECTURE.md}).
  *
+ * <p>To a replica-backed target (a Sentinel shard, or any with {@code durability: replicated}) a
+ * step copies instead ({@code MIGRATE ... COPY}), waits for the target's replicas and only then
+ * deletes its keys from the source ({@link CopyHandOff}), so that a failover of the target loses no
+ * key it was sent.
+ *
  * <p>Each step is sent, and its keys counted, under the migration's {@link Migration#moves()} lock,
  * so that {@link MigrationWatch} reads a backend's key count and the keys moved at one point; after
  * a step that timed out, only the keys gone from the source are counted.
@@ -33,6 +38,12 @@ final class BatchMove {
 
   /** Timeouts in a row of the steps of one group of keys before the migration reports a stall. */
   private static final int TIMEOUTS_IN_A_ROW = 20;
+
+  /**
+   * Failed copies in a row of one step to a replica-backed target (each WAIT up to the durability
+   * timeout) before the migration reports a stall and retries from a new SCAN.
+   */
+  private static final int COPIES_IN_A_ROW = 5;
 
   private BatchMove() {}
 
@@ -45,6 +56,10 @@ final class BatchMove {
   static void move(
       Migration m, Migration.Host host, MoveRate rate, Backend from, Backend to, List<byte[]> keys)
       throws InterruptedException {
+    if (CopyHandOff.needed(host, to)) {
+      moveByCopy(m, host, rate, from, to, keys);
+      return;
+    }
     MigrateGate gate = m.gate(to, host.upstream());
     List<byte[]> left = new ArrayList<>(keys);
     int next = 0;
@@ -75,7 +90,7 @@ final class BatchMove {
             }
             // Some keys are on both: the copy on the owner before the change wins.
             for (byte[] key : step) {
-              moveOrResolve(m, host, gate, from, key, step.size() == 1);
+              moveOrResolve(m, host, gate, from, key, step.size() == 1, false);
             }
           }
           for (byte[] key : step) {
@@ -100,12 +115,104 @@ final class BatchMove {
   }
 
   /**
+   * Moves {@code keys} from {@code from} to {@code to}, a replica-backed target, so that a failover
+   * of the target loses none: each step copies its keys ({@code MIGRATE ... COPY}), waits until
+   * enough of the target's replicas have them ({@link CopyHandOff}), and only then deletes them
+   * from the source. A step whose replicas did not acknowledge it in time, or that timed out, goes
+   * again; its keys are never deleted meanwhile.
+   *
+   * <p>A key on both (BUSYKEY: MIGRATE restores the others of its step) keeps the copy of its owner
+   * before the change, as with MIGRATE: forward, the source's replaces the target's, key by key
+   * ({@code MIGRATE ... COPY REPLACE}); undoing an aborted change, the target's stays, and the
+   * source's goes with the step's DEL, after the WAIT like every other.
+   *
+   * <p>From before its COPY until its DEL, a step's keys are held ({@link MigrateGate#copying}): no
+   * client request for one is served by the source, so the source's copy cannot change between the
+   * COPY and the DEL. A client request moving one of them meanwhile ({@link KeyMove}) moves it in
+   * full, and the DEL then finds it gone.
+   */
+  private static void moveByCopy(
+      Migration m, Migration.Host host, MoveRate rate, Backend from, Backend to, List<byte[]> keys)
+      throws InterruptedException {
+    MigrateGate gate = m.gate(to, host.upstream());
+    Durability durability = host.config().durability();
+    int next = 0;
+    int failures = 0;
+    while (next < keys.size()) {
+      List<byte[]> step = keys.subList(next, next + gate.batch(keys.size() - next));
+      rate.awaitTurn();
+      awaitTurn(m, host, gate);
+      String failed;
+      m.moves().lock();
+      try {
+        for (byte[] key : step) {
+          gate.copying(key);
+        }
+        BackendSpec primary = to.target();
+        Object reply = send(host, gate, from, new Copy(step.size() == 1 ? step.get(0) : step));
+        if (timedOut(reply)) {
+          failed = ((Values.Error) reply).text(); // with COPY the source kept every key
+        } else {
+          if (reply instanceof Values.Error e) {
+            if (!e.busyKey()) {
+              throw failed("copying keys from ", from, to, e);
+            }
+            if (!m.undoing()) {
+              // Some keys are on both (from a step that went before): the source's copy wins.
+              for (byte[] key : step) {
+                moveOrResolve(m, host, gate, from, key, step.size() == 1, true);
+              }
+            } // undoing, the target's copy stays; the source's goes with the DEL below
+          }
+          try {
+            failed = CopyHandOff.awaitReplicas(to, primary, durability);
+          } catch (Migration.MigrationException e) {
+            failed = e.getMessage(); // the target's connection lost: failing over, perhaps
+          }
+          if (failed == null) {
+            CopyHandOff.delete(from, step);
+            for (byte[] key : step) {
+              gate.settle(key);
+            }
+            m.countMoved("NOKEY".equals(reply) ? 0 : step.size()); // NOKEY: none was there
+          }
+        }
+      } finally {
+        m.moves().unlock();
+      }
+      if (failed == null) {
+        rate.moved(step.size());
+        next += step.size();
+        failures = 0;
+        continue;
+      }
+      if (++failures >= COPIES_IN_A_ROW) {
+        throw new Migration.MigrationException(
+            "copying keys to "
+                + to.describe()
+                + " failed "
+                + failures
+                + " times in a row: "
+                + failed);
+      }
+      Thread.sleep(50); // what failed at once (a primary being demoted) is not retried in a spin
+    }
+  }
+
+  /**
    * Moves one key, retrying after timeouts; when the target has it too, keeps the copy of the owner
    * before the change: the source's replaces the target's, or, undoing, the source's is deleted.
-   * {@code busy}: the key is known to be on the target (a step of it alone answered BUSYKEY).
+   * {@code busy}: the key is known to be on the target (a step of it alone answered BUSYKEY);
+   * {@code copy}: with {@code MIGRATE ... COPY}, the source keeping its copy (forward only).
    */
   private static void moveOrResolve(
-      Migration m, Migration.Host host, MigrateGate gate, Backend from, byte[] key, boolean busy)
+      Migration m,
+      Migration.Host host,
+      MigrateGate gate,
+      Backend from,
+      byte[] key,
+      boolean busy,
+      boolean copy)
       throws InterruptedException {
     boolean replace = busy && !m.undoing();
     if (busy && m.undoing()) {
@@ -117,7 +224,7 @@ final class BatchMove {
     // the timeout: each REPLACE that times out doubles its own, up to the gate's longest.
     long replaceTimeout = gate.timeoutMillis();
     for (int timeouts = 1; ; timeouts++) {
-      Object reply = migrateOne(m, host, gate, from, key, replace ? replaceTimeout : 0);
+      Object reply = migrateOne(m, host, gate, from, key, replace ? replaceTimeout : 0, copy);
       if (timedOut(reply)) {
         checkTimeouts(timeouts, gate, reply);
         if (replace) {
@@ -149,18 +256,32 @@ final class BatchMove {
     }
   }
 
-  /** Moves {@code key}; with {@code MIGRATE ... REPLACE} and at least this timeout when not 0. */
+  /**
+   * Moves {@code key}; with {@code MIGRATE ... REPLACE} and at least this timeout when not 0, with
+   * {@code COPY} when {@code copy}.
+   */
   private static Object migrateOne(
-      Migration m, Migration.Host host, MigrateGate gate, Backend from, byte[] key, long replace)
+      Migration m,
+      Migration.Host host,
+      MigrateGate gate,
+      Backend from,
+      byte[] key,
+      long replace,
+      boolean copy)
       throws InterruptedException {
     awaitTurn(m, host, gate);
-    return replace > 0
-        ? send(host, gate, from, new Replace(key, replace))
-        : send(host, gate, from, key);
+    Object what = replace > 0 ? new Replace(key, replace) : key;
+    return send(host, gate, from, copy ? new Copy(what) : what);
   }
 
   /** A single key to move with {@code MIGRATE ... REPLACE}, with at least {@code timeoutMillis}. */
   private record Replace(byte[] key, long timeoutMillis) {}
+
+  /**
+   * {@code keys} (a key, a {@link Replace}, or a list of keys) to move with {@code MIGRATE ...
+   * COPY}.
+   */
+  private record Copy(Object keys) {}
 
   /** Returns the keys of {@code step} still on {@code from}, in their order. */
   private static List<byte[]> stillOn(Backend from, List<byte[]> step) throws InterruptedException {
@@ -243,16 +364,35 @@ final class BatchMove {
   private static Object send(Migration.Host host, MigrateGate gate, Backend from, Object keys)
       throws InterruptedException {
     try {
-      Object key = keys instanceof Replace r ? r.key() : keys instanceof byte[] ? keys : "";
-      long timeout =
-          keys instanceof Replace r
-              ? Math.max(r.timeoutMillis(), gate.timeoutMillis())
-              : gate.timeoutMillis();
-      List<Object> args = migrateArgs(host.upstream(), gate.target(), key, timeout);
-      int count = 1;
-      if (keys instanceof Replace) {
+      Object what = keys;
+      boolean copy = false;
+      boolean replace = false;
+      long atLeast = 0;
+      if (what instanceof Copy c) {
+        copy = true;
+        what = c.keys();
+      }
+      if (what instanceof Replace r) {
+        replace = true;
+        atLeast = r.timeoutMillis();
+        what = r.key();
+      }
+      Object key = what instanceof byte[] ? what : "";
+      long timeout = Math.max(atLeast, gate.timeoutMillis());
+      List<Object> args;
+      try {
+        args = migrateArgs(host.upstream(), gate.target(), key, timeout);
+      } catch (Values.BackendException e) {
+        throw new Migration.MigrationException(e.getMessage()); // no primary known: retried
+      }
+      if (copy) {
+        args.add("COPY");
+      }
+      if (replace) {
         args.add("REPLACE");
-      } else if (keys instanceof List<?> list) {
+      }
+      int count = 1;
+      if (what instanceof List<?> list) {
         args.add("KEYS");
         args.addAll(list);
         count = list.size();
@@ -264,7 +404,7 @@ final class BatchMove {
           // Before the gate closes: no request for these keys may then be served by the source.
           if (key instanceof byte[] one) {
             gate.unsettle(one);
-          } else if (keys instanceof List<?> list) {
+          } else if (what instanceof List<?> list) {
             for (Object k : list) {
               gate.unsettle((byte[]) k);
             }

@@ -35,7 +35,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>the keys a MIGRATE sent in full but that timed out are unsettled until a later move of them
  *       ends: the target may still restore them from that MIGRATE, so a request must not be served
  *       by their old owner meanwhile (see {@link KeyMove}); all are settled once the target refuses
- *       connections (its process, and what it had not read, is gone).
+ *       connections (its process, and what it had not read, is gone);
+ *   <li>the keys a {@code MIGRATE ... COPY} put, or may have put, on a replica-backed target are
+ *       held until the source's copy is deleted (see {@link BatchMove}): they count as unsettled
+ *       too, but stay so when the target refuses connections, since its replica, which may have
+ *       them, can become its primary.
  * </ul>
  *
  * <p>Thread-safe: the control thread (the migration) and the I/O threads (client moves) share it.
@@ -67,6 +71,9 @@ final class MigrateGate {
 
   /** The keys sent to the target by a MIGRATE that timed out, not moved again since. */
   private final Set<ByteBuffer> unsettled = ConcurrentHashMap.newKeySet();
+
+  /** The keys a MIGRATE ... COPY sent to the target, not deleted from the source since. */
+  private final Set<ByteBuffer> copied = ConcurrentHashMap.newKeySet();
 
   // Guarded by this.
   private boolean retired;
@@ -141,10 +148,26 @@ final class MigrateGate {
     unsettled.add(ByteBuffer.wrap(key.clone()));
   }
 
+  /**
+   * {@code key} is about to be copied to the target by a MIGRATE ... COPY: no request for it may be
+   * served by its old owner until the source's copy is deleted and it is settled.
+   */
+  void copying(byte[] key) {
+    synchronized (this) {
+      if (retired) {
+        return;
+      }
+    }
+    copied.add(ByteBuffer.wrap(key.clone()));
+  }
+
   /** {@code key} was moved (or found gone) since: the target cannot restore it over a newer one. */
   void settle(byte[] key) {
     if (!unsettled.isEmpty()) {
       unsettled.remove(ByteBuffer.wrap(key));
+    }
+    if (!copied.isEmpty()) {
+      copied.remove(ByteBuffer.wrap(key));
     }
   }
 
@@ -178,9 +201,16 @@ final class MigrateGate {
     }
   }
 
-  /** Returns whether the target may still restore {@code key} from a MIGRATE that timed out. */
+  /**
+   * Returns whether the target may still restore {@code key} from a MIGRATE that timed out, or
+   * holds a copy of it that is still on the source too ({@link #copying}).
+   */
   boolean unsettled(byte[] key) {
-    return !unsettled.isEmpty() && unsettled.contains(ByteBuffer.wrap(key));
+    if (unsettled.isEmpty() && copied.isEmpty()) {
+      return false;
+    }
+    ByteBuffer k = ByteBuffer.wrap(key);
+    return unsettled.contains(k) || copied.contains(k);
   }
 
   // ---- turns
@@ -378,6 +408,7 @@ final class MigrateGate {
       retired = true;
     }
     unsettled.clear();
+    copied.clear();
     open();
   }
 }

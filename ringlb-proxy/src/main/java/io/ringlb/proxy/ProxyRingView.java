@@ -62,7 +62,8 @@ final class ProxyRingView {
                   b.failures(),
                   b.timeouts(),
                   b.ejections(),
-                  !b.down()),
+                  !b.down(),
+                  replicaReads(b)),
               error));
     }
     RingControl ring = proxy.ring();
@@ -93,5 +94,18 @@ final class ProxyRingView {
         m.rate(),
         m.seconds(),
         m.error());
+  }
+
+  /** The reads each replica of {@code b} served, by address; empty when it reads none. */
+  private static java.util.Map<String, Long> replicaReads(Backend b) {
+    ReplicaReads reads = b.replicaReads();
+    if (reads == null) {
+      return java.util.Map.of();
+    }
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    for (Backend replica : reads.all()) {
+      out.put(replica.address(), replica.requests());
+    }
+    return out;
   }
 }

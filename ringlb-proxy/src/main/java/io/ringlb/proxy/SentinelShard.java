@@ -11,10 +11,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class SentinelShard {
 
   /**
-   * A replica as Sentinel and the primary report it: lag in seconds since its last ack and in bytes
-   * behind the primary's offset, -1 when unknown.
+   * A replica as Sentinel and the primary report it: up (to read from), lag in seconds since its
+   * last ack and in bytes behind the primary's offset (-1 when unknown), and whether Sentinel could
+   * promote it (not down, its own link to it up; its link to the primary may be down).
    */
-  record Replica(String host, int port, boolean up, long lagSeconds, long lagBytes) {
+  record Replica(
+      String host, int port, boolean up, long lagSeconds, long lagBytes, boolean promotable) {
     String address() {
       return host + ":" + port;
     }
@@ -136,6 +138,11 @@ final class SentinelShard {
 
   List<Replica> replicas() {
     return replicas;
+  }
+
+  /** How many replicas Sentinel could promote, were the primary to fail. */
+  int promotableReplicas() {
+    return (int) replicas.stream().filter(Replica::promotable).count();
   }
 
   /** The replicas Sentinel reports up, for reads. */

@@ -240,15 +240,15 @@ final class Sentinels {
                 String host = m.get("ip");
                 int port = (int) number(m.get("port"));
                 String flags = String.valueOf(m.get("flags"));
-                boolean up =
+                boolean promotable =
                     !flags.contains("s_down")
                         && !flags.contains("o_down")
-                        && !flags.contains("disconnected")
-                        && "ok".equals(m.get("master-link-status"));
+                        && !flags.contains("disconnected");
+                boolean up = promotable && "ok".equals(m.get("master-link-status"));
                 long[] l = lag.get(host + ":" + port);
                 replicas.add(
                     new SentinelShard.Replica(
-                        host, port, up, l == null ? -1 : l[0], l == null ? -1 : l[1]));
+                        host, port, up, l == null ? -1 : l[0], l == null ? -1 : l[1], promotable));
               }
               shard.replicas(replicas);
             });

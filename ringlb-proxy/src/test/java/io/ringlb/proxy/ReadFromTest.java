@@ -46,6 +46,7 @@ class ReadFromTest {
             .port(0)
             .threads(2)
             .requestTimeout(Duration.ofSeconds(3))
+            .http(new io.ringlb.server.http.HttpSettings("127.0.0.1", 0, false))
             .readFrom(readFrom);
     for (String s : sentinel.sentinelAddresses()) {
       b.sentinel(s);
@@ -172,11 +173,32 @@ class ReadFromTest {
       assertThat(calls(sentinel.primary(1), "get")).isEqualTo(primaryGets[1] + 1);
     }
     String n = nodes();
+    java.util.List<io.ringlb.server.testing.PrometheusText.Sample> metrics =
+        io.ringlb.server.testing.PrometheusText.parse(
+            io.ringlb.server.http.Http.get(proxy.httpAddress(), "/metrics").body());
     for (int shard = 0; shard < 2; shard++) {
       assertThat(n)
           .contains(upReplica(shard))
           .contains("/reads=" + 2 * expected[shard] + " read_from=replica-preferred");
+      // The same count in /metrics, per backend and replica; none for the primary's address.
+      assertThat(
+              io.ringlb.server.testing.PrometheusText.value(
+                  metrics,
+                  "ringlb_backend_replica_reads_total",
+                  java.util.Map.of(
+                      "server",
+                      Integer.toString(shard),
+                      "replica",
+                      sentinel.replica(shard).address())))
+          .as("ringlb_backend_replica_reads_total of shard %d's replica", shard)
+          .isEqualTo(2 * expected[shard]);
     }
+    assertThat(
+            metrics.stream()
+                .filter(x -> x.name().equals("ringlb_backend_replica_reads_total"))
+                .count())
+        .as("series of ringlb_backend_replica_reads_total, one per replica")
+        .isEqualTo(2);
   }
 
   @Test

@@ -17,9 +17,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 
 /**
- * A failover of a shard a migration moves keys from, during RING ADD and during RING REMOVE: the
- * migration stalls while the shard has no primary and resumes against the new one, and at the end
- * every key is on exactly one primary, with its value.
+ * A failover of a shard a migration moves keys from, during RING ADD and during RING REMOVE, and of
+ * the shard it moves keys to during RING ADD: the migration stalls while the shard has no primary
+ * and resumes against the new one, and at the end every key is on exactly one primary, with its
+ * value.
  */
 class SentinelRingChangeTest {
 
@@ -103,6 +104,20 @@ class SentinelRingChangeTest {
     throw new AssertionError("no migration moving keys");
   }
 
+  /** Waits (bounded) until no migration runs. */
+  private void awaitMigrationDone() throws InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    try (Jedis jedis = client()) {
+      while (System.nanoTime() < deadline) {
+        if (jedis.info("migration").contains("migrations_running:0")) {
+          return;
+        }
+        Thread.sleep(50);
+      }
+      throw new AssertionError("the migration did not end: " + jedis.info("migration"));
+    }
+  }
+
   /** Kills shard {@code i}'s primary and waits for Sentinel to name another; returns it. */
   private String failOver(int shard) throws Exception {
     RedisServer old = sentinel.primary(shard);
@@ -125,7 +140,7 @@ class SentinelRingChangeTest {
         assertThat(jedis.get("k" + i)).as("k%d", i).isEqualTo("v" + i);
       }
     }
-    System.out.printf("sentinel ring change with a failover: keys per primary %s%n", counts);
+    System.out.printf("sentinel ring change: keys per primary %s%n", counts);
   }
 
   @Test
@@ -145,6 +160,75 @@ class SentinelRingChangeTest {
           .contains("master=shard2 primary=");
     }
     assertEveryKeyOnce(0, 1, 2);
+  }
+
+  /**
+   * The shard joining fails over while keys are in flight to it: its replica is frozen and cut off
+   * from the primary (CLIENT KILL of the replication link), so what reaches the primary meanwhile
+   * is on the primary only when it is killed. A MIGRATE would have deleted those keys from their
+   * source (lost); copied, waited for and only then deleted, they are still on the source and move
+   * to the new primary.
+   */
+  @Test
+  @Timeout(120)
+  void failoverOfTheTargetDuringRingAdd_losesAndDoublesNoKey() throws Exception {
+    start(2);
+    writeKeys(2);
+    CompletableFuture<Object> add = change("ADD", "2", "sentinel:shard2");
+    awaitMigrationMoving();
+    RedisServer replica = sentinel.replica(2);
+    RedisServer old = sentinel.primary(2);
+    replica.pause(); // it cannot reconnect: keys reaching the primary now are not replicated
+    try (Jedis j = old.client()) {
+      j.sendCommand(
+          redis.clients.jedis.Protocol.Command.CLIENT, "KILL", "TYPE", "replica"); // its link
+    }
+    long before = old.dbsize();
+    Thread.sleep(500); // shorter than down-after-milliseconds: the replica stays promotable
+    long inFlight = old.dbsize() - before;
+    old.kill();
+    replica.resume();
+    String next = sentinel.awaitFailover(2, old.address(), Duration.ofSeconds(30));
+    Object reply = add.get(90, TimeUnit.SECONDS);
+    if (reply instanceof Throwable t) {
+      // The joining shard had no primary for longer than the request timeout: RING ADD answered
+      // that the migration stalled and keeps retrying; it goes on against the new primary.
+      assertThat(t).hasMessageContaining("stalled").hasMessageContaining("keeps retrying");
+      awaitMigrationDone();
+    }
+    try (Jedis jedis = client()) {
+      assertThat(jedis.info("migration")).contains("migrations_running:0");
+      assertThat(new String((byte[]) ring(jedis, "NODES"), StandardCharsets.UTF_8))
+          .contains("master=shard2 primary=" + next);
+    }
+    System.out.printf(
+        "sentinel target failover: %d keys reached the joining primary with its replica cut off%n",
+        inFlight);
+    assertEveryKeyOnce(0, 1, 2);
+  }
+
+  /**
+   * RING ABORT of a RING ADD of a Sentinel shard: the keys moved are copied back to their owners
+   * before it (the undoing migration copies, waits for the replicas, then deletes), each once.
+   */
+  @Test
+  @Timeout(120)
+  void abortOfARingAddOfASentinelShard_movesEveryKeyBackOnce() throws Exception {
+    start(2);
+    writeKeys(2);
+    CompletableFuture<Object> add = change("ADD", "2", "sentinel:shard2");
+    awaitMigrationMoving();
+    try (Jedis jedis = client()) {
+      Object reply = ring(jedis, "ABORT");
+      String text = reply instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : "" + reply;
+      assertThat(text).as("RING ABORT's reply").startsWith("aborted add 2");
+    }
+    assertThat(String.valueOf(add.get(60, TimeUnit.SECONDS))).contains("aborted");
+    awaitMigrationDone();
+    assertThat(sentinel.primary(2).dbsize())
+        .as("keys left on the shard whose add was aborted")
+        .isZero();
+    assertEveryKeyOnce(0, 1);
   }
 
   @Test

@@ -125,9 +125,34 @@ public record RingView(
    * @param timeouts requests that waited past the request timeout
    * @param ejections times it was ejected from the ring (its keys routed to the next owners)
    * @param up whether its last request reached it
+   * @param replicaReads the reads each of its replicas served ({@code read-from}), by replica
+   *     address; empty when it reads no replica
    */
   public record BackendCounters(
-      long requests, long errorReplies, long failures, long timeouts, long ejections, boolean up) {}
+      long requests,
+      long errorReplies,
+      long failures,
+      long timeouts,
+      long ejections,
+      boolean up,
+      java.util.Map<String, Long> replicaReads) {
+
+    /** Copies the replicas' reads. */
+    public BackendCounters {
+      replicaReads = java.util.Map.copyOf(replicaReads);
+    }
+
+    /** The counters of a backend that reads no replica. */
+    public BackendCounters(
+        long requests,
+        long errorReplies,
+        long failures,
+        long timeouts,
+        long ejections,
+        boolean up) {
+      this(requests, errorReplies, failures, timeouts, ejections, up, java.util.Map.of());
+    }
+  }
 
   /**
    * A stretch of the 32-bit hash space, from {@code start} (included) to {@code end} (excluded),

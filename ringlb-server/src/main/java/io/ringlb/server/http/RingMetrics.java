@@ -119,6 +119,20 @@ final class RingMetrics {
         "ringlb_backend_ejections_total",
         "Times the backend was ejected (failed over: its keys routed to the next owners)",
         RingView.BackendCounters::ejections);
+    CounterWithCallback.builder()
+        .name("ringlb_backend_replica_reads_total")
+        .help("Reads of one key a replica of the backend served (read-from), per replica address")
+        .labelNames("server", "replica")
+        .callback(
+            cb -> {
+              for (RingView.Server s : view.servers()) {
+                if (s.backend() != null) {
+                  String id = Integer.toString(s.id());
+                  s.backend().replicaReads().forEach((replica, n) -> cb.call(n, id, replica));
+                }
+              }
+            })
+        .register(registry);
     gauge(
         registry,
         "ringlb_migration_running",
