@@ -82,7 +82,7 @@ final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake
     this.timeoutNanos = upstream.requestTimeoutNanos();
     Durability d = upstream.durability();
     this.waits = d.replicated() ? new ReplicaWaits(backend, d) : null;
-    this.replies = new ReplySlots(backend);
+    this.replies = new ReplySlots(backend::recordSuccess, backend::countErrorReply);
   }
 
   /** Returns whether the connection speaks RESP3 (it said HELLO 3 when opened). */

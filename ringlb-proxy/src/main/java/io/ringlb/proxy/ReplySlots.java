@@ -9,24 +9,26 @@ import java.util.ArrayDeque;
 
 /**
  * The replies one {@link BackendConnection} waits for: the {@link Pending}s of what it sent or
- * queued, oldest first, and the reply being assembled; each whole reply completes the head and
- * counts on the backend.
+ * queued, oldest first, and the reply being assembled; each whole reply completes the head and is
+ * counted (and an error reply again).
  *
  * <p>Values come from netty-codec-redis's {@code RedisDecoder}, assembled by a {@link
  * ReplyAssembler}, or whole from a {@link Resp3FrameDecoder} on a RESP3 connection.
  */
 final class ReplySlots {
 
-  private final Backend backend;
+  private final Runnable onReply;
+  private final Runnable onErrorReply;
 
   /** Requests sent or queued, oldest first; each reply completes the head. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
 
   private final ReplyAssembler assembler = new ReplyAssembler(Unpooled.buffer(256));
 
-  /** The reply slots of a connection to {@code backend}, whose counters the replies move. */
-  ReplySlots(Backend backend) {
-    this.backend = backend;
+  /** Reply slots that run {@code onReply} for each reply, and {@code onErrorReply} for an error. */
+  ReplySlots(Runnable onReply, Runnable onErrorReply) {
+    this.onReply = onReply;
+    this.onErrorReply = onErrorReply;
   }
 
   void add(Pending p) {
@@ -93,17 +95,17 @@ final class ReplySlots {
       return true;
     }
     waiting.poll();
-    backend.recordSuccess();
+    onReply.run();
     if (p.raw()) {
       ByteBuf reply = assembler.bytes();
       if (reply.getByte(reply.readerIndex()) == '-') {
-        backend.countErrorReply();
+        onErrorReply.run();
       }
       p.completeRaw(reply);
     } else {
       RedisMessage reply = assembler.message();
       if (reply instanceof ErrorRedisMessage) {
-        backend.countErrorReply();
+        onErrorReply.run();
       }
       p.complete(reply);
     }
@@ -125,9 +127,9 @@ final class ReplySlots {
         return false;
       }
       waiting.poll();
-      backend.recordSuccess();
+      onReply.run();
       if (type == '-' || type == '!') {
-        backend.countErrorReply();
+        onErrorReply.run();
       }
       if (p.raw()) {
         p.completeRaw(frame);
