@@ -234,7 +234,7 @@ public final class ProxyConfig {
    * @throws IllegalArgumentException naming {@code where} and the text if it is none of those
    */
   public static Duration parseDuration(String text, String where) {
-    return ConfigFile.duration(text, where);
+    return Durations.duration(text, where);
   }
 
   /** The file recording the ring and any running migration, or null to keep them in memory. */
