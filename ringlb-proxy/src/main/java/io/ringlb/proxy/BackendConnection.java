@@ -261,13 +261,20 @@ final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake
     verifying = false;
     generation++;
     connecting = false;
-    replies.dropChecks();
+    dropChecks();
     if (ch != null) {
       ch.close();
     }
     replies.resetAssembler();
     if (!replies.isEmpty()) {
       connect();
+    }
+  }
+
+  /** Removes the AUTH and ROLE checks at the head of the queue: nothing else was sent. */
+  private void dropChecks() {
+    while (replies.peek() instanceof BackendHandshake.Check) {
+      replies.poll();
     }
   }
 
@@ -426,7 +433,7 @@ final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake
     channel = null;
     verifying = false;
     generation++;
-    replies.dropChecks();
+    dropChecks();
     replies.resetAssembler();
     ch.close();
     String error =

@@ -55,13 +55,6 @@ final class ReplySlots {
     return waiting.size();
   }
 
-  /** Removes the AUTH and ROLE checks at the head of the queue: nothing else was sent. */
-  void dropChecks() {
-    while (waiting.peek() instanceof BackendHandshake.Check) {
-      waiting.poll();
-    }
-  }
-
   /** Forgets the reply being assembled: the channel it came on is gone. */
   void resetAssembler() {
     assembler.reset();
