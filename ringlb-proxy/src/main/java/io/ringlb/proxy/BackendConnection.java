@@ -2,19 +2,15 @@ package io.ringlb.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisDecoder;
-import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.ringlb.server.TurnFlusher;
 import java.net.ConnectException;
-import java.util.ArrayDeque;
 
 /**
  * One pipelined connection to a redis-server, owned by one event loop.
@@ -39,7 +35,7 @@ import java.util.ArrayDeque;
  * as they came, or are read with {@link Resp3Reader}; a push that is no reply (client tracking) is
  * dropped.
  */
-final class BackendConnection implements TurnFlusher.Flushable {
+final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake.Outcome {
 
   /** How long requests fail fast after a failed connect before the next connect attempt. */
   private static final long RETRY_AFTER_FAILURE_NANOS = 250_000_000L;
@@ -67,7 +63,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
   private boolean verifying;
 
   /** Requests sent or queued, oldest first; each reply completes the head. */
-  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  private final ReplySlots replies;
 
   /** Commands encoded since the last flush (while connecting: since the start). */
   private ByteBuf out;
@@ -75,7 +71,6 @@ final class BackendConnection implements TurnFlusher.Flushable {
   /** With {@code durability: replicated}: the writes waiting for their WAIT; else null. */
   private final ReplicaWaits waits;
 
-  private final ReplyAssembler assembler = new ReplyAssembler(Unpooled.buffer(256));
   private boolean dirty;
 
   /** A connection to {@code backend} of {@code worker}'s, speaking RESP3 when {@code resp3}. */
@@ -87,6 +82,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
     this.timeoutNanos = upstream.requestTimeoutNanos();
     Durability d = upstream.durability();
     this.waits = d.replicated() ? new ReplicaWaits(backend, d) : null;
+    this.replies = new ReplySlots(backend::recordSuccess, backend::countErrorReply);
   }
 
   /** Returns whether the connection speaks RESP3 (it said HELLO 3 when opened). */
@@ -178,7 +174,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
       pending.deadline(request.deadline());
     }
     pending.end(out.writerIndex());
-    waiting.add(pending);
+    replies.add(pending);
     backend.countRequest();
     if (!dirty && channel != null) {
       dirty = true;
@@ -198,7 +194,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
         Pending w = waits.follow(o);
         w.deadline(System.nanoTime() + timeoutNanos);
         w.end(o.writerIndex());
-        waiting.add(w);
+        replies.add(w);
       }
       out = null;
       ch.writeAndFlush(o, ch.voidPromise());
@@ -231,7 +227,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
    */
   private void await(String error) {
     downError = error;
-    if (waiting.isEmpty() || closed) {
+    if (replies.isEmpty() || closed) {
       return;
     }
     awaiting = true;
@@ -269,16 +265,16 @@ final class BackendConnection implements TurnFlusher.Flushable {
     if (ch != null) {
       ch.close();
     }
-    assembler.reset();
-    if (!waiting.isEmpty()) {
+    replies.resetAssembler();
+    if (!replies.isEmpty()) {
       connect();
     }
   }
 
   /** Removes the AUTH and ROLE checks at the head of the queue: nothing else was sent. */
   private void dropChecks() {
-    while (waiting.peek() instanceof Check) {
-      waiting.poll();
+    while (replies.peek() instanceof BackendHandshake.Check) {
+      replies.poll();
     }
   }
 
@@ -322,30 +318,9 @@ final class BackendConnection implements TurnFlusher.Flushable {
       return;
     }
     channel = ch;
-    Pending hello = null;
-    if (resp3) {
-      // After AUTH (Upstream wrote it first), before ROLE and every request.
-      ch.write(Resp.command("HELLO", "3"), ch.voidPromise());
-      hello = new Refusal("RESP3 (HELLO 3)", false);
-      hello.deadline(System.nanoTime() + timeoutNanos);
-    }
-    if (backend.managed()) {
-      // Nothing is sent until the server says it is the primary: a stale one gets no write.
-      verifying = true;
-      ch.writeAndFlush(Resp.command("ROLE"), ch.voidPromise());
-      Pending role = new RoleCheck(ch);
-      role.deadline(System.nanoTime() + timeoutNanos);
-      waiting.addFirst(role);
-    }
-    if (hello != null) {
-      waiting.addFirst(hello);
-    }
-    if (upstream.authenticates()) {
-      // Upstream wrote AUTH first: its reply comes before those of the requests queued.
-      Pending check = new Refusal("the password", true);
-      check.deadline(System.nanoTime() + timeoutNanos);
-      waiting.addFirst(check);
-    }
+    verifying =
+        BackendHandshake.start(
+            ch, resp3, backend.managed(), upstream.authenticates(), timeoutNanos, replies, this);
     dirty = false;
     flush();
     ch.flush();
@@ -353,11 +328,11 @@ final class BackendConnection implements TurnFlusher.Flushable {
 
   /** Fails requests that waited past their deadline; called periodically by the worker. */
   void checkTimeouts(long now) {
-    Pending head = waiting.peek();
+    Pending head = replies.peek();
     if (head != null && channel == null && backend.managed()) {
       // Nothing sent: each request waits its own time for a primary.
       while (head != null && now - head.deadline() > 0) {
-        waiting.poll();
+        replies.poll();
         backend.countTimeout();
         if (out != null) {
           out.readerIndex(head.end());
@@ -369,7 +344,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
                 + " (waited "
                 + upstream.requestTimeoutMillis()
                 + " ms)");
-        head = waiting.peek();
+        head = replies.peek();
       }
       if (head == null && out != null) {
         out.release();
@@ -415,7 +390,7 @@ final class BackendConnection implements TurnFlusher.Flushable {
   }
 
   private void failAll(String error) {
-    assembler.reset();
+    replies.resetAssembler();
     if (waits != null) {
       waits.reset();
     }
@@ -423,14 +398,11 @@ final class BackendConnection implements TurnFlusher.Flushable {
       out.release();
       out = null;
     }
-    Pending p;
-    while ((p = waiting.poll()) != null) {
-      p.fail(error);
-    }
+    replies.failAll(error);
   }
 
   int queued() {
-    return waiting.size();
+    return replies.size();
   }
 
   /** Returns whether the connection is up now (the next request goes on the same channel). */
@@ -438,87 +410,45 @@ final class BackendConnection implements TurnFlusher.Flushable {
     return channel != null && !verifying;
   }
 
-  /** A reply the connection asked for itself (AUTH, ROLE), before any request. */
-  private abstract static class Check extends Pending {}
-
-  /** The answer to AUTH or {@code HELLO 3}: a server that refuses it gets no request. */
-  private final class Refusal extends Check {
-    private final String what;
-    private final boolean login;
-
-    /** {@code login}: the check of the login, whose refusal the upstream hears of (fencing). */
-    Refusal(String what, boolean login) {
-      this.what = what;
-      this.login = login;
+  @Override
+  public void refused(String what, boolean login, String error) {
+    if (login) {
+      upstream.loginRefused();
     }
-
-    @Override
-    void complete(RedisMessage reply) {
-      if (reply instanceof ErrorRedisMessage error) {
-        if (login) {
-          upstream.loginRefused();
-        }
-        abandon("ERR ringlb: " + backend.describe() + " refused " + what + ": " + error.content());
-      }
-      ReferenceCountUtil.release(reply);
-    }
-
-    @Override
-    void fail(String error) {}
+    abandon("ERR ringlb: " + backend.describe() + " refused " + what + ": " + error);
   }
 
   /** Sends the requests queued once the server says it is the primary; otherwise waits again. */
-  private final class RoleCheck extends Check {
-    private final Channel ch;
-
-    RoleCheck(Channel ch) {
-      this.ch = ch;
+  @Override
+  public void roleSaid(Channel ch, String said) {
+    if (channel != ch) {
+      return;
     }
-
-    @Override
-    void complete(RedisMessage reply) {
-      Object role;
-      try {
-        role = Values.toValue(reply);
-      } finally {
-        ReferenceCountUtil.release(reply);
-      }
-      if (channel != ch) {
-        return;
-      }
-      String said =
-          role instanceof java.util.List<?> l && !l.isEmpty() && l.get(0) instanceof byte[] b
-              ? new String(b, java.nio.charset.StandardCharsets.US_ASCII)
-              : String.valueOf(role);
-      if ("master".equals(said)) {
-        verifying = false;
-        flush();
-        return;
-      }
-      // A stale primary (now a replica, or not answering ROLE): keep the requests, look again.
-      channel = null;
+    if ("master".equals(said)) {
       verifying = false;
-      generation++;
-      dropChecks();
-      assembler.reset();
-      ch.close();
-      String error =
-          "ERR ringlb: "
-              + backend.describe()
-              + " has no primary: "
-              + backend.target().address()
-              + " says it is "
-              + said;
-      backend.recordFailure(error);
-      SentinelShard s = backend.shard();
-      if (s != null) {
-        s.refreshSoon();
-      }
-      await(error);
+      flush();
+      return;
     }
-
-    @Override
-    void fail(String error) {}
+    // A stale primary (now a replica, or not answering ROLE): keep the requests, look again.
+    channel = null;
+    verifying = false;
+    generation++;
+    dropChecks();
+    replies.resetAssembler();
+    ch.close();
+    String error =
+        "ERR ringlb: "
+            + backend.describe()
+            + " has no primary: "
+            + backend.target().address()
+            + " says it is "
+            + said;
+    backend.recordFailure(error);
+    SentinelShard s = backend.shard();
+    if (s != null) {
+      s.refreshSoon();
+    }
+    await(error);
   }
 
   /**
@@ -537,66 +467,9 @@ final class BackendConnection implements TurnFlusher.Flushable {
         ReferenceCountUtil.release(msg);
         return;
       }
-      if (msg instanceof ByteBuf frame) {
-        frame(frame);
-        return;
-      }
-      Pending p = waiting.peek();
-      if (p == null) {
-        ReferenceCountUtil.release(msg);
+      boolean asked = msg instanceof ByteBuf frame ? replies.frame(frame) : replies.read(msg);
+      if (!asked) {
         abandon("ERR ringlb: " + backend.describe() + " sent a reply nobody asked for");
-        return;
-      }
-      boolean done;
-      try {
-        done = assembler.feed(msg, p.raw());
-      } finally {
-        ReferenceCountUtil.release(msg);
-      }
-      if (!done) {
-        return;
-      }
-      waiting.poll();
-      backend.recordSuccess();
-      if (p.raw()) {
-        ByteBuf reply = assembler.bytes();
-        if (reply.getByte(reply.readerIndex()) == '-') {
-          backend.countErrorReply();
-        }
-        p.completeRaw(reply);
-      } else {
-        RedisMessage reply = assembler.message();
-        if (reply instanceof ErrorRedisMessage) {
-          backend.countErrorReply();
-        }
-        p.complete(reply);
-      }
-    }
-
-    /** A whole RESP3 reply from {@link Resp3FrameDecoder}; released here. */
-    private void frame(ByteBuf frame) {
-      try {
-        byte type = frame.getByte(frame.readerIndex());
-        if (type == '>') {
-          return; // out of band (client tracking), not the reply of a request
-        }
-        Pending p = waiting.peek();
-        if (p == null) {
-          abandon("ERR ringlb: " + backend.describe() + " sent a reply nobody asked for");
-          return;
-        }
-        waiting.poll();
-        backend.recordSuccess();
-        if (type == '-' || type == '!') {
-          backend.countErrorReply();
-        }
-        if (p.raw()) {
-          p.completeRaw(frame);
-        } else {
-          p.complete(Resp3Reader.read(frame));
-        }
-      } finally {
-        frame.release();
       }
     }
 

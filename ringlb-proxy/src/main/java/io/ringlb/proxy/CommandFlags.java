@@ -1,6 +1,7 @@
 package io.ringlb.proxy;
 
 import io.ringlb.server.CommandSpec;
+import io.ringlb.server.ReadOnlyCommands;
 import java.util.Set;
 
 /**
@@ -109,90 +110,6 @@ final class CommandFlags {
           "xreadgroup");
 
   /**
-   * The routed commands Redis flags {@code readonly} in COMMAND INFO (checked against redis-server
-   * by a test): those of one key may be read from a replica ({@code read-from}).
-   */
-  private static final Set<String> READS =
-      Set.of(
-          "get",
-          "strlen",
-          "getrange",
-          "substr",
-          "getbit",
-          "bitcount",
-          "bitpos",
-          "bitfield_ro",
-          "expiretime",
-          "pexpiretime",
-          "ttl",
-          "pttl",
-          "type",
-          "dump",
-          "hget",
-          "hmget",
-          "hlen",
-          "hstrlen",
-          "hkeys",
-          "hvals",
-          "hgetall",
-          "hexists",
-          "hscan",
-          "hrandfield",
-          "llen",
-          "lindex",
-          "lrange",
-          "lpos",
-          "scard",
-          "sismember",
-          "smismember",
-          "smembers",
-          "srandmember",
-          "sscan",
-          "zcard",
-          "zscore",
-          "zmscore",
-          "zrank",
-          "zrevrank",
-          "zrange",
-          "zrevrange",
-          "zrangebyscore",
-          "zrevrangebyscore",
-          "zrangebylex",
-          "zrevrangebylex",
-          "zcount",
-          "zlexcount",
-          "zrandmember",
-          "zscan",
-          "geopos",
-          "geodist",
-          "geohash",
-          "geosearch",
-          "georadius_ro",
-          "georadiusbymember_ro",
-          "xlen",
-          "xrange",
-          "xrevrange",
-          "xpending",
-          "sort_ro",
-          "lcs",
-          "sinter",
-          "sunion",
-          "sdiff",
-          "pfcount",
-          "zunion",
-          "zinter",
-          "zdiff",
-          "zintercard",
-          "sintercard",
-          "eval_ro",
-          "evalsha_ro",
-          "fcall_ro",
-          "mget",
-          "exists",
-          "touch",
-          "xread");
-
-  /**
    * Commands Redis flags neither way that may write all the same (a script decides, or a
    * subcommand): counted as writes for durability, never read from a replica.
    */
@@ -208,7 +125,7 @@ final class CommandFlags {
     if (WRITES.contains(name)) {
       return CommandSpec.WRITE;
     }
-    if (READS.contains(name)) {
+    if (ReadOnlyCommands.contains(name)) {
       return CommandSpec.READONLY;
     }
     return MAY_WRITE.contains(name) ? MAY_WRITE_FLAG : "";

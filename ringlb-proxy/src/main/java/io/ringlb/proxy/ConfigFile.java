@@ -1,5 +1,7 @@
 package io.ringlb.proxy;
 
+import static io.ringlb.proxy.Durations.duration;
+
 import io.ringlb.server.ServerConfig;
 import io.ringlb.server.User;
 import io.ringlb.server.UserRole;
@@ -9,16 +11,12 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -370,24 +368,6 @@ final class ConfigFile {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(where + " must be a whole number, not '" + value + "'");
     }
-  }
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
-
-  /** Parses {@code 250ms}, {@code 3s}, {@code 2m} or a bare number of milliseconds. */
-  static Duration duration(Object value, String where) {
-    Matcher m = DURATION.matcher(String.valueOf(value).trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          where + " must be a duration such as 500ms, 3s or 1m, not '" + value + "'");
-    }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "ms" : m.group(2);
-    return switch (unit) {
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofMillis(n);
-    };
   }
 
   private static String firstLine(String message) {

@@ -59,7 +59,7 @@ public record Durability(Mode mode, int minReplicas, Duration timeout) {
 
   /** Parses a timeout such as {@code 500ms} or {@code 1s}, as {@code --durability-timeout}. */
   public static Duration parseTimeout(String text) {
-    return ConfigFile.duration(text, "--durability-timeout");
+    return Durations.duration(text, "--durability-timeout");
   }
 
   /** Returns whether writes wait for replicas. */

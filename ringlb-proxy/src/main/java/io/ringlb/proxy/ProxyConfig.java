@@ -27,9 +27,6 @@ import java.util.TreeMap;
  */
 public final class ProxyConfig {
 
-  /** MIGRATE's timeout in a migration step unless set. */
-  private static final Duration DEFAULT_MIGRATION_TIMEOUT = Duration.ofMillis(100);
-
   private final String bindHost;
   private final int port;
   private final String placement;
@@ -237,7 +234,7 @@ public final class ProxyConfig {
    * @throws IllegalArgumentException naming {@code where} and the text if it is none of those
    */
   public static Duration parseDuration(String text, String where) {
-    return ConfigFile.duration(text, where);
+    return Durations.duration(text, where);
   }
 
   /** The file recording the ring and any running migration, or null to keep them in memory. */
@@ -327,24 +324,13 @@ public final class ProxyConfig {
   }
 
   /** Collects settings and checks them in {@link #build()}. */
-  public static final class Builder {
+  public static final class Builder extends BackendSettings<Builder> {
     private String bindHost = "127.0.0.1";
     private int port = 6380;
     private String placement;
     private String hashTag;
-    private final Map<Integer, BackendSpec> backends = new TreeMap<>();
-    private Duration connectTimeout = Duration.ofSeconds(1);
-    private Duration requestTimeout = Duration.ofSeconds(3);
     private String requirePass;
-    private String backendPassword;
-    private int poolSize = 1;
     private int threads;
-    private int ejectAfterFailures;
-    private Duration ejectRetry = Duration.ofSeconds(30);
-    private int migrationBatch = 100;
-    private int migrationRate;
-    private Duration migrationTimeout = DEFAULT_MIGRATION_TIMEOUT;
-    private Duration forceAfter = Duration.ofSeconds(30);
     private Path stateFile;
     private ClusterSpec cluster;
     private int maxClients = ServerConfig.DEFAULT_MAX_CLIENTS;
@@ -352,41 +338,12 @@ public final class ProxyConfig {
     private long protoMaxBulkLen = ServerConfig.DEFAULT_PROTO_MAX_BULK_LEN;
     private long maxMemoryClients = ServerConfig.defaultMaxMemoryClients();
     private Users users = Users.none();
-    private List<String> allowBackends;
-    private final List<BackendSpec> sentinels = new ArrayList<>();
     private HttpSettings http;
-    private Durability durability = Durability.ASYNC;
-    private ReadFrom readFrom = ReadFrom.PRIMARY;
-
-    /** Sets where reads of one key go on Sentinel-managed shards (default: the primaries). */
-    public Builder readFrom(ReadFrom r) {
-      this.readFrom = Objects.requireNonNull(r, "read-from");
-      return this;
-    }
-
-    /** Sets when writes are acknowledged (default {@link Durability#ASYNC}). */
-    public Builder durability(Durability d) {
-      this.durability = Objects.requireNonNull(d, "durability");
-      return this;
-    }
 
     private Builder() {}
 
-    /** Adds a Redis Sentinel, {@code HOST:PORT}, to ask for the primaries of managed shards. */
-    public Builder sentinel(String address) {
-      BackendSpec s = BackendSpec.parseAddress(0, address, "sentinel '" + address + "'");
-      for (BackendSpec known : sentinels) {
-        if (known.address().equals(s.address())) {
-          throw new IllegalArgumentException("sentinel " + s.address() + " is given twice");
-        }
-      }
-      sentinels.add(s);
-      return this;
-    }
-
-    /** Removes every sentinel given so far. */
-    public Builder clearSentinels() {
-      sentinels.clear();
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -405,16 +362,6 @@ public final class ProxyConfig {
     /** Sets the role of the {@code default} user (admin unless set). */
     public Builder defaultRole(UserRole role) {
       this.users = users.withDefaultRole(role);
-      return this;
-    }
-
-    /** Allows backends at {@code entry}: a host, address or CIDR network, optional port. */
-    public Builder allowBackend(String entry) {
-      BackendAllowList.check(entry, "allow-backends");
-      if (allowBackends == null) {
-        allowBackends = new ArrayList<>();
-      }
-      allowBackends.add(entry.trim());
       return this;
     }
 
@@ -460,68 +407,9 @@ public final class ProxyConfig {
       return this;
     }
 
-    /** Adds a backend given as {@code ID=HOST:PORT}. */
-    public Builder backend(String assignment) {
-      return backend(BackendSpec.parseAssignment(assignment));
-    }
-
-    /** Adds a backend. */
-    public Builder backend(BackendSpec spec) {
-      if (backends.containsKey(spec.id())) {
-        throw new IllegalArgumentException(
-            "backend "
-                + spec.id()
-                + " is given twice ("
-                + backends.get(spec.id()).address()
-                + " and "
-                + spec.address()
-                + ")");
-      }
-      backends.put(spec.id(), spec);
-      return this;
-    }
-
-    /** Adds a backend. */
-    public Builder backend(int id, String host, int port) {
-      return backend(new BackendSpec(id, host, port));
-    }
-
-    /** Removes every backend given so far. */
-    public Builder clearBackends() {
-      backends.clear();
-      return this;
-    }
-
-    /** Sets the connect timeout. */
-    public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = positive(timeout, "connect timeout");
-      return this;
-    }
-
-    /** Sets the request timeout. */
-    public Builder requestTimeout(Duration timeout) {
-      this.requestTimeout = positive(timeout, "request timeout");
-      return this;
-    }
-
     /** Requires clients to AUTH with {@code password} (null: no password). */
     public Builder requirePass(String password) {
       this.requirePass = password;
-      return this;
-    }
-
-    /** Sets the password sent to each backend (null: none). */
-    public Builder backendPassword(String password) {
-      this.backendPassword = password;
-      return this;
-    }
-
-    /** Sets the connections to each backend per I/O thread. */
-    public Builder poolSize(int size) {
-      if (size < 1 || size > 64) {
-        throw new IllegalArgumentException("pool must be from 1 to 64: " + size);
-      }
-      this.poolSize = size;
       return this;
     }
 
@@ -531,52 +419,6 @@ public final class ProxyConfig {
         throw new IllegalArgumentException("threads must be from 0 to 256: " + threads);
       }
       this.threads = threads;
-      return this;
-    }
-
-    /** Ejects a backend after this many consecutive failures; 0 never ejects. */
-    public Builder ejectAfterFailures(int failures) {
-      if (failures < 0) {
-        throw new IllegalArgumentException(
-            "eject.after-failures must not be negative: " + failures);
-      }
-      this.ejectAfterFailures = failures;
-      return this;
-    }
-
-    /** Sets how long an ejected backend stays out. */
-    public Builder ejectRetry(Duration retry) {
-      this.ejectRetry = positive(retry, "eject retry");
-      return this;
-    }
-
-    /** Sets the keys per migration batch. */
-    public Builder migrationBatch(int batch) {
-      if (batch < 1 || batch > 100_000) {
-        throw new IllegalArgumentException("migration batch must be from 1 to 100000: " + batch);
-      }
-      this.migrationBatch = batch;
-      return this;
-    }
-
-    /** Limits migration to this many keys per second; 0 means no limit. */
-    public Builder migrationRate(int keysPerSecond) {
-      if (keysPerSecond < 0) {
-        throw new IllegalArgumentException("migration rate must not be negative: " + keysPerSecond);
-      }
-      this.migrationRate = keysPerSecond;
-      return this;
-    }
-
-    /** Sets how long a source may wait for the target in one MIGRATE step (default 100 ms). */
-    public Builder migrationTimeout(Duration timeout) {
-      this.migrationTimeout = positive(timeout, "migration.timeout");
-      return this;
-    }
-
-    /** Sets how long a backend must be unreachable before RING REMOVE FORCE (default 30 s). */
-    public Builder forceAfter(Duration after) {
-      this.forceAfter = positive(after, "force-after");
       return this;
     }
 
@@ -645,56 +487,8 @@ public final class ProxyConfig {
      *     durability timeout is not shorter than the request timeout
      */
     public ProxyConfig build() {
-      if (durability.replicated() && durability.timeout().compareTo(requestTimeout) >= 0) {
-        throw new IllegalArgumentException(
-            "durability timeout ("
-                + durability.timeout().toMillis()
-                + " ms) must be shorter than the request timeout ("
-                + requestTimeout.toMillis()
-                + " ms): a write waits for its replicas within its request's time");
-      }
-      if (migrationTimeout != DEFAULT_MIGRATION_TIMEOUT
-          && migrationTimeout.compareTo(requestTimeout) >= 0) {
-        throw new IllegalArgumentException(
-            "migration.timeout ("
-                + migrationTimeout.toMillis()
-                + " ms) must be shorter than timeouts.request ("
-                + requestTimeout.toMillis()
-                + " ms)");
-      }
-      for (Integer id : readFrom.backends().keySet()) {
-        BackendSpec b = backends.get(id);
-        if (b != null && !b.managed()) {
-          throw new IllegalArgumentException(
-              "backend "
-                  + id
-                  + ": read-from needs a Sentinel-managed shard (its replicas are learnt from"
-                  + " Sentinel), not "
-                  + b.address());
-        }
-      }
-      if (sentinels.isEmpty()) {
-        for (BackendSpec b : backends.values()) {
-          if (b.managed()) {
-            throw new IllegalArgumentException(
-                "backend "
-                    + b.id()
-                    + " is "
-                    + b.address()
-                    + " but no sentinel is given: add --sentinel HOST:PORT or list them under"
-                    + " 'sentinels:' in the config file");
-          }
-        }
-      }
+      check();
       return new ProxyConfig(this);
-    }
-
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive: " + d.toMillis() + " ms");
-      }
-      return d;
     }
   }
 }

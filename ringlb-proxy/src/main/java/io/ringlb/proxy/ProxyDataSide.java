@@ -127,19 +127,7 @@ final class ProxyDataSide implements DataSide {
       return CompletableFuture.completedFuture(
           withBackendVersion(ProxyInfo.info(p, t, sections, backends, replies), sections));
     }
-    CompletableFuture<?>[] counts = new CompletableFuture<?>[backends.length];
-    for (int i = 0; i < backends.length; i++) {
-      int index = i;
-      counts[i] =
-          backends[i]
-              .call("DBSIZE")
-              .handle(
-                  (n, failure) -> {
-                    replies[index] = failure == null ? n : new Values.Error(failure.getMessage());
-                    return null;
-                  });
-    }
-    return CompletableFuture.allOf(counts)
+    return ProxyInfo.askKeyCounts(backends, replies)
         .thenApply(
             done ->
                 withBackendVersion(ProxyInfo.info(p, t, sections, backends, replies), sections));

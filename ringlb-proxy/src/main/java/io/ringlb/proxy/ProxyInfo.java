@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** The texts of the proxy's INFO sections and of RING NODES / STATS / LOCATE. */
 final class ProxyInfo {
@@ -123,6 +124,26 @@ final class ProxyInfo {
   /** Returns whether one of INFO's {@code sections} shows the backends' key counts. */
   static boolean countsKeys(Set<String> sections) {
     return sections.contains("keyspace") || sections.contains("ring");
+  }
+
+  /**
+   * Asks each of {@code backends} for its DBSIZE, all at once, and puts the answer, or a {@link
+   * Values.Error}, in {@code replies} at the backend's index; completes once all have answered.
+   */
+  static CompletableFuture<Void> askKeyCounts(Backend[] backends, Object[] replies) {
+    CompletableFuture<?>[] counts = new CompletableFuture<?>[backends.length];
+    for (int i = 0; i < backends.length; i++) {
+      int index = i;
+      counts[i] =
+          backends[i]
+              .call("DBSIZE")
+              .handle(
+                  (n, failure) -> {
+                    replies[index] = failure == null ? n : new Values.Error(failure.getMessage());
+                    return null;
+                  });
+    }
+    return CompletableFuture.allOf(counts);
   }
 
   /**

@@ -4,7 +4,6 @@ import io.ringlb.server.RingArcs;
 import io.ringlb.server.RingView;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -20,19 +19,8 @@ final class ProxyRingView {
   static CompletionStage<RingView> of(ProxyContext proxy, Topology t) {
     Backend[] backends = t.backends();
     Object[] replies = new Object[backends.length];
-    CompletableFuture<?>[] counts = new CompletableFuture<?>[backends.length];
-    for (int i = 0; i < backends.length; i++) {
-      int index = i;
-      counts[i] =
-          backends[i]
-              .call("DBSIZE")
-              .handle(
-                  (n, failure) -> {
-                    replies[index] = failure == null ? n : new Values.Error(failure.getMessage());
-                    return null;
-                  });
-    }
-    return CompletableFuture.allOf(counts).thenApply(done -> view(proxy, t, backends, replies));
+    return ProxyInfo.askKeyCounts(backends, replies)
+        .thenApply(done -> view(proxy, t, backends, replies));
   }
 
   private static RingView view(

@@ -34,90 +34,12 @@ final class CommandFamily {
   private static final Set<String> SCRIPTING_COMMANDS =
       Set.of("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function");
 
-  /** Redis's read-only data commands, for a data side whose specs do not flag them. */
-  private static final Set<String> READ_COMMANDS =
-      Set.of(
-          "get",
-          "mget",
-          "strlen",
-          "getrange",
-          "substr",
-          "getbit",
-          "bitcount",
-          "bitpos",
-          "bitfield_ro",
-          "exists",
-          "type",
-          "ttl",
-          "pttl",
-          "expiretime",
-          "pexpiretime",
-          "dump",
-          "hget",
-          "hmget",
-          "hlen",
-          "hstrlen",
-          "hkeys",
-          "hvals",
-          "hgetall",
-          "hexists",
-          "hscan",
-          "hrandfield",
-          "llen",
-          "lindex",
-          "lrange",
-          "lpos",
-          "scard",
-          "sismember",
-          "smismember",
-          "smembers",
-          "srandmember",
-          "sscan",
-          "sinter",
-          "sunion",
-          "sdiff",
-          "sintercard",
-          "zcard",
-          "zscore",
-          "zmscore",
-          "zrank",
-          "zrevrank",
-          "zrange",
-          "zrevrange",
-          "zrangebyscore",
-          "zrevrangebyscore",
-          "zrangebylex",
-          "zrevrangebylex",
-          "zcount",
-          "zlexcount",
-          "zrandmember",
-          "zscan",
-          "zunion",
-          "zinter",
-          "zdiff",
-          "zintercard",
-          "pfcount",
-          "geopos",
-          "geodist",
-          "geohash",
-          "geosearch",
-          "georadius_ro",
-          "georadiusbymember_ro",
-          "xlen",
-          "xrange",
-          "xrevrange",
-          "xread",
-          "xpending",
-          "xinfo",
-          "sort_ro",
-          "lcs",
-          "scan",
-          "keys",
-          "dbsize",
-          "randomkey",
-          "memory",
-          "object",
-          "touch");
+  /**
+   * Reads besides {@link ReadOnlyCommands}' (keyless ones, and containers whose subcommands read),
+   * for a data side whose specs do not flag them.
+   */
+  private static final Set<String> OTHER_READS =
+      Set.of("xinfo", "scan", "keys", "dbsize", "randomkey", "memory", "object");
 
   private CommandFamily() {}
 
@@ -143,7 +65,9 @@ final class CommandFamily {
     if (SCRIPTING_COMMANDS.contains(command)) {
       return SCRIPTING;
     }
-    if (spec.flags().contains("readonly") || READ_COMMANDS.contains(command)) {
+    if (spec.flags().contains("readonly")
+        || ReadOnlyCommands.contains(command)
+        || OTHER_READS.contains(command)) {
       return READ;
     }
     return WRITE;

@@ -6,6 +6,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.ringlb.server.RingView;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -35,33 +36,27 @@ final class RingMetrics {
         "ringlb_ring_ready",
         "1 while the ring routes (every server owning keys reachable), else 0",
         v -> v.ready() ? 1 : 0);
-    serverGauge(registry, "ringlb_server_keys", "Keys the server holds", s -> s.keys(), false);
+    serverGauge(registry, "ringlb_server_keys", "Keys the server holds", s -> s.keys(), s -> true);
     serverGauge(
         registry,
         "ringlb_server_ring_share",
         "Fraction of the hash space the server owns",
         s -> s.ringShare(),
-        false);
+        s -> true);
     serverGauge(
         registry,
         "ringlb_server_labels",
         "The server's points on the ring",
         s -> s.labels(),
-        false);
-    GaugeWithCallback.builder()
-        .name("ringlb_server_memory_bytes")
-        .help("Estimated heap the data of an embedded server memory retains")
-        .unit(Unit.BYTES)
-        .labelNames("server")
-        .callback(
-            cb -> {
-              for (RingView.Server s : view.servers()) {
-                if (s.memoryBytes() >= 0) {
-                  cb.call(s.memoryBytes(), Integer.toString(s.id()));
-                }
-              }
-            })
-        .register(registry);
+        s -> true);
+    serverGauge(
+        registry,
+        GaugeWithCallback.builder()
+            .name("ringlb_server_memory_bytes")
+            .help("Estimated heap the data of an embedded server memory retains")
+            .unit(Unit.BYTES),
+        s -> s.memoryBytes(),
+        s -> s.memoryBytes() >= 0);
     GaugeWithCallback.builder()
         .name("ringlb_server_state")
         .help("1 for the server's state (serving, importing, draining, down), 0 for the others")
@@ -93,7 +88,7 @@ final class RingMetrics {
         "ringlb_backend_up",
         "1 when the backend answered the scrape's DBSIZE and is not ejected, else 0",
         s -> s.reachable() && !"down".equals(s.state()) ? 1 : 0,
-        true);
+        s -> s.backend() != null);
     backendCounter(
         registry,
         "ringlb_backend_requests_total",
@@ -209,15 +204,25 @@ final class RingMetrics {
       String name,
       String help,
       ToDoubleFunction<RingView.Server> value,
-      boolean backendsOnly) {
-    GaugeWithCallback.builder()
-        .name(name)
-        .help(help)
+      Predicate<RingView.Server> which) {
+    serverGauge(registry, GaugeWithCallback.builder().name(name).help(help), value, which);
+  }
+
+  /**
+   * Registers {@code gauge}, labelled {@code server}, with the value of each server {@code which}
+   * takes.
+   */
+  private void serverGauge(
+      PrometheusRegistry registry,
+      GaugeWithCallback.Builder gauge,
+      ToDoubleFunction<RingView.Server> value,
+      Predicate<RingView.Server> which) {
+    gauge
         .labelNames("server")
         .callback(
             cb -> {
               for (RingView.Server s : view.servers()) {
-                if (!backendsOnly || s.backend() != null) {
+                if (which.test(s)) {
                   cb.call(value.applyAsDouble(s), Integer.toString(s.id()));
                 }
               }
