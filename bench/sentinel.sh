@@ -11,7 +11,10 @@
 #   bench/sentinel.sh [ROUNDS] [REQUESTS]      (defaults: 3 rounds, 200000 requests)
 #
 # Environment: RINGLB_CMD (default: bin/ringlb serve), BASE_PORT (default 27400), KEYSPACE (-r,
-# 100000), DOWN_AFTER (ms, 1000).
+# 100000), DOWN_AFTER (ms, 1000), PLAIN_OVER (`plain`, the default: the plain proxy's backends are
+# the three plain redis-servers; `primaries`: they are the Sentinel shards' primaries, by address,
+# so both proxies drive the same servers with the same replication work, and what differs is the
+# proxy's Sentinel path alone).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -71,7 +74,11 @@ for ((t = 0; t < 300; t++)); do # the sentinels find each other and the replicas
 done
 ((ready)) || { echo "the sentinels did not discover each other" >&2; exit 1; }
 
-start_ringlb_proxy "$RINGLB_CMD" "$PLAIN_PROXY" "${PLAIN[@]}"
+case ${PLAIN_OVER:-plain} in
+  plain) start_ringlb_proxy "$RINGLB_CMD" "$PLAIN_PROXY" "${PLAIN[@]}" ;;
+  primaries) start_ringlb_proxy "$RINGLB_CMD" "$PLAIN_PROXY" "${PRIMARIES[@]}" ;;
+  *) echo "PLAIN_OVER must be plain or primaries: ${PLAIN_OVER}" >&2; exit 2 ;;
+esac
 PID_PLAIN=$LAST_PID
 sentinel_args=(--sentinel "127.0.0.1:${SENTINEL_PORTS[0]}" --sentinel "127.0.0.1:${SENTINEL_PORTS[1]}"
   --sentinel "127.0.0.1:${SENTINEL_PORTS[2]}" --backend 0=sentinel:shard0
@@ -120,7 +127,7 @@ median_of() { # NAME PIPELINE TEST COLUMN
   awk -v n="$1" -v p="$2" -v t="$3" -v c="$4" '$1 == n && $2 == p && $3 == t { print $c }' \
     "$RESULTS" | median
 }
-echo "redis-benchmark -c 50 -n $REQUESTS (-P 1) / $((8 * REQUESTS)) (-P 16) -r $KEYSPACE, $ROUNDS rotating rounds, medians"
+echo "redis-benchmark -c 50 -n $REQUESTS (-P 1) / $((8 * REQUESTS)) (-P 16) -r $KEYSPACE, $ROUNDS rotating rounds, medians; plain proxy over ${PLAIN_OVER:-plain}"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| test | pipeline | plain req/s | Sentinel async req/s | ratio | Sentinel replicated req/s | ratio | CPU µs/req plain | async | replicated |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
