@@ -555,6 +555,11 @@ final class ControlPlane implements RingControl, Migrations.Host {
     }
     topologies.close();
     migrations.close();
+    // A connection waiting for its backend (down, or a shard with no primary) still holds what it
+    // was asked to send: closing releases it, on each loop before the loops stop.
+    for (Backend b : topologies.current().backends()) {
+      b.closeConnections();
+    }
     control.shutdownNow();
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);
