@@ -117,12 +117,7 @@ final class Blocked {
     Backend target = t.backend(owner);
     conn = pool.acquire(target, resp3);
     if (conn == null) {
-      answerError(
-          "ERR ringlb: "
-              + target.describe()
-              + " has "
-              + worker.upstream().blockingConnections()
-              + " blocking connections open, the most limits.blocking-connections allows");
+      answerError(pool.limitReached(target, ""));
       return;
     }
     state = State.ROUTING;

@@ -153,6 +153,19 @@ final class BlockingPool {
     return opened;
   }
 
+  /**
+   * The error for a command that found every dedicated connection to {@code b} taken, {@code why}
+   * appended.
+   */
+  String limitReached(Backend b, String why) {
+    return "ERR ringlb: "
+        + b.describe()
+        + " has "
+        + worker.upstream().blockingConnections()
+        + " dedicated connections open, the most limits.blocking-connections allows"
+        + why;
+  }
+
   /** Gives {@code d} back after its command ended: kept idle, or closed. */
   void release(Dedicated d) {
     ArrayDeque<Dedicated> free = idle.computeIfAbsent(d.backend, k -> new ArrayDeque<>());

@@ -58,13 +58,7 @@ final class KeylessScript {
     Backend target = t.backend(owner);
     conn = pool.acquire(target, resp3);
     if (conn == null) {
-      answer(
-          "ERR ringlb: "
-              + target.describe()
-              + " has "
-              + worker.upstream().blockingConnections()
-              + " dedicated connections open, the most limits.blocking-connections allows"
-              + " (a script given no key runs on one of its own)");
+      answer(pool.limitReached(target, " (a script given no key runs on one of its own)"));
       return;
     }
     conn.connection()

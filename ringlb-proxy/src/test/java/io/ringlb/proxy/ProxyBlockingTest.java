@@ -501,7 +501,7 @@ class ProxyBlockingTest {
         assertThat(e.getMessage())
             .startsWith("ERR ringlb: backend ")
             .endsWith(
-                " has 2 blocking connections open, the most limits.blocking-connections allows");
+                " has 2 dedicated connections open, the most limits.blocking-connections allows");
       }
       assertThat(field(jedis.info("stats"), "blocking_refused")).isEqualTo(1L);
       assertThat(jedis.get("{b}.other")).as("other commands are served").isNull();
