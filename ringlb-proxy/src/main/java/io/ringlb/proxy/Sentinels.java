@@ -137,6 +137,105 @@ final class Sentinels {
     }
   }
 
+  /**
+   * The redis-servers of {@code master} as the sentinels say now: the primary (the answer of the
+   * highest configuration epoch) first, then every replica the best sentinel names, whatever its
+   * state; each with whether Sentinel reports it down. Asked afresh, waiting up to twice the
+   * request timeout, for fencing ({@link BackendFence}), which must reach every node of a shard.
+   *
+   * @throws java.io.IOException naming the master when no sentinel names a primary for it
+   */
+  List<ShardNode> nodes(String master) throws java.io.IOException {
+    long wait = 2 * timeoutMillis + 1000;
+    try {
+      List<CompletableFuture<Object>> asked = new ArrayList<>();
+      for (SentinelLink l : links) {
+        asked.add(l.call("SENTINEL", "MASTER", master).exceptionally(e -> e));
+      }
+      CompletableFuture.allOf(asked.toArray(new CompletableFuture<?>[0]))
+          .get(wait, TimeUnit.MILLISECONDS);
+      Map<String, String> best = null;
+      long bestEpoch = -1;
+      int bestLink = -1;
+      List<String> errors = new ArrayList<>();
+      for (int i = 0; i < asked.size(); i++) {
+        Object value = asked.get(i).join();
+        if (value instanceof List<?> list) {
+          Map<String, String> m = flatMap(list);
+          long epoch = number(m.get("config-epoch"));
+          if (m.get("ip") != null && number(m.get("port")) > 0 && epoch > bestEpoch) {
+            best = m;
+            bestEpoch = epoch;
+            bestLink = i;
+          }
+        } else {
+          errors.add(
+              links.get(i).address()
+                  + ": "
+                  + (value instanceof Values.Error err
+                      ? err.text()
+                      : value instanceof Throwable t ? message(t) : String.valueOf(value)));
+        }
+      }
+      if (best == null) {
+        throw new java.io.IOException(
+            "the primary of Sentinel shard '"
+                + master
+                + "' is unknown ("
+                + names
+                + ": "
+                + errors
+                + ")");
+      }
+      List<ShardNode> out = new ArrayList<>();
+      out.add(new ShardNode(best.get("ip"), (int) number(best.get("port")), false));
+      Object replies =
+          links.get(bestLink).call("SENTINEL", "REPLICAS", master).get(wait, TimeUnit.MILLISECONDS);
+      if (!(replies instanceof List<?> list)) {
+        throw new java.io.IOException(
+            "sentinel "
+                + links.get(bestLink).address()
+                + " did not list the replicas of '"
+                + master
+                + "': "
+                + (replies instanceof Values.Error e ? e.text() : replies));
+      }
+      for (Object item : list) {
+        if (item instanceof List<?> l) {
+          Map<String, String> m = flatMap(l);
+          String flags = String.valueOf(m.get("flags"));
+          if (m.get("ip") != null && number(m.get("port")) > 0) {
+            out.add(
+                new ShardNode(
+                    m.get("ip"),
+                    (int) number(m.get("port")),
+                    flags.contains("s_down")
+                        || flags.contains("o_down")
+                        || flags.contains("disconnected")));
+          }
+        }
+      }
+      return out;
+    } catch (ExecutionException | TimeoutException e) {
+      throw new java.io.IOException(
+          "the sentinels "
+              + names
+              + " did not name the nodes of '"
+              + master
+              + "' within "
+              + wait
+              + " ms: "
+              + message(e),
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.IOException("interrupted while asking the sentinels", e);
+    }
+  }
+
+  /** One redis-server of a Sentinel shard, and whether Sentinel reports it down. */
+  record ShardNode(String host, int port, boolean down) {}
+
   /** What the sentinels answered for one master. */
   private record Answer(boolean found, int unknown, List<String> errors) {}
 
