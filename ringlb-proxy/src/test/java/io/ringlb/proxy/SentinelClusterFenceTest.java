@@ -27,7 +27,8 @@ import redis.clients.jedis.Pipeline;
  * process of its own) longer than its lease and the acknowledgement timeout while RING ADD runs
  * through another proxy has its ACL user switched off on the shard's primary and on its replica;
  * once woken, nothing it acknowledges is lost, and it rejoins. A node that lacks a proxy's user (as
- * a replica that joined later and was then promoted would) makes that proxy join again by itself.
+ * a replica that joined later and was then promoted would) makes that proxy join again by itself; a
+ * replica promoted by a failover has every proxy's user already.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SentinelClusterFenceTest {
@@ -55,17 +56,7 @@ class SentinelClusterFenceTest {
       throws Exception {
     ClusterSpec cluster =
         new ClusterSpec("sfence" + CLUSTERS.incrementAndGet(), etcd.endpointList());
-    ProxyConfig.Builder b =
-        ProxyConfig.builder()
-            .port(0)
-            .threads(2)
-            .requestTimeout(Duration.ofSeconds(5))
-            .cluster(cluster)
-            .backend("0=sentinel:" + RedisSentinelExtension.master(0));
-    for (String s : sentinel.sentinelAddresses()) {
-      b.sentinel(s);
-    }
-    ProxyServer a = ProxyServer.start(b.build());
+    ProxyServer a = ProxyServer.start(config(cluster).build());
     running.add(a);
     ClusterProxyProcess c =
         ClusterProxyProcess.start(List.of(), cluster, 0, sentinel.sentinelAddresses());
@@ -183,6 +174,56 @@ class SentinelClusterFenceTest {
           .anyMatch(
               u -> u.startsWith(cUser) && !u.equals(cLast) && flags(primary, u).contains("on"));
     }
+  }
+
+  @Test
+  void failover_promotesAReplicaThatHasEveryProxysUser() throws Exception {
+    ClusterSpec cluster =
+        new ClusterSpec("sfence" + CLUSTERS.incrementAndGet(), etcd.endpointList());
+    ProxyServer a = ProxyServer.start(config(cluster).build());
+    running.add(a);
+    ProxyServer b = ProxyServer.start(config(cluster).build());
+    running.add(b);
+    RedisServer old = sentinel.primary(0);
+    try (Jedis ja = new Jedis("127.0.0.1", a.port(), 60_000);
+        Jedis jb = new Jedis("127.0.0.1", b.port(), 60_000)) {
+      awaitProxiesUp(ja, 2, 600);
+      List<String> users = usersOf(old, cluster.name());
+      assertThat(users).hasSize(2);
+      for (int i = 0; i < 100; i++) {
+        assertThat((i % 2 == 0 ? ja : jb).set("k" + i, "v" + i)).isEqualTo("OK");
+      }
+      try (Jedis j = old.client()) {
+        assertThat(j.waitReplicas(1, 10_000)).as("the replica caught up").isOne();
+      }
+      old.kill();
+      sentinel.awaitFailover(0, old.address(), Duration.ofSeconds(30));
+      for (int i = 0; i < 100; i++) {
+        setOnceUp(i % 2 == 0 ? jb : ja, "after" + i, "y");
+      }
+      for (int i = 0; i < 100; i++) {
+        assertThat((i % 2 == 0 ? ja : jb).get("after" + i)).isEqualTo("y");
+        assertThat(ja.get("k" + i)).isEqualTo("v" + i);
+      }
+      // the promoted replica had both users: neither proxy had to join again
+      RedisServer promoted = sentinel.primary(0);
+      assertThat(promoted).isNotSameAs(old);
+      assertThat(usersOf(promoted, cluster.name())).containsExactlyInAnyOrderElementsOf(users);
+    }
+  }
+
+  private static ProxyConfig.Builder config(ClusterSpec cluster) {
+    ProxyConfig.Builder b =
+        ProxyConfig.builder()
+            .port(0)
+            .threads(2)
+            .requestTimeout(Duration.ofSeconds(5))
+            .cluster(cluster)
+            .backend("0=sentinel:" + RedisSentinelExtension.master(0));
+    for (String s : sentinel.sentinelAddresses()) {
+      b.sentinel(s);
+    }
+    return b;
   }
 
   private static List<String> usersOf(RedisServer node, String cluster) {
