@@ -14,13 +14,16 @@ import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Fences proxies of a cluster at the backends themselves: each proxy's data connections log in as a
  * Redis ACL user of its own, which this class switches on, or off with its connections killed,
- * through the backends' administrative login (the configured backend password, or none).
+ * through the backends' administrative login (the configured backend password, or none), on every
+ * node of each backend: its own address, or a Sentinel shard's primary and every replica (Redis
+ * does not replicate ACL users, and a replica may be promoted).
  *
  * <p>A user's password is derived from the cluster's secret and the user's name (HMAC-SHA256), so
  * the proxy running a change can switch on another member's user on a backend it adds without any
@@ -36,9 +39,15 @@ final class BackendFence {
   private final String cluster;
   private final String adminPassword;
   private final byte[] secret;
+  private final Nodes nodes;
 
-  BackendFence(String cluster, String adminPassword) {
+  /**
+   * Fences the users of {@code cluster} through {@code adminPassword} (or none) on the nodes {@code
+   * nodes} names.
+   */
+  BackendFence(String cluster, String adminPassword, Nodes nodes) {
     this.cluster = cluster;
+    this.nodes = nodes;
     this.adminPassword = adminPassword;
     this.secret =
         ("ringlb-fence\0" + cluster + "\0" + (adminPassword == null ? "" : adminPassword))
@@ -68,41 +77,58 @@ final class BackendFence {
   }
 
   /**
-   * Creates (or switches on) {@code user} on every backend of {@code backends} with an address of
-   * its own, with every command and key.
+   * Creates (or switches on) {@code user} on every node of every backend of {@code backends}, with
+   * every command and key: a plain backend's address, a Sentinel shard's primary and every replica
+   * (ACL users are not replicated, and a replica may be promoted). A replica Sentinel reports down
+   * that does not answer is passed over: the user is missing there, so were it promoted, its logins
+   * would be refused and the proxy would join again with a new user.
    *
-   * @throws IOException naming the backend that refused or did not answer
+   * @throws IOException naming the backend or node that refused or did not answer, or the shard
+   *     whose primary is unknown
    */
   void enable(String user, Collection<BackendSpec> backends) throws IOException {
     for (BackendSpec b : backends) {
-      if (!b.managed()) {
-        admin(b, "ACL", "SETUSER", user, "on", ">" + passwordOf(user), "~*", "&*", "+@all");
+      for (Node n : nodes.of(b)) {
+        try {
+          admin(n, "ACL", "SETUSER", user, "on", ">" + passwordOf(user), "~*", "&*", "+@all");
+        } catch (IOException e) {
+          if (!n.down()) {
+            throw e;
+          }
+        }
       }
     }
   }
 
   /**
-   * Switches {@code user} off on every backend of {@code backends} and kills its connections: from
-   * then on nothing it sent after reaches the data.
+   * Switches {@code user} off on every node of every backend of {@code backends} (a Sentinel
+   * shard's primary and every replica, down or not) and kills its connections: from then on nothing
+   * it sent after reaches the data.
    *
-   * @throws IOException naming the backend that refused or did not answer: the user may still write
-   *     there
+   * @throws IOException naming the backend or node that refused or did not answer (the user may
+   *     still write there, or on a replica were it promoted), or the shard whose primary is unknown
    */
   void fence(String user, Collection<BackendSpec> backends) throws IOException {
     for (BackendSpec b : backends) {
-      if (!b.managed()) {
-        admin(b, "ACL", "SETUSER", user, "off");
-        admin(b, "CLIENT", "KILL", "USER", user);
+      for (Node n : nodes.of(b)) {
+        admin(n, "ACL", "SETUSER", user, "off");
+        admin(n, "CLIENT", "KILL", "USER", user);
       }
     }
   }
 
-  /** Deletes {@code user} where it can; a backend that does not answer keeps it (switched off). */
+  /** Deletes {@code user} where it can; a node that does not answer keeps it (switched off). */
   void delete(String user, Collection<BackendSpec> backends) {
     for (BackendSpec b : backends) {
-      if (!b.managed()) {
+      List<Node> of;
+      try {
+        of = nodes.of(b);
+      } catch (IOException e) {
+        continue; // left switched off
+      }
+      for (Node n : of) {
         try {
-          admin(b, "ACL", "DELUSER", user);
+          admin(n, "ACL", "DELUSER", user);
         } catch (IOException e) {
           // left switched off
         }
@@ -111,11 +137,11 @@ final class BackendFence {
   }
 
   /**
-   * Sends one administrative command to {@code b} over a connection of its own; returns its reply.
+   * Sends one administrative command to {@code n} over a connection of its own; returns its reply.
    */
-  private String admin(BackendSpec b, String... args) throws IOException {
+  private String admin(Node n, String... args) throws IOException {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(b.host(), b.port()), CONNECT_MILLIS);
+      s.connect(n.address(), CONNECT_MILLIS);
       s.setSoTimeout(READ_MILLIS);
       OutputStream out = s.getOutputStream();
       InputStream in = new BufferedInputStream(s.getInputStream());
@@ -124,8 +150,7 @@ final class BackendFence {
         out.flush();
         String auth = reply(in);
         if (auth.startsWith("-")) {
-          throw new IOException(
-              "backend " + b.address() + " refused the backend password: " + auth.substring(1));
+          throw new IOException(n.name() + " refused the backend password: " + auth.substring(1));
         }
       }
       out.write(encode(args));
@@ -133,8 +158,7 @@ final class BackendFence {
       String r = reply(in);
       if (r.startsWith("-")) {
         throw new IOException(
-            "backend "
-                + b.address()
+            n.name()
                 + " refused "
                 + args[0]
                 + " "
@@ -147,9 +171,72 @@ final class BackendFence {
       if (e.getMessage() != null && e.getMessage().startsWith("backend ")) {
         throw e;
       }
-      throw new IOException(
-          "backend " + b.address() + " did not answer " + args[0] + " " + args[1] + ": " + e, e);
+      throw new IOException(n.name() + " did not answer " + args[0] + " " + args[1] + ": " + e, e);
     }
+  }
+
+  /**
+   * One redis-server a backend's users live on: {@code name} for messages (starting "backend "),
+   * whether it is a replica Sentinel reports down.
+   */
+  record Node(String name, InetSocketAddress address, boolean down) {}
+
+  /** The redis-servers each backend's ACL users must be on. */
+  interface Nodes {
+    /**
+     * The nodes of {@code spec}: its own address, or a Sentinel shard's primary first and then
+     * every replica Sentinel names, whatever its state.
+     *
+     * @throws IOException naming the shard when its primary is unknown
+     */
+    List<Node> of(BackendSpec spec) throws IOException;
+  }
+
+  /**
+   * Nodes of plain backends from their addresses, and of Sentinel shards from the {@code sentinels}
+   * (asked afresh each time; null when none is configured), each address Sentinel names checked
+   * against {@code upstream}'s allow-list before any connection (and the backend password) goes
+   * there.
+   */
+  static Nodes nodesOf(Supplier<Sentinels> sentinels, Upstream upstream) {
+    return spec -> {
+      if (!spec.managed()) {
+        return List.of(
+            new Node(
+                "backend " + spec.address(),
+                new InetSocketAddress(spec.host(), spec.port()),
+                false));
+      }
+      Sentinels s = sentinels.get();
+      if (s == null) {
+        throw new IOException(
+            "backend " + spec.id() + " is " + spec.address() + " but no sentinel is configured");
+      }
+      List<Node> out = new ArrayList<>();
+      List<Sentinels.ShardNode> named = s.nodes(spec.master());
+      for (int i = 0; i < named.size(); i++) {
+        Sentinels.ShardNode n = named.get(i);
+        String name =
+            "backend "
+                + spec.id()
+                + " ("
+                + spec.address()
+                + ") "
+                + (i == 0 ? "primary " : "replica ")
+                + n.host()
+                + ":"
+                + n.port()
+                + (n.down() ? " (down, says Sentinel)" : "");
+        try {
+          out.add(
+              new Node(
+                  name, upstream.admit(new BackendSpec(spec.id(), n.host(), n.port())), n.down()));
+        } catch (IllegalArgumentException e) {
+          throw new IOException(name + " is not allowed: " + e.getMessage(), e);
+        }
+      }
+      return out;
+    };
   }
 
   private static byte[] encode(String... args) {

@@ -34,18 +34,25 @@ final class ClusterFencing {
 
   private volatile boolean closed;
 
+  /** The shortest time between two joins of a proxy still a member whose login was refused. */
+  static final long REJOIN_AGAIN_MILLIS = 5000;
+
+  /** When this proxy last registered ({@link System#nanoTime()}). */
+  private volatile long lastJoinNanos = System.nanoTime();
+
   ClusterFencing(
       ControlPlane plane,
       ProxyConfig config,
       ClusterRing ring,
       ScheduledExecutorService poller,
+      BackendFence.Nodes nodes,
       Consumer<ClusterRing.Ring> rejoined) {
     this.plane = plane;
     this.config = config;
     this.ring = ring;
     this.poller = poller;
     this.rejoined = rejoined;
-    this.fence = new BackendFence(config.cluster().name(), config.backendPassword());
+    this.fence = new BackendFence(config.cluster().name(), config.backendPassword(), nodes);
   }
 
   /**
@@ -68,6 +75,7 @@ final class ClusterFencing {
       ClusterRing.Ring r = ring.join(initial, user);
       if (on.containsAll(r.state().backends().values())) {
         plane.upstream().logInAs(user, fence.passwordOf(user));
+        lastJoinNanos = System.nanoTime();
         return r;
       }
       ring.unregister();
@@ -132,15 +140,20 @@ final class ClusterFencing {
   }
 
   /**
-   * A backend refused this proxy's login: fenced, or the backend forgot the user (restarted without
-   * an ACL file). Either way the proxy joins again, unless it is running a change.
+   * A backend refused this proxy's login: fenced, or a node lacks the user (restarted without an
+   * ACL file, or a replica that joined a Sentinel shard after the user was made and was then
+   * promoted). Either way the proxy joins again, with a new user switched on at every node first,
+   * unless it is running a change; still a member, at most once per {@value #REJOIN_AGAIN_MILLIS}
+   * ms (connections made with the previous login may still be refused just after a join).
    */
   void loginRefused() {
     if (!ring.runsChange() && !rejoining.get()) {
       poller.execute(
           () -> {
             try {
-              if (ring.fenced() || !ring.members().all().containsKey(ring.id())) {
+              if (ring.fenced()
+                  || !ring.members().all().containsKey(ring.id())
+                  || System.nanoTime() - lastJoinNanos > REJOIN_AGAIN_MILLIS * 1_000_000L) {
                 scheduleRejoin();
               }
             } catch (IOException | RuntimeException e) {

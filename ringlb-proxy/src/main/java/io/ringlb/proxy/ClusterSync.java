@@ -97,6 +97,7 @@ final class ClusterSync {
             config,
             ring,
             poller,
+            BackendFence.nodesOf(plane::sentinels, plane.upstream()),
             r -> {
               queued.set(r.revision());
               apply(r, true);

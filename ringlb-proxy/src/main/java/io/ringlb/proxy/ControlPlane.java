@@ -77,6 +77,9 @@ final class ControlPlane implements RingControl, Migrations.Host {
     this.workers = workers;
     this.stats = stats;
     this.stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
+    // before joining a cluster: fencing reaches a Sentinel shard's nodes through the sentinels
+    this.sentinels =
+        config.sentinels().isEmpty() ? null : new Sentinels(config, upstream, workers[0].loop());
     this.cluster = config.cluster() == null ? null : new ClusterSync(this, config);
     StateFile.State state =
         cluster != null ? cluster.join() : stateFile == null ? null : stateFile.read();
@@ -98,8 +101,6 @@ final class ControlPlane implements RingControl, Migrations.Host {
     this.reachability =
         new Reachability(config.forceAfter(), config.requestTimeout(), backends.values());
     upstream.startingWith(specs.values());
-    this.sentinels =
-        config.sentinels().isEmpty() ? null : new Sentinels(config, upstream, workers[0].loop());
     for (BackendSpec spec : specs.values()) {
       try {
         if (!spec.managed()) {
@@ -212,15 +213,40 @@ final class ControlPlane implements RingControl, Migrations.Host {
     return new ArrayList<>(backends.values());
   }
 
-  /** Knows backend {@code spec}, admitted to the upstream, from now on. */
+  /**
+   * Knows backend {@code spec} from now on: admitted to the upstream, or for a Sentinel shard
+   * watched through the sentinels (asking them for its primary, up to twice the request timeout).
+   *
+   * @throws IllegalStateException when a Sentinel shard has no sentinel to follow it, or no
+   *     sentinel knows its master name
+   */
   void ensureBackend(BackendSpec spec) {
-    if (!backends.containsKey(spec.id())) {
+    if (backends.containsKey(spec.id())) {
+      return;
+    }
+    if (!spec.managed()) {
       try {
         upstream.admit(spec);
       } catch (BackendAllowList.UnresolvedException e) {
         // resolved again at each connect
       }
       backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+      return;
+    }
+    if (sentinels == null) {
+      throw new IllegalStateException(
+          "backend " + spec.id() + " is " + spec.address() + " but no sentinel is configured");
+    }
+    Backend b = backends.computeIfAbsent(spec.id(), id -> newBackend(spec));
+    if (b.shard() == null) {
+      try {
+        sentinels.watch(b);
+      } catch (IOException e) {
+        // no sentinel answered yet: the sentinels are asked again every REFRESH_MILLIS
+      } catch (IllegalArgumentException e) {
+        backends.remove(spec.id(), b);
+        throw new IllegalStateException(e.getMessage(), e);
+      }
     }
   }
 

@@ -58,9 +58,6 @@ final class RingChanges {
           try {
             if (!spec.managed()) {
               plane.upstream().admit(spec); // before any connection to it is made
-              if (plane.cluster() != null) {
-                plane.cluster().fencing().enableMembersOn(spec);
-              }
             } else if (plane.sentinels() == null) {
               throw rejected(
                   "RING ADD "
@@ -69,6 +66,10 @@ final class RingChanges {
                       + spec.address()
                       + ": no sentinel is configured (--sentinel HOST:PORT or sentinels: in the"
                       + " config file)");
+            }
+            if (plane.cluster() != null) {
+              // every node of it: its address, or a Sentinel shard's primary and replicas
+              plane.cluster().fencing().enableMembersOn(spec);
             }
           } catch (IllegalArgumentException e) {
             throw rejected(e.getMessage());

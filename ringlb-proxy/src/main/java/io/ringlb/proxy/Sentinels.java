@@ -137,6 +137,83 @@ final class Sentinels {
     }
   }
 
+  /**
+   * The redis-servers of {@code master} as the sentinels say now: the primary (the answer of the
+   * highest configuration epoch) first, then every replica the best sentinel names, whatever its
+   * state; each with whether Sentinel reports it down. Asked afresh, waiting up to twice the
+   * request timeout, for fencing ({@link BackendFence}), which must reach every node of a shard.
+   *
+   * @throws java.io.IOException naming the master when no sentinel names a primary for it
+   */
+  List<ShardNode> nodes(String master) throws java.io.IOException {
+    long wait = 2 * timeoutMillis + 1000;
+    try {
+      List<CompletableFuture<Object>> asked = askMaster(master);
+      CompletableFuture.allOf(asked.toArray(new CompletableFuture<?>[0]))
+          .get(wait, TimeUnit.MILLISECONDS);
+      Best best = best(asked);
+      if (best.master() == null) {
+        throw new java.io.IOException(
+            "the primary of Sentinel shard '"
+                + master
+                + "' is unknown ("
+                + names
+                + ": "
+                + best.errors()
+                + ")");
+      }
+      List<ShardNode> out = new ArrayList<>();
+      out.add(
+          new ShardNode(best.master().get("ip"), (int) number(best.master().get("port")), false));
+      Object replies =
+          links
+              .get(best.link())
+              .call("SENTINEL", "REPLICAS", master)
+              .get(wait, TimeUnit.MILLISECONDS);
+      if (!(replies instanceof List<?> list)) {
+        throw new java.io.IOException(
+            "sentinel "
+                + links.get(best.link()).address()
+                + " did not list the replicas of '"
+                + master
+                + "': "
+                + (replies instanceof Values.Error e ? e.text() : replies));
+      }
+      for (Object item : list) {
+        if (item instanceof List<?> l) {
+          Map<String, String> m = flatMap(l);
+          String flags = String.valueOf(m.get("flags"));
+          if (m.get("ip") != null && number(m.get("port")) > 0) {
+            out.add(new ShardNode(m.get("ip"), (int) number(m.get("port")), down(flags)));
+          }
+        }
+      }
+      return out;
+    } catch (ExecutionException | TimeoutException e) {
+      throw new java.io.IOException(
+          "the sentinels "
+              + names
+              + " did not name the nodes of '"
+              + master
+              + "' within "
+              + wait
+              + " ms: "
+              + message(e),
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.IOException("interrupted while asking the sentinels", e);
+    }
+  }
+
+  /** Whether Sentinel's {@code flags} of a replica say it is down, or its link to it is. */
+  private static boolean down(String flags) {
+    return flags.contains("s_down") || flags.contains("o_down") || flags.contains("disconnected");
+  }
+
+  /** One redis-server of a Sentinel shard, and whether Sentinel reports it down. */
+  record ShardNode(String host, int port, boolean down) {}
+
   /** What the sentinels answered for one master. */
   private record Answer(boolean found, int unknown, List<String> errors) {}
 
@@ -167,52 +244,71 @@ final class Sentinels {
 
   /** Asks every sentinel for {@code shard}'s primary, then the best one for its replicas. */
   private CompletableFuture<Answer> ask(SentinelShard shard) {
-    List<CompletableFuture<Object>> asked = new ArrayList<>();
-    for (SentinelLink l : links) {
-      asked.add(l.call("SENTINEL", "MASTER", shard.master()).exceptionally(e -> e));
-    }
+    List<CompletableFuture<Object>> asked = askMaster(shard.master());
     return CompletableFuture.allOf(asked.toArray(new CompletableFuture<?>[0]))
         .thenCompose(
             v -> {
-              Map<String, String> best = null;
-              long bestEpoch = -1;
-              int bestLink = -1;
-              int unknown = 0;
-              List<String> errors = new ArrayList<>();
-              for (int i = 0; i < asked.size(); i++) {
-                Object value = asked.get(i).join();
-                if (value instanceof List<?> list) {
-                  Map<String, String> m = flatMap(list);
-                  long epoch = number(m.get("config-epoch"));
-                  if (m.get("ip") != null && number(m.get("port")) > 0 && epoch > bestEpoch) {
-                    best = m;
-                    bestEpoch = epoch;
-                    bestLink = i;
-                  }
-                } else if (value instanceof Values.Error err) {
-                  unknown++;
-                  errors.add(links.get(i).address() + ": " + err.text());
-                } else {
-                  errors.add(
-                      links.get(i).address()
-                          + ": "
-                          + (value instanceof Throwable t ? message(t) : String.valueOf(value)));
-                }
+              Best best = best(asked);
+              if (best.master() == null || closed) {
+                return CompletableFuture.completedFuture(
+                    new Answer(false, best.unknown(), best.errors()));
               }
-              if (best == null) {
-                return CompletableFuture.completedFuture(new Answer(false, unknown, errors));
-              }
-              if (closed) {
-                return CompletableFuture.completedFuture(new Answer(false, unknown, errors));
-              }
-              shard.primary(best.get("ip"), (int) number(best.get("port")), bestEpoch);
+              shard.primary(
+                  best.master().get("ip"), (int) number(best.master().get("port")), best.epoch());
               // The replicas and their lag follow on their own: the primary is what matters.
               links
-                  .get(bestLink)
+                  .get(best.link())
                   .call("SENTINEL", "REPLICAS", shard.master())
                   .thenCompose(r -> withLag(shard, r));
-              return CompletableFuture.completedFuture(new Answer(true, unknown, errors));
+              return CompletableFuture.completedFuture(
+                  new Answer(true, best.unknown(), best.errors()));
             });
+  }
+
+  /** SENTINEL MASTER {@code master} of every sentinel; a failure completes with its exception. */
+  private List<CompletableFuture<Object>> askMaster(String master) {
+    List<CompletableFuture<Object>> asked = new ArrayList<>();
+    for (SentinelLink l : links) {
+      asked.add(l.call("SENTINEL", "MASTER", master).exceptionally(e -> e));
+    }
+    return asked;
+  }
+
+  /**
+   * The answer of the highest configuration epoch ({@code master} null when none names a primary),
+   * its sentinel, how many sentinels know no such master, and every sentinel's error.
+   */
+  private record Best(
+      Map<String, String> master, long epoch, int link, int unknown, List<String> errors) {}
+
+  /** Picks the best of the (completed) answers to {@link #askMaster}. */
+  private Best best(List<CompletableFuture<Object>> asked) {
+    Map<String, String> best = null;
+    long bestEpoch = -1;
+    int bestLink = -1;
+    int unknown = 0;
+    List<String> errors = new ArrayList<>();
+    for (int i = 0; i < asked.size(); i++) {
+      Object value = asked.get(i).join();
+      if (value instanceof List<?> list) {
+        Map<String, String> m = flatMap(list);
+        long epoch = number(m.get("config-epoch"));
+        if (m.get("ip") != null && number(m.get("port")) > 0 && epoch > bestEpoch) {
+          best = m;
+          bestEpoch = epoch;
+          bestLink = i;
+        }
+      } else if (value instanceof Values.Error err) {
+        unknown++;
+        errors.add(links.get(i).address() + ": " + err.text());
+      } else {
+        errors.add(
+            links.get(i).address()
+                + ": "
+                + (value instanceof Throwable t ? message(t) : String.valueOf(value)));
+      }
+    }
+    return new Best(best, bestEpoch, bestLink, unknown, errors);
   }
 
   /** Takes the replicas Sentinel names, with their lag as the primary reports it. */
@@ -240,10 +336,7 @@ final class Sentinels {
                 String host = m.get("ip");
                 int port = (int) number(m.get("port"));
                 String flags = String.valueOf(m.get("flags"));
-                boolean promotable =
-                    !flags.contains("s_down")
-                        && !flags.contains("o_down")
-                        && !flags.contains("disconnected");
+                boolean promotable = !down(flags);
                 boolean up = promotable && "ok".equals(m.get("master-link-status"));
                 long[] l = lag.get(host + ":" + port);
                 replicas.add(

@@ -35,6 +35,16 @@ final class ClusterProxyProcess implements AutoCloseable {
    */
   static ClusterProxyProcess start(List<String> prefix, ClusterSpec cluster, int rate)
       throws IOException {
+    return start(prefix, cluster, rate, List.of());
+  }
+
+  /**
+   * As {@link #start(List, ClusterSpec, int)}, following the Redis Sentinels at {@code sentinels}
+   * (for a ring of Sentinel-managed shards).
+   */
+  static ClusterProxyProcess start(
+      List<String> prefix, ClusterSpec cluster, int rate, List<String> sentinels)
+      throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(prefix);
     command.addAll(
@@ -45,7 +55,8 @@ final class ClusterProxyProcess implements AutoCloseable {
             ClusterProxyProcess.class.getName(),
             cluster.name(),
             String.join(",", cluster.etcd()),
-            Integer.toString(rate)));
+            Integer.toString(rate),
+            String.join(",", sentinels)));
     Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -59,6 +70,11 @@ final class ClusterProxyProcess implements AutoCloseable {
 
   int port() {
     return port;
+  }
+
+  /** The proxy's process id (its cluster id is {@code proxy-PID-...} on an ephemeral port). */
+  long pid() {
+    return process.pid();
   }
 
   /** Sends {@code signal} (STOP, CONT) to the proxy's process. */
@@ -82,14 +98,19 @@ final class ClusterProxyProcess implements AutoCloseable {
 
   public static void main(String[] args) throws Exception {
     List<String> etcd = Arrays.asList(args[1].split(","));
-    ProxyConfig config =
+    ProxyConfig.Builder b =
         ProxyConfig.builder()
             .port(0)
             .threads(1)
             .requestTimeout(Duration.ofSeconds(5))
             .cluster(new ClusterSpec(args[0], etcd))
-            .migrationRate(Integer.parseInt(args[2]))
-            .build();
+            .migrationRate(Integer.parseInt(args[2]));
+    if (args.length > 3 && !args[3].isEmpty()) {
+      for (String s : args[3].split(",")) {
+        b.sentinel(s);
+      }
+    }
+    ProxyConfig config = b.build();
     try (ProxyServer p = ProxyServer.start(config)) {
       System.out.println("port=" + p.port());
       System.out.flush();
