@@ -54,11 +54,11 @@ final class ClientCommands {
         (s, r) -> {
           ClientHandler client = ClientHandler.of(s);
           if (r.is(2, "on")) {
-            client.repliesOn();
+            client.replies().on();
           } else if (r.is(2, "off")) {
-            client.repliesOff();
+            client.replies().off();
           } else if (r.is(2, "skip")) {
-            client.skipNextReply();
+            client.replies().skip();
           } else {
             throw CommandException.syntax();
           }

@@ -65,11 +65,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private boolean counted;
   private long processed;
 
-  // CLIENT REPLY, as Redis keeps it: OFF until ON; SKIP drops the next command's reply.
-  private boolean repliesOff;
-  private boolean skipThis;
-  private boolean skipNext;
-  private boolean silent; // the running command's reply is dropped, not written
+  private final ReplyMode replies = new ReplyMode();
 
   ClientHandler(ServerContext server) {
     this.server = server;
@@ -130,7 +126,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     if (!ctx.executor().inEventLoop()) {
       throw new IllegalStateException("bulk() must be called from the command handler");
     }
-    if (pending.isEmpty() && current == null && !silent && out.writeBulk(bytes, offset, length)) {
+    if (pending.isEmpty()
+        && current == null
+        && !replies.silent()
+        && out.writeBulk(bytes, offset, length)) {
       return Written.INSTANCE;
     }
     return length == 0
@@ -390,7 +389,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   /** Runs {@code r}; returns false when the data side held it instead. */
   private boolean run(Request r) {
-    silent = (repliesOff || skipThis) && !confirmsSubscription(r);
+    replies.begin(r);
     RedisMessage reply;
     try {
       reply = server.commands().dispatch(this, r, info.user());
@@ -405,14 +404,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
         slot.complete(Replies.error("ERR internal error: request held after deferring"));
         return true;
       }
-      silent = false;
+      replies.held();
       return false;
     }
     processed++;
-    skipThis = skipNext;
-    skipNext = false;
-    if (silent) {
-      silent = false;
+    if (replies.answered()) {
       dropReply(slot, reply);
       return true;
     }
@@ -430,17 +426,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     return true;
   }
 
-  /**
-   * Returns whether {@code r} answers with subscribe or unsubscribe confirmations, which Redis
-   * sends as it sends messages, whatever CLIENT REPLY says.
-   */
-  private static boolean confirmsSubscription(Request r) {
-    return r.is(0, "subscribe")
-        || r.is(0, "psubscribe")
-        || r.is(0, "unsubscribe")
-        || r.is(0, "punsubscribe");
-  }
-
   /** Drops the reply of a command whose reply CLIENT REPLY turned off or skipped. */
   private void dropReply(ReplySlot slot, RedisMessage reply) {
     if (slot != null) {
@@ -453,26 +438,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
   }
 
-  /** CLIENT REPLY ON: this command's reply and every later one are written. */
-  void repliesOn() {
-    repliesOff = false;
-    skipThis = false;
-    skipNext = false;
-    silent = false;
-  }
-
-  /** CLIENT REPLY OFF: no reply is written, this command's included, until CLIENT REPLY ON. */
-  void repliesOff() {
-    repliesOff = true;
-    silent = true;
-  }
-
-  /** CLIENT REPLY SKIP: neither this command's reply nor the next one's is written. */
-  void skipNextReply() {
-    if (!repliesOff) {
-      skipNext = true;
-    }
-    silent = true;
+  /** This connection's CLIENT REPLY mode. */
+  ReplyMode replies() {
+    return replies;
   }
 
   /** What follows every request run: drain, backpressure, the unread-reply limit, closing. */
@@ -504,10 +472,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   private void protocolError(String reason) {
     send(Replies.error("ERR Protocol error: " + reason));
-    closing = true;
-    closeWhenDrained = true;
-    ctx.channel().config().setAutoRead(false);
-    closeIfDrained();
+    closeOnceReplied();
   }
 
   private void closeIfDrained() {
@@ -521,9 +486,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
 
   /** Stops taking requests and closes once the replies of those already taken are written. */
   void shutdown() {
-    if (!ctx.channel().isActive()) {
-      return;
+    if (ctx.channel().isActive()) {
+      closeOnceReplied();
     }
+  }
+
+  private void closeOnceReplied() {
     closing = true;
     closeWhenDrained = true;
     ctx.channel().config().setAutoRead(false);
@@ -534,14 +502,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Once per read rather than per command: what CLIENT LIST's idle needs, at little cost.
     info.active();
-    if (unflushed) {
-      unflushed = false;
-      out.writeOut();
-      ctx.flush();
-    }
-    flushStats();
-    memory.report(held.bytes() + request.size());
-    flow.check();
+    writeOut();
     ctx.fireChannelReadComplete();
   }
 
@@ -558,17 +519,22 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     try {
       runHeldIfAny(); // here, outside any command or callback
       flushQueued = false;
-      if (unflushed) {
-        unflushed = false;
-        out.writeOut();
-        ctx.flush();
-      }
-      flushStats();
-      memory.report(held.bytes() + request.size());
-      flow.check();
+      writeOut();
     } catch (OutOfMemoryError e) {
       memory.outOfMemory(e);
     }
+  }
+
+  /** Writes and flushes what is encoded, counts the commands run, accounts for memory. */
+  private void writeOut() {
+    if (unflushed) {
+      unflushed = false;
+      out.writeOut();
+      ctx.flush();
+    }
+    flushStats();
+    memory.report(held.bytes() + request.size());
+    flow.check();
   }
 
   /** Flushes, and accounts for this client's memory, at the end of the loop's turn. */
