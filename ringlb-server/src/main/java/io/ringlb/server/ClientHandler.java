@@ -7,13 +7,11 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Objects;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -323,32 +321,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       if (closing) {
         return;
       }
-      if (msg instanceof ArrayRedisMessage array) {
-        List<RedisMessage> children = array.children();
-        if (array.isNull() || children.isEmpty()) {
-          return; // Redis ignores *0 and *-1
-        }
-        request.set(children);
-      } else if (msg instanceof ProtocolError error) {
-        protocolError(error.reason());
-        return;
-      } else if (msg instanceof RedisMessage inline) {
-        List<byte[]> args;
-        try {
-          args = InlineArgs.of(inline);
-        } catch (InlineArgs.Refused e) {
-          protocolError(e.getMessage());
-          return;
-        }
-        if (args.isEmpty()) {
-          return; // an empty line
-        }
-        request.setInline(args);
-      } else {
-        protocolError("unexpected message " + msg.getClass().getSimpleName());
-        return;
+      if (request.read(msg)) {
+        execute();
       }
-      execute();
+    } catch (InlineArgs.Refused e) {
+      protocolError(e.getMessage());
     } finally {
       request.clear();
       ReferenceCountUtil.release(msg);

@@ -3,6 +3,7 @@ package io.ringlb.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import java.nio.charset.StandardCharsets;
@@ -154,6 +155,36 @@ public final class Request {
       args[i] = null;
     }
     argc = 0;
+  }
+
+  /**
+   * Fills this request from a message of the decoder; returns false for one Redis ignores (an empty
+   * or null array, an empty inline line).
+   *
+   * @throws InlineArgs.Refused naming the protocol error: the decoder's, an inline command's
+   *     quoting, or a message of another kind
+   */
+  boolean read(Object msg) throws InlineArgs.Refused {
+    if (msg instanceof ArrayRedisMessage array) {
+      List<RedisMessage> children = array.children();
+      if (array.isNull() || children.isEmpty()) {
+        return false;
+      }
+      set(children);
+      return true;
+    }
+    if (msg instanceof ProtocolError error) {
+      throw new InlineArgs.Refused(error.reason());
+    }
+    if (msg instanceof RedisMessage inline) {
+      List<byte[]> args = InlineArgs.of(inline);
+      if (args.isEmpty()) {
+        return false;
+      }
+      setInline(args);
+      return true;
+    }
+    throw new InlineArgs.Refused("unexpected message " + msg.getClass().getSimpleName());
   }
 
   /** Points this request at the contents of an aggregated array's bulk strings. */
