@@ -18,7 +18,7 @@
 #
 # Each unit runs as
 #   ./runtest --host 127.0.0.1 --port P --baseport B --singledb --durable --timeout T
-#             --tags "-needs:repl -needs:debug -needs:config-maxmemory" --single UNIT
+#             --tags "-needs:repl -needs:debug" --single UNIT
 # against a target started for that unit alone (units change settings with CONFIG SET and do not
 # always restore them), after a FLUSHALL (the harness flushes again before each group of tests).
 #   --singledb   ringlb serves database 0 only: the suite then never SELECTs 9.
@@ -32,11 +32,9 @@
 #                  needs:debug  uses DEBUG (RELOAD, SLEEP, OBJECT, DIGEST...), which ringlb does
 #                               not serve, on purpose, and which Redis's own docs say external
 #                               servers may lack;
-#                  needs:config-maxmemory  sets maxmemory to a byte to make the server answer OOM
-#                               and checks when each command is refused: the embedded server has
-#                               no memory limit, and the proxy queues a transaction itself, so
-#                               redis-server checks its commands at EXEC rather than as they
-#                               are queued (SUITE_TAGS="-needs:repl -needs:debug" runs them).
+#                (needs:config-maxmemory tests run: they set maxmemory to a byte and check
+#                when each command is refused with OOM; the embedded server has no memory
+#                limit and fails them, the proxy passes them.)
 #                Tests tagged external:skip, singledb:skip or large-memory are skipped by the
 #                harness itself in this mode.
 #
@@ -62,7 +60,7 @@ unit/type/set unit/type/zset unit/multi unit/pubsub unit/scan unit/info-command"
 MARKDOWN=
 FAILURES=
 SRC=${REDIS_SRC:-}
-SUITE_TAGS=${SUITE_TAGS:--needs:repl -needs:debug -needs:config-maxmemory}
+SUITE_TAGS=${SUITE_TAGS:--needs:repl -needs:debug}
 SUITE_UNIT_TIMEOUT=${SUITE_UNIT_TIMEOUT:-1200}
 SUITE_TEST_TIMEOUT=${SUITE_TEST_TIMEOUT:-300}
 BASE_PORT=${BASE_PORT:-27300}

@@ -85,6 +85,10 @@ final class ProxyClient implements ConnectionState {
       return CommandHandler.HELD;
     }
     Transactions tx = transactions;
+    String busy = worker.busyScripts().error();
+    if (busy != null && !BusyScripts.allowed(spec, r)) {
+      return busy(spec, busy);
+    }
     if (tx != null && tx.open() && !spec.flags().contains(CommandSpec.NO_QUEUE)) {
       return tx.queue(spec, handler, r);
     }
@@ -93,6 +97,19 @@ final class ProxyClient implements ConnectionState {
       return sub.before(spec, r);
     }
     return null;
+  }
+
+  /**
+   * Refuses a command while a script given no key is busy ({@link BusyScripts}) with {@code error},
+   * as redis-server does: inside MULTI the transaction will abort, and EXEC ends it.
+   */
+  private RedisMessage busy(CommandSpec spec, String error) {
+    if (spec.name().equals("exec")) {
+      transactions().abort();
+      return Replies.error("EXECABORT Transaction discarded because of: " + error);
+    }
+    refused();
+    return Replies.error(error);
   }
 
   /**

@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The proxy's own counters for INFO: the migrations completed and the last one, the blocked
- * commands a ring change moved. Commands, connections and commands per second are the front end's,
- * for every data side.
+ * commands a ring change moved, the scripts given no key that are busy. Commands, connections and
+ * commands per second are the front end's, for every data side.
  */
 final class ProxyStats {
 
@@ -13,9 +13,15 @@ final class ProxyStats {
   private final AtomicLong keysMoved = new AtomicLong();
   private volatile Migration lastMigration;
   private final BarrierWaits barrierWaits = new BarrierWaits();
+  private final BusyScripts busyScripts = new BusyScripts();
 
   /** Blocked commands ended on an old owner by a ring change and sent to the new one. */
   private final AtomicLong blockedMoved = new AtomicLong();
+
+  /** The scripts given no key that their backend reports busy. */
+  BusyScripts busyScripts() {
+    return busyScripts;
+  }
 
   /** How long clients waited at ring changes' barriers. */
   BarrierWaits barrierWaits() {

@@ -2,17 +2,14 @@ package io.ringlb.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
-import io.netty.util.ReferenceCountUtil;
 import io.ringlb.server.CommandHandler;
 import io.ringlb.server.CommandSpec;
 import io.ringlb.server.DeferredReply;
 import io.ringlb.server.Replies;
 import io.ringlb.server.Request;
 import io.ringlb.server.Session;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,10 +19,15 @@ import java.util.Set;
  * on keys routed as one (a hash tag), and commands without keys (PING, ECHO, TIME, PUBLISH), and
  * runs on the keys' owner as one contiguous block.
  *
- * <p>The proxy answers QUEUED itself, then at EXEC sends MULTI, the queued commands and EXEC in one
- * piece on the owner's connection, where no other command can cut in. WATCH goes to the watched
- * keys' owner on a connection of the client's own, since a watch belongs to a connection; if a ring
- * change moved the watched keys before EXEC, EXEC answers nil, as if they had changed.
+ * <p>Once the transaction's backend is known (its first key, or its watched keys) it is opened
+ * there on a connection of the client's own ({@link BackendTransaction}), and each command is sent
+ * as it is queued, so that redis-server checks it when it would without the proxy. Until then,
+ * while a migration runs, or when no such connection is left, the proxy answers QUEUED itself, and
+ * EXEC sends MULTI, the queued commands and EXEC in one piece on the owner's pooled connection,
+ * where no other command can cut in. A ring change between the first command and EXEC sends it that
+ * way too, to the keys' owner then. WATCH goes to the watched keys' owners on connections of the
+ * client's own ({@link Watches}); if a ring change moved the watched keys before EXEC, EXEC answers
+ * nil, as if they had changed.
  */
 final class Transactions {
 
@@ -53,11 +55,6 @@ final class Transactions {
 
   /** Commands Redis refuses inside a transaction, with its own words, whatever the proxy does. */
   private static final Set<String> NO_MULTI = Set.of("save", "shutdown", "sync", "psync");
-
-  private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] UNWATCH =
-      "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final Session client;
   private final Worker worker;
@@ -87,25 +84,31 @@ final class Transactions {
   /** A command queued may change data: EXEC's reply waits for the replicas (replicated). */
   private boolean writes;
 
-  /** This client's own connection to the backend its watched keys live on. */
-  private BackendConnection watchConnection;
+  /** The transaction opened on its backend, the commands of {@link #queued} sent; or null. */
+  private BackendTransaction open;
 
-  private Backend watchBackend;
+  /** The transaction is sent whole at EXEC: it was not opened on its backend, and will not be. */
+  private boolean whole;
 
-  /** Keys are watched (on {@link #watchConnection}); they all have {@link #watchHash}. */
-  private int watched;
+  /**
+   * A transaction opened on the WATCH connection was discarded there before EXEC (a ring change),
+   * and the watches with it: EXEC answers nil, as if the watched keys had changed.
+   */
+  private boolean watchesLost;
 
-  private int watchHash;
+  /** The keys this client WATCHes, on connections of its own. */
+  private final Watches watches;
 
   /** Returns whether keys are watched on this client's connection. */
   boolean watching() {
-    return watched > 0;
+    return watches.any();
   }
 
   Transactions(Session client, Worker worker, Router router) {
     this.client = client;
     this.worker = worker;
     this.router = router;
+    this.watches = new Watches(client, worker, router);
   }
 
   /** Returns whether a MULTI is open. */
@@ -145,11 +148,94 @@ final class Transactions {
 
   /** Queues a command of the transaction, or refuses it (and so the transaction). */
   RedisMessage queue(CommandSpec spec, CommandHandler handler, Request r) {
+    int before = queued.size();
     RedisMessage reply = queueCommand(spec, handler, r);
-    if (reply == QUEUED) {
-      count++;
+    if (reply != QUEUED) {
+      return reply;
     }
-    return reply;
+    count++;
+    return queued.size() > before ? forward() : reply;
+  }
+
+  /**
+   * The command just queued goes to the transaction's backend, opened there first if its backend is
+   * now known, and the backend's reply is the client's; or the proxy answers QUEUED itself.
+   */
+  private RedisMessage forward() {
+    if (whole) {
+      return QUEUED;
+    }
+    Topology t = worker.topology();
+    if (open != null && (open.topology() != t || !fits(t, open.backend(), !queuedKeys.isEmpty()))) {
+      // A ring change, or a key routed elsewhere: EXEC sends it whole, or refuses it.
+      watchesLost |= open.onWatch();
+      open.discard();
+      open = null;
+      whole = true;
+      return QUEUED;
+    }
+    if (open == null) {
+      Backend target = target(t);
+      if (target == null) {
+        return QUEUED;
+      }
+      open =
+          BackendTransaction.open(
+              worker,
+              t,
+              target,
+              watches.any() ? watches.connection(target) : null,
+              client.protocol() == 3);
+      if (open == null) {
+        whole = true;
+        return QUEUED;
+      }
+    }
+    int last = queued.size() - 1;
+    for (int i = open.sent(); i < last; i++) {
+      open.sendQueued(queued.get(i));
+    }
+    DeferredReply slot = client.defer();
+    open.send(queued.get(last), new ClientReply(slot, worker, t));
+    return CommandHandler.DEFERRED;
+  }
+
+  /**
+   * Returns the backend the transaction is known to run on under {@code t}, or null while it is not
+   * known (no key yet, nothing watched) or the transaction must be sent whole at EXEC (a migration
+   * runs, or its keys are not where it can run).
+   */
+  private Backend target(Topology t) {
+    if (t.previous() != null) {
+      whole = true; // its keys may have to move first, at EXEC (KeyMove)
+      return null;
+    }
+    if (!watches.any() && queuedKeys.isEmpty()) {
+      return null;
+    }
+    Backend b;
+    if (watches.any()) {
+      b = watches.single();
+    } else {
+      int owner = t.placement().serverFor(hash);
+      b = owner < 0 ? null : t.backend(owner);
+    }
+    if (b == null || !fits(t, b, !queuedKeys.isEmpty())) {
+      whole = true;
+      return null;
+    }
+    return b;
+  }
+
+  /**
+   * Returns whether the keys watched and those queued, when {@code keyed}, all live on {@code b}
+   * under {@code t}.
+   */
+  private boolean fits(Topology t, Backend b, boolean keyed) {
+    if (watches.any() && (b != watches.single() || watches.moved(t))) {
+      return false;
+    }
+    return !keyed || t.placement().serverFor(hash) == b.id();
   }
 
   private RedisMessage queueCommand(CommandSpec spec, CommandHandler handler, Request r) {
@@ -169,10 +255,10 @@ final class Transactions {
         || (command != null
             && ProxyClient.isScript(command)
             && KeylessScript.keyless(r, command.keys().numkeys()))) {
-      // Runs on the transaction's backend, wherever its keys take it, as in Redis Cluster (and a
-      // PING with too many arguments fails there, inside EXEC's reply, as in Redis); so does a
-      // script given no key.
+      // Runs on the transaction's backend, wherever its keys take it, as in Redis Cluster; so does
+      // a script given no key, which may write.
       queued.add(Router.encode(r));
+      writes |= command != null && CommandFlags.writes(spec);
       return QUEUED;
     }
     String container = KeyPositions.lower(r.arg(0));
@@ -229,7 +315,10 @@ final class Transactions {
     return QUEUED;
   }
 
-  /** EXEC: sends MULTI, the queued commands and EXEC to their backend in one piece. */
+  /**
+   * EXEC: on the transaction opened on its backend when it still runs there, else MULTI, the queued
+   * commands and EXEC to their backend in one piece.
+   */
   RedisMessage exec() {
     if (queued == null) {
       return Replies.error("ERR EXEC without MULTI");
@@ -247,7 +336,27 @@ final class Transactions {
     ArrayList<TransactionLocals.Command> own = locals;
     locals = null;
     count = 0;
-    if (refused || (commands.isEmpty() && watched == 0)) {
+    whole = false;
+    Topology t = worker.topology();
+    BackendTransaction opened = open;
+    open = null;
+    if (opened != null) {
+      refused |= opened.refused();
+      if (!refused && opened.topology() == t && fits(t, opened.backend(), keys.length > 0)) {
+        for (int i = opened.sent(); i < commands.size(); i++) {
+          opened.sendQueued(commands.get(i));
+        }
+        release(commands);
+        watches.forget();
+        opened.exec(execReply(t, opened.backend().id(), write, own, fanOut));
+        return CommandHandler.DEFERRED;
+      }
+      watchesLost |= opened.onWatch();
+      opened.discard();
+    }
+    boolean lost = watchesLost;
+    watchesLost = false;
+    if (refused || (commands.isEmpty() && !watches.any())) {
       release(commands);
       unwatch();
       if (refused) {
@@ -258,39 +367,91 @@ final class Transactions {
       }
       // Only commands the proxy runs itself: no backend is asked.
       DeferredReply slot = client.defer();
-      new TransactionLocals(client, new ClientReply(slot, worker, worker.topology()), own)
+      new TransactionLocals(client, new ClientReply(slot, worker, t), own)
           .complete(ArrayRedisMessage.EMPTY_INSTANCE);
       return CommandHandler.DEFERRED;
     }
-    boolean wasWatching = watched > 0;
-    if (keys.length == 0 && wasWatching) {
-      hash = watchHash; // no key queued after WATCH: runs where the watched keys are
-    }
-    Topology t = worker.topology();
-    // Nothing queued names a key and nothing is watched: any backend of the ring serves it.
-    int owner = t.placement().serverFor(keys.length == 0 && !wasWatching ? 0 : hash);
-    watched = 0;
-    if (owner < 0 || (wasWatching && (hash != watchHash || owner != watchBackend.id()))) {
-      release(commands);
-      if (wasWatching) {
-        watchConnection.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Discarded());
+    boolean wasWatching = watches.any();
+    // Nothing queued names a key: it runs where keys are watched, or on any backend of the ring.
+    int owner =
+        keys.length > 0
+            ? t.placement().serverFor(hash)
+            : wasWatching ? watches.backends().get(0).id() : t.placement().serverFor(0);
+    boolean moved = wasWatching && (lost || watches.moved(t));
+    List<BackendConnection> elsewhere = new ArrayList<>(0);
+    if (wasWatching) {
+      for (Backend b : watches.backends()) {
+        if (b.id() != owner) {
+          elsewhere.add(watches.connection(b));
+        }
       }
+    }
+    boolean changes = write || own != null || fanOut != null;
+    if (owner < 0 || moved || (!elsewhere.isEmpty() && changes)) {
+      release(commands);
+      watches.unwatch();
       if (owner < 0) {
         return Replies.error(Router.NO_BACKEND);
       }
-      if (hash != watchHash) {
-        return Replies.error(
-            "CROSSSLOT ringlb: a transaction must be routed as its WATCHed keys"
-                + " are; give them one hash tag");
+      if (moved) {
+        // The watched keys changed owner since WATCH, or their watch was discarded with the
+        // transaction opened on their backend (a ring change): as if they were modified.
+        return ArrayRedisMessage.NULL_INSTANCE;
       }
-      // The watched keys changed owner since WATCH (a ring change): as if they were modified.
-      return ArrayRedisMessage.NULL_INSTANCE;
+      return Replies.error(
+          "CROSSSLOT ringlb: a transaction that writes must be routed as its WATCHed keys are;"
+              + " give them one hash tag");
     }
-    BackendConnection pinned = wasWatching ? watchConnection : null;
+    Backend target = t.backend(owner);
+    BackendConnection pinned = wasWatching ? watches.connection(target) : null;
+    Pending reply = execReply(t, owner, write, own, fanOut);
+    Pending execPending = elsewhere.isEmpty() ? reply : new WatchChecks(reply, elsewhere);
+    watches.forget();
+    Sender block =
+        new Sender() {
+          @Override
+          public void sendTo(BackendConnection to) {
+            // One contiguous write on a connection no other command of this worker can cut into:
+            // redis-server runs the commands between MULTI and EXEC as one transaction.
+            BackendTransaction tx = BackendTransaction.block(to, t, target);
+            for (ByteBuf command : commands) {
+              tx.sendQueued(command);
+            }
+            release(commands);
+            tx.exec(execPending);
+          }
+
+          @Override
+          public void fail(String error) {
+            release(commands);
+            execPending.fail(error);
+          }
+        };
+    Sender send = pinned == null ? block : Sender.on(pinned, block);
+    if (t.previous() != null) {
+      int before = t.previous().serverFor(hash);
+      if (before != owner && before >= 0 && keys.length > 0) {
+        KeyMove.start(
+            worker, client.id(), client.protocol() == 3, t, t.backend(before), target, keys, send);
+        return CommandHandler.DEFERRED;
+      }
+    }
+    send.sendTo(target.connection(worker, client.id(), client.protocol() == 3));
+    return CommandHandler.DEFERRED;
+  }
+
+  /**
+   * Returns where EXEC's reply goes: to the client, after the commands to run on every backend ran
+   * on those but {@code owner} and the proxy's own commands ran.
+   */
+  private Pending execReply(
+      Topology t,
+      int owner,
+      boolean write,
+      ArrayList<TransactionLocals.Command> own,
+      ArrayList<TransactionFanOut.Command> fanOut) {
     DeferredReply slot = client.defer();
-    ClientReply reply = new ClientReply(slot, worker, t);
-    reply.write(write);
-    Pending execReply = reply;
+    Pending execReply = new ClientReply(slot, worker, t).write(write);
     if (own != null) {
       // Runs after the commands of every backend ran everywhere: their places are the backend's.
       execReply = new TransactionLocals(client, execReply, own).write(write);
@@ -306,115 +467,27 @@ final class Transactions {
           new TransactionFanOut(client, execReply, others.toArray(new Backend[0]), fanOut)
               .write(write);
     }
-    Pending execPending = execReply;
-    Sender block =
-        new Sender() {
-          @Override
-          public void sendTo(BackendConnection to) {
-            // One contiguous write on a connection no other command of this worker can cut into:
-            // redis-server runs the commands between MULTI and EXEC as one transaction.
-            to.sendEncoded(Unpooled.wrappedBuffer(MULTI), new Discarded());
-            for (ByteBuf command : commands) {
-              to.sendEncoded(command, new Discarded());
-              command.release();
-            }
-            to.sendEncoded(Unpooled.wrappedBuffer(EXEC), execPending);
-          }
-
-          @Override
-          public void fail(String error) {
-            release(commands);
-            reply.fail(error);
-          }
-        };
-    Backend target = t.backend(owner);
-    Sender send = pinned == null ? block : Sender.on(pinned, block);
-    if (t.previous() != null) {
-      int before = t.previous().serverFor(hash);
-      if (before != owner && before >= 0 && keys.length > 0) {
-        KeyMove.start(
-            worker, client.id(), client.protocol() == 3, t, t.backend(before), target, keys, send);
-        return CommandHandler.DEFERRED;
-      }
-    }
-    send.sendTo(target.connection(worker, client.id(), client.protocol() == 3));
-    return CommandHandler.DEFERRED;
+    return execReply;
   }
 
-  /**
-   * WATCH: the keys must be routed as one (and as keys watched before); the command goes to their
-   * owner on this client's own connection, after the keys moved there if a migration is moving
-   * them.
-   */
+  /** WATCH: each key on its owner, on a connection of this client's own ({@link Watches}). */
   RedisMessage watch(Request r) {
     if (queued != null) {
       return Replies.error("ERR WATCH inside MULTI is not allowed");
     }
-    Topology t = worker.topology();
-    int h = router.hash(t, r.arg(1));
-    for (int i = 2; i < r.argc(); i++) {
-      if (router.hash(t, r.arg(i)) != h) {
-        return Replies.error(
-            "CROSSSLOT ringlb: the keys of 'watch' are not routed as one; give"
-                + " them one hash tag");
-      }
-    }
-    if (watched > 0 && h != watchHash) {
-      return Replies.error(
-          "CROSSSLOT ringlb: keys watched together must be routed as one; give"
-              + " them one hash tag");
-    }
-    int owner = t.placement().serverFor(h);
-    if (owner < 0) {
-      return Replies.error(Router.NO_BACKEND);
-    }
-    Backend target = t.backend(owner);
-    if (watched > 0 && watchBackend != target) {
-      // Keys watched before moved with a ring change: their watch is gone with the old owner,
-      // and the transaction must not run as if it held.
-      return Replies.OK;
-    }
-    if (watchConnection == null || watchBackend != target) {
-      closeWatchConnection();
-      watchConnection = new BackendConnection(target, worker, client.protocol() == 3);
-      worker.register(watchConnection);
-      watchBackend = target;
-    }
-    watched += r.argc() - 1;
-    watchHash = h;
-    BackendConnection pinned = watchConnection;
-    DeferredReply slot = client.defer();
-    Sender send = Sender.encoded(Router.encode(r), new ClientReply(slot, worker, t));
-    if (t.previous() != null) {
-      int before = t.previous().serverFor(h);
-      if (before != owner && before >= 0) {
-        byte[][] keys = new byte[r.argc() - 1][];
-        for (int i = 1; i < r.argc(); i++) {
-          keys[i - 1] = ByteBufUtil.getBytes(r.arg(i));
-        }
-        KeyMove.start(
-            worker,
-            client.id(),
-            client.protocol() == 3,
-            t,
-            t.backend(before),
-            target,
-            keys,
-            Sender.on(pinned, send));
-        return CommandHandler.DEFERRED;
-      }
-    }
-    send.sendTo(pinned);
-    return CommandHandler.DEFERRED;
+    return watches.watch(r);
   }
 
   /** UNWATCH outside MULTI. */
   RedisMessage unwatch() {
-    if (watched > 0) {
-      watched = 0;
-      watchConnection.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Discarded());
-    }
+    watches.unwatch();
     return Replies.OK;
+  }
+
+  /** EXEC refused before it ran (a busy script): the transaction ends unrun, nothing watched. */
+  void abort() {
+    end();
+    unwatch();
   }
 
   /** RESET: out of MULTI, nothing watched. */
@@ -425,22 +498,22 @@ final class Transactions {
 
   /** The client left: drop what was queued and this client's own backend connection. */
   void close() {
-    end();
-    closeWatchConnection();
-  }
-
-  private void closeWatchConnection() {
-    if (watchConnection != null) {
-      watchConnection.close("ERR ringlb: the client closed");
-      worker.unregister(watchConnection);
-      watchConnection = null;
-      watchBackend = null;
-      watched = 0;
+    if (open != null) {
+      open.abandon();
+      open = null;
     }
+    end();
+    watches.close();
   }
 
   /** Leaves a transaction, if one is open, dropping what it queued. */
   private void end() {
+    if (open != null) {
+      open.discard();
+      open = null;
+    }
+    whole = false;
+    watchesLost = false;
     if (queued != null) {
       release(queued);
     }
@@ -457,19 +530,5 @@ final class Transactions {
     for (ByteBuf command : commands) {
       command.release();
     }
-  }
-
-  /**
-   * The reply to MULTI or to a queued command inside a transaction sent to a backend, and to
-   * UNWATCH: dropped, since EXEC's reply says all (EXECABORT when redis-server refused one).
-   */
-  private static final class Discarded extends Pending {
-    @Override
-    void complete(RedisMessage reply) {
-      ReferenceCountUtil.release(reply);
-    }
-
-    @Override
-    void fail(String error) {}
   }
 }

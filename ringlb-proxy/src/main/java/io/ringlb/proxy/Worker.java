@@ -42,6 +42,7 @@ final class Worker {
 
   private final BlockingPool blocking;
   private final BarrierWaits barrierWaits;
+  private final BusyScripts busyScripts;
 
   /**
    * Worker {@code index}, on {@code loop}, reaching backends through {@code upstream}, counting in
@@ -54,6 +55,7 @@ final class Worker {
     this.flusher = TurnFlusher.of(loop);
     this.blocking = new BlockingPool(this, stats);
     this.barrierWaits = stats.barrierWaits();
+    this.busyScripts = stats.busyScripts();
   }
 
   /** Routes by {@code first} from the start; before any request, before {@link #start}. */
@@ -96,6 +98,11 @@ final class Worker {
   }
 
   /** This worker's connections for blocking commands, and the commands blocked on them. */
+  /** The proxy's scripts given no key that their backend reports busy; shared by every worker. */
+  BusyScripts busyScripts() {
+    return busyScripts;
+  }
+
   BlockingPool blocking() {
     return blocking;
   }

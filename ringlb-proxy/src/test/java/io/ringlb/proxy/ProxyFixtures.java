@@ -26,6 +26,31 @@ final class ProxyFixtures {
     return b;
   }
 
+  /**
+   * Sends {@code args} on {@code jedis} and returns the reply as text: a bulk string as UTF-8, an
+   * array as {@code [a, b]} of its elements' texts, nil as {@code null}, an error as its message.
+   */
+  static String reply(redis.clients.jedis.Jedis jedis, String... args) {
+    try {
+      Object reply =
+          jedis.sendCommand(
+              () -> args[0].getBytes(StandardCharsets.US_ASCII),
+              java.util.Arrays.copyOfRange(args, 1, args.length));
+      if (reply instanceof List<?> l) {
+        List<Object> out = new java.util.ArrayList<>();
+        for (Object o : l) {
+          out.add(o instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : o);
+        }
+        return out.toString();
+      }
+      return reply instanceof byte[] bytes
+          ? new String(bytes, StandardCharsets.UTF_8)
+          : String.valueOf(reply);
+    } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+      return e.getMessage();
+    }
+  }
+
   /** Writes {@code request} to a new connection to {@code port} and returns all it answers. */
   static String exchange(int port, String request) throws IOException {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {

@@ -21,8 +21,8 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * Scripts given no key through the proxy (EVAL/EVALSHA/FCALL with {@code numkeys} 0): they run on
- * the backend at ring position 0 on a connection of their own, so that a busy script holds up no
- * other client (they get redis-server's BUSY) and SCRIPT/FUNCTION KILL stops it.
+ * the backend at ring position 0 on a connection of their own, so that SCRIPT/FUNCTION KILL stops a
+ * busy one; while one is busy the whole proxy answers BUSY, as one redis-server does.
  */
 @Timeout(90)
 class ProxyKeylessScriptsTest {
@@ -155,8 +155,23 @@ class ProxyKeylessScriptsTest {
     }
   }
 
+  private static final String BUSY =
+      "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+  /** Sends {@code args} until the proxy answers something starting (or not) with BUSY. */
+  private static String awaitReply(Jedis jedis, boolean busy, String... args)
+      throws InterruptedException {
+    String last = reply(jedis, args);
+    for (int i = 0; i < 500 && last.startsWith("BUSY") != busy; i++) {
+      Thread.sleep(10);
+      last = reply(jedis, args);
+    }
+    return last;
+  }
+
   @Test
-  void busyKeylessScript_othersGetBusy_otherBackendsServe_andScriptKillStopsIt() throws Exception {
+  void busyKeylessScript_makesTheWholeProxyBusy_asOneRedisServer_untilScriptKill()
+      throws Exception {
     try (Jedis jedis = client()) {
       int busyOn = scriptBackend(jedis);
       String[] keys = keysOnAndOff(jedis, busyOn);
@@ -165,19 +180,91 @@ class ProxyKeylessScriptsTest {
 
       Future<String> busy = runBusy("EVAL", BUSY_LOOP, "0");
       awaitBusy(busyOn);
-      // the script's own backend answers BUSY through the proxy, the others serve
-      assertThat(reply(jedis, "INCR", keys[0])).startsWith("BUSY");
-      assertThat(reply(jedis, "INCR", keys[1])).isEqualTo("2");
-      // a transaction on the busy backend is refused as redis-server refuses it
+      // a key of another backend too, as a script with no key belongs to no shard
+      assertThat(awaitReply(jedis, true, "GET", keys[1])).isEqualTo(BUSY);
+      assertThat(reply(jedis, "INCR", keys[1])).isEqualTo(BUSY);
+      assertThat(reply(jedis, "INCR", keys[0])).isEqualTo(BUSY);
+      assertThat(reply(jedis, "PING")).isEqualTo(BUSY);
+      // MULTI is served; a command queued is refused, and EXEC ends the transaction
       assertThat(reply(jedis, "MULTI")).isEqualTo("OK");
-      assertThat(reply(jedis, "INCR", keys[0])).isEqualTo("QUEUED");
-      assertThat(reply(jedis, "EXEC")).startsWith("EXECABORT").contains("BUSY");
+      assertThat(reply(jedis, "INCR", keys[1])).isEqualTo(BUSY);
+      assertThat(reply(jedis, "EXEC"))
+          .isEqualTo("EXECABORT Transaction discarded because of: " + BUSY);
+      assertThat(reply(jedis, "MULTI")).isEqualTo("OK");
+      assertThat(reply(jedis, "EXEC"))
+          .isEqualTo("EXECABORT Transaction discarded because of: " + BUSY);
 
       assertThat(jedis.scriptKill()).isEqualTo("OK");
       assertThat(busy.get(30, TimeUnit.SECONDS)).contains("Script killed by user");
-      assertThat(reply(jedis, "SCRIPT", "KILL")).startsWith("NOTBUSY");
+      assertThat(awaitReply(jedis, false, "GET", keys[1])).isEqualTo("1");
+      assertThat(reply(jedis, "INCR", keys[1])).isEqualTo("2");
       assertThat(reply(jedis, "GET", keys[0])).isEqualTo("1");
-      assertThat(reply(jedis, "PING", "after")).isEqualTo("after");
+      assertThat(reply(jedis, "PING", "after")).isEqualTo("after"); // no longer inside MULTI
+      assertThat(reply(jedis, "SCRIPT", "KILL")).startsWith("NOTBUSY");
+    }
+  }
+
+  @Test
+  void transactionQueuedBeforeTheScriptWasBusy_abortsAtExec_andRunsNothing() throws Exception {
+    try (Jedis jedis = client();
+        Jedis tx = client()) {
+      int busyOn = scriptBackend(jedis);
+      String[] keys = keysOnAndOff(jedis, busyOn);
+      assertThat(jedis.configSet("busy-reply-threshold", "20")).isEqualTo("OK");
+      assertThat(reply(tx, "MULTI")).isEqualTo("OK");
+      assertThat(reply(tx, "INCR", keys[1])).isEqualTo("QUEUED");
+      Future<String> busy = runBusy("EVAL", BUSY_LOOP, "0");
+      awaitBusy(busyOn);
+      assertThat(awaitReply(jedis, true, "GET", keys[1])).isEqualTo(BUSY);
+      assertThat(reply(tx, "EXEC"))
+          .isEqualTo("EXECABORT Transaction discarded because of: " + BUSY);
+      assertThat(jedis.scriptKill()).isEqualTo("OK");
+      assertThat(busy.get(30, TimeUnit.SECONDS)).contains("Script killed by user");
+      assertThat(awaitReply(jedis, false, "GET", keys[1])).isEqualTo("1");
+      assertThat(reply(tx, "PING", "out")).isEqualTo("out");
+    }
+  }
+
+  @Test
+  void busyScriptOfAClientThatLeft_keepsTheProxyBusy_untilKilled() throws Exception {
+    try (Jedis jedis = client()) {
+      int busyOn = scriptBackend(jedis);
+      String other = keysOnAndOff(jedis, busyOn)[1];
+      assertThat(jedis.configSet("busy-reply-threshold", "20")).isEqualTo("OK");
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        s.getOutputStream()
+            .write(
+                ("*3\r\n$4\r\nEVAL\r\n$"
+                        + BUSY_LOOP.length()
+                        + "\r\n"
+                        + BUSY_LOOP
+                        + "\r\n$1\r\n0\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        awaitBusy(busyOn);
+      }
+      // the client is gone, its script runs on: the proxy is busy until a PING is answered
+      assertThat(awaitReply(jedis, true, "GET", other)).isEqualTo(BUSY);
+      Thread.sleep(300);
+      assertThat(reply(jedis, "GET", other)).isEqualTo(BUSY);
+      assertThat(jedis.scriptKill()).isEqualTo("OK");
+      assertThat(awaitReply(jedis, false, "GET", other)).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void busyScriptGivenAKey_makesBusyOnlyTheBackendOfItsKey() throws Exception {
+    try (Jedis jedis = client()) {
+      int busyOn = scriptBackend(jedis);
+      String[] keys = keysOnAndOff(jedis, busyOn);
+      assertThat(jedis.configSet("busy-reply-threshold", "20")).isEqualTo("OK");
+      Future<String> busy = runBusy("EVAL", BUSY_LOOP, "1", keys[0]);
+      awaitBusy(busyOn);
+      Thread.sleep(100);
+      assertThat(reply(jedis, "INCR", keys[0])).isEqualTo(BUSY);
+      assertThat(reply(jedis, "INCR", keys[1])).isEqualTo("2");
+      assertThat(jedis.scriptKill()).isEqualTo("OK");
+      assertThat(busy.get(30, TimeUnit.SECONDS)).contains("Script killed by user");
     }
   }
 
