@@ -32,9 +32,11 @@
 #                  needs:debug  uses DEBUG (RELOAD, SLEEP, OBJECT, DIGEST...), which ringlb does
 #                               not serve, on purpose, and which Redis's own docs say external
 #                               servers may lack;
-#                (needs:config-maxmemory tests run: they set maxmemory to a byte and check
-#                when each command is refused with OOM; the embedded server has no memory
-#                limit and fails them, the proxy passes them.)
+#                needs:config-maxmemory tests set maxmemory to a byte and check when each
+#                command is refused with OOM: they run against redis-server and the proxy, not
+#                against the embedded server, which has no memory limit (EMBEDDED_TAGS adds
+#                their deny tag for it: their CONFIG SET fails, leaving the connection inside
+#                MULTI for every test after them).
 #                Tests tagged external:skip, singledb:skip or large-memory are skipped by the
 #                harness itself in this mode.
 #
@@ -43,7 +45,8 @@
 # Markdown too; --failures DIR keeps, per target, the full log of each unit (UNIT.log) and the
 # list of failed tests with the first line of each one's error (failures.txt).
 #
-# Environment: SUITE_TAGS (the deny tags above), SUITE_UNIT_TIMEOUT (seconds a
+# Environment: SUITE_TAGS (the deny tags above), EMBEDDED_TAGS (added for the embedded server,
+# "-needs:config-maxmemory"), SUITE_UNIT_TIMEOUT (seconds a
 # unit may take, 1200), SUITE_TEST_TIMEOUT (runtest's --timeout: seconds without progress before
 # the harness gives up, 300), BASE_PORT (27300: redis 27301, embedded 27302, proxy 27303, its
 # backends 27311-27313, the harness's own 27332-27363 and 37332-37363), RINGLB_CMD (default
@@ -61,6 +64,7 @@ MARKDOWN=
 FAILURES=
 SRC=${REDIS_SRC:-}
 SUITE_TAGS=${SUITE_TAGS:--needs:repl -needs:debug}
+EMBEDDED_TAGS=${EMBEDDED_TAGS--needs:config-maxmemory}
 SUITE_UNIT_TIMEOUT=${SUITE_UNIT_TIMEOUT:-1200}
 SUITE_TEST_TIMEOUT=${SUITE_TEST_TIMEOUT:-300}
 BASE_PORT=${BASE_PORT:-27300}
@@ -202,8 +206,9 @@ target_port() {
 
 # run_unit TARGET UNIT: runs the unit, appends "TARGET UNIT OK ERR EXCEPTION TIMEOUT" to results.
 run_unit() {
-  local target=$1 unit=$2 port log status=0 ok err exc timeout=0
+  local target=$1 unit=$2 port log status=0 ok err exc timeout=0 tags=$SUITE_TAGS
   port=$(target_port "$target")
+  [[ $target != embedded || -z $EMBEDDED_TAGS ]] || tags="$tags $EMBEDDED_TAGS"
   log=$WORK/$target/${unit//\//_}.log
   mkdir -p "$WORK/$target"
   start_target "$target"
@@ -212,7 +217,7 @@ run_unit() {
   # of the suite on this machine (default 21079-21110) do not take it.
   (cd "$SRC" && TERM=dumb timeout --kill-after=10 "$SUITE_UNIT_TIMEOUT" ./runtest \
     --host 127.0.0.1 --port "$port" --baseport "$HARNESS_PORT" --singledb --durable \
-    --timeout "$SUITE_TEST_TIMEOUT" --tags "$SUITE_TAGS" --single "$unit") \
+    --timeout "$SUITE_TEST_TIMEOUT" --tags "$tags" --single "$unit") \
     > "$log" 2>&1 < /dev/null || status=$?
   ok=$(grep -c '^\[ok\]:' "$log" || true)
   err=$(grep -c '^\[err\]:' "$log" || true)
@@ -279,7 +284,8 @@ table() {
 }
 
 echo
-echo "Redis $SUITE_VERSION test suite, external mode (--singledb --durable --tags \"$SUITE_TAGS\")"
+echo "Redis $SUITE_VERSION test suite, external mode (--singledb --durable --tags \"$SUITE_TAGS\";" \
+  "embedded also \"$EMBEDDED_TAGS\")"
 echo "$(date -u +%Y-%m-%d), redis-server $server_version; cells: ok / err / exception / timeout"
 echo
 table 0

@@ -401,14 +401,16 @@ final class Backend {
   }
 
   /**
-   * Counts one more blocking connection open, unless {@code limit} are open already; returns
-   * whether it may open (and counts the refusal otherwise). Any thread.
+   * Counts one more dedicated connection open, unless {@code limit} are open already; returns
+   * whether it may open (and counts the refusal otherwise, when {@code countRefusal}). Any thread.
    */
-  boolean openBlocking(int limit) {
+  boolean openBlocking(int limit, boolean countRefusal) {
     while (true) {
       int n = blockingOpen.get();
       if (n >= limit) {
-        blockingRefused.increment();
+        if (countRefusal) {
+          blockingRefused.increment();
+        }
         return false;
       }
       if (blockingOpen.compareAndSet(n, n + 1)) {

@@ -74,7 +74,7 @@ final class BackendTransaction {
     if (watch != null) {
       return new BackendTransaction(watch, null, pool, t, backend);
     }
-    BlockingPool.Dedicated d = pool.acquire(backend, resp3);
+    BlockingPool.Dedicated d = pool.tryAcquire(backend, resp3);
     return d == null ? null : new BackendTransaction(d.connection(), d, pool, t, backend);
   }
 
@@ -239,24 +239,27 @@ final class BackendTransaction {
       return hiddenError == null && reply.raw();
     }
 
+    // The connection is given back after the reply was passed on: closing it (the pool keeps few
+    // idle) would free the bytes of a raw reply.
+
     @Override
     void completeRaw(ByteBuf bytes) {
-      giveBack();
       reply.completeRaw(bytes);
+      giveBack();
     }
 
     @Override
     void complete(RedisMessage message) {
-      giveBack();
       if (hiddenError != null
           && message instanceof ErrorRedisMessage e
           && e.content().startsWith("EXECABORT")) {
         ReferenceCountUtil.release(message);
         String cause = hiddenError.startsWith("-") ? hiddenError.substring(1) : hiddenError;
         reply.complete(Replies.error("EXECABORT Transaction discarded because of: " + cause));
-        return;
+      } else {
+        reply.complete(message);
       }
-      reply.complete(message);
+      giveBack();
     }
 
     @Override
@@ -264,8 +267,8 @@ final class BackendTransaction {
       if (dedicated != null) {
         dedicated.broken();
       }
-      giveBack();
       reply.fail(error);
+      giveBack();
     }
   }
 }

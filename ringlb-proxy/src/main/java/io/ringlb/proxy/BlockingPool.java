@@ -110,6 +110,18 @@ final class BlockingPool {
    * whose reply passes through as the backend gives it), else RESP2.
    */
   Dedicated acquire(Backend b, boolean resp3) {
+    return acquire(b, resp3, true);
+  }
+
+  /**
+   * As {@link #acquire(Backend, boolean)}, for a use that does without one when none is left (a
+   * transaction, then sent whole at EXEC): not counted as refused then.
+   */
+  Dedicated tryAcquire(Backend b, boolean resp3) {
+    return acquire(b, resp3, false);
+  }
+
+  private Dedicated acquire(Backend b, boolean resp3, boolean countRefusal) {
     ArrayDeque<Dedicated> free = idle.get(b);
     if (free != null) {
       for (java.util.Iterator<Dedicated> it = free.iterator(); it.hasNext(); ) {
@@ -126,7 +138,7 @@ final class BlockingPool {
         }
       }
     }
-    if (!b.openBlocking(worker.upstream().blockingConnections())) {
+    if (!b.openBlocking(worker.upstream().blockingConnections(), countRefusal)) {
       return null;
     }
     BackendConnection c = new BackendConnection(b, worker, resp3);

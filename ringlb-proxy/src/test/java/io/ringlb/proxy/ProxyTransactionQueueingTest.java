@@ -128,6 +128,40 @@ class ProxyTransactionQueueingTest {
   }
 
   @Test
+  void execThatUnblocksMoreClientsThanThePoolKeepsIdle_isAnswered() throws Exception {
+    int blocked = 10; // more than the idle connections a worker keeps per backend (4)
+    List<Jedis> poppers = new java.util.ArrayList<>();
+    List<CompletableFuture<List<String>>> pops = new java.util.ArrayList<>();
+    try (Jedis jedis = client()) {
+      for (int i = 0; i < blocked; i++) {
+        Jedis p = new Jedis("127.0.0.1", proxy.get().port(), 30_000);
+        poppers.add(p);
+        pops.add(CompletableFuture.supplyAsync(() -> p.blpop(0, "{t}.jobs")));
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!reply(jedis, "INFO", "clients").contains("blocked_clients:" + blocked)
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(reply(jedis, "MULTI")).isEqualTo("OK");
+      String[] push = new String[blocked + 2];
+      push[0] = "RPUSH";
+      push[1] = "{t}.jobs";
+      for (int i = 0; i < blocked; i++) {
+        push[i + 2] = "job" + i;
+      }
+      assertThat(reply(jedis, push)).isEqualTo("QUEUED");
+      // its connection is given back once the blocked clients' ones went back idle
+      assertThat(reply(jedis, "EXEC")).isEqualTo("[" + blocked + "]");
+      for (CompletableFuture<List<String>> pop : pops) {
+        assertThat(pop.get(10, TimeUnit.SECONDS)).hasSize(2);
+      }
+    } finally {
+      poppers.forEach(Jedis::close);
+    }
+  }
+
+  @Test
   void aClientThatLeavesInsideMulti_leavesNoTransactionOpen() {
     try (Jedis jedis = client()) {
       reply(jedis, "MULTI");
