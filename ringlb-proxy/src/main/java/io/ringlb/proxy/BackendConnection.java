@@ -53,6 +53,10 @@ final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake
   private boolean connecting;
   private boolean closed;
   private int generation;
+
+  /** Times the connection was dropped or moved to another primary, see {@link #drops}. */
+  private int drops;
+
   private long retryAt;
   private String downError;
 
@@ -92,6 +96,15 @@ final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake
 
   EventLoop loop() {
     return worker.loop();
+  }
+
+  /**
+   * Returns how many times the connection was dropped or moved to another primary: when it changed,
+   * what the server kept for the connection before (MULTI, WATCH) is gone, as the next request goes
+   * on a new one.
+   */
+  int drops() {
+    return drops;
   }
 
   /** Sends a command of {@code argc} arguments (copied) and completes {@code pending}. */
@@ -260,6 +273,7 @@ final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake
     channel = null;
     verifying = false;
     generation++;
+    drops++;
     connecting = false;
     dropChecks();
     if (ch != null) {
@@ -383,6 +397,7 @@ final class BackendConnection implements TurnFlusher.Flushable, BackendHandshake
     verifying = false;
     awaiting = false;
     generation++;
+    drops++;
     failAll(error);
     if (ch != null) {
       ch.close();

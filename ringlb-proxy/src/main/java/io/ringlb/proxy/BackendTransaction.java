@@ -12,14 +12,15 @@ import java.nio.charset.StandardCharsets;
  * A client's transaction on its backend: MULTI, the queued commands and EXEC (or DISCARD) on one
  * connection that no other command can cut into.
  *
- * <p>Opened as soon as the transaction's backend is known ({@link #open}), on a connection of the
- * client's own, it sends each command as the client queues it, so that redis-server checks it when
- * it would check it without the proxy: a command refused for memory ({@code maxmemory}), for a busy
- * script or for its arguments is refused at once, and a transaction of reads queued before the
- * backend ran out of memory still runs. Opened on a pooled connection at EXEC ({@link #block}), it
- * sends the whole transaction in one write. Either way a command the client was told QUEUED but the
- * backend refused makes EXEC's EXECABORT name the backend's error, as Redis names the error that
- * aborts a transaction at EXEC. Event-loop confined.
+ * <p>Opened as soon as the transaction's backend is known ({@link #open}), on a connection no other
+ * client uses meanwhile (the client's WATCH connection to that backend, or one of the worker's
+ * {@link BlockingPool} until EXEC or DISCARD answered), it sends each command as the client queues
+ * it, so that redis-server checks it when it would check it without the proxy: a command refused
+ * for memory ({@code maxmemory}), for a busy script or for its arguments is refused at once, and a
+ * transaction of reads queued before the backend ran out of memory still runs. Opened on a pooled
+ * connection at EXEC ({@link #block}), it sends the whole transaction in one write. Either way a
+ * command the client was told QUEUED but the backend refused makes EXEC's EXECABORT name the
+ * backend's error, as Redis names the error that aborts a transaction at EXEC. Event-loop confined.
  */
 final class BackendTransaction {
 
@@ -34,6 +35,10 @@ final class BackendTransaction {
   private final BlockingPool.Dedicated dedicated;
 
   private final BlockingPool pool;
+
+  /** The connection's {@link BackendConnection#drops} when MULTI was sent. */
+  private final int drops;
+
   private final Topology topology;
   private final Backend backend;
 
@@ -57,6 +62,7 @@ final class BackendTransaction {
     this.connection = connection;
     this.dedicated = dedicated;
     this.pool = pool;
+    this.drops = connection.drops();
     this.topology = topology;
     this.backend = backend;
     connection.sendEncoded(Unpooled.wrappedBuffer(MULTI), new Queued(null));
@@ -64,9 +70,9 @@ final class BackendTransaction {
 
   /**
    * Opens a transaction on {@code backend} under {@code t}: on {@code watch}, the client's WATCH
-   * connection, when not null, else on a connection of the worker's pool. Returns null when the
-   * pool has no connection left under {@code limits.blocking-connections}: the transaction is then
-   * sent whole at EXEC.
+   * connection to it, when not null, else on a connection of the worker's pool. Returns null when
+   * the pool has no connection left under {@code limits.blocking-connections}: the transaction is
+   * then sent whole at EXEC.
    */
   static BackendTransaction open(
       Worker worker, Topology t, Backend backend, BackendConnection watch, boolean resp3) {
@@ -93,9 +99,12 @@ final class BackendTransaction {
     return backend;
   }
 
-  /** Returns whether it was opened on the client's WATCH connection, which DISCARD unwatches. */
-  boolean onWatch() {
-    return dedicated == null && pool != null;
+  /**
+   * Returns whether the connection was lost since MULTI: the backend dropped the transaction with
+   * it, and nothing more may be sent, as it would run outside MULTI on the next connection.
+   */
+  boolean lost() {
+    return connection.drops() != drops;
   }
 
   /** Returns how many of the client's commands were sent. */
@@ -120,19 +129,26 @@ final class BackendTransaction {
     return refused;
   }
 
-  /** Sends EXEC; its reply goes to {@code reply}, and the connection is given back after it. */
+  /** Sends EXEC; its reply goes to {@code reply}, and the pool's connection back after it. */
   void exec(Pending reply) {
     ended = true;
     connection.sendEncoded(Unpooled.wrappedBuffer(EXEC), new Exec(reply).write(reply.write()));
   }
 
-  /** Sends DISCARD; the connection is given back once it is answered. */
+  /**
+   * Sends DISCARD, unless the connection was lost (and the transaction with it); the pool's
+   * connection goes back once it is answered.
+   */
   void discard() {
     if (ended) {
       return;
     }
     ended = true;
-    connection.sendEncoded(Unpooled.wrappedBuffer(DISCARD), new Queued(this::giveBack));
+    if (lost()) {
+      giveBack();
+    } else {
+      connection.sendEncoded(Unpooled.wrappedBuffer(DISCARD), new Queued(this::giveBack));
+    }
   }
 
   /** The client left: the pool's connection closes, with the transaction. */
@@ -143,8 +159,12 @@ final class BackendTransaction {
     }
   }
 
+  /** Gives the pool's connection back, closed when it was lost meanwhile. */
   private void giveBack() {
     if (dedicated != null) {
+      if (lost()) {
+        dedicated.broken();
+      }
       pool.release(dedicated);
     }
   }
@@ -177,9 +197,6 @@ final class BackendTransaction {
     void fail(String error) {
       if (hiddenError == null) {
         hiddenError = error;
-      }
-      if (dedicated != null) {
-        dedicated.broken();
       }
       if (then != null) {
         then.run();
@@ -216,9 +233,6 @@ final class BackendTransaction {
     @Override
     void fail(String error) {
       refused = true;
-      if (dedicated != null) {
-        dedicated.broken();
-      }
       reply.fail(error);
     }
   }
@@ -239,7 +253,7 @@ final class BackendTransaction {
       return hiddenError == null && reply.raw();
     }
 
-    // The connection is given back after the reply was passed on: closing it (the pool keeps few
+    // The connection goes back after the reply was passed on: closing it (the pool keeps few
     // idle) would free the bytes of a raw reply.
 
     @Override
@@ -264,9 +278,6 @@ final class BackendTransaction {
 
     @Override
     void fail(String error) {
-      if (dedicated != null) {
-        dedicated.broken();
-      }
       reply.fail(error);
       giveBack();
     }

@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 final class BlockingPool {
 
   /** Idle connections kept per backend by one worker. */
-  static final int IDLE_PER_BACKEND = 4;
+  static final int IDLE_PER_BACKEND = 32;
 
   private final Worker worker;
   private final Map<Backend, ArrayDeque<Dedicated>> idle = new HashMap<>();

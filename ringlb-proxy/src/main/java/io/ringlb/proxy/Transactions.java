@@ -20,10 +20,10 @@ import java.util.Set;
  * runs on the keys' owner as one contiguous block.
  *
  * <p>Once the transaction's backend is known (its first key, or its watched keys) it is opened
- * there on a connection of the client's own ({@link BackendTransaction}), and each command is sent
- * as it is queued, so that redis-server checks it when it would without the proxy. Until then,
- * while a migration runs, or when no such connection is left, the proxy answers QUEUED itself, and
- * EXEC sends MULTI, the queued commands and EXEC in one piece on the owner's pooled connection,
+ * there on a connection of its own ({@link BackendTransaction}), and each command is sent as it is
+ * queued, so that redis-server checks it when it would without the proxy. Until then, while a
+ * migration runs, when no such connection is left or it was lost, the proxy answers QUEUED itself,
+ * and EXEC sends MULTI, the queued commands and EXEC in one piece on the owner's pooled connection,
  * where no other command can cut in. A ring change between the first command and EXEC sends it that
  * way too, to the keys' owner then. WATCH goes to the watched keys' owners on connections of the
  * client's own ({@link Watches}); if a ring change moved the watched keys before EXEC, EXEC answers
@@ -166,9 +166,13 @@ final class Transactions {
       return QUEUED;
     }
     Topology t = worker.topology();
-    if (open != null && (open.topology() != t || !fits(t, open.backend(), !queuedKeys.isEmpty()))) {
-      // A ring change, or a key routed elsewhere: EXEC sends it whole, or refuses it.
-      watchesLost |= open.onWatch();
+    if (open != null
+        && (open.topology() != t
+            || open.lost()
+            || !fits(t, open.backend(), !queuedKeys.isEmpty()))) {
+      // A ring change, its connection lost, or a key routed elsewhere: EXEC sends it whole, or
+      // refuses it; watches on that connection are gone with the DISCARD (or the connection).
+      watchesLost |= watches.any();
       open.discard();
       open = null;
       whole = true;
@@ -232,7 +236,7 @@ final class Transactions {
    * under {@code t}.
    */
   private boolean fits(Topology t, Backend b, boolean keyed) {
-    if (watches.any() && (b != watches.single() || watches.moved(t))) {
+    if (watches.any() && (b != watches.single() || watches.moved(t) || watches.lost())) {
       return false;
     }
     return !keyed || t.placement().serverFor(hash) == b.id();
@@ -342,7 +346,10 @@ final class Transactions {
     open = null;
     if (opened != null) {
       refused |= opened.refused();
-      if (!refused && opened.topology() == t && fits(t, opened.backend(), keys.length > 0)) {
+      if (!refused
+          && opened.topology() == t
+          && !opened.lost()
+          && fits(t, opened.backend(), keys.length > 0)) {
         for (int i = opened.sent(); i < commands.size(); i++) {
           opened.sendQueued(commands.get(i));
         }
@@ -351,7 +358,7 @@ final class Transactions {
         opened.exec(execReply(t, opened.backend().id(), write, own, fanOut));
         return CommandHandler.DEFERRED;
       }
-      watchesLost |= opened.onWatch();
+      watchesLost |= watches.any();
       opened.discard();
     }
     boolean lost = watchesLost;
@@ -377,7 +384,7 @@ final class Transactions {
         keys.length > 0
             ? t.placement().serverFor(hash)
             : wasWatching ? watches.backends().get(0).id() : t.placement().serverFor(0);
-    boolean moved = wasWatching && (lost || watches.moved(t));
+    boolean moved = wasWatching && (lost || watches.moved(t) || watches.lost());
     List<BackendConnection> elsewhere = new ArrayList<>(0);
     if (wasWatching) {
       for (Backend b : watches.backends()) {

@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * One client's WATCHed keys through the proxy: each watched on its owner, on a connection of the
- * client's own to that backend (a watch belongs to a connection), kept until the client leaves.
+ * client's own to that backend (a watch belongs to a connection), kept until the client leaves; its
+ * transactions use those connections too ({@link BackendTransaction}).
  *
  * <p>Keys may be watched on several backends. A transaction then runs when every watched key still
  * lives where it was watched and the transaction writes nothing: it runs first, then every other
@@ -44,6 +45,10 @@ final class Watches {
   private int[] hashes = new int[4];
 
   private Backend[] owners = new Backend[4];
+
+  /** The {@link BackendConnection#drops} of each one's connection when it was watched. */
+  private int[] drops = new int[4];
+
   private int count;
 
   /** The keys watched. */
@@ -69,6 +74,16 @@ final class Watches {
   boolean moved(Topology t) {
     for (int i = 0; i < count; i++) {
       if (t.placement().serverFor(hashes[i]) != owners[i].id()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Returns whether a connection with watched keys was lost since, and its watches with it. */
+  boolean lost() {
+    for (int i = 0; i < count; i++) {
+      if (connection(owners[i]).drops() != drops[i]) {
         return true;
       }
     }
@@ -201,8 +216,10 @@ final class Watches {
     if (count == hashes.length) {
       hashes = Arrays.copyOf(hashes, count * 2);
       owners = Arrays.copyOf(owners, count * 2);
+      drops = Arrays.copyOf(drops, count * 2);
     }
     hashes[count] = hash;
+    drops[count] = connectionTo(owner).drops();
     owners[count++] = owner;
   }
 

@@ -106,30 +106,53 @@ class ProxyTransactionQueueingTest {
   }
 
   @Test
-  void noDedicatedConnectionLeft_theTransactionIsSentWholeAtExec() throws Exception {
-    try (ProxyServer limited =
-            ProxyServer.start(
-                ProxyFixtures.config(redis.servers(), 3).blockingConnections(1).build());
-        Jedis blocked = new Jedis("127.0.0.1", limited.port(), 30_000);
-        Jedis jedis = new Jedis("127.0.0.1", limited.port(), 10_000)) {
-      CompletableFuture<List<String>> pop =
-          CompletableFuture.supplyAsync(() -> blocked.blpop(0, "{t}.list"));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!reply(jedis, "INFO", "clients").contains("blocked_clients:1")
-          && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+  void theConnectionLostInsideMulti_theTransactionIsSentWholeAtExec() throws Exception {
+    try (Jedis jedis = client()) {
+      jedis.set("{t}.k", "0");
       assertThat(reply(jedis, "MULTI")).isEqualTo("OK");
-      assertThat(reply(jedis, "SET", "{t}.k", "1")).isEqualTo("QUEUED");
-      assertThat(reply(jedis, "RPUSH", "{t}.list", "v")).isEqualTo("QUEUED");
-      assertThat(reply(jedis, "EXEC")).isEqualTo("[OK, 1]");
-      assertThat(pop.get(10, TimeUnit.SECONDS)).containsExactly("{t}.list", "v");
+      assertThat(reply(jedis, "INCR", "{t}.k")).isEqualTo("QUEUED");
+      // every connection of the proxy to the key's backend is cut: the MULTI opened there is gone
+      int on = -1;
+      for (int id = 0; id < 3 && on < 0; id++) {
+        try (Jedis direct = redis.server(id).client()) {
+          on = direct.exists("{t}.k") ? id : -1;
+        }
+      }
+      try (Jedis direct = redis.server(on).client()) {
+        assertThat(reply(direct, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
+            .isNotEqualTo("0");
+      }
+      Thread.sleep(200); // the proxy sees its connection closed
+      // queued by the proxy now, and both INCRs run at EXEC, none of them twice
+      assertThat(reply(jedis, "INCR", "{t}.k")).isEqualTo("QUEUED");
+      assertThat(reply(jedis, "EXEC")).isEqualTo("[1, 2]");
+      assertThat(jedis.get("{t}.k")).isEqualTo("2");
+    }
+  }
+
+  @Test
+  void aWatchWhoseConnectionWasLost_makesExecAnswerNil() throws Exception {
+    try (Jedis jedis = client()) {
+      jedis.set("{t}.w", "0");
+      assertThat(reply(jedis, "WATCH", "{t}.w")).isEqualTo("OK");
+      for (int id = 0; id < 3; id++) {
+        try (Jedis direct = redis.server(id).client()) {
+          reply(direct, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+        }
+      }
+      Thread.sleep(200);
+      assertThat(reply(jedis, "MULTI")).isEqualTo("OK");
+      assertThat(reply(jedis, "INCR", "{t}.w")).isEqualTo("QUEUED");
+      // the new connection watches nothing: as if the key had changed
+      assertThat(reply(jedis, "EXEC")).isEqualTo("null");
+      assertThat(jedis.get("{t}.w")).isEqualTo("0");
     }
   }
 
   @Test
   void execThatUnblocksMoreClientsThanThePoolKeepsIdle_isAnswered() throws Exception {
-    int blocked = 10; // more than the idle connections a worker keeps per backend (4)
+    // more than the idle connections the two workers keep per backend
+    int blocked = 2 * BlockingPool.IDLE_PER_BACKEND + 10;
     List<Jedis> poppers = new java.util.ArrayList<>();
     List<CompletableFuture<List<String>>> pops = new java.util.ArrayList<>();
     try (Jedis jedis = client()) {
