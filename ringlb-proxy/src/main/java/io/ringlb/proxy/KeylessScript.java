@@ -68,10 +68,15 @@ final class KeylessScript {
   }
 
   /**
-   * Returns whether {@code r}, a script command whose key count is at {@code numkeysAt}, names no
-   * key.
+   * Returns whether {@code r} of {@code command} is a script (EVAL, EVALSHA, FCALL or one of their
+   * {@code _RO} forms) given no key.
    */
-  static boolean keyless(Request r, int numkeysAt) {
+  static boolean keyless(ProxyCommand command, Request r) {
+    String name = command.name();
+    if (!name.startsWith("eval") && !name.startsWith("fcall")) {
+      return false;
+    }
+    int numkeysAt = command.keys().numkeys();
     return numkeysAt > 0 && numkeysAt < r.argc() && r.is(numkeysAt, "0");
   }
 

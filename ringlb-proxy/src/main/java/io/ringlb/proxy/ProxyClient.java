@@ -136,7 +136,7 @@ final class ProxyClient implements ConnectionState {
       case SAME_SLOT ->
           command.keys().blocks(r)
               ? block(command, r)
-              : isScript(command) && KeylessScript.keyless(r, command.keys().numkeys())
+              : KeylessScript.keyless(command, r)
                   ? runKeyless(command, r)
                   : router.sameSlot(session, proxy.ring().hashTag(), command, r);
       case BLOCKING -> block(command, r);
@@ -176,12 +176,6 @@ final class ProxyClient implements ConnectionState {
       blocking = false;
     }
     return CommandHandler.DEFERRED;
-  }
-
-  /** Returns whether {@code command} is EVAL, EVALSHA, FCALL or one of their {@code _RO} forms. */
-  static boolean isScript(ProxyCommand command) {
-    String name = command.name();
-    return name.startsWith("eval") || name.startsWith("fcall");
   }
 
   /**

@@ -256,9 +256,7 @@ final class Transactions {
     }
     ProxyCommand command = handler instanceof ProxyCommand c && c.queuedByKeys() ? c : null;
     if ((command == null && KEYLESS.contains(name))
-        || (command != null
-            && ProxyClient.isScript(command)
-            && KeylessScript.keyless(r, command.keys().numkeys()))) {
+        || (command != null && KeylessScript.keyless(command, r))) {
       // Runs on the transaction's backend, wherever its keys take it, as in Redis Cluster; so does
       // a script given no key, which may write.
       queued.add(Router.encode(r));
