@@ -115,7 +115,7 @@ final class KeylessScript {
     if (!running) {
       return;
     }
-    BlockingPool.Dedicated d = pool.acquire(target, false);
+    BlockingPool.Dedicated d = pool.tryAcquire(target, false); // none left: not a refusal
     if (d == null) {
       probeAgain();
       return;
