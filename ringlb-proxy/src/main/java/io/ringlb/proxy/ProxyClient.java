@@ -96,7 +96,23 @@ final class ProxyClient implements ConnectionState {
     if (sub != null && sub.active()) {
       return sub.before(spec, r);
     }
+    if (handler instanceof ProxyCommand c && ownConnection(c, r) && session.awaitingReplies()) {
+      // It goes on a connection of its own, where it could overtake the client's earlier
+      // requests still on their way to the same backend: it waits for their replies.
+      session.resumeWhenAnswered();
+      return CommandHandler.HELD;
+    }
     return null;
+  }
+
+  /**
+   * Returns whether {@code r} runs on a connection of its own: a blocking command, or a script
+   * given no key.
+   */
+  private static boolean ownConnection(ProxyCommand c, Request r) {
+    return c.route() == ProxyCommand.Route.BLOCKING
+        || (c.route() == ProxyCommand.Route.SAME_SLOT
+            && (c.keys().blocks(r) || KeylessScript.keyless(c, r)));
   }
 
   /**

@@ -287,6 +287,27 @@ class ProxyKeylessScriptsTest {
   }
 
   @Test
+  void aKeylessScriptPipelinedAfterAWrite_waitsForIt_ratherThanOvertakeIt() throws Exception {
+    String key;
+    int busyOn;
+    try (Jedis learn = client()) {
+      busyOn = scriptBackend(learn);
+      key = keysOnAndOff(learn, busyOn)[0];
+    }
+    // A new proxy, routing alike: its first write to that backend waits for a new pooled
+    // connection, while the script's connection is already open and idle.
+    try (ProxyServer fresh = ProxyServer.start(ProxyFixtures.config(redis.servers(), 3).build());
+        Jedis jedis = new Jedis("127.0.0.1", fresh.port(), 30_000)) {
+      assertThat(jedis.eval("return 1", 0)).isEqualTo(1L);
+      redis.clients.jedis.Pipeline p = jedis.pipelined();
+      p.set(key, "written-first");
+      p.eval("return redis.call('get', '" + key + "')", 0);
+      List<Object> replies = p.syncAndReturnAll();
+      assertThat(replies.get(1)).isEqualTo("written-first");
+    }
+  }
+
+  @Test
   void commandsPipelinedAfterAKeylessScript_runAfterIt() {
     try (Jedis jedis = client()) {
       String key = keysOnAndOff(jedis, scriptBackend(jedis))[0];

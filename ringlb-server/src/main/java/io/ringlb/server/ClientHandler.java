@@ -54,6 +54,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
   private ReplyBatch out; // replies encoded in this read batch, not yet written
   private ReplySlot current; // the slot the running handler took, if any
   private final HeldRequests held = new HeldRequests();
+
+  /** {@link #resumeWhenAnswered} asked to resume once {@code pending} is empty. */
+  private boolean resumeWhenAnswered;
+
   private final AuthThrottle.Attempts authAttempts = new AuthThrottle.Attempts();
   private boolean closing;
   private boolean closeWhenDrained;
@@ -151,6 +155,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
       scheduleFlush();
     } catch (OutOfMemoryError e) {
       memory.outOfMemory(e);
+    }
+  }
+
+  @Override
+  public boolean awaitingReplies() {
+    return !pending.isEmpty();
+  }
+
+  @Override
+  public void resumeWhenAnswered() {
+    if (pending.isEmpty()) {
+      resume();
+    } else {
+      resumeWhenAnswered = true;
     }
   }
 
@@ -600,6 +618,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter
     }
     if (closeWhenDrained) {
       closeIfDrained();
+    }
+    if (resumeWhenAnswered && pending.isEmpty()) {
+      resumeWhenAnswered = false;
+      resume();
     }
     resumeReading();
   }

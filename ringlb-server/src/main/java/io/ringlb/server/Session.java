@@ -55,6 +55,20 @@ public interface Session {
    */
   void resume();
 
+  /** Returns whether replies of earlier requests are still to come. */
+  default boolean awaitingReplies() {
+    return false;
+  }
+
+  /**
+   * Runs {@link #resume} once every earlier request has been answered: for a request held ({@link
+   * CommandHandler#HELD}) until then, as one sent on another connection than theirs could overtake
+   * them.
+   */
+  default void resumeWhenAnswered() {
+    resume();
+  }
+
   /** Closes the connection once the reply of the running command has been written (QUIT). */
   void closeAfterReply();
 }
