@@ -13,12 +13,13 @@ import io.ringlb.server.Session;
  * One client connection of the proxy, as the front end's {@link ConnectionState}: what it holds (a
  * transaction, watched keys, subscriptions) and where each of its commands goes.
  *
- * <p>Every command passes {@link #before} (held while the worker switches topology, queued inside
- * MULTI, checked in subscribed mode), then {@link #serve}, which reads how to route it from its
- * {@link ProxyCommand} and hands it to the class that does: the {@link Router} (one key, or keys
- * under one tag), {@link SplitCommand} (MGET, MSET, DEL...), or the command's own handler
- * (transactions, subscriptions, fan-out, SCAN, RING). Everything runs on the connection's event
- * loop, which is also the loop of the backend connections it uses.
+ * <p>Every command passes {@link #before} (held while the worker switches topology, refused while a
+ * script given no key is busy, queued inside MULTI, checked in subscribed mode, held behind the
+ * client's unanswered requests when it goes on a connection of its own), then {@link #serve}, which
+ * reads how to route it from its {@link ProxyCommand} and hands it to the class that does: the
+ * {@link Router} (one key, or keys under one tag), {@link SplitCommand} (MGET, MSET, DEL...), or
+ * the command's own handler (transactions, subscriptions, fan-out, SCAN, RING). Everything runs on
+ * the connection's event loop, which is also the loop of the backend connections it uses.
  */
 final class ProxyClient implements ConnectionState {
 
