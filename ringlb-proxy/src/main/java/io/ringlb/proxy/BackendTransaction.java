@@ -24,8 +24,10 @@ import java.nio.charset.StandardCharsets;
  */
 final class BackendTransaction {
 
-  private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
+  /** MULTI and EXEC in RESP form. */
+  static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] DISCARD =
       "*1\r\n$7\r\nDISCARD\r\n".getBytes(StandardCharsets.US_ASCII);
 

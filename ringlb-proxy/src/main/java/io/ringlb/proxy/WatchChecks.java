@@ -4,7 +4,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -19,11 +18,6 @@ import java.util.List;
  * confined.
  */
 final class WatchChecks extends Pending {
-
-  private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] UNWATCH =
-      "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final Pending reply;
   private final List<BackendConnection> others;
@@ -44,7 +38,7 @@ final class WatchChecks extends Pending {
     if (!(exec instanceof ArrayRedisMessage array) || array.isNull()) {
       // Not run (nil: a key watched there changed; or an error): the others only drop theirs.
       for (BackendConnection c : others) {
-        c.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Watches.Discarded());
+        c.sendEncoded(Unpooled.wrappedBuffer(Watches.UNWATCH), new Watches.Discarded());
       }
       reply.complete(exec);
       return;
@@ -52,15 +46,15 @@ final class WatchChecks extends Pending {
     result = exec;
     left = others.size();
     for (BackendConnection c : others) {
-      c.sendEncoded(Unpooled.wrappedBuffer(MULTI), new Watches.Discarded());
-      c.sendEncoded(Unpooled.wrappedBuffer(EXEC), new Check());
+      c.sendEncoded(Unpooled.wrappedBuffer(BackendTransaction.MULTI), new Watches.Discarded());
+      c.sendEncoded(Unpooled.wrappedBuffer(BackendTransaction.EXEC), new Check());
     }
   }
 
   @Override
   void fail(String error) {
     for (BackendConnection c : others) {
-      c.sendEncoded(Unpooled.wrappedBuffer(UNWATCH), new Watches.Discarded());
+      c.sendEncoded(Unpooled.wrappedBuffer(Watches.UNWATCH), new Watches.Discarded());
     }
     reply.fail(error);
   }

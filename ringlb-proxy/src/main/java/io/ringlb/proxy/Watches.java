@@ -29,8 +29,8 @@ import java.util.List;
  */
 final class Watches {
 
-  private static final byte[] UNWATCH =
-      "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
+  /** UNWATCH in RESP form. */
+  static final byte[] UNWATCH = "*1\r\n$7\r\nUNWATCH\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final Session client;
   private final Worker worker;
